@@ -1,0 +1,199 @@
+//! The command line as clap parses it (derive only): global options, subcommands and the change
+//! flags of `update`. Resolution into what the program acts on happens in `app.rs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::Format;
+use crate::patch::{Amount, ExpirySpec, LimitArg, ModelList, Name, Reset};
+use crate::provider::ProviderKind;
+
+const AFTER_HELP: &str = "\
+Credentials (never a flag, so they stay out of shell history):
+  IONET_ADMIN_KEY, MODELGATES_MANAGEMENT_KEY, NOVAPAI_MANAGEMENT_KEY, VENICE_ADMIN_KEY,
+  or --api-key-file PATH (- for standard input).
+
+Exit codes: 0 ok, 1 internal, 2 usage (nothing sent), 3 credential, 4 not found,
+  5 rejected as invalid, 6 rate limited, 7 provider failure, 8 network/timeout, 130 interrupted.";
+
+/// Manage API keys on AI-inference providers (io.net, ModelGates, novapai, Venice).
+#[derive(Debug, Parser)]
+#[command(name = "keyctl", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Provider: ionet (alias io.net), modelgates, novapai or venice
+    #[arg(short, long, global = true, env = "KEYCTL_PROVIDER", value_name = "ID")]
+    pub provider: Option<ProviderKind>,
+
+    /// Override the provider's base URL (origin plus optional path prefix)
+    ///
+    /// Also KEYCTL_<ID>_BASE_URL, e.g. KEYCTL_VENICE_BASE_URL. Plain http:// is refused
+    /// unless the host is loopback.
+    #[arg(long, global = true, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Read the admin credential from this file (- for standard input) instead of the
+    /// provider's environment variable; a trailing newline is trimmed
+    #[arg(long, global = true, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
+
+    /// Output format for results on stdout
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "KEYCTL_OUTPUT",
+        value_enum,
+        default_value = "table"
+    )]
+    pub output: Format,
+
+    /// Log each request to stderr (method, URL, status, time, attempt; credential as ****)
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print nothing but errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Retries on 429, 500, 502, 503, 504, connection errors and timeouts (0 disables)
+    #[arg(long, global = true, default_value_t = 3, value_name = "N")]
+    pub retries: u32,
+
+    /// Time limit for one whole request attempt (e.g. 30s, 2m)
+    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
+    pub timeout: Duration,
+
+    /// Time limit for opening a connection
+    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
+    pub connect_timeout: Duration,
+
+    /// Longest single wait keyctl accepts before a retry; a provider asking for more fails the
+    /// key at once (exit 6 on 429)
+    #[arg(long, global = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
+    pub max_wait: Duration,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration ({e}); use e.g. 30s, 2m, 1h"))?;
+    if d.is_zero() {
+        return Err("the duration must be more than zero".into());
+    }
+    Ok(d)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Change one or more keys: limit, reset period, expiry, models, name, enabled state
+    #[command(after_help = UPDATE_EXAMPLES)]
+    Update(UpdateArgs),
+
+    /// Print which change flags each provider supports, and the body field each becomes
+    Support,
+}
+
+const UPDATE_EXAMPLES: &str = "\
+Examples:
+  # Raise an io.net sub-key's credit cap (also unblocks a key over its limit)
+  keyctl update -p ionet 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23 --limit 50
+
+  # ModelGates: $75 a day, or remove the cap and the reset
+  keyctl update -p modelgates f01d5260... --limit 75 --reset daily
+  keyctl update -p modelgates f01d5260... --limit none --reset never
+
+  # Venice: $50 and 10 DIEM per month, expiring in 30 days
+  keyctl update -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 \\
+      --limit 50 --limit-diem 10 --reset monthly --expires 30d
+
+  # See exactly what would be sent, send nothing
+  keyctl update -p novapai f01d5260... --disable --dry-run -o json";
+
+/// Arguments of `keyctl update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Key id(s): io.net sub-key UUID, ModelGates/novapai key hash, Venice key id
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+
+    #[command(flatten)]
+    pub change: ChangeFlags,
+
+    /// Print the exact requests that would be sent (credential redacted); send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The normalized change flags (see the mapping table in the README).
+#[derive(Debug, Args, Default)]
+pub struct ChangeFlags {
+    /// Spending limit: a decimal >= 0 (USD; io.net credits), or `none` to remove the cap
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
+    pub limit: Option<LimitArg>,
+
+    /// When usage resets: 8h, daily, weekly, monthly or never
+    #[arg(long, value_enum, value_name = "PERIOD")]
+    pub reset: Option<Reset>,
+
+    /// Expiry: RFC 3339 time, YYYY-MM-DD (00:00 UTC), a duration from now (90m, 12h, 30d, 2w),
+    /// or `never`
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub expires: Option<ExpirySpec>,
+
+    /// Allowed models, comma-separated; `all` or '' removes the restriction (io.net)
+    #[arg(long, value_name = "A,B|all")]
+    pub models: Option<ModelList>,
+
+    /// New name / description of the key
+    #[arg(long, value_name = "TEXT")]
+    pub name: Option<Name>,
+
+    /// Disable the key (ModelGates, novapai)
+    #[arg(long, conflicts_with = "enable")]
+    pub disable: bool,
+
+    /// Enable the key (ModelGates, novapai)
+    #[arg(long)]
+    pub enable: bool,
+
+    /// Count BYOK usage against the limit: true or false (ModelGates, novapai)
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
+    pub include_byok_in_limit: Option<bool>,
+
+    /// DIEM limit, a decimal >= 0 (Venice)
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub limit_diem: Option<Amount>,
+
+    /// VCU limit, a decimal >= 0 (Venice; deprecated by Venice)
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub limit_vcu: Option<Amount>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn negative_limit_is_a_parse_error_not_a_flag() {
+        let e = Cli::try_parse_from(["keyctl", "update", "-p", "venice", "k", "--limit", "-10"])
+            .unwrap_err();
+        assert!(e.to_string().contains("negative"), "{e}");
+    }
+}

@@ -1,0 +1,217 @@
+//! The one error type of keyctl: every failure class, its exit code (CLI.md) and a message that
+//! says what to do next.
+
+use std::time::Duration;
+
+/// Everything that can make a key, or the whole run, fail.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum Error {
+    /// Bad value, bad combination, nothing to update, refused URL. Nothing was sent.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The provider has no way to honour a flag. Nothing was sent.
+    #[error("{provider} does not support {flag}: {instead}")]
+    Unsupported {
+        provider: &'static str,
+        flag: String,
+        instead: String,
+    },
+
+    /// No credential (or an unusable one) was found locally.
+    #[error("{0}")]
+    Credential(String),
+
+    /// The provider rejected the credential (401, 403).
+    #[error("{provider} rejected the credential (HTTP {status}): {message}; check {hint}")]
+    Auth {
+        provider: &'static str,
+        status: u16,
+        message: String,
+        hint: String,
+    },
+
+    /// 404 from the provider.
+    #[error(
+        "{provider}: key not found (HTTP 404): {message}; check the key id and that this admin key owns it"
+    )]
+    NotFound {
+        provider: &'static str,
+        message: String,
+    },
+
+    /// 400 / 422 and other 4xx: the provider says the request is invalid.
+    #[error("{provider} rejected the request (HTTP {status}): {message}")]
+    Rejected {
+        provider: &'static str,
+        status: u16,
+        message: String,
+    },
+
+    /// 429 after the retries ran out, or a wait longer than --max-wait.
+    #[error("{provider} is rate limiting (HTTP 429): {message}")]
+    RateLimited {
+        provider: &'static str,
+        message: String,
+    },
+
+    /// 5xx after retries, a redirect, or a response that cannot be understood.
+    #[error("{provider}: {message}")]
+    Provider {
+        provider: &'static str,
+        status: Option<u16>,
+        message: String,
+    },
+
+    /// Connection refused, DNS failure, reset.
+    #[error("{provider}: network error: {message}; check the base URL and your connection")]
+    Network {
+        provider: &'static str,
+        message: String,
+    },
+
+    /// The connect or the whole-request timeout fired.
+    #[error(
+        "{provider}: {which} timeout after {} ({flag}); raise {flag} or retry later",
+        humantime::format_duration(*after)
+    )]
+    Timeout {
+        provider: &'static str,
+        which: &'static str,
+        flag: &'static str,
+        after: Duration,
+    },
+
+    /// Ctrl-C stopped the run before this key was sent.
+    #[error("interrupted before this key was sent; nothing was changed for it")]
+    Interrupted,
+
+    /// A bug in keyctl.
+    #[error("internal error: {0} (this is a bug in keyctl; please report it)")]
+    Internal(String),
+}
+
+impl Error {
+    /// The process exit code for this class of failure (CLI.md, "Exit codes").
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Internal(_) => 1,
+            Error::Usage(_) | Error::Unsupported { .. } => 2,
+            Error::Credential(_) | Error::Auth { .. } => 3,
+            Error::NotFound { .. } => 4,
+            Error::Rejected { .. } => 5,
+            Error::RateLimited { .. } => 6,
+            Error::Provider { .. } => 7,
+            Error::Network { .. } | Error::Timeout { .. } => 8,
+            Error::Interrupted => 130,
+        }
+    }
+
+    /// A stable machine-readable name for the JSON output's `error.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::Unsupported { .. } => "unsupported",
+            Error::Credential(_) => "credential",
+            Error::Auth { .. } => "auth",
+            Error::NotFound { .. } => "not_found",
+            Error::Rejected { .. } => "invalid_request",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::Provider { .. } => "provider",
+            Error::Network { .. } => "network",
+            Error::Timeout { .. } => "timeout",
+            Error::Interrupted => "interrupted",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// The HTTP status behind this error, when there was one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Auth { status, .. } | Error::Rejected { status, .. } => Some(*status),
+            Error::NotFound { .. } => Some(404),
+            Error::RateLimited { .. } => Some(429),
+            Error::Provider { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    pub fn usage(msg: impl Into<String>) -> Self {
+        Error::Usage(msg.into())
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_the_contract() {
+        let p = "Venice";
+        let cases = [
+            (Error::usage("x"), 2),
+            (
+                Error::Unsupported {
+                    provider: p,
+                    flag: "--x".into(),
+                    instead: "y".into(),
+                },
+                2,
+            ),
+            (Error::Credential("x".into()), 3),
+            (
+                Error::Auth {
+                    provider: p,
+                    status: 401,
+                    message: "m".into(),
+                    hint: "h".into(),
+                },
+                3,
+            ),
+            (
+                Error::NotFound {
+                    provider: p,
+                    message: "m".into(),
+                },
+                4,
+            ),
+            (
+                Error::Rejected {
+                    provider: p,
+                    status: 422,
+                    message: "m".into(),
+                },
+                5,
+            ),
+            (
+                Error::RateLimited {
+                    provider: p,
+                    message: "m".into(),
+                },
+                6,
+            ),
+            (
+                Error::Provider {
+                    provider: p,
+                    status: Some(500),
+                    message: "m".into(),
+                },
+                7,
+            ),
+            (
+                Error::Network {
+                    provider: p,
+                    message: "m".into(),
+                },
+                8,
+            ),
+            (Error::Internal("x".into()), 1),
+            (Error::Interrupted, 130),
+        ];
+        for (e, code) in cases {
+            assert_eq!(e.exit_code(), code, "{e:?}");
+        }
+    }
+}

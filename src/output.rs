@@ -1,0 +1,428 @@
+//! Everything keyctl prints goes through here: results (table or JSON Lines) on stdout,
+//! diagnostics on stderr, and the one redaction step (credential masked, control characters and
+//! escape sequences stripped) applied to every line.
+
+use std::io::{IsTerminal, Write};
+use std::sync::OnceLock;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::{Map, Value, json};
+
+use crate::error::Error;
+use crate::provider::{KeyView, ProviderKind, Request};
+
+static SECRET: OnceLock<String> = OnceLock::new();
+static QUIET: OnceLock<bool> = OnceLock::new();
+
+/// Registers the credential so that no printed line can ever contain it.
+pub fn register_secret(secret: &str) {
+    if secret.len() >= 4 {
+        let _ = SECRET.set(secret.to_string());
+    }
+}
+
+pub fn set_quiet(q: bool) {
+    let _ = QUIET.set(q);
+}
+
+fn quiet() -> bool {
+    QUIET.get().copied().unwrap_or(false)
+}
+
+/// Masks the credential in `s` (the last line of defence: it is never put in a message).
+pub fn redact(s: &str) -> String {
+    match SECRET.get() {
+        Some(secret) if s.contains(secret.as_str()) => s.replace(secret.as_str(), "****"),
+        _ => s.to_string(),
+    }
+}
+
+/// Removes terminal escape sequences and control characters (newlines and tabs become spaces).
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.peek() {
+                Some('[') => {
+                    chars.next();
+                    // CSI: parameters, then one final byte in @..~
+                    for c in chars.by_ref() {
+                        if ('@'..='~').contains(&c) {
+                            break;
+                        }
+                    }
+                }
+                Some(']') | Some('P') | Some('_') | Some('^') => {
+                    // OSC / DCS / APC / PM: up to BEL or ESC \
+                    chars.next();
+                    while let Some(c) = chars.next() {
+                        if c == '\u{7}' {
+                            break;
+                        }
+                        if c == '\u{1b}' {
+                            if chars.peek() == Some(&'\\') {
+                                chars.next();
+                            }
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    chars.next();
+                }
+                None => {}
+            },
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() => {}
+            // bidi overrides can disguise text on a terminal
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Cuts `s` to at most `max` characters, marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A short, safe excerpt of a response body for an error message.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".into();
+    }
+    let looks_html = text.starts_with('<');
+    let plain = if looks_html {
+        strip_tags(text)
+    } else {
+        text.to_string()
+    };
+    let collapsed: String = sanitize(&plain)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let shown = truncate(&collapsed, 200);
+    if looks_html {
+        format!("(HTML) {shown}")
+    } else {
+        shown
+    }
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Text from a server, made safe to show: sanitized, credential masked, cut to 500 characters.
+pub fn server_text(s: &str) -> String {
+    truncate(&sanitize(s), 500)
+}
+
+fn color_stderr() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
+
+fn write_err(line: &str) {
+    let line = redact(line);
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+}
+
+fn write_out(text: &str) {
+    let text = redact(text);
+    let mut o = std::io::stdout().lock();
+    // A closed pipe (`keyctl ... | head`) must not stop the updates: ignore write errors.
+    let _ = writeln!(o, "{text}");
+}
+
+/// A diagnostic line on stderr (verbose logs, notes); silent with -q.
+pub fn diag(msg: &str) {
+    if !quiet() {
+        write_err(msg);
+    }
+}
+
+pub fn warn(msg: &str) {
+    if !quiet() {
+        let prefix = if color_stderr() {
+            "\u{1b}[33mwarning:\u{1b}[0m"
+        } else {
+            "warning:"
+        };
+        write_err(&format!("{prefix} {msg}"));
+    }
+}
+
+/// An error line on stderr; printed even with -q.
+pub fn error(msg: &str) {
+    let prefix = if color_stderr() {
+        "\u{1b}[31merror:\u{1b}[0m"
+    } else {
+        "error:"
+    };
+    write_err(&format!("{prefix} {msg}"));
+}
+
+/// Plain text on stdout (e.g. `keyctl support`).
+pub fn print_text(text: &str) {
+    write_out(text.trim_end_matches('\n'));
+}
+
+/// `-v`: the request about to go out, credential shown as `****`.
+pub fn log_request(req: &Request, attempt: u32) {
+    let mut s = format!("> {} {} (attempt {attempt})", req.method.as_str(), req.url);
+    for (k, v) in req.redacted_headers() {
+        s.push_str(&format!("\n>   {k}: {v}"));
+    }
+    diag(&s);
+}
+
+/// `table` (human) or `json` (JSON Lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// A table of the keys after the change
+    Table,
+    /// One JSON object per key per line
+    Json,
+}
+
+/// What happened to one key.
+#[derive(Debug)]
+pub enum Outcome {
+    Updated(KeyView),
+    DryRun(Request),
+    Failed(Error),
+}
+
+#[derive(Debug)]
+pub struct KeyResult {
+    pub provider: ProviderKind,
+    pub key: String,
+    pub outcome: Outcome,
+}
+
+/// The request as `--dry-run` and JSON show it.
+pub fn request_json(req: &Request) -> Value {
+    let headers: Map<String, Value> = req
+        .redacted_headers()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect();
+    json!({
+        "method": req.method.as_str(),
+        "url": req.url,
+        "headers": headers,
+        "body": req.body,
+    })
+}
+
+/// The JSON Lines object for one key (stable field names, CLI.md "Output").
+pub fn result_json(r: &KeyResult) -> Value {
+    let mut o = Map::new();
+    o.insert("provider".into(), json!(r.provider.id()));
+    o.insert("key".into(), json!(r.key));
+    match &r.outcome {
+        Outcome::Updated(view) => {
+            o.insert("status".into(), json!("updated"));
+            o.insert(
+                "key_state".into(),
+                serde_json::to_value(view).unwrap_or(Value::Null),
+            );
+        }
+        Outcome::DryRun(req) => {
+            o.insert("status".into(), json!("dry_run"));
+            o.insert("request".into(), request_json(req));
+        }
+        Outcome::Failed(e) => {
+            o.insert("status".into(), json!("failed"));
+            let mut err = Map::new();
+            err.insert("kind".into(), json!(e.kind()));
+            if let Some(s) = e.http_status() {
+                err.insert("http_status".into(), json!(s));
+            }
+            err.insert("message".into(), json!(e.to_string()));
+            o.insert("error".into(), Value::Object(err));
+        }
+    }
+    Value::Object(o)
+}
+
+/// Prints results as they complete (in input order), and the table at the end.
+pub struct Printer {
+    format: Format,
+    rows: Vec<KeyResult>,
+}
+
+impl Printer {
+    pub fn new(format: Format) -> Printer {
+        Printer {
+            format,
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, r: KeyResult) {
+        if let Outcome::Failed(e) = &r.outcome {
+            error(&format!("{} key {}: {e}", r.provider, sanitize(&r.key)));
+        }
+        if quiet() {
+            return;
+        }
+        match self.format {
+            Format::Json => write_out(&result_json(&r).to_string()),
+            Format::Table => match &r.outcome {
+                Outcome::DryRun(req) => write_out(&dry_run_text(&r, req)),
+                _ => self.rows.push(r),
+            },
+        }
+    }
+
+    pub fn finish(self) {
+        if self.format == Format::Table && !self.rows.is_empty() && !quiet() {
+            write_out(&table(&self.rows));
+        }
+    }
+}
+
+fn dry_run_text(r: &KeyResult, req: &Request) -> String {
+    let mut s = format!(
+        "# {} key {}: dry run, nothing sent\n{} {}\n",
+        r.provider,
+        sanitize(&r.key),
+        req.method.as_str(),
+        req.url
+    );
+    for (k, v) in req.redacted_headers() {
+        s.push_str(&format!("{k}: {v}\n"));
+    }
+    if let Some(b) = &req.body {
+        s.push('\n');
+        s.push_str(&serde_json::to_string_pretty(b).unwrap_or_default());
+        s.push('\n');
+    }
+    s
+}
+
+/// A cell: numbers and strings as they are, `{"usd":50,"diem":10}` as `usd 50, diem 10`.
+pub fn cell(v: &Value) -> String {
+    match v {
+        Value::Null => "none".into(),
+        Value::String(s) => sanitize(s),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{} {}", sanitize(k), cell(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::Array(a) => a.iter().map(cell).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+type Column = (&'static str, fn(&KeyView) -> Option<String>);
+
+const COLUMNS: [Column; 10] = [
+    ("NAME", |v| v.name.as_deref().map(sanitize)),
+    ("DISABLED", |v| v.disabled.map(|d| d.to_string())),
+    ("LIMIT", |v| v.limit.as_ref().map(cell)),
+    ("REMAINING", |v| v.remaining.as_ref().map(cell)),
+    ("USAGE", |v| v.usage.as_ref().map(cell)),
+    ("RESET", |v| v.reset.as_deref().map(sanitize)),
+    ("EXPIRES", |v| v.expires.as_deref().map(sanitize)),
+    ("MODELS", |v| {
+        v.models.as_ref().map(|m| sanitize(&m.join(", ")))
+    }),
+    ("CREATED", |v| v.created.as_deref().map(sanitize)),
+    ("UPDATED", |v| v.updated.as_deref().map(sanitize)),
+];
+
+fn table(rows: &[KeyResult]) -> String {
+    let views: Vec<Option<&KeyView>> = rows
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Updated(v) => Some(v),
+            _ => None,
+        })
+        .collect();
+    let used: Vec<&Column> = COLUMNS
+        .iter()
+        .filter(|(_, f)| views.iter().flatten().any(|v| f(v).is_some()))
+        .collect();
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    let mut header = vec!["KEY", "STATUS"];
+    header.extend(used.iter().map(|(h, _)| *h));
+    t.set_header(header);
+    for (r, v) in rows.iter().zip(&views) {
+        let status = match &r.outcome {
+            Outcome::Updated(_) => "updated".to_string(),
+            Outcome::DryRun(_) => "dry run".to_string(),
+            Outcome::Failed(e) => format!("failed ({})", e.kind()),
+        };
+        let id = v
+            .and_then(|v| v.id.clone())
+            .unwrap_or_else(|| r.key.clone());
+        let mut row = vec![truncate(&sanitize(&id), 24), status];
+        for (_, f) in &used {
+            row.push(v.and_then(|v| f(v)).unwrap_or_else(|| "-".into()));
+        }
+        t.add_row(row);
+    }
+    t.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_strips_escapes_and_controls() {
+        assert_eq!(sanitize("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
+        assert_eq!(sanitize("x\u{1b}]0;title\u{7}y"), "xy");
+        assert_eq!(sanitize("x\u{1b}]8;;http://e\u{1b}\\y"), "xy");
+        assert_eq!(sanitize("l1\nl2\r\tz\u{0}\u{7f}\u{9b}"), "l1 l2  z");
+        assert_eq!(sanitize("\u{202e}abc"), "abc");
+        assert_eq!(sanitize("trailing\u{1b}"), "trailing");
+    }
+
+    #[test]
+    fn snippets_are_short_and_safe() {
+        assert_eq!(snippet(b""), "(empty body)");
+        assert_eq!(
+            snippet(b"<html><head><title>502 Bad Gateway</title></head></html>"),
+            "(HTML) 502 Bad Gateway"
+        );
+        assert!(snippet(&[b'a'; 5000]).chars().count() <= 201);
+        assert_eq!(snippet(&[0xff, 0xfe, b'o', b'k']), "\u{fffd}\u{fffd}ok");
+    }
+
+    #[test]
+    fn cells() {
+        assert_eq!(cell(&json!({"usd": 50, "diem": 10})), "usd 50, diem 10");
+        assert_eq!(cell(&json!(null)), "none");
+        assert_eq!(cell(&json!(12.5)), "12.5");
+    }
+}

@@ -1,0 +1,512 @@
+//! The normalized change that `keyctl update` applies: value newtypes parsed from flags
+//! (`Amount`, `Reset`, `ExpirySpec`, `ModelList`), the three-state `Change<T>`, and the one place
+//! where cross-flag rules ("nothing to update") are resolved into a `Patch`.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use crate::error::{Error, Result};
+
+/// What an update does to one field. An omitted flag is `Keep` (the field is not sent); `Clear`
+/// removes the value (for example ModelGates' `limit: null`), `Set` writes a new one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Change<T> {
+    #[default]
+    Keep,
+    Set(T),
+    Clear,
+}
+
+impl<T> Change<T> {
+    pub fn is_keep(&self) -> bool {
+        matches!(self, Change::Keep)
+    }
+}
+
+/// A non-negative, finite decimal amount (USD, DIEM, VCU), kept as the JSON number to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Amount(serde_json::Number);
+
+impl Amount {
+    pub fn as_f64(&self) -> f64 {
+        self.0.as_f64().unwrap_or(0.0)
+    }
+
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Number(self.0.clone())
+    }
+
+    /// The amount from a value that is already a checked, finite, non-negative f64.
+    pub fn from_f64(v: f64) -> Option<Amount> {
+        if !v.is_finite() || v < 0.0 {
+            return None;
+        }
+        let n = if v.fract() == 0.0 && v < 9.007_199_254_740_992e15 {
+            serde_json::Number::from(v as u64)
+        } else {
+            serde_json::Number::from_f64(v)?
+        };
+        Some(Amount(n))
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl FromStr for Amount {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() {
+            return Err("an amount is required (a plain decimal such as 50 or 12.5)".into());
+        }
+        if t.starts_with('-') {
+            return Err(format!(
+                "'{t}' is negative; amounts must be 0 or more (a plain decimal such as 50 or 12.5)"
+            ));
+        }
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        let digits_ok = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && !(t.contains('.') && frac.is_empty());
+        if !digits_ok {
+            return Err(format!(
+                "'{t}' is not a plain decimal number (expected something like 50 or 12.5)"
+            ));
+        }
+        let v: f64 = t
+            .parse()
+            .map_err(|_| format!("'{t}' is not a plain decimal number"))?;
+        Amount::from_f64(v).ok_or_else(|| format!("'{t}' is too large"))
+    }
+}
+
+/// `--limit`: an amount or `none` (remove the cap).
+#[derive(Debug, Clone, PartialEq)]
+pub enum LimitArg {
+    None,
+    Amount(Amount),
+}
+
+impl FromStr for LimitArg {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("none") {
+            Ok(LimitArg::None)
+        } else {
+            s.parse().map(LimitArg::Amount)
+        }
+    }
+}
+
+/// `--reset`: when the spending counter goes back to zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Reset {
+    /// Every 8 hours (io.net only)
+    #[value(name = "8h")]
+    EightHours,
+    /// Every day at midnight UTC
+    Daily,
+    /// Every week, Monday to Sunday (not Venice)
+    Weekly,
+    /// Every calendar month, UTC
+    Monthly,
+    /// Never: the limit is a lifetime cap
+    Never,
+}
+
+impl Reset {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reset::EightHours => "8h",
+            Reset::Daily => "daily",
+            Reset::Weekly => "weekly",
+            Reset::Monthly => "monthly",
+            Reset::Never => "never",
+        }
+    }
+}
+
+/// `--expires` as typed; resolved against the clock by [`ExpirySpec::resolve`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpirySpec {
+    Never,
+    At(DateTime<Utc>),
+    In(Duration),
+}
+
+impl FromStr for ExpirySpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("never") {
+            return Ok(ExpirySpec::Never);
+        }
+        if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
+            return Ok(ExpirySpec::At(dt.with_timezone(&Utc)));
+        }
+        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+            if let Some(dt) = d.and_hms_opt(0, 0, 0) {
+                return Ok(ExpirySpec::At(dt.and_utc()));
+            }
+        }
+        if t.starts_with(|c: char| c.is_ascii_digit()) {
+            if let Ok(d) = humantime::parse_duration(t) {
+                if d.is_zero() {
+                    return Err(format!(
+                        "'{t}' is a zero duration; the key would expire now"
+                    ));
+                }
+                return Ok(ExpirySpec::In(d));
+            }
+        }
+        Err(format!(
+            "'{t}' is not a valid expiry: use an RFC 3339 timestamp (2026-12-31T23:59:59Z), \
+             a date (2026-12-31), a duration from now (90m, 12h, 30d, 2w) or 'never'"
+        ))
+    }
+}
+
+impl ExpirySpec {
+    /// The moment this spec names, given the current time; a moment that is not in the future
+    /// is a usage error.
+    pub fn resolve(&self, now: DateTime<Utc>) -> Result<Change<DateTime<Utc>>> {
+        let at = match self {
+            ExpirySpec::Never => return Ok(Change::Clear),
+            ExpirySpec::At(at) => *at,
+            ExpirySpec::In(d) => {
+                let d = chrono::Duration::from_std(*d)
+                    .map_err(|_| Error::usage("--expires: the duration is too long"))?;
+                let at = now
+                    .checked_add_signed(d)
+                    .ok_or_else(|| Error::usage("--expires: the duration is too long"))?;
+                // Whole seconds: what is sent is what --dry-run shows.
+                at.with_nanosecond_zero()
+            }
+        };
+        if at <= now {
+            return Err(Error::usage(format!(
+                "--expires: {} is in the past; give a future moment, a duration such as 30d, or 'never'",
+                rfc3339(&at)
+            )));
+        }
+        Ok(Change::Set(at))
+    }
+}
+
+trait NanoZero {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl NanoZero for DateTime<Utc> {
+    fn with_nanosecond_zero(self) -> Self {
+        use chrono::Timelike;
+        self.with_nanosecond(0).unwrap_or(self)
+    }
+}
+
+/// A timestamp as every provider receives it: RFC 3339, UTC, `Z`.
+pub fn rfc3339(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// `--models`: a list of model names, or `all` / empty for "no restriction".
+#[derive(Debug, Clone, PartialEq)]
+pub enum ModelList {
+    All,
+    Only(Vec<String>),
+}
+
+impl FromStr for ModelList {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        if t.is_empty() || t.eq_ignore_ascii_case("all") {
+            return Ok(ModelList::All);
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, item) in t.split(',').enumerate() {
+            let item = item.trim();
+            if item.is_empty() {
+                return Err(format!(
+                    "model #{} in '{t}' is empty; separate model names with single commas",
+                    i + 1
+                ));
+            }
+            if item.chars().any(char::is_control) {
+                return Err("model names cannot contain control characters".into());
+            }
+            if !out.iter().any(|m| m == item) {
+                out.push(item.to_string());
+            }
+        }
+        Ok(ModelList::Only(out))
+    }
+}
+
+/// `--name`: a non-empty display name without control characters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Name(pub String);
+
+impl FromStr for Name {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().is_empty() {
+            return Err("the name cannot be empty".into());
+        }
+        if s.chars().any(char::is_control) {
+            return Err("the name cannot contain control characters".into());
+        }
+        Ok(Name(s.to_string()))
+    }
+}
+
+/// The change flags exactly as the user gave them (before any cross-flag rule).
+#[derive(Debug, Clone, Default)]
+pub struct ChangeArgs {
+    pub limit: Option<LimitArg>,
+    pub reset: Option<Reset>,
+    pub expires: Option<ExpirySpec>,
+    pub models: Option<ModelList>,
+    pub name: Option<Name>,
+    pub disable: bool,
+    pub enable: bool,
+    pub include_byok_in_limit: Option<bool>,
+    pub limit_diem: Option<Amount>,
+    pub limit_vcu: Option<Amount>,
+}
+
+/// The normalized change every provider adapter maps onto its own request body.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Patch {
+    pub limit: Change<Amount>,
+    pub reset: Option<Reset>,
+    pub expires: Change<DateTime<Utc>>,
+    pub models: Change<Vec<String>>,
+    pub name: Option<String>,
+    pub disabled: Option<bool>,
+    pub include_byok_in_limit: Option<bool>,
+    pub limit_diem: Option<Amount>,
+    pub limit_vcu: Option<Amount>,
+}
+
+impl Patch {
+    /// Resolves the flags into a patch. `now` is the clock used for relative expiries.
+    pub fn from_args(args: ChangeArgs, now: DateTime<Utc>) -> Result<Patch> {
+        let ChangeArgs {
+            limit,
+            reset,
+            expires,
+            models,
+            name,
+            disable,
+            enable,
+            include_byok_in_limit,
+            limit_diem,
+            limit_vcu,
+        } = args;
+        if disable && enable {
+            return Err(Error::usage(
+                "--disable and --enable cannot be used together",
+            ));
+        }
+        let patch = Patch {
+            limit: match limit {
+                None => Change::Keep,
+                Some(LimitArg::None) => Change::Clear,
+                Some(LimitArg::Amount(a)) => Change::Set(a),
+            },
+            reset,
+            expires: match expires {
+                None => Change::Keep,
+                Some(spec) => spec.resolve(now)?,
+            },
+            models: match models {
+                None => Change::Keep,
+                Some(ModelList::All) => Change::Clear,
+                Some(ModelList::Only(v)) => Change::Set(v),
+            },
+            name: name.map(|n| n.0),
+            disabled: match (disable, enable) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            },
+            include_byok_in_limit,
+            limit_diem,
+            limit_vcu,
+        };
+        if patch.is_empty() {
+            return Err(Error::usage(
+                "nothing to update: give at least one change flag (--limit, --reset, --expires, \
+                 --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu)",
+            ));
+        }
+        Ok(patch)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        let Patch {
+            limit,
+            reset,
+            expires,
+            models,
+            name,
+            disabled,
+            include_byok_in_limit,
+            limit_diem,
+            limit_vcu,
+        } = self;
+        limit.is_keep()
+            && reset.is_none()
+            && expires.is_keep()
+            && models.is_keep()
+            && name.is_none()
+            && disabled.is_none()
+            && include_byok_in_limit.is_none()
+            && limit_diem.is_none()
+            && limit_vcu.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_plain_non_negative_decimals() {
+        assert_eq!(
+            "50".parse::<Amount>().unwrap().to_json(),
+            serde_json::json!(50)
+        );
+        assert_eq!(
+            "12.5".parse::<Amount>().unwrap().to_json(),
+            serde_json::json!(12.5)
+        );
+        assert_eq!(
+            "0".parse::<Amount>().unwrap().to_json(),
+            serde_json::json!(0)
+        );
+        assert_eq!(
+            "50.0".parse::<Amount>().unwrap().to_json(),
+            serde_json::json!(50)
+        );
+        for bad in [
+            "", " ", "-1", "-0.5", "NaN", "nan", "inf", "-inf", "infinity", "abc", "1e3", "1.",
+            ".5", "1.2.3", "0x10", "+5", "5 5", "1e400",
+        ] {
+            assert!(bad.parse::<Amount>().is_err(), "{bad:?} should be refused");
+        }
+        assert!("1".repeat(400).parse::<Amount>().is_err());
+    }
+
+    #[test]
+    fn limit_accepts_none() {
+        assert_eq!("none".parse::<LimitArg>().unwrap(), LimitArg::None);
+        assert!(matches!(
+            "7".parse::<LimitArg>().unwrap(),
+            LimitArg::Amount(_)
+        ));
+    }
+
+    #[test]
+    fn expiry_forms() {
+        let n = now();
+        let r = |s: &str| s.parse::<ExpirySpec>().unwrap().resolve(n).unwrap();
+        let at = |s: &str| Change::Set(DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+        assert_eq!(r("2027-01-02"), at("2027-01-02T00:00:00Z"));
+        assert_eq!(r("2027-01-02T10:00:00+02:00"), at("2027-01-02T08:00:00Z"));
+        assert_eq!(r("30d"), at("2026-12-23T12:00:00Z"));
+        assert_eq!(r("2w"), at("2026-12-07T12:00:00Z"));
+        assert_eq!(r("90m"), at("2026-11-23T13:30:00Z"));
+        assert_eq!(r("12h"), at("2026-11-24T00:00:00Z"));
+        assert_eq!(r("never"), Change::Clear);
+        assert_eq!(
+            rfc3339(
+                &DateTime::parse_from_rfc3339("2027-01-02T08:00:00Z")
+                    .unwrap()
+                    .to_utc()
+            ),
+            "2027-01-02T08:00:00Z"
+        );
+    }
+
+    #[test]
+    fn expiry_refuses_past_and_garbage() {
+        let n = now();
+        for past in ["2020-01-01", "2026-11-23T11:59:59Z", "2026-11-23T12:00:00Z"] {
+            let e = past.parse::<ExpirySpec>().unwrap().resolve(n).unwrap_err();
+            assert!(e.to_string().contains("in the past"), "{e}");
+        }
+        for bad in [
+            "",
+            "tomorrow",
+            "2026-13-01",
+            "31/12/2026",
+            "0d",
+            "-5d",
+            "30x",
+            "soon",
+        ] {
+            assert!(
+                bad.parse::<ExpirySpec>().is_err(),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn models_are_trimmed_deduplicated_and_non_empty() {
+        assert_eq!(
+            " a , b,a ".parse::<ModelList>().unwrap(),
+            ModelList::Only(vec!["a".into(), "b".into()])
+        );
+        assert_eq!("all".parse::<ModelList>().unwrap(), ModelList::All);
+        assert_eq!("".parse::<ModelList>().unwrap(), ModelList::All);
+        assert!("a,,b".parse::<ModelList>().is_err());
+        assert!("a,".parse::<ModelList>().is_err());
+        assert!(", ".parse::<ModelList>().is_err());
+    }
+
+    #[test]
+    fn names_must_be_printable() {
+        assert!("".parse::<Name>().is_err());
+        assert!("  ".parse::<Name>().is_err());
+        assert!("a\nb".parse::<Name>().is_err());
+        assert_eq!("prod key".parse::<Name>().unwrap().0, "prod key");
+    }
+
+    #[test]
+    fn nothing_to_update_is_a_usage_error() {
+        let e = Patch::from_args(ChangeArgs::default(), now()).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("nothing to update"));
+    }
+
+    #[test]
+    fn disable_and_enable_conflict() {
+        let args = ChangeArgs {
+            disable: true,
+            enable: true,
+            ..Default::default()
+        };
+        assert!(Patch::from_args(args, now()).is_err());
+    }
+}

@@ -1,0 +1,406 @@
+//! io.net IO Intelligence: `PATCH /v1/api-keys/sub-keys/{key_id}` (key id a UUID), admin key in
+//! `x-api-key`. Omitted and `null` fields are left unchanged; success carries no key data.
+
+use serde_json::{Map, Value, json};
+
+use super::{AuthScheme, BaseUrl, KeyView, ProviderKind, Request};
+use crate::error::{Error, Result};
+use crate::patch::{Change, Patch, Reset, rfc3339};
+
+const P: ProviderKind = ProviderKind::Ionet;
+
+fn unsupported(flag: &str, instead: &str) -> Error {
+    Error::Unsupported {
+        provider: P.display_name(),
+        flag: flag.into(),
+        instead: instead.into(),
+    }
+}
+
+/// The sub-key's UUID in canonical hyphenated form.
+pub fn check_key(key: &str) -> Result<String> {
+    uuid::Uuid::parse_str(key.trim())
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| {
+            Error::usage(format!(
+                "io.net: key id '{}' is not a UUID; io.net sub-key ids look like 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23 \
+                 (copy it from the io.net dashboard)",
+                crate::output::sanitize(key)
+            ))
+        })
+}
+
+/// Maps the normalized patch onto `UpdateSubKeyRequest`.
+pub fn build_body(patch: &Patch) -> Result<Value> {
+    let Patch {
+        limit,
+        reset,
+        expires,
+        models,
+        name,
+        disabled,
+        include_byok_in_limit,
+        limit_diem,
+        limit_vcu,
+    } = patch;
+    let mut body = Map::new();
+    match limit {
+        Change::Keep => {}
+        Change::Set(a) => {
+            body.insert("credit_limit".into(), a.to_json());
+        }
+        Change::Clear => {
+            return Err(unsupported(
+                "--limit none",
+                "io.net cannot remove a credit cap; set a new cap with --limit N (a higher value also unblocks a key that went over its limit)",
+            ));
+        }
+    }
+    if let Some(r) = reset {
+        if *r == Reset::Never {
+            return Err(unsupported(
+                "--reset never",
+                "io.net credits always refresh; use --reset 8h, daily, weekly or monthly",
+            ));
+        }
+        body.insert("credit_refresh_cycle".into(), json!(r.as_str()));
+    }
+    match expires {
+        Change::Keep => {}
+        Change::Set(at) => {
+            body.insert("expires_at".into(), json!(rfc3339(at)));
+        }
+        Change::Clear => {
+            body.insert("expires_at".into(), json!("never"));
+        }
+    }
+    match models {
+        Change::Keep => {}
+        Change::Set(list) => {
+            body.insert("allowed_models".into(), json!(list));
+        }
+        Change::Clear => {
+            body.insert("allowed_models".into(), json!([]));
+        }
+    }
+    if let Some(n) = name {
+        body.insert("description".into(), json!(n));
+    }
+    if disabled.is_some() {
+        return Err(unsupported(
+            if *disabled == Some(true) {
+                "--disable"
+            } else {
+                "--enable"
+            },
+            "io.net sub-keys cannot be disabled or enabled through the update API; to stop spending set --limit 0, or end the key with --expires",
+        ));
+    }
+    if include_byok_in_limit.is_some() {
+        return Err(unsupported(
+            "--include-byok-in-limit",
+            "io.net has no BYOK setting; it supports --limit, --reset, --expires, --models and --name",
+        ));
+    }
+    if limit_diem.is_some() {
+        return Err(unsupported(
+            "--limit-diem",
+            "io.net limits are in credits; use --limit",
+        ));
+    }
+    if limit_vcu.is_some() {
+        return Err(unsupported(
+            "--limit-vcu",
+            "io.net limits are in credits; use --limit",
+        ));
+    }
+    Ok(Value::Object(body))
+}
+
+pub fn build_update(base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
+    let id = check_key(key)?;
+    let body = build_body(patch)?;
+    let url = base.join(&["v1", "api-keys", "sub-keys", &id])?;
+    Ok(Request::patch(url, AuthScheme::XApiKey, body))
+}
+
+/// io.net answers `{"status":"succeeded"}` and no key data: the view shows what was set.
+pub fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
+    let v = super::parse_json(P, body)?;
+    if v.get("status").and_then(Value::as_str) != Some("succeeded") {
+        return Err(super::unexpected_shape(
+            P,
+            "expected {\"status\":\"succeeded\"}",
+            body,
+        ));
+    }
+    Ok(KeyView {
+        id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
+        name: super::str_field(sent, "description"),
+        limit: super::num_field(sent, "credit_limit"),
+        reset: super::str_field(sent, "credit_refresh_cycle"),
+        expires: super::str_field(sent, "expires_at"),
+        models: sent
+            .get("allowed_models")
+            .and_then(Value::as_array)
+            .map(|a| {
+                if a.is_empty() {
+                    vec!["all".to_string()]
+                } else {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                }
+            }),
+        raw: v,
+        ..KeyView::default()
+    })
+}
+
+/// FastAPI errors: `{"detail":[{"loc":[...],"msg":"...","type":"..."}]}` or `{"detail":"..."}`.
+pub fn error_message(body: &Value) -> Option<String> {
+    match body.get("detail")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(items) => {
+            let parts: Vec<String> = items
+                .iter()
+                .filter_map(|it| {
+                    let msg = it.get("msg")?.as_str()?;
+                    let loc: Vec<String> = it
+                        .get("loc")
+                        .and_then(Value::as_array)
+                        .map(|l| {
+                            l.iter()
+                                .map(|p| match p {
+                                    Value::String(s) => s.clone(),
+                                    other => other.to_string(),
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    Some(if loc.is_empty() {
+                        msg.to_string()
+                    } else {
+                        format!("{}: {msg}", loc.join("."))
+                    })
+                })
+                .collect();
+            (!parts.is_empty()).then(|| parts.join("; "))
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::Amount;
+    use chrono::{DateTime, Utc};
+
+    const KEY: &str = "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23";
+
+    fn base() -> BaseUrl {
+        BaseUrl::parse("https://api.intelligence.io.solutions").unwrap()
+    }
+
+    fn amount(s: &str) -> Amount {
+        s.parse().unwrap()
+    }
+
+    fn body(p: Patch) -> Value {
+        build_body(&p).unwrap()
+    }
+
+    fn err(p: Patch) -> Error {
+        build_body(&p).unwrap_err()
+    }
+
+    #[test]
+    fn limit_maps_to_credit_limit() {
+        let p = Patch {
+            limit: Change::Set(amount("50")),
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"credit_limit": 50}));
+        let p = Patch {
+            limit: Change::Set(amount("12.5")),
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"credit_limit": 12.5}));
+    }
+
+    #[test]
+    fn limit_none_is_refused() {
+        let e = err(Patch {
+            limit: Change::Clear,
+            ..Default::default()
+        });
+        assert_eq!(e.exit_code(), 2);
+        let m = e.to_string();
+        assert!(
+            m.contains("io.net") && m.contains("--limit none") && m.contains("--limit N"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn every_reset_but_never() {
+        for (r, s) in [
+            (Reset::EightHours, "8h"),
+            (Reset::Daily, "daily"),
+            (Reset::Weekly, "weekly"),
+            (Reset::Monthly, "monthly"),
+        ] {
+            let p = Patch {
+                reset: Some(r),
+                ..Default::default()
+            };
+            assert_eq!(body(p), json!({"credit_refresh_cycle": s}));
+        }
+        let e = err(Patch {
+            reset: Some(Reset::Never),
+            ..Default::default()
+        });
+        assert!(e.to_string().contains("--reset never"), "{e}");
+    }
+
+    #[test]
+    fn expiry_and_never() {
+        let at: DateTime<Utc> = "2027-01-02T03:04:05Z".parse().unwrap();
+        let p = Patch {
+            expires: Change::Set(at),
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"expires_at": "2027-01-02T03:04:05Z"}));
+        let p = Patch {
+            expires: Change::Clear,
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"expires_at": "never"}));
+    }
+
+    #[test]
+    fn models_list_and_all() {
+        let p = Patch {
+            models: Change::Set(vec!["a".into(), "b".into()]),
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"allowed_models": ["a", "b"]}));
+        let p = Patch {
+            models: Change::Clear,
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"allowed_models": []}));
+    }
+
+    #[test]
+    fn name_is_description() {
+        let p = Patch {
+            name: Some("ci".into()),
+            ..Default::default()
+        };
+        assert_eq!(body(p), json!({"description": "ci"}));
+    }
+
+    #[test]
+    fn unsupported_flags() {
+        let cases = [
+            (
+                Patch {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+                "--disable",
+            ),
+            (
+                Patch {
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+                "--enable",
+            ),
+            (
+                Patch {
+                    include_byok_in_limit: Some(true),
+                    ..Default::default()
+                },
+                "--include-byok-in-limit",
+            ),
+            (
+                Patch {
+                    limit_diem: Some(amount("1")),
+                    ..Default::default()
+                },
+                "--limit-diem",
+            ),
+            (
+                Patch {
+                    limit_vcu: Some(amount("1")),
+                    ..Default::default()
+                },
+                "--limit-vcu",
+            ),
+        ];
+        for (p, flag) in cases {
+            let e = err(p);
+            assert_eq!(e.exit_code(), 2);
+            assert!(
+                e.to_string().contains(flag) && e.to_string().contains("io.net"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_must_be_uuid_and_is_canonicalized() {
+        let p = Patch {
+            name: Some("x".into()),
+            ..Default::default()
+        };
+        let r = build_update(&base(), &KEY.to_uppercase(), &p).unwrap();
+        assert_eq!(
+            r.url,
+            format!("https://api.intelligence.io.solutions/v1/api-keys/sub-keys/{KEY}")
+        );
+        assert_eq!(r.auth, AuthScheme::XApiKey);
+        for bad in ["", "abc", "../x", "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a2"] {
+            assert_eq!(build_update(&base(), bad, &p).unwrap_err().exit_code(), 2);
+        }
+    }
+
+    #[test]
+    fn success_view_shows_what_was_set() {
+        let sent = json!({"credit_limit": 50, "allowed_models": []});
+        let v = parse_update(KEY, &sent, br#"{"status":"succeeded"}"#).unwrap();
+        assert_eq!(v.limit, Some(json!(50)));
+        assert_eq!(v.models, Some(vec!["all".to_string()]));
+        assert_eq!(
+            parse_update(KEY, &sent, b"<html>").unwrap_err().exit_code(),
+            7
+        );
+        assert_eq!(
+            parse_update(KEY, &sent, br#"{"status":"failed"}"#)
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+    }
+
+    #[test]
+    fn error_bodies() {
+        let v = json!({"detail":[{"loc":["body","credit_limit"],"msg":"Input should be greater than or equal to 0","type":"greater_than_equal"}]});
+        assert_eq!(
+            error_message(&v).unwrap(),
+            "body.credit_limit: Input should be greater than or equal to 0"
+        );
+        assert_eq!(
+            error_message(&json!({"detail":"Not Found"})).unwrap(),
+            "Not Found"
+        );
+        assert_eq!(error_message(&json!({"detail": 5})), None);
+        assert_eq!(error_message(&json!([1])), None);
+        let v = json!({"detail":[{"loc":["path", 0],"msg":"bad","type":"x"}, {"nope": 1}]});
+        assert_eq!(error_message(&v).unwrap(), "path.0: bad");
+    }
+}

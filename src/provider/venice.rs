@@ -1,0 +1,380 @@
+//! Venice: `PATCH /api/v1/api_keys` with the key id in the body, admin key as
+//! `Authorization: Bearer`. Limits go in `consumptionLimit` (usd, diem, vcu); `expiresAt: null`
+//! removes the expiry; `limitPeriod` is EPOCH (daily), MONTH or LIFETIME.
+
+use serde_json::{Map, Value, json};
+
+use super::{AuthScheme, BaseUrl, KeyView, ProviderKind, Request};
+use crate::error::{Error, Result};
+use crate::patch::{Change, Patch, Reset, rfc3339};
+
+const P: ProviderKind = ProviderKind::Venice;
+
+fn unsupported(flag: &str, instead: &str) -> Error {
+    Error::Unsupported {
+        provider: P.display_name(),
+        flag: flag.into(),
+        instead: instead.into(),
+    }
+}
+
+/// Maps the normalized patch onto Venice's update body (without the `id`).
+pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
+    let Patch {
+        limit,
+        reset,
+        expires,
+        models,
+        name,
+        disabled,
+        include_byok_in_limit,
+        limit_diem,
+        limit_vcu,
+    } = patch;
+    let mut body = Map::new();
+    let mut consumption = Map::new();
+    match limit {
+        Change::Keep => {}
+        Change::Set(a) => {
+            consumption.insert("usd".into(), a.to_json());
+        }
+        Change::Clear => {
+            return Err(unsupported(
+                "--limit none",
+                "Venice cannot remove a USD limit through its API; set one with --limit N",
+            ));
+        }
+    }
+    if let Some(a) = limit_diem {
+        consumption.insert("diem".into(), a.to_json());
+    }
+    if let Some(a) = limit_vcu {
+        consumption.insert("vcu".into(), a.to_json());
+    }
+    if !consumption.is_empty() {
+        body.insert("consumptionLimit".into(), Value::Object(consumption));
+    }
+    if let Some(r) = reset {
+        let period = match r {
+            Reset::Daily => "EPOCH",
+            Reset::Monthly => "MONTH",
+            Reset::Never => "LIFETIME",
+            Reset::EightHours | Reset::Weekly => {
+                return Err(unsupported(
+                    &format!("--reset {}", r.as_str()),
+                    "Venice limits reset daily (EPOCH), monthly (MONTH) or never (LIFETIME)",
+                ));
+            }
+        };
+        body.insert("limitPeriod".into(), json!(period));
+    }
+    match expires {
+        Change::Keep => {}
+        Change::Set(at) => {
+            body.insert("expiresAt".into(), json!(rfc3339(at)));
+        }
+        Change::Clear => {
+            body.insert("expiresAt".into(), Value::Null);
+        }
+    }
+    if !models.is_keep() {
+        return Err(unsupported(
+            "--models",
+            "Venice keys have no model allow-list; it supports --limit, --limit-diem, --limit-vcu, --reset, --expires and --name",
+        ));
+    }
+    if let Some(n) = name {
+        body.insert("description".into(), json!(n));
+    }
+    if let Some(d) = disabled {
+        return Err(unsupported(
+            if *d { "--disable" } else { "--enable" },
+            "Venice keys cannot be disabled or enabled through the update API; end the key with --expires, or set --limit 0",
+        ));
+    }
+    if include_byok_in_limit.is_some() {
+        return Err(unsupported(
+            "--include-byok-in-limit",
+            "Venice has no BYOK setting",
+        ));
+    }
+    Ok(body)
+}
+
+pub fn build_update(base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
+    super::check_path_key(P, key)?;
+    let mut body = Map::new();
+    body.insert("id".into(), json!(key));
+    body.extend(build_body(patch)?);
+    let url = base.join(&["api", "v1", "api_keys"])?;
+    Ok(Request::patch(url, AuthScheme::Bearer, Value::Object(body)))
+}
+
+/// Warnings to print before sending (deprecated fields).
+pub fn warnings(patch: &Patch) -> Vec<String> {
+    if patch.limit_vcu.is_some() {
+        vec![
+            "Venice has deprecated VCU limits (--limit-vcu); prefer --limit (USD) or --limit-diem"
+                .into(),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// `{"data": key, "success": true}` into the normalized view.
+pub fn parse_update(body: &[u8]) -> Result<KeyView> {
+    let v = super::parse_json(P, body)?;
+    if v.get("success").and_then(Value::as_bool) == Some(false) {
+        return Err(super::unexpected_shape(P, "`success` is false", body));
+    }
+    match v.get("data") {
+        Some(data @ Value::Object(_)) => Ok(key_view(data)),
+        _ => Err(super::unexpected_shape(P, "no `data` object", body)),
+    }
+}
+
+/// One Venice key object, normalized. Responses name the limits `consumptionLimits`.
+pub fn key_view(data: &Value) -> KeyView {
+    use super::str_field;
+    KeyView {
+        id: str_field(data, "id"),
+        name: str_field(data, "description"),
+        disabled: None,
+        limit: data
+            .get("consumptionLimits")
+            .or_else(|| data.get("consumptionLimit"))
+            .filter(|v| v.is_object())
+            .cloned(),
+        remaining: None,
+        usage: data
+            .get("currentPeriodUsage")
+            .filter(|v| v.is_object())
+            .cloned(),
+        reset: str_field(data, "limitPeriod"),
+        expires: match data.get("expiresAt") {
+            Some(Value::Null) => Some("never".into()),
+            _ => str_field(data, "expiresAt"),
+        },
+        models: None,
+        created: str_field(data, "createdAt"),
+        updated: None,
+        raw: data.clone(),
+    }
+}
+
+/// `{"error": "...", "details"?: ..., "issues"?: [{"path", "message"}]}`.
+pub fn error_message(body: &Value) -> Option<String> {
+    let mut msg = match body.get("error")? {
+        Value::String(s) => s.clone(),
+        Value::Object(o) => o.get("message").and_then(Value::as_str)?.to_string(),
+        _ => return None,
+    };
+    if let Some(issues) = body.get("issues").and_then(Value::as_array) {
+        let parts: Vec<String> = issues
+            .iter()
+            .filter_map(|i| {
+                let m = i.get("message").and_then(Value::as_str)?;
+                let path: Vec<String> = i
+                    .get("path")
+                    .and_then(Value::as_array)
+                    .map(|p| {
+                        p.iter()
+                            .map(|s| s.as_str().map_or_else(|| s.to_string(), str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                Some(if path.is_empty() {
+                    m.to_string()
+                } else {
+                    format!("{}: {m}", path.join("."))
+                })
+            })
+            .collect();
+        if !parts.is_empty() {
+            msg = format!("{msg} ({})", parts.join("; "));
+        }
+    }
+    match body.get("details") {
+        Some(Value::String(d)) if !d.is_empty() => msg = format!("{msg}: {d}"),
+        Some(d @ Value::Object(_)) | Some(d @ Value::Array(_)) => {
+            let s = d.to_string();
+            if s.len() > 2 {
+                msg = format!("{msg}: {s}");
+            }
+        }
+        _ => {}
+    }
+    Some(msg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
+
+    fn req(p: Patch) -> Value {
+        let base = BaseUrl::parse("https://api.venice.ai").unwrap();
+        let r = build_update(&base, KEY, &p).unwrap();
+        assert_eq!(r.url, "https://api.venice.ai/api/v1/api_keys");
+        r.body.unwrap()
+    }
+
+    #[test]
+    fn id_travels_in_body_and_limits_nest() {
+        let b = req(Patch {
+            limit: Change::Set("50".parse().unwrap()),
+            limit_diem: Some("10".parse().unwrap()),
+            limit_vcu: Some("30".parse().unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(
+            b,
+            json!({"id": KEY, "consumptionLimit": {"usd": 50, "diem": 10, "vcu": 30}})
+        );
+        let b = req(Patch {
+            limit_diem: Some("2.5".parse().unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(b, json!({"id": KEY, "consumptionLimit": {"diem": 2.5}}));
+    }
+
+    #[test]
+    fn periods() {
+        for (r, s) in [
+            (Reset::Daily, "EPOCH"),
+            (Reset::Monthly, "MONTH"),
+            (Reset::Never, "LIFETIME"),
+        ] {
+            assert_eq!(
+                req(Patch {
+                    reset: Some(r),
+                    ..Default::default()
+                }),
+                json!({"id": KEY, "limitPeriod": s})
+            );
+        }
+        for r in [Reset::EightHours, Reset::Weekly] {
+            let e = build_body(&Patch {
+                reset: Some(r),
+                ..Default::default()
+            })
+            .unwrap_err();
+            assert!(e.to_string().contains("Venice") && e.to_string().contains(r.as_str()));
+        }
+    }
+
+    #[test]
+    fn expiry_set_and_explicit_null() {
+        let at = "2027-03-01T00:00:00Z".parse().unwrap();
+        assert_eq!(
+            req(Patch {
+                expires: Change::Set(at),
+                ..Default::default()
+            }),
+            json!({"id": KEY, "expiresAt": "2027-03-01T00:00:00Z"})
+        );
+        let b = req(Patch {
+            expires: Change::Clear,
+            ..Default::default()
+        });
+        assert_eq!(b, json!({"id": KEY, "expiresAt": null}));
+    }
+
+    #[test]
+    fn name_is_description() {
+        assert_eq!(
+            req(Patch {
+                name: Some("d".into()),
+                ..Default::default()
+            }),
+            json!({"id": KEY, "description": "d"})
+        );
+    }
+
+    #[test]
+    fn unsupported() {
+        let cases = [
+            (
+                Patch {
+                    limit: Change::Clear,
+                    ..Default::default()
+                },
+                "--limit none",
+            ),
+            (
+                Patch {
+                    models: Change::Set(vec!["m".into()]),
+                    ..Default::default()
+                },
+                "--models",
+            ),
+            (
+                Patch {
+                    models: Change::Clear,
+                    ..Default::default()
+                },
+                "--models",
+            ),
+            (
+                Patch {
+                    disabled: Some(true),
+                    ..Default::default()
+                },
+                "--disable",
+            ),
+            (
+                Patch {
+                    disabled: Some(false),
+                    ..Default::default()
+                },
+                "--enable",
+            ),
+            (
+                Patch {
+                    include_byok_in_limit: Some(true),
+                    ..Default::default()
+                },
+                "--include-byok-in-limit",
+            ),
+        ];
+        for (p, flag) in cases {
+            let e = build_body(&p).unwrap_err();
+            assert_eq!(e.exit_code(), 2);
+            assert!(
+                e.to_string().contains("Venice") && e.to_string().contains(flag),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn vcu_warns() {
+        assert!(warnings(&Patch::default()).is_empty());
+        let p = Patch {
+            limit_vcu: Some("1".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(warnings(&p)[0].contains("deprecated"));
+    }
+
+    #[test]
+    fn success_and_errors() {
+        let v = parse_update(br#"{"data":{"id":"k","description":"d","consumptionLimits":{"usd":50},"limitPeriod":"MONTH","expiresAt":null},"success":true}"#).unwrap();
+        assert_eq!(v.limit, Some(json!({"usd": 50})));
+        assert_eq!(v.expires.as_deref(), Some("never"));
+        assert_eq!(
+            parse_update(br#"{"success":false}"#)
+                .unwrap_err()
+                .exit_code(),
+            7
+        );
+        assert_eq!(parse_update(br#"[]"#).unwrap_err().exit_code(), 7);
+        let m = error_message(&json!({"error":"Invalid request","issues":[{"path":["consumptionLimit","usd"],"message":"Expected number"}]})).unwrap();
+        assert_eq!(m, "Invalid request (consumptionLimit.usd: Expected number)");
+        let m = error_message(&json!({"error":"Bad","details":"more"})).unwrap();
+        assert_eq!(m, "Bad: more");
+        assert_eq!(error_message(&json!({"detail":"x"})), None);
+    }
+}
