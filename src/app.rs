@@ -94,7 +94,7 @@ pub fn credential(p: ProviderKind, file: Option<&Path>) -> Result<String> {
     if secret.trim().is_empty() {
         return Err(Error::Credential(match file {
             Some(path) => format!(
-                "the credential file {} is empty; put the {p} admin key in it",
+                "the credential file {} (--api-key-file) is empty; put the {p} admin key in it",
                 path.display()
             ),
             None => format!(
@@ -255,7 +255,7 @@ async fn send_all(
                 return Outcome::Failed(Error::Internal("semaphore closed".into()));
             };
             match update_one(p, &http, &origin, &secret, &key, &req).await {
-                Ok(view) => Outcome::Updated(view),
+                Ok(view) => Outcome::Updated(Box::new(view)),
                 Err(e) => Outcome::Failed(e),
             }
         }));

@@ -405,20 +405,18 @@ pub fn server_wait(h: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
         if let Ok(secs) = v.parse::<u64>() {
             return Some(Duration::from_secs(secs));
         }
-        if let Ok(secs) = v.parse::<f64>() {
-            if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
-                return Some(Duration::from_secs_f64(secs));
-            }
+        if let Ok(secs) = v.parse::<f64>()
+            && (0.0..1e9).contains(&secs)
+        {
+            return Some(Duration::from_secs_f64(secs));
         }
         if let Ok(at) = DateTime::parse_from_rfc2822(v) {
             return Some(until(at.to_utc(), now));
         }
     }
     for name in ["x-ratelimit-reset", "x-ratelimit-reset-requests"] {
-        if let Some(v) = get(name) {
-            if let Some(at) = epoch(v) {
-                return Some(until(at, now));
-            }
+        if let Some(at) = get(name).and_then(epoch) {
+            return Some(until(at, now));
         }
     }
     None

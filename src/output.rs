@@ -212,7 +212,7 @@ pub enum Format {
 /// What happened to one key.
 #[derive(Debug)]
 pub enum Outcome {
-    Updated(KeyView),
+    Updated(Box<KeyView>),
     DryRun(Request),
     Failed(Error),
 }
@@ -362,7 +362,7 @@ fn table(rows: &[KeyResult]) -> String {
     let views: Vec<Option<&KeyView>> = rows
         .iter()
         .map(|r| match &r.outcome {
-            Outcome::Updated(v) => Some(v),
+            Outcome::Updated(v) => Some(v.as_ref()),
             _ => None,
         })
         .collect();
@@ -387,7 +387,7 @@ fn table(rows: &[KeyResult]) -> String {
             .unwrap_or_else(|| r.key.clone());
         let mut row = vec![truncate(&sanitize(&id), 24), status];
         for (_, f) in &used {
-            row.push(v.and_then(|v| f(v)).unwrap_or_else(|| "-".into()));
+            row.push(v.and_then(f).unwrap_or_else(|| "-".into()));
         }
         t.add_row(row);
     }

@@ -155,20 +155,21 @@ impl FromStr for ExpirySpec {
         if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
             return Ok(ExpirySpec::At(dt.with_timezone(&Utc)));
         }
-        if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-            if let Some(dt) = d.and_hms_opt(0, 0, 0) {
-                return Ok(ExpirySpec::At(dt.and_utc()));
-            }
+        if let Some(dt) = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+        {
+            return Ok(ExpirySpec::At(dt.and_utc()));
         }
-        if t.starts_with(|c: char| c.is_ascii_digit()) {
-            if let Ok(d) = humantime::parse_duration(t) {
-                if d.is_zero() {
-                    return Err(format!(
-                        "'{t}' is a zero duration; the key would expire now"
-                    ));
-                }
-                return Ok(ExpirySpec::In(d));
+        if t.starts_with(|c: char| c.is_ascii_digit())
+            && let Ok(d) = humantime::parse_duration(t)
+        {
+            if d.is_zero() {
+                return Err(format!(
+                    "'{t}' is a zero duration; the key would expire now"
+                ));
             }
+            return Ok(ExpirySpec::In(d));
         }
         Err(format!(
             "'{t}' is not a valid expiry: use an RFC 3339 timestamp (2026-12-31T23:59:59Z), \

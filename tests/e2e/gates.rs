@@ -1,0 +1,214 @@
+//! ModelGates and novapai: exact body (explicit nulls included), seed examples, JSON output and
+//! each documented error status.
+
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{GATES_KEY, Keyctl, SECRET};
+
+fn fixture(name: &str) -> serde_json::Value {
+    let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+const PROVIDERS: [(&str, &str, &str); 2] = [
+    ("modelgates", "MODELGATES_MANAGEMENT_KEY", "ModelGates"),
+    ("novapai", "NOVAPAI_MANAGEMENT_KEY", "novapai"),
+];
+
+async fn expect_body(server: &MockServer, body: serde_json::Value, provider: &str) {
+    Mock::given(method("PATCH"))
+        .and(path(format!("/api/v1/keys/{GATES_KEY}")))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .and(header("content-type", "application/json"))
+        .and(body_json(body))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(fixture(&format!("{provider}/update_response.json"))),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+async fn run(p: &str, env: &str, server: &MockServer, extra: &[&str]) -> crate::common::Out {
+    let mut k = Keyctl::new(env, &["update", "-p", p, GATES_KEY]).base(server);
+    for a in extra {
+        k = k.arg(a);
+    }
+    k.run().await
+}
+
+#[tokio::test]
+async fn seed_example_body_is_sent_exactly() {
+    for (p, env, _) in PROVIDERS {
+        let server = MockServer::start().await;
+        expect_body(&server, fixture(&format!("{p}/update_request.json")), p).await;
+        let out = run(
+            p,
+            env,
+            &server,
+            &[
+                "--name",
+                "Updated API Key Name",
+                "--enable",
+                "--limit",
+                "75",
+                "--reset",
+                "daily",
+                "--include-byok-in-limit",
+                "true",
+            ],
+        )
+        .await;
+        out.code(0)
+            .stdout_has("Updated API Key Name")
+            .stdout_has("49.5")
+            .stdout_has("daily");
+    }
+}
+
+#[tokio::test]
+async fn explicit_nulls_clear_limit_and_reset() {
+    for (p, env, _) in PROVIDERS {
+        let server = MockServer::start().await;
+        expect_body(&server, json!({"limit": null, "limit_reset": null}), p).await;
+        run(p, env, &server, &["--limit", "none", "--reset", "never"])
+            .await
+            .code(0);
+        let reqs = server.received_requests().await.unwrap();
+        let sent: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+        assert!(
+            sent.as_object().unwrap().contains_key("limit"),
+            "null must be sent, not omitted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn each_flag_alone() {
+    let (p, env, _) = PROVIDERS[0];
+    for (args, body) in [
+        (vec!["--limit", "10"], json!({"limit": 10})),
+        (vec!["--reset", "weekly"], json!({"limit_reset": "weekly"})),
+        (
+            vec!["--reset", "monthly"],
+            json!({"limit_reset": "monthly"}),
+        ),
+        (vec!["--disable"], json!({"disabled": true})),
+        (
+            vec!["--include-byok-in-limit", "false"],
+            json!({"include_byok_in_limit": false}),
+        ),
+        (vec!["--name", "n"], json!({"name": "n"})),
+    ] {
+        let server = MockServer::start().await;
+        expect_body(&server, body, p).await;
+        run(p, env, &server, &args).await.code(0);
+    }
+}
+
+#[tokio::test]
+async fn json_output_has_the_stable_fields() {
+    let (p, env, _) = PROVIDERS[1];
+    let server = MockServer::start().await;
+    expect_body(&server, json!({"limit": 75}), p).await;
+    let out = run(p, env, &server, &["--limit", "75", "-o", "json"]).await;
+    out.code(0);
+    let l = &out.json_lines()[0];
+    assert_eq!(l["provider"], "novapai");
+    assert_eq!(l["status"], "updated");
+    assert_eq!(l["key_state"]["id"], GATES_KEY);
+    assert_eq!(l["key_state"]["remaining"], json!(49.5));
+    assert_eq!(l["key_state"]["raw"]["byok_usage"], json!(17.38));
+    assert!(l.get("error").is_none());
+}
+
+#[tokio::test]
+async fn unsupported_flags_name_provider_flag_and_alternative() {
+    for (p, env, name) in PROVIDERS {
+        let server = MockServer::start().await;
+        Mock::given(method("PATCH"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+        for (args, flag) in [
+            (vec!["--reset", "8h"], "--reset 8h"),
+            (vec!["--expires", "30d"], "--expires"),
+            (vec!["--expires", "never"], "--expires"),
+            (vec!["--models", "a"], "--models"),
+            (vec!["--limit-diem", "1"], "--limit-diem"),
+            (vec!["--limit-vcu", "1"], "--limit-vcu"),
+        ] {
+            run(p, env, &server, &args)
+                .await
+                .code(2)
+                .stderr_has(name)
+                .stderr_has(flag);
+        }
+    }
+}
+
+#[tokio::test]
+async fn key_hash_is_one_percent_encoded_segment() {
+    let (p, env, _) = PROVIDERS[0];
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v1/keys/a%2Fb%3Fc%20d"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("modelgates/update_response.json")),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Keyctl::new(env, &["update", "-p", p, "a/b?c d", "--limit", "1"])
+        .base(&server)
+        .run()
+        .await
+        .code(0);
+}
+
+#[tokio::test]
+async fn documented_errors_map_to_exit_codes() {
+    for (status, code, msg) in [
+        (400, 5, "Invalid request parameters"),
+        (401, 3, "Invalid management key"),
+        (404, 4, "Key not found"),
+        (429, 6, "Rate limit exceeded"),
+        (500, 7, "Internal server error"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("PATCH"))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .set_body_json(fixture(&format!("modelgates/error_{status}.json"))),
+            )
+            .mount(&server)
+            .await;
+        let out = Keyctl::new(
+            "MODELGATES_MANAGEMENT_KEY",
+            &[
+                "update",
+                "-p",
+                "modelgates",
+                GATES_KEY,
+                "--limit",
+                "1",
+                "--retries",
+                "0",
+                "-o",
+                "json",
+            ],
+        )
+        .base(&server)
+        .run()
+        .await;
+        out.code(code).stderr_has(msg);
+        let l = &out.json_lines()[0];
+        assert_eq!(l["status"], "failed");
+        assert_eq!(l["error"]["http_status"], json!(status));
+        assert!(l["error"]["message"].as_str().unwrap().contains(msg));
+    }
+}

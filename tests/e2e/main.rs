@@ -1,0 +1,9 @@
+//! End-to-end runs of the keyctl binary against wiremock on loopback, one module per theme.
+//! Every run goes through `common::Keyctl`, which scans stdout and stderr for the credential.
+
+mod common;
+mod gates;
+mod input;
+mod ionet;
+mod venice;
+mod wire;

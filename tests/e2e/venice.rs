@@ -1,0 +1,164 @@
+//! Venice: id in the body, nested consumptionLimit, limitPeriod, expiresAt null, errors.
+
+use serde_json::json;
+use wiremock::matchers::{body_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{Keyctl, SECRET, VENICE_KEY};
+
+const ENV: &str = "VENICE_ADMIN_KEY";
+
+fn fixture(name: &str) -> serde_json::Value {
+    let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+async fn expect_body(server: &MockServer, body: serde_json::Value) {
+    Mock::given(method("PATCH"))
+        .and(path("/api/v1/api_keys"))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .and(body_json(body))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("venice/update_response.json")),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+async fn run(server: &MockServer, extra: &[&str]) -> crate::common::Out {
+    let mut k = Keyctl::new(ENV, &["update", "-p", "venice", VENICE_KEY]).base(server);
+    for a in extra {
+        k = k.arg(a);
+    }
+    k.run().await
+}
+
+#[tokio::test]
+async fn seed_example_is_sent_with_id_in_body() {
+    let server = MockServer::start().await;
+    let mut want = fixture("venice/update_request.json");
+    want["expiresAt"] = json!("2030-10-01T12:00:00Z");
+    expect_body(&server, want).await;
+    let out = run(
+        &server,
+        &[
+            "--limit",
+            "50",
+            "--limit-diem",
+            "10",
+            "--limit-vcu",
+            "30",
+            "--reset",
+            "monthly",
+            "--name",
+            "Updated API Key Name",
+            "--expires",
+            "2030-10-01T14:00:00+02:00",
+        ],
+    )
+    .await;
+    out.code(0)
+        .stderr_has("deprecated")
+        .stdout_has("usd 50, diem 10, vcu 30")
+        .stdout_has("MONTH");
+}
+
+#[tokio::test]
+async fn each_flag_alone() {
+    for (args, body) in [
+        (
+            vec!["--limit", "5"],
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5}}),
+        ),
+        (
+            vec!["--limit-diem", "2.5"],
+            json!({"id": VENICE_KEY, "consumptionLimit": {"diem": 2.5}}),
+        ),
+        (
+            vec!["--reset", "daily"],
+            json!({"id": VENICE_KEY, "limitPeriod": "EPOCH"}),
+        ),
+        (
+            vec!["--reset", "never"],
+            json!({"id": VENICE_KEY, "limitPeriod": "LIFETIME"}),
+        ),
+        (
+            vec!["--expires", "never"],
+            json!({"id": VENICE_KEY, "expiresAt": null}),
+        ),
+        (
+            vec!["--name", "d"],
+            json!({"id": VENICE_KEY, "description": "d"}),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        expect_body(&server, body).await;
+        run(&server, &args).await.code(0);
+    }
+}
+
+#[tokio::test]
+async fn unsupported_flags() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    for (args, flag) in [
+        (vec!["--limit", "none"], "--limit none"),
+        (vec!["--reset", "weekly"], "--reset weekly"),
+        (vec!["--reset", "8h"], "--reset 8h"),
+        (vec!["--models", "m"], "--models"),
+        (vec!["--disable"], "--disable"),
+        (vec!["--enable"], "--enable"),
+        (
+            vec!["--include-byok-in-limit", "true"],
+            "--include-byok-in-limit",
+        ),
+    ] {
+        run(&server, &args)
+            .await
+            .code(2)
+            .stderr_has("Venice")
+            .stderr_has(flag);
+    }
+}
+
+#[tokio::test]
+async fn documented_errors() {
+    for (status, file, code, msg) in [
+        (
+            400,
+            "venice/error_400.json",
+            5,
+            "consumptionLimit.usd: Expected number, received string",
+        ),
+        (401, "venice/error_401.json", 3, "Authentication failed"),
+        (404, "venice/error_404.json", 4, "No API key with this id"),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(method("PATCH"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(fixture(file)))
+            .mount(&server)
+            .await;
+        run(&server, &["--limit", "1", "--retries", "0"])
+            .await
+            .code(code)
+            .stderr_has(msg);
+    }
+}
+
+#[tokio::test]
+async fn success_false_is_a_provider_failure() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": false})))
+        .mount(&server)
+        .await;
+    run(&server, &["--limit", "1"])
+        .await
+        .code(7)
+        .stderr_has("success");
+}
