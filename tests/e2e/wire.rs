@@ -303,3 +303,52 @@ async fn a_credential_echoed_by_the_server_is_masked() {
         .code(3)
         .stderr_has("key **** is revoked");
 }
+
+#[tokio::test]
+async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ok().set_delay(Duration::from_millis(1500)))
+        .mount(&server)
+        .await;
+    let keys: Vec<String> = (1..=8).map(|i| format!("key{i}")).collect();
+    let uri = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyctl"));
+        cmd.args([
+            "update",
+            "-p",
+            "modelgates",
+            "--limit",
+            "1",
+            "--base-url",
+            &uri,
+        ])
+        .args(&keys)
+        .env("MODELGATES_MANAGEMENT_KEY", SECRET)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+        let child = cmd.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(600));
+        let pid = child.id().to_string();
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    crate::common::scan(&out);
+    out.code(130)
+        .stderr_has("interrupted")
+        .stderr_has("updated 4 key(s) [key1, key2, key3, key4]")
+        .stderr_has("not updated 4 key(s) [key5, key6, key7, key8]");
+    // The four in flight finished; the other four were never sent.
+    assert_eq!(count(&server).await, 4);
+}
