@@ -7,15 +7,14 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::cli::{ChangeFlags, Cli, Command, GlobalArgs, UpdateArgs};
+use crate::cli::{ChangeFlags, Cli, Command, GetArgs, GlobalArgs, ListArgs, UpdateArgs};
 use crate::error::{Error, Result};
 use crate::http::{Cancel, Http, WireOptions};
 use crate::output::{self, KeyResult, Outcome, Printer};
-use crate::patch::{ChangeArgs, Patch};
-use crate::provider::{BaseUrl, ProviderKind, Request};
-
-/// How many requests are in flight at once.
-pub const CONCURRENCY: usize = 4;
+use crate::patch::{Amount, Change, ChangeArgs, LimitArg, Patch, Relative, RelativeOutcome};
+use crate::provider::{BaseUrl, KeyView, ProviderKind, Request};
+use crate::session::Session;
+use serde_json::Value;
 
 /// Runs the command and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
@@ -23,6 +22,8 @@ pub async fn run(cli: Cli) -> i32 {
     output::set_quiet(global.quiet);
     let result = match command {
         Command::Update(args) => update(&global, args).await,
+        Command::Get(args) => get(&global, args).await,
+        Command::List(args) => list(&global, args).await,
         Command::Support => {
             output::print_text(&crate::support::markdown());
             Ok(0)
@@ -194,77 +195,338 @@ fn build_all(
     }
 }
 
+/// Key ids from the command line, --from-file, or nothing (for --match).
+fn gather_keys(keys: Vec<String>, from_file: Option<&Path>) -> Result<Vec<String>> {
+    let mut all = keys;
+    if let Some(path) = from_file {
+        let text = if path == Path::new("-") {
+            let mut s = String::new();
+            std::io::stdin().read_to_string(&mut s).map_err(|e| {
+                Error::usage(format!("--from-file -: cannot read standard input: {e}"))
+            })?;
+            s
+        } else {
+            std::fs::read_to_string(path)
+                .map_err(|e| Error::usage(format!("--from-file {}: {e}", path.display())))?
+        };
+        all.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
+        if all.is_empty() {
+            return Err(Error::usage(format!(
+                "--from-file {}: no key ids in it (one per line; # starts a comment)",
+                path.display()
+            )));
+        }
+    }
+    Ok(unique_keys(all))
+}
+
+/// Everything a per-key task needs, shared by all tasks.
+struct Plan {
+    p: ProviderKind,
+    base: BaseUrl,
+    patch: Patch,
+    relative: Option<Relative>,
+    /// Venice: fill the currencies this change leaves out from the key's current limits.
+    keep_currencies: bool,
+    dry_run: bool,
+}
+
+impl Plan {
+    fn needs_read(&self) -> bool {
+        self.relative.is_some() || self.keep_currencies
+    }
+
+    /// The patch for one key, given its current state (when read).
+    fn resolve(&self, before: Option<&KeyView>) -> Result<Option<Patch>> {
+        let mut patch = self.patch.clone();
+        if let (Some(rel), Some(before)) = (&self.relative, before) {
+            let current = before.limit_amount().ok_or_else(|| {
+                Error::usage(format!(
+                    "--limit {:+}: the key has no current limit to change; set one with --limit N",
+                    rel.delta
+                ))
+            })?;
+            match rel.apply(current)? {
+                RelativeOutcome::Set(a) => patch.limit = Change::Set(a),
+                RelativeOutcome::AtCap { .. } => return Ok(None),
+            }
+        }
+        if let (true, Some(before)) = (self.keep_currencies, before) {
+            let cur = crate::provider::venice::current_limits(before);
+            let get = |k: &str| {
+                cur.get(k)
+                    .and_then(Value::as_f64)
+                    .and_then(Amount::from_f64)
+            };
+            if patch.limit.is_keep()
+                && let Some(a) = get("usd")
+            {
+                patch.limit = Change::Set(a);
+            }
+            if patch.limit_diem.is_none() {
+                patch.limit_diem = get("diem");
+            }
+            if patch.limit_vcu.is_none() {
+                patch.limit_vcu = get("vcu");
+            }
+        }
+        Ok(Some(patch))
+    }
+}
+
+/// Venice replaces `consumptionLimit` as a whole only in part: a change of some currencies
+/// reads the key first so the others are sent unchanged.
+fn partial_currencies(p: ProviderKind, patch: &Patch, relative: bool) -> bool {
+    if p != ProviderKind::Venice {
+        return false;
+    }
+    let set = [
+        !patch.limit.is_keep() || relative,
+        patch.limit_diem.is_some(),
+        patch.limit_vcu.is_some(),
+    ];
+    let n = set.iter().filter(|b| **b).count();
+    n > 0 && n < 3
+}
+
 async fn update(global: &GlobalArgs, args: UpdateArgs) -> Result<i32> {
     let UpdateArgs {
         keys,
+        from_file,
+        match_glob,
+        yes,
+        concurrency,
+        limit_max,
         change,
         dry_run,
     } = args;
     let p = provider(global)?;
     let base = base_url(p, global.base_url.as_deref())?;
+    let relative = match (&change.limit, limit_max) {
+        (Some(LimitArg::Relative(d)), max) => Some(Relative { delta: *d, max }),
+        (_, Some(_)) => {
+            return Err(Error::usage(
+                "--limit-max caps a relative change: use it with --limit +N or --limit -N",
+            ));
+        }
+        _ => None,
+    };
     let patch = Patch::from_args(change_args(change), Utc::now())?;
-    let keys = unique_keys(keys);
-    let reqs = build_all(p, &base, &keys, &patch)?;
-    for w in p.warnings(&patch) {
+    let mut keys = gather_keys(keys, from_file.as_deref())?;
+    // Check every flag and key id before anything is sent (placeholder for a relative limit).
+    let mut probe = patch.clone();
+    if relative.is_some() {
+        probe.limit = Change::Set(Amount::from_f64(0.0).unwrap_or_else(|| unreachable!()));
+    }
+    build_all(p, &base, &keys, &probe)?;
+    let plan = Plan {
+        p,
+        keep_currencies: partial_currencies(p, &patch, relative.is_some()),
+        patch,
+        relative,
+        base,
+        dry_run,
+    };
+    for w in p.warnings(&plan.patch) {
         output::warn(&w);
     }
-    let mut printer = Printer::new(global.output);
-    if dry_run {
-        if let Err(e) = credential(p, global.api_key_file.as_deref()) {
+    let needs_session = !dry_run || plan.needs_read() || match_glob.is_some();
+    let secret = match credential(p, global.api_key_file.as_deref()) {
+        Ok(s) => Some(s),
+        Err(e) if !needs_session => {
             output::warn(&format!("{e} (needed for a real run)"));
+            None
         }
-        for (key, req) in keys.into_iter().zip(reqs) {
-            printer.push(KeyResult {
-                provider: p,
-                key,
-                outcome: Outcome::DryRun(req),
-            });
+        Err(e)
+            if dry_run
+                && plan.keep_currencies
+                && plan.relative.is_none()
+                && match_glob.is_none() =>
+        {
+            output::warn(&format!(
+                "{e}: cannot read the key's current limits, so the dry run shows only the \
+                 currencies given; a real run reads them and sends the others unchanged"
+            ));
+            None
         }
-        printer.finish();
-        return Ok(0);
-    }
-    let secret = credential(p, global.api_key_file.as_deref())?;
-    output::register_secret(&secret);
+        Err(e) => return Err(e),
+    };
     let cancel = Cancel::default();
-    let http = Arc::new(Http::new(wire_options(global), cancel.clone())?);
+    let session = match secret {
+        Some(secret) => {
+            output::register_secret(&secret);
+            let http = Arc::new(Http::new(wire_options(global), cancel.clone())?);
+            Some(Arc::new(Session::new(p, plan.base.clone(), http, secret)))
+        }
+        None => None,
+    };
+    if let Some(glob) = &match_glob {
+        let Some(s) = &session else {
+            return Err(Error::Internal("--match without a session".into()));
+        };
+        let matched = select(s, glob).await?;
+        output::diag(&format!(
+            "--match {}: selected {} key(s)",
+            output::sanitize(glob),
+            matched.len()
+        ));
+        keys.extend(matched);
+        keys = unique_keys(keys);
+        if !yes && !dry_run {
+            return Err(Error::usage(format!(
+                "--match selected {} key(s); nothing was changed: add --yes to update them, or --dry-run to preview",
+                keys.len()
+            )));
+        }
+        build_all(p, &plan.base, &keys, &probe)?;
+    }
+    let mut printer = Printer::new(global.output);
     let watcher = tokio::spawn(watch_ctrl_c(cancel.clone()));
-    let results = send_all(p, &base, http, Arc::new(secret), keys, reqs, &mut printer).await;
+    let results = run_keys(
+        Arc::new(plan),
+        session,
+        keys,
+        concurrency.into(),
+        &mut printer,
+    )
+    .await;
     watcher.abort();
     printer.finish();
     Ok(report(p, &results, cancel.is_cancelled()))
 }
 
-/// Sends each request with at most CONCURRENCY in flight; prints results in input order.
-async fn send_all(
-    p: ProviderKind,
-    base: &BaseUrl,
-    http: Arc<Http>,
-    secret: Arc<String>,
+/// Keys whose name matches `glob`, from every page of the list.
+async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
+    let m = globset::Glob::new(glob)
+        .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))?
+        .compile_matcher();
+    Ok(s.list(true)
+        .await?
+        .into_iter()
+        .filter(|k| k.name.as_deref().is_some_and(|n| m.is_match(n)))
+        .filter_map(|k| k.id)
+        .collect())
+}
+
+/// Runs each key with at most `concurrency` in flight; prints results in input order.
+async fn run_keys(
+    plan: Arc<Plan>,
+    session: Option<Arc<Session>>,
     keys: Vec<String>,
-    reqs: Vec<Request>,
+    concurrency: usize,
     printer: &mut Printer,
 ) -> Vec<(String, Option<Error>)> {
-    let sem = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-    let origin = Arc::new(base.origin());
-    let mut handles = Vec::with_capacity(reqs.len());
-    for (key, req) in keys.iter().cloned().zip(reqs) {
-        let (sem, http, secret, origin) =
-            (sem.clone(), http.clone(), secret.clone(), origin.clone());
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let mut handles = Vec::with_capacity(keys.len());
+    for key in keys.clone() {
+        let (sem, plan, session) = (sem.clone(), plan.clone(), session.clone());
         handles.push(tokio::spawn(async move {
             let Ok(_permit) = sem.acquire_owned().await else {
                 return Outcome::Failed(Error::Internal("semaphore closed".into()));
             };
-            match update_one(p, &http, &origin, &secret, &key, &req).await {
-                Ok(view) => Outcome::Updated(Box::new(view)),
-                Err(e) => Outcome::Failed(e),
-            }
+            one_key(&plan, session.as_deref(), &key)
+                .await
+                .unwrap_or_else(Outcome::Failed)
         }));
     }
+    let (mut updated, mut unchanged, mut failed) = (0, 0, 0);
     let mut results = Vec::with_capacity(keys.len());
     for (key, h) in keys.into_iter().zip(handles) {
         let outcome = h
             .await
             .unwrap_or_else(|e| Outcome::Failed(Error::Internal(format!("task failed: {e}"))));
+        let err = match &outcome {
+            Outcome::Failed(e) => {
+                failed += 1;
+                Some(e.clone())
+            }
+            Outcome::Unchanged { .. } => {
+                unchanged += 1;
+                None
+            }
+            _ => {
+                updated += 1;
+                None
+            }
+        };
+        printer.push(KeyResult {
+            provider: plan.p,
+            key: key.clone(),
+            outcome,
+        });
+        results.push((key, err));
+    }
+    if results.len() > 1 {
+        let verb = if plan.dry_run {
+            "would update"
+        } else {
+            "updated"
+        };
+        output::diag(&format!(
+            "summary: {updated} {verb}, {unchanged} unchanged, {failed} failed"
+        ));
+    }
+    results
+}
+
+/// Reads (when needed), builds and sends (unless dry run) the change for one key.
+async fn one_key(plan: &Plan, session: Option<&Session>, key: &str) -> Result<Outcome> {
+    let before = match (plan.needs_read(), session) {
+        (true, Some(s)) => Some(s.get(key).await?),
+        _ => None,
+    };
+    let Some(patch) = plan.resolve(before.as_ref())? else {
+        let cap = plan.relative.as_ref().and_then(|r| r.max.clone());
+        return Ok(Outcome::Unchanged {
+            before: before.map(Box::new),
+            reason: format!(
+                "already at or over the cap --limit-max {}; nothing sent",
+                cap.map(|c| c.to_string()).unwrap_or_default()
+            ),
+        });
+    };
+    let req = plan.p.build_update(&plan.base, key, &patch)?;
+    if plan.dry_run {
+        return Ok(Outcome::DryRun {
+            req,
+            before: before.map(Box::new),
+        });
+    }
+    let Some(s) = session else {
+        return Err(Error::Internal("no session for a real run".into()));
+    };
+    let body = s.send(&req).await?;
+    let sent = req.body.clone().unwrap_or_default();
+    let view = plan.p.parse_update(key, &sent, &body)?;
+    Ok(Outcome::Updated {
+        view: Box::new(view),
+        before: before.map(Box::new),
+    })
+}
+
+/// `keyctl get`: each key's normalized view.
+async fn get(global: &GlobalArgs, args: GetArgs) -> Result<i32> {
+    let GetArgs { keys } = args;
+    let (p, s, cancel) = session(global)?;
+    let keys = unique_keys(keys);
+    for k in &keys {
+        p.build_get(&s.base, k)?;
+    }
+    let mut printer = Printer::new(global.output);
+    let mut results = Vec::new();
+    for key in keys {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let outcome = match s.get(&key).await {
+            Ok(v) => Outcome::Shown(Box::new(v)),
+            Err(e) => Outcome::Failed(e),
+        };
         let err = match &outcome {
             Outcome::Failed(e) => Some(e.clone()),
             _ => None,
@@ -276,24 +538,36 @@ async fn send_all(
         });
         results.push((key, err));
     }
-    results
+    printer.finish();
+    Ok(report(p, &results, cancel.is_cancelled()))
 }
 
-async fn update_one(
-    p: ProviderKind,
-    http: &Http,
-    origin: &str,
-    secret: &str,
-    key: &str,
-    req: &Request,
-) -> Result<crate::provider::KeyView> {
-    let resp = http.send(p.display_name(), origin, req, secret).await?;
-    if (200..300).contains(&resp.status) {
-        let sent = req.body.clone().unwrap_or_default();
-        p.parse_update(key, &sent, &resp.body)
-    } else {
-        Err(p.error_for(&resp))
+/// `keyctl list`: every key of the account.
+async fn list(global: &GlobalArgs, args: ListArgs) -> Result<i32> {
+    let ListArgs { include_disabled } = args;
+    let (p, s, _) = session(global)?;
+    let keys = s.list(include_disabled).await?;
+    let mut printer = Printer::new(global.output);
+    for v in keys {
+        printer.push(KeyResult {
+            provider: p,
+            key: v.id.clone().unwrap_or_default(),
+            outcome: Outcome::Shown(Box::new(v)),
+        });
     }
+    printer.finish();
+    Ok(0)
+}
+
+/// Provider, base URL, credential and client for a command that reads.
+fn session(global: &GlobalArgs) -> Result<(ProviderKind, Session, Cancel)> {
+    let p = provider(global)?;
+    let base = base_url(p, global.base_url.as_deref())?;
+    let secret = credential(p, global.api_key_file.as_deref())?;
+    output::register_secret(&secret);
+    let cancel = Cancel::default();
+    let http = Arc::new(Http::new(wire_options(global), cancel.clone())?);
+    Ok((p, Session::new(p, base, http, secret), cancel))
 }
 
 /// First Ctrl-C: no new request starts, in-flight ones finish. Second: quit now.

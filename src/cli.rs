@@ -100,6 +100,18 @@ pub enum Command {
     #[command(after_help = UPDATE_EXAMPLES)]
     Update(UpdateArgs),
 
+    /// Show one key: limit, remaining, usage, reset, expiry, models
+    #[command(
+        after_help = "Examples:\n  keyctl get -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5\n  keyctl get -p modelgates f01d5260... -o json"
+    )]
+    Get(GetArgs),
+
+    /// List the provider's keys (every page)
+    #[command(
+        after_help = "Examples:\n  keyctl list -p modelgates --include-disabled\n  keyctl list -p ionet -o json | jq -r .key_state.id"
+    )]
+    List(ListArgs),
+
     /// Print which change flags each provider supports, and the body field each becomes
     Support,
 }
@@ -120,12 +132,48 @@ Examples:
   # See exactly what would be sent, send nothing
   keyctl update -p novapai f01d5260... --disable --dry-run -o json";
 
+/// Arguments of `keyctl get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Key id(s)
+    #[arg(required = true, value_name = "KEY")]
+    pub keys: Vec<String>,
+}
+
+/// Arguments of `keyctl list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Include disabled keys (ModelGates, novapai; the others list active keys only)
+    #[arg(long)]
+    pub include_disabled: bool,
+}
+
 /// Arguments of `keyctl update`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Key id(s): io.net sub-key UUID, ModelGates/novapai key hash, Venice key id
-    #[arg(required = true, value_name = "KEY")]
+    #[arg(value_name = "KEY", required_unless_present_any = ["from_file", "match_glob"])]
     pub keys: Vec<String>,
+
+    /// Read key ids from FILE, one per line (# comments, blank lines skipped; - for stdin)
+    #[arg(long, value_name = "FILE")]
+    pub from_file: Option<PathBuf>,
+
+    /// Select keys whose name matches GLOB (from `list`); needs --yes or --dry-run
+    #[arg(long = "match", value_name = "GLOB")]
+    pub match_glob: Option<String>,
+
+    /// Confirm a --match run
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+    pub concurrency: u16,
+
+    /// Cap for a relative --limit (+N/-N): the result never exceeds it
+    #[arg(long, value_name = "N")]
+    pub limit_max: Option<Amount>,
 
     #[command(flatten)]
     pub change: ChangeFlags,
@@ -138,8 +186,9 @@ pub struct UpdateArgs {
 /// The normalized change flags (see the mapping table in the README).
 #[derive(Debug, Args, Default)]
 pub struct ChangeFlags {
-    /// Spending limit: a decimal >= 0 (USD; io.net credits), or `none` to remove the cap
-    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
+    /// Spending limit: a decimal >= 0 (USD; io.net credits), `none` to remove the cap, or
+    /// +N / -N to change the current limit (read first)
+    #[arg(long, value_name = "N|+N|-N|none", allow_hyphen_values = true)]
     pub limit: Option<LimitArg>,
 
     /// When usage resets: 8h, daily, weekly, monthly or never
@@ -191,9 +240,12 @@ mod tests {
     }
 
     #[test]
-    fn negative_limit_is_a_parse_error_not_a_flag() {
-        let e = Cli::try_parse_from(["keyctl", "update", "-p", "venice", "k", "--limit", "-10"])
-            .unwrap_err();
-        assert!(e.to_string().contains("negative"), "{e}");
+    fn negative_limit_is_relative_not_a_flag() {
+        let c = Cli::try_parse_from(["keyctl", "update", "-p", "venice", "k", "--limit", "-10"])
+            .unwrap();
+        let Command::Update(u) = c.command else {
+            panic!("update expected")
+        };
+        assert!(matches!(u.change.limit, Some(LimitArg::Relative(_))));
     }
 }

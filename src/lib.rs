@@ -8,4 +8,5 @@ pub mod http;
 pub mod output;
 pub mod patch;
 pub mod provider;
+pub mod session;
 pub mod support;

@@ -212,8 +212,22 @@ pub enum Format {
 /// What happened to one key.
 #[derive(Debug)]
 pub enum Outcome {
-    Updated(Box<KeyView>),
-    DryRun(Request),
+    /// The change was applied; `before` is the state read first, when one was read.
+    Updated {
+        view: Box<KeyView>,
+        before: Option<Box<KeyView>>,
+    },
+    /// Nothing needed sending (e.g. already at the --limit-max cap).
+    Unchanged {
+        before: Option<Box<KeyView>>,
+        reason: String,
+    },
+    DryRun {
+        req: Request,
+        before: Option<Box<KeyView>>,
+    },
+    /// A key read by `get` or `list`.
+    Shown(Box<KeyView>),
     Failed(Error),
 }
 
@@ -244,17 +258,33 @@ pub fn result_json(r: &KeyResult) -> Value {
     let mut o = Map::new();
     o.insert("provider".into(), json!(r.provider.id()));
     o.insert("key".into(), json!(r.key));
+    let view_json = |v: &KeyView| serde_json::to_value(v).unwrap_or(Value::Null);
     match &r.outcome {
-        Outcome::Updated(view) => {
+        Outcome::Updated { view, before } => {
             o.insert("status".into(), json!("updated"));
-            o.insert(
-                "key_state".into(),
-                serde_json::to_value(view).unwrap_or(Value::Null),
-            );
+            o.insert("key_state".into(), view_json(view));
+            if let Some(b) = before {
+                o.insert("before".into(), view_json(b));
+            }
         }
-        Outcome::DryRun(req) => {
+        Outcome::Unchanged { before, reason } => {
+            o.insert("status".into(), json!("unchanged"));
+            if let Some(b) = before {
+                o.insert("key_state".into(), view_json(b));
+            }
+            o.insert("reason".into(), json!(reason));
+        }
+        Outcome::Shown(view) => {
+            o.insert("status".into(), json!("ok"));
+            o.insert("key_state".into(), view_json(view));
+        }
+        Outcome::DryRun { req, before } => {
             o.insert("status".into(), json!("dry_run"));
             o.insert("request".into(), request_json(req));
+            if let Some(b) = before {
+                o.insert("before".into(), view_json(b));
+                o.insert("after".into(), req.body.clone().unwrap_or(Value::Null));
+            }
         }
         Outcome::Failed(e) => {
             o.insert("status".into(), json!("failed"));
@@ -288,13 +318,22 @@ impl Printer {
         if let Outcome::Failed(e) = &r.outcome {
             error(&format!("{} key {}: {e}", r.provider, sanitize(&r.key)));
         }
+        if let Outcome::Unchanged { reason, .. } = &r.outcome {
+            diag(&format!(
+                "{} key {}: unchanged: {reason}",
+                r.provider,
+                sanitize(&r.key)
+            ));
+        }
         if quiet() {
             return;
         }
         match self.format {
             Format::Json => write_out(&result_json(&r).to_string()),
             Format::Table => match &r.outcome {
-                Outcome::DryRun(req) => write_out(&dry_run_text(&r, req)),
+                Outcome::DryRun { req, before } => {
+                    write_out(&dry_run_text(&r, req, before.as_deref()))
+                }
                 _ => self.rows.push(r),
             },
         }
@@ -307,14 +346,20 @@ impl Printer {
     }
 }
 
-fn dry_run_text(r: &KeyResult, req: &Request) -> String {
+fn dry_run_text(r: &KeyResult, req: &Request, before: Option<&KeyView>) -> String {
     let mut s = format!(
-        "# {} key {}: dry run, nothing sent\n{} {}\n",
+        "# {} key {}: dry run, nothing sent\n",
         r.provider,
-        sanitize(&r.key),
-        req.method.as_str(),
-        req.url
+        sanitize(&r.key)
     );
+    if let Some(b) = before {
+        let now: Vec<String> = COLUMNS
+            .iter()
+            .filter_map(|(h, f)| f(b).map(|v| format!("{}={v}", h.to_lowercase())))
+            .collect();
+        s.push_str(&format!("# current: {}\n", now.join(" ")));
+    }
+    s.push_str(&format!("{} {}\n", req.method.as_str(), req.url));
     for (k, v) in req.redacted_headers() {
         s.push_str(&format!("{k}: {v}\n"));
     }
@@ -362,7 +407,15 @@ fn table(rows: &[KeyResult]) -> String {
     let views: Vec<Option<&KeyView>> = rows
         .iter()
         .map(|r| match &r.outcome {
-            Outcome::Updated(v) => Some(v.as_ref()),
+            Outcome::Updated { view, .. } | Outcome::Shown(view) => Some(view.as_ref()),
+            Outcome::Unchanged { before, .. } => before.as_deref(),
+            _ => None,
+        })
+        .collect();
+    let befores: Vec<Option<&KeyView>> = rows
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Updated { before, .. } => before.as_deref(),
             _ => None,
         })
         .collect();
@@ -376,10 +429,12 @@ fn table(rows: &[KeyResult]) -> String {
     let mut header = vec!["KEY", "STATUS"];
     header.extend(used.iter().map(|(h, _)| *h));
     t.set_header(header);
-    for (r, v) in rows.iter().zip(&views) {
+    for ((r, v), b) in rows.iter().zip(&views).zip(&befores) {
         let status = match &r.outcome {
-            Outcome::Updated(_) => "updated".to_string(),
-            Outcome::DryRun(_) => "dry run".to_string(),
+            Outcome::Updated { .. } => "updated".to_string(),
+            Outcome::Unchanged { .. } => "unchanged".to_string(),
+            Outcome::Shown(_) => "ok".to_string(),
+            Outcome::DryRun { .. } => "dry run".to_string(),
             Outcome::Failed(e) => format!("failed ({})", e.kind()),
         };
         let id = v
@@ -387,7 +442,13 @@ fn table(rows: &[KeyResult]) -> String {
             .unwrap_or_else(|| r.key.clone());
         let mut row = vec![truncate(&sanitize(&id), 24), status];
         for (_, f) in &used {
-            row.push(v.and_then(f).unwrap_or_else(|| "-".into()));
+            let now = v.and_then(f).unwrap_or_else(|| "-".into());
+            // With a read before the write, a changed field shows `before → after`.
+            let cell = match b.and_then(f) {
+                Some(old) if old != now => format!("{old} → {now}"),
+                _ => now,
+            };
+            row.push(cell);
         }
         t.add_row(row);
     }

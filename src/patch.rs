@@ -89,22 +89,76 @@ impl FromStr for Amount {
     }
 }
 
-/// `--limit`: an amount or `none` (remove the cap).
+/// `--limit`: an amount, `none` (remove the cap), or a change of the current limit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LimitArg {
     None,
     Amount(Amount),
+    /// `+N` or `-N`: the current limit plus this (signed, finite) delta.
+    Relative(f64),
 }
 
 impl FromStr for LimitArg {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        if s.trim().eq_ignore_ascii_case("none") {
-            Ok(LimitArg::None)
-        } else {
-            s.parse().map(LimitArg::Amount)
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("none") {
+            return Ok(LimitArg::None);
         }
+        if let Some(rest) = t.strip_prefix('+') {
+            return rest
+                .parse::<Amount>()
+                .map(|a| LimitArg::Relative(a.as_f64()));
+        }
+        if let Some(rest) = t.strip_prefix('-') {
+            return rest
+                .parse::<Amount>()
+                .map(|a| LimitArg::Relative(-a.as_f64()));
+        }
+        t.parse().map(LimitArg::Amount)
+    }
+}
+
+/// A relative limit change, resolved against the key's current limit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relative {
+    pub delta: f64,
+    pub max: Option<Amount>,
+}
+
+/// What a relative change does to one key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelativeOutcome {
+    Set(Amount),
+    /// Already at or over the cap: nothing is sent.
+    AtCap {
+        current: f64,
+        cap: f64,
+    },
+}
+
+impl Relative {
+    pub fn apply(&self, current: f64) -> Result<RelativeOutcome> {
+        let mut new = current + self.delta;
+        if let Some(max) = &self.max {
+            let cap = max.as_f64();
+            if self.delta >= 0.0 && current >= cap {
+                return Ok(RelativeOutcome::AtCap { current, cap });
+            }
+            new = new.min(cap);
+        }
+        if new < 0.0 {
+            return Err(Error::usage(format!(
+                "--limit {:+}: the current limit {current} would become {new}, below 0",
+                self.delta
+            )));
+        }
+        // Round to cents-of-a-cent to avoid 0.1 + 0.2 artefacts.
+        let new = (new * 1e6).round() / 1e6;
+        Amount::from_f64(new)
+            .map(RelativeOutcome::Set)
+            .ok_or_else(|| Error::usage("--limit: the resulting limit is out of range"))
     }
 }
 
@@ -318,6 +372,7 @@ impl Patch {
             limit_diem,
             limit_vcu,
         } = args;
+        let relative = matches!(limit, Some(LimitArg::Relative(_)));
         if disable && enable {
             return Err(Error::usage(
                 "--disable and --enable cannot be used together",
@@ -325,7 +380,7 @@ impl Patch {
         }
         let patch = Patch {
             limit: match limit {
-                None => Change::Keep,
+                None | Some(LimitArg::Relative(_)) => Change::Keep,
                 Some(LimitArg::None) => Change::Clear,
                 Some(LimitArg::Amount(a)) => Change::Set(a),
             },
@@ -349,7 +404,7 @@ impl Patch {
             limit_diem,
             limit_vcu,
         };
-        if patch.is_empty() {
+        if patch.is_empty() && !relative {
             return Err(Error::usage(
                 "nothing to update: give at least one change flag (--limit, --reset, --expires, \
                  --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu)",
@@ -425,6 +480,34 @@ mod tests {
             "7".parse::<LimitArg>().unwrap(),
             LimitArg::Amount(_)
         ));
+    }
+
+    #[test]
+    fn relative_limits() {
+        assert_eq!("+25".parse::<LimitArg>().unwrap(), LimitArg::Relative(25.0));
+        assert_eq!(
+            "-10".parse::<LimitArg>().unwrap(),
+            LimitArg::Relative(-10.0)
+        );
+        assert!("+".parse::<LimitArg>().is_err());
+        assert!("--5".parse::<LimitArg>().is_err());
+        let r = |d: f64, max: Option<&str>| Relative {
+            delta: d,
+            max: max.map(|m| m.parse().unwrap()),
+        };
+        let set = |s: &str| RelativeOutcome::Set(s.parse().unwrap());
+        assert_eq!(r(25.0, None).apply(40.0).unwrap(), set("65"));
+        assert_eq!(r(25.0, Some("50")).apply(40.0).unwrap(), set("50"));
+        assert_eq!(
+            r(25.0, Some("50")).apply(50.0).unwrap(),
+            RelativeOutcome::AtCap {
+                current: 50.0,
+                cap: 50.0
+            }
+        );
+        assert_eq!(r(-10.0, None).apply(12.5).unwrap(), set("2.5"));
+        assert_eq!(r(0.1, None).apply(0.2).unwrap(), set("0.3"));
+        assert_eq!(r(-10.0, None).apply(5.0).unwrap_err().exit_code(), 2);
     }
 
     #[test]

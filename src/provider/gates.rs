@@ -101,6 +101,42 @@ pub fn build_update(p: ProviderKind, base: &BaseUrl, key: &str, patch: &Patch) -
     Ok(Request::patch(url, AuthScheme::Bearer, body))
 }
 
+/// Keys per page of `GET /api/v1/keys`.
+pub const PAGE: usize = 100;
+
+/// `GET /api/v1/keys/{hash}`.
+pub fn build_get(p: ProviderKind, base: &BaseUrl, key: &str) -> Result<Request> {
+    super::check_path_key(p, key)?;
+    Ok(Request::get(
+        base.join(&["api", "v1", "keys", key])?,
+        AuthScheme::Bearer,
+    ))
+}
+
+/// `GET /api/v1/keys?offset=N[&include_disabled=true]`.
+pub fn build_list(base: &BaseUrl, offset: usize, include_disabled: bool) -> Result<Request> {
+    let mut url = base.join(&["api", "v1", "keys"])?;
+    url.push_str(&format!("?offset={offset}"));
+    if include_disabled {
+        url.push_str("&include_disabled=true");
+    }
+    Ok(Request::get(url, AuthScheme::Bearer))
+}
+
+/// `{"data": [key...]}`.
+pub fn parse_list(p: ProviderKind, body: &[u8]) -> Result<Vec<KeyView>> {
+    let v = super::parse_json(p, body)?;
+    let items = v
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| super::unexpected_shape(p, "no `data` list", body))?;
+    Ok(items
+        .iter()
+        .filter(|i| i.is_object())
+        .map(key_view)
+        .collect())
+}
+
 /// `{"data": key}` into the normalized view.
 pub fn parse_update(p: ProviderKind, body: &[u8]) -> Result<KeyView> {
     let v = super::parse_json(p, body)?;

@@ -158,6 +158,96 @@ pub fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
     })
 }
 
+/// `GET /v1/api-keys/sub-keys/{key_id}/usage`: the only single-key read io.net has.
+pub fn build_usage(base: &BaseUrl, key: &str) -> Result<Request> {
+    let id = check_key(key)?;
+    let url = base.join(&["v1", "api-keys", "sub-keys", &id, "usage"])?;
+    Ok(Request::get(url, AuthScheme::XApiKey))
+}
+
+/// `GET /v1/api-keys/sub-keys`: every active sub-key, no pagination.
+pub fn build_list(base: &BaseUrl) -> Result<Request> {
+    let url = base.join(&["v1", "api-keys", "sub-keys"])?;
+    Ok(Request::get(url, AuthScheme::XApiKey))
+}
+
+/// The usage answer (`{credit_used, credit_limit, remaining_credit, credit_refresh_cycle}`,
+/// possibly under `data`) as a partial view.
+pub fn parse_usage(key: &str, body: &[u8]) -> Result<KeyView> {
+    let v = super::parse_json(P, body)?;
+    let d = match v.get("data") {
+        Some(d @ Value::Object(_)) => d,
+        _ => &v,
+    };
+    if !d.is_object() {
+        return Err(super::unexpected_shape(P, "usage is not an object", body));
+    }
+    Ok(KeyView {
+        id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
+        limit: super::num_field(d, "credit_limit"),
+        usage: super::num_field(d, "credit_used"),
+        remaining: super::num_field(d, "remaining_credit"),
+        reset: super::str_field(d, "credit_refresh_cycle"),
+        raw: d.clone(),
+        ..KeyView::default()
+    })
+}
+
+/// `{status, data: [sub-key...]}` into views.
+pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
+    let v = super::parse_json(P, body)?;
+    let items = v
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| super::unexpected_shape(P, "no `data` list", body))?;
+    Ok(items
+        .iter()
+        .filter(|i| i.is_object())
+        .map(list_view)
+        .collect())
+}
+
+fn list_view(d: &Value) -> KeyView {
+    use super::{num_field, str_field};
+    let limit = num_field(d, "credit_limit");
+    let used = num_field(d, "credit_used");
+    let as_f = |v: &Option<Value>| match v {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.parse().ok(),
+        _ => None,
+    };
+    let remaining = match (as_f(&limit), as_f(&used)) {
+        (Some(l), Some(u)) => serde_json::Number::from_f64((l - u).max(0.0)).map(Value::Number),
+        _ => None,
+    };
+    KeyView {
+        id: str_field(d, "id"),
+        name: str_field(d, "description"),
+        disabled: d.get("expired").and_then(Value::as_bool).filter(|e| *e),
+        limit,
+        remaining,
+        usage: used,
+        reset: str_field(d, "credit_refresh_cycle"),
+        expires: match d.get("expires_at") {
+            Some(Value::Null) => Some("never".into()),
+            _ => str_field(d, "expires_at"),
+        },
+        models: d.get("allowed_models").and_then(Value::as_array).map(|a| {
+            if a.is_empty() {
+                vec!["all".to_string()]
+            } else {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            }
+        }),
+        created: str_field(d, "created_at"),
+        updated: None,
+        raw: d.clone(),
+    }
+}
+
 /// FastAPI errors: `{"detail":[{"loc":[...],"msg":"...","type":"..."}]}` or `{"detail":"..."}`.
 pub fn error_message(body: &Value) -> Option<String> {
     match body.get("detail")? {
@@ -385,6 +475,23 @@ mod tests {
                 .exit_code(),
             7
         );
+    }
+
+    #[test]
+    fn reads() {
+        let r = build_usage(&base(), KEY).unwrap();
+        assert_eq!(
+            r.url,
+            format!("https://api.intelligence.io.solutions/v1/api-keys/sub-keys/{KEY}/usage")
+        );
+        assert_eq!(r.body, None);
+        let v = parse_usage(KEY, br#"{"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"}"#).unwrap();
+        assert_eq!(v.remaining, Some(json!(15)));
+        let l = parse_list(br#"{"status":"succeeded","data":[{"id":"a","description":"d","credit_limit":10,"credit_used":4,"allowed_models":[],"expires_at":null}, 5]}"#).unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0].remaining, Some(json!(6.0)));
+        assert_eq!(l[0].models, Some(vec!["all".to_string()]));
+        assert!(parse_list(br#"{"data":{}}"#).is_err());
     }
 
     #[test]

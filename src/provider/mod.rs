@@ -133,6 +133,55 @@ impl ProviderKind {
         }
     }
 
+    /// The single-key read: `GET` the key (io.net: its usage endpoint; the list has the rest).
+    pub fn build_get(self, base: &BaseUrl, key: &str) -> Result<Request> {
+        match self {
+            ProviderKind::Ionet => ionet::build_usage(base, key),
+            ProviderKind::ModelGates | ProviderKind::Novapai => gates::build_get(self, base, key),
+            ProviderKind::Venice => venice::build_get(base, key),
+        }
+    }
+
+    /// One page of the key list; `offset` is used only by paginated providers.
+    pub fn build_list(
+        self,
+        base: &BaseUrl,
+        offset: usize,
+        include_disabled: bool,
+    ) -> Result<Request> {
+        match self {
+            ProviderKind::Ionet => ionet::build_list(base),
+            ProviderKind::ModelGates | ProviderKind::Novapai => {
+                gates::build_list(base, offset, include_disabled)
+            }
+            ProviderKind::Venice => venice::build_list(base),
+        }
+    }
+
+    /// Page size of a paginated list (read until a page is short); None: one request.
+    pub fn page_size(self) -> Option<usize> {
+        match self {
+            ProviderKind::ModelGates | ProviderKind::Novapai => Some(gates::PAGE),
+            _ => None,
+        }
+    }
+
+    pub fn parse_get(self, key: &str, body: &[u8]) -> Result<KeyView> {
+        match self {
+            ProviderKind::Ionet => ionet::parse_usage(key, body),
+            ProviderKind::ModelGates | ProviderKind::Novapai => gates::parse_update(self, body),
+            ProviderKind::Venice => venice::parse_update(body),
+        }
+    }
+
+    pub fn parse_list(self, body: &[u8]) -> Result<Vec<KeyView>> {
+        match self {
+            ProviderKind::Ionet => ionet::parse_list(body),
+            ProviderKind::ModelGates | ProviderKind::Novapai => gates::parse_list(self, body),
+            ProviderKind::Venice => venice::parse_list(body),
+        }
+    }
+
     /// Warnings to show before sending (deprecated fields).
     pub fn warnings(self, patch: &Patch) -> Vec<String> {
         match self {
@@ -349,6 +398,15 @@ impl Request {
         }
     }
 
+    pub fn get(url: String, auth: AuthScheme) -> Request {
+        Request {
+            method: Method::Get,
+            url,
+            auth,
+            body: None,
+        }
+    }
+
     /// Every header keyctl sends, with the credential shown as `****`.
     pub fn redacted_headers(&self) -> Vec<(&'static str, String)> {
         let mut h = vec![(
@@ -379,6 +437,57 @@ pub struct KeyView {
     pub created: Option<String>,
     pub updated: Option<String>,
     pub raw: Value,
+}
+
+impl KeyView {
+    /// Fills the fields this view lacks from `other` (io.net: usage + list entry).
+    pub fn fill_from(&mut self, other: KeyView) {
+        let KeyView {
+            id,
+            name,
+            disabled,
+            limit,
+            remaining,
+            usage,
+            reset,
+            expires,
+            models,
+            created,
+            updated,
+            raw,
+        } = other;
+        self.id = self.id.take().or(id);
+        self.name = self.name.take().or(name);
+        self.disabled = self.disabled.or(disabled);
+        self.limit = self.limit.take().or(limit);
+        self.remaining = self.remaining.take().or(remaining);
+        self.usage = self.usage.take().or(usage);
+        self.reset = self.reset.take().or(reset);
+        self.expires = self.expires.take().or(expires);
+        self.models = self.models.take().or(models);
+        self.created = self.created.take().or(created);
+        self.updated = self.updated.take().or(updated);
+        if self.raw.is_null() {
+            self.raw = raw;
+        } else if let (Some(a), Value::Object(b)) = (self.raw.as_object_mut(), raw) {
+            for (k, v) in b {
+                a.entry(k).or_insert(v);
+            }
+        }
+    }
+
+    /// The USD (or io.net credit) limit as a number, when the key has one.
+    pub fn limit_amount(&self) -> Option<f64> {
+        let v = match self.limit.as_ref()? {
+            Value::Object(o) => o.get("usd")?,
+            v => v,
+        };
+        match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.parse().ok().filter(|f: &f64| f.is_finite()),
+            _ => None,
+        }
+    }
 }
 
 /// Parses a success body as JSON, or says the response cannot be understood (exit 7).

@@ -122,6 +122,51 @@ pub fn warnings(patch: &Patch) -> Vec<String> {
     }
 }
 
+/// `GET /api/v1/api_keys/{id}`.
+pub fn build_get(base: &BaseUrl, key: &str) -> Result<Request> {
+    super::check_path_key(P, key)?;
+    Ok(Request::get(
+        base.join(&["api", "v1", "api_keys", key])?,
+        AuthScheme::Bearer,
+    ))
+}
+
+/// `GET /api/v1/api_keys` (active keys only).
+pub fn build_list(base: &BaseUrl) -> Result<Request> {
+    Ok(Request::get(
+        base.join(&["api", "v1", "api_keys"])?,
+        AuthScheme::Bearer,
+    ))
+}
+
+/// `{"data": [key...], "object": "list"}`.
+pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
+    let v = super::parse_json(P, body)?;
+    let items = v
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| super::unexpected_shape(P, "no `data` list", body))?;
+    Ok(items
+        .iter()
+        .filter(|i| i.is_object())
+        .map(key_view)
+        .collect())
+}
+
+/// The limits currently set on a key (from its view), to keep the currencies not changed.
+pub fn current_limits(view: &KeyView) -> Map<String, Value> {
+    view.limit
+        .as_ref()
+        .and_then(Value::as_object)
+        .map(|o| {
+            o.iter()
+                .filter(|(k, v)| ["usd", "diem", "vcu"].contains(&k.as_str()) && v.is_number())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `{"data": key, "success": true}` into the normalized view.
 pub fn parse_update(body: &[u8]) -> Result<KeyView> {
     let v = super::parse_json(P, body)?;

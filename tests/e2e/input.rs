@@ -34,7 +34,9 @@ async fn mg(server: &MockServer, extra: &[&str]) -> Out {
 async fn bad_values_are_usage_errors_and_send_nothing() {
     let server = silent_server().await;
     for args in [
-        vec!["--limit", "-1"],
+        vec!["--limit", "--1"],
+        vec!["--limit", "+x"],
+        vec!["--limit-max", "5", "--limit", "5"],
         vec!["--limit", "NaN"],
         vec!["--limit", "inf"],
         vec!["--limit", ""],
@@ -108,7 +110,7 @@ async fn provider_from_environment() {
         .expect(1)
         .mount(&server)
         .await;
-    Keyctl::new("VENICE_ADMIN_KEY", &["update", VENICE_KEY, "--limit", "1"])
+    Keyctl::new("VENICE_ADMIN_KEY", &["update", VENICE_KEY, "--name", "x"])
         .env("KEYCTL_PROVIDER", "venice")
         .base(&server)
         .run()

@@ -26,7 +26,23 @@ async fn expect_body(server: &MockServer, body: serde_json::Value) {
         .await;
 }
 
+/// The key as Venice returns it before the change: $1 and 3 DIEM.
+async fn mount_get(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/api_keys/{VENICE_KEY}")))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "data": {"id": VENICE_KEY, "description": "old", "consumptionLimits": {"usd": 1, "diem": 3},
+                     "limitPeriod": "EPOCH", "expiresAt": null,
+                     "currentPeriodUsage": {"usd": "0.5", "diem": "1"}},
+            "success": true
+        })))
+        .mount(server)
+        .await;
+}
+
 async fn run(server: &MockServer, extra: &[&str]) -> crate::common::Out {
+    mount_get(server).await;
     let mut k = Keyctl::new(ENV, &["update", "-p", "venice", VENICE_KEY]).base(server);
     for a in extra {
         k = k.arg(a);
@@ -67,13 +83,18 @@ async fn seed_example_is_sent_with_id_in_body() {
 #[tokio::test]
 async fn each_flag_alone() {
     for (args, body) in [
+        // Only some currencies change: the others are read first and sent unchanged.
         (
             vec!["--limit", "5"],
-            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5}}),
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5, "diem": 3}}),
         ),
         (
             vec!["--limit-diem", "2.5"],
-            json!({"id": VENICE_KEY, "consumptionLimit": {"diem": 2.5}}),
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 1, "diem": 2.5}}),
+        ),
+        (
+            vec!["--limit", "+4"],
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5, "diem": 3}}),
         ),
         (
             vec!["--reset", "daily"],

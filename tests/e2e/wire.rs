@@ -84,7 +84,7 @@ async fn venice_reset_header_is_honoured() {
         .await;
     Keyctl::new(
         "VENICE_ADMIN_KEY",
-        &["update", "-p", "venice", VENICE_KEY, "--limit", "1"],
+        &["update", "-p", "venice", VENICE_KEY, "--reset", "daily"],
     )
     .base(&server)
     .run()

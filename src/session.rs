@@ -1,0 +1,83 @@
+//! A session with one provider: the client, the credential and the base URL together, with the
+//! reads (`get`, every page of `list`) and the checked send that commands share.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::provider::{BaseUrl, KeyView, ProviderKind, Request};
+
+pub struct Session {
+    pub p: ProviderKind,
+    pub base: BaseUrl,
+    origin: String,
+    http: Arc<Http>,
+    secret: String,
+}
+
+impl Session {
+    pub fn new(p: ProviderKind, base: BaseUrl, http: Arc<Http>, secret: String) -> Session {
+        let origin = base.origin();
+        Session {
+            p,
+            base,
+            origin,
+            http,
+            secret,
+        }
+    }
+
+    /// Sends `req`; a non-2xx answer becomes the provider's error.
+    pub async fn send(&self, req: &Request) -> Result<Vec<u8>> {
+        let resp = self
+            .http
+            .send(self.p.display_name(), &self.origin, req, &self.secret)
+            .await?;
+        if (200..300).contains(&resp.status) {
+            Ok(resp.body)
+        } else {
+            Err(self.p.error_for(&resp))
+        }
+    }
+
+    /// Every key, reading pages until one is short (ModelGates/novapai), else one request.
+    pub async fn list(&self, include_disabled: bool) -> Result<Vec<KeyView>> {
+        let mut all = Vec::new();
+        let mut offset = 0;
+        loop {
+            let req = self.p.build_list(&self.base, offset, include_disabled)?;
+            let page = self.p.parse_list(&self.send(&req).await?)?;
+            let n = page.len();
+            all.extend(page);
+            match self.p.page_size() {
+                Some(size) if n >= size && n > 0 => offset += n,
+                _ => return Ok(all),
+            }
+            if offset > 1_000_000 {
+                return Err(Error::Provider {
+                    provider: self.p.display_name(),
+                    status: None,
+                    message: "the key list does not end after 1,000,000 keys; stopping".into(),
+                });
+            }
+        }
+    }
+
+    /// One key. io.net has no single-key read: its usage endpoint plus the list entry.
+    pub async fn get(&self, key: &str) -> Result<KeyView> {
+        let req = self.p.build_get(&self.base, key)?;
+        let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
+        if self.p == ProviderKind::Ionet {
+            let id = view.id.clone().unwrap_or_default();
+            if let Some(entry) = self
+                .list(false)
+                .await?
+                .into_iter()
+                .find(|k| k.id.as_deref() == Some(id.as_str()))
+            {
+                view.fill_from(entry);
+            }
+        }
+        Ok(view)
+    }
+}
