@@ -5,5 +5,6 @@ mod common;
 mod gates;
 mod input;
 mod ionet;
+mod reads;
 mod venice;
 mod wire;
