@@ -436,10 +436,14 @@ async fn run_keys(
     }
     let (mut updated, mut unchanged, mut failed) = (0, 0, 0);
     let mut results = Vec::with_capacity(keys.len());
+    let bar = output::progress(keys.len());
     for (key, h) in keys.into_iter().zip(handles) {
         let outcome = h
             .await
             .unwrap_or_else(|e| Outcome::Failed(Error::Internal(format!("task failed: {e}"))));
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
         let err = match &outcome {
             Outcome::Failed(e) => {
                 failed += 1;
@@ -460,6 +464,9 @@ async fn run_keys(
             outcome,
         });
         results.push((key, err));
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
     if results.len() > 1 {
         let verb = if plan.dry_run {

@@ -77,6 +77,9 @@ pub struct Http {
     client: reqwest::Client,
     opts: WireOptions,
     pub cancel: Cancel,
+    /// Shared backoff: after a 429 or 5xx asked every task to wait, no attempt of any task
+    /// starts before this moment, so a run slows down as a whole instead of hammering.
+    pause_until: std::sync::Mutex<Option<Instant>>,
 }
 
 enum Attempt {
@@ -109,6 +112,7 @@ impl Http {
             client,
             opts,
             cancel,
+            pause_until: std::sync::Mutex::new(None),
         })
     }
 
@@ -136,6 +140,17 @@ impl Http {
             if self.cancel.is_cancelled() {
                 return Err(Error::Interrupted);
             }
+            if let Some(d) = self.shared_pause() {
+                if self.opts.verbose {
+                    output::diag(&format!(
+                        "  waiting {} (the provider asked this run to slow down)",
+                        humantime::format_duration(round_ms(d))
+                    ));
+                }
+                if !self.cancel.sleep(d).await {
+                    return Err(Error::Interrupted);
+                }
+            }
             let (why, wait, last) = match self.attempt(label, req, &url, &headers, attempt).await? {
                 Attempt::Done(r) => return Ok(r),
                 Attempt::Retry { why, wait, last } => (why, wait, last),
@@ -154,6 +169,9 @@ impl Http {
                 };
             }
             let delay = wait.unwrap_or_else(|| self.backoff(attempt));
+            if matches!(&last, Last::Response(r) if r.status == 429) {
+                self.pause_all(delay);
+            }
             if self.opts.verbose {
                 output::diag(&format!(
                     "  {why}; retrying in {} (attempt {} of {attempts})",
@@ -165,6 +183,23 @@ impl Http {
                 return Err(Error::Interrupted);
             }
             attempt += 1;
+        }
+    }
+
+    /// How long until the shared pause ends, if it has not.
+    fn shared_pause(&self) -> Option<Duration> {
+        let until = (*self.pause_until.lock().ok()?)?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
+
+    fn pause_all(&self, d: Duration) {
+        if let Ok(mut p) = self.pause_until.lock() {
+            let until = Instant::now() + d;
+            if p.is_none_or(|cur| cur < until) {
+                *p = Some(until);
+            }
         }
     }
 

@@ -191,6 +191,20 @@ pub fn print_text(text: &str) {
     write_out(text.trim_end_matches('\n'));
 }
 
+/// A progress bar on stderr for runs of 20 keys or more, only on a terminal and not with -q.
+pub fn progress(total: usize) -> Option<indicatif::ProgressBar> {
+    if total < 20 || quiet() || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(total as u64);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} keys {elapsed}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 /// `-v`: the request about to go out, credential shown as `****`.
 pub fn log_request(req: &Request, attempt: u32) {
     let mut s = format!("> {} {} (attempt {attempt})", req.method.as_str(), req.url);

@@ -19,7 +19,9 @@ fn gates_key(hash: &str, name: &str, limit: serde_json::Value) -> serde_json::Va
 async fn mount_gates_get(server: &MockServer, hash: &str, limit: serde_json::Value) {
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/keys/{hash}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": gates_key(hash, "k", limit)})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": gates_key(hash, "k", limit)})),
+        )
         .mount(server)
         .await;
 }
@@ -28,7 +30,10 @@ async fn mount_patch(server: &MockServer, hash: &str, body: serde_json::Value, t
     Mock::given(method("PATCH"))
         .and(path(format!("/api/v1/keys/{hash}")))
         .and(body_json(body.clone()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": gates_key(hash, "k", body["limit"].clone())})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": gates_key(hash, "k", body["limit"].clone())})),
+        )
         .expect(times)
         .mount(server)
         .await;
@@ -95,7 +100,9 @@ async fn get_each_provider() {
 async fn list_reads_every_page() {
     let server = MockServer::start().await;
     for (offset, n) in [(0, 100), (100, 100), (200, 37)] {
-        let keys: Vec<_> = (0..n).map(|i| gates_key(&format!("h{}", offset + i), "n", json!(1))).collect();
+        let keys: Vec<_> = (0..n)
+            .map(|i| gates_key(&format!("h{}", offset + i), "n", json!(1)))
+            .collect();
         Mock::given(method("GET"))
             .and(path("/api/v1/keys"))
             .and(query_param("offset", offset.to_string().as_str()))
@@ -105,7 +112,9 @@ async fn list_reads_every_page() {
             .mount(&server)
             .await;
     }
-    let out = mg(&["list", "--include-disabled", "-o", "json"], &server).run().await;
+    let out = mg(&["list", "--include-disabled", "-o", "json"], &server)
+        .run()
+        .await;
     out.code(0);
     let lines = out.json_lines();
     assert_eq!(lines.len(), 237);
@@ -129,20 +138,39 @@ async fn relative_limit_respects_the_cap() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(40)).await;
     mount_patch(&server, "h1", json!({"limit": 50}), 1).await;
-    mg(&["update", "h1", "--limit", "+25", "--limit-max", "50"], &server)
-        .run()
-        .await
-        .code(0);
+    mg(
+        &["update", "h1", "--limit", "+25", "--limit-max", "50"],
+        &server,
+    )
+    .run()
+    .await
+    .code(0);
 }
 
 #[tokio::test]
 async fn at_the_cap_nothing_is_sent() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(50)).await;
-    Mock::given(method("PATCH")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
-    let out = mg(&["update", "h1", "--limit", "+25", "--limit-max", "50", "-o", "json"], &server)
-        .run()
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
         .await;
+    let out = mg(
+        &[
+            "update",
+            "h1",
+            "--limit",
+            "+25",
+            "--limit-max",
+            "50",
+            "-o",
+            "json",
+        ],
+        &server,
+    )
+    .run()
+    .await;
     out.code(0).stderr_has("already at or over the cap");
     assert_eq!(out.json_lines()[0]["status"], "unchanged");
 }
@@ -151,7 +179,11 @@ async fn at_the_cap_nothing_is_sent() {
 async fn below_zero_is_an_error_and_nothing_is_sent() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(5)).await;
-    Mock::given(method("PATCH")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
     mg(&["update", "h1", "--limit", "-10"], &server)
         .run()
         .await
@@ -163,7 +195,11 @@ async fn below_zero_is_an_error_and_nothing_is_sent() {
 async fn relative_on_a_key_without_limit_is_an_error() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(null)).await;
-    Mock::given(method("PATCH")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
     mg(&["update", "h1", "--limit", "+1"], &server)
         .run()
         .await
@@ -175,14 +211,28 @@ async fn relative_on_a_key_without_limit_is_an_error() {
 async fn relative_dry_run_reads_and_shows_before_and_after() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(40)).await;
-    Mock::given(method("PATCH")).respond_with(ResponseTemplate::new(200)).expect(0).mount(&server).await;
-    let out = mg(&["update", "h1", "--limit", "+25", "--dry-run", "-o", "json"], &server).run().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let out = mg(
+        &["update", "h1", "--limit", "+25", "--dry-run", "-o", "json"],
+        &server,
+    )
+    .run()
+    .await;
     out.code(0);
     let l = &out.json_lines()[0];
     assert_eq!(l["before"]["limit"], json!(40));
     assert_eq!(l["after"], json!({"limit": 65}));
-    let out = mg(&["update", "h1", "--limit", "+25", "--dry-run"], &server).run().await;
-    out.code(0).stdout_has("# current: ").stdout_has("limit=40").stdout_has("\"limit\": 65");
+    let out = mg(&["update", "h1", "--limit", "+25", "--dry-run"], &server)
+        .run()
+        .await;
+    out.code(0)
+        .stdout_has("# current: ")
+        .stdout_has("limit=40")
+        .stdout_has("\"limit\": 65");
 }
 
 #[tokio::test]
@@ -196,11 +246,27 @@ async fn match_needs_yes() {
         .await;
     mount_patch(&server, "a1", json!({"limit": 9}), 1).await;
     mount_patch(&server, "a2", json!({"limit": 9}), 1).await;
-    let out = mg(&["update", "--match", "ci-*", "--limit", "9"], &server).run().await;
-    out.code(2).stderr_has("selected 2 key(s)").stderr_has("--yes");
-    let out = mg(&["update", "--match", "ci-*", "--limit", "9", "--yes", "-o", "json"], &server).run().await;
-    out.code(0).stderr_has("summary: 2 updated, 0 unchanged, 0 failed");
-    let keys: Vec<_> = out.json_lines().iter().map(|l| l["key"].as_str().unwrap().to_string()).collect();
+    let out = mg(&["update", "--match", "ci-*", "--limit", "9"], &server)
+        .run()
+        .await;
+    out.code(2)
+        .stderr_has("selected 2 key(s)")
+        .stderr_has("--yes");
+    let out = mg(
+        &[
+            "update", "--match", "ci-*", "--limit", "9", "--yes", "-o", "json",
+        ],
+        &server,
+    )
+    .run()
+    .await;
+    out.code(0)
+        .stderr_has("summary: 2 updated, 0 unchanged, 0 failed");
+    let keys: Vec<_> = out
+        .json_lines()
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(keys, ["a1", "a2"]);
 }
 
@@ -212,9 +278,20 @@ async fn from_file_skips_comments_and_blank_lines() {
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("keys.txt");
     std::fs::write(&f, "# keys for CI\nk1\n\n   \n  k2  \n# k3\n").unwrap();
-    let out = mg(&["update", "--from-file", f.to_str().unwrap(), "--limit", "3", "-o", "json"], &server)
-        .run()
-        .await;
+    let out = mg(
+        &[
+            "update",
+            "--from-file",
+            f.to_str().unwrap(),
+            "--limit",
+            "3",
+            "-o",
+            "json",
+        ],
+        &server,
+    )
+    .run()
+    .await;
     out.code(0);
     assert_eq!(out.json_lines().len(), 2);
     // And from standard input.
@@ -248,6 +325,10 @@ async fn requests_overlap_up_to_the_concurrency() {
     out.code(0);
     // Sequentially this is 8 × 400 ms = 3.2 s; overlapped it is about one delay.
     assert!(took < Duration::from_millis(1600), "{took:?}");
-    let order: Vec<_> = out.json_lines().iter().map(|l| l["key"].as_str().unwrap().to_string()).collect();
+    let order: Vec<_> = out
+        .json_lines()
+        .iter()
+        .map(|l| l["key"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(order, keys, "output stays in input order");
 }

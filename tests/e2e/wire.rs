@@ -352,3 +352,63 @@ async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
     // The four in flight finished; the other four were never sent.
     assert_eq!(count(&server).await, 4);
 }
+
+/// Answers 429 (Retry-After: 1) to the very first request, 200 after; records when each came.
+struct Recorder {
+    times: std::sync::Arc<std::sync::Mutex<Vec<(Instant, u16)>>>,
+}
+
+impl wiremock::Respond for Recorder {
+    fn respond(&self, _: &wiremock::Request) -> ResponseTemplate {
+        let mut t = self.times.lock().unwrap();
+        let status = if t.is_empty() { 429 } else { 200 };
+        t.push((Instant::now(), status));
+        if status == 429 {
+            ResponseTemplate::new(429).insert_header("retry-after", "1")
+        } else {
+            ok()
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_429_slows_the_whole_run_down() {
+    let server = MockServer::start().await;
+    let times = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    Mock::given(method("PATCH"))
+        .respond_with(Recorder {
+            times: times.clone(),
+        })
+        .mount(&server)
+        .await;
+    let keys: Vec<String> = (0..8).map(|i| format!("k{i}")).collect();
+    let mut k = Keyctl::new(
+        ENV,
+        &[
+            "update",
+            "-p",
+            "modelgates",
+            "--limit",
+            "1",
+            "--concurrency",
+            "2",
+        ],
+    )
+    .base(&server);
+    for key in &keys {
+        k = k.arg(key);
+    }
+    k.run().await.code(0);
+    let t = times.lock().unwrap().clone();
+    assert_eq!(t.len(), 9, "8 keys + 1 retry");
+    let t429 = t[0].0;
+    // At most the one request already in flight lands during the pause the 429 asked for.
+    let during = t[1..]
+        .iter()
+        .filter(|(at, _)| *at > t429 && at.duration_since(t429) < Duration::from_millis(900))
+        .count();
+    assert!(
+        during <= 1,
+        "{during} requests went out during the shared pause"
+    );
+}
