@@ -129,6 +129,13 @@ Examples:
   keyctl update -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 \\
       --limit 50 --limit-diem 10 --reset monthly --expires 30d
 
+  # Cron: raise a limit by $25 a day, never past $500 (reads the current limit first)
+  keyctl update -p modelgates f01d5260... --limit +25 --limit-max 500
+
+  # Many keys: from a file (one per line, # comments), or every key whose name matches
+  keyctl update -p venice --from-file keys.txt --reset monthly --concurrency 8
+  keyctl update -p novapai --match 'ci-*' --disable --yes
+
   # See exactly what would be sent, send nothing
   keyctl update -p novapai f01d5260... --disable --dry-run -o json";
 

@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+"""Local stand-in for the four providers' update endpoints, for benchmarks only.
+
+Usage: server.py PORT [DELAY_MS]. Listens on 127.0.0.1, HTTP/1.1 keep-alive, answers every
+PATCH with the provider's documented success shape after DELAY_MS milliseconds.
+"""
+import json
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+DELAY = float(sys.argv[2]) / 1000.0 if len(sys.argv) > 2 else 0.0
+
+IONET = json.dumps({"status": "succeeded"}).encode()
+GATES = json.dumps({"data": {"hash": "h", "name": "bench", "disabled": False, "limit": 50,
+                             "limit_remaining": 50, "limit_reset": "daily", "usage": 0}}).encode()
+VENICE = json.dumps({"data": {"id": "v", "description": "bench", "consumptionLimits": {"usd": 50},
+                              "limitPeriod": "MONTH", "expiresAt": None}, "success": True}).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # else every answer stalls 40 ms on a delayed ACK
+
+    def do_PATCH(self):
+        n = int(self.headers.get("content-length") or 0)
+        self.rfile.read(n)
+        if DELAY:
+            time.sleep(DELAY)
+        if self.path.startswith("/v1/api-keys/"):
+            body = IONET
+        elif self.path.startswith("/api/v1/api_keys"):
+            body = VENICE
+        else:
+            body = GATES
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256
+
+
+if __name__ == "__main__":
+    Server(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
