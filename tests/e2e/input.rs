@@ -388,7 +388,10 @@ async fn several_keys_go_on_past_a_failure() {
     .base(&server)
     .run()
     .await;
-    out.code(4).stderr_has("nope k2").stderr_has("nope k4");
+    out.code(4)
+        .stderr_has("nope k2")
+        .stderr_has("nope k4")
+        .stderr_has("summary: 2 updated, 0 unchanged, 2 failed");
     let keys: Vec<String> = out
         .json_lines()
         .iter()
