@@ -125,16 +125,7 @@ pub fn build_list(base: &BaseUrl, offset: usize, include_disabled: bool) -> Resu
 
 /// `{"data": [key...]}`.
 pub fn parse_list(p: ProviderKind, body: &[u8]) -> Result<Vec<KeyView>> {
-    let v = super::parse_json(p, body)?;
-    let items = v
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| super::unexpected_shape(p, "no `data` list", body))?;
-    Ok(items
-        .iter()
-        .filter(|i| i.is_object())
-        .map(key_view)
-        .collect())
+    super::data_list(p, body, key_view)
 }
 
 /// `{"data": key}` into the normalized view.

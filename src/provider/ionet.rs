@@ -140,19 +140,7 @@ pub fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
         limit: super::num_field(sent, "credit_limit"),
         reset: super::str_field(sent, "credit_refresh_cycle"),
         expires: super::str_field(sent, "expires_at"),
-        models: sent
-            .get("allowed_models")
-            .and_then(Value::as_array)
-            .map(|a| {
-                if a.is_empty() {
-                    vec!["all".to_string()]
-                } else {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                }
-            }),
+        models: super::models_field(sent, "allowed_models"),
         raw: v,
         ..KeyView::default()
     })
@@ -195,16 +183,7 @@ pub fn parse_usage(key: &str, body: &[u8]) -> Result<KeyView> {
 
 /// `{status, data: [sub-key...]}` into views.
 pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
-    let v = super::parse_json(P, body)?;
-    let items = v
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| super::unexpected_shape(P, "no `data` list", body))?;
-    Ok(items
-        .iter()
-        .filter(|i| i.is_object())
-        .map(list_view)
-        .collect())
+    super::data_list(P, body, list_view)
 }
 
 fn list_view(d: &Value) -> KeyView {
@@ -232,16 +211,7 @@ fn list_view(d: &Value) -> KeyView {
             Some(Value::Null) => Some("never".into()),
             _ => str_field(d, "expires_at"),
         },
-        models: d.get("allowed_models").and_then(Value::as_array).map(|a| {
-            if a.is_empty() {
-                vec!["all".to_string()]
-            } else {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            }
-        }),
+        models: super::models_field(d, "allowed_models"),
         created: str_field(d, "created_at"),
         updated: None,
         raw: d.clone(),

@@ -502,6 +502,34 @@ pub fn parse_json(provider: ProviderKind, body: &[u8]) -> Result<Value> {
     })
 }
 
+/// A `{"data": [...]}` list answer: each object in `data` through `view`.
+pub fn data_list(
+    p: ProviderKind,
+    body: &[u8],
+    view: fn(&Value) -> KeyView,
+) -> Result<Vec<KeyView>> {
+    let v = parse_json(p, body)?;
+    let items = v
+        .get("data")
+        .and_then(Value::as_array)
+        .ok_or_else(|| unexpected_shape(p, "no `data` list", body))?;
+    Ok(items.iter().filter(|i| i.is_object()).map(view).collect())
+}
+
+/// An allow-list as shown: `[]` means every model.
+pub fn models_field(v: &Value, name: &str) -> Option<Vec<String>> {
+    v.get(name).and_then(Value::as_array).map(|a| {
+        if a.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        }
+    })
+}
+
 /// The error for a success response that lacks the documented shape.
 pub fn unexpected_shape(provider: ProviderKind, what: &str, body: &[u8]) -> Error {
     Error::Provider {

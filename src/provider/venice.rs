@@ -141,16 +141,7 @@ pub fn build_list(base: &BaseUrl) -> Result<Request> {
 
 /// `{"data": [key...], "object": "list"}`.
 pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
-    let v = super::parse_json(P, body)?;
-    let items = v
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| super::unexpected_shape(P, "no `data` list", body))?;
-    Ok(items
-        .iter()
-        .filter(|i| i.is_object())
-        .map(key_view)
-        .collect())
+    super::data_list(P, body, key_view)
 }
 
 /// The limits currently set on a key (from its view), to keep the currencies not changed.

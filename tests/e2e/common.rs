@@ -165,3 +165,10 @@ pub fn scan(out: &Out) {
     );
     SCANNED.fetch_add(1, Ordering::SeqCst);
 }
+
+/// A provider example from `fixtures/`.
+pub fn fixture(name: &str) -> serde_json::Value {
+    let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+}

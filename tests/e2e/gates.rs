@@ -5,12 +5,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{GATES_KEY, Keyctl, SECRET};
-
-fn fixture(name: &str) -> serde_json::Value {
-    let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
+use crate::common::{GATES_KEY, Keyctl, SECRET, fixture};
 
 const PROVIDERS: [(&str, &str, &str); 2] = [
     ("modelgates", "MODELGATES_MANAGEMENT_KEY", "ModelGates"),

@@ -4,7 +4,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{IONET_KEY, Keyctl, SECRET};
+use crate::common::{IONET_KEY, Keyctl, SECRET, fixture};
 
 const ENV: &str = "IONET_ADMIN_KEY";
 
@@ -192,11 +192,6 @@ async fn error_case(status: u16, body: serde_json::Value, code: i32, needle: &st
     .await
     .code(code)
     .stderr_has(needle);
-}
-
-fn fixture(name: &str) -> serde_json::Value {
-    let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 #[tokio::test]

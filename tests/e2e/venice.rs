@@ -4,14 +4,9 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Keyctl, SECRET, VENICE_KEY};
+use crate::common::{Keyctl, SECRET, VENICE_KEY, fixture};
 
 const ENV: &str = "VENICE_ADMIN_KEY";
-
-fn fixture(name: &str) -> serde_json::Value {
-    let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 async fn expect_body(server: &MockServer, body: serde_json::Value) {
     Mock::given(method("PATCH"))
