@@ -11,6 +11,12 @@ use crate::patch::{Amount, ExpirySpec, LimitArg, ModelList, Name, Reset};
 use crate::provider::ProviderKind;
 
 const AFTER_HELP: &str = "\
+Examples:
+  keyctl update -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 --limit 50 --dry-run
+  keyctl update -p modelgates --from-file keys.txt --limit +25 --limit-max 500
+  keyctl get -p ionet 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23
+  keyctl list -p novapai -o json
+
 Credentials (never a flag, so they stay out of shell history):
   IONET_ADMIN_KEY, MODELGATES_MANAGEMENT_KEY, NOVAPAI_MANAGEMENT_KEY, VENICE_ADMIN_KEY,
   or --api-key-file PATH (- for standard input).
@@ -113,6 +119,7 @@ pub enum Command {
     List(ListArgs),
 
     /// Print which change flags each provider supports, and the body field each becomes
+    #[command(after_help = "Example:\n  keyctl support > support.md")]
     Support,
 }
 
