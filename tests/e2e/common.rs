@@ -3,7 +3,8 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use wiremock::MockServer;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// The admin credential every test uses; no output may ever contain it.
 pub const SECRET: &str = "sk-live-TOPSECRET-4f9a2c7e1b";
@@ -171,4 +172,13 @@ pub fn fixture(name: &str) -> serde_json::Value {
     let p = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+/// Fails the test (when `server` is dropped) if any PATCH reaches it: "nothing was sent".
+pub async fn forbid_patch(server: &MockServer) {
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(server)
+        .await;
 }

@@ -5,7 +5,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{GATES_KEY, Keyctl, SECRET, fixture};
+use crate::common::{GATES_KEY, Keyctl, SECRET, fixture, forbid_patch};
 
 const PROVIDERS: [(&str, &str, &str); 2] = [
     ("modelgates", "MODELGATES_MANAGEMENT_KEY", "ModelGates"),
@@ -124,11 +124,7 @@ async fn json_output_has_the_stable_fields() {
 async fn unsupported_flags_name_provider_flag_and_alternative() {
     for (p, env, name) in PROVIDERS {
         let server = MockServer::start().await;
-        Mock::given(method("PATCH"))
-            .respond_with(ResponseTemplate::new(200))
-            .expect(0)
-            .mount(&server)
-            .await;
+        forbid_patch(&server).await;
         for (args, flag) in [
             (vec!["--reset", "8h"], "--reset 8h"),
             (vec!["--expires", "30d"], "--expires"),

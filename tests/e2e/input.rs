@@ -5,16 +5,12 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{GATES_KEY, IONET_KEY, Keyctl, Out, SECRET, VENICE_KEY};
+use crate::common::{GATES_KEY, IONET_KEY, Keyctl, Out, SECRET, VENICE_KEY, forbid_patch};
 
 /// A server that fails the test if it receives anything.
 async fn silent_server() -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     server
 }
 

@@ -4,7 +4,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{IONET_KEY, Keyctl, SECRET, fixture};
+use crate::common::{IONET_KEY, Keyctl, SECRET, fixture, forbid_patch};
 
 const ENV: &str = "IONET_ADMIN_KEY";
 
@@ -123,11 +123,7 @@ async fn models_all_and_expires_never_and_each_cycle() {
 #[tokio::test]
 async fn unsupported_flags_send_nothing() {
     let server = MockServer::start().await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     for (args, flag) in [
         (vec!["--limit", "none"], "--limit none"),
         (vec!["--reset", "never"], "--reset never"),
@@ -151,11 +147,7 @@ async fn unsupported_flags_send_nothing() {
 #[tokio::test]
 async fn key_must_be_a_uuid() {
     let server = MockServer::start().await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     Keyctl::new(
         ENV,
         &["update", "-p", "ionet", "not-a-uuid", "--limit", "5"],

@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{IONET_KEY, Keyctl, VENICE_KEY};
+use crate::common::{IONET_KEY, Keyctl, VENICE_KEY, forbid_patch};
 
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
 
@@ -151,11 +151,7 @@ async fn relative_limit_respects_the_cap() {
 async fn at_the_cap_nothing_is_sent() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(50)).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     let out = mg(
         &[
             "update",
@@ -179,11 +175,7 @@ async fn at_the_cap_nothing_is_sent() {
 async fn below_zero_is_an_error_and_nothing_is_sent() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(5)).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     mg(&["update", "h1", "--limit", "-10"], &server)
         .run()
         .await
@@ -195,11 +187,7 @@ async fn below_zero_is_an_error_and_nothing_is_sent() {
 async fn relative_on_a_key_without_limit_is_an_error() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(null)).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     mg(&["update", "h1", "--limit", "+1"], &server)
         .run()
         .await
@@ -211,11 +199,7 @@ async fn relative_on_a_key_without_limit_is_an_error() {
 async fn relative_dry_run_reads_and_shows_before_and_after() {
     let server = MockServer::start().await;
     mount_gates_get(&server, "h1", json!(40)).await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     let out = mg(
         &["update", "h1", "--limit", "+25", "--dry-run", "-o", "json"],
         &server,

@@ -4,7 +4,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Keyctl, SECRET, VENICE_KEY, fixture};
+use crate::common::{Keyctl, SECRET, VENICE_KEY, fixture, forbid_patch};
 
 const ENV: &str = "VENICE_ADMIN_KEY";
 
@@ -117,11 +117,7 @@ async fn each_flag_alone() {
 #[tokio::test]
 async fn unsupported_flags() {
     let server = MockServer::start().await;
-    Mock::given(method("PATCH"))
-        .respond_with(ResponseTemplate::new(200))
-        .expect(0)
-        .mount(&server)
-        .await;
+    forbid_patch(&server).await;
     for (args, flag) in [
         (vec!["--limit", "none"], "--limit none"),
         (vec!["--reset", "weekly"], "--reset weekly"),
