@@ -13,6 +13,8 @@ pub struct Session {
     origin: String,
     http: Arc<Http>,
     secret: String,
+    /// io.net's key list, read once per run: every `get` of a run needs the same list.
+    ionet_list: tokio::sync::OnceCell<Vec<KeyView>>,
 }
 
 impl Session {
@@ -24,6 +26,7 @@ impl Session {
             origin,
             http,
             secret,
+            ionet_list: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -69,13 +72,9 @@ impl Session {
         let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
         if self.p == ProviderKind::Ionet {
             let id = view.id.clone().unwrap_or_default();
-            if let Some(entry) = self
-                .list(false)
-                .await?
-                .into_iter()
-                .find(|k| k.id.as_deref() == Some(id.as_str()))
-            {
-                view.fill_from(entry);
+            let all = self.ionet_list.get_or_try_init(|| self.list(false)).await?;
+            if let Some(entry) = all.iter().find(|k| k.id.as_deref() == Some(id.as_str())) {
+                view.fill_from(entry.clone());
             }
         }
         Ok(view)

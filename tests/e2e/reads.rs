@@ -316,3 +316,43 @@ async fn requests_overlap_up_to_the_concurrency() {
         .collect();
     assert_eq!(order, keys, "output stays in input order");
 }
+
+#[tokio::test]
+async fn ionet_reads_its_key_list_once_per_run() {
+    let server = MockServer::start().await;
+    let ids = [IONET_KEY, "4a1b2c3d-0000-4000-8000-000000000001"];
+    for id in ids {
+        Mock::given(method("GET"))
+            .and(path(format!("/v1/api-keys/sub-keys/{id}/usage")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "credit_used": 1, "credit_limit": 10, "remaining_credit": 9, "credit_refresh_cycle": "daily"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("PATCH"))
+            .and(path(format!("/v1/api-keys/sub-keys/{id}")))
+            .and(body_json(json!({"credit_limit": 15})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v1/api-keys/sub-keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"status": "succeeded", "data": [
+            {"id": ids[0], "description": "a", "credit_limit": 10},
+            {"id": ids[1], "description": "b", "credit_limit": 10}]}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Keyctl::new(
+        "IONET_ADMIN_KEY",
+        &["update", "-p", "ionet", ids[0], ids[1], "--limit", "+5"],
+    )
+    .base(&server)
+    .run()
+    .await
+    .code(0);
+}
