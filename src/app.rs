@@ -321,7 +321,7 @@ async fn update(global: &GlobalArgs, args: UpdateArgs) -> Result<i32> {
     // Check every flag and key id before anything is sent (placeholder for a relative limit).
     let mut probe = patch.clone();
     if relative.is_some() {
-        probe.limit = Change::Set(Amount::from_f64(0.0).unwrap_or_else(|| unreachable!()));
+        probe.limit = Change::Set(Amount::zero());
     }
     build_all(p, &base, &keys, &probe)?;
     let plan = Plan {

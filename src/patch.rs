@@ -39,6 +39,10 @@ impl Amount {
         serde_json::Value::Number(self.0.clone())
     }
 
+    pub fn zero() -> Amount {
+        Amount(serde_json::Number::from(0u64))
+    }
+
     /// The amount from a value that is already a checked, finite, non-negative f64.
     pub fn from_f64(v: f64) -> Option<Amount> {
         if !v.is_finite() || v < 0.0 {
