@@ -112,6 +112,11 @@ impl Keyctl {
         self
     }
 
+    pub fn args(mut self, more: &[&str]) -> Keyctl {
+        self.args.extend(more.iter().map(|s| s.to_string()));
+        self
+    }
+
     pub fn env(mut self, k: &str, v: &str) -> Keyctl {
         self.env.push((k.into(), v.into()));
         self

@@ -28,11 +28,11 @@ async fn expect_body(server: &MockServer, body: serde_json::Value, provider: &st
 }
 
 async fn run(p: &str, env: &str, server: &MockServer, extra: &[&str]) -> crate::common::Out {
-    let mut k = Keyctl::new(env, &["update", "-p", p, GATES_KEY]).base(server);
-    for a in extra {
-        k = k.arg(a);
-    }
-    k.run().await
+    Keyctl::new(env, &["update", "-p", p, GATES_KEY])
+        .base(server)
+        .args(extra)
+        .run()
+        .await
 }
 
 #[tokio::test]

@@ -15,15 +15,14 @@ async fn silent_server() -> MockServer {
 }
 
 async fn mg(server: &MockServer, extra: &[&str]) -> Out {
-    let mut k = Keyctl::new(
+    Keyctl::new(
         "MODELGATES_MANAGEMENT_KEY",
         &["update", "-p", "modelgates", GATES_KEY],
     )
-    .base(server);
-    for a in extra {
-        k = k.arg(a);
-    }
-    k.run().await
+    .base(server)
+    .args(extra)
+    .run()
+    .await
 }
 
 #[tokio::test]

@@ -112,11 +112,12 @@ async fn models_all_and_expires_never_and_each_cycle() {
     ] {
         let server = MockServer::start().await;
         expect_body(&server, body).await;
-        let mut k = Keyctl::new(ENV, &["update", "-p", "ionet", IONET_KEY]).base(&server);
-        for a in &args {
-            k = k.arg(a);
-        }
-        k.run().await.code(0);
+        Keyctl::new(ENV, &["update", "-p", "ionet", IONET_KEY])
+            .base(&server)
+            .args(&args)
+            .run()
+            .await
+            .code(0);
     }
 }
 
@@ -136,11 +137,14 @@ async fn unsupported_flags_send_nothing() {
         (vec!["--limit-diem", "1"], "--limit-diem"),
         (vec!["--limit-vcu", "1"], "--limit-vcu"),
     ] {
-        let mut k = Keyctl::new(ENV, &["update", "-p", "ionet", IONET_KEY]).base(&server);
-        for a in &args {
-            k = k.arg(a);
-        }
-        k.run().await.code(2).stderr_has("io.net").stderr_has(flag);
+        Keyctl::new(ENV, &["update", "-p", "ionet", IONET_KEY])
+            .base(&server)
+            .args(&args)
+            .run()
+            .await
+            .code(2)
+            .stderr_has("io.net")
+            .stderr_has(flag);
     }
 }
 

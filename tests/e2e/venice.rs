@@ -38,11 +38,11 @@ async fn mount_get(server: &MockServer) {
 
 async fn run(server: &MockServer, extra: &[&str]) -> crate::common::Out {
     mount_get(server).await;
-    let mut k = Keyctl::new(ENV, &["update", "-p", "venice", VENICE_KEY]).base(server);
-    for a in extra {
-        k = k.arg(a);
-    }
-    k.run().await
+    Keyctl::new(ENV, &["update", "-p", "venice", VENICE_KEY])
+        .base(server)
+        .args(extra)
+        .run()
+        .await
 }
 
 #[tokio::test]

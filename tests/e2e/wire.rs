@@ -15,15 +15,14 @@ fn ok() -> ResponseTemplate {
 }
 
 async fn run(server: &MockServer, extra: &[&str]) -> Out {
-    let mut k = Keyctl::new(
+    Keyctl::new(
         ENV,
         &["update", "-p", "modelgates", GATES_KEY, "--limit", "1"],
     )
-    .base(server);
-    for a in extra {
-        k = k.arg(a);
-    }
-    k.run().await
+    .base(server)
+    .args(extra)
+    .run()
+    .await
 }
 
 /// `first` answers the first `n` requests, then 200.
