@@ -2,7 +2,8 @@
 # Benchmarks keyctl against curl on a local server and writes a Markdown report.
 #   bash bench/run.sh                 full run, writes bench/RESULTS.md
 #   BENCH_QUICK=1 bash bench/run.sh   reduced run (few iterations, 100 keys), report to $BENCH_OUT
-# Needs: cargo, python3, curl; installs hyperfine and GNU time from the system packages if missing.
+# Needs: cargo, python3, curl; installs hyperfine, GNU time and strace from the system packages
+# if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 QUICK=${BENCH_QUICK:-0}
@@ -11,11 +12,15 @@ if [ "$QUICK" = 1 ]; then RUNS=5; WARM=1; NKEYS=100; BIGRUNS=1; else RUNS=40; WA
 CONC=16
 
 need() { command -v "$1" >/dev/null 2>&1; }
-if ! need hyperfine || [ ! -x /usr/bin/time ]; then
-  echo "installing hyperfine and time from the system packages" >&2
+PKGS=()
+need hyperfine || PKGS+=(hyperfine)
+[ -x /usr/bin/time ] || PKGS+=(time)
+need strace || PKGS+=(strace)
+if [ ${#PKGS[@]} -gt 0 ]; then
+  echo "installing ${PKGS[*]} from the system packages" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq >/dev/null
-  $SUDO apt-get install -y -qq hyperfine time >/dev/null
+  $SUDO apt-get install -y -qq "${PKGS[@]}" >/dev/null
 fi
 
 cargo build --release --locked -q
@@ -80,9 +85,51 @@ RSS_CURL=$(rss curl -s -o /dev/null -X PATCH "$U0/api/v1/keys/$GATES_ID" -H 'aut
 # 5. size
 SIZE=$(stat -c %s "$BIN")
 
-python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" <<'PY'
+# 6. cheap paths: time next to --version, and count the certificate-store files each one opens.
+# The Venice dry run keeps an https base URL, but one on this machine that refuses at once
+# (127.0.0.1:1, no retries): if it decides to read the key first (Venice's --limit keeps the other
+# currencies), that read fails in milliseconds instead of going to api.venice.ai (a real request
+# with a fake key, or seconds of DNS timeouts offline). -i: such a run exits non-zero; the exit
+# codes go into the report instead of stopping the run.
+DRY="update -p venice $VENICE_ID --limit 50 --dry-run --base-url https://127.0.0.1:1 --retries 0"
+DRY_NOREAD="update -p modelgates $GATES_ID --limit 50 --dry-run"
+LOOPBACK="update -q -p modelgates $GATES_ID --limit 50 --base-url $U0"
+HTTPS_FAIL="update -p venice $VENICE_ID --limit 50 --base-url https://127.0.0.1:1 --retries 0"
+hyperfine -N -i --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/cheap.json" \
+  -n version "$BIN --version" -n help "$BIN --help" -n support "$BIN support" \
+  -n dry-cred "$BIN $DRY" -n dry-cred-noread "$BIN $DRY_NOREAD" \
+  -n loopback "$BIN $LOOPBACK" >/dev/null
+# The variable is unset for hyperfine itself, so no `env` process is timed.
+env -u VENICE_ADMIN_KEY hyperfine -N -i --warmup "$WARM" --runs "$RUNS" \
+  --export-json "$TMP/cheap_nocred.json" -n dry-nocred "$BIN $DRY" >/dev/null
+# Successful opens of the store's paths (lines without ENOENT) and IPv4/IPv6 connect() calls,
+# from one traced run; "n/a" when strace could not trace (e.g. ptrace not permitted).
+trace() { # name command...
+  local name=$1; shift
+  rm -f "$TMP/trace"
+  strace -f -e trace=openat,open,connect -o "$TMP/trace" "$@" >/dev/null 2>&1 || true
+  if ! grep -q 'open' "$TMP/trace" 2>/dev/null; then
+    printf '%s\tn/a\tn/a\n' "$name" >> "$TMP/certs.tsv"; return
+  fi
+  local certs conns
+  certs=$(grep '/etc/ssl/certs\|ca-certificates' "$TMP/trace" | grep -vc ENOENT || true)
+  conns=$(grep 'connect(' "$TMP/trace" | grep -c 'AF_INET' || true)
+  printf '%s\t%s\t%s\n' "$name" "$certs" "$conns" >> "$TMP/certs.tsv"
+}
+: > "$TMP/certs.tsv"
+trace version $BIN --version
+trace help $BIN --help
+trace support $BIN support
+trace dry-nocred env -u VENICE_ADMIN_KEY $BIN $DRY
+trace dry-cred $BIN $DRY
+trace dry-cred-noread $BIN $DRY_NOREAD
+trace loopback $BIN $LOOPBACK
+trace https-fail $BIN $HTTPS_FAIL
+STORE_N=$(find /etc/ssl/certs -maxdepth 1 ! -type d 2>/dev/null | wc -l)
+
+python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
 import json, os, platform, statistics, subprocess, sys, datetime
-tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick = sys.argv[1:]
+tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick, runs, store_n = sys.argv[1:]
 nkeys, conc = int(nkeys), int(conc)
 def load(name): return {r["command"]: r for r in json.load(open(f"{tmp}/{name}.json"))["results"]}
 def ms(r): return r["median"] * 1000
@@ -123,6 +170,56 @@ L.append(f"| keyctl, {nkeys} updates at concurrency {conc} | {int(rss_many)/1024
 L.append(f"| curl, one PATCH | {int(rss_curl)/1024:.1f} MiB |")
 L.append("\n## 5. Release binary\n")
 L.append(f"`target/release/keyctl`: {int(size)/1024/1024:.2f} MiB (stripped, LTO, one codegen unit, panic=abort).\n")
+cheap = {**load("cheap"), **load("cheap_nocred")}
+traced = {}
+for line in open(f"{tmp}/certs.tsv"):
+    name, certs, conns = line.rstrip("\n").split("\t")
+    traced[name] = (certs, conns)
+ver = cheap["version"]["mean"]
+rows = [  # name, command as shown, is it a path that must not touch the store
+    ("version", "`keyctl --version`", True),
+    ("help", "`keyctl --help`", True),
+    ("support", "`keyctl support`", True),
+    ("dry-nocred", "dry run, no credential: `env -u VENICE_ADMIN_KEY keyctl update -p venice e28e82dc… --limit 50 --dry-run --base-url https://127.0.0.1:1 --retries 0`", True),
+    ("dry-cred", "dry run, credential set: `keyctl update -p venice e28e82dc… --limit 50 --dry-run --base-url https://127.0.0.1:1 --retries 0`", True),
+    ("dry-cred-noread", "dry run, credential set, no read needed: `keyctl update -p modelgates f01d5260… --limit 50 --dry-run`", True),
+    ("loopback", "one update, loopback `http://` base URL: `keyctl update -q -p modelgates f01d5260… --limit 50 --base-url http://127.0.0.1:PORT`", True),
+    ("https-fail", "comparison, TLS, must load the store: `keyctl update -p venice e28e82dc… --limit 50 --base-url https://127.0.0.1:1 --retries 0`", False),
+]
+def exits(r):
+    bad = sorted({c for c in r.get("exit_codes", []) if c})
+    return f" (exit {', '.join(map(str, bad))})" if bad else ""
+L.append("\n## 6. Cheap paths\n")
+L.append(f"Target: a dry run takes within 1.5× of `keyctl --version`, and none of the commands above the "
+         f"comparison row opens the system certificate store (`/etc/ssl/certs/ca-certificates.crt` plus the "
+         f"{store_n} entries under `/etc/ssl/certs`). Times: hyperfine `-N`, {runs} runs, mean ± σ (the "
+         f"no-credential dry run is timed with the variable unset for hyperfine itself, so `env` is not "
+         f"timed; the Venice dry runs' base URL is https on a port that refuses, so a dry run that reads the "
+         f"key fails fast, exit 8, instead of going to api.venice.ai). Certificate files: successful `open`/`openat` of a path matching `/etc/ssl/certs` or "
+         f"`ca-certificates` in `strace -f` of one run; inet connects: `connect()` calls to an IPv4/IPv6 "
+         f"address in that run (DNS included).\n")
+L.append("| command | mean ms ± σ | vs `--version` | certificate files opened | inet connects |")
+L.append("|---|---|---|---|---|")
+for name, shown, _ in rows:
+    certs, conns = traced.get(name, ("n/a", "n/a"))
+    r = cheap.get(name)
+    if r:
+        sd = r["stddev"] * 1000 if r.get("stddev") is not None else 0.0
+        L.append(f"| {shown}{exits(r)} | {r['mean']*1000:.2f} ± {sd:.2f} | {r['mean']/ver:.2f}× | {certs} | {conns} |")
+    else:
+        L.append(f"| {shown} | – | – | {certs} | {conns} |")
+dry = [(n, cheap[n]["mean"] / ver) for n in ("dry-nocred", "dry-cred", "dry-cred-noread")]
+ok = all(x <= 1.5 for _, x in dry)
+L.append("\nDry run within 1.5× of `--version`: **" + ("PASS" if ok else "FAIL") + "** ("
+         + ", ".join(f"{n} {x:.2f}× {'PASS' if x <= 1.5 else 'FAIL'}" for n, x in dry) + ").\n")
+opened = [n for n, _, cheap_path in rows if cheap_path and traced.get(n, ("n/a",))[0] not in ("0", "n/a")]
+unknown = [n for n, _, cheap_path in rows if cheap_path and traced.get(n, ("n/a",))[0] == "n/a"]
+verdict = "FAIL" if opened else ("n/a (strace could not trace)" if unknown else "PASS")
+L.append(f"Certificate store untouched on every cheap path: **{verdict}**"
+         + (f" (opened by: {', '.join(opened)})" if opened else "") + ".\n")
+https = traced.get("https-fail", ("n/a",))[0]
+L.append(f"Counter check: the TLS comparison opened {https} certificate files "
+         + ("(> 0, so the counter sees the store)." if https not in ("0", "n/a") else "(expected > 0: the count above cannot be trusted).") + "\n")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 PY

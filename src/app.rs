@@ -1,40 +1,61 @@
 //! Runs a parsed command line: resolves flags and environment into settings (provider, base URL,
-//! patch, credential), builds every request first, then sends them concurrently and reports.
+//! patch, credential), checks every request before anything is sent, then runs the keys with
+//! bounded concurrency and reports each key's one status, also when a signal stops the run.
 
-use std::io::Read;
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use chrono::Utc;
 
 use crate::cli::{ChangeFlags, Cli, Command, GetArgs, GlobalArgs, ListArgs, UpdateArgs};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Sent};
 use crate::http::{Cancel, Http, WireOptions};
 use crate::output::{self, KeyResult, Outcome, Printer};
 use crate::patch::{Amount, Change, ChangeArgs, LimitArg, Patch, Relative, RelativeOutcome};
-use crate::provider::{BaseUrl, KeyView, ProviderKind, Request};
+use crate::provider::{BaseUrl, KeyView, ProviderKind};
+use crate::secret::{self, MAX_SECRET_FILE, ReadError, Secret};
 use crate::session::Session;
-use serde_json::Value;
+
+/// The most bytes `--from-file` reads (a million 32-byte ids fit): more is a usage error.
+pub const MAX_KEY_FILE: usize = 32 * 1024 * 1024;
+
+/// After a first signal, how long requests in flight may take before they are dropped.
+pub const GRACE: Duration = Duration::from_secs(10);
 
 /// Runs the command and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let Cli { global, command } = cli;
     output::set_quiet(global.quiet);
+    let cancel = Cancel::default();
+    let watcher = match &command {
+        Command::Support => None,
+        _ => Some(watch_signals(cancel.clone())),
+    };
     let result = match command {
-        Command::Update(args) => update(&global, args).await,
-        Command::Get(args) => get(&global, args).await,
-        Command::List(args) => list(&global, args).await,
+        Command::Update(args) => update(&global, args, &cancel).await,
+        Command::Get(args) => get(&global, args, &cancel).await,
+        Command::List(args) => list(&global, args, &cancel).await,
         Command::Support => {
             output::print_text(&crate::support::markdown());
             Ok(0)
         }
     };
-    match result {
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    let code = match result {
         Ok(code) => code,
         Err(e) => {
             output::error(&e.to_string());
             e.exit_code()
         }
+    };
+    match cancel.signal() {
+        Some(sig) => 128 + sig,
+        None => code,
     }
 }
 
@@ -59,51 +80,73 @@ pub fn base_url(p: ProviderKind, flag: Option<&str>) -> Result<BaseUrl> {
     }
 }
 
-/// The admin credential from --api-key-file or the provider's variable. Never printed.
-pub fn credential(p: ProviderKind, file: Option<&Path>) -> Result<String> {
+/// The admin credential from --api-key-file or the provider's variable, checked (see
+/// `Secret::parse`) and registered for masking. `Ok(None)`: none is set. Never printed.
+pub fn credential(p: ProviderKind, file: Option<&Path>) -> Result<Option<Secret>> {
     let var = p.credential_env();
-    let raw = match file {
-        Some(path) if path == Path::new("-") => {
-            let mut s = String::new();
-            std::io::stdin()
-                .take(64 * 1024)
-                .read_to_string(&mut s)
-                .map_err(|e| {
-                    Error::Credential(format!(
-                        "cannot read the credential from standard input: {e}"
-                    ))
-                })?;
+    let secret = match file {
+        Some(path) => {
+            let (source, read) = if path == Path::new("-") {
+                (
+                    "standard input (--api-key-file -)".to_string(),
+                    secret::read_bounded(std::io::stdin().lock(), MAX_SECRET_FILE),
+                )
+            } else {
+                (
+                    format!("the file {}", path.display()),
+                    std::fs::File::open(path)
+                        .map_err(ReadError::Io)
+                        .and_then(|f| secret::read_bounded(f, MAX_SECRET_FILE)),
+                )
+            };
+            let text = read.map_err(|e| {
+                Error::Credential(match e {
+                    ReadError::TooLarge => format!(
+                        "{source} is larger than {} KiB; --api-key-file must hold only the admin key",
+                        MAX_SECRET_FILE / 1024
+                    ),
+                    ReadError::NotUtf8 => format!(
+                        "{source} is not UTF-8 text; --api-key-file must hold only the admin key"
+                    ),
+                    ReadError::Io(e) => {
+                        format!("cannot read {source}: {e}; check --api-key-file")
+                    }
+                })
+            })?;
+            let s = Secret::parse(&text, &source)?;
+            if s.is_none() {
+                return Err(Error::Credential(format!(
+                    "{source} (--api-key-file) is empty; put the {p} admin key in it"
+                )));
+            }
             s
         }
-        Some(path) => std::fs::read_to_string(path).map_err(|e| {
-            Error::Credential(format!(
-                "cannot read the credential file {}: {e}; check --api-key-file",
-                path.display()
-            ))
-        })?,
         None => match std::env::var(var) {
-            Ok(v) => v,
+            Ok(v) => Secret::parse(&v, var)?,
             Err(std::env::VarError::NotUnicode(_)) => {
                 return Err(Error::Credential(format!(
                     "{var} is not valid UTF-8; set it to the {p} admin key"
                 )));
             }
-            Err(std::env::VarError::NotPresent) => String::new(),
+            Err(std::env::VarError::NotPresent) => None,
         },
     };
-    let secret = raw.trim_end_matches(['\n', '\r']).to_string();
-    if secret.trim().is_empty() {
-        return Err(Error::Credential(match file {
-            Some(path) => format!(
-                "the credential file {} (--api-key-file) is empty; put the {p} admin key in it",
-                path.display()
-            ),
-            None => format!(
-                "missing {p} admin credential: set {var} or pass --api-key-file PATH (- for stdin)"
-            ),
-        }));
+    if let Some(s) = &secret {
+        secret::register(s);
     }
     Ok(secret)
+}
+
+/// The credential, or the error that names what to set.
+fn require(p: ProviderKind, s: Option<Secret>) -> Result<Secret> {
+    s.ok_or_else(|| missing(p))
+}
+
+fn missing(p: ProviderKind) -> Error {
+    Error::Credential(format!(
+        "missing {p} admin credential: set {} or pass --api-key-file PATH (- for stdin)",
+        p.credential_env()
+    ))
 }
 
 fn change_args(f: ChangeFlags) -> ChangeArgs {
@@ -145,70 +188,92 @@ fn wire_options(g: &GlobalArgs) -> WireOptions {
 }
 
 /// 500 ms, or KEYCTL_BACKOFF_MS (used by the test suite to keep retry tests fast).
-fn backoff_base() -> std::time::Duration {
+fn backoff_base() -> Duration {
     let ms = std::env::var("KEYCTL_BACKOFF_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(500);
-    std::time::Duration::from_millis(ms)
+    Duration::from_millis(ms)
 }
 
-/// Keys in input order without repeats.
+/// Keys in input order without repeats (linear time); one warning for all repeats.
 fn unique_keys(keys: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(keys.len());
+    let mut seen: HashSet<String> = HashSet::with_capacity(keys.len());
+    let mut out = Vec::with_capacity(keys.len());
+    let (mut repeats, mut example) = (0usize, None);
     for k in keys {
-        if out.contains(&k) {
-            output::warn(&format!(
-                "key {} is given more than once; updating it once",
-                output::sanitize(&k)
-            ));
+        if seen.contains(&k) {
+            repeats += 1;
+            example.get_or_insert(k);
         } else {
+            seen.insert(k.clone());
             out.push(k);
         }
+    }
+    if let Some(k) = example {
+        output::warn(&format!(
+            "{repeats} key id(s) given more than once (e.g. {}); each key is updated once",
+            output::sanitize(&k)
+        ));
     }
     out
 }
 
 /// Builds every request before anything is sent: one bad key or flag stops the whole run.
-fn build_all(
-    p: ProviderKind,
-    base: &BaseUrl,
-    keys: &[String],
-    patch: &Patch,
-) -> Result<Vec<Request>> {
-    let mut reqs = Vec::with_capacity(keys.len());
+fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) -> Result<()> {
     let mut bad = Vec::new();
+    let mut n_bad = 0usize;
     for k in keys {
         match p.build_update(base, k, patch) {
-            Ok(r) => reqs.push(r),
+            Ok(_) => {}
             Err(e @ Error::Unsupported { .. }) => return Err(e),
-            Err(e) => bad.push(e.to_string()),
+            Err(e) => {
+                n_bad += 1;
+                if bad.len() < 10 {
+                    bad.push(e.to_string());
+                }
+            }
         }
     }
-    match bad.len() {
-        0 => Ok(reqs),
+    match n_bad {
+        0 => Ok(()),
         1 => Err(Error::usage(format!("{}; nothing was sent", bad[0]))),
         n => Err(Error::usage(format!(
-            "{n} key ids are invalid, nothing was sent:\n  {}",
-            bad.join("\n  ")
+            "{n} key ids are invalid, nothing was sent:\n  {}{}",
+            bad.join("\n  "),
+            if n > bad.len() {
+                format!("\n  ... and {} more", n - bad.len())
+            } else {
+                String::new()
+            }
         ))),
     }
 }
 
-/// Key ids from the command line, --from-file, or nothing (for --match).
+/// Key ids from the command line, --from-file (bounded), or nothing (for --match).
 fn gather_keys(keys: Vec<String>, from_file: Option<&Path>) -> Result<Vec<String>> {
     let mut all = keys;
     if let Some(path) = from_file {
-        let text = if path == Path::new("-") {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).map_err(|e| {
-                Error::usage(format!("--from-file -: cannot read standard input: {e}"))
-            })?;
-            s
+        let shown = path.display();
+        let read = if path == Path::new("-") {
+            secret::read_bounded(std::io::stdin().lock(), MAX_KEY_FILE)
         } else {
-            std::fs::read_to_string(path)
-                .map_err(|e| Error::usage(format!("--from-file {}: {e}", path.display())))?
+            std::fs::File::open(path)
+                .map_err(ReadError::Io)
+                .and_then(|f| secret::read_bounded(f, MAX_KEY_FILE))
         };
+        let text = read.map_err(|e| {
+            Error::usage(match e {
+                ReadError::TooLarge => format!(
+                    "--from-file {shown}: larger than {} MiB; split it into several runs",
+                    MAX_KEY_FILE / 1024 / 1024
+                ),
+                ReadError::NotUtf8 => {
+                    format!("--from-file {shown}: not UTF-8 text (one key id per line)")
+                }
+                ReadError::Io(e) => format!("--from-file {shown}: {e}"),
+            })
+        })?;
         all.extend(
             text.lines()
                 .map(str::trim)
@@ -217,8 +282,7 @@ fn gather_keys(keys: Vec<String>, from_file: Option<&Path>) -> Result<Vec<String
         );
         if all.is_empty() {
             return Err(Error::usage(format!(
-                "--from-file {}: no key ids in it (one per line; # starts a comment)",
-                path.display()
+                "--from-file {shown}: no key ids in it (one per line; # starts a comment)"
             )));
         }
     }
@@ -231,14 +295,14 @@ struct Plan {
     base: BaseUrl,
     patch: Patch,
     relative: Option<Relative>,
-    /// Venice: fill the currencies this change leaves out from the key's current limits.
-    keep_currencies: bool,
+    /// The adapter needs the key's current state to build this change (Venice currencies).
+    merge: bool,
     dry_run: bool,
 }
 
 impl Plan {
     fn needs_read(&self) -> bool {
-        self.relative.is_some() || self.keep_currencies
+        self.relative.is_some() || self.merge
     }
 
     /// The patch for one key, given its current state (when read).
@@ -256,56 +320,35 @@ impl Plan {
                 RelativeOutcome::AtCap { .. } => return Ok(None),
             }
         }
-        if let (true, Some(before)) = (self.keep_currencies, before) {
-            let cur = crate::provider::venice::current_limits(before);
-            let get = |k: &str| {
-                cur.get(k)
-                    .and_then(Value::as_f64)
-                    .and_then(Amount::from_f64)
-            };
-            if patch.limit.is_keep()
-                && let Some(a) = get("usd")
-            {
-                patch.limit = Change::Set(a);
-            }
-            if patch.limit_diem.is_none() {
-                patch.limit_diem = get("diem");
-            }
-            if patch.limit_vcu.is_none() {
-                patch.limit_vcu = get("vcu");
-            }
+        if let (true, Some(before)) = (self.merge, before) {
+            self.p.merge_current(before, &mut patch)?;
         }
         Ok(Some(patch))
     }
 }
 
-/// Venice replaces `consumptionLimit` as a whole only in part: a change of some currencies
-/// reads the key first so the others are sent unchanged.
-fn partial_currencies(p: ProviderKind, patch: &Patch, relative: bool) -> bool {
-    if p != ProviderKind::Venice {
-        return false;
-    }
-    let set = [
-        !patch.limit.is_keep() || relative,
-        patch.limit_diem.is_some(),
-        patch.limit_vcu.is_some(),
-    ];
-    let n = set.iter().filter(|b| **b).count();
-    n > 0 && n < 3
-}
-
-async fn update(global: &GlobalArgs, args: UpdateArgs) -> Result<i32> {
+async fn update(global: &GlobalArgs, args: UpdateArgs, cancel: &Cancel) -> Result<i32> {
     let UpdateArgs {
         keys,
         from_file,
         match_glob,
         yes,
         concurrency,
+        max_failures,
         limit_max,
         change,
         dry_run,
     } = args;
     let p = provider(global)?;
+    if from_file.as_deref() == Some(Path::new("-"))
+        && global.api_key_file.as_deref() == Some(Path::new("-"))
+    {
+        return Err(Error::usage(
+            "--from-file - and --api-key-file - both read standard input; give one of them a file",
+        ));
+    }
+    // The credential first: it is registered for masking before any message can echo input.
+    let secret = credential(p, global.api_key_file.as_deref());
     let base = base_url(p, global.base_url.as_deref())?;
     let relative = match (&change.limit, limit_max) {
         (Some(LimitArg::Relative(d)), max) => Some(Relative { delta: *d, max }),
@@ -323,10 +366,10 @@ async fn update(global: &GlobalArgs, args: UpdateArgs) -> Result<i32> {
     if relative.is_some() {
         probe.limit = Change::Set(Amount::zero());
     }
-    build_all(p, &base, &keys, &probe)?;
+    check_all(p, &base, &keys, &probe)?;
     let plan = Plan {
         p,
-        keep_currencies: partial_currencies(p, &patch, relative.is_some()),
+        merge: p.needs_current(&patch, relative.is_some()),
         patch,
         relative,
         base,
@@ -336,34 +379,37 @@ async fn update(global: &GlobalArgs, args: UpdateArgs) -> Result<i32> {
         output::warn(&w);
     }
     let needs_session = !dry_run || plan.needs_read() || match_glob.is_some();
-    let secret = match credential(p, global.api_key_file.as_deref()) {
-        Ok(s) => Some(s),
-        Err(e) if !needs_session => {
-            output::warn(&format!("{e} (needed for a real run)"));
-            None
-        }
-        Err(e)
-            if dry_run
-                && plan.keep_currencies
-                && plan.relative.is_none()
-                && match_glob.is_none() =>
-        {
+    let secret = match secret {
+        Ok(Some(s)) => Some(s),
+        Ok(None) if !needs_session => {
             output::warn(&format!(
-                "{e}: cannot read the key's current limits, so the dry run shows only the \
-                 currencies given; a real run reads them and sends the others unchanged"
+                "{} is not set (needed for a real run)",
+                p.credential_env()
             ));
             None
         }
+        Ok(None) if dry_run && plan.merge && plan.relative.is_none() && match_glob.is_none() => {
+            output::warn(&format!(
+                "{} is not set: cannot read the key's current limits, so the dry run shows only \
+                 the currencies given; a real run reads them and sends the others unchanged",
+                p.credential_env()
+            ));
+            None
+        }
+        Ok(None) => return Err(missing(p)),
         Err(e) => return Err(e),
     };
-    let cancel = Cancel::default();
+    // The client (and the certificate store) only when a request will really be sent.
     let session = match secret {
-        Some(secret) => {
-            output::register_secret(&secret);
-            let http = Arc::new(Http::new(wire_options(global), cancel.clone())?);
+        Some(secret) if needs_session => {
+            let http = Arc::new(Http::new(
+                wire_options(global),
+                cancel.clone(),
+                plan.base.is_tls(),
+            )?);
             Some(Arc::new(Session::new(p, plan.base.clone(), http, secret)))
         }
-        None => None,
+        _ => None,
     };
     if let Some(glob) = &match_glob {
         let Some(s) = &session else {
@@ -383,21 +429,18 @@ async fn update(global: &GlobalArgs, args: UpdateArgs) -> Result<i32> {
                 keys.len()
             )));
         }
-        build_all(p, &plan.base, &keys, &probe)?;
+        check_all(p, &plan.base, &keys, &probe)?;
     }
     let mut printer = Printer::new(global.output);
-    let watcher = tokio::spawn(watch_ctrl_c(cancel.clone()));
-    let results = run_keys(
-        Arc::new(plan),
+    let runner = Runner {
+        plan: Arc::new(plan),
         session,
-        keys,
-        concurrency.into(),
-        &mut printer,
-    )
-    .await;
-    watcher.abort();
+        cancel: cancel.clone(),
+        max_failures: max_failures as usize,
+    };
+    let tally = runner.run(keys, concurrency.into(), &mut printer).await;
     printer.finish();
-    Ok(report(p, &results, cancel.is_cancelled()))
+    Ok(tally.report(p, dry_run, cancel))
 }
 
 /// Keys whose name matches `glob`, from every page of the list.
@@ -413,146 +456,262 @@ async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
         .collect())
 }
 
-/// Runs each key with at most `concurrency` in flight; prints results in input order.
-async fn run_keys(
+/// Runs keys with bounded concurrency and stops starting new ones after a signal or too many
+/// failures.
+struct Runner {
     plan: Arc<Plan>,
     session: Option<Arc<Session>>,
-    keys: Vec<String>,
-    concurrency: usize,
-    printer: &mut Printer,
-) -> Vec<(String, Option<Error>)> {
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut handles = Vec::with_capacity(keys.len());
-    for key in keys.clone() {
-        let (sem, plan, session) = (sem.clone(), plan.clone(), session.clone());
-        handles.push(tokio::spawn(async move {
-            let Ok(_permit) = sem.acquire_owned().await else {
+    cancel: Cancel,
+    /// Stop starting keys after this many failed or unknown ones (0: never).
+    max_failures: usize,
+}
+
+/// How many keys ended in each status, and the exit code of the first failed one.
+#[derive(Debug, Default)]
+struct Tally {
+    updated: usize,
+    unchanged: usize,
+    failed: usize,
+    unknown: usize,
+    not_attempted: usize,
+    first_code: Option<i32>,
+    halted: bool,
+    total: usize,
+}
+
+impl Runner {
+    /// Results are printed in input order; at most a window of tasks exists at once (so 100,000
+    /// keys cost a window, not 100,000 tasks), and at most `concurrency` of them send.
+    async fn run(self, keys: Vec<String>, concurrency: usize, printer: &mut Printer) -> Tally {
+        let concurrency = concurrency.max(1);
+        let window = (concurrency * 8).max(64);
+        let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let failures = Arc::new(AtomicUsize::new(0));
+        let halt = Arc::new(AtomicBool::new(false));
+        let bar = output::progress(keys.len());
+        let mut tally = Tally {
+            total: keys.len(),
+            ..Tally::default()
+        };
+        let mut pending = std::collections::VecDeque::with_capacity(window);
+        let mut next = keys.into_iter();
+        loop {
+            while pending.len() < window {
+                let Some(key) = next.next() else { break };
+                let task = self.task(key.clone(), sem.clone(), failures.clone(), halt.clone());
+                pending.push_back((key, tokio::spawn(task)));
+            }
+            let Some((key, h)) = pending.pop_front() else {
+                break;
+            };
+            let outcome = h
+                .await
+                .unwrap_or_else(|e| Outcome::Failed(Error::Internal(format!("task failed: {e}"))));
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            tally.count(&outcome);
+            printer.push(KeyResult {
+                provider: self.plan.p,
+                key,
+                outcome,
+            });
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        tally.halted = halt.load(Ordering::SeqCst);
+        tally
+    }
+
+    fn task(
+        &self,
+        key: String,
+        sem: Arc<tokio::sync::Semaphore>,
+        failures: Arc<AtomicUsize>,
+        halt: Arc<AtomicBool>,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
+        let (plan, session, cancel) = (self.plan.clone(), self.session.clone(), self.cancel.clone());
+        let max_failures = self.max_failures;
+        async move {
+            let permit = tokio::select! {
+                p = sem.acquire_owned() => p,
+                _ = cancel.cancelled() => return Outcome::NotAttempted,
+            };
+            let Ok(_permit) = permit else {
                 return Outcome::Failed(Error::Internal("semaphore closed".into()));
             };
-            one_key(&plan, session.as_deref(), &key)
-                .await
-                .unwrap_or_else(Outcome::Failed)
-        }));
-    }
-    let (mut updated, mut unchanged, mut failed) = (0, 0, 0);
-    let mut results = Vec::with_capacity(keys.len());
-    let bar = output::progress(keys.len());
-    for (key, h) in keys.into_iter().zip(handles) {
-        let outcome = h
-            .await
-            .unwrap_or_else(|e| Outcome::Failed(Error::Internal(format!("task failed: {e}"))));
-        if let Some(b) = &bar {
-            b.inc(1);
+            if cancel.is_cancelled() || halt.load(Ordering::SeqCst) {
+                return Outcome::NotAttempted;
+            }
+            let outcome = one_key(&plan, session.as_deref(), &key).await;
+            if matches!(outcome, Outcome::Failed(_) | Outcome::Unknown(_)) {
+                let n = failures.fetch_add(1, Ordering::SeqCst) + 1;
+                if max_failures > 0 && n >= max_failures {
+                    halt.store(true, Ordering::SeqCst);
+                }
+            }
+            outcome
         }
-        let err = match &outcome {
-            Outcome::Failed(e) => {
-                failed += 1;
-                Some(e.clone())
-            }
-            Outcome::Unchanged { .. } => {
-                unchanged += 1;
-                None
-            }
-            _ => {
-                updated += 1;
-                None
-            }
-        };
-        printer.push(KeyResult {
-            provider: plan.p,
-            key: key.clone(),
-            outcome,
-        });
-        results.push((key, err));
     }
-    if let Some(b) = bar {
-        b.finish_and_clear();
+}
+
+impl Tally {
+    fn count(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Updated { .. } | Outcome::DryRun { .. } | Outcome::Shown(_) => {
+                self.updated += 1
+            }
+            Outcome::Unchanged { .. } => self.unchanged += 1,
+            Outcome::Failed(_) => self.failed += 1,
+            Outcome::Unknown(_) => self.unknown += 1,
+            Outcome::NotAttempted => self.not_attempted += 1,
+        }
+        if let (None, Some(e)) = (self.first_code, o.error()) {
+            self.first_code = Some(e.exit_code());
+        }
     }
-    if results.len() > 1 {
-        let verb = if plan.dry_run {
-            "would update"
-        } else {
-            "updated"
-        };
-        output::diag(&format!(
-            "summary: {updated} {verb}, {unchanged} unchanged, {failed} failed"
-        ));
+
+    /// Prints the summary (several keys, a signal or a halt) and returns the exit code: that of
+    /// the first failed key in input order, 0 if none (a signal overrides it in `run`).
+    fn report(&self, p: ProviderKind, dry_run: bool, cancel: &Cancel) -> i32 {
+        let stopped = cancel.signal().is_some() || self.halted;
+        if self.total > 1 || stopped {
+            let verb = if dry_run { "would update" } else { "updated" };
+            let mut line = format!(
+                "summary: {} {verb}, {} unchanged, {} failed",
+                self.updated, self.unchanged, self.failed
+            );
+            if self.unknown > 0 {
+                line.push_str(&format!(
+                    ", {} unknown (may have been applied: check with keyctl get)",
+                    self.unknown
+                ));
+            }
+            if self.not_attempted > 0 {
+                line.push_str(&format!(", {} not attempted", self.not_attempted));
+            }
+            if let Some(sig) = cancel.signal() {
+                line = format!("{p}: stopped by {}; {line}", signal_name(sig));
+            } else if self.halted {
+                line = format!(
+                    "{p}: stopped after {} failures (--max-failures); {line}",
+                    self.failed + self.unknown
+                );
+            }
+            if stopped {
+                output::error(&line);
+            } else {
+                output::diag(&line);
+            }
+        }
+        self.first_code.unwrap_or(0)
     }
-    results
+}
+
+/// Maps an error of a key's run onto its status: a signal before anything was sent is
+/// `not_attempted`; a write that reached the wire unanswered is `unknown`.
+fn outcome_of(e: Error) -> Outcome {
+    match e {
+        Error::Interrupted { sent: Sent::Nothing } => Outcome::NotAttempted,
+        e @ Error::Unknown { .. } => Outcome::Unknown(e),
+        e => Outcome::Failed(e),
+    }
 }
 
 /// Reads (when needed), builds and sends (unless dry run) the change for one key.
-async fn one_key(plan: &Plan, session: Option<&Session>, key: &str) -> Result<Outcome> {
+async fn one_key(plan: &Plan, session: Option<&Session>, key: &str) -> Outcome {
     let before = match (plan.needs_read(), session) {
-        (true, Some(s)) => Some(s.get(key).await?),
+        (true, Some(s)) => match s.get(key).await {
+            Ok(v) => Some(v),
+            // A read changes nothing: an interrupted read is `not_attempted`.
+            Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
+            Err(e) => return Outcome::Failed(e),
+        },
         _ => None,
     };
-    let Some(patch) = plan.resolve(before.as_ref())? else {
-        let cap = plan.relative.as_ref().and_then(|r| r.max.clone());
-        return Ok(Outcome::Unchanged {
-            before: before.map(Box::new),
-            reason: format!(
-                "already at or over the cap --limit-max {}; nothing sent",
-                cap.map(|c| c.to_string()).unwrap_or_default()
-            ),
-        });
+    let patch = match plan.resolve(before.as_ref()) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            let cap = plan.relative.as_ref().and_then(|r| r.max.clone());
+            return Outcome::Unchanged {
+                before: before.map(Box::new),
+                reason: format!(
+                    "already at or over the cap --limit-max {}; nothing sent",
+                    cap.map(|c| c.to_string()).unwrap_or_default()
+                ),
+            };
+        }
+        Err(e) => return Outcome::Failed(e),
     };
-    let req = plan.p.build_update(&plan.base, key, &patch)?;
+    let req = match plan.p.build_update(&plan.base, key, &patch) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e),
+    };
     if plan.dry_run {
-        return Ok(Outcome::DryRun {
+        return Outcome::DryRun {
             req,
             before: before.map(Box::new),
-        });
+        };
     }
     let Some(s) = session else {
-        return Err(Error::Internal("no session for a real run".into()));
+        return Outcome::Failed(Error::Internal("no session for a real run".into()));
     };
-    let body = s.send(&req).await?;
+    let body = match s.send(&req).await {
+        Ok(b) => b,
+        Err(e) => return outcome_of(e),
+    };
     let sent = req.body.clone().unwrap_or_default();
-    let view = plan.p.parse_update(key, &sent, &body)?;
-    Ok(Outcome::Updated {
-        view: Box::new(view),
-        before: before.map(Box::new),
-    })
+    match plan.p.parse_update(key, &sent, &body) {
+        Ok(view) => Outcome::Updated {
+            view: Box::new(view),
+            before: before.map(Box::new),
+        },
+        Err(e) => Outcome::Failed(e),
+    }
 }
 
 /// `keyctl get`: each key's normalized view.
-async fn get(global: &GlobalArgs, args: GetArgs) -> Result<i32> {
+async fn get(global: &GlobalArgs, args: GetArgs, cancel: &Cancel) -> Result<i32> {
     let GetArgs { keys } = args;
-    let (p, s, cancel) = session(global)?;
+    let (p, s) = session(global, cancel)?;
     let keys = unique_keys(keys);
     for k in &keys {
         p.build_get(&s.base, k)?;
     }
     let mut printer = Printer::new(global.output);
-    let mut results = Vec::new();
+    let mut tally = Tally {
+        total: keys.len(),
+        ..Tally::default()
+    };
     for key in keys {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let outcome = match s.get(&key).await {
-            Ok(v) => Outcome::Shown(Box::new(v)),
-            Err(e) => Outcome::Failed(e),
+        let outcome = if cancel.is_cancelled() {
+            Outcome::NotAttempted
+        } else {
+            match s.get(&key).await {
+                Ok(v) => Outcome::Shown(Box::new(v)),
+                Err(Error::Interrupted { .. }) => Outcome::NotAttempted,
+                Err(e) => Outcome::Failed(e),
+            }
         };
-        let err = match &outcome {
-            Outcome::Failed(e) => Some(e.clone()),
-            _ => None,
-        };
+        tally.count(&outcome);
         printer.push(KeyResult {
             provider: p,
-            key: key.clone(),
+            key,
             outcome,
         });
-        results.push((key, err));
     }
     printer.finish();
-    Ok(report(p, &results, cancel.is_cancelled()))
+    if cancel.signal().is_some() {
+        tally.report(p, false, cancel);
+    }
+    Ok(tally.first_code.unwrap_or(0))
 }
 
 /// `keyctl list`: every key of the account.
-async fn list(global: &GlobalArgs, args: ListArgs) -> Result<i32> {
+async fn list(global: &GlobalArgs, args: ListArgs, cancel: &Cancel) -> Result<i32> {
     let ListArgs { include_disabled } = args;
-    let (p, s, _) = session(global)?;
+    let (p, s) = session(global, cancel)?;
     let keys = s.list(include_disabled).await?;
     let mut printer = Printer::new(global.output);
     for v in keys {
@@ -567,57 +726,76 @@ async fn list(global: &GlobalArgs, args: ListArgs) -> Result<i32> {
 }
 
 /// Provider, base URL, credential and client for a command that reads.
-fn session(global: &GlobalArgs) -> Result<(ProviderKind, Session, Cancel)> {
+fn session(global: &GlobalArgs, cancel: &Cancel) -> Result<(ProviderKind, Session)> {
     let p = provider(global)?;
+    let secret = credential(p, global.api_key_file.as_deref());
     let base = base_url(p, global.base_url.as_deref())?;
-    let secret = credential(p, global.api_key_file.as_deref())?;
-    output::register_secret(&secret);
-    let cancel = Cancel::default();
-    let http = Arc::new(Http::new(wire_options(global), cancel.clone())?);
-    Ok((p, Session::new(p, base, http, secret), cancel))
+    let secret = require(p, secret?)?;
+    let http = Arc::new(Http::new(wire_options(global), cancel.clone(), base.is_tls())?);
+    Ok((p, Session::new(p, base, http, secret)))
 }
 
-/// First Ctrl-C: no new request starts, in-flight ones finish. Second: quit now.
-async fn watch_ctrl_c(cancel: Cancel) {
-    if tokio::signal::ctrl_c().await.is_err() {
-        return;
-    }
-    cancel.cancel();
-    output::warn(
-        "interrupted: no new requests will start; waiting for those in flight (Ctrl-C again to quit now)",
-    );
-    if tokio::signal::ctrl_c().await.is_ok() {
-        output::error(
-            "interrupted again: quitting; keys in flight may or may not have been updated",
-        );
-        std::process::exit(130);
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        15 => "SIGTERM",
+        _ => "a signal",
     }
 }
 
-/// The exit code (first failed key in input order) and, after Ctrl-C, which keys changed.
-fn report(p: ProviderKind, results: &[(String, Option<Error>)], interrupted: bool) -> i32 {
-    if interrupted {
-        let done: Vec<&str> = results
-            .iter()
-            .filter(|(_, e)| e.is_none())
-            .map(|(k, _)| k.as_str())
-            .collect();
-        let not: Vec<&str> = results
-            .iter()
-            .filter(|(_, e)| e.is_some())
-            .map(|(k, _)| k.as_str())
-            .collect();
-        output::error(&format!(
-            "interrupted: {p}: updated {} key(s) [{}]; not updated {} key(s) [{}]",
-            done.len(),
-            done.join(", "),
-            not.len(),
-            not.join(", ")
+/// Installs the handlers for SIGINT, SIGTERM and SIGHUP now (so none is missed once the run has
+/// started) and watches them: the first stops new requests and lets those in flight finish for
+/// up to [`GRACE`]; a second one, or the end of the grace, drops them. The report is printed by
+/// the command in every case.
+#[cfg(unix)]
+fn watch_signals(cancel: Cancel) -> tokio::task::JoinHandle<()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    async fn recv(s: &mut Option<Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    tokio::spawn(async move {
+        let sig = tokio::select! {
+            _ = recv(&mut int) => 2,
+            _ = recv(&mut term) => 15,
+            _ = recv(&mut hup) => 1,
+        };
+        cancel.cancel(sig);
+        output::warn(&format!(
+            "{}: no new requests will start; waiting up to {} s for those in flight \
+             (send it again to stop them now)",
+            signal_name(sig),
+            GRACE.as_secs()
         ));
-        return 130;
-    }
-    results
-        .iter()
-        .find_map(|(_, e)| e.as_ref().map(Error::exit_code))
-        .unwrap_or(0)
+        tokio::select! {
+            _ = recv(&mut int) => output::warn("second signal: stopping the requests in flight"),
+            _ = recv(&mut term) => output::warn("second signal: stopping the requests in flight"),
+            _ = recv(&mut hup) => output::warn("second signal: stopping the requests in flight"),
+            _ = tokio::time::sleep(GRACE) => output::warn(&format!(
+                "requests in flight did not finish within {} s: stopping them",
+                GRACE.as_secs()
+            )),
+        }
+        cancel.cancel_hard();
+    })
+}
+
+#[cfg(not(unix))]
+fn watch_signals(cancel: Cancel) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel(2);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel_hard();
+            }
+        }
+    })
 }

@@ -22,7 +22,8 @@ Credentials (never a flag, so they stay out of shell history):
   or --api-key-file PATH (- for standard input).
 
 Exit codes: 0 ok, 1 internal, 2 usage (nothing sent), 3 credential, 4 not found,
-  5 rejected as invalid, 6 rate limited, 7 provider failure, 8 network/timeout, 130 interrupted.";
+  5 rejected as invalid, 6 rate limited, 7 provider failure, 8 network/timeout,
+  128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.";
 
 /// Manage API keys on AI-inference providers (io.net, ModelGates, novapai, Venice).
 #[derive(Debug, Parser)]
@@ -50,7 +51,7 @@ pub struct GlobalArgs {
     pub base_url: Option<String>,
 
     /// Read the admin credential from this file (- for standard input) instead of the
-    /// provider's environment variable; a trailing newline is trimmed
+    /// provider's environment variable; surrounding white space is trimmed (at most 64 KiB read)
     #[arg(long, global = true, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
 
@@ -169,7 +170,8 @@ pub struct UpdateArgs {
     #[arg(value_name = "KEY", required_unless_present_any = ["from_file", "match_glob"])]
     pub keys: Vec<String>,
 
-    /// Read key ids from FILE, one per line (# comments, blank lines skipped; - for stdin)
+    /// Read key ids from FILE, one per line (# comments, blank lines skipped; - for stdin; at
+    /// most 32 MiB)
     #[arg(long, value_name = "FILE")]
     pub from_file: Option<PathBuf>,
 
@@ -184,6 +186,11 @@ pub struct UpdateArgs {
     /// Requests in flight at once
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
     pub concurrency: u16,
+
+    /// Stop starting new keys after N failed ones (the rest are reported not_attempted); 0 never
+    /// stops
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub max_failures: u32,
 
     /// Cap for a relative --limit (+N/-N): the result never exceeds it
     #[arg(long, value_name = "N")]

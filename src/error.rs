@@ -63,11 +63,13 @@ pub enum Error {
         message: String,
     },
 
-    /// Connection refused, DNS failure, reset.
+    /// Connection refused, DNS failure, reset. `sent`: the request may have left (the
+    /// connection broke after it was written), so a write may have been applied.
     #[error("{provider}: network error: {message}; check the base URL and your connection")]
     Network {
         provider: &'static str,
         message: String,
+        sent: bool,
     },
 
     /// The connect or the whole-request timeout fired.
@@ -82,9 +84,13 @@ pub enum Error {
         after: Duration,
     },
 
-    /// Ctrl-C stopped the run before this key was sent.
-    #[error("interrupted before this key was sent; nothing was changed for it")]
-    Interrupted,
+    /// A signal stopped the run while this key's request was pending.
+    #[error("{}", interrupted_message(sent))]
+    Interrupted { sent: Sent },
+
+    /// A write reached the wire and no answer came: it may have been applied.
+    #[error("{cause}; the change may have been applied: check with keyctl get")]
+    Unknown { cause: Box<Error> },
 
     /// A bug in keyctl.
     #[error("internal error: {0} (this is a bug in keyctl; please report it)")]
@@ -103,7 +109,8 @@ impl Error {
             Error::RateLimited { .. } => 6,
             Error::Provider { .. } => 7,
             Error::Network { .. } | Error::Timeout { .. } => 8,
-            Error::Interrupted => 130,
+            Error::Interrupted { .. } => 130,
+            Error::Unknown { cause } => cause.exit_code(),
         }
     }
 
@@ -120,7 +127,8 @@ impl Error {
             Error::Provider { .. } => "provider",
             Error::Network { .. } => "network",
             Error::Timeout { .. } => "timeout",
-            Error::Interrupted => "interrupted",
+            Error::Interrupted { .. } => "interrupted",
+            Error::Unknown { cause } => cause.kind(),
             Error::Internal(_) => "internal",
         }
     }
@@ -132,7 +140,20 @@ impl Error {
             Error::NotFound { .. } => Some(404),
             Error::RateLimited { .. } => Some(429),
             Error::Provider { status, .. } => *status,
+            Error::Unknown { cause } => cause.http_status(),
             _ => None,
+        }
+    }
+
+    /// The request may have reached the provider with no answer back (a timeout or a broken
+    /// connection after it was written, or a signal that dropped it in flight).
+    pub fn maybe_applied(&self) -> bool {
+        match self {
+            Error::Network { sent, .. } => *sent,
+            Error::Timeout { which, .. } => *which == "request",
+            Error::Interrupted { sent } => *sent == Sent::NoAnswer,
+            Error::Unknown { .. } => true,
+            _ => false,
         }
     }
 
@@ -142,6 +163,27 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How far a key's request got before a signal stopped it (ordered: later is further).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Sent {
+    /// No attempt started: nothing reached the provider.
+    Nothing,
+    /// Every attempt got an answer that did not apply the change (e.g. `HTTP 429`).
+    Answered(String),
+    /// An attempt was on the wire and no answer came.
+    NoAnswer,
+}
+
+fn interrupted_message(sent: &Sent) -> String {
+    match sent {
+        Sent::Nothing => "interrupted before this key's request was sent; nothing was changed for it".into(),
+        Sent::Answered(last) => format!(
+            "interrupted while waiting to retry (the last answer was {last}); the provider did not confirm the change"
+        ),
+        Sent::NoAnswer => "interrupted while the request was in flight".into(),
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -204,11 +246,20 @@ mod tests {
                 Error::Network {
                     provider: p,
                     message: "m".into(),
+                    sent: false,
                 },
                 8,
             ),
             (Error::Internal("x".into()), 1),
-            (Error::Interrupted, 130),
+            (Error::Interrupted { sent: Sent::Nothing }, 130),
+            (
+                Error::Unknown {
+                    cause: Box::new(Error::Interrupted {
+                        sent: Sent::NoAnswer,
+                    }),
+                },
+                130,
+            ),
         ];
         for (e, code) in cases {
             assert_eq!(e.exit_code(), code, "{e:?}");

@@ -1,20 +1,22 @@
 //! The HTTP layer: one reqwest client, and `send` with retries (exponential backoff, full jitter,
-//! rate-limit headers), timeouts, no redirects, a capped body read and the credential marked
-//! sensitive. It knows requests and statuses, never providers.
+//! a floor under every wait, rate-limit headers), timeouts, no redirects, a capped body read, the
+//! credential marked sensitive, and signals (a first one starts no new attempt, a second one
+//! drops the attempt in flight). It knows requests and statuses, never providers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::Notify;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Sent};
 use crate::output;
 use crate::provider::{Method, Request};
+use crate::secret::Secret;
 
-/// The most of a response body keyctl reads.
+/// The most of a response body keyctl reads; the rest of a larger one is not read.
 pub const MAX_BODY: usize = 8 * 1024 * 1024;
 
 pub fn user_agent() -> String {
@@ -29,7 +31,8 @@ pub struct WireOptions {
     pub connect_timeout: Duration,
     pub max_wait: Duration,
     pub verbose: bool,
-    /// First backoff step; doubled on each retry (tests shorten it).
+    /// First backoff step; doubled on each retry (tests shorten it). Half of it, with jitter,
+    /// is the floor under every wait, whatever the server asks.
     pub backoff_base: Duration,
 }
 
@@ -38,36 +41,88 @@ pub struct WireOptions {
 pub struct Response {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The body was larger than [`MAX_BODY`]: `body` is empty and the rest was not read.
+    pub too_large: bool,
     /// Set when keyctl stopped retrying because the server asked for a wait over --max-wait.
     pub wait_refused: Option<String>,
 }
 
-/// Ctrl-C: once set, no new attempt starts and backoff waits end.
+/// Signals: a first one (soft) starts no new attempt and ends waits; a second one (hard) also
+/// drops attempts in flight. The first signal's number decides the exit code (128 + n).
 #[derive(Debug, Default, Clone)]
 pub struct Cancel {
-    flag: Arc<AtomicBool>,
-    notify: Arc<Notify>,
+    inner: Arc<CancelState>,
+}
+
+#[derive(Debug, Default)]
+struct CancelState {
+    soft: AtomicBool,
+    hard: AtomicBool,
+    signal: AtomicI32,
+    notify: Notify,
 }
 
 impl Cancel {
-    pub fn cancel(&self) {
-        self.flag.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
+    /// The first signal (`sig` is its number); later calls keep the first number.
+    pub fn cancel(&self, sig: i32) {
+        let _ = self
+            .inner
+            .signal
+            .compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+        self.inner.soft.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
+    }
+
+    /// Drops the requests in flight too.
+    pub fn cancel_hard(&self) {
+        self.inner.hard.store(true, Ordering::SeqCst);
+        self.inner.soft.store(true, Ordering::SeqCst);
+        self.inner.notify.notify_waiters();
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.flag.load(Ordering::SeqCst)
+        self.inner.soft.load(Ordering::SeqCst)
+    }
+
+    pub fn is_hard(&self) -> bool {
+        self.inner.hard.load(Ordering::SeqCst)
+    }
+
+    /// The number of the first signal, if one came.
+    pub fn signal(&self) -> Option<i32> {
+        match self.inner.signal.load(Ordering::SeqCst) {
+            0 => None,
+            n => Some(n),
+        }
+    }
+
+    /// Resolves once a soft cancel (or more) has happened.
+    pub async fn cancelled(&self) {
+        loop {
+            let n = self.inner.notify.notified();
+            if self.is_cancelled() {
+                return;
+            }
+            n.await;
+        }
+    }
+
+    /// Resolves once a hard cancel has happened.
+    pub async fn hard(&self) {
+        loop {
+            let n = self.inner.notify.notified();
+            if self.is_hard() {
+                return;
+            }
+            n.await;
+        }
     }
 
     /// Sleeps for `d`, or less if cancelled. Returns false when cancelled.
     pub async fn sleep(&self, d: Duration) -> bool {
-        let notified = self.notify.notified();
-        if self.is_cancelled() {
-            return false;
-        }
         tokio::select! {
             _ = tokio::time::sleep(d) => !self.is_cancelled(),
-            _ = notified => false,
+            _ = self.cancelled() => false,
         }
     }
 }
@@ -77,11 +132,12 @@ pub struct Http {
     client: reqwest::Client,
     opts: WireOptions,
     pub cancel: Cancel,
-    /// Shared backoff: after a 429 or 5xx asked every task to wait, no attempt of any task
-    /// starts before this moment, so a run slows down as a whole instead of hammering.
+    /// Shared backoff: after a 429 asked every task to wait, no attempt of any task starts
+    /// before this moment, so a run slows down as a whole instead of hammering.
     pause_until: std::sync::Mutex<Option<Instant>>,
 }
 
+/// What one attempt came to.
 enum Attempt {
     Done(Response),
     /// Worth another try; `last` is the answer if no attempt is left.
@@ -97,15 +153,50 @@ enum Last {
     Error(Error),
 }
 
+/// What the status, headers and body of an answer mean for the retry loop (pure).
+#[derive(Debug, PartialEq)]
+pub enum Class {
+    /// Hand the answer to the caller.
+    Done,
+    /// Retry, after `wait` if the server named one.
+    Retry { wait: Option<Duration> },
+    /// A redirect: never followed.
+    Redirect { location: String },
+}
+
+/// Classifies an answer: 3xx is a redirect, 429/500/502/503/504 are retried, the rest is done.
+pub fn classify(status: u16, headers: &HeaderMap, now: DateTime<Utc>) -> Class {
+    if (300..400).contains(&status) {
+        let location = headers
+            .get("location")
+            .map(|v| crate::output::sanitize(&String::from_utf8_lossy(v.as_bytes())))
+            .unwrap_or_else(|| "(no Location)".into());
+        return Class::Redirect { location };
+    }
+    if matches!(status, 429 | 500 | 502 | 503 | 504) {
+        return Class::Retry {
+            wait: server_wait(headers, now),
+        };
+    }
+    Class::Done
+}
+
 impl Http {
-    pub fn new(opts: WireOptions, cancel: Cancel) -> Result<Http> {
+    /// `tls`: the base URL is https. A plain-http (loopback) base URL gets a client that loads
+    /// no certificate store and ignores proxy variables, so the credential never travels in
+    /// cleartext to a proxy; an https one tunnels through a configured proxy (CONNECT).
+    pub fn new(opts: WireOptions, cancel: Cancel, tls: bool) -> Result<Http> {
         // ring is the crypto backend (measured: ~45 s faster to build than aws-lc-rs); installing
         // fails only when a provider is already installed, which is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
+        let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(opts.connect_timeout)
-            .user_agent(user_agent())
+            .user_agent(user_agent());
+        if !tls {
+            b = b.no_proxy().tls_certs_only([]);
+        }
+        let client = b
             .build()
             .map_err(|e| Error::Internal(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http {
@@ -118,12 +209,13 @@ impl Http {
 
     /// Sends `req` with `secret` in its auth header, retrying what is safe to retry.
     /// `origin` is the configured base URL's origin: the only place the credential may go.
+    /// A write that may have reached the provider without an answer fails as `Error::Unknown`.
     pub async fn send(
         &self,
         label: &'static str,
         origin: &str,
         req: &Request,
-        secret: &str,
+        secret: &Secret,
     ) -> Result<Response> {
         let url = reqwest::Url::parse(&req.url)
             .map_err(|e| Error::Internal(format!("bad request URL: {e}")))?;
@@ -134,11 +226,32 @@ impl Http {
             )));
         }
         let headers = self.headers(req, secret)?;
+        let mut sent = Sent::Nothing;
+        let result = self.attempts(label, req, &url, &headers, &mut sent).await;
+        match result {
+            Err(e) if req.method != Method::Get && (e.maybe_applied() || sent == Sent::NoAnswer) => {
+                Err(Error::Unknown {
+                    cause: Box::new(e),
+                })
+            }
+            other => other,
+        }
+    }
+
+    /// The retry loop; `sent` records how far the request got (for the report on a signal).
+    async fn attempts(
+        &self,
+        label: &'static str,
+        req: &Request,
+        url: &reqwest::Url,
+        headers: &HeaderMap,
+        sent: &mut Sent,
+    ) -> Result<Response> {
         let attempts = self.opts.retries.saturating_add(1);
         let mut attempt = 1;
         loop {
             if self.cancel.is_cancelled() {
-                return Err(Error::Interrupted);
+                return Err(Error::Interrupted { sent: sent.clone() });
             }
             if let Some(d) = self.shared_pause() {
                 if self.opts.verbose {
@@ -148,13 +261,30 @@ impl Http {
                     ));
                 }
                 if !self.cancel.sleep(d).await {
-                    return Err(Error::Interrupted);
+                    return Err(Error::Interrupted { sent: sent.clone() });
                 }
             }
-            let (why, wait, last) = match self.attempt(label, req, &url, &headers, attempt).await? {
-                Attempt::Done(r) => return Ok(r),
-                Attempt::Retry { why, wait, last } => (why, wait, last),
+            let outcome = tokio::select! {
+                r = self.attempt(label, req, url, headers, attempt) => r,
+                _ = self.cancel.hard() => {
+                    return Err(Error::Interrupted { sent: Sent::NoAnswer });
+                }
             };
+            let (why, wait, last) = match outcome {
+                Err(e) => {
+                    // An answer keyctl cannot understand: not retried.
+                    *sent = sent.clone().max(Sent::Answered("an unreadable answer".into()));
+                    return Err(e);
+                }
+                Ok(Attempt::Done(r)) => return Ok(r),
+                Ok(Attempt::Retry { why, wait, last }) => (why, wait, last),
+            };
+            let now = match &last {
+                Last::Response(r) => Sent::Answered(format!("HTTP {}", r.status)),
+                Last::Error(e) if e.maybe_applied() => Sent::NoAnswer,
+                Last::Error(_) => Sent::Nothing,
+            };
+            *sent = sent.clone().max(now);
             let refuse =
                 matches!(last, Last::Response(_)) && wait.is_some_and(|w| w > self.opts.max_wait);
             if refuse || attempt >= attempts {
@@ -168,7 +298,9 @@ impl Http {
                     Last::Error(e) => Err(e),
                 };
             }
-            let delay = wait.unwrap_or_else(|| self.backoff(attempt));
+            let delay = wait
+                .unwrap_or_else(|| self.backoff(attempt))
+                .max(self.floor());
             if matches!(&last, Last::Response(r) if r.status == 429) {
                 self.pause_all(delay);
             }
@@ -180,7 +312,7 @@ impl Http {
                 ));
             }
             if !self.cancel.sleep(delay).await {
-                return Err(Error::Interrupted);
+                return Err(Error::Interrupted { sent: sent.clone() });
             }
             attempt += 1;
         }
@@ -195,34 +327,45 @@ impl Http {
     }
 
     fn pause_all(&self, d: Duration) {
-        if let Ok(mut p) = self.pause_until.lock() {
-            let until = Instant::now() + d;
-            if p.is_none_or(|cur| cur < until) {
-                *p = Some(until);
-            }
+        let now = Instant::now();
+        // A wait too long for the clock is as good as a very long one (no overflow).
+        let Some(until) = now
+            .checked_add(d)
+            .or_else(|| now.checked_add(Duration::from_secs(86_400 * 365)))
+        else {
+            return;
+        };
+        if let Ok(mut p) = self.pause_until.lock()
+            && p.is_none_or(|cur| cur < until)
+        {
+            *p = Some(until);
         }
     }
 
     fn wait_refused(&self, w: Duration) -> String {
-        let until = Utc::now() + chrono::Duration::from_std(w).unwrap_or_default();
+        let until = chrono::Duration::from_std(w)
+            .ok()
+            .and_then(|d| Utc::now().checked_add_signed(d))
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+            .unwrap_or_else(|| "a time too far ahead to show".into());
         format!(
-            "the provider asked to wait {} (until {}), longer than --max-wait {}; \
+            "the provider asked to wait {} (until {until}), longer than --max-wait {}; \
              it will accept requests again after that time",
             humantime::format_duration(round_secs(w)),
-            until.format("%Y-%m-%dT%H:%M:%SZ"),
             humantime::format_duration(self.opts.max_wait)
         )
     }
 
-    fn headers(&self, req: &Request, secret: &str) -> Result<HeaderMap> {
+    fn headers(&self, req: &Request, secret: &Secret) -> Result<HeaderMap> {
         let mut h = HeaderMap::new();
-        let mut auth = HeaderValue::from_str(&req.auth.header_value(secret)).map_err(|_| {
-            Error::Credential(
-                "the credential contains characters that cannot be sent in an HTTP header \
-                 (a stray space or line break?); check the variable or file"
-                    .into(),
-            )
-        })?;
+        let mut auth =
+            HeaderValue::from_str(&req.auth.header_value(secret.expose())).map_err(|_| {
+                Error::Credential(
+                    "the credential contains characters that cannot be sent in an HTTP header; \
+                     check the variable or file"
+                        .into(),
+                )
+            })?;
         auth.set_sensitive(true);
         h.insert(req.auth.header_name(), auth);
         h.insert("accept", HeaderValue::from_static("application/json"));
@@ -232,14 +375,21 @@ impl Http {
         Ok(h)
     }
 
-    /// Full jitter: a uniform wait in [base/2, base * 2^(n-1)], capped by --max-wait. The floor
-    /// keeps a run of failures from bursting (Venice blocks > 20 failures in 30 s).
+    /// Full jitter: a uniform wait in [base/2, base * 2^(n-1)], capped by --max-wait.
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.opts.backoff_base.as_millis() as u64;
-        let ceiling = base.saturating_mul(1u64 << (attempt - 1).min(16));
-        let ceiling = ceiling.min(self.opts.max_wait.as_millis() as u64).max(1);
+        let base = millis(self.opts.backoff_base);
+        let ceiling = base.saturating_mul(1u64 << attempt.saturating_sub(1).min(16));
+        let ceiling = ceiling.min(millis(self.opts.max_wait)).max(1);
         let floor = (base / 2).min(ceiling);
         Duration::from_millis(fastrand::u64(floor..=ceiling))
+    }
+
+    /// The least any wait lasts, whatever the server says (`Retry-After: 0` included): half
+    /// the backoff base (250 ms by default) plus up to half as much again of jitter, so a run
+    /// of many keys cannot burst (Venice locks a key out after > 50 failures in 30 s).
+    fn floor(&self) -> Duration {
+        let half = millis(self.opts.backoff_base) / 2;
+        Duration::from_millis(half + fastrand::u64(0..=half / 2))
     }
 
     async fn attempt(
@@ -269,36 +419,39 @@ impl Http {
             let resp = rb.send().await?;
             let status = resp.status().as_u16();
             let hdrs = resp.headers().clone();
-            let body = read_capped(resp).await?;
-            Ok::<_, ReadError>((status, hdrs, body))
+            let (body, too_large) = read_capped(resp).await?;
+            Ok::<_, reqwest::Error>((status, hdrs, body, too_large))
         };
         let res = tokio::time::timeout(self.opts.timeout, fut).await;
-        let elapsed = started.elapsed();
-        let (status, hdrs, body) = match res {
+        let elapsed = started.elapsed().as_millis();
+        let (status, hdrs, body, too_large) = match res {
             Err(_) => {
-                if self.opts.verbose {
-                    output::diag(&format!("< timeout after {} ms", elapsed.as_millis()));
-                }
+                self.log(&format!("< timeout after {elapsed} ms"));
                 return Ok(Attempt::Retry {
                     why: "request timed out".into(),
                     wait: None,
-                    last: Last::Error(self.timeout_error(label, "request")),
+                    last: Last::Error(self.timeout_error(label, Which::Request)),
                 });
             }
-            Ok(Err(ReadError::Http(e))) => {
-                if self.opts.verbose {
-                    output::diag(&format!(
-                        "< {} after {} ms",
-                        describe(&e),
-                        elapsed.as_millis()
-                    ));
+            Ok(Err(e)) => {
+                self.log(&format!("< {} after {elapsed} ms", describe(&e)));
+                if is_parse_error(&e) {
+                    return Err(Error::Provider {
+                        provider: label,
+                        status: None,
+                        message: format!(
+                            "the answer is not valid HTTP ({}); check --base-url points at the provider's API",
+                            describe(&e)
+                        ),
+                    });
                 }
                 let err = if e.is_timeout() {
-                    self.timeout_error(label, "connect")
+                    self.timeout_error(label, Which::Connect)
                 } else {
                     Error::Network {
                         provider: label,
                         message: describe(&e),
+                        sent: !e.is_connect(),
                     }
                 };
                 return Ok(Attempt::Retry {
@@ -307,59 +460,48 @@ impl Http {
                     last: Last::Error(err),
                 });
             }
-            Ok(Err(ReadError::TooLarge)) => {
-                return Err(Error::Provider {
-                    provider: label,
-                    status: None,
-                    message: format!(
-                        "the response is larger than {} MiB; refusing to read it",
-                        MAX_BODY / 1024 / 1024
-                    ),
-                });
-            }
             Ok(Ok(x)) => x,
         };
-        if self.opts.verbose {
-            output::diag(&format!("< {status} in {} ms", elapsed.as_millis()));
-        }
-        if (300..400).contains(&status) {
-            let loc = hdrs
-                .get("location")
-                .map(|v| output::sanitize(&String::from_utf8_lossy(v.as_bytes())))
-                .unwrap_or_else(|| "(no Location)".into());
-            return Err(Error::Provider {
-                provider: label,
-                status: Some(status),
-                message: format!(
-                    "unexpected redirect (HTTP {status}) to {loc}; keyctl does not follow redirects \
-                     so the credential never leaves the configured origin: check --base-url"
-                ),
-            });
-        }
+        self.log(&format!("< {status} in {elapsed} ms"));
         let resp = Response {
             status,
             body,
+            too_large,
             wait_refused: None,
         };
-        if matches!(status, 429 | 500 | 502 | 503 | 504) {
-            return Ok(Attempt::Retry {
+        match classify(status, &hdrs, Utc::now()) {
+            Class::Redirect { location } => Err(Error::Provider {
+                provider: label,
+                status: Some(status),
+                message: format!(
+                    "unexpected redirect (HTTP {status}) to {location}; keyctl does not follow redirects \
+                     so the credential never leaves the configured origin: check --base-url"
+                ),
+            }),
+            Class::Retry { wait } => Ok(Attempt::Retry {
                 why: format!("HTTP {status}"),
-                wait: server_wait(&hdrs, Utc::now()),
+                wait,
                 last: Last::Response(resp),
-            });
+            }),
+            Class::Done => Ok(Attempt::Done(resp)),
         }
-        Ok(Attempt::Done(resp))
     }
 
-    fn timeout_error(&self, label: &'static str, which: &'static str) -> Error {
+    fn log(&self, line: &str) {
+        if self.opts.verbose {
+            output::diag(line);
+        }
+    }
+
+    fn timeout_error(&self, label: &'static str, which: Which) -> Error {
         match which {
-            "connect" => Error::Timeout {
+            Which::Connect => Error::Timeout {
                 provider: label,
                 which: "connect",
                 flag: "--connect-timeout",
                 after: self.opts.connect_timeout,
             },
-            _ => Error::Timeout {
+            Which::Request => Error::Timeout {
                 provider: label,
                 which: "request",
                 flag: "--timeout",
@@ -369,29 +511,44 @@ impl Http {
     }
 }
 
-enum ReadError {
-    Http(reqwest::Error),
-    TooLarge,
+/// Which timeout fired.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    Connect,
+    Request,
 }
 
-impl From<reqwest::Error> for ReadError {
-    fn from(e: reqwest::Error) -> Self {
-        ReadError::Http(e)
-    }
+/// A duration in whole milliseconds, saturating (a `--max-wait` of 2^64 s must not wrap).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, ReadError> {
+/// The body, or an empty one and `true` when it is larger than [`MAX_BODY`].
+async fn read_capped(mut resp: reqwest::Response) -> reqwest::Result<(Vec<u8>, bool)> {
     if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(ReadError::TooLarge);
+        return Ok((Vec::new(), true));
     }
     let mut body = Vec::new();
     while let Some(chunk) = resp.chunk().await? {
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(ReadError::TooLarge);
+            return Ok((Vec::new(), true));
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok((body, false))
+}
+
+/// The server's bytes are not HTTP (a garbage status line, HTTP/0.9, a malformed header).
+fn is_parse_error(e: &reqwest::Error) -> bool {
+    use std::error::Error as _;
+    let mut src = e.source();
+    while let Some(s) = src {
+        if let Some(h) = s.downcast_ref::<hyper::Error>() {
+            return h.is_parse() || h.is_parse_status();
+        }
+        src = s.source();
+    }
+    false
 }
 
 /// A short, credential-free description of a transport error.
@@ -420,11 +577,11 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 fn round_secs(d: Duration) -> Duration {
-    Duration::from_secs(d.as_secs() + u64::from(d.subsec_nanos() > 0))
+    Duration::from_secs(d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0)))
 }
 
 fn round_ms(d: Duration) -> Duration {
-    Duration::from_millis(d.as_millis() as u64)
+    Duration::from_millis(millis(d))
 }
 
 /// How long the server asked us to wait: `Retry-After` (seconds or HTTP-date), then
@@ -458,7 +615,9 @@ pub fn server_wait(h: &HeaderMap, now: DateTime<Utc>) -> Option<Duration> {
 }
 
 fn until(at: DateTime<Utc>, now: DateTime<Utc>) -> Duration {
-    (at - now).to_std().unwrap_or(Duration::ZERO)
+    at.signed_duration_since(now)
+        .to_std()
+        .unwrap_or(Duration::ZERO)
 }
 
 /// An epoch timestamp in seconds or milliseconds (values past year 33658 in seconds are ms).
@@ -482,14 +641,18 @@ mod tests {
     fn hm(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
+            h.insert(*k, HeaderValue::from_bytes(v.as_bytes()).unwrap());
         }
         h
     }
 
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap()
+    }
+
     #[test]
     fn retry_after_forms() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 12, 0, 0).unwrap();
+        let now = now();
         assert_eq!(
             server_wait(&hm(&[("retry-after", "7")]), now),
             Some(Duration::from_secs(7))
@@ -534,5 +697,103 @@ mod tests {
         );
         assert_eq!(server_wait(&hm(&[("x-ratelimit-reset", "-5")]), now), None);
         assert_eq!(server_wait(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn classify_statuses() {
+        let none = HeaderMap::new();
+        for s in [200, 201, 204, 400, 401, 403, 404, 422, 501, 505] {
+            assert_eq!(classify(s, &none, now()), Class::Done, "{s}");
+        }
+        for s in [429, 500, 502, 503, 504] {
+            assert_eq!(classify(s, &none, now()), Class::Retry { wait: None }, "{s}");
+        }
+        assert_eq!(
+            classify(503, &hm(&[("retry-after", "3")]), now()),
+            Class::Retry {
+                wait: Some(Duration::from_secs(3))
+            }
+        );
+        assert_eq!(
+            classify(302, &hm(&[("location", "https://evil.example/\u{202e}x")]), now()),
+            Class::Redirect {
+                location: "https://evil.example/x".into()
+            }
+        );
+        assert_eq!(
+            classify(307, &none, now()),
+            Class::Redirect {
+                location: "(no Location)".into()
+            }
+        );
+    }
+
+    fn http(max_wait: Duration) -> Http {
+        Http::new(
+            WireOptions {
+                retries: 3,
+                timeout: Duration::from_secs(1),
+                connect_timeout: Duration::from_secs(1),
+                max_wait,
+                verbose: false,
+                backoff_base: Duration::from_millis(500),
+            },
+            Cancel::default(),
+            false,
+        )
+        .unwrap()
+    }
+
+    /// Regression: `Retry-After: 10000000000000` and `--max-wait 2^64-1 s` panicked in time
+    /// arithmetic (chrono `DateTime + TimeDelta`, `Instant + Duration`).
+    #[test]
+    fn huge_waits_do_not_overflow() {
+        let huge = Duration::from_secs(10_000_000_000_000);
+        let h = http(Duration::from_secs(60));
+        assert!(h.wait_refused(huge).contains("too far ahead"));
+        assert!(h.wait_refused(Duration::MAX).contains("too far ahead"));
+        h.pause_all(huge);
+        h.pause_all(Duration::MAX);
+        assert!(h.shared_pause().is_some());
+        let h = http(Duration::from_secs(u64::MAX));
+        for a in [1, 2, 16, 17, u32::MAX] {
+            let _ = h.backoff(a);
+        }
+        assert_eq!(round_secs(Duration::MAX).as_secs(), u64::MAX);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
+        assert_eq!(
+            server_wait(&hm(&[("retry-after", "10000000000000")]), now()),
+            Some(huge)
+        );
+        assert_eq!(
+            server_wait(&hm(&[("retry-after", "18446744073709551615")]), now()),
+            Some(Duration::from_secs(u64::MAX))
+        );
+    }
+
+    #[test]
+    fn every_wait_has_a_floor() {
+        let h = http(Duration::from_secs(60));
+        for _ in 0..200 {
+            let f = h.floor();
+            assert!(
+                f >= Duration::from_millis(250) && f <= Duration::from_millis(375),
+                "{f:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn cancel_keeps_the_first_signal() {
+        let c = Cancel::default();
+        assert_eq!(c.signal(), None);
+        assert!(c.sleep(Duration::from_millis(1)).await);
+        c.cancel(15);
+        c.cancel(2);
+        assert_eq!(c.signal(), Some(15));
+        assert!(c.is_cancelled() && !c.is_hard());
+        assert!(!c.sleep(Duration::from_secs(60)).await);
+        c.cancel_hard();
+        c.hard().await;
     }
 }

@@ -8,5 +8,6 @@ pub mod http;
 pub mod output;
 pub mod patch;
 pub mod provider;
+pub mod secret;
 pub mod session;
 pub mod support;

@@ -1,9 +1,11 @@
 //! The keyctl binary: parse the command line, run it on a small tokio runtime, exit with the
-//! code of the first failure (CLI.md, "Exit codes").
+//! code of the first failure (CLI.md, "Exit codes"), or 128 + n after signal n.
+
+use std::process::ExitCode;
 
 use clap::Parser;
 
-fn main() {
+fn main() -> ExitCode {
     let cli = keyctl::cli::Cli::parse();
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -15,5 +17,5 @@ fn main() {
             1
         }
     };
-    std::process::exit(code);
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

@@ -11,15 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::error::Error;
 use crate::provider::{KeyView, ProviderKind, Request};
 
-static SECRET: OnceLock<String> = OnceLock::new();
 static QUIET: OnceLock<bool> = OnceLock::new();
-
-/// Registers the credential so that no printed line can ever contain it.
-pub fn register_secret(secret: &str) {
-    if secret.len() >= 4 {
-        let _ = SECRET.set(secret.to_string());
-    }
-}
 
 pub fn set_quiet(q: bool) {
     let _ = QUIET.set(q);
@@ -29,16 +21,19 @@ fn quiet() -> bool {
     QUIET.get().copied().unwrap_or(false)
 }
 
-/// Masks the credential in `s` (the last line of defence: it is never put in a message).
+/// Masks the credential in `s` (every form of it; see `secret::mask`).
 pub fn redact(s: &str) -> String {
-    match SECRET.get() {
-        Some(secret) if s.contains(secret.as_str()) => s.replace(secret.as_str(), "****"),
-        _ => s.to_string(),
-    }
+    crate::secret::mask(s).into_owned()
 }
 
 /// Removes terminal escape sequences and control characters (newlines and tabs become spaces).
+/// The credential is masked before (so no cut or strip can split it) and after (so escape
+/// sequences planted inside it cannot reassemble it).
 pub fn sanitize(s: &str) -> String {
+    redact(&strip_controls(&crate::secret::mask(s)))
+}
+
+fn strip_controls(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
@@ -83,8 +78,9 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
-/// Cuts `s` to at most `max` characters, marking the cut.
+/// Cuts `s` to at most `max` characters, marking the cut; the credential is masked first.
 pub fn truncate(s: &str, max: usize) -> String {
+    let s = &*crate::secret::mask(s);
     if s.chars().count() <= max {
         s.to_string()
     } else {
@@ -97,6 +93,7 @@ pub fn truncate(s: &str, max: usize) -> String {
 /// A short, safe excerpt of a response body for an error message.
 pub fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
+    let text = crate::secret::mask(&text);
     let text = text.trim();
     if text.is_empty() {
         return "(empty body)".into();
@@ -243,6 +240,32 @@ pub enum Outcome {
     /// A key read by `get` or `list`.
     Shown(Box<KeyView>),
     Failed(Error),
+    /// The write reached the wire and no answer came: it may have been applied.
+    Unknown(Error),
+    /// A signal or --max-failures stopped the run before this key's write was sent.
+    NotAttempted,
+}
+
+impl Outcome {
+    /// The status word of the JSON output and the summary.
+    pub fn status(&self) -> &'static str {
+        match self {
+            Outcome::Updated { .. } => "updated",
+            Outcome::Unchanged { .. } => "unchanged",
+            Outcome::DryRun { .. } => "dry_run",
+            Outcome::Shown(_) => "ok",
+            Outcome::Failed(_) => "failed",
+            Outcome::Unknown(_) => "unknown",
+            Outcome::NotAttempted => "not_attempted",
+        }
+    }
+
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            Outcome::Failed(e) | Outcome::Unknown(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -267,41 +290,45 @@ pub fn request_json(req: &Request) -> Value {
     })
 }
 
-/// The JSON Lines object for one key (stable field names, CLI.md "Output").
+/// The JSON Lines object for one key (stable field names, CLI.md "Output"); every string in it
+/// has the credential masked before it is serialised (so JSON escaping cannot hide it).
 pub fn result_json(r: &KeyResult) -> Value {
+    let mut v = result_json_raw(r);
+    crate::secret::mask_json(&mut v);
+    v
+}
+
+fn result_json_raw(r: &KeyResult) -> Value {
     let mut o = Map::new();
     o.insert("provider".into(), json!(r.provider.id()));
     o.insert("key".into(), json!(r.key));
+    o.insert("status".into(), json!(r.outcome.status()));
     let view_json = |v: &KeyView| serde_json::to_value(v).unwrap_or(Value::Null);
     match &r.outcome {
         Outcome::Updated { view, before } => {
-            o.insert("status".into(), json!("updated"));
             o.insert("key_state".into(), view_json(view));
             if let Some(b) = before {
                 o.insert("before".into(), view_json(b));
             }
         }
         Outcome::Unchanged { before, reason } => {
-            o.insert("status".into(), json!("unchanged"));
             if let Some(b) = before {
                 o.insert("key_state".into(), view_json(b));
             }
             o.insert("reason".into(), json!(reason));
         }
         Outcome::Shown(view) => {
-            o.insert("status".into(), json!("ok"));
             o.insert("key_state".into(), view_json(view));
         }
         Outcome::DryRun { req, before } => {
-            o.insert("status".into(), json!("dry_run"));
             o.insert("request".into(), request_json(req));
             if let Some(b) = before {
                 o.insert("before".into(), view_json(b));
                 o.insert("after".into(), req.body.clone().unwrap_or(Value::Null));
             }
         }
-        Outcome::Failed(e) => {
-            o.insert("status".into(), json!("failed"));
+        Outcome::NotAttempted => {}
+        Outcome::Failed(e) | Outcome::Unknown(e) => {
             let mut err = Map::new();
             err.insert("kind".into(), json!(e.kind()));
             if let Some(s) = e.http_status() {
@@ -329,8 +356,14 @@ impl Printer {
     }
 
     pub fn push(&mut self, r: KeyResult) {
-        if let Outcome::Failed(e) = &r.outcome {
-            error(&format!("{} key {}: {e}", r.provider, sanitize(&r.key)));
+        match &r.outcome {
+            Outcome::Failed(e) => error(&format!("{} key {}: {e}", r.provider, sanitize(&r.key))),
+            Outcome::Unknown(e) => error(&format!(
+                "{} key {}: outcome unknown: {e}",
+                r.provider,
+                sanitize(&r.key)
+            )),
+            _ => {}
         }
         if let Outcome::Unchanged { reason, .. } = &r.outcome {
             diag(&format!(
@@ -348,6 +381,8 @@ impl Printer {
                 Outcome::DryRun { req, before } => {
                     write_out(&dry_run_text(&r, req, before.as_deref()))
                 }
+                // Counted in the summary line, not one row each.
+                Outcome::NotAttempted => {}
                 _ => self.rows.push(r),
             },
         }
@@ -445,16 +480,16 @@ fn table(rows: &[KeyResult]) -> String {
     t.set_header(header);
     for ((r, v), b) in rows.iter().zip(&views).zip(&befores) {
         let status = match &r.outcome {
-            Outcome::Updated { .. } => "updated".to_string(),
-            Outcome::Unchanged { .. } => "unchanged".to_string(),
-            Outcome::Shown(_) => "ok".to_string(),
-            Outcome::DryRun { .. } => "dry run".to_string(),
-            Outcome::Failed(e) => format!("failed ({})", e.kind()),
+            Outcome::Failed(e) | Outcome::Unknown(e) => {
+                format!("{} ({})", r.outcome.status(), e.kind())
+            }
+            o => o.status().replace('_', " "),
         };
         let id = v
             .and_then(|v| v.id.clone())
             .unwrap_or_else(|| r.key.clone());
-        let mut row = vec![truncate(&sanitize(&id), 24), status];
+        // Ids are never cut: a cut id cannot be pasted back into `keyctl get`.
+        let mut row = vec![sanitize(&id), status];
         for (_, f) in &used {
             let now = v.and_then(f).unwrap_or_else(|| "-".into());
             // With a read before the write, a changed field shows `before → after`.

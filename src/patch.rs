@@ -43,6 +43,12 @@ impl Amount {
         Amount(serde_json::Number::from(0u64))
     }
 
+    /// A number read from a provider, kept with its digits, if it is finite and >= 0.
+    pub fn from_number(n: &serde_json::Number) -> Option<Amount> {
+        let v = n.as_f64()?;
+        (v.is_finite() && v >= 0.0).then(|| Amount(n.clone()))
+    }
+
     /// The amount from a value that is already a checked, finite, non-negative f64.
     pub fn from_f64(v: f64) -> Option<Amount> {
         if !v.is_finite() || v < 0.0 {
@@ -357,8 +363,8 @@ pub struct Patch {
     pub name: Option<String>,
     pub disabled: Option<bool>,
     pub include_byok_in_limit: Option<bool>,
-    pub limit_diem: Option<Amount>,
-    pub limit_vcu: Option<Amount>,
+    pub limit_diem: Change<Amount>,
+    pub limit_vcu: Change<Amount>,
 }
 
 impl Patch {
@@ -405,8 +411,8 @@ impl Patch {
                 _ => None,
             },
             include_byok_in_limit,
-            limit_diem,
-            limit_vcu,
+            limit_diem: limit_diem.map_or(Change::Keep, Change::Set),
+            limit_vcu: limit_vcu.map_or(Change::Keep, Change::Set),
         };
         if patch.is_empty() && !relative {
             return Err(Error::usage(
@@ -436,8 +442,8 @@ impl Patch {
             && name.is_none()
             && disabled.is_none()
             && include_byok_in_limit.is_none()
-            && limit_diem.is_none()
-            && limit_vcu.is_none()
+            && limit_diem.is_keep()
+            && limit_vcu.is_keep()
     }
 }
 

@@ -4,21 +4,26 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::http::Http;
+use crate::http::{Http, MAX_BODY};
 use crate::provider::{BaseUrl, KeyView, ProviderKind, Request};
+use crate::secret::Secret;
+
+/// The most bytes of key listings one run reads (over every page): an endless or huge listing
+/// fails (exit 7) instead of growing memory without bound.
+pub const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct Session {
     pub p: ProviderKind,
     pub base: BaseUrl,
     origin: String,
     http: Arc<Http>,
-    secret: String,
+    secret: Secret,
     /// io.net's key list, read once per run: every `get` of a run needs the same list.
     ionet_list: tokio::sync::OnceCell<Vec<KeyView>>,
 }
 
 impl Session {
-    pub fn new(p: ProviderKind, base: BaseUrl, http: Arc<Http>, secret: String) -> Session {
+    pub fn new(p: ProviderKind, base: BaseUrl, http: Arc<Http>, secret: Secret) -> Session {
         let origin = base.origin();
         Session {
             p,
@@ -36,7 +41,18 @@ impl Session {
             .http
             .send(self.p.display_name(), &self.origin, req, &self.secret)
             .await?;
-        if (200..300).contains(&resp.status) {
+        if (200..300).contains(&resp.status) && resp.too_large {
+            Err(Error::Provider {
+                provider: self.p.display_name(),
+                status: Some(resp.status),
+                message: format!(
+                    "the provider answered HTTP {} with a body larger than {} MiB, which keyctl \
+                     did not read; a change may have been applied: check with keyctl get",
+                    resp.status,
+                    MAX_BODY / 1024 / 1024
+                ),
+            })
+        } else if (200..300).contains(&resp.status) {
             Ok(resp.body)
         } else {
             Err(self.p.error_for(&resp))
@@ -47,9 +63,23 @@ impl Session {
     pub async fn list(&self, include_disabled: bool) -> Result<Vec<KeyView>> {
         let mut all = Vec::new();
         let mut offset = 0;
+        let mut bytes = 0usize;
         loop {
             let req = self.p.build_list(&self.base, offset, include_disabled)?;
-            let page = self.p.parse_list(&self.send(&req).await?)?;
+            let body = self.send(&req).await?;
+            bytes = bytes.saturating_add(body.len());
+            if bytes > MAX_LIST_BYTES {
+                return Err(Error::Provider {
+                    provider: self.p.display_name(),
+                    status: None,
+                    message: format!(
+                        "the key list is larger than {} MiB after {} keys; stopping",
+                        MAX_LIST_BYTES / 1024 / 1024,
+                        all.len()
+                    ),
+                });
+            }
+            let page = self.p.parse_list(&body)?;
             let n = page.len();
             all.extend(page);
             match self.p.page_size() {

@@ -14,13 +14,13 @@ fn samples() -> Vec<(&'static str, Patch)> {
         .with_ymd_and_hms(2030, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or_default();
-    let n = |s: &str| s.parse().ok();
+    let n = |s: &str| s.parse().map_or(Change::Keep, Change::Set);
     let p = Patch::default;
     vec![
         (
             "--limit 50",
             Patch {
-                limit: n("50").map_or(Change::Keep, Change::Set),
+                limit: n("50"),
                 ..p()
             },
         ),

@@ -54,7 +54,7 @@ fn all_patches() -> Vec<Patch> {
     ];
     let names = [None, Some("ci key".to_string())];
     let bools = [None, Some(true), Some(false)];
-    let amounts = [None, Some(amount("7"))];
+    let amounts = [Change::Keep, Change::Set(amount("7")), Change::Clear];
     let mut out = Vec::new();
     for limit in &limits {
         for reset in &resets {
@@ -205,8 +205,8 @@ fn keyctl_builds_the_seed_examples() {
     let at = Utc.with_ymd_and_hms(2030, 10, 1, 12, 0, 0).unwrap();
     let v = Patch {
         limit: Change::Set(amount("50")),
-        limit_diem: Some(amount("10")),
-        limit_vcu: Some(amount("30")),
+        limit_diem: Change::Set(amount("10")),
+        limit_vcu: Change::Set(amount("30")),
         reset: Some(Reset::Monthly),
         name: Some("Updated API Key Name".into()),
         expires: Change::Set(at),

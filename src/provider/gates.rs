@@ -77,14 +77,14 @@ pub fn build_body(p: ProviderKind, patch: &Patch) -> Result<Value> {
     if let Some(b) = include_byok_in_limit {
         body.insert("include_byok_in_limit".into(), json!(b));
     }
-    if limit_diem.is_some() {
+    if !limit_diem.is_keep() {
         return Err(unsupported(
             p,
             "--limit-diem",
             "limits are in USD; use --limit",
         ));
     }
-    if limit_vcu.is_some() {
+    if !limit_vcu.is_keep() {
         return Err(unsupported(
             p,
             "--limit-vcu",
@@ -284,14 +284,14 @@ mod tests {
             ),
             (
                 Patch {
-                    limit_diem: Some("1".parse().unwrap()),
+                    limit_diem: Change::Set("1".parse().unwrap()),
                     ..Default::default()
                 },
                 "--limit-diem",
             ),
             (
                 Patch {
-                    limit_vcu: Some("1".parse().unwrap()),
+                    limit_vcu: Change::Set("1".parse().unwrap()),
                     ..Default::default()
                 },
                 "--limit-vcu",

@@ -102,13 +102,13 @@ pub fn build_body(patch: &Patch) -> Result<Value> {
             "io.net has no BYOK setting; it supports --limit, --reset, --expires, --models and --name",
         ));
     }
-    if limit_diem.is_some() {
+    if !limit_diem.is_keep() {
         return Err(unsupported(
             "--limit-diem",
             "io.net limits are in credits; use --limit",
         ));
     }
-    if limit_vcu.is_some() {
+    if !limit_vcu.is_keep() {
         return Err(unsupported(
             "--limit-vcu",
             "io.net limits are in credits; use --limit",
@@ -389,14 +389,14 @@ mod tests {
             ),
             (
                 Patch {
-                    limit_diem: Some(amount("1")),
+                    limit_diem: Change::Set(amount("1")),
                     ..Default::default()
                 },
                 "--limit-diem",
             ),
             (
                 Patch {
-                    limit_vcu: Some(amount("1")),
+                    limit_vcu: Change::Set(amount("1")),
                     ..Default::default()
                 },
                 "--limit-vcu",

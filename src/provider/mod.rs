@@ -182,6 +182,23 @@ impl ProviderKind {
         }
     }
 
+    /// Whether a change must read the key first to be built (besides a relative limit, which
+    /// every provider reads for): Venice sends all currencies of `consumptionLimit` together.
+    pub fn needs_current(self, patch: &Patch, relative: bool) -> bool {
+        match self {
+            ProviderKind::Venice => venice::needs_current(patch, relative),
+            ProviderKind::Ionet | ProviderKind::ModelGates | ProviderKind::Novapai => false,
+        }
+    }
+
+    /// Completes `patch` from the key's current state (`needs_current`).
+    pub fn merge_current(self, before: &KeyView, patch: &mut Patch) -> Result<()> {
+        match self {
+            ProviderKind::Venice => venice::keep_other_currencies(before, patch),
+            ProviderKind::Ionet | ProviderKind::ModelGates | ProviderKind::Novapai => Ok(()),
+        }
+    }
+
     /// Warnings to show before sending (deprecated fields).
     pub fn warnings(self, patch: &Patch) -> Vec<String> {
         match self {
@@ -197,6 +214,10 @@ impl ProviderKind {
         let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
         let mut message = match parsed.as_ref().and_then(|v| self.error_message(v)) {
             Some(m) => crate::output::server_text(&m),
+            None if resp.too_large => format!(
+                "HTTP {status}, with a body larger than {} MiB that keyctl did not read",
+                crate::http::MAX_BODY / 1024 / 1024
+            ),
             None => format!(
                 "HTTP {status}{}: {}",
                 reqwest::StatusCode::from_u16(status)
@@ -271,22 +292,20 @@ pub struct BaseUrl(reqwest::Url);
 
 impl BaseUrl {
     pub fn parse(s: &str) -> Result<BaseUrl> {
+        let shown = display_url(s);
         let url = reqwest::Url::parse(s.trim()).map_err(|e| {
             Error::usage(format!(
-                "base URL '{}' is not a valid URL ({e}); use e.g. https://api.example.com",
-                crate::output::sanitize(s)
+                "base URL '{shown}' is not a valid URL ({e}); use e.g. https://api.example.com"
             ))
         })?;
-        let shown = crate::output::sanitize(s);
         if !url.username().is_empty() || url.password().is_some() {
             return Err(Error::usage(format!(
-                "base URL '{}' contains credentials; pass the credential through its environment variable or --api-key-file",
-                redact_userinfo(&url)
+                "base URL '{shown}' contains credentials; pass the credential through its environment variable or --api-key-file"
             )));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::usage(format!(
-                "base URL '{shown}' must not have a query or fragment"
+                "base URL '{shown}' must not have a query or fragment (not shown here)"
             )));
         }
         match url.scheme() {
@@ -300,7 +319,8 @@ impl BaseUrl {
             }
             other => {
                 return Err(Error::usage(format!(
-                    "base URL '{shown}' has scheme '{other}'; use https://"
+                    "base URL '{shown}' has scheme '{}'; use https://",
+                    crate::output::sanitize(other)
                 )));
             }
         }
@@ -308,6 +328,11 @@ impl BaseUrl {
             return Err(Error::usage(format!("base URL '{shown}' has no host")));
         }
         Ok(BaseUrl(url))
+    }
+
+    /// True for https (a plain-http base URL is loopback only, and needs no certificates).
+    pub fn is_tls(&self) -> bool {
+        self.0.scheme() == "https"
     }
 
     /// The base URL with `segments` appended to its path, each percent-encoded as one segment.
@@ -340,11 +365,24 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-fn redact_userinfo(url: &reqwest::Url) -> String {
-    let mut u = url.clone();
-    let _ = u.set_username("****");
-    let _ = u.set_password(None);
-    u.to_string()
+/// A URL as typed, made safe to show in an error: no userinfo (even where the URL does not
+/// parse), no query, no fragment, no control characters, the credential masked.
+pub fn display_url(s: &str) -> String {
+    let s = crate::output::sanitize(s.trim());
+    let s = s.split(['?', '#']).next().unwrap_or_default();
+    let (scheme, rest) = match s.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, s),
+    };
+    let auth_end = rest.find('/').unwrap_or(rest.len());
+    let rest = match rest[..auth_end].rfind('@') {
+        Some(at) => format!("****@{}", &rest[at + 1..]),
+        None => rest.to_string(),
+    };
+    match scheme {
+        Some(scheme) => format!("{scheme}://{rest}"),
+        None => rest,
+    }
 }
 
 /// Checks a key id that goes into a URL path as one segment.

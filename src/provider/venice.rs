@@ -33,23 +33,17 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
     } = patch;
     let mut body = Map::new();
     let mut consumption = Map::new();
-    match limit {
-        Change::Keep => {}
-        Change::Set(a) => {
-            consumption.insert("usd".into(), a.to_json());
+    // Each currency: a number, or null for "no cap in this currency".
+    for (name, change) in [("usd", limit), ("diem", limit_diem), ("vcu", limit_vcu)] {
+        match change {
+            Change::Keep => {}
+            Change::Set(a) => {
+                consumption.insert(name.into(), a.to_json());
+            }
+            Change::Clear => {
+                consumption.insert(name.into(), Value::Null);
+            }
         }
-        Change::Clear => {
-            return Err(unsupported(
-                "--limit none",
-                "Venice cannot remove a USD limit through its API; set one with --limit N",
-            ));
-        }
-    }
-    if let Some(a) = limit_diem {
-        consumption.insert("diem".into(), a.to_json());
-    }
-    if let Some(a) = limit_vcu {
-        consumption.insert("vcu".into(), a.to_json());
     }
     if !consumption.is_empty() {
         body.insert("consumptionLimit".into(), Value::Object(consumption));
@@ -112,7 +106,7 @@ pub fn build_update(base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request>
 
 /// Warnings to print before sending (deprecated fields).
 pub fn warnings(patch: &Patch) -> Vec<String> {
-    if patch.limit_vcu.is_some() {
+    if !patch.limit_vcu.is_keep() {
         vec![
             "Venice has deprecated VCU limits (--limit-vcu); prefer --limit (USD) or --limit-diem"
                 .into(),
@@ -144,18 +138,88 @@ pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
     super::data_list(P, body, key_view)
 }
 
-/// The limits currently set on a key (from its view), to keep the currencies not changed.
-pub fn current_limits(view: &KeyView) -> Map<String, Value> {
-    view.limit
-        .as_ref()
-        .and_then(Value::as_object)
-        .map(|o| {
-            o.iter()
-                .filter(|(k, v)| ["usd", "diem", "vcu"].contains(&k.as_str()) && v.is_number())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// Venice takes `consumptionLimit` as a whole: a change of some currencies (or a relative
+/// `--limit`) must send the others as they are, so it reads the key first.
+pub fn needs_current(patch: &Patch, relative: bool) -> bool {
+    let set = [
+        !patch.limit.is_keep() || relative,
+        !patch.limit_diem.is_keep(),
+        !patch.limit_vcu.is_keep(),
+    ];
+    let n = set.iter().filter(|b| **b).count();
+    n > 0 && n < 3
+}
+
+/// Fills the currencies `patch` leaves out with the key's current values (read in `before`), so
+/// they are sent unchanged. A current value that is not a number >= 0 or null fails the key
+/// (exit 7, naming the field): sending only the changed currency could drop a cap silently.
+pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> {
+    let fail = |what: String| Error::Provider {
+        provider: P.display_name(),
+        status: None,
+        message: format!(
+            "cannot keep the other currencies unchanged: {what}; nothing was sent for this key. \
+             Give every currency explicitly (--limit, --limit-diem, --limit-vcu; `none` for no cap)"
+        ),
+    };
+    let limits = match before.limit.as_ref() {
+        Some(Value::Object(o)) => o,
+        Some(other) => {
+            return Err(fail(format!(
+                "the key's consumptionLimits is {}, not an object",
+                describe(other)
+            )));
+        }
+        None => return Err(fail("the key has no consumptionLimits".into())),
+    };
+    for (name, change) in [
+        ("usd", &mut patch.limit),
+        ("diem", &mut patch.limit_diem),
+        ("vcu", &mut patch.limit_vcu),
+    ] {
+        if !change.is_keep() {
+            continue;
+        }
+        *change = match limits.get(name) {
+            Some(Value::Null) => Change::Clear,
+            Some(Value::Number(n)) => match crate::patch::Amount::from_number(n) {
+                Some(a) => Change::Set(a),
+                None => {
+                    return Err(fail(format!(
+                        "consumptionLimits.{name} is {n}, not a number >= 0 or null"
+                    )));
+                }
+            },
+            Some(other) => {
+                return Err(fail(format!(
+                    "consumptionLimits.{name} is {}, not a number >= 0 or null",
+                    describe(other)
+                )));
+            }
+            None => {
+                return Err(fail(format!(
+                    "consumptionLimits.{name} is absent from the key as read"
+                )));
+            }
+        };
+    }
+    Ok(())
+}
+
+/// A JSON value named for a message: its type and a short, safe rendering.
+fn describe(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    format!(
+        "{kind} ({})",
+        crate::output::truncate(&crate::output::sanitize(&v.to_string()), 40)
+    )
 }
 
 /// `{"data": key, "success": true}` into the normalized view.
@@ -261,8 +325,8 @@ mod tests {
     fn id_travels_in_body_and_limits_nest() {
         let b = req(Patch {
             limit: Change::Set("50".parse().unwrap()),
-            limit_diem: Some("10".parse().unwrap()),
-            limit_vcu: Some("30".parse().unwrap()),
+            limit_diem: Change::Set("10".parse().unwrap()),
+            limit_vcu: Change::Set("30".parse().unwrap()),
             ..Default::default()
         });
         assert_eq!(
@@ -270,7 +334,7 @@ mod tests {
             json!({"id": KEY, "consumptionLimit": {"usd": 50, "diem": 10, "vcu": 30}})
         );
         let b = req(Patch {
-            limit_diem: Some("2.5".parse().unwrap()),
+            limit_diem: Change::Set("2.5".parse().unwrap()),
             ..Default::default()
         });
         assert_eq!(b, json!({"id": KEY, "consumptionLimit": {"diem": 2.5}}));
@@ -334,13 +398,6 @@ mod tests {
         let cases = [
             (
                 Patch {
-                    limit: Change::Clear,
-                    ..Default::default()
-                },
-                "--limit none",
-            ),
-            (
-                Patch {
                     models: Change::Set(vec!["m".into()]),
                     ..Default::default()
                 },
@@ -386,10 +443,80 @@ mod tests {
     }
 
     #[test]
+    fn none_is_null_per_currency() {
+        let b = req(Patch {
+            limit: Change::Clear,
+            limit_diem: Change::Clear,
+            limit_vcu: Change::Set("3".parse().unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(
+            b,
+            json!({"id": KEY, "consumptionLimit": {"usd": null, "diem": null, "vcu": 3}})
+        );
+    }
+
+    fn view(limits: Value) -> KeyView {
+        KeyView {
+            limit: Some(limits),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn merge_keeps_numbers_and_nulls() {
+        let mut p = Patch {
+            limit_diem: Change::Set("5".parse().unwrap()),
+            ..Default::default()
+        };
+        assert!(needs_current(&p, false));
+        keep_other_currencies(&view(json!({"usd": 12.5, "diem": 1, "vcu": null})), &mut p)
+            .unwrap();
+        let b = build_body(&p).unwrap();
+        assert_eq!(
+            Value::Object(b),
+            json!({"consumptionLimit": {"usd": 12.5, "diem": 5, "vcu": null}})
+        );
+        let all = Patch {
+            limit: Change::Set("1".parse().unwrap()),
+            limit_diem: Change::Set("1".parse().unwrap()),
+            limit_vcu: Change::Clear,
+            ..Default::default()
+        };
+        assert!(!needs_current(&all, false));
+        assert!(!needs_current(&Patch::default(), false));
+        assert!(needs_current(&Patch::default(), true));
+    }
+
+    #[test]
+    fn merge_refuses_what_it_cannot_keep() {
+        for (limits, field) in [
+            (json!({"usd": "10", "diem": 1, "vcu": 0}), "consumptionLimits.usd is a string"),
+            (json!({"usd": -1, "diem": 1, "vcu": 0}), "consumptionLimits.usd is -1"),
+            (json!({"diem": 1, "vcu": 0}), "consumptionLimits.usd is absent"),
+            (json!({"usd": 1, "diem": true, "vcu": 0}), "consumptionLimits.diem is a boolean"),
+            (json!({"usd": 1, "diem": 1, "vcu": [1]}), "consumptionLimits.vcu is a list"),
+            (json!("50"), "consumptionLimits is a string"),
+        ] {
+            let mut p = Patch {
+                name: Some("x".into()),
+                ..Default::default()
+            };
+            let e = keep_other_currencies(&view(limits.clone()), &mut p).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{limits}");
+            assert!(e.to_string().contains(field), "{limits}: {e}");
+            assert!(e.to_string().contains("nothing was sent"), "{e}");
+        }
+        let mut p = Patch::default();
+        let e = keep_other_currencies(&KeyView::default(), &mut p).unwrap_err();
+        assert!(e.to_string().contains("no consumptionLimits"), "{e}");
+    }
+
+    #[test]
     fn vcu_warns() {
         assert!(warnings(&Patch::default()).is_empty());
         let p = Patch {
-            limit_vcu: Some("1".parse().unwrap()),
+            limit_vcu: Change::Set("1".parse().unwrap()),
             ..Default::default()
         };
         assert!(warnings(&p)[0].contains("deprecated"));

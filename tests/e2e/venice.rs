@@ -21,13 +21,13 @@ async fn expect_body(server: &MockServer, body: serde_json::Value) {
         .await;
 }
 
-/// The key as Venice returns it before the change: $1 and 3 DIEM.
+/// The key as Venice returns it before the change: $1, 3 DIEM, no VCU cap.
 async fn mount_get(server: &MockServer) {
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/api_keys/{VENICE_KEY}")))
         .and(header("authorization", format!("Bearer {SECRET}").as_str()))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "data": {"id": VENICE_KEY, "description": "old", "consumptionLimits": {"usd": 1, "diem": 3},
+            "data": {"id": VENICE_KEY, "description": "old", "consumptionLimits": {"usd": 1, "diem": 3, "vcu": null},
                      "limitPeriod": "EPOCH", "expiresAt": null,
                      "currentPeriodUsage": {"usd": "0.5", "diem": "1"}},
             "success": true
@@ -81,15 +81,20 @@ async fn each_flag_alone() {
         // Only some currencies change: the others are read first and sent unchanged.
         (
             vec!["--limit", "5"],
-            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5, "diem": 3}}),
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5, "diem": 3, "vcu": null}}),
         ),
         (
             vec!["--limit-diem", "2.5"],
-            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 1, "diem": 2.5}}),
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 1, "diem": 2.5, "vcu": null}}),
         ),
         (
             vec!["--limit", "+4"],
-            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5, "diem": 3}}),
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": 5, "diem": 3, "vcu": null}}),
+        ),
+        // `none` is an explicit null for that currency (no USD cap).
+        (
+            vec!["--limit", "none"],
+            json!({"id": VENICE_KEY, "consumptionLimit": {"usd": null, "diem": 3, "vcu": null}}),
         ),
         (
             vec!["--reset", "daily"],
@@ -119,7 +124,6 @@ async fn unsupported_flags() {
     let server = MockServer::start().await;
     forbid_patch(&server).await;
     for (args, flag) in [
-        (vec!["--limit", "none"], "--limit none"),
         (vec!["--reset", "weekly"], "--reset weekly"),
         (vec!["--reset", "8h"], "--reset 8h"),
         (vec!["--models", "m"], "--models"),

@@ -1,0 +1,247 @@
+//! The admin credential as a type, and the one masking step every printed text goes through.
+//!
+//! A `Secret` is read with a bound (never truncated), stripped of surrounding ASCII whitespace and
+//! a leading byte-order mark, and refused when it holds anything an HTTP header cannot carry.
+//! Its `Debug` prints `Secret(****)`; the bytes are reached only through [`Secret::expose`],
+//! which the HTTP layer alone calls. [`mask`] replaces the secret, its JSON-escaped and its
+//! percent-encoded forms in any text; the text helpers call it before they cut, escape or
+//! sanitise anything, so no prefix of the secret can survive a cut.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::sync::RwLock;
+
+use crate::error::{Error, Result};
+
+/// The longest credential keyctl accepts, after trimming (real admin keys are < 200 bytes).
+pub const MAX_SECRET: usize = 4 * 1024;
+/// The most keyctl reads from a credential file or standard input.
+pub const MAX_SECRET_FILE: usize = 64 * 1024;
+
+/// The admin credential. Never printed: `Debug` shows `Secret(****)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+impl Secret {
+    /// Checks a credential from `source` (a variable name or a file, for messages): surrounding
+    /// ASCII whitespace and a leading BOM are stripped; an empty value is `Ok(None)`; inner
+    /// whitespace, control or non-ASCII characters, or more than 4 KiB are refused (exit 3).
+    pub fn parse(raw: &str, source: &str) -> Result<Option<Secret>> {
+        let t = raw
+            .trim_start_matches('\u{feff}')
+            .trim_matches(|c: char| c.is_ascii_whitespace());
+        if t.is_empty() {
+            return Ok(None);
+        }
+        if t.len() > MAX_SECRET {
+            return Err(Error::Credential(format!(
+                "the credential in {source} is {} bytes, longer than the {MAX_SECRET} bytes keyctl \
+                 accepts; check that {source} holds only the admin key",
+                t.len()
+            )));
+        }
+        if let Some(bad) = t.chars().find(|c| !c.is_ascii_graphic()) {
+            let what = if bad.is_whitespace() {
+                "white space inside it"
+            } else if bad.is_control() {
+                "a control character"
+            } else {
+                "a non-ASCII character"
+            };
+            return Err(Error::Credential(format!(
+                "the credential in {source} contains {what}, which cannot be sent in an HTTP \
+                 header; check that {source} holds only the admin key (nothing was sent)"
+            )));
+        }
+        Ok(Some(Secret(t.to_string())))
+    }
+
+    /// The credential itself, for the one header that carries it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why a bounded read failed.
+#[derive(Debug)]
+pub enum ReadError {
+    Io(std::io::Error),
+    /// More than the bound: nothing was kept.
+    TooLarge,
+    NotUtf8,
+}
+
+/// Reads all of `r` as UTF-8 if it is at most `max` bytes; refuses (never truncates) more.
+pub fn read_bounded(r: impl Read, max: usize) -> std::result::Result<String, ReadError> {
+    let mut buf = Vec::new();
+    r.take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() > max {
+        return Err(ReadError::TooLarge);
+    }
+    String::from_utf8(buf).map_err(|_| ReadError::NotUtf8)
+}
+
+/// The forms of the registered secret that may appear in text, longest first.
+static FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// What replaces the secret in every text.
+pub const MASK: &str = "****";
+
+/// Registers the credential: from now on [`mask`] hides it in every form.
+pub fn register(secret: &Secret) {
+    let s = secret.expose();
+    if s.len() < 4 {
+        return;
+    }
+    let mut forms = vec![s.to_string()];
+    // JSON-escaped (`"` and `\` become `\"` and `\\`), as it stands inside a JSON string.
+    let json = serde_json::to_string(s).unwrap_or_default();
+    forms.push(json.trim_matches('"').to_string());
+    // Percent-encoded, as in a URL, upper- and lower-case hex.
+    let pct = percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+        .to_string();
+    forms.push(lower_hex_escapes(&pct));
+    forms.push(pct);
+    let path = percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string();
+    forms.push(lower_hex_escapes(&path));
+    forms.push(path);
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    if let Ok(mut g) = FORMS.write() {
+        *g = forms;
+    }
+}
+
+/// The characters `url` escapes in a path segment.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'?')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
+
+fn lower_hex_escapes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let esc = rest.get(i..i + 3).unwrap_or(&rest[i..]);
+        out.push_str(&esc.to_ascii_lowercase());
+        rest = &rest[i + esc.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `s` with every registered form of the secret replaced by `****`.
+pub fn mask(s: &str) -> Cow<'_, str> {
+    let Ok(forms) = FORMS.read() else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = Cow::Borrowed(s);
+    for f in forms.iter() {
+        if out.contains(f.as_str()) {
+            out = Cow::Owned(out.replace(f.as_str(), MASK));
+        }
+    }
+    out
+}
+
+/// Masks every string (keys included) inside a JSON value, before it is serialised.
+pub fn mask_json(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            if let Cow::Owned(m) = mask(s) {
+                *s = m;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(mask_json),
+        Value::Object(o) => {
+            let masked: serde_json::Map<String, Value> = std::mem::take(o)
+                .into_iter()
+                .map(|(k, mut v)| {
+                    mask_json(&mut v);
+                    (mask(&k).into_owned(), v)
+                })
+                .collect();
+            *o = masked;
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Option<Secret>> {
+        Secret::parse(s, "TEST_VAR")
+    }
+
+    #[test]
+    fn surrounding_space_and_bom_are_stripped() {
+        for raw in ["abc123", " abc123\t\n", "\u{feff}abc123\r\n", "\tabc123 "] {
+            assert_eq!(parse(raw).unwrap().unwrap().expose(), "abc123", "{raw:?}");
+        }
+        assert!(parse("  \n").unwrap().is_none());
+        assert!(parse("\u{feff}").unwrap().is_none());
+    }
+
+    #[test]
+    fn inner_space_control_non_ascii_and_long_are_refused() {
+        for raw in ["ab c", "ab\tc", "ab\u{7}c", "abé", "ab\u{202e}c"] {
+            let e = parse(raw).unwrap_err();
+            assert_eq!(e.exit_code(), 3, "{raw:?}");
+            assert!(!e.to_string().contains(raw), "{e}");
+            assert!(e.to_string().contains("TEST_VAR"), "{e}");
+        }
+        assert!(parse(&"a".repeat(MAX_SECRET)).is_ok());
+        assert_eq!(
+            parse(&"a".repeat(MAX_SECRET + 1)).unwrap_err().exit_code(),
+            3
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_it() {
+        let s = parse("sk-very-secret").unwrap().unwrap();
+        assert_eq!(format!("{s:?}"), "Secret(****)");
+    }
+
+    #[test]
+    fn bounded_read_refuses_instead_of_truncating() {
+        assert_eq!(read_bounded(&b"abc"[..], 3).unwrap(), "abc");
+        assert!(matches!(
+            read_bounded(&b"abcd"[..], 3),
+            Err(ReadError::TooLarge)
+        ));
+        assert!(matches!(
+            read_bounded(std::io::repeat(0).take(1 << 30), 1024),
+            Err(ReadError::TooLarge)
+        ));
+        assert!(matches!(
+            read_bounded(&[0xff, 0xfe][..], 3),
+            Err(ReadError::NotUtf8)
+        ));
+    }
+
+    #[test]
+    fn lower_hex() {
+        assert_eq!(lower_hex_escapes("a%2Fb%3A%"), "a%2fb%3a%");
+    }
+}
