@@ -3,8 +3,10 @@
 
 mod common;
 mod gates;
+mod hostile;
 mod input;
 mod ionet;
 mod reads;
+mod signals;
 mod venice;
 mod wire;
