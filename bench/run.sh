@@ -86,12 +86,10 @@ RSS_CURL=$(rss curl -s -o /dev/null -X PATCH "$U0/api/v1/keys/$GATES_ID" -H 'aut
 SIZE=$(stat -c %s "$BIN")
 
 # 6. cheap paths: time next to --version, and count the certificate-store files each one opens.
-# The Venice dry run keeps an https base URL, but one on this machine that refuses at once
-# (127.0.0.1:1, no retries): if it decides to read the key first (Venice's --limit keeps the other
-# currencies), that read fails in milliseconds instead of going to api.venice.ai (a real request
-# with a fake key, or seconds of DNS timeouts offline). -i: such a run exits non-zero; the exit
-# codes go into the report instead of stopping the run.
-DRY="update -p venice $VENICE_ID --limit 50 --dry-run --base-url https://127.0.0.1:1 --retries 0"
+# Dry runs that need no read (a Venice --limit would read the key to keep the other
+# currencies, and a read must load the store). -i: a failing run goes into the report as its
+# exit code instead of stopping the script.
+DRY="update -p venice $VENICE_ID --reset monthly --expires 30d --dry-run"
 DRY_NOREAD="update -p modelgates $GATES_ID --limit 50 --dry-run"
 LOOPBACK="update -q -p modelgates $GATES_ID --limit 50 --base-url $U0"
 HTTPS_FAIL="update -p venice $VENICE_ID --limit 50 --base-url https://127.0.0.1:1 --retries 0"
@@ -180,8 +178,8 @@ rows = [  # name, command as shown, is it a path that must not touch the store
     ("version", "`keyctl --version`", True),
     ("help", "`keyctl --help`", True),
     ("support", "`keyctl support`", True),
-    ("dry-nocred", "dry run, no credential: `env -u VENICE_ADMIN_KEY keyctl update -p venice e28e82dc… --limit 50 --dry-run --base-url https://127.0.0.1:1 --retries 0`", True),
-    ("dry-cred", "dry run, credential set: `keyctl update -p venice e28e82dc… --limit 50 --dry-run --base-url https://127.0.0.1:1 --retries 0`", True),
+    ("dry-nocred", "dry run, no credential: `env -u VENICE_ADMIN_KEY keyctl update -p venice e28e82dc… --reset monthly --expires 30d --dry-run`", True),
+    ("dry-cred", "dry run, credential set: `keyctl update -p venice e28e82dc… --reset monthly --expires 30d --dry-run`", True),
     ("dry-cred-noread", "dry run, credential set, no read needed: `keyctl update -p modelgates f01d5260… --limit 50 --dry-run`", True),
     ("loopback", "one update, loopback `http://` base URL: `keyctl update -q -p modelgates f01d5260… --limit 50 --base-url http://127.0.0.1:PORT`", True),
     ("https-fail", "comparison, TLS, must load the store: `keyctl update -p venice e28e82dc… --limit 50 --base-url https://127.0.0.1:1 --retries 0`", False),
