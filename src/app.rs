@@ -531,7 +531,8 @@ impl Runner {
         failures: Arc<AtomicUsize>,
         halt: Arc<AtomicBool>,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
-        let (plan, session, cancel) = (self.plan.clone(), self.session.clone(), self.cancel.clone());
+        let (plan, session, cancel) =
+            (self.plan.clone(), self.session.clone(), self.cancel.clone());
         let max_failures = self.max_failures;
         async move {
             let permit = tokio::select! {
@@ -613,7 +614,9 @@ impl Tally {
 /// `not_attempted`; a write that reached the wire unanswered is `unknown`.
 fn outcome_of(e: Error) -> Outcome {
     match e {
-        Error::Interrupted { sent: Sent::Nothing } => Outcome::NotAttempted,
+        Error::Interrupted {
+            sent: Sent::Nothing,
+        } => Outcome::NotAttempted,
         e @ Error::Unknown { .. } => Outcome::Unknown(e),
         e => Outcome::Failed(e),
     }
@@ -731,7 +734,11 @@ fn session(global: &GlobalArgs, cancel: &Cancel) -> Result<(ProviderKind, Sessio
     let secret = credential(p, global.api_key_file.as_deref());
     let base = base_url(p, global.base_url.as_deref())?;
     let secret = require(p, secret?)?;
-    let http = Arc::new(Http::new(wire_options(global), cancel.clone(), base.is_tls())?);
+    let http = Arc::new(Http::new(
+        wire_options(global),
+        cancel.clone(),
+        base.is_tls(),
+    )?);
     Ok((p, Session::new(p, base, http, secret)))
 }
 

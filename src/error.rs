@@ -177,7 +177,9 @@ pub enum Sent {
 
 fn interrupted_message(sent: &Sent) -> String {
     match sent {
-        Sent::Nothing => "interrupted before this key's request was sent; nothing was changed for it".into(),
+        Sent::Nothing => {
+            "interrupted before this key's request was sent; nothing was changed for it".into()
+        }
         Sent::Answered(last) => format!(
             "interrupted while waiting to retry (the last answer was {last}); the provider did not confirm the change"
         ),
@@ -251,7 +253,12 @@ mod tests {
                 8,
             ),
             (Error::Internal("x".into()), 1),
-            (Error::Interrupted { sent: Sent::Nothing }, 130),
+            (
+                Error::Interrupted {
+                    sent: Sent::Nothing,
+                },
+                130,
+            ),
             (
                 Error::Unknown {
                     cause: Box::new(Error::Interrupted {

@@ -229,10 +229,10 @@ impl Http {
         let mut sent = Sent::Nothing;
         let result = self.attempts(label, req, &url, &headers, &mut sent).await;
         match result {
-            Err(e) if req.method != Method::Get && (e.maybe_applied() || sent == Sent::NoAnswer) => {
-                Err(Error::Unknown {
-                    cause: Box::new(e),
-                })
+            Err(e)
+                if req.method != Method::Get && (e.maybe_applied() || sent == Sent::NoAnswer) =>
+            {
+                Err(Error::Unknown { cause: Box::new(e) })
             }
             other => other,
         }
@@ -273,7 +273,9 @@ impl Http {
             let (why, wait, last) = match outcome {
                 Err(e) => {
                     // An answer keyctl cannot understand: not retried.
-                    *sent = sent.clone().max(Sent::Answered("an unreadable answer".into()));
+                    *sent = sent
+                        .clone()
+                        .max(Sent::Answered("an unreadable answer".into()));
                     return Err(e);
                 }
                 Ok(Attempt::Done(r)) => return Ok(r),
@@ -706,7 +708,11 @@ mod tests {
             assert_eq!(classify(s, &none, now()), Class::Done, "{s}");
         }
         for s in [429, 500, 502, 503, 504] {
-            assert_eq!(classify(s, &none, now()), Class::Retry { wait: None }, "{s}");
+            assert_eq!(
+                classify(s, &none, now()),
+                Class::Retry { wait: None },
+                "{s}"
+            );
         }
         assert_eq!(
             classify(503, &hm(&[("retry-after", "3")]), now()),
@@ -715,7 +721,11 @@ mod tests {
             }
         );
         assert_eq!(
-            classify(302, &hm(&[("location", "https://evil.example/\u{202e}x")]), now()),
+            classify(
+                302,
+                &hm(&[("location", "https://evil.example/\u{202e}x")]),
+                now()
+            ),
             Class::Redirect {
                 location: "https://evil.example/x".into()
             }

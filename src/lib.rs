@@ -11,3 +11,4 @@ pub mod provider;
 pub mod secret;
 pub mod session;
 pub mod support;
+pub mod text;

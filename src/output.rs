@@ -30,77 +30,25 @@ pub fn redact(s: &str) -> String {
 /// The credential is masked before (so no cut or strip can split it) and after (so escape
 /// sequences planted inside it cannot reassemble it).
 pub fn sanitize(s: &str) -> String {
-    redact(&strip_controls(&crate::secret::mask(s)))
+    redact(&crate::text::strip_controls(&crate::secret::mask(s)))
 }
 
-fn strip_controls(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek() {
-                Some('[') => {
-                    chars.next();
-                    // CSI: parameters, then one final byte in @..~
-                    for c in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']') | Some('P') | Some('_') | Some('^') => {
-                    // OSC / DCS / APC / PM: up to BEL or ESC \
-                    chars.next();
-                    while let Some(c) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' {
-                            if chars.peek() == Some(&'\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => {}
-            // bidi overrides can disguise text on a terminal
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut; the credential is masked first.
+/// Sanitises `s` (credential masked first) and cuts it to at most `max` characters, marking
+/// the cut: no cut can leave a prefix of the credential.
 pub fn truncate(s: &str, max: usize) -> String {
-    let s = &*crate::secret::mask(s);
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        let mut t: String = s.chars().take(max).collect();
-        t.push('…');
-        t
-    }
+    crate::text::cut(&sanitize(s), max)
 }
 
 /// A short, safe excerpt of a response body for an error message.
 pub fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
-    let text = crate::secret::mask(&text);
     let text = text.trim();
     if text.is_empty() {
         return "(empty body)".into();
     }
     let looks_html = text.starts_with('<');
     let plain = if looks_html {
-        strip_tags(text)
+        crate::text::strip_tags(&crate::secret::mask(text))
     } else {
         text.to_string()
     };
@@ -108,7 +56,8 @@ pub fn snippet(body: &[u8]) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    let shown = truncate(&collapsed, 200);
+    // Already masked and sanitised: a cut cannot make a piece of the credential appear.
+    let shown = crate::text::cut(&collapsed, 200);
     if looks_html {
         format!("(HTML) {shown}")
     } else {
@@ -116,26 +65,9 @@ pub fn snippet(body: &[u8]) -> String {
     }
 }
 
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
-}
-
 /// Text from a server, made safe to show: sanitized, credential masked, cut to 500 characters.
 pub fn server_text(s: &str) -> String {
-    truncate(&sanitize(s), 500)
+    truncate(s, 500)
 }
 
 fn color_stderr() -> bool {
@@ -395,7 +327,7 @@ impl Printer {
     }
 }
 
-fn dry_run_text(r: &KeyResult, req: &Request, before: Option<&KeyView>) -> String {
+pub fn dry_run_text(r: &KeyResult, req: &Request, before: Option<&KeyView>) -> String {
     let mut s = format!(
         "# {} key {}: dry run, nothing sent\n",
         r.provider,
@@ -452,7 +384,8 @@ const COLUMNS: [Column; 10] = [
     ("UPDATED", |v| v.updated.as_deref().map(sanitize)),
 ];
 
-fn table(rows: &[KeyResult]) -> String {
+/// The table of results as it is printed (before the last masking pass of `write_out`).
+pub fn table(rows: &[KeyResult]) -> String {
     let views: Vec<Option<&KeyView>> = rows
         .iter()
         .map(|r| match &r.outcome {

@@ -92,12 +92,52 @@ pub fn read_bounded(r: impl Read, max: usize) -> std::result::Result<String, Rea
 /// The forms of the registered secret that may appear in text, longest first.
 static FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
+/// Every run of [`WINDOW`] bytes of the registered secret: any of them in a text is masked, so
+/// a server that echoes the credential in a form keyctl does not know (escaped twice, cut,
+/// spliced) still cannot show a piece of it that long.
+static WINDOWS: RwLock<Option<Windows>> = RwLock::new(None);
+
+/// The secret's windows, with a bitset of their first two bytes to skip most positions fast.
+struct Windows {
+    set: std::collections::HashSet<[u8; WINDOW]>,
+    starts: Vec<u64>,
+}
+
+impl Windows {
+    fn new(secret: &[u8]) -> Windows {
+        let mut starts = vec![0u64; 65536 / 64];
+        let set: std::collections::HashSet<[u8; WINDOW]> = secret
+            .windows(WINDOW)
+            .filter_map(|w| <[u8; WINDOW]>::try_from(w).ok())
+            .collect();
+        for w in &set {
+            let k = usize::from(w[0]) << 8 | usize::from(w[1]);
+            starts[k / 64] |= 1 << (k % 64);
+        }
+        Windows { set, starts }
+    }
+
+    fn at(&self, b: &[u8], i: usize) -> bool {
+        let k = usize::from(b[i]) << 8 | usize::from(b[i + 1]);
+        self.starts[k / 64] & (1 << (k % 64)) != 0
+            && <[u8; WINDOW]>::try_from(&b[i..i + WINDOW]).is_ok_and(|w| self.set.contains(&w))
+    }
+}
+
+/// The shortest piece of the secret that is masked wherever it appears.
+pub const WINDOW: usize = 8;
+
 /// What replaces the secret in every text.
 pub const MASK: &str = "****";
 
 /// Registers the credential: from now on [`mask`] hides it in every form.
 pub fn register(secret: &Secret) {
-    let s = secret.expose();
+    register_text(secret.expose());
+}
+
+/// Registers any text as the secret to mask (the property tests use secrets `Secret::parse`
+/// would refuse, such as non-ASCII ones, to check masking on its own).
+pub fn register_text(s: &str) {
     if s.len() < 4 {
         return;
     }
@@ -106,17 +146,23 @@ pub fn register(secret: &Secret) {
     let json = serde_json::to_string(s).unwrap_or_default();
     forms.push(json.trim_matches('"').to_string());
     // Percent-encoded, as in a URL, upper- and lower-case hex.
-    let pct = percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
+    let pct =
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
     forms.push(lower_hex_escapes(&pct));
     forms.push(pct);
-    let path = percent_encoding::utf8_percent_encode(s, PATH_SEGMENT).to_string();
-    forms.push(lower_hex_escapes(&path));
-    forms.push(path);
+    // As the `url` crate writes it in a path segment (https also escapes `\`).
+    for set in [PATH_SEGMENT, SPECIAL_PATH_SEGMENT] {
+        let path = percent_encoding::utf8_percent_encode(s, set).to_string();
+        forms.push(lower_hex_escapes(&path));
+        forms.push(path);
+    }
     forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     forms.dedup();
     if let Ok(mut g) = FORMS.write() {
         *g = forms;
+    }
+    if let Ok(mut g) = WINDOWS.write() {
+        *g = Some(Windows::new(s.as_bytes()));
     }
 }
 
@@ -134,6 +180,9 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
     .add(b'/')
     .add(b'%');
 
+/// A path segment of a special scheme (http, https): `\` is escaped too.
+const SPECIAL_PATH_SEGMENT: &percent_encoding::AsciiSet = &PATH_SEGMENT.add(b'\\');
+
 fn lower_hex_escapes(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -147,18 +196,117 @@ fn lower_hex_escapes(s: &str) -> String {
     out
 }
 
-/// `s` with every registered form of the secret replaced by `****`.
+/// `s` with every registered form of the secret replaced by `****`, also where escape
+/// sequences or control characters were planted inside it (a terminal would show it whole).
 pub fn mask(s: &str) -> Cow<'_, str> {
     let Ok(forms) = FORMS.read() else {
         return Cow::Borrowed(s);
     };
+    if forms.is_empty() {
+        return Cow::Borrowed(s);
+    }
     let mut out = Cow::Borrowed(s);
     for f in forms.iter() {
         if out.contains(f.as_str()) {
             out = Cow::Owned(out.replace(f.as_str(), MASK));
         }
     }
+    if crate::text::has_controls(&out)
+        && let Some(m) = mask_through_controls(&out, &forms)
+    {
+        out = Cow::Owned(m);
+    }
+    if let Some(m) = mask_windows(&out) {
+        out = Cow::Owned(m);
+    }
     out
+}
+
+/// Masks every run of bytes made of windows of the secret (widened to whole characters).
+fn mask_windows(s: &str) -> Option<String> {
+    let guard = WINDOWS.read().ok()?;
+    let windows = guard.as_ref()?;
+    let b = s.as_bytes();
+    if b.len() < WINDOW || windows.set.is_empty() {
+        return None;
+    }
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for i in 0..=b.len() - WINDOW {
+        if windows.at(b, i) {
+            match ranges.last_mut() {
+                Some((_, end)) if *end >= i => *end = i + WINDOW,
+                _ => ranges.push((i, i + WINDOW)),
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut pos = 0;
+    for (a, z) in ranges {
+        let a = floor_char(s, a).max(pos);
+        let z = ceil_char(s, z);
+        if z <= pos {
+            continue;
+        }
+        out.push_str(&s[pos..a]);
+        out.push_str(MASK);
+        pos = z;
+    }
+    out.push_str(&s[pos..]);
+    Some(out)
+}
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Finds the forms in what a terminal would show of `s` and masks the source ranges they span.
+fn mask_through_controls(s: &str, forms: &[String]) -> Option<String> {
+    let vis = crate::text::visible(s);
+    let mut shown = String::with_capacity(s.len());
+    let mut starts = Vec::with_capacity(vis.len());
+    for v in &vis {
+        starts.push(shown.len());
+        shown.push(v.c);
+    }
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for f in forms {
+        for (at, m) in shown.match_indices(f.as_str()) {
+            let first = starts.binary_search(&at).ok()?;
+            let last = starts
+                .binary_search(&(at + m.len() - m.chars().last()?.len_utf8()))
+                .ok()?;
+            ranges.push((vis[first].start, vis[last].end));
+        }
+    }
+    if ranges.is_empty() {
+        return None;
+    }
+    ranges.sort_unstable();
+    let mut out = String::with_capacity(s.len());
+    let mut pos = 0;
+    for (a, b) in ranges {
+        if b <= pos {
+            continue;
+        }
+        out.push_str(&s[pos..a.max(pos)]);
+        out.push_str(MASK);
+        pos = b;
+    }
+    out.push_str(&s[pos..]);
+    Some(out)
 }
 
 /// Masks every string (keys included) inside a JSON value, before it is serialised.

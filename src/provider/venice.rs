@@ -470,8 +470,7 @@ mod tests {
             ..Default::default()
         };
         assert!(needs_current(&p, false));
-        keep_other_currencies(&view(json!({"usd": 12.5, "diem": 1, "vcu": null})), &mut p)
-            .unwrap();
+        keep_other_currencies(&view(json!({"usd": 12.5, "diem": 1, "vcu": null})), &mut p).unwrap();
         let b = build_body(&p).unwrap();
         assert_eq!(
             Value::Object(b),
@@ -491,11 +490,26 @@ mod tests {
     #[test]
     fn merge_refuses_what_it_cannot_keep() {
         for (limits, field) in [
-            (json!({"usd": "10", "diem": 1, "vcu": 0}), "consumptionLimits.usd is a string"),
-            (json!({"usd": -1, "diem": 1, "vcu": 0}), "consumptionLimits.usd is -1"),
-            (json!({"diem": 1, "vcu": 0}), "consumptionLimits.usd is absent"),
-            (json!({"usd": 1, "diem": true, "vcu": 0}), "consumptionLimits.diem is a boolean"),
-            (json!({"usd": 1, "diem": 1, "vcu": [1]}), "consumptionLimits.vcu is a list"),
+            (
+                json!({"usd": "10", "diem": 1, "vcu": 0}),
+                "consumptionLimits.usd is a string",
+            ),
+            (
+                json!({"usd": -1, "diem": 1, "vcu": 0}),
+                "consumptionLimits.usd is -1",
+            ),
+            (
+                json!({"diem": 1, "vcu": 0}),
+                "consumptionLimits.usd is absent",
+            ),
+            (
+                json!({"usd": 1, "diem": true, "vcu": 0}),
+                "consumptionLimits.diem is a boolean",
+            ),
+            (
+                json!({"usd": 1, "diem": 1, "vcu": [1]}),
+                "consumptionLimits.vcu is a list",
+            ),
             (json!("50"), "consumptionLimits is a string"),
         ] {
             let mut p = Patch {

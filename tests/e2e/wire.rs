@@ -344,13 +344,16 @@ async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
     crate::common::scan(&out);
-    out.code(130)
-        .stderr_has("SIGINT")
-        .stderr_has("stopped by SIGINT; summary: 4 updated, 0 unchanged, 0 failed, 4 not attempted");
+    out.code(130).stderr_has("SIGINT").stderr_has(
+        "stopped by SIGINT; summary: 4 updated, 0 unchanged, 0 failed, 4 not attempted",
+    );
     // The table has the four updated keys; the four never sent are one count, not four lines.
     assert_eq!(out.stdout.matches("updated").count(), 4, "{}", out.stdout);
     for k in ["key5", "key6", "key7", "key8"] {
-        assert!(!out.stdout.contains(k) && !out.stderr.contains(k), "{k}: {out:?}");
+        assert!(
+            !out.stdout.contains(k) && !out.stderr.contains(k),
+            "{k}: {out:?}"
+        );
     }
     // The four in flight finished; the other four were never sent.
     assert_eq!(count(&server).await, 4);
