@@ -48,6 +48,13 @@ pub async fn run(cli: Cli) -> i32 {
     }
     let code = match result {
         Ok(code) => code,
+        Err(e @ Error::Interrupted { .. }) => {
+            let by = cancel.signal().map_or("a signal", signal_name);
+            output::error(&format!(
+                "stopped by {by} before the command finished ({e})"
+            ));
+            e.exit_code()
+        }
         Err(e) => {
             output::error(&e.to_string());
             e.exit_code()
@@ -440,7 +447,7 @@ async fn update(global: &GlobalArgs, args: UpdateArgs, cancel: &Cancel) -> Resul
     };
     let tally = runner.run(keys, concurrency.into(), &mut printer).await;
     printer.finish();
-    Ok(tally.report(p, dry_run, cancel))
+    Ok(tally.report(p, if dry_run { "would update" } else { "updated" }, cancel))
 }
 
 /// Keys whose name matches `glob`, from every page of the list.
@@ -469,7 +476,8 @@ struct Runner {
 /// How many keys ended in each status, and the exit code of the first failed one.
 #[derive(Debug, Default)]
 struct Tally {
-    updated: usize,
+    /// Updated, dry run (would update) or read, by the command.
+    done: usize,
     unchanged: usize,
     failed: usize,
     unknown: usize,
@@ -560,9 +568,7 @@ impl Runner {
 impl Tally {
     fn count(&mut self, o: &Outcome) {
         match o {
-            Outcome::Updated { .. } | Outcome::DryRun { .. } | Outcome::Shown(_) => {
-                self.updated += 1
-            }
+            Outcome::Updated { .. } | Outcome::DryRun { .. } | Outcome::Shown(_) => self.done += 1,
             Outcome::Unchanged { .. } => self.unchanged += 1,
             Outcome::Failed(_) => self.failed += 1,
             Outcome::Unknown(_) => self.unknown += 1,
@@ -575,14 +581,15 @@ impl Tally {
 
     /// Prints the summary (several keys, a signal or a halt) and returns the exit code: that of
     /// the first failed key in input order, 0 if none (a signal overrides it in `run`).
-    fn report(&self, p: ProviderKind, dry_run: bool, cancel: &Cancel) -> i32 {
+    /// `verb` names what happened to the keys that went well ("updated", "would update", "read").
+    fn report(&self, p: ProviderKind, verb: &str, cancel: &Cancel) -> i32 {
         let stopped = cancel.signal().is_some() || self.halted;
         if self.total > 1 || stopped {
-            let verb = if dry_run { "would update" } else { "updated" };
-            let mut line = format!(
-                "summary: {} {verb}, {} unchanged, {} failed",
-                self.updated, self.unchanged, self.failed
-            );
+            let mut line = format!("summary: {} {verb}", self.done);
+            if self.unchanged > 0 || verb != "read" {
+                line.push_str(&format!(", {} unchanged", self.unchanged));
+            }
+            line.push_str(&format!(", {} failed", self.failed));
             if self.unknown > 0 {
                 line.push_str(&format!(
                     ", {} unknown (may have been applied: check with keyctl get)",
@@ -706,7 +713,7 @@ async fn get(global: &GlobalArgs, args: GetArgs, cancel: &Cancel) -> Result<i32>
     }
     printer.finish();
     if cancel.signal().is_some() {
-        tally.report(p, false, cancel);
+        tally.report(p, "read", cancel);
     }
     Ok(tally.first_code.unwrap_or(0))
 }

@@ -183,7 +183,9 @@ fn interrupted_message(sent: &Sent) -> String {
         Sent::Answered(last) => format!(
             "interrupted while waiting to retry (the last answer was {last}); the provider did not confirm the change"
         ),
-        Sent::NoAnswer => "interrupted while the request was in flight".into(),
+        Sent::NoAnswer => {
+            "interrupted after a request was sent and before an answer to it came".into()
+        }
     }
 }
 

@@ -289,6 +289,14 @@ impl Http {
             *sent = sent.clone().max(now);
             let refuse =
                 matches!(last, Last::Response(_)) && wait.is_some_and(|w| w > self.opts.max_wait);
+            let delay = wait
+                .unwrap_or_else(|| self.backoff(attempt))
+                .max(self.floor());
+            // A 429 slows the whole run down, also when this key has no attempt left (but not
+            // for a wait over --max-wait: the other keys fail fast on their own 429 instead).
+            if !refuse && matches!(&last, Last::Response(r) if r.status == 429) {
+                self.pause_all(delay);
+            }
             if refuse || attempt >= attempts {
                 return match last {
                     Last::Response(mut resp) => {
@@ -299,12 +307,6 @@ impl Http {
                     }
                     Last::Error(e) => Err(e),
                 };
-            }
-            let delay = wait
-                .unwrap_or_else(|| self.backoff(attempt))
-                .max(self.floor());
-            if matches!(&last, Last::Response(r) if r.status == 429) {
-                self.pause_all(delay);
             }
             if self.opts.verbose {
                 output::diag(&format!(

@@ -295,7 +295,7 @@ impl BaseUrl {
         let shown = display_url(s);
         let url = reqwest::Url::parse(s.trim()).map_err(|e| {
             Error::usage(format!(
-                "base URL '{shown}' is not a valid URL ({e}); use e.g. https://api.example.com"
+                "the base URL is not a valid URL ({e}); use e.g. https://api.example.com"
             ))
         })?;
         if !url.username().is_empty() || url.password().is_some() {
@@ -305,7 +305,7 @@ impl BaseUrl {
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::usage(format!(
-                "base URL '{shown}' must not have a query or fragment (not shown here)"
+                "base URL '{shown}' must not have a query or fragment"
             )));
         }
         match url.scheme() {
@@ -365,24 +365,27 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
-/// A URL as typed, made safe to show in an error: no userinfo (even where the URL does not
-/// parse), no query, no fragment, no control characters, the credential masked.
+/// A URL as typed, made safe to show in an error: only its scheme, host and port as the `url`
+/// crate parses them (`/…` stands for a path, query or fragment; userinfo is never shown), and
+/// nothing of one that does not parse, since a password could sit anywhere in it.
 pub fn display_url(s: &str) -> String {
-    let s = crate::output::sanitize(s.trim());
-    let s = s.split(['?', '#']).next().unwrap_or_default();
-    let (scheme, rest) = match s.split_once("://") {
-        Some((scheme, rest)) => (Some(scheme), rest),
-        None => (None, s),
+    let Ok(url) = reqwest::Url::parse(s.trim()) else {
+        return "(the value given, not shown)".into();
     };
-    let auth_end = rest.find('/').unwrap_or(rest.len());
-    let rest = match rest[..auth_end].rfind('@') {
-        Some(at) => format!("****@{}", &rest[at + 1..]),
-        None => rest.to_string(),
-    };
-    match scheme {
-        Some(scheme) => format!("{scheme}://{rest}"),
-        None => rest,
+    let mut shown = format!("{}://", url.scheme());
+    if !url.username().is_empty() || url.password().is_some() {
+        shown.push_str("****@");
     }
+    if let Some(h) = url.host_str() {
+        shown.push_str(h);
+    }
+    if let Some(port) = url.port() {
+        shown.push_str(&format!(":{port}"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        shown.push_str("/…");
+    }
+    crate::output::sanitize(&shown)
 }
 
 /// Checks a key id that goes into a URL path as one segment.

@@ -241,10 +241,11 @@ pub fn key_view(data: &Value) -> KeyView {
         id: str_field(data, "id"),
         name: str_field(data, "description"),
         disabled: None,
+        // Kept whatever its type: the currency merge names what it cannot read.
         limit: data
             .get("consumptionLimits")
             .or_else(|| data.get("consumptionLimit"))
-            .filter(|v| v.is_object())
+            .filter(|v| !v.is_null())
             .cloned(),
         remaining: None,
         usage: data

@@ -731,7 +731,6 @@ async fn secrets_in_base_url_userinfo_query_fragment_are_never_shown() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a refused base URL is shown with its path: `http://example.com/S3CRETPW?x` prints 'http://example.com/S3CRETPW'"]
 async fn a_secret_in_the_path_of_a_refused_base_url_is_never_shown() {
     for url in [
         "http://example.com/S3CRETPW?x",
@@ -743,7 +742,6 @@ async fn a_secret_in_the_path_of_a_refused_base_url_is_never_shown() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: display_url misses userinfo the url crate still finds (`https:///user:S3CRETPW@example.com`, `https:/user:S3CRETPW@…`, `//user:S3CRETPW@…`) or a password holding '#', '?' or '/'"]
 async fn odd_userinfo_forms_never_show_the_password() {
     for url in [
         // The url crate reads these as user `user`, password `S3CRETPW`, host example.com,
@@ -869,6 +867,10 @@ async fn an_https_base_url_tunnels_through_the_proxy_without_the_credential() {
                 "0",
                 "--connect-timeout",
                 "5s",
+                // A name that can never resolve: if keyctl ignored the proxy it could not reach
+                // the internet either.
+                "--base-url",
+                "https://api.venice.invalid",
             ],
         ),
         &proxy.url(),
@@ -879,7 +881,7 @@ async fn an_https_base_url_tunnels_through_the_proxy_without_the_credential() {
     let got = proxy.received();
     let text = String::from_utf8_lossy(&got);
     assert!(
-        text.starts_with("CONNECT api.venice.ai:443 "),
+        text.starts_with("CONNECT api.venice.invalid:443 "),
         "the proxy got:\n{text}"
     );
     assert!(
@@ -1009,11 +1011,11 @@ async fn venice_unreadable_current_limits_send_nothing() {
             "consumptionLimits.vcu is a boolean",
         ),
         (None, "no consumptionLimits"),
-        // Not an object: read as no limits at all.
-        (Some(json!("50")), "no consumptionLimits"),
+        // Not an object: named with its type.
+        (Some(json!("50")), "consumptionLimits is a string"),
         (Some(json!(null)), "no consumptionLimits"),
-        (Some(json!([1, 2, 3])), "no consumptionLimits"),
-        (Some(json!(7)), "no consumptionLimits"),
+        (Some(json!([1, 2, 3])), "consumptionLimits is a list"),
+        (Some(json!(7)), "consumptionLimits is a number"),
     ] {
         let server = MockServer::start().await;
         forbid_patch(&server).await;

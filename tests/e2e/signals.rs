@@ -651,7 +651,6 @@ async fn get_finishes_the_read_in_flight_and_starts_no_other() {
 /// "updated": `ModelGates: stopped by SIGTERM; summary: 1 updated, 0 unchanged, 0 failed,
 /// 2 not attempted`. An operator reading a log would believe a key was changed.
 #[tokio::test]
-#[ignore = "BUG: after a signal, the summary of `keyctl get` counts keys it only read as \"updated\""]
 async fn get_summary_does_not_call_a_read_an_update() {
     let (_server, out) = get_three_then_sigterm().await;
     out.code(143).stderr_has("stopped by SIGTERM");
