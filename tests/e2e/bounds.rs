@@ -1,0 +1,212 @@
+//! Bounds and cheap paths: 100,000 keys in a dry run stay within time and memory, and the
+//! commands that send nothing (or send only to a loopback http:// URL) never open the system
+//! certificate store (counted with strace).
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{GATES_KEY, SECRET, VENICE_KEY};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keyctl");
+
+/// Largest resident set of any child this test process has waited for, in KiB.
+fn children_max_rss_kib() -> i64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut u) };
+    assert_eq!(rc, 0, "getrusage failed");
+    u.ru_maxrss
+}
+
+/// 100,000 io.net keys through a dry run: linear de-duplication, a bounded window of tasks. The
+/// release binary does it in 0.6 s and 21 MB (bench/RESULTS.md, section 7); this debug build
+/// gets a looser time bound, the same memory bound.
+#[test]
+fn a_100k_key_dry_run_is_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.txt");
+    let mut text = String::with_capacity(100_000 * 37 * 2);
+    for i in 0..100_000u32 {
+        text.push_str(&format!("3f2b8c1e-9a4d-4e6f-8b21-{i:012}\n"));
+    }
+    // Every id twice: the de-duplication must stay linear.
+    let doubled = format!("{text}{text}");
+    std::fs::write(&file, doubled).unwrap();
+    let started = Instant::now();
+    let out = Command::new(BIN)
+        .args(["update", "-p", "ionet", "--limit", "50", "--dry-run"])
+        .arg("--from-file")
+        .arg(&file)
+        .env_remove("IONET_ADMIN_KEY")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("100000 key id(s) given more than once"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("summary: 100000 would update, 0 unchanged, 0 failed"),
+        "{stderr}"
+    );
+    // One warning line for all repeats, not one per repeat.
+    assert!(stderr.lines().count() < 5, "{stderr}");
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let rss = children_max_rss_kib();
+    assert!(rss < 100 * 1024, "peak RSS {rss} KiB");
+}
+
+/// Certificate-store files (the bundle and /etc/ssl/certs) opened by `keyctl args`, per strace.
+fn cert_files_opened(args: &[&str], env: &[(&str, &str)]) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trace");
+    let mut cmd = Command::new("strace");
+    cmd.args(["-f", "-e", "trace=open,openat", "-o"])
+        .arg(&log)
+        .arg(BIN)
+        .args(args);
+    for v in [
+        "VENICE_ADMIN_KEY",
+        "MODELGATES_MANAGEMENT_KEY",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(v);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .expect("strace runs (it ships with the machine image; else: apt-get install strace)");
+    let trace = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !trace.is_empty(),
+        "strace wrote nothing: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains(SECRET), "{stdout}");
+    trace
+        .lines()
+        .filter(|l| l.contains("/etc/ssl/certs") || l.contains("ca-certificates"))
+        .filter(|l| !l.contains("ENOENT"))
+        .count()
+}
+
+#[tokio::test]
+async fn cheap_paths_never_open_the_certificate_store() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"hash": GATES_KEY}})),
+        )
+        .mount(&server)
+        .await;
+    let uri = server.uri();
+    let venice = [("VENICE_ADMIN_KEY", SECRET)];
+    let gates = [("MODELGATES_MANAGEMENT_KEY", SECRET)];
+    let dry = [
+        "update",
+        "-p",
+        "venice",
+        VENICE_KEY,
+        "--reset",
+        "monthly",
+        "--dry-run",
+    ];
+    let gates_dry = [
+        "update",
+        "-p",
+        "modelgates",
+        GATES_KEY,
+        "--limit",
+        "50",
+        "--dry-run",
+    ];
+    let loopback = [
+        "update",
+        "-p",
+        "modelgates",
+        GATES_KEY,
+        "--limit",
+        "50",
+        "--base-url",
+        &uri,
+    ];
+    let cases: Vec<(&str, Vec<&str>, &[(&str, &str)])> = vec![
+        ("--help", vec!["--help"], &[]),
+        ("--version", vec!["--version"], &[]),
+        ("support", vec!["support"], &[]),
+        ("dry run, no credential", dry.to_vec(), &[]),
+        ("dry run, credential set", dry.to_vec(), &venice),
+        (
+            "ModelGates dry run, credential set",
+            gates_dry.to_vec(),
+            &gates,
+        ),
+        (
+            "update to a loopback http:// URL",
+            loopback.to_vec(),
+            &gates,
+        ),
+    ];
+    let cases_owned: Vec<(String, Vec<String>, Vec<(String, String)>)> = cases
+        .into_iter()
+        .map(|(n, a, e)| {
+            (
+                n.to_string(),
+                a.into_iter().map(str::to_string).collect(),
+                e.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        })
+        .collect();
+    let results = tokio::task::spawn_blocking(move || {
+        let mut results = Vec::new();
+        for (name, args, env) in &cases_owned {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> =
+                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            results.push((name.clone(), cert_files_opened(&args, &env)));
+        }
+        // The control: a real https request does load the store, so the counter can see it.
+        let https = cert_files_opened(
+            &[
+                "update",
+                "-p",
+                "modelgates",
+                GATES_KEY,
+                "--limit",
+                "50",
+                "--base-url",
+                "https://127.0.0.1:1",
+                "--retries",
+                "0",
+            ],
+            &[("MODELGATES_MANAGEMENT_KEY", SECRET)],
+        );
+        (results, https)
+    })
+    .await
+    .unwrap();
+    let (results, https) = results;
+    assert!(https > 0, "the https control opened no certificate file");
+    for (name, n) in results {
+        assert_eq!(n, 0, "{name} opened {n} certificate-store files");
+    }
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
