@@ -1,10 +1,13 @@
-//! Property tests: no flag value, base URL, response body or error body makes keyctl panic, and
-//! text shown from a server never carries control characters.
+//! Property tests (fuzzing in the suite): no flag value, base URL, credential, response header,
+//! response body or error body makes keyctl panic, and text shown from a server never carries
+//! control characters.
 
-use keyctl::http::Response;
+use keyctl::http::{Response, classify, server_wait};
 use keyctl::output::{sanitize, snippet};
-use keyctl::patch::{Amount, ExpirySpec, LimitArg, ModelList, Name};
-use keyctl::provider::{ALL, BaseUrl, ProviderKind};
+use keyctl::patch::{Amount, Change, ExpirySpec, LimitArg, ModelList, Name, Patch};
+use keyctl::provider::{ALL, BaseUrl, KeyView, ProviderKind, display_url, venice};
+use keyctl::secret::Secret;
+use reqwest::header::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -97,5 +100,83 @@ proptest! {
     #[test]
     fn sanitize_removes_every_control_character(s in any::<String>()) {
         prop_assert!(!sanitize(&s).chars().any(|c| c.is_control()));
+    }
+
+    /// Any bytes a header can carry, in every header keyctl reads waits from, at any clock.
+    #[test]
+    fn rate_limit_headers_never_panic(
+        value in prop::collection::vec(prop_oneof![32u8..127, Just(b'\t'), 128u8..=255], 0..40),
+        digits in "[0-9]{1,30}(\\.[0-9]{0,10})?",
+        status in 100u16..600,
+        now in any::<i64>(),
+    ) {
+        let now = chrono::DateTime::from_timestamp(now % 8_000_000_000_000, 0).unwrap_or_default();
+        for name in ["retry-after", "x-ratelimit-reset", "x-ratelimit-reset-requests", "location"] {
+            for v in [value.as_slice(), digits.as_bytes()] {
+                let mut h = HeaderMap::new();
+                if let Ok(hv) = HeaderValue::from_bytes(v) {
+                    h.insert(name, hv);
+                }
+                let _ = server_wait(&h, now);
+                let _ = classify(status, &h, now);
+            }
+        }
+    }
+
+    #[test]
+    fn list_and_get_bodies_never_panic(v in json_value(), bytes in prop::collection::vec(any::<u8>(), 0..200)) {
+        let body = serde_json::to_vec(&v).unwrap();
+        for p in ALL {
+            for b in [&body, &bytes] {
+                let _ = p.parse_list(b);
+                let _ = p.parse_get("k", b);
+            }
+        }
+    }
+
+    /// Whatever Venice answers for the key, the merge either fails the key (exit 7) or sends
+    /// all three currencies.
+    #[test]
+    fn venice_merge_sends_all_currencies_or_nothing(limits in json_value()) {
+        let before = KeyView { limit: Some(limits), ..Default::default() };
+        let mut patch = Patch { limit_diem: Change::Set("5".parse().unwrap()), ..Default::default() };
+        match venice::keep_other_currencies(&before, &mut patch) {
+            Err(e) => prop_assert_eq!(e.exit_code(), 7),
+            Ok(()) => {
+                let body = venice::build_body(&patch).unwrap();
+                let c = body["consumptionLimit"].as_object().unwrap();
+                prop_assert_eq!(c.len(), 3);
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_never_panic_and_only_header_safe_ones_pass(s in any::<String>()) {
+        if let Ok(Some(secret)) = Secret::parse(&s, "VAR") {
+            prop_assert!(secret.expose().chars().all(|c| c.is_ascii_graphic()));
+            prop_assert!(secret.expose().len() <= 4096);
+        }
+    }
+
+    #[test]
+    fn a_password_in_a_base_url_is_never_shown(
+        pw in "[A-Za-z0-9]{8,20}",
+        pre in prop::sample::select(vec!["https://u:", "https:///u:", "https:/u:", "//u:", "http://u:", "u:"]),
+        post in prop::sample::select(vec!["@example.com", "#x@example.com", "?x@h", "/p@h", "@[bad", "@example.com/x?y#z"]),
+    ) {
+        let url = format!("{pre}{pw}{post}");
+        prop_assert!(!display_url(&url).contains(&pw), "{url}");
+        if let Err(e) = BaseUrl::parse(&url) {
+            prop_assert!(!e.to_string().contains(&pw), "{url}: {e}");
+        }
+    }
+
+    /// Masking any text with any registered secret never panics (char boundaries, escapes).
+    #[test]
+    fn masking_never_panics(secret in any::<String>(), text in any::<String>()) {
+        keyctl::secret::register_text(&secret);
+        let _ = keyctl::secret::mask(&text);
+        let _ = keyctl::secret::mask(&format!("{text}{secret}\u{1b}[0m{text}"));
+        let _ = sanitize(&format!("é{secret}{text}"));
     }
 }
