@@ -125,6 +125,17 @@ trace loopback $BIN $LOOPBACK
 trace https-fail $BIN $HTTPS_FAIL
 STORE_N=$(find /etc/ssl/certs -maxdepth 1 ! -type d 2>/dev/null | wc -l)
 
+# 7. bounds: 100,000 keys (each given twice) through a dry run, table and JSON output.
+python3 -c 'import sys
+for i in range(100000): print("3f2b8c1e-9a4d-4e6f-8b21-%012d" % i)' > "$TMP/100k.txt"
+cat "$TMP/100k.txt" "$TMP/100k.txt" > "$TMP/200k.txt"
+: > "$TMP/bounds.tsv"
+for fmt in table json; do
+  /usr/bin/time -f "%e\t%M" -o "$TMP/time" env -u IONET_ADMIN_KEY \
+    $BIN update -p ionet --from-file "$TMP/200k.txt" --limit 50 --dry-run -o $fmt >/dev/null 2>&1
+  printf '%s\t%s\n' "$fmt" "$(cat "$TMP/time")" >> "$TMP/bounds.tsv"
+done
+
 python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
 import json, os, platform, statistics, subprocess, sys, datetime
 tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick, runs, store_n = sys.argv[1:]
@@ -218,6 +229,16 @@ L.append(f"Certificate store untouched on every cheap path: **{verdict}**"
 https = traced.get("https-fail", ("n/a",))[0]
 L.append(f"Counter check: the TLS comparison opened {https} certificate files "
          + ("(> 0, so the counter sees the store)." if https not in ("0", "n/a") else "(expected > 0: the count above cannot be trusted).") + "\n")
+L.append("\n## 7. Bounds: 100,000 keys in a dry run\n")
+L.append("Target: 100,000 keys in `--dry-run` in under 2 s and under 100 MB. Input: 100,000 io.net ids, each "
+         "given twice (so de-duplication is exercised); `/usr/bin/time` wall time and peak RSS of one run.\n")
+L.append("| output | seconds | peak RSS (MiB) | verdict |")
+L.append("|---|---|---|---|")
+for line in open(f"{tmp}/bounds.tsv"):
+    fmt, secs, kb = line.split("\t")
+    secs, mib = float(secs), int(kb) / 1024
+    verdict = "PASS" if secs < 2 and mib < 100 else "FAIL"
+    L.append(f"| `-o {fmt}` | {secs:.2f} | {mib:.1f} | {verdict} |")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 PY
