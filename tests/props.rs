@@ -7,8 +7,8 @@ use keyctl::output::{sanitize, snippet};
 use keyctl::patch::{Amount, Change, ExpirySpec, LimitArg, ModelList, Name, Patch};
 use keyctl::provider::{ALL, BaseUrl, KeyView, ProviderKind, display_url, venice};
 use keyctl::secret::Secret;
-use reqwest::header::{HeaderMap, HeaderValue};
 use proptest::prelude::*;
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -106,6 +106,13 @@ fn cert_files_opened(args: &[&str], env: &[(&str, &str)]) -> usize {
         .count()
 }
 
+/// One command line to trace.
+struct Case {
+    name: String,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
 #[tokio::test]
 async fn cheap_paths_never_open_the_certificate_store() {
     let server = MockServer::start().await;
@@ -146,42 +153,33 @@ async fn cheap_paths_never_open_the_certificate_store() {
         "--base-url",
         &uri,
     ];
-    let cases: Vec<(&str, Vec<&str>, &[(&str, &str)])> = vec![
-        ("--help", vec!["--help"], &[]),
-        ("--version", vec!["--version"], &[]),
-        ("support", vec!["support"], &[]),
-        ("dry run, no credential", dry.to_vec(), &[]),
-        ("dry run, credential set", dry.to_vec(), &venice),
-        (
-            "ModelGates dry run, credential set",
-            gates_dry.to_vec(),
-            &gates,
-        ),
-        (
-            "update to a loopback http:// URL",
-            loopback.to_vec(),
-            &gates,
-        ),
+    let case = |name: &str, args: &[&str], env: &[(&str, &str)]| Case {
+        name: name.to_string(),
+        args: args.iter().map(|a| a.to_string()).collect(),
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let cases = vec![
+        case("--help", &["--help"], &[]),
+        case("--version", &["--version"], &[]),
+        case("support", &["support"], &[]),
+        case("dry run, no credential", &dry, &[]),
+        case("dry run, credential set", &dry, &venice),
+        case("ModelGates dry run, credential set", &gates_dry, &gates),
+        case("update to a loopback http:// URL", &loopback, &gates),
     ];
-    let cases_owned: Vec<(String, Vec<String>, Vec<(String, String)>)> = cases
-        .into_iter()
-        .map(|(n, a, e)| {
-            (
-                n.to_string(),
-                a.into_iter().map(str::to_string).collect(),
-                e.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            )
-        })
-        .collect();
     let results = tokio::task::spawn_blocking(move || {
         let mut results = Vec::new();
-        for (name, args, env) in &cases_owned {
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let env: Vec<(&str, &str)> =
-                env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            results.push((name.clone(), cert_files_opened(&args, &env)));
+        for c in &cases {
+            let args: Vec<&str> = c.args.iter().map(String::as_str).collect();
+            let env: Vec<(&str, &str)> = c
+                .env
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            results.push((c.name.clone(), cert_files_opened(&args, &env)));
         }
         // The control: a real https request does load the store, so the counter can see it.
         let https = cert_files_opened(
