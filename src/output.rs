@@ -442,16 +442,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sanitize_strips_escapes_and_controls() {
-        assert_eq!(sanitize("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
-        assert_eq!(sanitize("x\u{1b}]0;title\u{7}y"), "xy");
-        assert_eq!(sanitize("x\u{1b}]8;;http://e\u{1b}\\y"), "xy");
-        assert_eq!(sanitize("l1\nl2\r\tz\u{0}\u{7f}\u{9b}"), "l1 l2  z");
-        assert_eq!(sanitize("\u{202e}abc"), "abc");
-        assert_eq!(sanitize("trailing\u{1b}"), "trailing");
-    }
-
-    #[test]
     fn snippets_are_short_and_safe() {
         assert_eq!(snippet(b""), "(empty body)");
         assert_eq!(

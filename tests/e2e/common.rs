@@ -16,18 +16,28 @@ pub const VENICE_KEY: &str = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
 /// How many runs were scanned for the credential (see `scan` test in main.rs).
 pub static SCANNED: AtomicUsize = AtomicUsize::new(0);
 
-const CLEARED: [&str; 11] = [
+/// Cleared in every child: credentials, provider and output defaults, base URLs, the test
+/// backoff, and proxies (only loopback is used; a test that wants a proxy sets one).
+pub const CLEARED: [&str; 19] = [
     "IONET_ADMIN_KEY",
     "MODELGATES_MANAGEMENT_KEY",
     "NOVAPAI_MANAGEMENT_KEY",
     "VENICE_ADMIN_KEY",
+    "OPENROUTER_MANAGEMENT_KEY",
     "KEYCTL_PROVIDER",
     "KEYCTL_OUTPUT",
     "KEYCTL_IONET_BASE_URL",
     "KEYCTL_MODELGATES_BASE_URL",
     "KEYCTL_NOVAPAI_BASE_URL",
     "KEYCTL_VENICE_BASE_URL",
+    "KEYCTL_OPENROUTER_BASE_URL",
+    "KEYCTL_BACKOFF_MS",
     "HTTPS_PROXY",
+    "https_proxy",
+    "HTTP_PROXY",
+    "http_proxy",
+    "ALL_PROXY",
+    "all_proxy",
 ];
 
 #[derive(Debug)]

@@ -19,29 +19,6 @@ use crate::common::{GATES_KEY, Keyctl, Out, SECRET, scan};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
 
-/// Cleared in every child, as `common::Keyctl` does (plus proxies: only loopback is used).
-const CLEARED: [&str; 19] = [
-    "IONET_ADMIN_KEY",
-    "MODELGATES_MANAGEMENT_KEY",
-    "NOVAPAI_MANAGEMENT_KEY",
-    "VENICE_ADMIN_KEY",
-    "OPENROUTER_MANAGEMENT_KEY",
-    "KEYCTL_PROVIDER",
-    "KEYCTL_OUTPUT",
-    "KEYCTL_IONET_BASE_URL",
-    "KEYCTL_MODELGATES_BASE_URL",
-    "KEYCTL_NOVAPAI_BASE_URL",
-    "KEYCTL_VENICE_BASE_URL",
-    "KEYCTL_OPENROUTER_BASE_URL",
-    "KEYCTL_BACKOFF_MS",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
-
 /// An answer slow enough that the signal surely comes while it is in flight, short enough that
 /// the grace (10 s) lets it finish.
 const SLOW: Duration = Duration::from_millis(2000);
@@ -147,7 +124,7 @@ impl Running {
     /// `env` comes last, so it can override those.
     fn spawn(args: &[String], env: &[(&str, &str)]) -> Running {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyctl"));
-        for v in CLEARED {
+        for v in crate::common::CLEARED {
             cmd.env_remove(v);
         }
         cmd.env(ENV, SECRET)
