@@ -89,23 +89,26 @@ pub fn base_url(p: ProviderKind, flag: Option<&str>) -> Result<BaseUrl> {
 
 /// The admin credential from --api-key-file or the provider's variable, checked (see
 /// `Secret::parse`) and registered for masking. `Ok(None)`: none is set. Never printed.
-pub fn credential(p: ProviderKind, file: Option<&Path>) -> Result<Option<Secret>> {
+pub async fn credential(
+    p: ProviderKind,
+    file: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<Option<Secret>> {
     let var = p.credential_env();
+    // The variable's value is masked even when --api-key-file wins (it may be pasted as a path).
+    if let Ok(v) = std::env::var(var)
+        && let Ok(Some(s)) = Secret::parse(&v, var)
+    {
+        secret::register(&s);
+    }
     let secret = match file {
         Some(path) => {
-            let (source, read) = if path == Path::new("-") {
-                (
-                    "standard input (--api-key-file -)".to_string(),
-                    secret::read_bounded(std::io::stdin().lock(), MAX_SECRET_FILE),
-                )
+            let source = if path == Path::new("-") {
+                "standard input (--api-key-file -)".to_string()
             } else {
-                (
-                    format!("the file {}", path.display()),
-                    std::fs::File::open(path)
-                        .map_err(ReadError::Io)
-                        .and_then(|f| secret::read_bounded(f, MAX_SECRET_FILE)),
-                )
+                format!("the file {}", path.display())
             };
+            let read = read_input(path, MAX_SECRET_FILE, cancel).await?;
             let text = read.map_err(|e| {
                 Error::Credential(match e {
                     ReadError::TooLarge => format!(
@@ -142,6 +145,29 @@ pub fn credential(p: ProviderKind, file: Option<&Path>) -> Result<Option<Secret>
         secret::register(s);
     }
     Ok(secret)
+}
+
+/// Reads a file, or standard input for `-`, up to `max` bytes, on a blocking thread so that a
+/// signal still stops the run while it waits (e.g. on a pipe that never closes).
+async fn read_input(
+    path: &Path,
+    max: usize,
+    cancel: &Cancel,
+) -> Result<std::result::Result<String, ReadError>> {
+    let path = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || {
+        if path == Path::new("-") {
+            secret::read_bounded(std::io::stdin().lock(), max)
+        } else {
+            std::fs::File::open(&path)
+                .map_err(ReadError::Io)
+                .and_then(|f| secret::read_bounded(f, max))
+        }
+    });
+    tokio::select! {
+        r = read => r.map_err(|e| Error::Internal(format!("reading input failed: {e}"))),
+        _ = cancel.cancelled() => Err(Error::Interrupted { sent: Sent::Nothing }),
+    }
 }
 
 /// The credential, or the error that names what to set.
@@ -226,8 +252,11 @@ fn unique_keys(keys: Vec<String>) -> Vec<String> {
     out
 }
 
-/// Builds every request before anything is sent: one bad key or flag stops the whole run.
+/// Builds every request before anything is sent: one bad key or flag stops the whole run. The
+/// change is checked once on its own first (with a key id the provider accepts), so a bad value
+/// is reported once and not as "N key ids are invalid".
 fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) -> Result<()> {
+    p.build_update(base, crate::support::sample_key(p), patch)?;
     let mut bad = Vec::new();
     let mut n_bad = 0usize;
     for k in keys {
@@ -258,17 +287,15 @@ fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) ->
 }
 
 /// Key ids from the command line, --from-file (bounded), or nothing (for --match).
-fn gather_keys(keys: Vec<String>, from_file: Option<&Path>) -> Result<Vec<String>> {
+async fn gather_keys(
+    keys: Vec<String>,
+    from_file: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<Vec<String>> {
     let mut all = keys;
     if let Some(path) = from_file {
         let shown = path.display();
-        let read = if path == Path::new("-") {
-            secret::read_bounded(std::io::stdin().lock(), MAX_KEY_FILE)
-        } else {
-            std::fs::File::open(path)
-                .map_err(ReadError::Io)
-                .and_then(|f| secret::read_bounded(f, MAX_KEY_FILE))
-        };
+        let read = read_input(path, MAX_KEY_FILE, cancel).await?;
         let text = read.map_err(|e| {
             Error::usage(match e {
                 ReadError::TooLarge => format!(
@@ -355,7 +382,7 @@ async fn update(global: &GlobalArgs, args: UpdateArgs, cancel: &Cancel) -> Resul
         ));
     }
     // The credential first: it is registered for masking before any message can echo input.
-    let secret = credential(p, global.api_key_file.as_deref());
+    let secret = credential(p, global.api_key_file.as_deref(), cancel).await;
     let base = base_url(p, global.base_url.as_deref())?;
     let relative = match (&change.limit, limit_max) {
         (Some(LimitArg::Relative(d)), max) => Some(Relative { delta: *d, max }),
@@ -367,7 +394,7 @@ async fn update(global: &GlobalArgs, args: UpdateArgs, cancel: &Cancel) -> Resul
         _ => None,
     };
     let patch = Patch::from_args(change_args(change), Utc::now())?;
-    let mut keys = gather_keys(keys, from_file.as_deref())?;
+    let mut keys = gather_keys(keys, from_file.as_deref(), cancel).await?;
     // Check every flag and key id before anything is sent (placeholder for a relative limit).
     let mut probe = patch.clone();
     if relative.is_some() {
@@ -483,7 +510,9 @@ struct Tally {
     unknown: usize,
     not_attempted: usize,
     first_code: Option<i32>,
+    /// `--max-failures` stopped new keys from starting (and some were left).
     halted: bool,
+    max_failures: usize,
     total: usize,
 }
 
@@ -499,6 +528,7 @@ impl Runner {
         let bar = output::progress(keys.len());
         let mut tally = Tally {
             total: keys.len(),
+            max_failures: self.max_failures,
             ..Tally::default()
         };
         let mut pending = std::collections::VecDeque::with_capacity(window);
@@ -528,7 +558,7 @@ impl Runner {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        tally.halted = halt.load(Ordering::SeqCst);
+        tally.halted = halt.load(Ordering::SeqCst) && tally.not_attempted > 0;
         tally
     }
 
@@ -603,9 +633,12 @@ impl Tally {
                 line = format!("{p}: stopped by {}; {line}", signal_name(sig));
             } else if self.halted {
                 line = format!(
-                    "{p}: stopped after {} failures (--max-failures); {line}",
-                    self.failed + self.unknown
+                    "{p}: stopped starting keys once --max-failures {} was reached; {line}",
+                    self.max_failures
                 );
+            }
+            if self.not_attempted > 0 {
+                line.push_str(" (-o json lists every key with its status, for a rerun)");
             }
             if stopped {
                 output::error(&line);
@@ -677,14 +710,15 @@ async fn one_key(plan: &Plan, session: Option<&Session>, key: &str) -> Outcome {
             view: Box::new(view),
             before: before.map(Box::new),
         },
-        Err(e) => Outcome::Failed(e),
+        // A 2xx answer keyctl cannot read: the change was most likely applied.
+        Err(e) => Outcome::Unknown(Error::Unknown { cause: Box::new(e) }),
     }
 }
 
 /// `keyctl get`: each key's normalized view.
 async fn get(global: &GlobalArgs, args: GetArgs, cancel: &Cancel) -> Result<i32> {
     let GetArgs { keys } = args;
-    let (p, s) = session(global, cancel)?;
+    let (p, s) = session(global, cancel).await?;
     let keys = unique_keys(keys);
     for k in &keys {
         p.build_get(&s.base, k)?;
@@ -721,7 +755,7 @@ async fn get(global: &GlobalArgs, args: GetArgs, cancel: &Cancel) -> Result<i32>
 /// `keyctl list`: every key of the account.
 async fn list(global: &GlobalArgs, args: ListArgs, cancel: &Cancel) -> Result<i32> {
     let ListArgs { include_disabled } = args;
-    let (p, s) = session(global, cancel)?;
+    let (p, s) = session(global, cancel).await?;
     let keys = s.list(include_disabled).await?;
     let mut printer = Printer::new(global.output);
     for v in keys {
@@ -736,9 +770,9 @@ async fn list(global: &GlobalArgs, args: ListArgs, cancel: &Cancel) -> Result<i3
 }
 
 /// Provider, base URL, credential and client for a command that reads.
-fn session(global: &GlobalArgs, cancel: &Cancel) -> Result<(ProviderKind, Session)> {
+async fn session(global: &GlobalArgs, cancel: &Cancel) -> Result<(ProviderKind, Session)> {
     let p = provider(global)?;
-    let secret = credential(p, global.api_key_file.as_deref());
+    let secret = credential(p, global.api_key_file.as_deref(), cancel).await;
     let base = base_url(p, global.base_url.as_deref())?;
     let secret = require(p, secret?)?;
     let http = Arc::new(Http::new(

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
-use crate::patch::{Amount, ExpirySpec, LimitArg, ModelList, Name, Reset};
+use crate::patch::{Amount, CurrencyLimit, ExpirySpec, LimitArg, ModelList, Name, Reset};
 use crate::provider::ProviderKind;
 
 const AFTER_HELP: &str = "\
@@ -241,13 +241,13 @@ pub struct ChangeFlags {
     #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub include_byok_in_limit: Option<bool>,
 
-    /// DIEM limit, a decimal >= 0 (Venice)
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub limit_diem: Option<Amount>,
+    /// DIEM limit, a decimal >= 0, or `none` for no DIEM cap (Venice)
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
+    pub limit_diem: Option<CurrencyLimit>,
 
-    /// VCU limit, a decimal >= 0 (Venice; deprecated by Venice)
-    #[arg(long, value_name = "N", allow_hyphen_values = true)]
-    pub limit_vcu: Option<Amount>,
+    /// VCU limit, a decimal >= 0, or `none` (Venice; deprecated by Venice)
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
+    pub limit_vcu: Option<CurrencyLimit>,
 }
 
 #[cfg(test)]

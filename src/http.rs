@@ -132,6 +132,8 @@ pub struct Http {
     client: reqwest::Client,
     opts: WireOptions,
     pub cancel: Cancel,
+    /// A proxy variable applies to this (https) run: network errors say so.
+    proxied: bool,
     /// Shared backoff: after a 429 asked every task to wait, no attempt of any task starts
     /// before this moment, so a run slows down as a whole instead of hammering.
     pause_until: std::sync::Mutex<Option<Instant>>,
@@ -199,10 +201,15 @@ impl Http {
         let client = b
             .build()
             .map_err(|e| Error::Internal(format!("cannot set up the HTTP client: {e}")))?;
+        let proxied = tls
+            && ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+                .iter()
+                .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
         Ok(Http {
             client,
             opts,
             cancel,
+            proxied,
             pause_until: std::sync::Mutex::new(None),
         })
     }
@@ -272,10 +279,13 @@ impl Http {
             };
             let (why, wait, last) = match outcome {
                 Err(e) => {
-                    // An answer keyctl cannot understand: not retried.
-                    *sent = sent
-                        .clone()
-                        .max(Sent::Answered("an unreadable answer".into()));
+                    // Not retried: a redirect (an answer), or bytes that are not HTTP (the
+                    // request went out and no answer keyctl can read came back).
+                    let now = match &e {
+                        Error::Provider { status: None, .. } => Sent::NoAnswer,
+                        _ => Sent::Answered("a redirect".into()),
+                    };
+                    *sent = sent.clone().max(now);
                     return Err(e);
                 }
                 Ok(Attempt::Done(r)) => return Ok(r),
@@ -452,9 +462,15 @@ impl Http {
                 let err = if e.is_timeout() {
                     self.timeout_error(label, Which::Connect)
                 } else {
+                    let mut message = describe(&e);
+                    if self.proxied {
+                        message.push_str(
+                            " (through the proxy set in HTTPS_PROXY/ALL_PROXY: check it too)",
+                        );
+                    }
                     Error::Network {
                         provider: label,
-                        message: describe(&e),
+                        message,
                         sent: !e.is_connect(),
                     }
                 };

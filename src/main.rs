@@ -11,7 +11,13 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(keyctl::app::run(cli)),
+        Ok(rt) => {
+            let code = rt.block_on(keyctl::app::run(cli));
+            // A read of standard input that a signal abandoned may still block its thread:
+            // do not wait for it.
+            rt.shutdown_background();
+            code
+        }
         Err(e) => {
             keyctl::output::error(&format!("cannot start the async runtime: {e}"));
             1

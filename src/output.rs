@@ -81,7 +81,11 @@ fn write_err(line: &str) {
 }
 
 fn write_out(text: &str) {
-    let text = redact(text);
+    write_line(&redact(text));
+}
+
+/// A line on stdout as it is (already masked by its caller).
+fn write_line(text: &str) {
     let mut o = std::io::stdout().lock();
     // A closed pipe (`keyctl ... | head`) must not stop the updates: ignore write errors.
     let _ = writeln!(o, "{text}");
@@ -308,7 +312,9 @@ impl Printer {
             return;
         }
         match self.format {
-            Format::Json => write_out(&result_json(&r).to_string()),
+            // Masked value by value before serialising (`result_json`): masking the line
+            // would cut into numbers and break the JSON.
+            Format::Json => write_line(&result_json(&r).to_string()),
             Format::Table => match &r.outcome {
                 Outcome::DryRun { req, before } => {
                     write_out(&dry_run_text(&r, req, before.as_deref()))

@@ -99,6 +99,34 @@ impl FromStr for Amount {
     }
 }
 
+/// `--limit-diem` / `--limit-vcu`: an amount, or `none` for no cap in that currency.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CurrencyLimit {
+    None,
+    Amount(Amount),
+}
+
+impl FromStr for CurrencyLimit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.trim().eq_ignore_ascii_case("none") {
+            return Ok(CurrencyLimit::None);
+        }
+        s.parse().map(CurrencyLimit::Amount)
+    }
+}
+
+impl CurrencyLimit {
+    fn change(this: Option<CurrencyLimit>) -> Change<Amount> {
+        match this {
+            None => Change::Keep,
+            Some(CurrencyLimit::None) => Change::Clear,
+            Some(CurrencyLimit::Amount(a)) => Change::Set(a),
+        }
+    }
+}
+
 /// `--limit`: an amount, `none` (remove the cap), or a change of the current limit.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LimitArg {
@@ -259,6 +287,11 @@ impl ExpirySpec {
                 at.with_nanosecond_zero()
             }
         };
+        if chrono::Datelike::year(&at) > 9999 {
+            return Err(Error::usage(
+                "--expires: that is after the year 9999, which RFC 3339 cannot write; give an earlier moment or 'never'",
+            ));
+        }
         if at <= now {
             return Err(Error::usage(format!(
                 "--expires: {} is in the past; give a future moment, a duration such as 30d, or 'never'",
@@ -349,8 +382,8 @@ pub struct ChangeArgs {
     pub disable: bool,
     pub enable: bool,
     pub include_byok_in_limit: Option<bool>,
-    pub limit_diem: Option<Amount>,
-    pub limit_vcu: Option<Amount>,
+    pub limit_diem: Option<CurrencyLimit>,
+    pub limit_vcu: Option<CurrencyLimit>,
 }
 
 /// The normalized change every provider adapter maps onto its own request body.
@@ -411,8 +444,8 @@ impl Patch {
                 _ => None,
             },
             include_byok_in_limit,
-            limit_diem: limit_diem.map_or(Change::Keep, Change::Set),
-            limit_vcu: limit_vcu.map_or(Change::Keep, Change::Set),
+            limit_diem: CurrencyLimit::change(limit_diem),
+            limit_vcu: CurrencyLimit::change(limit_vcu),
         };
         if patch.is_empty() && !relative {
             return Err(Error::usage(

@@ -104,10 +104,16 @@ struct Windows {
 }
 
 impl Windows {
+    /// Windows of the secret as given and in ASCII lower case (a URL host is lower-cased).
+    /// Windows of digits only are left out: eight digits of a key tell no more than a timestamp
+    /// or a number would, and masking them would corrupt numbers and dates in the output.
     fn new(secret: &[u8]) -> Windows {
         let mut starts = vec![0u64; 65536 / 64];
-        let set: std::collections::HashSet<[u8; WINDOW]> = secret
-            .windows(WINDOW)
+        let lower = secret.to_ascii_lowercase();
+        let set: std::collections::HashSet<[u8; WINDOW]> = [secret, &lower[..]]
+            .into_iter()
+            .flat_map(|s| s.windows(WINDOW))
+            .filter(|w| !w.iter().all(u8::is_ascii_digit))
             .filter_map(|w| <[u8; WINDOW]>::try_from(w).ok())
             .collect();
         for w in &set {
@@ -141,7 +147,7 @@ pub fn register_text(s: &str) {
     if s.len() < 4 {
         return;
     }
-    let mut forms = vec![s.to_string()];
+    let mut forms = vec![s.to_string(), s.to_ascii_lowercase()];
     // JSON-escaped (`"` and `\` become `\"` and `\\`), as it stands inside a JSON string.
     let json = serde_json::to_string(s).unwrap_or_default();
     forms.push(json.trim_matches('"').to_string());
@@ -224,13 +230,25 @@ pub fn mask(s: &str) -> Cow<'_, str> {
 
 /// Masks every run of bytes made of windows of the secret (widened to whole characters).
 fn mask_windows(s: &str) -> Option<String> {
-    let guard = WINDOWS.read().ok()?;
-    let windows = guard.as_ref()?;
-    let b = s.as_bytes();
-    if b.len() < WINDOW || windows.set.is_empty() {
+    let ranges = window_ranges(s.as_bytes());
+    if ranges.is_empty() {
         return None;
     }
+    Some(splice(s, ranges))
+}
+
+/// The merged byte ranges of `b` covered by windows of the registered secret.
+fn window_ranges(b: &[u8]) -> Vec<(usize, usize)> {
     let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let Ok(guard) = WINDOWS.read() else {
+        return ranges;
+    };
+    let Some(windows) = guard.as_ref() else {
+        return ranges;
+    };
+    if b.len() < WINDOW || windows.set.is_empty() {
+        return ranges;
+    }
     for i in 0..=b.len() - WINDOW {
         if windows.at(b, i) {
             match ranges.last_mut() {
@@ -239,9 +257,44 @@ fn mask_windows(s: &str) -> Option<String> {
             }
         }
     }
+    ranges
+}
+
+/// Finds the forms, and the windows, in what a terminal would show of `s` (escape sequences,
+/// controls and invisible characters dropped) and masks the source ranges they span.
+fn mask_through_controls(s: &str, forms: &[String]) -> Option<String> {
+    let vis = crate::text::visible(s);
+    let mut shown = String::with_capacity(s.len());
+    let mut starts = Vec::with_capacity(vis.len());
+    for v in &vis {
+        starts.push(shown.len());
+        shown.push(v.c);
+    }
+    // The character of `shown` that holds byte `i`.
+    let char_at = |i: usize| starts.partition_point(|&st| st <= i).saturating_sub(1);
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut add = |a: usize, z: usize| {
+        if z > a && z <= shown.len() {
+            ranges.push((vis[char_at(a)].start, vis[char_at(z - 1)].end));
+        }
+    };
+    for f in forms {
+        for (at, m) in shown.match_indices(f.as_str()) {
+            add(at, at + m.len());
+        }
+    }
+    for (a, z) in window_ranges(shown.as_bytes()) {
+        add(a, z);
+    }
     if ranges.is_empty() {
         return None;
     }
+    Some(splice(s, ranges))
+}
+
+/// `s` with each byte range (widened to whole characters) replaced by the mask.
+fn splice(s: &str, mut ranges: Vec<(usize, usize)>) -> String {
+    ranges.sort_unstable();
     let mut out = String::with_capacity(s.len());
     let mut pos = 0;
     for (a, z) in ranges {
@@ -255,7 +308,7 @@ fn mask_windows(s: &str) -> Option<String> {
         pos = z;
     }
     out.push_str(&s[pos..]);
-    Some(out)
+    out
 }
 
 fn floor_char(s: &str, mut i: usize) -> usize {
@@ -266,47 +319,10 @@ fn floor_char(s: &str, mut i: usize) -> usize {
 }
 
 fn ceil_char(s: &str, mut i: usize) -> usize {
-    while !s.is_char_boundary(i) {
+    while i < s.len() && !s.is_char_boundary(i) {
         i += 1;
     }
-    i
-}
-
-/// Finds the forms in what a terminal would show of `s` and masks the source ranges they span.
-fn mask_through_controls(s: &str, forms: &[String]) -> Option<String> {
-    let vis = crate::text::visible(s);
-    let mut shown = String::with_capacity(s.len());
-    let mut starts = Vec::with_capacity(vis.len());
-    for v in &vis {
-        starts.push(shown.len());
-        shown.push(v.c);
-    }
-    let mut ranges: Vec<(usize, usize)> = Vec::new();
-    for f in forms {
-        for (at, m) in shown.match_indices(f.as_str()) {
-            let first = starts.binary_search(&at).ok()?;
-            let last = starts
-                .binary_search(&(at + m.len() - m.chars().last()?.len_utf8()))
-                .ok()?;
-            ranges.push((vis[first].start, vis[last].end));
-        }
-    }
-    if ranges.is_empty() {
-        return None;
-    }
-    ranges.sort_unstable();
-    let mut out = String::with_capacity(s.len());
-    let mut pos = 0;
-    for (a, b) in ranges {
-        if b <= pos {
-            continue;
-        }
-        out.push_str(&s[pos..a.max(pos)]);
-        out.push_str(MASK);
-        pos = b;
-    }
-    out.push_str(&s[pos..]);
-    Some(out)
+    i.min(s.len())
 }
 
 /// Masks every string (keys included) inside a JSON value, before it is serialised.

@@ -42,15 +42,20 @@ impl Session {
             .send(self.p.display_name(), &self.origin, req, &self.secret)
             .await?;
         if (200..300).contains(&resp.status) && resp.too_large {
-            Err(Error::Provider {
+            let e = Error::Provider {
                 provider: self.p.display_name(),
                 status: Some(resp.status),
                 message: format!(
                     "the provider answered HTTP {} with a body larger than {} MiB, which keyctl \
-                     did not read; a change may have been applied: check with keyctl get",
+                     did not read",
                     resp.status,
                     MAX_BODY / 1024 / 1024
                 ),
+            };
+            // A write answered 2xx was applied, but keyctl cannot show how.
+            Err(match req.method {
+                crate::provider::Method::Get => e,
+                _ => Error::Unknown { cause: Box::new(e) },
             })
         } else if (200..300).contains(&resp.status) {
             Ok(resp.body)

@@ -136,6 +136,20 @@ fn samples() -> Vec<(&'static str, Patch)> {
                 ..p()
             },
         ),
+        (
+            "--limit-diem none",
+            Patch {
+                limit_diem: Change::Clear,
+                ..p()
+            },
+        ),
+        (
+            "--limit-vcu none",
+            Patch {
+                limit_vcu: Change::Clear,
+                ..p()
+            },
+        ),
     ]
 }
 

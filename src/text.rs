@@ -54,7 +54,7 @@ pub fn visible(s: &str) -> Vec<Visible> {
                 start: i,
                 end: i + c.len_utf8(),
             }),
-            c if c.is_control() || is_bidi(c) => {}
+            c if c.is_control() || is_invisible(c) => {}
             c => out.push(Visible {
                 c,
                 start: i,
@@ -65,14 +65,24 @@ pub fn visible(s: &str) -> Vec<Visible> {
     out
 }
 
-/// Bidi overrides and isolates: they can make text read differently on a terminal.
-pub fn is_bidi(c: char) -> bool {
-    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+/// Characters a terminal draws as nothing, or that reorder text: bidi overrides and isolates,
+/// zero-width spaces and joiners, the soft hyphen, word joiners, the BOM, tag characters.
+/// Planted inside a secret they would hide it from a plain substring match.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{206f}'
+        | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{1d173}'..='\u{1d17a}'
+        | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// True when `visible(s)` would drop or change something.
 pub fn has_controls(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() || is_bidi(c))
+    s.chars().any(|c| c.is_control() || is_invisible(c))
 }
 
 /// `s` as a terminal shows it (see [`visible`]).
@@ -124,6 +134,10 @@ mod tests {
         assert_eq!(strip_controls("x\u{1b}]8;;http://e\u{1b}\\y"), "xy");
         assert_eq!(strip_controls("l1\nl2\r\tz\u{0}\u{7f}\u{9b}"), "l1 l2  z");
         assert_eq!(strip_controls("\u{202e}abc"), "abc");
+        assert_eq!(
+            strip_controls("a\u{200b}b\u{ad}c\u{feff}d\u{2060}e\u{e0041}f"),
+            "abcdef"
+        );
         assert_eq!(strip_controls("trailing\u{1b}"), "trailing");
         assert_eq!(strip_controls("plain"), "plain");
     }

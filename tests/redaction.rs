@@ -65,6 +65,9 @@ enum Form {
     Percent,
     /// An ANSI escape sequence inside it: stripping controls must not reassemble it unmasked.
     SplitByEscape(usize),
+    /// Invisible characters (zero-width space, soft hyphen, DEL, a bidi override, a word
+    /// joiner) every few characters: a terminal shows the secret whole.
+    Interleaved(usize, usize),
 }
 
 fn form() -> impl Strategy<Value = Form> {
@@ -73,6 +76,7 @@ fn form() -> impl Strategy<Value = Form> {
         Just(Form::JsonEscaped),
         Just(Form::Percent),
         (1usize..40).prop_map(Form::SplitByEscape),
+        (1usize..6, 0usize..5).prop_map(|(every, which)| Form::Interleaved(every, which)),
     ]
 }
 
@@ -96,6 +100,17 @@ fn planted(secret: &str, form: &Form) -> String {
                 a.iter().collect::<String>(),
                 b.iter().collect::<String>()
             )
+        }
+        Form::Interleaved(every, which) => {
+            let sep = ["\u{200b}", "\u{ad}", "\u{7f}", "\u{202e}", "\u{2060}"][*which];
+            let mut out = String::new();
+            for (i, c) in secret.chars().enumerate() {
+                if i > 0 && i % every == 0 {
+                    out.push_str(sep);
+                }
+                out.push(c);
+            }
+            out
         }
     }
 }
@@ -123,8 +138,9 @@ fn assert_no_window(secret: &str, text: &str, what: &str) {
     }
 }
 
-/// Everything a person or script could see for one error, as it is printed: the last pass of
-/// `write_out`/`write_err` is `output::redact`.
+/// Text as it is printed: the last pass of `write_out`/`write_err` is `output::redact`. JSON
+/// lines are printed as `result_json` serialises them, with no last pass (masking the line
+/// would cut into numbers), so they are checked as they are.
 fn printed(texts: Vec<String>) -> Vec<String> {
     texts.iter().map(|t| output::redact(t)).collect()
 }
@@ -163,6 +179,10 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         name: Some(format!("n{secret}")),
         ..Default::default()
     };
+    let mut json_lines = vec![
+        output::result_json(&failed).to_string(),
+        output::result_json(&shown).to_string(),
+    ];
     let mut texts = vec![
         err.to_string(),
         output::snippet(body.as_bytes()),
@@ -170,8 +190,6 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         output::sanitize(body),
         output::truncate(body, 24),
         output::truncate(body, 200),
-        output::result_json(&failed).to_string(),
-        output::result_json(&shown).to_string(),
         output::table(&[failed, shown]),
     ];
     if let Ok(req) = p.build_update(&base, &format!("k{secret}"), &patch) {
@@ -184,10 +202,12 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
             },
         };
         texts.push(output::dry_run_text(&dry, &req, None));
-        texts.push(output::result_json(&dry).to_string());
         texts.push(output::request_json(&req).to_string());
+        json_lines.push(output::result_json(&dry).to_string());
     }
-    printed(texts)
+    let mut all = printed(texts);
+    all.extend(json_lines);
+    all
 }
 
 proptest! {
@@ -213,7 +233,8 @@ proptest! {
         }
         // JSON-encoding would turn a planted ESC into the printable text `\u001b`, leaving two
         // fragments of the secret rather than the secret: escape splits go in raw bodies only.
-        let as_json = as_json && !matches!(form, Form::SplitByEscape(_));
+        let as_json =
+            as_json && !matches!(form, Form::SplitByEscape(_) | Form::Interleaved(_, _));
         let raw = body(&secret, &form, &pieces, &offsets);
         // The server's own error shapes, with the body as the provider's message.
         let text = if as_json {

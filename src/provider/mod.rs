@@ -577,7 +577,7 @@ pub fn unexpected_shape(provider: ProviderKind, what: &str, body: &[u8]) -> Erro
         provider: provider.display_name(),
         status: None,
         message: format!(
-            "unexpected success response ({what}); the change may have been applied: check with the provider. Body: {}",
+            "unexpected success response ({what}). Body: {}",
             crate::output::snippet(body)
         ),
     }

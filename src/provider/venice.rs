@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{AuthScheme, BaseUrl, KeyView, ProviderKind, Request};
 use crate::error::{Error, Result};
-use crate::patch::{Change, Patch, Reset, rfc3339};
+use crate::patch::{Change, Patch, Reset};
 
 const P: ProviderKind = ProviderKind::Venice;
 
@@ -16,6 +16,23 @@ fn unsupported(flag: &str, instead: &str) -> Error {
         flag: flag.into(),
         instead: instead.into(),
     }
+}
+
+/// The largest value Venice's published spec allows for each currency of `consumptionLimit`.
+const MAX_LIMIT: f64 = 9_999_999_999.0;
+/// The longest `description` Venice's published spec allows.
+const MAX_DESCRIPTION: usize = 64;
+
+/// `expiresAt` as Venice's spec wants it: `YYYY-MM-DDTHH:MM:SS(.sss)?Z`, whole seconds or
+/// exactly three fraction digits (a finer fraction is cut to milliseconds).
+pub fn expires_at(at: &chrono::DateTime<chrono::Utc>) -> String {
+    use chrono::{SecondsFormat, Timelike};
+    let format = if at.nanosecond() == 0 {
+        SecondsFormat::Secs
+    } else {
+        SecondsFormat::Millis
+    };
+    at.to_rfc3339_opts(format, true)
 }
 
 /// Maps the normalized patch onto Venice's update body (without the `id`).
@@ -38,6 +55,12 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
         match change {
             Change::Keep => {}
             Change::Set(a) => {
+                if a.as_f64() > MAX_LIMIT {
+                    return Err(Error::usage(format!(
+                        "Venice accepts at most 9,999,999,999 per currency; {name} {a} is more \
+                         (nothing was sent)"
+                    )));
+                }
                 consumption.insert(name.into(), a.to_json());
             }
             Change::Clear => {
@@ -65,7 +88,7 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
     match expires {
         Change::Keep => {}
         Change::Set(at) => {
-            body.insert("expiresAt".into(), json!(rfc3339(at)));
+            body.insert("expiresAt".into(), json!(expires_at(at)));
         }
         Change::Clear => {
             body.insert("expiresAt".into(), Value::Null);
@@ -78,6 +101,13 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
         ));
     }
     if let Some(n) = name {
+        let len = n.chars().count();
+        if len > MAX_DESCRIPTION {
+            return Err(Error::usage(format!(
+                "Venice key descriptions are at most {MAX_DESCRIPTION} characters; --name has {len} \
+                 (nothing was sent)"
+            )));
+        }
         body.insert("description".into(), json!(n));
     }
     if let Some(d) = disabled {
@@ -440,6 +470,51 @@ mod tests {
                 e.to_string().contains("Venice") && e.to_string().contains(flag),
                 "{e}"
             );
+        }
+    }
+
+    #[test]
+    fn published_spec_bounds() {
+        let at = |s: &str| Change::Set(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
+        for (given, sent) in [
+            ("2030-06-01T12:30:45.123456Z", "2030-06-01T12:30:45.123Z"),
+            ("2030-06-01T12:30:45.1Z", "2030-06-01T12:30:45.100Z"),
+            ("2030-06-01T12:30:45+02:00", "2030-06-01T10:30:45Z"),
+        ] {
+            let b = req(Patch {
+                expires: at(given),
+                ..Default::default()
+            });
+            assert_eq!(b["expiresAt"], sent, "{given}");
+        }
+        let ok = |p: Patch| build_body(&p).is_ok();
+        let name = |n: usize| Patch {
+            name: Some("é".repeat(n)),
+            ..Default::default()
+        };
+        assert!(ok(name(64)));
+        assert_eq!(build_body(&name(65)).unwrap_err().exit_code(), 2);
+        for (v, good) in [
+            ("9999999999", true),
+            ("9999999999.5", false),
+            ("10000000000", false),
+        ] {
+            for p in [
+                Patch {
+                    limit: Change::Set(v.parse().unwrap()),
+                    ..Default::default()
+                },
+                Patch {
+                    limit_diem: Change::Set(v.parse().unwrap()),
+                    ..Default::default()
+                },
+                Patch {
+                    limit_vcu: Change::Set(v.parse().unwrap()),
+                    ..Default::default()
+                },
+            ] {
+                assert_eq!(ok(p), good, "{v}");
+            }
         }
     }
 

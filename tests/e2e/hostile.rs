@@ -1196,3 +1196,297 @@ async fn retry_after_zero_still_waits_the_floor() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// H. What the independent review found (each was a reproduced defect before its fix)
+// ---------------------------------------------------------------------------------------------
+
+/// `sep` every `every` characters of the credential: a terminal shows it whole.
+fn interleaved(sep: &str, every: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in SECRET.chars().enumerate() {
+        if i > 0 && i % every == 0 {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// True when `text`, as a terminal shows it, holds 8 characters in a row of the credential.
+/// (Its own stripping, independent of keyctl's: the planted escape sequence, control
+/// characters, and the invisible characters these tests plant.)
+fn shows_a_piece(text: &str) -> bool {
+    let shown: String = text
+        .replace("\u{1b}[0m", "")
+        .chars()
+        .filter(|c| !c.is_control() && !"\u{200b}\u{ad}\u{feff}\u{2060}\u{202e}".contains(*c))
+        .collect();
+    let chars: Vec<char> = SECRET.chars().collect();
+    chars
+        .windows(8)
+        .any(|w| shown.contains(&w.iter().collect::<String>()))
+}
+
+#[tokio::test]
+async fn a_credential_hidden_by_invisible_characters_is_still_masked() {
+    for sep in [
+        "\u{200b}",
+        "\u{ad}",
+        "\u{feff}",
+        "\u{2060}",
+        "\u{7f}",
+        "\u{202e}",
+        "\u{1b}[0m",
+    ] {
+        for every in [1, 4] {
+            let echoed = interleaved(sep, every);
+            let server = MockServer::start().await;
+            Mock::given(method("PATCH"))
+                .and(path(format!("/api/v1/keys/{GATES_KEY}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(
+                    json!({"data": {"hash": GATES_KEY, "name": format!("n {echoed}"), "limit": 1}}),
+                ))
+                .mount(&server)
+                .await;
+            Mock::given(method("PATCH"))
+                .respond_with(
+                    ResponseTemplate::new(400)
+                        .set_body_json(json!({"error": {"code": 400, "message": echoed}})),
+                )
+                .mount(&server)
+                .await;
+            for extra in [&[][..], &["-o", "json"], &["-v"]] {
+                for key in [GATES_KEY, "other"] {
+                    let out =
+                        Keyctl::new(ENV, &["update", "-p", "modelgates", key, "--limit", "1"])
+                            .base(&server)
+                            .args(extra)
+                            .run()
+                            .await;
+                    for text in [&out.stdout, &out.stderr] {
+                        assert!(!shows_a_piece(text), "{sep:?}/{every} {extra:?}:\n{text}");
+                    }
+                    // JSON lines are still JSON, and what jq -r would print is masked too.
+                    if extra == ["-o", "json"] {
+                        for l in out.json_lines() {
+                            assert!(!shows_a_piece(&l.to_string()), "{l}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_credential_pasted_as_the_file_path_is_not_printed() {
+    let out = Keyctl::new(
+        ENV,
+        &["update", "-p", "modelgates", GATES_KEY, "--limit", "1"],
+    )
+    .args(&["--api-key-file", SECRET])
+    .run()
+    .await;
+    out.code(3).stderr_has("--api-key-file");
+}
+
+#[tokio::test]
+async fn a_lower_cased_credential_in_the_host_is_masked() {
+    let host = format!("https://{}.example", SECRET.to_ascii_lowercase());
+    for extra in [&["--dry-run"][..], &["--dry-run", "-o", "json"]] {
+        let out = Keyctl::new(
+            ENV,
+            &["update", "-p", "modelgates", GATES_KEY, "--limit", "1"],
+        )
+        .args(&["--base-url", &host])
+        .args(extra)
+        .run()
+        .await;
+        out.code(0);
+        let lower = SECRET.to_ascii_lowercase();
+        assert!(!out.stdout.contains(&lower[..12]), "{}", out.stdout);
+    }
+}
+
+/// Masking works value by value on JSON: a number that shares digits with the credential stays
+/// a number, and the line stays JSON.
+#[tokio::test]
+async fn json_lines_stay_json_when_numbers_share_digits_with_the_credential() {
+    let secret = "sk-mg-v1-ABCDEFGH0123456789";
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"hash": GATES_KEY, "limit": 1234567890u64, "usage": 12345678.5}}),
+        ))
+        .mount(&server)
+        .await;
+    let out = Keyctl::bare(&[
+        "update",
+        "-p",
+        "modelgates",
+        GATES_KEY,
+        "--limit",
+        "1",
+        "-o",
+        "json",
+    ])
+    .env(ENV, secret)
+    .base(&server)
+    .run()
+    .await;
+    out.code(0);
+    let l = &out.json_lines()[0];
+    assert_eq!(l["key_state"]["limit"], json!(1234567890u64), "{l}");
+    assert_eq!(l["key_state"]["raw"]["usage"], json!(12345678.5), "{l}");
+}
+
+#[tokio::test]
+async fn a_signal_stops_a_run_waiting_on_standard_input() {
+    for flag in ["--from-file", "--api-key-file"] {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyctl"));
+        for v in crate::common::CLEARED {
+            cmd.env_remove(v);
+        }
+        let mut child = cmd
+            .args(["update", "-p", "modelgates", "--limit", "5", "--base-url"])
+            .arg("http://127.0.0.1:1")
+            .args([flag, "-"])
+            .args(if flag == "--api-key-file" {
+                &[GATES_KEY][..]
+            } else {
+                &[]
+            })
+            .env(ENV, SECRET)
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Standard input stays open and silent; the run waits on it.
+        let _stdin = child.stdin.take();
+        std::thread::sleep(Duration::from_millis(400));
+        let t = Instant::now();
+        std::process::Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let out = loop {
+            if let Some(_status) = child.try_wait().unwrap() {
+                break child.wait_with_output().unwrap();
+            }
+            if t.elapsed() > Duration::from_secs(5) {
+                let _ = child.kill();
+                panic!("{flag} -: SIGTERM did not stop a run waiting on standard input");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(out.status.code(), Some(143), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("stopped by SIGTERM"), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn requests_the_contract_calls_errors_are_not_sent() {
+    let server = MockServer::start().await;
+    forbid_patch(&server).await;
+    let long_name = "x".repeat(65);
+    for (args, msg) in [
+        (vec!["--limit", "10000000000"], "at most 9,999,999,999"),
+        (
+            vec!["--limit-diem", "9999999999.01"],
+            "at most 9,999,999,999",
+        ),
+        (vec!["--name", long_name.as_str()], "at most 64 characters"),
+        (vec!["--expires", "5000000w"], "after the year 9999"),
+    ] {
+        Keyctl::new(
+            VENICE_ENV,
+            &["update", "-p", "venice", VENICE_KEY, "--reset", "monthly"],
+        )
+        .base(&server)
+        .args(&args)
+        .run()
+        .await
+        .code(2)
+        .stderr_has(msg);
+    }
+}
+
+#[tokio::test]
+async fn venice_expiry_has_whole_seconds_or_three_digits_and_currencies_take_none() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(body_json(
+            json!({"id": VENICE_KEY, "expiresAt": "2030-06-01T10:30:45.123Z",
+                              "consumptionLimit": {"usd": 5, "diem": null, "vcu": null}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"id": VENICE_KEY}, "success": true})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Keyctl::new(VENICE_ENV, &["update", "-p", "venice", VENICE_KEY])
+        .base(&server)
+        .args(&[
+            "--expires",
+            "2030-06-01T12:30:45.123456789+02:00",
+            "--limit",
+            "5",
+        ])
+        .args(&["--limit-diem", "none", "--limit-vcu", "none"])
+        .run()
+        .await
+        .code(0);
+}
+
+/// An answer to a write that keyctl cannot read is `unknown`: the change may have been applied.
+#[tokio::test]
+async fn an_unreadable_answer_to_a_write_is_unknown() {
+    let big = Hostile::start(Reply::Stream {
+        head: format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {OVER_8_MIB}\r\n\r\n"
+        ),
+        len: OVER_8_MIB,
+        chunked: false,
+    });
+    let garbage = Hostile::start(Reply::Raw(b"GARBAGE\r\n\r\n".to_vec()));
+    let shape = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"nothing": "useful"})))
+        .mount(&shape)
+        .await;
+    for url in [big.url(), garbage.url(), shape.uri()] {
+        let out = gates_at(&url, &["-o", "json"]).await;
+        out.code(7);
+        let l = &out.json_lines()[0];
+        assert_eq!(l["status"], "unknown", "{url}: {l}");
+        assert!(
+            l["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("may have been applied"),
+            "{l}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_failing_proxy_is_named_in_the_error() {
+    let proxy = refusing_proxy();
+    let out = with_proxy_env(
+        Keyctl::new(
+            VENICE_ENV,
+            &["update", "-p", "venice", VENICE_KEY, "--reset", "monthly"],
+        ),
+        &proxy.url(),
+    )
+    .args(&["--retries", "0", "--base-url", "https://api.venice.invalid"])
+    .run()
+    .await;
+    out.code(8).stderr_has("proxy");
+}

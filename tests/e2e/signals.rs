@@ -713,7 +713,7 @@ async fn max_failures_stops_starting_keys() {
     let out = run_update(&server, &extra, &ks).await;
     // The first failed key's code (401: 3), not 128+n.
     out.code(3).stderr_has(
-        "ModelGates: stopped after 5 failures (--max-failures); summary: 0 updated, 0 unchanged, 5 failed, 45 not attempted",
+        "ModelGates: stopped starting keys once --max-failures 5 was reached; summary: 0 updated, 0 unchanged, 5 failed, 45 not attempted",
     );
     let st = statuses(&out);
     let order: Vec<&str> = st.iter().map(|(k, _)| k.as_str()).collect();
@@ -752,7 +752,7 @@ async fn max_failures_0_never_stops_and_the_default_is_20() {
     let server = rejecting().await;
     let out = run_update(&server, &["-o", "json", "--concurrency", "1"], &ks).await;
     out.code(3).stderr_has(
-        "stopped after 20 failures (--max-failures); summary: 0 updated, 0 unchanged, 20 failed, 10 not attempted",
+        "stopped starting keys once --max-failures 20 was reached; summary: 0 updated, 0 unchanged, 20 failed, 10 not attempted",
     );
     let st = statuses(&out);
     assert_eq!(
