@@ -374,17 +374,33 @@ mod tests {
             assert!(!e.to_string().contains(raw), "{e}");
             assert!(e.to_string().contains("TEST_VAR"), "{e}");
         }
-        assert!(parse(&"a".repeat(MAX_SECRET)).is_ok());
-        assert_eq!(
-            parse(&"a".repeat(MAX_SECRET + 1)).unwrap_err().exit_code(),
-            3
-        );
+        // The documented bound, as a literal: 4 KiB.
+        assert!(parse(&"a".repeat(4096)).is_ok());
+        assert_eq!(parse(&"a".repeat(4097)).unwrap_err().exit_code(), 3);
     }
 
     #[test]
     fn debug_never_shows_it() {
         let s = parse("sk-very-secret").unwrap().unwrap();
         assert_eq!(format!("{s:?}"), "Secret(****)");
+    }
+
+    /// The documented file bound, as a literal: 64 KiB read, so a key padded with blank lines
+    /// up to that still works, and one byte more is refused.
+    #[test]
+    fn credential_files_are_read_up_to_64_kib() {
+        let padded = format!("abc123{}", "\n".repeat(65536 - 6));
+        assert_eq!(
+            read_bounded(padded.as_bytes(), MAX_SECRET_FILE)
+                .unwrap()
+                .len(),
+            65536
+        );
+        let over = format!("{padded}\n");
+        assert!(matches!(
+            read_bounded(over.as_bytes(), MAX_SECRET_FILE),
+            Err(ReadError::TooLarge)
+        ));
     }
 
     #[test]
