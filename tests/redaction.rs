@@ -245,6 +245,16 @@ proptest! {
         for (i, out) in outputs_for(p, status, &text, &secret).iter().enumerate() {
             assert_no_window(&secret, out, &format!("{} output #{i}", p.id()));
         }
+        // The converse: text that shares no character with the secret is left exactly as it
+        // is (masking must not eat what is not the secret). Filler minus controls, whole.
+        let clean: String = pieces
+            .iter()
+            .map(|i| FILLER[*i])
+            .filter(|f| !f.chars().any(|c| c.is_control() || keyctl::text::is_invisible(c)))
+            .collect();
+        let masked = keyctl::secret::mask(&clean).into_owned();
+        prop_assert_eq!(masked, clean.clone());
+        prop_assert_eq!(output::sanitize(&clean), clean.clone());
         // A JSON value holding the secret in keys and values, serialised after masking.
         let mut v: Value = json!({raw.clone(): [raw.clone(), {"k": secret.clone()}]});
         keyctl::secret::mask_json(&mut v);
