@@ -95,56 +95,45 @@ pub async fn credential(
     cancel: &Cancel,
 ) -> Result<Option<Secret>> {
     let var = p.credential_env();
-    // The variable's value is masked even when --api-key-file wins (it may be pasted as a path).
-    if let Ok(v) = std::env::var(var)
-        && let Ok(Some(s)) = Secret::parse(&v, var)
-    {
-        secret::register(&s);
-    }
-    let secret = match file {
-        Some(path) => {
-            let source = if path == Path::new("-") {
-                "standard input (--api-key-file -)".to_string()
-            } else {
-                format!("the file {}", path.display())
-            };
-            let read = read_input(path, MAX_SECRET_FILE, cancel).await?;
-            let text = read.map_err(|e| {
-                Error::Credential(match e {
-                    ReadError::TooLarge => format!(
-                        "{source} is larger than {} KiB; --api-key-file must hold only the admin key",
-                        MAX_SECRET_FILE / 1024
-                    ),
-                    ReadError::NotUtf8 => format!(
-                        "{source} is not UTF-8 text; --api-key-file must hold only the admin key"
-                    ),
-                    ReadError::Io(e) => {
-                        format!("cannot read {source}: {e}; check --api-key-file")
-                    }
-                })
-            })?;
-            let s = Secret::parse(&text, &source)?;
-            if s.is_none() {
-                return Err(Error::Credential(format!(
-                    "{source} (--api-key-file) is empty; put the {p} admin key in it"
-                )));
-            }
-            s
-        }
-        None => match std::env::var(var) {
-            Ok(v) => Secret::parse(&v, var)?,
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(Error::Credential(format!(
-                    "{var} is not valid UTF-8; set it to the {p} admin key"
-                )));
-            }
-            Err(std::env::VarError::NotPresent) => None,
-        },
+    let from_env = match std::env::var(var) {
+        Ok(v) => Secret::parse(&v, var),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::Credential(format!(
+            "{var} is not valid UTF-8; set it to the {p} admin key"
+        ))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
     };
-    if let Some(s) = &secret {
+    // The variable's value is masked even when --api-key-file wins (it may be pasted as a path).
+    if let Ok(Some(s)) = &from_env {
         secret::register(s);
     }
-    Ok(secret)
+    let Some(path) = file else {
+        return from_env;
+    };
+    let source = if path == Path::new("-") {
+        "standard input (--api-key-file -)".to_string()
+    } else {
+        format!("the file {}", path.display())
+    };
+    let read = read_input(path, MAX_SECRET_FILE, cancel).await?;
+    let text = read.map_err(|e| {
+        Error::Credential(match e {
+            ReadError::TooLarge => format!(
+                "{source} is larger than {} KiB; --api-key-file must hold only the admin key",
+                MAX_SECRET_FILE / 1024
+            ),
+            ReadError::NotUtf8 => {
+                format!("{source} is not UTF-8 text; --api-key-file must hold only the admin key")
+            }
+            ReadError::Io(e) => format!("cannot read {source}: {e}; check --api-key-file"),
+        })
+    })?;
+    let Some(s) = Secret::parse(&text, &source)? else {
+        return Err(Error::Credential(format!(
+            "{source} (--api-key-file) is empty; put the {p} admin key in it"
+        )));
+    };
+    secret::register(&s);
+    Ok(Some(s))
 }
 
 /// Reads a file, or standard input for `-`, up to `max` bytes, on a blocking thread so that a

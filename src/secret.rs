@@ -123,6 +123,13 @@ impl Windows {
         Windows { set, starts }
     }
 
+    fn merge(&mut self, other: Windows) {
+        self.set.extend(other.set);
+        for (a, b) in self.starts.iter_mut().zip(other.starts) {
+            *a |= b;
+        }
+    }
+
     fn at(&self, b: &[u8], i: usize) -> bool {
         let k = usize::from(b[i]) << 8 | usize::from(b[i + 1]);
         self.starts[k / 64] & (1 << (k % 64)) != 0
@@ -136,14 +143,19 @@ pub const WINDOW: usize = 8;
 /// What replaces the secret in every text.
 pub const MASK: &str = "****";
 
-/// Registers the credential: from now on [`mask`] hides it in every form.
+/// Registers a credential: from now on [`mask`] hides it in every form, as well as those
+/// registered before (a run may know two: the variable's value and the `--api-key-file` one).
 pub fn register(secret: &Secret) {
-    register_text(secret.expose());
+    install(secret.expose(), false);
 }
 
-/// Registers any text as the secret to mask (the property tests use secrets `Secret::parse`
-/// would refuse, such as non-ASCII ones, to check masking on its own).
+/// Makes `s` the one secret to mask, forgetting any other (the property tests use secrets
+/// `Secret::parse` would refuse, such as non-ASCII ones, to check masking on its own).
 pub fn register_text(s: &str) {
+    install(s, true);
+}
+
+fn install(s: &str, replace: bool) {
     if s.len() < 4 {
         return;
     }
@@ -162,13 +174,21 @@ pub fn register_text(s: &str) {
         forms.push(lower_hex_escapes(&path));
         forms.push(path);
     }
-    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-    forms.dedup();
     if let Ok(mut g) = FORMS.write() {
-        *g = forms;
+        if replace {
+            g.clear();
+        }
+        g.extend(forms);
+        // Longest first, so a longer form is masked before a shorter one inside it.
+        g.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        g.dedup();
     }
     if let Ok(mut g) = WINDOWS.write() {
-        *g = Some(Windows::new(s.as_bytes()));
+        let new = Windows::new(s.as_bytes());
+        match g.as_mut() {
+            Some(w) if !replace => w.merge(new),
+            _ => *g = Some(new),
+        }
     }
 }
 

@@ -1490,3 +1490,31 @@ async fn a_failing_proxy_is_named_in_the_error() {
     .await;
     out.code(8).stderr_has("proxy");
 }
+
+/// A run can know two credentials (the variable's value and the --api-key-file one): both stay
+/// masked, also once the file's has been read and registered.
+#[tokio::test]
+async fn both_the_file_credential_and_the_variable_value_are_masked() {
+    let other = "sk-env-OTHERVALUE-91c3e5a7d2";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("key");
+    std::fs::write(&file, format!("{SECRET}\n")).unwrap();
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"error": {"code": 403, "message": format!("keys {SECRET} and {other} refused")}}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = Keyctl::bare(&["update", "-p", "modelgates", GATES_KEY, "--limit", "1"])
+        .env(ENV, other)
+        .args(&["--api-key-file", file.to_str().unwrap()])
+        .base(&server)
+        .run()
+        .await;
+    out.code(3);
+    assert!(!out.stderr.contains("OTHERVALUE"), "{}", out.stderr);
+    assert!(out.stderr.contains("keys **** and ****"), "{}", out.stderr);
+}
