@@ -27,10 +27,10 @@ pub fn redact(s: &str) -> String {
 }
 
 /// Removes terminal escape sequences and control characters (newlines and tabs become spaces).
-/// The credential is masked before (so no cut or strip can split it) and after (so escape
-/// sequences planted inside it cannot reassemble it).
+/// The credential is masked first, in the text as a terminal would show it (see `secret::mask`),
+/// so stripping escape sequences planted inside it cannot reassemble it.
 pub fn sanitize(s: &str) -> String {
-    redact(&crate::text::strip_controls(&crate::secret::mask(s)))
+    crate::text::strip_controls(&crate::secret::mask(s))
 }
 
 /// Sanitises `s` (credential masked first) and cuts it to at most `max` characters, marking
