@@ -1,5 +1,5 @@
-//! The command line as clap parses it (derive only): global options, subcommands and the change
-//! flags of `update`. Resolution into what the program acts on happens in `app.rs`.
+//! The command line as clap parses it (derive only): global options and subcommands; the change
+//! flags are `patch::ChangeArgs`. Resolution into what the program acts on is `settings.rs`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,27 +7,37 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
-use crate::patch::{Amount, CurrencyLimit, ExpirySpec, LimitArg, ModelList, Name, Reset};
+use crate::patch::{Amount, ChangeArgs};
 use crate::provider::ProviderKind;
 
-const AFTER_HELP: &str = "\
+/// The top-level help's epilogue; the credential variables come from the provider table.
+fn after_help() -> String {
+    let vars: Vec<&str> = crate::provider::all()
+        .iter()
+        .map(|p| p.info().credential_env)
+        .collect();
+    format!(
+        "\
 Examples:
   keyctl update -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 --limit 50 --dry-run
   keyctl update -p modelgates --from-file keys.txt --limit +25 --limit-max 500
   keyctl get -p ionet 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23
-  keyctl list -p novapai -o json
+  keyctl list -p openrouter -o json
 
 Credentials (never a flag, so they stay out of shell history):
-  IONET_ADMIN_KEY, MODELGATES_MANAGEMENT_KEY, NOVAPAI_MANAGEMENT_KEY, VENICE_ADMIN_KEY,
+  {},
   or --api-key-file PATH (- for standard input).
 
 Exit codes: 0 ok, 1 internal, 2 usage (nothing sent), 3 credential, 4 not found,
   5 rejected as invalid, 6 rate limited, 7 provider failure, 8 network/timeout,
-  128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.";
+  128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.",
+        vars.join(", ")
+    )
+}
 
-/// Manage API keys on AI-inference providers (io.net, ModelGates, novapai, Venice).
+/// Manage API keys on AI-inference providers (io.net, ModelGates, novapai, OpenRouter, Venice).
 #[derive(Debug, Parser)]
-#[command(name = "keyctl", version, about, after_help = AFTER_HELP)]
+#[command(name = "keyctl", version, about, after_help = after_help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -39,8 +49,15 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Provider: ionet (alias io.net), modelgates, novapai or venice
-    #[arg(short, long, global = true, env = "KEYCTL_PROVIDER", value_name = "ID")]
+    /// Provider (also KEYCTL_PROVIDER; any case)
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "KEYCTL_PROVIDER",
+        value_name = "ID",
+        ignore_case = true
+    )]
     pub provider: Option<ProviderKind>,
 
     /// Override the provider's base URL (origin plus optional path prefix)
@@ -133,9 +150,9 @@ Examples:
   keyctl update -p modelgates f01d5260... --limit 75 --reset daily
   keyctl update -p modelgates f01d5260... --limit none --reset never
 
-  # Venice: $50 and 10 DIEM per month, expiring in 30 days
+  # Venice: $50 and 10 DIEM per month, expiring in 30 days, private models only
   keyctl update -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 \\
-      --limit 50 --limit-diem 10 --reset monthly --expires 30d
+      --limit 50 --limit-diem 10 --reset monthly --expires 30d --privacy private-only
 
   # Cron: raise a limit by $25 a day, never past $500 (reads the current limit first)
   keyctl update -p modelgates f01d5260... --limit +25 --limit-max 500
@@ -158,7 +175,7 @@ pub struct GetArgs {
 /// Arguments of `keyctl list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Include disabled keys (ModelGates, novapai; the others list active keys only)
+    /// Include disabled keys (ModelGates, novapai, OpenRouter; the others list active keys only)
     #[arg(long)]
     pub include_disabled: bool,
 }
@@ -166,7 +183,7 @@ pub struct ListArgs {
 /// Arguments of `keyctl update`.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// Key id(s): io.net sub-key UUID, ModelGates/novapai key hash, Venice key id
+    /// Key id(s): io.net sub-key UUID, ModelGates/novapai/OpenRouter key hash, Venice key id
     #[arg(value_name = "KEY", required_unless_present_any = ["from_file", "match_glob"])]
     pub keys: Vec<String>,
 
@@ -196,63 +213,18 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "N")]
     pub limit_max: Option<Amount>,
 
-    #[command(flatten)]
-    pub change: ChangeFlags,
+    #[command(flatten, next_help_heading = "Change flags")]
+    pub change: ChangeArgs,
 
     /// Print the exact requests that would be sent (credential redacted); send nothing
     #[arg(long)]
     pub dry_run: bool,
 }
 
-/// The normalized change flags (see the mapping table in the README).
-#[derive(Debug, Args, Default)]
-pub struct ChangeFlags {
-    /// Spending limit: a decimal >= 0 (USD; io.net credits), `none` to remove the cap, or
-    /// +N / -N to change the current limit (read first)
-    #[arg(long, value_name = "N|+N|-N|none", allow_hyphen_values = true)]
-    pub limit: Option<LimitArg>,
-
-    /// When usage resets: 8h, daily, weekly, monthly or never
-    #[arg(long, value_enum, value_name = "PERIOD")]
-    pub reset: Option<Reset>,
-
-    /// Expiry: RFC 3339 time, YYYY-MM-DD (00:00 UTC), a duration from now (90m, 12h, 30d, 2w),
-    /// or `never`
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub expires: Option<ExpirySpec>,
-
-    /// Allowed models, comma-separated; `all` or '' removes the restriction (io.net)
-    #[arg(long, value_name = "A,B|all")]
-    pub models: Option<ModelList>,
-
-    /// New name / description of the key
-    #[arg(long, value_name = "TEXT")]
-    pub name: Option<Name>,
-
-    /// Disable the key (ModelGates, novapai)
-    #[arg(long, conflicts_with = "enable")]
-    pub disable: bool,
-
-    /// Enable the key (ModelGates, novapai)
-    #[arg(long)]
-    pub enable: bool,
-
-    /// Count BYOK usage against the limit: true or false (ModelGates, novapai)
-    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
-    pub include_byok_in_limit: Option<bool>,
-
-    /// DIEM limit, a decimal >= 0, or `none` for no DIEM cap (Venice)
-    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
-    pub limit_diem: Option<CurrencyLimit>,
-
-    /// VCU limit, a decimal >= 0, or `none` (Venice; deprecated by Venice)
-    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
-    pub limit_vcu: Option<CurrencyLimit>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::patch::LimitArg;
     use clap::CommandFactory;
 
     #[test]

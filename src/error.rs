@@ -31,12 +31,13 @@ pub enum Error {
         hint: String,
     },
 
-    /// 404 from the provider.
+    /// 404 from the provider (Venice: 400 "API key not found or expired").
     #[error(
-        "{provider}: key not found (HTTP 404): {message}; check the key id and that this admin key owns it"
+        "{provider}: key not found (HTTP {status}): {message}; check the key id and that this admin key owns it"
     )]
     NotFound {
         provider: &'static str,
+        status: u16,
         message: String,
     },
 
@@ -74,13 +75,14 @@ pub enum Error {
 
     /// The connect or the whole-request timeout fired.
     #[error(
-        "{provider}: {which} timeout after {} ({flag}); raise {flag} or retry later",
-        humantime::format_duration(*after)
+        "{provider}: {} timeout after {} ({flag}); raise {flag} or retry later",
+        which.name(),
+        humantime::format_duration(*after),
+        flag = which.flag()
     )]
     Timeout {
         provider: &'static str,
-        which: &'static str,
-        flag: &'static str,
+        which: TimeoutKind,
         after: Duration,
     },
 
@@ -137,7 +139,7 @@ impl Error {
     pub fn http_status(&self) -> Option<u16> {
         match self {
             Error::Auth { status, .. } | Error::Rejected { status, .. } => Some(*status),
-            Error::NotFound { .. } => Some(404),
+            Error::NotFound { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             Error::Provider { status, .. } => *status,
             Error::Unknown { cause } => cause.http_status(),
@@ -150,7 +152,7 @@ impl Error {
     pub fn maybe_applied(&self) -> bool {
         match self {
             Error::Network { sent, .. } => *sent,
-            Error::Timeout { which, .. } => *which == "request",
+            Error::Timeout { which, .. } => *which == TimeoutKind::Request,
             Error::Interrupted { sent } => *sent == Sent::NoAnswer,
             Error::Unknown { .. } => true,
             _ => false,
@@ -163,6 +165,32 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Which time limit fired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeoutKind {
+    /// Opening the connection (`--connect-timeout`): nothing was sent.
+    Connect,
+    /// The whole attempt (`--timeout`): the request may have been sent.
+    Request,
+}
+
+impl TimeoutKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TimeoutKind::Connect => "connect",
+            TimeoutKind::Request => "request",
+        }
+    }
+
+    /// The flag that sets this limit.
+    pub fn flag(self) -> &'static str {
+        match self {
+            TimeoutKind::Connect => "--connect-timeout",
+            TimeoutKind::Request => "--timeout",
+        }
+    }
+}
 
 /// How far a key's request got before a signal stopped it (ordered: later is further).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -219,6 +247,7 @@ mod tests {
             (
                 Error::NotFound {
                     provider: p,
+                    status: 404,
                     message: "m".into(),
                 },
                 4,

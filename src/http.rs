@@ -11,17 +11,10 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::sync::Notify;
 
-use crate::error::{Error, Result, Sent};
+use crate::error::{Error, Result, Sent, TimeoutKind};
 use crate::output;
-use crate::provider::{Method, Request};
+use crate::request::{MAX_BODY, Method, Request, Response};
 use crate::secret::Secret;
-
-/// The most of a response body keyctl reads; the rest of a larger one is not read.
-pub const MAX_BODY: usize = 8 * 1024 * 1024;
-
-pub fn user_agent() -> String {
-    format!("keyctl/{}", env!("CARGO_PKG_VERSION"))
-}
 
 /// How hard to try.
 #[derive(Debug, Clone)]
@@ -34,17 +27,6 @@ pub struct WireOptions {
     /// First backoff step; doubled on each retry (tests shorten it). Half of it, with jitter,
     /// is the floor under every wait, whatever the server asks.
     pub backoff_base: Duration,
-}
-
-/// A response whose status keyctl will interpret (2xx, 4xx, or 5xx after the retries).
-#[derive(Debug)]
-pub struct Response {
-    pub status: u16,
-    pub body: Vec<u8>,
-    /// The body was larger than [`MAX_BODY`]: `body` is empty and the rest was not read.
-    pub too_large: bool,
-    /// Set when keyctl stopped retrying because the server asked for a wait over --max-wait.
-    pub wait_refused: Option<String>,
 }
 
 /// Signals: a first one (soft) starts no new attempt and ends waits; a second one (hard) also
@@ -171,7 +153,7 @@ pub fn classify(status: u16, headers: &HeaderMap, now: DateTime<Utc>) -> Class {
     if (300..400).contains(&status) {
         let location = headers
             .get("location")
-            .map(|v| crate::output::sanitize(&String::from_utf8_lossy(v.as_bytes())))
+            .map(|v| crate::text::sanitize(&String::from_utf8_lossy(v.as_bytes())))
             .unwrap_or_else(|| "(no Location)".into());
         return Class::Redirect { location };
     }
@@ -193,8 +175,7 @@ impl Http {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(opts.connect_timeout)
-            .user_agent(user_agent());
+            .connect_timeout(opts.connect_timeout);
         if !tls {
             b = b.no_proxy().tls_certs_only([]);
         }
@@ -370,21 +351,20 @@ impl Http {
         )
     }
 
+    /// The headers of `req` from the one builder every display also uses, with the secret
+    /// swapped in for `****` here and only here (and marked sensitive).
     fn headers(&self, req: &Request, secret: &Secret) -> Result<HeaderMap> {
         let mut h = HeaderMap::new();
-        let mut auth =
-            HeaderValue::from_str(&req.auth.header_value(secret.expose())).map_err(|_| {
+        for (name, value) in req.headers(secret.expose()) {
+            let mut v = HeaderValue::from_str(&value).map_err(|_| {
                 Error::Credential(
                     "the credential contains characters that cannot be sent in an HTTP header; \
                      check the variable or file"
                         .into(),
                 )
             })?;
-        auth.set_sensitive(true);
-        h.insert(req.auth.header_name(), auth);
-        h.insert("accept", HeaderValue::from_static("application/json"));
-        if req.body.is_some() {
-            h.insert("content-type", HeaderValue::from_static("application/json"));
+            v.set_sensitive(name == req.auth.header_name());
+            h.insert(name, v);
         }
         Ok(h)
     }
@@ -406,6 +386,7 @@ impl Http {
         Duration::from_millis(half + fastrand::u64(0..=half / 2))
     }
 
+    /// One attempt: send, read the answer, and say what it means for the retry loop.
     async fn attempt(
         &self,
         label: &'static str,
@@ -414,6 +395,39 @@ impl Http {
         headers: &HeaderMap,
         attempt: u32,
     ) -> Result<Attempt> {
+        if self.opts.verbose {
+            output::log_request(req, attempt);
+        }
+        let started = Instant::now();
+        let res = tokio::time::timeout(self.opts.timeout, self.exchange(req, url, headers)).await;
+        let elapsed = started.elapsed().as_millis();
+        match res {
+            Err(_) => {
+                self.log(&format!("< timeout after {elapsed} ms"));
+                Ok(Attempt::Retry {
+                    why: "request timed out".into(),
+                    wait: None,
+                    last: Last::Error(self.timeout_error(label, TimeoutKind::Request)),
+                })
+            }
+            Ok(Err(e)) => {
+                self.log(&format!("< {} after {elapsed} ms", describe(&e)));
+                self.transport_failure(label, &e)
+            }
+            Ok(Ok((resp, hdrs))) => {
+                self.log(&format!("< {} in {elapsed} ms", resp.status));
+                judge(label, resp, &hdrs)
+            }
+        }
+    }
+
+    /// Sends the request and reads the answer (the body up to [`MAX_BODY`]).
+    async fn exchange(
+        &self,
+        req: &Request,
+        url: &reqwest::Url,
+        headers: &HeaderMap,
+    ) -> reqwest::Result<(Response, HeaderMap)> {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Patch => reqwest::Method::PATCH,
@@ -425,86 +439,50 @@ impl Http {
         if let Some(b) = &req.body {
             rb = rb.body(b.to_string());
         }
-        if self.opts.verbose {
-            output::log_request(req, attempt);
-        }
-        let started = Instant::now();
-        let fut = async {
-            let resp = rb.send().await?;
-            let status = resp.status().as_u16();
-            let hdrs = resp.headers().clone();
-            let (body, too_large) = read_capped(resp).await?;
-            Ok::<_, reqwest::Error>((status, hdrs, body, too_large))
-        };
-        let res = tokio::time::timeout(self.opts.timeout, fut).await;
-        let elapsed = started.elapsed().as_millis();
-        let (status, hdrs, body, too_large) = match res {
-            Err(_) => {
-                self.log(&format!("< timeout after {elapsed} ms"));
-                return Ok(Attempt::Retry {
-                    why: "request timed out".into(),
-                    wait: None,
-                    last: Last::Error(self.timeout_error(label, Which::Request)),
-                });
-            }
-            Ok(Err(e)) => {
-                self.log(&format!("< {} after {elapsed} ms", describe(&e)));
-                if is_parse_error(&e) {
-                    return Err(Error::Provider {
-                        provider: label,
-                        status: None,
-                        message: format!(
-                            "the answer is not valid HTTP ({}); check --base-url points at the provider's API",
-                            describe(&e)
-                        ),
-                    });
-                }
-                let err = if e.is_timeout() {
-                    self.timeout_error(label, Which::Connect)
-                } else {
-                    let mut message = describe(&e);
-                    if self.proxied {
-                        message.push_str(
-                            " (through the proxy set in HTTPS_PROXY/ALL_PROXY: check it too)",
-                        );
-                    }
-                    Error::Network {
-                        provider: label,
-                        message,
-                        sent: !e.is_connect(),
-                    }
-                };
-                return Ok(Attempt::Retry {
-                    why: describe(&e),
-                    wait: None,
-                    last: Last::Error(err),
-                });
-            }
-            Ok(Ok(x)) => x,
-        };
-        self.log(&format!("< {status} in {elapsed} ms"));
+        let resp = rb.send().await?;
+        let status = resp.status().as_u16();
+        let hdrs = resp.headers().clone();
+        let (body, too_large) = read_capped(resp).await?;
         let resp = Response {
             status,
             body,
             too_large,
             wait_refused: None,
         };
-        match classify(status, &hdrs, Utc::now()) {
-            Class::Redirect { location } => Err(Error::Provider {
+        Ok((resp, hdrs))
+    }
+
+    /// A transport error: bytes that are not HTTP fail at once (exit 7); a connect timeout,
+    /// refused connection or broken one is worth another attempt.
+    fn transport_failure(&self, label: &'static str, e: &reqwest::Error) -> Result<Attempt> {
+        if is_parse_error(e) {
+            return Err(Error::Provider {
                 provider: label,
-                status: Some(status),
+                status: None,
                 message: format!(
-                    "unexpected redirect (HTTP {status}) to {location}; keyctl does not follow redirects \
-                     so the credential never leaves the configured origin: check --base-url"
+                    "the answer is not valid HTTP ({}); check --base-url points at the provider's API",
+                    describe(e)
                 ),
-            }),
-            Class::Retry { wait } => Ok(Attempt::Retry {
-                why: format!("HTTP {status}"),
-                wait,
-                last: Last::Response(resp),
-            }),
-            Class::Done => Ok(Attempt::Done(resp)),
+            });
         }
+        let err = if e.is_timeout() {
+            self.timeout_error(label, TimeoutKind::Connect)
+        } else {
+            let mut message = describe(e);
+            if self.proxied {
+                message.push_str(" (through the proxy set in HTTPS_PROXY/ALL_PROXY: check it too)");
+            }
+            Error::Network {
+                provider: label,
+                message,
+                sent: !e.is_connect(),
+            }
+        };
+        Ok(Attempt::Retry {
+            why: describe(e),
+            wait: None,
+            last: Last::Error(err),
+        })
     }
 
     fn log(&self, line: &str) {
@@ -513,29 +491,38 @@ impl Http {
         }
     }
 
-    fn timeout_error(&self, label: &'static str, which: Which) -> Error {
-        match which {
-            Which::Connect => Error::Timeout {
-                provider: label,
-                which: "connect",
-                flag: "--connect-timeout",
-                after: self.opts.connect_timeout,
-            },
-            Which::Request => Error::Timeout {
-                provider: label,
-                which: "request",
-                flag: "--timeout",
-                after: self.opts.timeout,
+    fn timeout_error(&self, label: &'static str, which: TimeoutKind) -> Error {
+        Error::Timeout {
+            provider: label,
+            which,
+            after: match which {
+                TimeoutKind::Connect => self.opts.connect_timeout,
+                TimeoutKind::Request => self.opts.timeout,
             },
         }
     }
 }
 
-/// Which timeout fired.
-#[derive(Debug, Clone, Copy)]
-enum Which {
-    Connect,
-    Request,
+/// What an answer means for the retry loop, from [`classify`]: a redirect fails (never
+/// followed), a retryable status is retried, anything else goes back to the caller.
+fn judge(label: &'static str, resp: Response, hdrs: &HeaderMap) -> Result<Attempt> {
+    let status = resp.status;
+    match classify(status, hdrs, Utc::now()) {
+        Class::Redirect { location } => Err(Error::Provider {
+            provider: label,
+            status: Some(status),
+            message: format!(
+                "unexpected redirect (HTTP {status}) to {location}; keyctl does not follow redirects \
+                 so the credential never leaves the configured origin: check --base-url"
+            ),
+        }),
+        Class::Retry { wait } => Ok(Attempt::Retry {
+            why: format!("HTTP {status}"),
+            wait,
+            last: Last::Response(resp),
+        }),
+        Class::Done => Ok(Attempt::Done(resp)),
+    }
 }
 
 /// A duration in whole milliseconds, saturating (a `--max-wait` of 2^64 s must not wrap).
@@ -591,7 +578,7 @@ fn describe(e: &reqwest::Error) -> String {
     }
     if let Some(l) = last {
         msg.push_str(": ");
-        msg.push_str(&output::sanitize(&l));
+        msg.push_str(&crate::text::sanitize(&l));
     }
     msg
 }

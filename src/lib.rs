@@ -1,14 +1,19 @@
-//! keyctl: manage API keys on AI-inference providers (io.net, ModelGates, novapai, Venice) from
-//! one set of normalized flags. The binary in `main.rs` is a thin shell around `app::run`.
+//! keyctl: manage API keys on AI-inference providers (io.net, ModelGates, novapai, OpenRouter,
+//! Venice) from one set of normalized flags. The binary in `main.rs` is a thin shell around
+//! `commands::run`. Leaf modules first: `visible`, `error`, `request`, `patch` import nothing
+//! that imports them back (a test checks the module graph has no cycle).
 
-pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod error;
 pub mod http;
 pub mod output;
 pub mod patch;
 pub mod provider;
+pub mod request;
 pub mod secret;
 pub mod session;
+pub mod settings;
 pub mod support;
 pub mod text;
+pub mod visible;

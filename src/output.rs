@@ -9,7 +9,8 @@ use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
-use crate::provider::{KeyView, ProviderKind, Request};
+use crate::provider::{KeyView, ProviderKind};
+use crate::request::Request;
 
 static QUIET: OnceLock<bool> = OnceLock::new();
 
@@ -30,13 +31,13 @@ pub fn redact(s: &str) -> String {
 /// The credential is masked first, in the text as a terminal would show it (see `secret::mask`),
 /// so stripping escape sequences planted inside it cannot reassemble it.
 pub fn sanitize(s: &str) -> String {
-    crate::text::strip_controls(&crate::secret::mask(s))
+    crate::visible::strip_controls(&crate::secret::mask(s))
 }
 
 /// Sanitises `s` (credential masked first) and cuts it to at most `max` characters, marking
 /// the cut: no cut can leave a prefix of the credential.
 pub fn truncate(s: &str, max: usize) -> String {
-    crate::text::cut(&sanitize(s), max)
+    crate::visible::cut(&sanitize(s), max)
 }
 
 /// A short, safe excerpt of a response body for an error message.
@@ -48,7 +49,7 @@ pub fn snippet(body: &[u8]) -> String {
     }
     let looks_html = text.starts_with('<');
     let plain = if looks_html {
-        crate::text::strip_tags(&crate::secret::mask(text))
+        crate::visible::strip_tags(&crate::secret::mask(text))
     } else {
         text.to_string()
     };
@@ -57,7 +58,7 @@ pub fn snippet(body: &[u8]) -> String {
         .collect::<Vec<_>>()
         .join(" ");
     // Already masked and sanitised: a cut cannot make a piece of the credential appear.
-    let shown = crate::text::cut(&collapsed, 200);
+    let shown = crate::visible::cut(&collapsed, 200);
     if looks_html {
         format!("(HTML) {shown}")
     } else {
@@ -236,7 +237,7 @@ pub fn result_json(r: &KeyResult) -> Value {
 
 fn result_json_raw(r: &KeyResult) -> Value {
     let mut o = Map::new();
-    o.insert("provider".into(), json!(r.provider.id()));
+    o.insert("provider".into(), json!(r.provider.info().id));
     o.insert("key".into(), json!(r.key));
     o.insert("status".into(), json!(r.outcome.status()));
     let view_json = |v: &KeyView| serde_json::to_value(v).unwrap_or(Value::Null);

@@ -371,19 +371,77 @@ impl FromStr for Name {
     }
 }
 
-/// The change flags exactly as the user gave them (before any cross-flag rule).
-#[derive(Debug, Clone, Default)]
+/// Which models a Venice key may use, by their privacy (`--privacy`, Venice's `modelPrivacy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Privacy {
+    /// Every model (ALL)
+    All,
+    /// Private models for text, any model otherwise (PRIVATE_TEXT)
+    PrivateText,
+    /// Private models only (PRIVATE_ONLY)
+    PrivateOnly,
+}
+
+impl Privacy {
+    /// The flag's word, as typed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Privacy::All => "all",
+            Privacy::PrivateText => "private-text",
+            Privacy::PrivateOnly => "private-only",
+        }
+    }
+}
+
+/// The change flags exactly as the user gave them (before any cross-flag rule); clap fills
+/// this struct directly, and [`Patch::from_args`] resolves it (see the README's mapping table).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct ChangeArgs {
+    /// Spending limit: a decimal >= 0 (USD; io.net credits), `none` to remove the cap, or
+    /// +N / -N to change the current limit (read first)
+    #[arg(long, value_name = "N|+N|-N|none", allow_hyphen_values = true)]
     pub limit: Option<LimitArg>,
+
+    /// When usage resets: 8h, daily, weekly, monthly or never
+    #[arg(long, value_enum, value_name = "PERIOD")]
     pub reset: Option<Reset>,
+
+    /// Expiry: RFC 3339 time, YYYY-MM-DD (00:00 UTC), a duration from now (90m, 12h, 30d, 2w),
+    /// or `never`
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
     pub expires: Option<ExpirySpec>,
+
+    /// Allowed models, comma-separated; `all` or '' removes the restriction (io.net)
+    #[arg(long, value_name = "A,B|all")]
     pub models: Option<ModelList>,
+
+    /// New name / description of the key (Venice: at most 64 characters)
+    #[arg(long, value_name = "TEXT")]
     pub name: Option<Name>,
+
+    /// Disable the key (ModelGates, novapai, OpenRouter)
+    #[arg(long, conflicts_with = "enable")]
     pub disable: bool,
+
+    /// Enable the key (ModelGates, novapai, OpenRouter)
+    #[arg(long)]
     pub enable: bool,
+
+    /// Count BYOK usage against the limit: true or false (ModelGates, novapai, OpenRouter)
+    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
     pub include_byok_in_limit: Option<bool>,
+
+    /// DIEM limit, a decimal >= 0, or `none` for no DIEM cap (Venice)
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
     pub limit_diem: Option<CurrencyLimit>,
+
+    /// VCU limit, a decimal >= 0, or `none` (Venice; deprecated by Venice)
+    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
     pub limit_vcu: Option<CurrencyLimit>,
+
+    /// Which models the key may use: all, private-text or private-only (Venice)
+    #[arg(long, value_enum, value_name = "WHICH")]
+    pub privacy: Option<Privacy>,
 }
 
 /// The normalized change every provider adapter maps onto its own request body.
@@ -398,6 +456,7 @@ pub struct Patch {
     pub include_byok_in_limit: Option<bool>,
     pub limit_diem: Change<Amount>,
     pub limit_vcu: Change<Amount>,
+    pub privacy: Option<Privacy>,
 }
 
 impl Patch {
@@ -414,6 +473,7 @@ impl Patch {
             include_byok_in_limit,
             limit_diem,
             limit_vcu,
+            privacy,
         } = args;
         let relative = matches!(limit, Some(LimitArg::Relative(_)));
         if disable && enable {
@@ -446,11 +506,12 @@ impl Patch {
             include_byok_in_limit,
             limit_diem: CurrencyLimit::change(limit_diem),
             limit_vcu: CurrencyLimit::change(limit_vcu),
+            privacy,
         };
         if patch.is_empty() && !relative {
             return Err(Error::usage(
                 "nothing to update: give at least one change flag (--limit, --reset, --expires, \
-                 --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu)",
+                 --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu, --privacy)",
             ));
         }
         Ok(patch)
@@ -467,6 +528,7 @@ impl Patch {
             include_byok_in_limit,
             limit_diem,
             limit_vcu,
+            privacy,
         } = self;
         limit.is_keep()
             && reset.is_none()
@@ -477,6 +539,7 @@ impl Patch {
             && include_byok_in_limit.is_none()
             && limit_diem.is_keep()
             && limit_vcu.is_keep()
+            && privacy.is_none()
     }
 }
 

@@ -237,7 +237,7 @@ pub fn mask(s: &str) -> Cow<'_, str> {
             out = Cow::Owned(out.replace(f.as_str(), MASK));
         }
     }
-    if crate::text::has_controls(&out)
+    if crate::visible::has_controls(&out)
         && let Some(m) = mask_through_controls(&out, &forms)
     {
         out = Cow::Owned(m);
@@ -283,7 +283,7 @@ fn window_ranges(b: &[u8]) -> Vec<(usize, usize)> {
 /// Finds the forms, and the windows, in what a terminal would show of `s` (escape sequences,
 /// controls and invisible characters dropped) and masks the source ranges they span.
 fn mask_through_controls(s: &str, forms: &[String]) -> Option<String> {
-    let vis = crate::text::visible(s);
+    let vis = crate::visible::visible(s);
     let mut shown = String::with_capacity(s.len());
     let mut starts = Vec::with_capacity(vis.len());
     for v in &vis {

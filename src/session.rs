@@ -4,8 +4,9 @@
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::http::{Http, MAX_BODY};
-use crate::provider::{BaseUrl, KeyView, ProviderKind, Request};
+use crate::http::Http;
+use crate::provider::{BaseUrl, KeyView, ProviderKind};
+use crate::request::{MAX_BODY, Request};
 use crate::secret::Secret;
 
 /// The most bytes of key listings one run reads (over every page): an endless or huge listing
@@ -18,8 +19,9 @@ pub struct Session {
     origin: String,
     http: Arc<Http>,
     secret: Secret,
-    /// io.net's key list, read once per run: every `get` of a run needs the same list.
-    ionet_list: tokio::sync::OnceCell<Vec<KeyView>>,
+    /// The key list, read once per run when the provider's single-key read needs it
+    /// (`Adapter::get_completes_from_list`: every `get` of a run needs the same list).
+    list_once: tokio::sync::OnceCell<Vec<KeyView>>,
 }
 
 impl Session {
@@ -31,7 +33,7 @@ impl Session {
             origin,
             http,
             secret,
-            ionet_list: tokio::sync::OnceCell::new(),
+            list_once: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -39,11 +41,11 @@ impl Session {
     pub async fn send(&self, req: &Request) -> Result<Vec<u8>> {
         let resp = self
             .http
-            .send(self.p.display_name(), &self.origin, req, &self.secret)
+            .send(self.p.info().name, &self.origin, req, &self.secret)
             .await?;
         if (200..300).contains(&resp.status) && resp.too_large {
             let e = Error::Provider {
-                provider: self.p.display_name(),
+                provider: self.p.info().name,
                 status: Some(resp.status),
                 message: format!(
                     "the provider answered HTTP {} with a body larger than {} MiB, which keyctl \
@@ -53,9 +55,10 @@ impl Session {
                 ),
             };
             // A write answered 2xx was applied, but keyctl cannot show how.
-            Err(match req.method {
-                crate::provider::Method::Get => e,
-                _ => Error::Unknown { cause: Box::new(e) },
+            Err(if req.method.is_write() {
+                Error::Unknown { cause: Box::new(e) }
+            } else {
+                e
             })
         } else if (200..300).contains(&resp.status) {
             Ok(resp.body)
@@ -64,7 +67,8 @@ impl Session {
         }
     }
 
-    /// Every key, reading pages until one is short (ModelGates/novapai), else one request.
+    /// Every key, reading pages until one is short (a provider with a page size), else one
+    /// request.
     pub async fn list(&self, include_disabled: bool) -> Result<Vec<KeyView>> {
         let mut all = Vec::new();
         let mut offset = 0;
@@ -75,7 +79,7 @@ impl Session {
             bytes = bytes.saturating_add(body.len());
             if bytes > MAX_LIST_BYTES {
                 return Err(Error::Provider {
-                    provider: self.p.display_name(),
+                    provider: self.p.info().name,
                     status: None,
                     message: format!(
                         "the key list is larger than {} MiB after {} keys; stopping",
@@ -87,13 +91,13 @@ impl Session {
             let page = self.p.parse_list(&body)?;
             let n = page.len();
             all.extend(page);
-            match self.p.page_size() {
+            match self.p.info().page_size {
                 Some(size) if n >= size && n > 0 => offset += n,
                 _ => return Ok(all),
             }
             if offset > 1_000_000 {
                 return Err(Error::Provider {
-                    provider: self.p.display_name(),
+                    provider: self.p.info().name,
                     status: None,
                     message: "the key list does not end after 1,000,000 keys; stopping".into(),
                 });
@@ -101,13 +105,14 @@ impl Session {
         }
     }
 
-    /// One key. io.net has no single-key read: its usage endpoint plus the list entry.
+    /// One key; completed from the key's list entry where the provider's read lacks fields
+    /// (io.net has no single-key read: its usage endpoint plus the list entry).
     pub async fn get(&self, key: &str) -> Result<KeyView> {
         let req = self.p.build_get(&self.base, key)?;
         let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
-        if self.p == ProviderKind::Ionet {
+        if self.p.info().adapter.get_completes_from_list() {
             let id = view.id.clone().unwrap_or_default();
-            let all = self.ionet_list.get_or_try_init(|| self.list(false)).await?;
+            let all = self.list_once.get_or_try_init(|| self.list(false)).await?;
             if let Some(entry) = all.iter().find(|k| k.id.as_deref() == Some(id.as_str())) {
                 view.fill_from(entry.clone());
             }

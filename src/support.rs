@@ -5,8 +5,8 @@
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 
-use crate::patch::{Change, Patch, Reset};
-use crate::provider::{ALL, BaseUrl, ProviderKind};
+use crate::patch::{Change, Patch, Privacy, Reset};
+use crate::provider::{BaseUrl, ProviderKind, all};
 
 /// One row per flag form: (the flag as a user types it, the patch it makes).
 fn samples() -> Vec<(&'static str, Patch)> {
@@ -150,24 +150,34 @@ fn samples() -> Vec<(&'static str, Patch)> {
                 ..p()
             },
         ),
+        (
+            "--privacy all",
+            Patch {
+                privacy: Some(Privacy::All),
+                ..p()
+            },
+        ),
+        (
+            "--privacy private-text",
+            Patch {
+                privacy: Some(Privacy::PrivateText),
+                ..p()
+            },
+        ),
+        (
+            "--privacy private-only",
+            Patch {
+                privacy: Some(Privacy::PrivateOnly),
+                ..p()
+            },
+        ),
     ]
-}
-
-/// A key id each provider accepts.
-pub fn sample_key(p: ProviderKind) -> &'static str {
-    match p {
-        ProviderKind::Ionet => "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23",
-        ProviderKind::ModelGates | ProviderKind::Novapai => {
-            "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943"
-        }
-        ProviderKind::Venice => "e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
-    }
 }
 
 /// The body a provider receives for `patch`, without Venice's `id`; None when refused.
 pub fn body_for(p: ProviderKind, patch: &Patch) -> Option<Value> {
-    let base = BaseUrl::parse(p.default_base_url()).ok()?;
-    let req = p.build_update(&base, sample_key(p), patch).ok()?;
+    let base = BaseUrl::parse(p.info().base_url).ok()?;
+    let req = p.build_update(&base, p.info().sample_key, patch).ok()?;
     let mut body = req.body?;
     if let Some(o) = body.as_object_mut() {
         o.remove("id");
@@ -192,17 +202,17 @@ pub fn all_samples() -> Vec<(&'static str, Patch)> {
 /// The Markdown support table.
 pub fn markdown() -> String {
     let mut out = String::from("| flag |");
-    for p in ALL {
-        out.push_str(&format!(" {} |", p.display_name()));
+    for &p in all() {
+        out.push_str(&format!(" {} |", p.info().name));
     }
     out.push_str("\n|---|");
-    for _ in ALL {
+    for _ in all() {
         out.push_str("---|");
     }
     out.push('\n');
     for (flag, patch) in samples() {
         out.push_str(&format!("| `{flag}` |"));
-        for p in ALL {
+        for &p in all() {
             let cell = body_for(p, &patch).map_or_else(|| "error".to_string(), |b| fragment(&b));
             out.push_str(&format!(" {cell} |"));
         }

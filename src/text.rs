@@ -1,177 +1,67 @@
-//! Pure string helpers that know nothing of secrets, providers or output: the one parser of
-//! terminal escape sequences (what a terminal would actually show), cutting text to a length,
-//! and stripping HTML tags. `secret` and `output` build on these; this module imports nothing
-//! from the crate.
+//! Text made safe to show: the credential masked (every form of it, see `secret::mask`), then
+//! terminal escape sequences and control characters stripped, then cut. Every string that came
+//! from input or a server passes through one of these before it is printed.
 
-/// One character a terminal would show, with the byte range it came from in the source.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Visible {
-    pub c: char,
-    pub start: usize,
-    pub end: usize,
+use serde_json::Value;
+
+/// Masks the credential in `s` (every form of it; see `secret::mask`).
+pub fn redact(s: &str) -> String {
+    crate::secret::mask(s).into_owned()
 }
 
-/// The characters of `s` a terminal shows: escape sequences (CSI, OSC, DCS, APC, PM and two-byte
-/// `ESC x`), other control characters and bidi overrides are dropped; `\n`, `\r`, `\t` become
-/// spaces.
-pub fn visible(s: &str) -> Vec<Visible> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut chars = s.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.peek().map(|(_, c)| *c) {
-                Some('[') => {
-                    chars.next();
-                    // CSI: parameters, then one final byte in @..~
-                    for (_, c) in chars.by_ref() {
-                        if ('@'..='~').contains(&c) {
-                            break;
-                        }
-                    }
-                }
-                Some(']' | 'P' | '_' | '^') => {
-                    // OSC / DCS / APC / PM: up to BEL or ESC \
-                    chars.next();
-                    while let Some((_, c)) = chars.next() {
-                        if c == '\u{7}' {
-                            break;
-                        }
-                        if c == '\u{1b}' {
-                            if chars.peek().map(|(_, c)| *c) == Some('\\') {
-                                chars.next();
-                            }
-                            break;
-                        }
-                    }
-                }
-                Some(_) => {
-                    chars.next();
-                }
-                None => {}
-            },
-            '\n' | '\r' | '\t' => out.push(Visible {
-                c: ' ',
-                start: i,
-                end: i + c.len_utf8(),
-            }),
-            c if c.is_control() || is_invisible(c) => {}
-            c => out.push(Visible {
-                c,
-                start: i,
-                end: i + c.len_utf8(),
-            }),
-        }
+/// Removes terminal escape sequences and control characters (newlines and tabs become spaces).
+/// The credential is masked first, in the text as a terminal would show it (see `secret::mask`),
+/// so stripping escape sequences planted inside it cannot reassemble it.
+pub fn sanitize(s: &str) -> String {
+    crate::visible::strip_controls(&crate::secret::mask(s))
+}
+
+/// Sanitises `s` (credential masked first) and cuts it to at most `max` characters, marking
+/// the cut: no cut can leave a prefix of the credential.
+pub fn truncate(s: &str, max: usize) -> String {
+    crate::visible::cut(&sanitize(s), max)
+}
+
+/// A short, safe excerpt of a response body for an error message.
+pub fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return "(empty body)".into();
     }
-    out
-}
-
-/// Characters a terminal draws as nothing, or that reorder text: bidi overrides and isolates,
-/// zero-width spaces and joiners, the soft hyphen, word joiners, the BOM, tag characters.
-/// Planted inside a secret they would hide it from a plain substring match.
-pub fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
-        | '\u{180b}'..='\u{180f}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2060}'..='\u{206f}'
-        | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}'
-        | '\u{1d173}'..='\u{1d17a}'
-        | '\u{e0000}'..='\u{e0fff}')
-}
-
-/// True when `visible(s)` would drop or change something.
-pub fn has_controls(s: &str) -> bool {
-    s.chars().any(|c| c.is_control() || is_invisible(c))
-}
-
-/// `s` as a terminal shows it (see [`visible`]).
-pub fn strip_controls(s: &str) -> String {
-    if !has_controls(s) {
-        return s.to_string();
-    }
-    visible(s).into_iter().map(|v| v.c).collect()
-}
-
-/// Cuts `s` to at most `max` characters, marking the cut with `…`.
-pub fn cut(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_string(),
-        Some((i, _)) => {
-            let mut t = s[..i].to_string();
-            t.push('…');
-            t
-        }
+    let looks_html = text.starts_with('<');
+    let plain = if looks_html {
+        crate::visible::strip_tags(&crate::secret::mask(text))
+    } else {
+        text.to_string()
+    };
+    let collapsed: String = sanitize(&plain)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Already masked and sanitised: a cut cannot make a piece of the credential appear.
+    let shown = crate::visible::cut(&collapsed, 200);
+    if looks_html {
+        format!("(HTML) {shown}")
+    } else {
+        shown
     }
 }
 
-/// The text of an HTML page with its tags replaced by spaces.
-pub fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
+/// Text from a server, made safe to show: sanitized, credential masked, cut to 500 characters.
+pub fn server_text(s: &str) -> String {
+    truncate(s, 500)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn strips_escapes_and_controls() {
-        assert_eq!(strip_controls("a\u{1b}[31mred\u{1b}[0m b"), "ared b");
-        assert_eq!(strip_controls("x\u{1b}]0;title\u{7}y"), "xy");
-        assert_eq!(strip_controls("x\u{1b}]8;;http://e\u{1b}\\y"), "xy");
-        assert_eq!(strip_controls("l1\nl2\r\tz\u{0}\u{7f}\u{9b}"), "l1 l2  z");
-        assert_eq!(strip_controls("\u{202e}abc"), "abc");
-        assert_eq!(
-            strip_controls("a\u{200b}b\u{ad}c\u{feff}d\u{2060}e\u{e0041}f"),
-            "abcdef"
-        );
-        assert_eq!(strip_controls("trailing\u{1b}"), "trailing");
-        assert_eq!(strip_controls("plain"), "plain");
-    }
-
-    #[test]
-    fn visible_keeps_source_ranges() {
-        let v = visible("é\u{1b}[0mx");
-        assert_eq!(
-            v,
-            vec![
-                Visible {
-                    c: 'é',
-                    start: 0,
-                    end: 2
-                },
-                Visible {
-                    c: 'x',
-                    start: 6,
-                    end: 7
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn cuts_on_characters() {
-        assert_eq!(cut("abc", 3), "abc");
-        assert_eq!(cut("abcd", 3), "abc…");
-        assert_eq!(cut("ééé", 2), "éé…");
-        assert_eq!(cut("", 0), "");
-    }
-
-    #[test]
-    fn tags() {
-        assert_eq!(strip_tags("<b>x</b>y"), " x y");
-    }
+/// A JSON value named for a message: its type and a short, safe rendering.
+pub fn describe(v: &Value) -> String {
+    let kind = match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    format!("{kind} ({})", truncate(&v.to_string(), 40))
 }

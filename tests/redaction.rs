@@ -8,9 +8,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use keyctl::error::Error;
-use keyctl::http::Response;
 use keyctl::output::{self, KeyResult, Outcome};
-use keyctl::provider::{ALL, BaseUrl, KeyView, ProviderKind};
+use keyctl::provider::{BaseUrl, KeyView, ProviderKind, all};
+use keyctl::request::Response;
 
 /// Characters a secret is made of; none of them is in `FILLER`, so a window of the secret in
 /// the output can only come from the secret itself.
@@ -142,7 +142,7 @@ fn assert_no_window(secret: &str, text: &str, what: &str) {
 /// lines are printed as `result_json` serialises them, with no last pass (masking the line
 /// would cut into numbers), so they are checked as they are.
 fn printed(texts: Vec<String>) -> Vec<String> {
-    texts.iter().map(|t| output::redact(t)).collect()
+    texts.iter().map(|t| keyctl::text::redact(t)).collect()
 }
 
 fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<String> {
@@ -185,11 +185,11 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
     ];
     let mut texts = vec![
         err.to_string(),
-        output::snippet(body.as_bytes()),
-        output::server_text(body),
-        output::sanitize(body),
-        output::truncate(body, 24),
-        output::truncate(body, 200),
+        keyctl::text::snippet(body.as_bytes()),
+        keyctl::text::server_text(body),
+        keyctl::text::sanitize(body),
+        keyctl::text::truncate(body, 24),
+        keyctl::text::truncate(body, 200),
         output::table(&[failed, shown]),
     ];
     if let Ok(req) = p.build_update(&base, &format!("k{secret}"), &patch) {
@@ -220,7 +220,7 @@ proptest! {
         pieces in proptest::collection::vec(0..FILLER.len(), 0..4000),
         offsets in proptest::collection::vec(any::<usize>(), 1..4),
         big in proptest::bool::weighted(0.25),
-        p in proptest::sample::select(ALL.to_vec()),
+        p in proptest::sample::select(all().to_vec()),
         status in proptest::sample::select(vec![400u16, 401, 403, 404, 422, 429, 500, 502]),
         as_json in any::<bool>(),
     ) {
@@ -243,18 +243,18 @@ proptest! {
             raw.clone()
         };
         for (i, out) in outputs_for(p, status, &text, &secret).iter().enumerate() {
-            assert_no_window(&secret, out, &format!("{} output #{i}", p.id()));
+            assert_no_window(&secret, out, &format!("{} output #{i}", p.info().id));
         }
         // The converse: text that shares no character with the secret is left exactly as it
         // is (masking must not eat what is not the secret). Filler minus controls, whole.
         let clean: String = pieces
             .iter()
             .map(|i| FILLER[*i])
-            .filter(|f| !f.chars().any(|c| c.is_control() || keyctl::text::is_invisible(c)))
+            .filter(|f| !f.chars().any(|c| c.is_control() || keyctl::visible::is_invisible(c)))
             .collect();
         let masked = keyctl::secret::mask(&clean).into_owned();
         prop_assert_eq!(masked, clean.clone());
-        prop_assert_eq!(output::sanitize(&clean), clean.clone());
+        prop_assert_eq!(keyctl::text::sanitize(&clean), clean.clone());
         // A JSON value holding the secret in keys and values, serialised after masking.
         let mut v: Value = json!({raw.clone(): [raw.clone(), {"k": secret.clone()}]});
         keyctl::secret::mask_json(&mut v);

@@ -2,9 +2,8 @@
 //! `fixtures/schemas/`, and the seeds' own examples are what keyctl builds from the same flags.
 
 use chrono::{TimeZone, Utc};
-use keyctl::patch::{Amount, Change, Patch, Reset};
-use keyctl::provider::{ALL, BaseUrl, ProviderKind};
-use keyctl::support::sample_key;
+use keyctl::patch::{Amount, Change, Patch, Privacy, Reset};
+use keyctl::provider::{BaseUrl, ProviderKind, all};
 use serde_json::Value;
 
 fn load(path: &str) -> Value {
@@ -13,15 +12,19 @@ fn load(path: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
+fn sample_key(p: ProviderKind) -> &'static str {
+    p.info().sample_key
+}
+
+/// The request schema of the provider's API family (from the provider table).
+fn schema_file(p: ProviderKind) -> String {
+    format!("schemas/{}_update.schema.json", p.info().api)
+}
+
 fn schema_for(p: ProviderKind) -> jsonschema::Validator {
-    let file = match p {
-        ProviderKind::Ionet => "schemas/ionet_update.schema.json",
-        ProviderKind::ModelGates | ProviderKind::Novapai => "schemas/gates_update.schema.json",
-        ProviderKind::Venice => "schemas/venice_update.schema.json",
-    };
     jsonschema::options()
         .should_validate_formats(true)
-        .build(&load(file))
+        .build(&load(&schema_file(p)))
         .expect("schema compiles")
 }
 
@@ -55,6 +58,13 @@ fn all_patches() -> Vec<Patch> {
     let names = [None, Some("ci key".to_string())];
     let bools = [None, Some(true), Some(false)];
     let amounts = [Change::Keep, Change::Set(amount("7")), Change::Clear];
+    // Privacy varies along the others (a full product would quadruple the run).
+    let privacies = [
+        None,
+        Some(Privacy::All),
+        Some(Privacy::PrivateText),
+        Some(Privacy::PrivateOnly),
+    ];
     let mut out = Vec::new();
     for limit in &limits {
         for reset in &resets {
@@ -75,6 +85,7 @@ fn all_patches() -> Vec<Patch> {
                                             include_byok_in_limit: *byok,
                                             limit_diem: diem.clone(),
                                             limit_vcu: vcu.clone(),
+                                            privacy: privacies[out.len() % 4],
                                         });
                                     }
                                 }
@@ -91,10 +102,10 @@ fn all_patches() -> Vec<Patch> {
 #[test]
 fn every_buildable_body_validates_against_its_schema() {
     let patches = all_patches();
-    for p in ALL {
+    for &p in all() {
         let schema = schema_for(p);
         let props = schema_props(p);
-        let base = BaseUrl::parse(p.default_base_url()).unwrap();
+        let base = BaseUrl::parse(p.info().base_url).unwrap();
         let mut built = 0;
         for patch in patches.iter().filter(|x| !x.is_empty()) {
             let Ok(req) = p.build_update(&base, sample_key(p), patch) else {
@@ -116,12 +127,7 @@ fn every_buildable_body_validates_against_its_schema() {
 }
 
 fn schema_props(p: ProviderKind) -> Vec<String> {
-    let file = match p {
-        ProviderKind::Ionet => "schemas/ionet_update.schema.json",
-        ProviderKind::ModelGates | ProviderKind::Novapai => "schemas/gates_update.schema.json",
-        ProviderKind::Venice => "schemas/venice_update.schema.json",
-    };
-    load(file)["properties"]
+    load(&schema_file(p))["properties"]
         .as_object()
         .unwrap()
         .keys()
@@ -148,6 +154,7 @@ fn seed_request_examples_validate() {
         (ProviderKind::Ionet, "ionet/clear_models_request.json"),
         (ProviderKind::ModelGates, "modelgates/update_request.json"),
         (ProviderKind::Novapai, "novapai/update_request.json"),
+        (ProviderKind::OpenRouter, "openrouter/update_request.json"),
         (ProviderKind::Venice, "venice/update_request.json"),
     ] {
         let body = load(file);
@@ -156,7 +163,7 @@ fn seed_request_examples_validate() {
 }
 
 fn build(p: ProviderKind, key: &str, patch: &Patch) -> Value {
-    let base = BaseUrl::parse(p.default_base_url()).unwrap();
+    let base = BaseUrl::parse(p.info().base_url).unwrap();
     p.build_update(&base, key, patch).unwrap().body.unwrap()
 }
 
@@ -197,6 +204,7 @@ fn keyctl_builds_the_seed_examples() {
     for (p, file) in [
         (ProviderKind::ModelGates, "modelgates/update_request.json"),
         (ProviderKind::Novapai, "novapai/update_request.json"),
+        (ProviderKind::OpenRouter, "openrouter/update_request.json"),
     ] {
         assert_eq!(build(p, sample_key(p), &gates), load(file), "{p}");
     }
@@ -232,6 +240,11 @@ fn seed_responses_parse() {
         .parse_update("x", &Value::Null, &body)
         .unwrap();
     assert_eq!(view.expires.as_deref(), Some("never"));
+    let body = serde_json::to_vec(&load("openrouter/update_response.json")).unwrap();
+    let view = ProviderKind::OpenRouter
+        .parse_update("x", &Value::Null, &body)
+        .unwrap();
+    assert_eq!(view.name.as_deref(), Some("Updated API Key Name"));
     let body = serde_json::to_vec(&load("venice/update_response.json")).unwrap();
     let view = ProviderKind::Venice
         .parse_update("x", &Value::Null, &body)

@@ -1,22 +1,19 @@
-//! ModelGates and novapai, one API shape: `PATCH /api/v1/keys/{hash}` with a management key as
-//! `Authorization: Bearer`. Omitted fields stay; `limit: null` / `limit_reset: null` clear them.
+//! The OpenRouter-style key API that ModelGates, novapai and OpenRouter share (one adapter, one
+//! info row each): `PATCH /api/v1/keys/{hash}` with a management key as `Authorization: Bearer`.
+//! Omitted fields stay; `limit: null` / `limit_reset: null` clear them.
 
 use serde_json::{Map, Value, json};
 
-use super::{AuthScheme, BaseUrl, KeyView, ProviderKind, Request};
-use crate::error::{Error, Result};
+use super::{Adapter, BaseUrl, Info, KeyView};
+use crate::error::Result;
 use crate::patch::{Change, Patch, Reset};
+use crate::request::Request;
 
-fn unsupported(p: ProviderKind, flag: &str, instead: &str) -> Error {
-    Error::Unsupported {
-        provider: p.display_name(),
-        flag: flag.into(),
-        instead: instead.into(),
-    }
-}
+/// The adapter of every OpenRouter-style provider.
+pub struct Gates;
 
 /// Maps the normalized patch onto the ModelGates/novapai update body.
-pub fn build_body(p: ProviderKind, patch: &Patch) -> Result<Value> {
+pub fn build_body(p: &Info, patch: &Patch) -> Result<Value> {
     let Patch {
         limit,
         reset,
@@ -27,6 +24,7 @@ pub fn build_body(p: ProviderKind, patch: &Patch) -> Result<Value> {
         include_byok_in_limit,
         limit_diem,
         limit_vcu,
+        privacy,
     } = patch;
     let mut body = Map::new();
     match limit {
@@ -41,8 +39,7 @@ pub fn build_body(p: ProviderKind, patch: &Patch) -> Result<Value> {
     match reset {
         None => {}
         Some(Reset::EightHours) => {
-            return Err(unsupported(
-                p,
+            return Err(p.unsupported(
                 "--reset 8h",
                 "limits reset daily, weekly or monthly (at midnight UTC), or never",
             ));
@@ -55,15 +52,13 @@ pub fn build_body(p: ProviderKind, patch: &Patch) -> Result<Value> {
         }
     }
     if !expires.is_keep() {
-        return Err(unsupported(
-            p,
+        return Err(p.unsupported(
             "--expires",
             "a key's expiry is fixed when it is created; create a new key to change it, or --disable this one",
         ));
     }
     if !models.is_keep() {
-        return Err(unsupported(
-            p,
+        return Err(p.unsupported(
             "--models",
             "keys have no model allow-list here; it supports --limit, --reset, --name, --disable/--enable and --include-byok-in-limit",
         ));
@@ -78,66 +73,80 @@ pub fn build_body(p: ProviderKind, patch: &Patch) -> Result<Value> {
         body.insert("include_byok_in_limit".into(), json!(b));
     }
     if !limit_diem.is_keep() {
-        return Err(unsupported(
-            p,
-            "--limit-diem",
-            "limits are in USD; use --limit",
-        ));
+        return Err(p.unsupported("--limit-diem", "limits are in USD; use --limit"));
     }
     if !limit_vcu.is_keep() {
-        return Err(unsupported(
-            p,
-            "--limit-vcu",
-            "limits are in USD; use --limit",
+        return Err(p.unsupported("--limit-vcu", "limits are in USD; use --limit"));
+    }
+    if privacy.is_some() {
+        return Err(p.unsupported(
+            "--privacy",
+            "keys have no model-privacy setting here (it is Venice's modelPrivacy)",
         ));
     }
     Ok(Value::Object(body))
 }
 
-pub fn build_update(p: ProviderKind, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
-    super::check_path_key(p, key)?;
-    let body = build_body(p, patch)?;
-    let url = base.join(&["api", "v1", "keys", key])?;
-    Ok(Request::patch(url, AuthScheme::Bearer, body))
+impl Adapter for Gates {
+    fn build_update(&self, p: &Info, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
+        super::check_path_key(p, key)?;
+        let body = build_body(p, patch)?;
+        let url = base.join(&["api", "v1", "keys", key])?;
+        Ok(Request::patch(url, p.auth, body))
+    }
+
+    /// `{"data": key}` into the normalized view.
+    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<KeyView> {
+        let v = super::parse_json(p, body)?;
+        match v.get("data") {
+            Some(data @ Value::Object(_)) => Ok(key_view(data)),
+            _ => Err(super::unexpected_shape(p, "no `data` object", body)),
+        }
+    }
+
+    /// `GET /api/v1/keys/{hash}`.
+    fn build_get(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request> {
+        super::check_path_key(p, key)?;
+        Ok(Request::get(
+            base.join(&["api", "v1", "keys", key])?,
+            p.auth,
+        ))
+    }
+
+    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<KeyView> {
+        self.parse_update(p, key, &Value::Null, body)
+    }
+
+    /// `GET /api/v1/keys?offset=N[&include_disabled=true]`.
+    fn build_list(
+        &self,
+        p: &Info,
+        base: &BaseUrl,
+        offset: usize,
+        include_disabled: bool,
+    ) -> Result<Request> {
+        let mut url = base.join(&["api", "v1", "keys"])?;
+        url.push_str(&format!("?offset={offset}"));
+        if include_disabled {
+            url.push_str("&include_disabled=true");
+        }
+        Ok(Request::get(url, p.auth))
+    }
+
+    /// `{"data": [key...]}`.
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>> {
+        super::data_list(p, body, key_view)
+    }
+
+    fn error_message(&self, body: &Value) -> Option<String> {
+        error_message(body)
+    }
 }
 
 /// Keys per page of `GET /api/v1/keys`.
 pub const PAGE: usize = 100;
 
-/// `GET /api/v1/keys/{hash}`.
-pub fn build_get(p: ProviderKind, base: &BaseUrl, key: &str) -> Result<Request> {
-    super::check_path_key(p, key)?;
-    Ok(Request::get(
-        base.join(&["api", "v1", "keys", key])?,
-        AuthScheme::Bearer,
-    ))
-}
-
-/// `GET /api/v1/keys?offset=N[&include_disabled=true]`.
-pub fn build_list(base: &BaseUrl, offset: usize, include_disabled: bool) -> Result<Request> {
-    let mut url = base.join(&["api", "v1", "keys"])?;
-    url.push_str(&format!("?offset={offset}"));
-    if include_disabled {
-        url.push_str("&include_disabled=true");
-    }
-    Ok(Request::get(url, AuthScheme::Bearer))
-}
-
-/// `{"data": [key...]}`.
-pub fn parse_list(p: ProviderKind, body: &[u8]) -> Result<Vec<KeyView>> {
-    super::data_list(p, body, key_view)
-}
-
-/// `{"data": key}` into the normalized view.
-pub fn parse_update(p: ProviderKind, body: &[u8]) -> Result<KeyView> {
-    let v = super::parse_json(p, body)?;
-    match v.get("data") {
-        Some(data @ Value::Object(_)) => Ok(key_view(data)),
-        _ => Err(super::unexpected_shape(p, "no `data` object", body)),
-    }
-}
-
-/// One ModelGates/novapai key object, normalized.
+/// One OpenRouter-style key object, normalized.
 pub fn key_view(data: &Value) -> KeyView {
     use super::{num_field, str_field};
     KeyView {
@@ -184,10 +193,19 @@ pub fn error_message(body: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
-    const MG: ProviderKind = ProviderKind::ModelGates;
+    use crate::provider::ProviderKind;
+    use crate::request::AuthScheme;
+
+    fn mg() -> &'static Info {
+        ProviderKind::ModelGates.info()
+    }
+
+    fn parse_update(p: &Info, body: &[u8]) -> Result<KeyView> {
+        Gates.parse_update(p, "k", &Value::Null, body)
+    }
 
     fn body(p: Patch) -> Value {
-        build_body(MG, &p).unwrap()
+        build_body(mg(), &p).unwrap()
     }
 
     #[test]
@@ -220,7 +238,7 @@ mod tests {
             assert_eq!(b, json!({ "limit_reset": want }));
         }
         let e = build_body(
-            MG,
+            mg(),
             &Patch {
                 reset: Some(Reset::EightHours),
                 ..Default::default()
@@ -296,13 +314,25 @@ mod tests {
                 },
                 "--limit-vcu",
             ),
+            (
+                Patch {
+                    privacy: Some(crate::patch::Privacy::PrivateOnly),
+                    ..Default::default()
+                },
+                "--privacy",
+            ),
         ];
-        for prov in [ProviderKind::ModelGates, ProviderKind::Novapai] {
+        for prov in [
+            ProviderKind::ModelGates,
+            ProviderKind::Novapai,
+            ProviderKind::OpenRouter,
+        ] {
+            let prov = prov.info();
             for (p, flag) in &cases {
                 let e = build_body(prov, p).unwrap_err();
                 assert_eq!(e.exit_code(), 2);
                 let m = e.to_string();
-                assert!(m.contains(prov.display_name()) && m.contains(flag), "{m}");
+                assert!(m.contains(prov.name) && m.contains(flag), "{m}");
             }
         }
     }
@@ -314,16 +344,17 @@ mod tests {
             name: Some("x".into()),
             ..Default::default()
         };
-        let r = build_update(ProviderKind::Novapai, &base, "ab/../c d", &p).unwrap();
+        let nv = ProviderKind::Novapai.info();
+        let r = Gates.build_update(nv, &base, "ab/../c d", &p).unwrap();
         assert_eq!(r.url, "https://novapai.ai/api/v1/keys/ab%2F..%2Fc%20d");
         assert_eq!(r.auth, AuthScheme::Bearer);
-        assert!(build_update(ProviderKind::Novapai, &base, "..", &p).is_err());
+        assert!(Gates.build_update(nv, &base, "..", &p).is_err());
     }
 
     #[test]
     fn success_and_error_bodies() {
         let v = parse_update(
-            MG,
+            mg(),
             br#"{"data":{"hash":"h","name":"n","limit":null,"limit_reset":null,"disabled":false}}"#,
         )
         .unwrap();
@@ -331,12 +362,12 @@ mod tests {
         assert_eq!(v.limit, Some(json!("none")));
         assert_eq!(v.reset.as_deref(), Some("never"));
         assert_eq!(
-            parse_update(MG, br#"{"nodata":1}"#)
+            parse_update(mg(), br#"{"nodata":1}"#)
                 .unwrap_err()
                 .exit_code(),
             7
         );
-        assert_eq!(parse_update(MG, b"").unwrap_err().exit_code(), 7);
+        assert_eq!(parse_update(mg(), b"").unwrap_err().exit_code(), 7);
         assert_eq!(
             error_message(&json!({"error":{"code":404,"message":"Key not found"}})).unwrap(),
             "Key not found (code 404)"

@@ -3,18 +3,18 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{AuthScheme, BaseUrl, KeyView, ProviderKind, Request};
+use super::{Adapter, BaseUrl, Info, KeyView};
 use crate::error::{Error, Result};
 use crate::patch::{Change, Patch, Reset, rfc3339};
+use crate::request::Request;
 
-const P: ProviderKind = ProviderKind::Ionet;
+/// The io.net adapter.
+pub struct Ionet;
 
 fn unsupported(flag: &str, instead: &str) -> Error {
-    Error::Unsupported {
-        provider: P.display_name(),
-        flag: flag.into(),
-        instead: instead.into(),
-    }
+    crate::provider::ProviderKind::Ionet
+        .info()
+        .unsupported(flag, instead)
 }
 
 /// The sub-key's UUID in canonical hyphenated form.
@@ -25,7 +25,7 @@ pub fn check_key(key: &str) -> Result<String> {
             Error::usage(format!(
                 "io.net: key id '{}' is not a UUID; io.net sub-key ids look like 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23 \
                  (copy it from the io.net dashboard)",
-                crate::output::sanitize(key)
+                crate::text::sanitize(key)
             ))
         })
 }
@@ -42,6 +42,7 @@ pub fn build_body(patch: &Patch) -> Result<Value> {
         include_byok_in_limit,
         limit_diem,
         limit_vcu,
+        privacy,
     } = patch;
     let mut body = Map::new();
     match limit {
@@ -114,76 +115,92 @@ pub fn build_body(patch: &Patch) -> Result<Value> {
             "io.net limits are in credits; use --limit",
         ));
     }
+    if privacy.is_some() {
+        return Err(unsupported(
+            "--privacy",
+            "io.net restricts models with --models (an allow-list), not by privacy",
+        ));
+    }
     Ok(Value::Object(body))
 }
 
-pub fn build_update(base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
-    let id = check_key(key)?;
-    let body = build_body(patch)?;
-    let url = base.join(&["v1", "api-keys", "sub-keys", &id])?;
-    Ok(Request::patch(url, AuthScheme::XApiKey, body))
-}
-
-/// io.net answers `{"status":"succeeded"}` and no key data: the view shows what was set.
-pub fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
-    let v = super::parse_json(P, body)?;
-    if v.get("status").and_then(Value::as_str) != Some("succeeded") {
-        return Err(super::unexpected_shape(
-            P,
-            "expected {\"status\":\"succeeded\"}",
-            body,
-        ));
+impl Adapter for Ionet {
+    fn build_update(&self, p: &Info, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
+        let id = check_key(key)?;
+        let body = build_body(patch)?;
+        let url = base.join(&["v1", "api-keys", "sub-keys", &id])?;
+        Ok(Request::patch(url, p.auth, body))
     }
-    Ok(KeyView {
-        id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
-        name: super::str_field(sent, "description"),
-        limit: super::num_field(sent, "credit_limit"),
-        reset: super::str_field(sent, "credit_refresh_cycle"),
-        expires: super::str_field(sent, "expires_at"),
-        models: super::models_field(sent, "allowed_models"),
-        raw: v,
-        ..KeyView::default()
-    })
-}
 
-/// `GET /v1/api-keys/sub-keys/{key_id}/usage`: the only single-key read io.net has.
-pub fn build_usage(base: &BaseUrl, key: &str) -> Result<Request> {
-    let id = check_key(key)?;
-    let url = base.join(&["v1", "api-keys", "sub-keys", &id, "usage"])?;
-    Ok(Request::get(url, AuthScheme::XApiKey))
-}
-
-/// `GET /v1/api-keys/sub-keys`: every active sub-key, no pagination.
-pub fn build_list(base: &BaseUrl) -> Result<Request> {
-    let url = base.join(&["v1", "api-keys", "sub-keys"])?;
-    Ok(Request::get(url, AuthScheme::XApiKey))
-}
-
-/// The usage answer (`{credit_used, credit_limit, remaining_credit, credit_refresh_cycle}`,
-/// possibly under `data`) as a partial view.
-pub fn parse_usage(key: &str, body: &[u8]) -> Result<KeyView> {
-    let v = super::parse_json(P, body)?;
-    let d = match v.get("data") {
-        Some(d @ Value::Object(_)) => d,
-        _ => &v,
-    };
-    if !d.is_object() {
-        return Err(super::unexpected_shape(P, "usage is not an object", body));
+    /// io.net answers `{"status":"succeeded"}` and no key data: the view shows what was set.
+    fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
+        let v = super::parse_json(p, body)?;
+        if v.get("status").and_then(Value::as_str) != Some("succeeded") {
+            return Err(super::unexpected_shape(
+                p,
+                "expected {\"status\":\"succeeded\"}",
+                body,
+            ));
+        }
+        Ok(KeyView {
+            id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
+            name: super::str_field(sent, "description"),
+            limit: super::num_field(sent, "credit_limit"),
+            reset: super::str_field(sent, "credit_refresh_cycle"),
+            expires: super::str_field(sent, "expires_at"),
+            models: super::models_field(sent, "allowed_models"),
+            raw: v,
+            ..KeyView::default()
+        })
     }
-    Ok(KeyView {
-        id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
-        limit: super::num_field(d, "credit_limit"),
-        usage: super::num_field(d, "credit_used"),
-        remaining: super::num_field(d, "remaining_credit"),
-        reset: super::str_field(d, "credit_refresh_cycle"),
-        raw: d.clone(),
-        ..KeyView::default()
-    })
-}
 
-/// `{status, data: [sub-key...]}` into views.
-pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
-    super::data_list(P, body, list_view)
+    /// `GET /v1/api-keys/sub-keys/{key_id}/usage`: the only single-key read io.net has.
+    fn build_get(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request> {
+        let id = check_key(key)?;
+        let url = base.join(&["v1", "api-keys", "sub-keys", &id, "usage"])?;
+        Ok(Request::get(url, p.auth))
+    }
+
+    /// The usage answer (`{credit_used, credit_limit, remaining_credit, credit_refresh_cycle}`,
+    /// possibly under `data`) as a partial view; the list entry completes it.
+    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<KeyView> {
+        let v = super::parse_json(p, body)?;
+        let d = match v.get("data") {
+            Some(d @ Value::Object(_)) => d,
+            _ => &v,
+        };
+        if !d.is_object() {
+            return Err(super::unexpected_shape(p, "usage is not an object", body));
+        }
+        Ok(KeyView {
+            id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
+            limit: super::num_field(d, "credit_limit"),
+            usage: super::num_field(d, "credit_used"),
+            remaining: super::num_field(d, "remaining_credit"),
+            reset: super::str_field(d, "credit_refresh_cycle"),
+            raw: d.clone(),
+            ..KeyView::default()
+        })
+    }
+
+    /// `GET /v1/api-keys/sub-keys`: every active sub-key, no pagination.
+    fn build_list(&self, p: &Info, base: &BaseUrl, _offset: usize, _all: bool) -> Result<Request> {
+        let url = base.join(&["v1", "api-keys", "sub-keys"])?;
+        Ok(Request::get(url, p.auth))
+    }
+
+    /// `{status, data: [sub-key...]}` into views.
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>> {
+        super::data_list(p, body, list_view)
+    }
+
+    fn error_message(&self, body: &Value) -> Option<String> {
+        error_message(body)
+    }
+
+    fn get_completes_from_list(&self) -> bool {
+        true
+    }
 }
 
 fn list_view(d: &Value) -> KeyView {
@@ -258,7 +275,22 @@ mod tests {
     use crate::patch::Amount;
     use chrono::{DateTime, Utc};
 
+    use crate::provider::ProviderKind;
+    use crate::request::AuthScheme;
+
     const KEY: &str = "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23";
+
+    fn p() -> &'static Info {
+        ProviderKind::Ionet.info()
+    }
+
+    fn build_update(base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
+        Ionet.build_update(p(), base, key, patch)
+    }
+
+    fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
+        Ionet.parse_update(p(), key, sent, body)
+    }
 
     fn base() -> BaseUrl {
         BaseUrl::parse("https://api.intelligence.io.solutions").unwrap()
@@ -401,6 +433,13 @@ mod tests {
                 },
                 "--limit-vcu",
             ),
+            (
+                Patch {
+                    privacy: Some(crate::patch::Privacy::All),
+                    ..Default::default()
+                },
+                "--privacy",
+            ),
         ];
         for (p, flag) in cases {
             let e = err(p);
@@ -449,19 +488,19 @@ mod tests {
 
     #[test]
     fn reads() {
-        let r = build_usage(&base(), KEY).unwrap();
+        let r = Ionet.build_get(p(), &base(), KEY).unwrap();
         assert_eq!(
             r.url,
             format!("https://api.intelligence.io.solutions/v1/api-keys/sub-keys/{KEY}/usage")
         );
         assert_eq!(r.body, None);
-        let v = parse_usage(KEY, br#"{"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"}"#).unwrap();
+        let v = Ionet.parse_get(p(), KEY, br#"{"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"}"#).unwrap();
         assert_eq!(v.remaining, Some(json!(15)));
-        let l = parse_list(br#"{"status":"succeeded","data":[{"id":"a","description":"d","credit_limit":10,"credit_used":4,"allowed_models":[],"expires_at":null}, 5]}"#).unwrap();
+        let l = Ionet.parse_list(p(), br#"{"status":"succeeded","data":[{"id":"a","description":"d","credit_limit":10,"credit_used":4,"allowed_models":[],"expires_at":null}, 5]}"#).unwrap();
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].remaining, Some(json!(6.0)));
         assert_eq!(l[0].models, Some(vec!["all".to_string()]));
-        assert!(parse_list(br#"{"data":{}}"#).is_err());
+        assert!(Ionet.parse_list(p(), br#"{"data":{}}"#).is_err());
     }
 
     #[test]

@@ -1,287 +1,311 @@
-//! The provider registry: which providers exist, their base URLs and credentials, the pure
-//! request type every adapter builds, and the one exhaustive dispatch onto the adapters.
+//! The provider registry: the providers keyctl speaks to, one static [`Info`] row each (names,
+//! base URL, credential, auth, paging, a sample key, the adapter), the [`Adapter`] trait every
+//! provider file implements, and the one exhaustive `match` from [`ProviderKind`] to its row.
+//! Nothing here does I/O or prints: adapters build and read plain [`Request`]s.
 
 pub mod gates;
 pub mod ionet;
 pub mod venice;
 
 use std::fmt;
-use std::str::FromStr;
 
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::patch::Patch;
+use crate::request::{AuthScheme, Request, Response};
 
-/// The providers keyctl speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The providers keyctl speaks to. Ids are the lower-case variant names, matched without
+/// regard to case; each variant's [`Info`] row comes from [`ProviderKind::info`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+#[value(rename_all = "lower")]
 pub enum ProviderKind {
+    /// io.net IO Intelligence
+    #[value(alias = "io.net")]
     Ionet,
+    /// ModelGates
     ModelGates,
+    /// novapai
     Novapai,
+    /// OpenRouter
+    OpenRouter,
+    /// Venice
     Venice,
 }
 
-/// How the admin credential travels.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthScheme {
-    /// `x-api-key: SECRET`
-    XApiKey,
-    /// `Authorization: Bearer SECRET`
-    Bearer,
+/// Everything keyctl knows about a provider besides its request mapping.
+pub struct Info {
+    /// The id given to `-p` (also the `KEYCTL_<ID>_BASE_URL` variable's middle part).
+    pub id: &'static str,
+    /// Other names `-p` accepts.
+    pub aliases: &'static [&'static str],
+    /// The name in messages and tables.
+    pub name: &'static str,
+    pub base_url: &'static str,
+    /// The environment variable holding the admin credential.
+    pub credential_env: &'static str,
+    pub auth: AuthScheme,
+    /// Keys per page of a paginated list (read until a page is short); None: one request.
+    pub page_size: Option<usize>,
+    /// A key id the provider accepts (checks, the support table, tests).
+    pub sample_key: &'static str,
+    /// The API family: `ionet`, `openrouter` (ModelGates, novapai, OpenRouter) or `venice`.
+    pub api: &'static str,
+    pub adapter: &'static dyn Adapter,
 }
 
-impl AuthScheme {
-    pub fn header_name(self) -> &'static str {
-        match self {
-            AuthScheme::XApiKey => "x-api-key",
-            AuthScheme::Bearer => "authorization",
-        }
-    }
+/// The 64-hex-digit key hash of the OpenRouter-style APIs.
+const HASH: &str = "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943";
 
-    /// The header value with the secret in place (only the HTTP layer calls this).
-    pub fn header_value(self, secret: &str) -> String {
-        match self {
-            AuthScheme::XApiKey => secret.to_string(),
-            AuthScheme::Bearer => format!("Bearer {secret}"),
-        }
-    }
+static IONET: Info = Info {
+    id: "ionet",
+    aliases: &["io.net"],
+    name: "io.net",
+    base_url: "https://api.intelligence.io.solutions",
+    credential_env: "IONET_ADMIN_KEY",
+    auth: AuthScheme::XApiKey,
+    page_size: None,
+    sample_key: "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23",
+    api: "ionet",
+    adapter: &ionet::Ionet,
+};
 
-    /// The header value as it is ever shown to a person.
-    pub fn redacted_value(self) -> &'static str {
-        match self {
-            AuthScheme::XApiKey => "****",
-            AuthScheme::Bearer => "Bearer ****",
-        }
-    }
+static MODELGATES: Info = Info {
+    id: "modelgates",
+    aliases: &[],
+    name: "ModelGates",
+    base_url: "https://modelgates.ai",
+    credential_env: "MODELGATES_MANAGEMENT_KEY",
+    auth: AuthScheme::Bearer,
+    page_size: Some(gates::PAGE),
+    sample_key: HASH,
+    api: "openrouter",
+    adapter: &gates::Gates,
+};
+
+static NOVAPAI: Info = Info {
+    id: "novapai",
+    aliases: &[],
+    name: "novapai",
+    base_url: "https://novapai.ai",
+    credential_env: "NOVAPAI_MANAGEMENT_KEY",
+    auth: AuthScheme::Bearer,
+    page_size: Some(gates::PAGE),
+    sample_key: HASH,
+    api: "openrouter",
+    adapter: &gates::Gates,
+};
+
+static OPENROUTER: Info = Info {
+    id: "openrouter",
+    aliases: &[],
+    name: "OpenRouter",
+    base_url: "https://openrouter.ai",
+    credential_env: "OPENROUTER_MANAGEMENT_KEY",
+    auth: AuthScheme::Bearer,
+    page_size: Some(gates::PAGE),
+    sample_key: HASH,
+    api: "openrouter",
+    adapter: &gates::Gates,
+};
+
+static VENICE: Info = Info {
+    id: "venice",
+    aliases: &[],
+    name: "Venice",
+    base_url: "https://api.venice.ai",
+    credential_env: "VENICE_ADMIN_KEY",
+    auth: AuthScheme::Bearer,
+    page_size: None,
+    sample_key: "e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
+    api: "venice",
+    adapter: &venice::Venice,
+};
+
+/// Every provider, in the order of the enum.
+pub fn all() -> &'static [ProviderKind] {
+    <ProviderKind as clap::ValueEnum>::value_variants()
 }
 
-pub const ALL: [ProviderKind; 4] = [
-    ProviderKind::Ionet,
-    ProviderKind::ModelGates,
-    ProviderKind::Novapai,
-    ProviderKind::Venice,
-];
+/// A provider's request mapping: pure builders and parsers (no I/O, no secret, no printing).
+/// `p` is the provider's own row, for names in messages and its auth scheme.
+pub trait Adapter: Sync {
+    /// The update request for one key; an unsupported flag or bad value is exit 2.
+    fn build_update(&self, p: &Info, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request>;
+    /// A 2xx answer to an update (`sent`: the body that was sent) as the key's state.
+    fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<KeyView>;
+    /// The single-key read.
+    fn build_get(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request>;
+    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<KeyView>;
+    /// One page of the key list; `offset` counts keys already read (paginated providers).
+    fn build_list(
+        &self,
+        p: &Info,
+        base: &BaseUrl,
+        offset: usize,
+        include_disabled: bool,
+    ) -> Result<Request>;
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>>;
+    /// The provider's own message from an error body, when it has the documented shape.
+    fn error_message(&self, body: &Value) -> Option<String>;
+    /// The error for a non-2xx answer (by default by status class, see [`error_for`]).
+    fn error_for(&self, p: &Info, resp: &Response) -> Error {
+        error_for(p, self.error_message_of(resp), resp)
+    }
+    /// Warnings to show before sending (deprecated fields).
+    fn warnings(&self, _patch: &Patch) -> Vec<String> {
+        Vec::new()
+    }
+    /// Whether this change must read the key first to be built (besides a relative limit,
+    /// which every provider reads for).
+    fn needs_current(&self, _patch: &Patch, _relative: bool) -> bool {
+        false
+    }
+    /// Completes `patch` from the key's current state (when `needs_current`).
+    fn merge_current(&self, _p: &Info, _before: &KeyView, _patch: &mut Patch) -> Result<()> {
+        Ok(())
+    }
+    /// The single-key read lacks fields only the list has: a run reads the list once and
+    /// completes every read from it (io.net).
+    fn get_completes_from_list(&self) -> bool {
+        false
+    }
+    /// The provider's message from a response body, if it parses and has the documented shape.
+    fn error_message_of(&self, resp: &Response) -> Option<String> {
+        let v: Value = serde_json::from_slice(&resp.body).ok()?;
+        self.error_message(&v)
+    }
+}
 
 impl ProviderKind {
-    pub fn id(self) -> &'static str {
+    /// The provider's row: the one `match` on providers.
+    pub fn info(self) -> &'static Info {
         match self {
-            ProviderKind::Ionet => "ionet",
-            ProviderKind::ModelGates => "modelgates",
-            ProviderKind::Novapai => "novapai",
-            ProviderKind::Venice => "venice",
-        }
-    }
-
-    pub fn display_name(self) -> &'static str {
-        match self {
-            ProviderKind::Ionet => "io.net",
-            ProviderKind::ModelGates => "ModelGates",
-            ProviderKind::Novapai => "novapai",
-            ProviderKind::Venice => "Venice",
-        }
-    }
-
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            ProviderKind::Ionet => "https://api.intelligence.io.solutions",
-            ProviderKind::ModelGates => "https://modelgates.ai",
-            ProviderKind::Novapai => "https://novapai.ai",
-            ProviderKind::Venice => "https://api.venice.ai",
-        }
-    }
-
-    /// The environment variable holding the admin credential.
-    pub fn credential_env(self) -> &'static str {
-        match self {
-            ProviderKind::Ionet => "IONET_ADMIN_KEY",
-            ProviderKind::ModelGates => "MODELGATES_MANAGEMENT_KEY",
-            ProviderKind::Novapai => "NOVAPAI_MANAGEMENT_KEY",
-            ProviderKind::Venice => "VENICE_ADMIN_KEY",
+            ProviderKind::Ionet => &IONET,
+            ProviderKind::ModelGates => &MODELGATES,
+            ProviderKind::Novapai => &NOVAPAI,
+            ProviderKind::OpenRouter => &OPENROUTER,
+            ProviderKind::Venice => &VENICE,
         }
     }
 
     /// The environment variable that overrides the base URL.
     pub fn base_url_env(self) -> String {
-        format!("KEYCTL_{}_BASE_URL", self.id().to_ascii_uppercase())
+        format!("KEYCTL_{}_BASE_URL", self.info().id.to_ascii_uppercase())
     }
 
-    pub fn auth(self) -> AuthScheme {
-        match self {
-            ProviderKind::Ionet => AuthScheme::XApiKey,
-            _ => AuthScheme::Bearer,
-        }
-    }
-
-    /// Builds the update request for one key: pure, no I/O, no secret.
     pub fn build_update(self, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
-        match self {
-            ProviderKind::Ionet => ionet::build_update(base, key, patch),
-            ProviderKind::ModelGates | ProviderKind::Novapai => {
-                gates::build_update(self, base, key, patch)
-            }
-            ProviderKind::Venice => venice::build_update(base, key, patch),
-        }
+        let i = self.info();
+        i.adapter.build_update(i, base, key, patch)
     }
 
-    /// Reads a 2xx answer to an update into the key's state.
     pub fn parse_update(self, key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
-        match self {
-            ProviderKind::Ionet => ionet::parse_update(key, sent, body),
-            ProviderKind::ModelGates | ProviderKind::Novapai => gates::parse_update(self, body),
-            ProviderKind::Venice => venice::parse_update(body),
-        }
+        let i = self.info();
+        i.adapter.parse_update(i, key, sent, body)
     }
 
-    /// The single-key read: `GET` the key (io.net: its usage endpoint; the list has the rest).
     pub fn build_get(self, base: &BaseUrl, key: &str) -> Result<Request> {
-        match self {
-            ProviderKind::Ionet => ionet::build_usage(base, key),
-            ProviderKind::ModelGates | ProviderKind::Novapai => gates::build_get(self, base, key),
-            ProviderKind::Venice => venice::build_get(base, key),
-        }
-    }
-
-    /// One page of the key list; `offset` is used only by paginated providers.
-    pub fn build_list(
-        self,
-        base: &BaseUrl,
-        offset: usize,
-        include_disabled: bool,
-    ) -> Result<Request> {
-        match self {
-            ProviderKind::Ionet => ionet::build_list(base),
-            ProviderKind::ModelGates | ProviderKind::Novapai => {
-                gates::build_list(base, offset, include_disabled)
-            }
-            ProviderKind::Venice => venice::build_list(base),
-        }
-    }
-
-    /// Page size of a paginated list (read until a page is short); None: one request.
-    pub fn page_size(self) -> Option<usize> {
-        match self {
-            ProviderKind::ModelGates | ProviderKind::Novapai => Some(gates::PAGE),
-            _ => None,
-        }
+        let i = self.info();
+        i.adapter.build_get(i, base, key)
     }
 
     pub fn parse_get(self, key: &str, body: &[u8]) -> Result<KeyView> {
-        match self {
-            ProviderKind::Ionet => ionet::parse_usage(key, body),
-            ProviderKind::ModelGates | ProviderKind::Novapai => gates::parse_update(self, body),
-            ProviderKind::Venice => venice::parse_update(body),
-        }
+        let i = self.info();
+        i.adapter.parse_get(i, key, body)
+    }
+
+    pub fn build_list(self, base: &BaseUrl, offset: usize, disabled: bool) -> Result<Request> {
+        let i = self.info();
+        i.adapter.build_list(i, base, offset, disabled)
     }
 
     pub fn parse_list(self, body: &[u8]) -> Result<Vec<KeyView>> {
-        match self {
-            ProviderKind::Ionet => ionet::parse_list(body),
-            ProviderKind::ModelGates | ProviderKind::Novapai => gates::parse_list(self, body),
-            ProviderKind::Venice => venice::parse_list(body),
-        }
+        let i = self.info();
+        i.adapter.parse_list(i, body)
     }
 
-    /// Whether a change must read the key first to be built (besides a relative limit, which
-    /// every provider reads for): Venice sends all currencies of `consumptionLimit` together.
-    pub fn needs_current(self, patch: &Patch, relative: bool) -> bool {
-        match self {
-            ProviderKind::Venice => venice::needs_current(patch, relative),
-            ProviderKind::Ionet | ProviderKind::ModelGates | ProviderKind::Novapai => false,
-        }
+    pub fn error_for(self, resp: &Response) -> Error {
+        let i = self.info();
+        i.adapter.error_for(i, resp)
     }
 
-    /// Completes `patch` from the key's current state (`needs_current`).
-    pub fn merge_current(self, before: &KeyView, patch: &mut Patch) -> Result<()> {
-        match self {
-            ProviderKind::Venice => venice::keep_other_currencies(before, patch),
-            ProviderKind::Ionet | ProviderKind::ModelGates | ProviderKind::Novapai => Ok(()),
-        }
-    }
-
-    /// Warnings to show before sending (deprecated fields).
     pub fn warnings(self, patch: &Patch) -> Vec<String> {
-        match self {
-            ProviderKind::Venice => venice::warnings(patch),
-            _ => Vec::new(),
-        }
+        self.info().adapter.warnings(patch)
     }
 
-    /// The error for a non-2xx answer: the provider's own message when its body has the
-    /// documented shape, else the status and a short sanitized snippet of the body.
-    pub fn error_for(self, resp: &crate::http::Response) -> Error {
-        let status = resp.status;
-        let parsed: Option<Value> = serde_json::from_slice(&resp.body).ok();
-        let mut message = match parsed.as_ref().and_then(|v| self.error_message(v)) {
-            Some(m) => crate::output::server_text(&m),
-            None if resp.too_large => format!(
-                "HTTP {status}, with a body larger than {} MiB that keyctl did not read",
-                crate::http::MAX_BODY / 1024 / 1024
-            ),
-            None => format!(
-                "HTTP {status}{}: {}",
-                reqwest::StatusCode::from_u16(status)
-                    .ok()
-                    .and_then(|s| s.canonical_reason())
-                    .map(|r| format!(" {r}"))
-                    .unwrap_or_default(),
-                crate::output::snippet(&resp.body)
-            ),
-        };
-        if let Some(w) = &resp.wait_refused {
-            message = format!("{message}; {w}");
-        }
-        let provider = self.display_name();
-        match status {
-            401 | 403 => Error::Auth {
-                provider,
-                status,
-                message,
-                hint: format!("{} (or the --api-key-file)", self.credential_env()),
-            },
-            404 => Error::NotFound { provider, message },
-            429 => Error::RateLimited { provider, message },
-            400..=499 => Error::Rejected {
-                provider,
-                status,
-                message,
-            },
-            _ => Error::Provider {
-                provider,
-                status: Some(status),
-                message: format!("provider failure (HTTP {status}): {message}"),
-            },
-        }
+    pub fn needs_current(self, patch: &Patch, relative: bool) -> bool {
+        self.info().adapter.needs_current(patch, relative)
     }
 
-    /// The provider's own error message from an error body, when it has its documented shape.
-    pub fn error_message(self, body: &Value) -> Option<String> {
-        match self {
-            ProviderKind::Ionet => ionet::error_message(body),
-            ProviderKind::ModelGates | ProviderKind::Novapai => gates::error_message(body),
-            ProviderKind::Venice => venice::error_message(body),
-        }
+    pub fn merge_current(self, before: &KeyView, patch: &mut Patch) -> Result<()> {
+        let i = self.info();
+        i.adapter.merge_current(i, before, patch)
     }
 }
 
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.display_name())
+        f.write_str(self.info().name)
     }
 }
 
-impl FromStr for ProviderKind {
-    type Err = String;
+/// The error for a non-2xx answer: the provider's own `message` when its body has the
+/// documented shape, else the status and a short sanitized snippet of the body.
+pub fn error_for(p: &Info, message: Option<String>, resp: &Response) -> Error {
+    let status = resp.status;
+    let mut message = match message {
+        Some(m) => crate::text::server_text(&m),
+        None if resp.too_large => format!(
+            "HTTP {status}, with a body larger than {} MiB that keyctl did not read",
+            crate::request::MAX_BODY / 1024 / 1024
+        ),
+        None => format!(
+            "HTTP {status}{}: {}",
+            reqwest::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default(),
+            crate::text::snippet(&resp.body)
+        ),
+    };
+    if let Some(w) = &resp.wait_refused {
+        message = format!("{message}; {w}");
+    }
+    let provider = p.name;
+    match status {
+        401 | 403 => Error::Auth {
+            provider,
+            status,
+            message,
+            hint: format!("{} (or the --api-key-file)", p.credential_env),
+        },
+        404 => Error::NotFound {
+            provider,
+            status,
+            message,
+        },
+        429 => Error::RateLimited { provider, message },
+        400..=499 => Error::Rejected {
+            provider,
+            status,
+            message,
+        },
+        _ => Error::Provider {
+            provider,
+            status: Some(status),
+            message: format!("provider failure (HTTP {status}): {message}"),
+        },
+    }
+}
 
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "ionet" | "io.net" => Ok(ProviderKind::Ionet),
-            "modelgates" => Ok(ProviderKind::ModelGates),
-            "novapai" => Ok(ProviderKind::Novapai),
-            "venice" => Ok(ProviderKind::Venice),
-            other => Err(format!(
-                "unknown provider '{other}'; choose one of ionet (alias io.net), modelgates, novapai, venice"
-            )),
+impl Info {
+    /// The error for a flag this provider cannot honour (exit 2, nothing sent).
+    pub fn unsupported(&self, flag: &str, instead: &str) -> Error {
+        Error::Unsupported {
+            provider: self.name,
+            flag: flag.into(),
+            instead: instead.into(),
         }
     }
 }
@@ -320,7 +344,7 @@ impl BaseUrl {
             other => {
                 return Err(Error::usage(format!(
                     "base URL '{shown}' has scheme '{}'; use https://",
-                    crate::output::sanitize(other)
+                    crate::text::sanitize(other)
                 )));
             }
         }
@@ -385,82 +409,24 @@ pub fn display_url(s: &str) -> String {
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         shown.push_str("/…");
     }
-    crate::output::sanitize(&shown)
+    crate::text::sanitize(&shown)
 }
 
 /// Checks a key id that goes into a URL path as one segment.
-pub fn check_path_key(provider: ProviderKind, key: &str) -> Result<()> {
+pub fn check_path_key(p: &Info, key: &str) -> Result<()> {
     if key.trim().is_empty() {
-        return Err(Error::usage(format!("{provider}: the key id is empty")));
+        return Err(Error::usage(format!("{}: the key id is empty", p.name)));
     }
     if key == "." || key == ".." {
-        return Err(Error::usage(format!("{provider}: '{key}' is not a key id")));
+        return Err(Error::usage(format!("{}: '{key}' is not a key id", p.name)));
     }
     if key.chars().any(char::is_control) {
         return Err(Error::usage(format!(
-            "{provider}: the key id contains control characters"
+            "{}: the key id contains control characters",
+            p.name
         )));
     }
     Ok(())
-}
-
-/// An HTTP method keyctl uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Patch,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Patch => "PATCH",
-        }
-    }
-}
-
-/// A request as an adapter builds it: everything but the secret, which the HTTP layer adds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Request {
-    pub method: Method,
-    pub url: String,
-    pub auth: AuthScheme,
-    pub body: Option<Value>,
-}
-
-impl Request {
-    pub fn patch(url: String, auth: AuthScheme, body: Value) -> Request {
-        Request {
-            method: Method::Patch,
-            url,
-            auth,
-            body: Some(body),
-        }
-    }
-
-    pub fn get(url: String, auth: AuthScheme) -> Request {
-        Request {
-            method: Method::Get,
-            url,
-            auth,
-            body: None,
-        }
-    }
-
-    /// Every header keyctl sends, with the credential shown as `****`.
-    pub fn redacted_headers(&self) -> Vec<(&'static str, String)> {
-        let mut h = vec![(
-            self.auth.header_name(),
-            self.auth.redacted_value().to_string(),
-        )];
-        if self.body.is_some() {
-            h.push(("content-type", "application/json".to_string()));
-        }
-        h.push(("accept", "application/json".to_string()));
-        h.push(("user-agent", crate::http::user_agent()));
-        h
-    }
 }
 
 /// A key as keyctl shows it, normalized across providers; `raw` keeps the provider's object.
@@ -532,23 +498,19 @@ impl KeyView {
 }
 
 /// Parses a success body as JSON, or says the response cannot be understood (exit 7).
-pub fn parse_json(provider: ProviderKind, body: &[u8]) -> Result<Value> {
+pub fn parse_json(p: &Info, body: &[u8]) -> Result<Value> {
     serde_json::from_slice(body).map_err(|e| Error::Provider {
-        provider: provider.display_name(),
+        provider: p.name,
         status: None,
         message: format!(
             "the success response is not valid JSON ({e}): {}",
-            crate::output::snippet(body)
+            crate::text::snippet(body)
         ),
     })
 }
 
 /// A `{"data": [...]}` list answer: each object in `data` through `view`.
-pub fn data_list(
-    p: ProviderKind,
-    body: &[u8],
-    view: fn(&Value) -> KeyView,
-) -> Result<Vec<KeyView>> {
+pub fn data_list(p: &Info, body: &[u8], view: fn(&Value) -> KeyView) -> Result<Vec<KeyView>> {
     let v = parse_json(p, body)?;
     let items = v
         .get("data")
@@ -572,13 +534,13 @@ pub fn models_field(v: &Value, name: &str) -> Option<Vec<String>> {
 }
 
 /// The error for a success response that lacks the documented shape.
-pub fn unexpected_shape(provider: ProviderKind, what: &str, body: &[u8]) -> Error {
+pub fn unexpected_shape(p: &Info, what: &str, body: &[u8]) -> Error {
     Error::Provider {
-        provider: provider.display_name(),
+        provider: p.name,
         status: None,
         message: format!(
             "unexpected success response ({what}). Body: {}",
-            crate::output::snippet(body)
+            crate::text::snippet(body)
         ),
     }
 }
@@ -603,23 +565,46 @@ pub fn num_field(v: &Value, name: &str) -> Option<Value> {
 mod tests {
     use super::*;
 
+    fn parse(s: &str) -> Option<ProviderKind> {
+        <ProviderKind as clap::ValueEnum>::from_str(s, true).ok()
+    }
+
     #[test]
-    fn provider_ids_and_alias() {
-        assert_eq!(
-            "io.net".parse::<ProviderKind>().unwrap(),
-            ProviderKind::Ionet
-        );
-        assert_eq!(
-            "IONET".parse::<ProviderKind>().unwrap(),
-            ProviderKind::Ionet
-        );
-        assert!("openai".parse::<ProviderKind>().is_err());
-        for p in ALL {
-            assert_eq!(p.id().parse::<ProviderKind>().unwrap(), p);
+    fn every_variant_has_a_row_that_clap_agrees_with() {
+        use clap::ValueEnum;
+        let mut ids = std::collections::HashSet::new();
+        for &p in all() {
+            let i = p.info();
+            assert!(ids.insert(i.id), "duplicate id {}", i.id);
+            // clap's name and aliases are the row's: help text and parsing derive from it.
+            let v = p.to_possible_value().unwrap();
+            assert_eq!(v.get_name(), i.id);
+            let names: Vec<&str> = v.get_name_and_aliases().skip(1).collect();
+            assert_eq!(names, i.aliases, "{}", i.id);
+            assert_eq!(parse(i.id), Some(p));
+            assert_eq!(parse(&i.id.to_ascii_uppercase()), Some(p));
+            for a in i.aliases {
+                assert_eq!(parse(a), Some(p));
+            }
+            assert!(BaseUrl::parse(i.base_url).is_ok(), "{}", i.id);
+            assert!(i.credential_env.ends_with("_KEY"), "{}", i.id);
+            // The sample key is one the adapter accepts.
+            assert!(
+                p.build_get(&BaseUrl::parse(i.base_url).unwrap(), i.sample_key)
+                    .is_ok()
+            );
+            assert_eq!(p.to_string(), i.name);
         }
+        assert_eq!(all().len(), 5);
+        assert!(parse("openai").is_none());
+        assert_eq!(parse("io.net"), Some(ProviderKind::Ionet));
         assert_eq!(
             ProviderKind::Venice.base_url_env(),
             "KEYCTL_VENICE_BASE_URL"
+        );
+        assert_eq!(
+            ProviderKind::OpenRouter.base_url_env(),
+            "KEYCTL_OPENROUTER_BASE_URL"
         );
     }
 
@@ -664,7 +649,7 @@ mod tests {
     fn dot_keys_are_refused() {
         for k in ["", " ", ".", "..", "a\nb"] {
             assert!(
-                check_path_key(ProviderKind::ModelGates, k).is_err(),
+                check_path_key(ProviderKind::ModelGates.info(), k).is_err(),
                 "{k:?}"
             );
         }

@@ -1,21 +1,26 @@
 //! Venice: `PATCH /api/v1/api_keys` with the key id in the body, admin key as
 //! `Authorization: Bearer`. Limits go in `consumptionLimit` (usd, diem, vcu); `expiresAt: null`
-//! removes the expiry; `limitPeriod` is EPOCH (daily), MONTH or LIFETIME.
+//! removes the expiry; `limitPeriod` is EPOCH (daily), MONTH or LIFETIME; `modelPrivacy` is ALL,
+//! PRIVATE_TEXT or PRIVATE_ONLY. Bounds and formats follow Venice's published `swagger.yaml`.
 
 use serde_json::{Map, Value, json};
 
-use super::{AuthScheme, BaseUrl, KeyView, ProviderKind, Request};
+use super::{Adapter, BaseUrl, Info, KeyView};
 use crate::error::{Error, Result};
-use crate::patch::{Change, Patch, Reset};
+use crate::patch::{Change, Patch, Privacy, Reset};
+use crate::request::{Request, Response};
 
-const P: ProviderKind = ProviderKind::Venice;
+/// The Venice adapter.
+pub struct Venice;
+
+fn name() -> &'static str {
+    crate::provider::ProviderKind::Venice.info().name
+}
 
 fn unsupported(flag: &str, instead: &str) -> Error {
-    Error::Unsupported {
-        provider: P.display_name(),
-        flag: flag.into(),
-        instead: instead.into(),
-    }
+    crate::provider::ProviderKind::Venice
+        .info()
+        .unsupported(flag, instead)
 }
 
 /// The largest value Venice's published spec allows for each currency of `consumptionLimit`.
@@ -47,6 +52,7 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
         include_byok_in_limit,
         limit_diem,
         limit_vcu,
+        privacy,
     } = patch;
     let mut body = Map::new();
     let mut consumption = Map::new();
@@ -122,16 +128,111 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
             "Venice has no BYOK setting",
         ));
     }
+    if let Some(p) = privacy {
+        let v = match p {
+            Privacy::All => "ALL",
+            Privacy::PrivateText => "PRIVATE_TEXT",
+            Privacy::PrivateOnly => "PRIVATE_ONLY",
+        };
+        body.insert("modelPrivacy".into(), json!(v));
+    }
     Ok(body)
 }
 
-pub fn build_update(base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
-    super::check_path_key(P, key)?;
-    let mut body = Map::new();
-    body.insert("id".into(), json!(key));
-    body.extend(build_body(patch)?);
-    let url = base.join(&["api", "v1", "api_keys"])?;
-    Ok(Request::patch(url, AuthScheme::Bearer, Value::Object(body)))
+impl Adapter for Venice {
+    fn build_update(&self, p: &Info, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
+        super::check_path_key(p, key)?;
+        let mut body = Map::new();
+        body.insert("id".into(), json!(key));
+        body.extend(build_body(patch)?);
+        let url = base.join(&["api", "v1", "api_keys"])?;
+        Ok(Request::patch(url, p.auth, Value::Object(body)))
+    }
+
+    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<KeyView> {
+        parse_key(p, body)
+    }
+
+    /// `GET /api/v1/api_keys/{id}`.
+    fn build_get(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request> {
+        super::check_path_key(p, key)?;
+        Ok(Request::get(
+            base.join(&["api", "v1", "api_keys", key])?,
+            p.auth,
+        ))
+    }
+
+    fn parse_get(&self, p: &Info, _key: &str, body: &[u8]) -> Result<KeyView> {
+        parse_key(p, body)
+    }
+
+    /// `GET /api/v1/api_keys` (active keys only, one answer).
+    fn build_list(&self, p: &Info, base: &BaseUrl, _offset: usize, _all: bool) -> Result<Request> {
+        Ok(Request::get(base.join(&["api", "v1", "api_keys"])?, p.auth))
+    }
+
+    /// `{"data": [key...], "object": "list"}`.
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>> {
+        super::data_list(p, body, key_view)
+    }
+
+    fn error_message(&self, body: &Value) -> Option<String> {
+        error_message(body)
+    }
+
+    /// Venice answers an unknown or expired id with 400 "API key not found or expired" (not
+    /// found, exit 4), and a missing or inference-only credential with 401 or 402 (exit 3).
+    fn error_for(&self, p: &Info, resp: &Response) -> Error {
+        let message = self.error_message_of(resp);
+        let not_found = resp.status == 400
+            && message
+                .as_deref()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("not found"));
+        match super::error_for(p, message, resp) {
+            Error::Rejected {
+                provider,
+                status,
+                message,
+            } if not_found => Error::NotFound {
+                provider,
+                status,
+                message,
+            },
+            Error::Auth {
+                provider,
+                status,
+                message,
+                ..
+            }
+            | Error::Rejected {
+                provider,
+                status: status @ 402,
+                message,
+            } => Error::Auth {
+                provider,
+                status,
+                message,
+                hint: format!(
+                    "that {} (or the --api-key-file) is a Venice ADMIN key: an INFERENCE key \
+                     cannot read or change keys",
+                    p.credential_env
+                ),
+            },
+            other => other,
+        }
+    }
+
+    fn warnings(&self, patch: &Patch) -> Vec<String> {
+        warnings(patch)
+    }
+
+    fn needs_current(&self, patch: &Patch, relative: bool) -> bool {
+        needs_current(patch, relative)
+    }
+
+    fn merge_current(&self, _p: &Info, before: &KeyView, patch: &mut Patch) -> Result<()> {
+        keep_other_currencies(before, patch)
+    }
 }
 
 /// Warnings to print before sending (deprecated fields).
@@ -144,28 +245,6 @@ pub fn warnings(patch: &Patch) -> Vec<String> {
     } else {
         Vec::new()
     }
-}
-
-/// `GET /api/v1/api_keys/{id}`.
-pub fn build_get(base: &BaseUrl, key: &str) -> Result<Request> {
-    super::check_path_key(P, key)?;
-    Ok(Request::get(
-        base.join(&["api", "v1", "api_keys", key])?,
-        AuthScheme::Bearer,
-    ))
-}
-
-/// `GET /api/v1/api_keys` (active keys only).
-pub fn build_list(base: &BaseUrl) -> Result<Request> {
-    Ok(Request::get(
-        base.join(&["api", "v1", "api_keys"])?,
-        AuthScheme::Bearer,
-    ))
-}
-
-/// `{"data": [key...], "object": "list"}`.
-pub fn parse_list(body: &[u8]) -> Result<Vec<KeyView>> {
-    super::data_list(P, body, key_view)
 }
 
 /// Venice takes `consumptionLimit` as a whole: a change of some currencies (or a relative
@@ -185,7 +264,7 @@ pub fn needs_current(patch: &Patch, relative: bool) -> bool {
 /// (exit 7, naming the field): sending only the changed currency could drop a cap silently.
 pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> {
     let fail = |what: String| Error::Provider {
-        provider: P.display_name(),
+        provider: name(),
         status: None,
         message: format!(
             "cannot keep the other currencies unchanged: {what}; nothing was sent for this key. \
@@ -197,7 +276,7 @@ pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> 
         Some(other) => {
             return Err(fail(format!(
                 "the key's consumptionLimits is {}, not an object",
-                describe(other)
+                crate::text::describe(other)
             )));
         }
         None => return Err(fail("the key has no consumptionLimits".into())),
@@ -223,7 +302,7 @@ pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> 
             Some(other) => {
                 return Err(fail(format!(
                     "consumptionLimits.{name} is {}, not a number >= 0 or null",
-                    describe(other)
+                    crate::text::describe(other)
                 )));
             }
             None => {
@@ -236,31 +315,15 @@ pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> 
     Ok(())
 }
 
-/// A JSON value named for a message: its type and a short, safe rendering.
-fn describe(v: &Value) -> String {
-    let kind = match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    };
-    format!(
-        "{kind} ({})",
-        crate::output::truncate(&crate::output::sanitize(&v.to_string()), 40)
-    )
-}
-
 /// `{"data": key, "success": true}` into the normalized view.
-pub fn parse_update(body: &[u8]) -> Result<KeyView> {
-    let v = super::parse_json(P, body)?;
+pub fn parse_key(p: &Info, body: &[u8]) -> Result<KeyView> {
+    let v = super::parse_json(p, body)?;
     if v.get("success").and_then(Value::as_bool) == Some(false) {
-        return Err(super::unexpected_shape(P, "`success` is false", body));
+        return Err(super::unexpected_shape(p, "`success` is false", body));
     }
     match v.get("data") {
         Some(data @ Value::Object(_)) => Ok(key_view(data)),
-        _ => Err(super::unexpected_shape(P, "no `data` object", body)),
+        _ => Err(super::unexpected_shape(p, "no `data` object", body)),
     }
 }
 
@@ -343,11 +406,21 @@ pub fn error_message(body: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    use crate::provider::ProviderKind;
+
     const KEY: &str = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
+
+    fn info() -> &'static Info {
+        ProviderKind::Venice.info()
+    }
+
+    fn parse_update(body: &[u8]) -> Result<KeyView> {
+        parse_key(info(), body)
+    }
 
     fn req(p: Patch) -> Value {
         let base = BaseUrl::parse("https://api.venice.ai").unwrap();
-        let r = build_update(&base, KEY, &p).unwrap();
+        let r = Venice.build_update(info(), &base, KEY, &p).unwrap();
         assert_eq!(r.url, "https://api.venice.ai/api/v1/api_keys");
         r.body.unwrap()
     }

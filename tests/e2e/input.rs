@@ -90,7 +90,12 @@ async fn missing_provider_and_unknown_provider() {
         .run()
         .await
         .code(2)
-        .stderr_has("unknown provider");
+        .stderr_has("invalid value 'openai'")
+        .stderr_has("[possible values: ionet, modelgates, novapai, openrouter, venice]");
+    // Ids match in any case; io.net is an alias of ionet.
+    for p in ["IONET", "io.net", "OpenRouter"] {
+        Keyctl::bare(&["support", "-p", p]).run().await.code(0);
+    }
 }
 
 #[tokio::test]

@@ -1,0 +1,42 @@
+//! `keyctl get`: each key's normalized view, one read per key (in order).
+
+use super::runner::Tally;
+use crate::cli::GetArgs;
+use crate::error::{Error, Result};
+use crate::http::Cancel;
+use crate::output::{KeyResult, Outcome, Printer};
+use crate::settings::Global;
+
+/// `keyctl get`: each key's normalized view.
+pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32> {
+    let GetArgs { keys } = args;
+    let (p, s) = super::session(global, cancel).await?;
+    let keys = super::update::unique_keys(keys);
+    for k in &keys {
+        p.build_get(&s.base, k)?;
+    }
+    let mut printer = Printer::new(global.output);
+    let mut tally = Tally::new(keys.len());
+    for key in keys {
+        let outcome = if cancel.is_cancelled() {
+            Outcome::NotAttempted
+        } else {
+            match s.get(&key).await {
+                Ok(v) => Outcome::Shown(Box::new(v)),
+                Err(Error::Interrupted { .. }) => Outcome::NotAttempted,
+                Err(e) => Outcome::Failed(e),
+            }
+        };
+        tally.count(&outcome);
+        printer.push(KeyResult {
+            provider: p,
+            key,
+            outcome,
+        });
+    }
+    printer.finish();
+    if cancel.signal().is_some() {
+        tally.report(p, "read", cancel);
+    }
+    Ok(tally.first_code.unwrap_or(0))
+}

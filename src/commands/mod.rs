@@ -1,0 +1,138 @@
+//! The commands (`update`, `get`, `list`, `support`), each in its own file, and `run`: resolve
+//! the settings, install the signal handlers, run the command, print its error, and return the
+//! exit code (128 + n after signal n).
+
+mod get;
+mod list;
+mod runner;
+mod support;
+mod update;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::http::{Cancel, Http};
+use crate::output;
+use crate::provider::ProviderKind;
+use crate::session::Session;
+use crate::settings::Global;
+
+/// After a first signal, how long requests in flight may take before they are dropped.
+pub const GRACE: Duration = Duration::from_secs(10);
+
+/// Runs the command and returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let Cli { global, command } = cli;
+    let global = Global::from_args(global);
+    output::set_quiet(global.quiet);
+    let cancel = Cancel::default();
+    let watcher = match &command {
+        Command::Support => None,
+        _ => Some(watch_signals(cancel.clone())),
+    };
+    let result = match command {
+        Command::Update(args) => update::run(&global, args, &cancel).await,
+        Command::Get(args) => get::run(&global, args, &cancel).await,
+        Command::List(args) => list::run(&global, args, &cancel).await,
+        Command::Support => support::run(),
+    };
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    let code = match result {
+        Ok(code) => code,
+        Err(e @ Error::Interrupted { .. }) => {
+            let by = cancel.signal().map_or("a signal", signal_name);
+            output::error(&format!(
+                "stopped by {by} before the command finished ({e})"
+            ));
+            e.exit_code()
+        }
+        Err(e) => {
+            output::error(&e.to_string());
+            e.exit_code()
+        }
+    };
+    match cancel.signal() {
+        Some(sig) => 128 + sig,
+        None => code,
+    }
+}
+
+/// Provider, base URL, credential and client for a command that reads.
+async fn session(global: &Global, cancel: &Cancel) -> Result<(ProviderKind, Session)> {
+    let (p, base, secret) = global.target(cancel).await?.require()?;
+    let http = Arc::new(Http::new(
+        global.wire.clone(),
+        cancel.clone(),
+        base.is_tls(),
+    )?);
+    Ok((p, Session::new(p, base, http, secret)))
+}
+
+fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        15 => "SIGTERM",
+        _ => "a signal",
+    }
+}
+
+/// Installs the handlers for SIGINT, SIGTERM and SIGHUP now (so none is missed once the run has
+/// started) and watches them: the first stops new requests and lets those in flight finish for
+/// up to [`GRACE`]; a second one, or the end of the grace, drops them. The report is printed by
+/// the command in every case.
+#[cfg(unix)]
+fn watch_signals(cancel: Cancel) -> tokio::task::JoinHandle<()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).ok();
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut hup = signal(SignalKind::hangup()).ok();
+    async fn recv(s: &mut Option<Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    }
+    tokio::spawn(async move {
+        let sig = tokio::select! {
+            _ = recv(&mut int) => 2,
+            _ = recv(&mut term) => 15,
+            _ = recv(&mut hup) => 1,
+        };
+        cancel.cancel(sig);
+        output::warn(&format!(
+            "{}: no new requests will start; waiting up to {} s for those in flight \
+             (send it again to stop them now)",
+            signal_name(sig),
+            GRACE.as_secs()
+        ));
+        tokio::select! {
+            _ = recv(&mut int) => output::warn("second signal: stopping the requests in flight"),
+            _ = recv(&mut term) => output::warn("second signal: stopping the requests in flight"),
+            _ = recv(&mut hup) => output::warn("second signal: stopping the requests in flight"),
+            _ = tokio::time::sleep(GRACE) => output::warn(&format!(
+                "requests in flight did not finish within {} s: stopping them",
+                GRACE.as_secs()
+            )),
+        }
+        cancel.cancel_hard();
+    })
+}
+
+#[cfg(not(unix))]
+fn watch_signals(cancel: Cancel) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel(2);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel_hard();
+            }
+        }
+    })
+}

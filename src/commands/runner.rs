@@ -1,0 +1,197 @@
+//! Running many keys: a bounded window of tasks with at most `--concurrency` sending, results
+//! printed in input order, `--max-failures` and signals stopping new keys, and the tally that
+//! gives every key exactly one status and the run its exit code.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use crate::error::{Error, Sent};
+use crate::http::Cancel;
+use crate::output::{self, KeyResult, Outcome, Printer};
+use crate::provider::ProviderKind;
+
+use super::signal_name;
+
+/// What one key's task does (`update`'s read, build and send).
+pub trait KeyJob: Send + Sync + 'static {
+    fn provider(&self) -> ProviderKind;
+    fn run(&self, key: String) -> impl std::future::Future<Output = Outcome> + Send;
+}
+
+/// Runs keys with bounded concurrency and stops starting new ones after a signal or too many
+/// failures.
+pub struct Runner<J> {
+    pub job: Arc<J>,
+    pub cancel: Cancel,
+    /// Stop starting keys after this many failed or unknown ones (0: never).
+    pub max_failures: usize,
+}
+
+/// How many keys ended in each status, and the exit code of the first failed one.
+#[derive(Debug, Default)]
+pub struct Tally {
+    /// Updated, dry run (would update) or read, by the command.
+    done: usize,
+    unchanged: usize,
+    failed: usize,
+    unknown: usize,
+    not_attempted: usize,
+    pub first_code: Option<i32>,
+    /// `--max-failures` stopped new keys from starting (and some were left).
+    halted: bool,
+    max_failures: usize,
+    pub total: usize,
+}
+
+impl<J: KeyJob> Runner<J> {
+    /// Results are printed in input order; at most a window of tasks exists at once (so 100,000
+    /// keys cost a window, not 100,000 tasks), and at most `concurrency` of them send.
+    pub async fn run(self, keys: Vec<String>, concurrency: usize, printer: &mut Printer) -> Tally {
+        let concurrency = concurrency.max(1);
+        let window = (concurrency * 8).max(64);
+        let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
+        let failures = Arc::new(AtomicUsize::new(0));
+        let halt = Arc::new(AtomicBool::new(false));
+        let bar = output::progress(keys.len());
+        let mut tally = Tally {
+            total: keys.len(),
+            max_failures: self.max_failures,
+            ..Tally::default()
+        };
+        let mut pending = std::collections::VecDeque::with_capacity(window);
+        let mut next = keys.into_iter();
+        loop {
+            while pending.len() < window {
+                let Some(key) = next.next() else { break };
+                let task = self.task(key.clone(), sem.clone(), failures.clone(), halt.clone());
+                pending.push_back((key, tokio::spawn(task)));
+            }
+            let Some((key, h)) = pending.pop_front() else {
+                break;
+            };
+            let outcome = h
+                .await
+                .unwrap_or_else(|e| Outcome::Failed(Error::Internal(format!("task failed: {e}"))));
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+            tally.count(&outcome);
+            printer.push(KeyResult {
+                provider: self.job.provider(),
+                key,
+                outcome,
+            });
+        }
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        tally.halted = halt.load(Ordering::SeqCst) && tally.not_attempted > 0;
+        tally
+    }
+
+    fn task(
+        &self,
+        key: String,
+        sem: Arc<tokio::sync::Semaphore>,
+        failures: Arc<AtomicUsize>,
+        halt: Arc<AtomicBool>,
+    ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
+        let (job, cancel) = (self.job.clone(), self.cancel.clone());
+        let max_failures = self.max_failures;
+        async move {
+            let permit = tokio::select! {
+                p = sem.acquire_owned() => p,
+                _ = cancel.cancelled() => return Outcome::NotAttempted,
+            };
+            let Ok(_permit) = permit else {
+                return Outcome::Failed(Error::Internal("semaphore closed".into()));
+            };
+            if cancel.is_cancelled() || halt.load(Ordering::SeqCst) {
+                return Outcome::NotAttempted;
+            }
+            let outcome = job.run(key).await;
+            if matches!(outcome, Outcome::Failed(_) | Outcome::Unknown(_)) {
+                let n = failures.fetch_add(1, Ordering::SeqCst) + 1;
+                if max_failures > 0 && n >= max_failures {
+                    halt.store(true, Ordering::SeqCst);
+                }
+            }
+            outcome
+        }
+    }
+}
+
+impl Tally {
+    /// A tally for `total` keys (no `--max-failures`).
+    pub fn new(total: usize) -> Tally {
+        Tally {
+            total,
+            ..Tally::default()
+        }
+    }
+
+    pub fn count(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Updated { .. } | Outcome::DryRun { .. } | Outcome::Shown(_) => self.done += 1,
+            Outcome::Unchanged { .. } => self.unchanged += 1,
+            Outcome::Failed(_) => self.failed += 1,
+            Outcome::Unknown(_) => self.unknown += 1,
+            Outcome::NotAttempted => self.not_attempted += 1,
+        }
+        if let (None, Some(e)) = (self.first_code, o.error()) {
+            self.first_code = Some(e.exit_code());
+        }
+    }
+
+    /// Prints the summary (several keys, a signal or a halt) and returns the exit code: that of
+    /// the first failed key in input order, 0 if none (a signal overrides it in `run`).
+    /// `verb` names what happened to the keys that went well ("updated", "would update", "read").
+    pub fn report(&self, p: ProviderKind, verb: &str, cancel: &Cancel) -> i32 {
+        let stopped = cancel.signal().is_some() || self.halted;
+        if self.total > 1 || stopped {
+            let mut line = format!("summary: {} {verb}", self.done);
+            if self.unchanged > 0 || verb != "read" {
+                line.push_str(&format!(", {} unchanged", self.unchanged));
+            }
+            line.push_str(&format!(", {} failed", self.failed));
+            if self.unknown > 0 {
+                line.push_str(&format!(
+                    ", {} unknown (may have been applied: check with keyctl get)",
+                    self.unknown
+                ));
+            }
+            if self.not_attempted > 0 {
+                line.push_str(&format!(", {} not attempted", self.not_attempted));
+            }
+            if let Some(sig) = cancel.signal() {
+                line = format!("{p}: stopped by {}; {line}", signal_name(sig));
+            } else if self.halted {
+                line = format!(
+                    "{p}: stopped starting keys once --max-failures {} was reached; {line}",
+                    self.max_failures
+                );
+            }
+            if self.not_attempted > 0 {
+                line.push_str(" (-o json lists every key with its status, for a rerun)");
+            }
+            if stopped {
+                output::error(&line);
+            } else {
+                output::diag(&line);
+            }
+        }
+        self.first_code.unwrap_or(0)
+    }
+}
+
+/// Maps an error of a key's run onto its status: a signal before anything was sent is
+/// `not_attempted`; a write that reached the wire unanswered is `unknown`.
+pub fn outcome_of(e: Error) -> Outcome {
+    match e {
+        Error::Interrupted {
+            sent: Sent::Nothing,
+        } => Outcome::NotAttempted,
+        e @ Error::Unknown { .. } => Outcome::Unknown(e),
+        e => Outcome::Failed(e),
+    }
+}

@@ -1,0 +1,330 @@
+//! `keyctl update`: gather the keys (arguments, `--from-file`, `--match`), check every request
+//! before anything is sent, then read (where the change needs the current state), build and
+//! send each key's change through the runner.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::Utc;
+
+use super::runner::{KeyJob, Runner, outcome_of};
+use crate::cli::UpdateArgs;
+use crate::error::{Error, Result};
+use crate::http::{Cancel, Http};
+use crate::output::{self, Outcome, Printer};
+use crate::patch::{Amount, Change, Patch, Relative, RelativeOutcome};
+use crate::provider::{BaseUrl, KeyView, ProviderKind};
+use crate::secret::ReadError;
+use crate::session::Session;
+use crate::settings::{self, Global, MAX_KEY_FILE, Update};
+
+pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i32> {
+    // Standard input is read once; then the credential first: it is registered for masking
+    // before any message can echo input.
+    settings::check_stdin(args.from_file.as_deref(), global)?;
+    let target = global.target(cancel).await?;
+    let Update {
+        keys,
+        from_file,
+        match_glob,
+        yes,
+        concurrency,
+        max_failures,
+        patch,
+        relative,
+        dry_run,
+    } = Update::from_args(args, global, Utc::now())?;
+    let p = target.p;
+    let mut keys = gather_keys(keys, from_file.as_deref(), cancel).await?;
+    // Check every flag and key id before anything is sent (placeholder for a relative limit).
+    let mut probe = patch.clone();
+    if relative.is_some() {
+        probe.limit = Change::Set(Amount::zero());
+    }
+    check_all(p, &target.base, &keys, &probe)?;
+    let merge = p.needs_current(&patch, relative.is_some());
+    for w in p.warnings(&patch) {
+        output::warn(&w);
+    }
+    let needs_read = relative.is_some() || merge;
+    let needs_session = !dry_run || needs_read || match_glob.is_some();
+    let env = p.info().credential_env;
+    let secret = match target.credential {
+        Ok(Some(s)) => Some(s),
+        Ok(None) if !needs_session => {
+            output::warn(&format!("{env} is not set (needed for a real run)"));
+            None
+        }
+        Ok(None) if dry_run && merge && relative.is_none() && match_glob.is_none() => {
+            output::warn(&format!(
+                "{env} is not set: cannot read the key's current limits, so the dry run shows only \
+                 the currencies given; a real run reads them and sends the others unchanged"
+            ));
+            None
+        }
+        Ok(None) => return Err(settings::missing(p)),
+        Err(e) => return Err(e),
+    };
+    let base = target.base;
+    // The client (and the certificate store) only when a request will really be sent.
+    let session = match secret {
+        Some(secret) if needs_session => {
+            let http = Arc::new(Http::new(
+                global.wire.clone(),
+                cancel.clone(),
+                base.is_tls(),
+            )?);
+            Some(Arc::new(Session::new(p, base.clone(), http, secret)))
+        }
+        _ => None,
+    };
+    if let Some(glob) = &match_glob {
+        let Some(s) = &session else {
+            return Err(Error::Internal("--match without a session".into()));
+        };
+        let matched = select(s, glob).await?;
+        output::diag(&format!(
+            "--match {}: selected {} key(s)",
+            crate::text::sanitize(glob),
+            matched.len()
+        ));
+        keys.extend(matched);
+        keys = unique_keys(keys);
+        if !yes && !dry_run {
+            return Err(Error::usage(format!(
+                "--match selected {} key(s); nothing was changed: add --yes to update them, or --dry-run to preview",
+                keys.len()
+            )));
+        }
+        check_all(p, &base, &keys, &probe)?;
+    }
+    let plan = Plan {
+        p,
+        session,
+        merge,
+        patch,
+        relative,
+        base,
+        dry_run,
+    };
+    let mut printer = Printer::new(global.output);
+    let runner = Runner {
+        job: Arc::new(plan),
+        cancel: cancel.clone(),
+        max_failures,
+    };
+    let tally = runner.run(keys, concurrency, &mut printer).await;
+    printer.finish();
+    Ok(tally.report(p, if dry_run { "would update" } else { "updated" }, cancel))
+}
+
+impl KeyJob for Plan {
+    fn provider(&self) -> ProviderKind {
+        self.p
+    }
+
+    async fn run(&self, key: String) -> Outcome {
+        one_key(self, &key).await
+    }
+}
+
+/// Keys in input order without repeats (linear time); one warning for all repeats.
+pub fn unique_keys(keys: Vec<String>) -> Vec<String> {
+    let mut seen: HashSet<String> = HashSet::with_capacity(keys.len());
+    let mut out = Vec::with_capacity(keys.len());
+    let (mut repeats, mut example) = (0usize, None);
+    for k in keys {
+        if seen.contains(&k) {
+            repeats += 1;
+            example.get_or_insert(k);
+        } else {
+            seen.insert(k.clone());
+            out.push(k);
+        }
+    }
+    if let Some(k) = example {
+        output::warn(&format!(
+            "{repeats} key id(s) given more than once (e.g. {}); each key is updated once",
+            crate::text::sanitize(&k)
+        ));
+    }
+    out
+}
+
+/// Builds every request before anything is sent: one bad key or flag stops the whole run. The
+/// change is checked once on its own first (with a key id the provider accepts), so a bad value
+/// is reported once and not as "N key ids are invalid".
+fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) -> Result<()> {
+    p.build_update(base, p.info().sample_key, patch)?;
+    let mut bad = Vec::new();
+    let mut n_bad = 0usize;
+    for k in keys {
+        match p.build_update(base, k, patch) {
+            Ok(_) => {}
+            Err(e @ Error::Unsupported { .. }) => return Err(e),
+            Err(e) => {
+                n_bad += 1;
+                if bad.len() < 10 {
+                    bad.push(e.to_string());
+                }
+            }
+        }
+    }
+    match n_bad {
+        0 => Ok(()),
+        1 => Err(Error::usage(format!("{}; nothing was sent", bad[0]))),
+        n => Err(Error::usage(format!(
+            "{n} key ids are invalid, nothing was sent:\n  {}{}",
+            bad.join("\n  "),
+            if n > bad.len() {
+                format!("\n  ... and {} more", n - bad.len())
+            } else {
+                String::new()
+            }
+        ))),
+    }
+}
+
+/// Key ids from the command line, --from-file (bounded), or nothing (for --match).
+pub async fn gather_keys(
+    keys: Vec<String>,
+    from_file: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<Vec<String>> {
+    let mut all = keys;
+    if let Some(path) = from_file {
+        let shown = path.display();
+        let read = settings::read_input(path, MAX_KEY_FILE, cancel).await?;
+        let text = read.map_err(|e| {
+            Error::usage(match e {
+                ReadError::TooLarge => format!(
+                    "--from-file {shown}: larger than {} MiB; split it into several runs",
+                    MAX_KEY_FILE / 1024 / 1024
+                ),
+                ReadError::NotUtf8 => {
+                    format!("--from-file {shown}: not UTF-8 text (one key id per line)")
+                }
+                ReadError::Io(e) => format!("--from-file {shown}: {e}"),
+            })
+        })?;
+        all.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
+        if all.is_empty() {
+            return Err(Error::usage(format!(
+                "--from-file {shown}: no key ids in it (one per line; # starts a comment)"
+            )));
+        }
+    }
+    Ok(unique_keys(all))
+}
+
+/// Everything a per-key task needs, shared by all tasks.
+struct Plan {
+    p: ProviderKind,
+    session: Option<Arc<Session>>,
+    base: BaseUrl,
+    patch: Patch,
+    relative: Option<Relative>,
+    /// The adapter needs the key's current state to build this change (Venice currencies).
+    merge: bool,
+    dry_run: bool,
+}
+
+impl Plan {
+    fn needs_read(&self) -> bool {
+        self.relative.is_some() || self.merge
+    }
+
+    /// The patch for one key, given its current state (when read).
+    fn resolve(&self, before: Option<&KeyView>) -> Result<Option<Patch>> {
+        let mut patch = self.patch.clone();
+        if let (Some(rel), Some(before)) = (&self.relative, before) {
+            let current = before.limit_amount().ok_or_else(|| {
+                Error::usage(format!(
+                    "--limit {:+}: the key has no current limit to change; set one with --limit N",
+                    rel.delta
+                ))
+            })?;
+            match rel.apply(current)? {
+                RelativeOutcome::Set(a) => patch.limit = Change::Set(a),
+                RelativeOutcome::AtCap { .. } => return Ok(None),
+            }
+        }
+        if let (true, Some(before)) = (self.merge, before) {
+            self.p.merge_current(before, &mut patch)?;
+        }
+        Ok(Some(patch))
+    }
+}
+
+/// Keys whose name matches `glob`, from every page of the list.
+async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
+    let m = globset::Glob::new(glob)
+        .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))?
+        .compile_matcher();
+    Ok(s.list(true)
+        .await?
+        .into_iter()
+        .filter(|k| k.name.as_deref().is_some_and(|n| m.is_match(n)))
+        .filter_map(|k| k.id)
+        .collect())
+}
+
+/// Reads (when needed), builds and sends (unless dry run) the change for one key.
+async fn one_key(plan: &Plan, key: &str) -> Outcome {
+    let session = plan.session.as_deref();
+    let before = match (plan.needs_read(), session) {
+        (true, Some(s)) => match s.get(key).await {
+            Ok(v) => Some(v),
+            // A read changes nothing: an interrupted read is `not_attempted`.
+            Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
+            Err(e) => return Outcome::Failed(e),
+        },
+        _ => None,
+    };
+    let patch = match plan.resolve(before.as_ref()) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            let cap = plan.relative.as_ref().and_then(|r| r.max.clone());
+            return Outcome::Unchanged {
+                before: before.map(Box::new),
+                reason: format!(
+                    "already at or over the cap --limit-max {}; nothing sent",
+                    cap.map(|c| c.to_string()).unwrap_or_default()
+                ),
+            };
+        }
+        Err(e) => return Outcome::Failed(e),
+    };
+    let req = match plan.p.build_update(&plan.base, key, &patch) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e),
+    };
+    if plan.dry_run {
+        return Outcome::DryRun {
+            req,
+            before: before.map(Box::new),
+        };
+    }
+    let Some(s) = session else {
+        return Outcome::Failed(Error::Internal("no session for a real run".into()));
+    };
+    let body = match s.send(&req).await {
+        Ok(b) => b,
+        Err(e) => return outcome_of(e),
+    };
+    let sent = req.body.clone().unwrap_or_default();
+    match plan.p.parse_update(key, &sent, &body) {
+        Ok(view) => Outcome::Updated {
+            view: Box::new(view),
+            before: before.map(Box::new),
+        },
+        // A 2xx answer keyctl cannot read: the change was most likely applied.
+        Err(e) => Outcome::Unknown(Error::Unknown { cause: Box::new(e) }),
+    }
+}

@@ -1,0 +1,268 @@
+//! The settings step: flags and environment resolved into one plain struct per command before
+//! anything runs (as uv does). `GlobalArgs` and `UpdateArgs` are destructured without `..`, so a
+//! new flag cannot be forgotten here; commands see only what this module resolved.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::cli::{GlobalArgs, UpdateArgs};
+use crate::error::{Error, Result, Sent};
+use crate::http::{Cancel, WireOptions};
+use crate::output::Format;
+use crate::patch::{LimitArg, Patch, Relative};
+use crate::provider::{BaseUrl, ProviderKind};
+use crate::secret::{self, MAX_SECRET_FILE, ReadError, Secret};
+
+/// The most bytes `--from-file` reads (a million 32-byte ids fit): more is a usage error.
+pub const MAX_KEY_FILE: usize = 32 * 1024 * 1024;
+
+/// The global options, resolved (no I/O yet).
+#[derive(Debug)]
+pub struct Global {
+    pub provider: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    pub output: Format,
+    pub quiet: bool,
+    pub wire: WireOptions,
+}
+
+impl Global {
+    pub fn from_args(g: GlobalArgs) -> Global {
+        let GlobalArgs {
+            provider,
+            base_url,
+            api_key_file,
+            output,
+            verbose,
+            quiet,
+            retries,
+            timeout,
+            connect_timeout,
+            max_wait,
+        } = g;
+        Global {
+            provider,
+            base_url,
+            api_key_file,
+            output,
+            quiet,
+            wire: WireOptions {
+                retries,
+                timeout,
+                connect_timeout,
+                max_wait,
+                verbose,
+                backoff_base: backoff_base(),
+            },
+        }
+    }
+
+    /// The provider from -p / KEYCTL_PROVIDER.
+    pub fn provider(&self) -> Result<ProviderKind> {
+        self.provider.ok_or_else(|| {
+            let ids: Vec<&str> = crate::provider::all().iter().map(|p| p.info().id).collect();
+            Error::usage(format!(
+                "no provider given: pass -p/--provider ({}) or set KEYCTL_PROVIDER",
+                ids.join(", ")
+            ))
+        })
+    }
+
+    /// Provider, credential and base URL. The credential is read first, so it is registered
+    /// for masking before any message can echo input; an unusable one is kept as an error for
+    /// the command to report when it needs a credential.
+    pub async fn target(&self, cancel: &Cancel) -> Result<Target> {
+        let p = self.provider()?;
+        let credential = credential(p, self.api_key_file.as_deref(), cancel).await;
+        let base = base_url(p, self.base_url.as_deref())?;
+        Ok(Target {
+            p,
+            base,
+            credential,
+        })
+    }
+}
+
+/// Where requests go and with what credential.
+pub struct Target {
+    pub p: ProviderKind,
+    pub base: BaseUrl,
+    /// `Ok(None)`: no source is set.
+    pub credential: Result<Option<Secret>>,
+}
+
+impl Target {
+    /// The credential, or the error that names what to set.
+    pub fn require(self) -> Result<(ProviderKind, BaseUrl, Secret)> {
+        match self.credential? {
+            Some(s) => Ok((self.p, self.base, s)),
+            None => Err(missing(self.p)),
+        }
+    }
+}
+
+/// The error for a missing credential: which variable to set.
+pub fn missing(p: ProviderKind) -> Error {
+    Error::Credential(format!(
+        "missing {p} admin credential: set {} or pass --api-key-file PATH (- for stdin)",
+        p.info().credential_env
+    ))
+}
+
+/// `keyctl update`, resolved: the change as a [`Patch`] (checked against the clock now), the
+/// relative limit, and how the keys are chosen and run.
+#[derive(Debug)]
+pub struct Update {
+    pub keys: Vec<String>,
+    pub from_file: Option<PathBuf>,
+    pub match_glob: Option<String>,
+    pub yes: bool,
+    pub concurrency: usize,
+    pub max_failures: usize,
+    pub patch: Patch,
+    pub relative: Option<Relative>,
+    pub dry_run: bool,
+}
+
+impl Update {
+    pub fn from_args(args: UpdateArgs, global: &Global, now: DateTime<Utc>) -> Result<Update> {
+        let UpdateArgs {
+            keys,
+            from_file,
+            match_glob,
+            yes,
+            concurrency,
+            max_failures,
+            limit_max,
+            change,
+            dry_run,
+        } = args;
+        check_stdin(from_file.as_deref(), global)?;
+        let relative = match (&change.limit, limit_max) {
+            (Some(LimitArg::Relative(d)), max) => Some(Relative { delta: *d, max }),
+            (_, Some(_)) => {
+                return Err(Error::usage(
+                    "--limit-max caps a relative change: use it with --limit +N or --limit -N",
+                ));
+            }
+            _ => None,
+        };
+        Ok(Update {
+            keys,
+            from_file,
+            match_glob,
+            yes,
+            concurrency: concurrency.into(),
+            max_failures: max_failures as usize,
+            patch: Patch::from_args(change, now)?,
+            relative,
+            dry_run,
+        })
+    }
+}
+
+/// Only one input may be standard input (checked before the credential is read from it).
+pub fn check_stdin(from_file: Option<&Path>, global: &Global) -> Result<()> {
+    if from_file == Some(Path::new("-")) && global.api_key_file.as_deref() == Some(Path::new("-")) {
+        return Err(Error::usage(
+            "--from-file - and --api-key-file - both read standard input; give one of them a file",
+        ));
+    }
+    Ok(())
+}
+
+/// --base-url, then KEYCTL_<ID>_BASE_URL, then the provider's documented default.
+pub fn base_url(p: ProviderKind, flag: Option<&str>) -> Result<BaseUrl> {
+    if let Some(u) = flag {
+        return BaseUrl::parse(u);
+    }
+    match std::env::var(p.base_url_env()) {
+        Ok(u) if !u.trim().is_empty() => BaseUrl::parse(&u)
+            .map_err(|e| Error::usage(format!("{} (from {})", e, p.base_url_env()))),
+        _ => BaseUrl::parse(p.info().base_url),
+    }
+}
+
+/// The admin credential from --api-key-file or the provider's variable, checked (see
+/// `Secret::parse`) and registered for masking. `Ok(None)`: none is set. Never printed.
+pub async fn credential(
+    p: ProviderKind,
+    file: Option<&Path>,
+    cancel: &Cancel,
+) -> Result<Option<Secret>> {
+    let var = p.info().credential_env;
+    let from_env = match std::env::var(var) {
+        Ok(v) => Secret::parse(&v, var),
+        Err(std::env::VarError::NotUnicode(_)) => Err(Error::Credential(format!(
+            "{var} is not valid UTF-8; set it to the {p} admin key"
+        ))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+    };
+    // The variable's value is masked even when --api-key-file wins (it may be pasted as a path).
+    if let Ok(Some(s)) = &from_env {
+        secret::register(s);
+    }
+    let Some(path) = file else {
+        return from_env;
+    };
+    let source = if path == Path::new("-") {
+        "standard input (--api-key-file -)".to_string()
+    } else {
+        format!("the file {}", path.display())
+    };
+    let read = read_input(path, MAX_SECRET_FILE, cancel).await?;
+    let text = read.map_err(|e| {
+        Error::Credential(match e {
+            ReadError::TooLarge => format!(
+                "{source} is larger than {} KiB; --api-key-file must hold only the admin key",
+                MAX_SECRET_FILE / 1024
+            ),
+            ReadError::NotUtf8 => {
+                format!("{source} is not UTF-8 text; --api-key-file must hold only the admin key")
+            }
+            ReadError::Io(e) => format!("cannot read {source}: {e}; check --api-key-file"),
+        })
+    })?;
+    let Some(s) = Secret::parse(&text, &source)? else {
+        return Err(Error::Credential(format!(
+            "{source} (--api-key-file) is empty; put the {p} admin key in it"
+        )));
+    };
+    secret::register(&s);
+    Ok(Some(s))
+}
+
+/// Reads a file, or standard input for `-`, up to `max` bytes, on a blocking thread so that a
+/// signal still stops the run while it waits (e.g. on a pipe that never closes).
+pub async fn read_input(
+    path: &Path,
+    max: usize,
+    cancel: &Cancel,
+) -> Result<std::result::Result<String, ReadError>> {
+    let path = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || {
+        if path == Path::new("-") {
+            secret::read_bounded(std::io::stdin().lock(), max)
+        } else {
+            std::fs::File::open(&path)
+                .map_err(ReadError::Io)
+                .and_then(|f| secret::read_bounded(f, max))
+        }
+    });
+    tokio::select! {
+        r = read => r.map_err(|e| Error::Internal(format!("reading input failed: {e}"))),
+        _ = cancel.cancelled() => Err(Error::Interrupted { sent: Sent::Nothing }),
+    }
+}
+
+/// 500 ms, or KEYCTL_BACKOFF_MS (used by the test suite to keep retry tests fast).
+fn backoff_base() -> Duration {
+    let ms = std::env::var("KEYCTL_BACKOFF_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(500);
+    Duration::from_millis(ms)
+}
