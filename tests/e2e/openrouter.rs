@@ -1,0 +1,1 @@
+//! OpenRouter end to end: update, get, list and dry run against a stand-in on loopback.

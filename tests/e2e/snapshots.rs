@@ -1,0 +1,1 @@
+//! Whole-run snapshots (exit code, stdout, stderr; server address filtered) of the main outputs.
