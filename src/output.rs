@@ -1,6 +1,6 @@
 //! Everything keyctl prints goes through here: results (table or JSON Lines) on stdout,
-//! diagnostics on stderr, and the one redaction step (credential masked, control characters and
-//! escape sequences stripped) applied to every line.
+//! diagnostics on stderr, and the one redaction step (`text::redact`: the credential masked)
+//! applied to every line; cells and messages are sanitised with `text` before that.
 
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
@@ -11,6 +11,7 @@ use serde_json::{Map, Value, json};
 use crate::error::Error;
 use crate::provider::{KeyView, ProviderKind};
 use crate::request::Request;
+use crate::text::{redact, sanitize};
 
 static QUIET: OnceLock<bool> = OnceLock::new();
 
@@ -20,55 +21,6 @@ pub fn set_quiet(q: bool) {
 
 fn quiet() -> bool {
     QUIET.get().copied().unwrap_or(false)
-}
-
-/// Masks the credential in `s` (every form of it; see `secret::mask`).
-pub fn redact(s: &str) -> String {
-    crate::secret::mask(s).into_owned()
-}
-
-/// Removes terminal escape sequences and control characters (newlines and tabs become spaces).
-/// The credential is masked first, in the text as a terminal would show it (see `secret::mask`),
-/// so stripping escape sequences planted inside it cannot reassemble it.
-pub fn sanitize(s: &str) -> String {
-    crate::visible::strip_controls(&crate::secret::mask(s))
-}
-
-/// Sanitises `s` (credential masked first) and cuts it to at most `max` characters, marking
-/// the cut: no cut can leave a prefix of the credential.
-pub fn truncate(s: &str, max: usize) -> String {
-    crate::visible::cut(&sanitize(s), max)
-}
-
-/// A short, safe excerpt of a response body for an error message.
-pub fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text = text.trim();
-    if text.is_empty() {
-        return "(empty body)".into();
-    }
-    let looks_html = text.starts_with('<');
-    let plain = if looks_html {
-        crate::visible::strip_tags(&crate::secret::mask(text))
-    } else {
-        text.to_string()
-    };
-    let collapsed: String = sanitize(&plain)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    // Already masked and sanitised: a cut cannot make a piece of the credential appear.
-    let shown = crate::visible::cut(&collapsed, 200);
-    if looks_html {
-        format!("(HTML) {shown}")
-    } else {
-        shown
-    }
-}
-
-/// Text from a server, made safe to show: sanitized, credential masked, cut to 500 characters.
-pub fn server_text(s: &str) -> String {
-    truncate(s, 500)
 }
 
 fn color_stderr() -> bool {
@@ -447,17 +399,6 @@ pub fn table(rows: &[KeyResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snippets_are_short_and_safe() {
-        assert_eq!(snippet(b""), "(empty body)");
-        assert_eq!(
-            snippet(b"<html><head><title>502 Bad Gateway</title></head></html>"),
-            "(HTML) 502 Bad Gateway"
-        );
-        assert!(snippet(&[b'a'; 5000]).chars().count() <= 201);
-        assert_eq!(snippet(&[0xff, 0xfe, b'o', b'k']), "\u{fffd}\u{fffd}ok");
-    }
 
     #[test]
     fn cells() {

@@ -65,3 +65,25 @@ pub fn describe(v: &Value) -> String {
     };
     format!("{kind} ({})", truncate(&v.to_string(), 40))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_short_and_safe() {
+        assert_eq!(snippet(b""), "(empty body)");
+        assert_eq!(
+            snippet(b"<html><head><title>502 Bad Gateway</title></head></html>"),
+            "(HTML) 502 Bad Gateway"
+        );
+        assert!(snippet(&[b'a'; 5000]).chars().count() <= 201);
+        assert_eq!(snippet(&[0xff, 0xfe, b'o', b'k']), "\u{fffd}\u{fffd}ok");
+    }
+
+    #[test]
+    fn describe_names_the_type() {
+        assert_eq!(describe(&serde_json::json!("x")), "a string (\"x\")");
+        assert_eq!(describe(&serde_json::json!([1])), "a list ([1])");
+    }
+}

@@ -675,6 +675,56 @@ mod tests {
         assert!(e.to_string().contains("no consumptionLimits"), "{e}");
     }
 
+    fn answer(status: u16, body: Value) -> Error {
+        let resp = Response {
+            status,
+            body: body.to_string().into_bytes(),
+            too_large: false,
+            wait_refused: None,
+        };
+        Venice.error_for(info(), &resp)
+    }
+
+    #[test]
+    fn documented_statuses() {
+        let e = answer(400, json!({"error": "API key not found or expired"}));
+        assert_eq!((e.exit_code(), e.http_status()), (4, Some(400)), "{e}");
+        assert!(
+            e.to_string().contains("API key not found or expired"),
+            "{e}"
+        );
+        // Other 400s stay "rejected".
+        let e = answer(400, json!({"error": "Invalid request"}));
+        assert_eq!(e.exit_code(), 5, "{e}");
+        for status in [401, 402] {
+            let e = answer(status, json!({"error": "Authentication failed"}));
+            assert_eq!(e.exit_code(), 3, "{status}: {e}");
+            let m = e.to_string();
+            assert!(m.contains("ADMIN") && m.contains("VENICE_ADMIN_KEY"), "{m}");
+            assert!(m.contains(&format!("HTTP {status}")), "{m}");
+        }
+        assert_eq!(answer(404, json!({"error": "x"})).exit_code(), 4);
+        assert_eq!(answer(403, json!({})).exit_code(), 3);
+        assert_eq!(answer(422, json!({})).exit_code(), 5);
+        // A 400 whose body is not Venice's shape is not taken for "not found".
+        assert_eq!(answer(400, json!("not found")).exit_code(), 5);
+    }
+
+    #[test]
+    fn privacy() {
+        for (p, want) in [
+            (Privacy::All, "ALL"),
+            (Privacy::PrivateText, "PRIVATE_TEXT"),
+            (Privacy::PrivateOnly, "PRIVATE_ONLY"),
+        ] {
+            let b = req(Patch {
+                privacy: Some(p),
+                ..Default::default()
+            });
+            assert_eq!(b, json!({"id": KEY, "modelPrivacy": want}));
+        }
+    }
+
     #[test]
     fn vcu_warns() {
         assert!(warnings(&Patch::default()).is_empty());
