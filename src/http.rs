@@ -217,6 +217,10 @@ impl Http {
         let mut sent = Sent::Nothing;
         let result = self.attempts(label, req, &url, &headers, &mut sent).await;
         match result {
+            Ok(mut resp) => {
+                resp.earlier_unanswered = sent == Sent::NoAnswer;
+                Ok(resp)
+            }
             Err(e)
                 if req.method != Method::Get && (e.maybe_applied() || sent == Sent::NoAnswer) =>
             {
@@ -448,6 +452,7 @@ impl Http {
             body,
             too_large,
             wait_refused: None,
+            earlier_unanswered: false,
         };
         Ok((resp, hdrs))
     }

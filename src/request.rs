@@ -117,6 +117,9 @@ pub struct Response {
     pub too_large: bool,
     /// Set when keyctl stopped retrying because the server asked for a wait over --max-wait.
     pub wait_refused: Option<String>,
+    /// An earlier attempt of this request reached the provider and got no answer (a timeout or
+    /// a broken connection): a write answered with an error now may still have been applied.
+    pub earlier_unanswered: bool,
 }
 
 #[cfg(test)]

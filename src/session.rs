@@ -62,6 +62,11 @@ impl Session {
             })
         } else if (200..300).contains(&resp.status) {
             Ok(resp.body)
+        } else if resp.earlier_unanswered && req.method.is_write() {
+            // An earlier attempt may have applied the change; this answer cannot say otherwise.
+            Err(Error::Unknown {
+                cause: Box::new(self.p.error_for(&resp)),
+            })
         } else {
             Err(self.p.error_for(&resp))
         }

@@ -151,6 +151,7 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         body: body.as_bytes().to_vec(),
         too_large: false,
         wait_refused: None,
+        earlier_unanswered: false,
     };
     let err: Error = p.error_for(&resp);
     let failed = KeyResult {

@@ -681,6 +681,7 @@ mod tests {
             body: body.to_string().into_bytes(),
             too_large: false,
             wait_refused: None,
+            earlier_unanswered: false,
         };
         Venice.error_for(info(), &resp)
     }

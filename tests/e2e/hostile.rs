@@ -1067,6 +1067,39 @@ async fn an_unanswered_write_is_unknown_and_may_have_been_applied() {
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
+/// A first attempt that timed out may have been applied: an error status on the retry cannot
+/// say it was not, so the key is `unknown` (exit code of the final answer's class).
+#[tokio::test]
+async fn a_write_that_timed_out_then_got_an_error_is_unknown() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(ok_body())
+                .set_delay(Duration::from_secs(10)),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"error": {"code": 409, "message": "conflict"}})),
+        )
+        .mount(&server)
+        .await;
+    let out = Keyctl::new(ENV, &update_args())
+        .base(&server)
+        .args(&["--timeout", "300ms", "--retries", "1", "-o", "json"])
+        .run()
+        .await;
+    out.code(5).stderr_has("may have been applied");
+    let line = &out.json_lines()[0];
+    assert_eq!(line["status"], "unknown", "{line}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
 #[tokio::test]
 async fn a_write_the_server_drops_after_reading_is_unknown() {
     let srv = Hostile::start(Reply::Raw(Vec::new()));
