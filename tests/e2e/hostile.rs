@@ -1378,7 +1378,7 @@ async fn json_lines_stay_json_when_numbers_share_digits_with_the_credential() {
 async fn a_signal_stops_a_run_waiting_on_standard_input() {
     for flag in ["--from-file", "--api-key-file"] {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyctl"));
-        for v in crate::common::CLEARED {
+        for v in crate::common::cleared() {
             cmd.env_remove(v);
         }
         let mut child = cmd

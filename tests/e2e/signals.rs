@@ -1,21 +1,18 @@
 //! Signals (SIGINT, SIGTERM, SIGHUP, a second signal) and --max-failures: every key ends in one
 //! status and the report matches what the server recorded.
 //!
-//! The binary runs as a child process (not through `Keyctl`, which cannot signal it): `Running`
-//! spawns it, waits until the server has seen the requests that must be in flight, sends signals
-//! with `kill -NAME pid`, and waits with a hard limit (the child is killed if a test fails or the
-//! limit passes). Every output still goes through `common::scan`.
+//! The binary runs as a child process (not through `Keyctl`, which cannot signal it):
+//! `common::Running` spawns it, waits until the server has seen the requests that must be in
+//! flight, sends signals with `kill -NAME pid`, and waits with a hard limit (the child is killed
+//! if a test fails or the limit passes). Every output still goes through `common::scan`.
 
-use std::io::Read;
-use std::process::{Child, Command, Stdio};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::common::{GATES_KEY, Keyctl, Out, SECRET, scan};
+use crate::common::{Finished, GATES_KEY, Keyctl, Out, Running};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
 
@@ -95,165 +92,6 @@ fn count(st: &[(String, String)], status: &str) -> usize {
     st.iter().filter(|(_, s)| s == status).count()
 }
 
-/// A keyctl child process; killed (SIGKILL, by its own pid) if dropped before it exited.
-struct Running {
-    child: Option<Child>,
-    pid: String,
-    started: Instant,
-    first_signal: Option<Instant>,
-    stdout: Option<JoinHandle<Vec<u8>>>,
-    stderr: Option<JoinHandle<Vec<u8>>>,
-}
-
-/// A finished run: its output (scanned) and how long it ran after the first signal.
-struct Finished {
-    out: Out,
-    after_signal: Duration,
-}
-
-fn drain(mut r: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut v = Vec::new();
-        let _ = r.read_to_end(&mut v);
-        v
-    })
-}
-
-impl Running {
-    /// Spawns keyctl with the ModelGates credential, NO_COLOR=1 and KEYCTL_BACKOFF_MS=20;
-    /// `env` comes last, so it can override those.
-    fn spawn(args: &[String], env: &[(&str, &str)]) -> Running {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyctl"));
-        for v in crate::common::CLEARED {
-            cmd.env_remove(v);
-        }
-        cmd.env(ENV, SECRET)
-            .env("NO_COLOR", "1")
-            .env("KEYCTL_BACKOFF_MS", "20")
-            .envs(env.iter().copied())
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("keyctl starts");
-        let stdout = drain(child.stdout.take().unwrap());
-        let stderr = drain(child.stderr.take().unwrap());
-        Running {
-            pid: child.id().to_string(),
-            child: Some(child),
-            started: Instant::now(),
-            first_signal: None,
-            stdout: Some(stdout),
-            stderr: Some(stderr),
-        }
-    }
-
-    /// Waits until `server` has received at least `n` requests (fails after 15 s).
-    async fn requests(&mut self, server: &MockServer, n: usize) -> &mut Self {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let seen = server.received_requests().await.unwrap().len();
-            if seen >= n {
-                return self;
-            }
-            if Instant::now() > deadline {
-                panic!(
-                    "the server saw {seen} request(s), not {n}, within 15 s: {:?}",
-                    self.kill_and_collect()
-                );
-            }
-            if let Some(Ok(Some(st))) = self.child.as_mut().map(|c| c.try_wait()) {
-                panic!(
-                    "keyctl exited ({st}) before {n} request(s) were in flight: {:?}",
-                    self.kill_and_collect()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Sleeps until at least `d` after the start, and at least `min` from now.
-    async fn settle(&mut self, d: Duration, min: Duration) -> &mut Self {
-        let until = (self.started + d).max(Instant::now() + min);
-        tokio::time::sleep_until(until.into()).await;
-        self
-    }
-
-    /// `kill -NAME pid` (`NAME`: INT, TERM, HUP).
-    fn signal(&mut self, name: &str) -> &mut Self {
-        let st = Command::new("kill")
-            .args([format!("-{name}"), self.pid.clone()])
-            .status()
-            .expect("kill runs");
-        assert!(st.success(), "kill -{name} {} failed", self.pid);
-        self.first_signal.get_or_insert_with(Instant::now);
-        self
-    }
-
-    /// Waits for the exit, at most `limit` after the first signal (or the start), then checks
-    /// the output with `scan` (credential, panics).
-    async fn finish(&mut self, limit: Duration) -> Finished {
-        let mut child = self.child.take().expect("not finished yet");
-        let from = self.first_signal.unwrap_or(self.started);
-        let deadline = from + limit;
-        let (stdout, stderr) = (self.stdout.take().unwrap(), self.stderr.take().unwrap());
-        let (status, ended) = tokio::task::spawn_blocking(move || {
-            loop {
-                if let Some(st) = child.try_wait().expect("wait") {
-                    return (Some(st), Instant::now());
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return (None, Instant::now());
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-        })
-        .await
-        .expect("join");
-        let out = Out {
-            code: status.and_then(|s| s.code()).unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&stdout.join().unwrap()).into_owned(),
-            stderr: String::from_utf8_lossy(&stderr.join().unwrap()).into_owned(),
-        };
-        assert!(
-            status.is_some(),
-            "keyctl still ran {limit:?} after the first signal (killed):\n{out:?}"
-        );
-        scan(&out);
-        Finished {
-            out,
-            after_signal: ended.duration_since(from),
-        }
-    }
-
-    fn kill_and_collect(&mut self) -> String {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        let text = |h: Option<JoinHandle<Vec<u8>>>| {
-            h.map(|h| String::from_utf8_lossy(&h.join().unwrap_or_default()).into_owned())
-                .unwrap_or_default()
-        };
-        format!(
-            "stdout:\n{}\nstderr:\n{}",
-            text(self.stdout.take()),
-            text(self.stderr.take())
-        )
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 /// The reusable shape of most tests: spawn, wait until `in_flight` requests reached `server`
 /// and at least `at` passed since the start and `after` since then, send `first`, then `second`
 /// (if any) after its delay, and wait for the exit (at most `limit` after the first signal).
@@ -302,7 +140,7 @@ impl<'a> Plan<'a> {
     }
 
     async fn run(self, args: &[String], env: &[(&str, &str)]) -> Finished {
-        let mut r = Running::spawn(args, env);
+        let mut r = Running::spawn(ENV, args, env);
         r.requests(self.server, self.in_flight).await;
         r.settle(self.at, self.after).await;
         r.signal(self.first);
