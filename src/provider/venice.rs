@@ -103,7 +103,7 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
     if !models.is_keep() {
         return Err(unsupported(
             "--models",
-            "Venice keys have no model allow-list; it supports --limit, --limit-diem, --limit-vcu, --reset, --expires and --name",
+            "Venice keys have no model allow-list; it supports --limit, --limit-diem, --limit-vcu, --reset, --expires, --name and --privacy (all, private-text or private-only models)",
         ));
     }
     if let Some(n) = name {
