@@ -39,6 +39,8 @@ pub struct Tally {
     pub first_code: Option<i32>,
     /// `--max-failures` stopped new keys from starting (and some were left).
     halted: bool,
+    /// The provider refused the credential itself (401/402): no new key was started.
+    halted_by_auth: bool,
     max_failures: usize,
     pub total: usize,
 }
@@ -52,6 +54,7 @@ impl<J: KeyJob> Runner<J> {
         let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
         let failures = Arc::new(AtomicUsize::new(0));
         let halt = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(AtomicBool::new(false));
         let bar = output::progress(keys.len());
         let mut tally = Tally {
             total: keys.len(),
@@ -63,7 +66,12 @@ impl<J: KeyJob> Runner<J> {
         loop {
             while pending.len() < window {
                 let Some(key) = next.next() else { break };
-                let task = self.task(key.clone(), sem.clone(), failures.clone(), halt.clone());
+                let task = self.task(
+                    key.clone(),
+                    sem.clone(),
+                    failures.clone(),
+                    [halt.clone(), refused.clone()],
+                );
                 pending.push_back((key, tokio::spawn(task)));
             }
             let Some((key, h)) = pending.pop_front() else {
@@ -85,6 +93,7 @@ impl<J: KeyJob> Runner<J> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
+        tally.halted_by_auth = refused.load(Ordering::SeqCst) && tally.not_attempted > 0;
         tally.halted = halt.load(Ordering::SeqCst) && tally.not_attempted > 0;
         tally
     }
@@ -94,7 +103,7 @@ impl<J: KeyJob> Runner<J> {
         key: String,
         sem: Arc<tokio::sync::Semaphore>,
         failures: Arc<AtomicUsize>,
-        halt: Arc<AtomicBool>,
+        [halt, refused]: [Arc<AtomicBool>; 2],
     ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let (job, cancel) = (self.job.clone(), self.cancel.clone());
         let max_failures = self.max_failures;
@@ -110,6 +119,15 @@ impl<J: KeyJob> Runner<J> {
                 return Outcome::NotAttempted;
             }
             let outcome = job.run(key).await;
+            // A credential the provider refuses (401; Venice 402) fails every other key too:
+            // stop starting keys instead of sending each one to be refused.
+            if let Some(Error::Auth {
+                status: 401 | 402, ..
+            }) = outcome.error()
+            {
+                refused.store(true, Ordering::SeqCst);
+                halt.store(true, Ordering::SeqCst);
+            }
             if matches!(outcome, Outcome::Failed(_) | Outcome::Unknown(_)) {
                 let n = failures.fetch_add(1, Ordering::SeqCst) + 1;
                 if max_failures > 0 && n >= max_failures {
@@ -165,6 +183,11 @@ impl Tally {
             }
             if let Some(sig) = cancel.signal() {
                 line = format!("{p}: stopped by {}; {line}", signal_name(sig));
+            } else if self.halted_by_auth {
+                line = format!(
+                    "{p}: stopped starting keys: the provider refused the credential, so every \
+                     other key would fail the same way; {line}"
+                );
             } else if self.halted {
                 line = format!(
                     "{p}: stopped starting keys once --max-failures {} was reached; {line}",

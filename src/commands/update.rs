@@ -84,11 +84,19 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
             return Err(Error::Internal("--match without a session".into()));
         };
         let matched = select(s, glob).await?;
-        output::diag(&format!(
-            "--match {}: selected {} key(s)",
-            crate::text::sanitize(glob),
-            matched.len()
-        ));
+        if matched.is_empty() {
+            // A mistyped glob in a cron line must not look like a run that did its work.
+            output::warn(&format!(
+                "--match {}: no key's name matches (names are matched case-sensitively)",
+                crate::text::sanitize(glob)
+            ));
+        } else {
+            output::diag(&format!(
+                "--match {}: selected {} key(s)",
+                crate::text::sanitize(glob),
+                matched.len()
+            ));
+        }
         keys.extend(matched);
         keys = unique_keys(keys);
         if !yes && !dry_run {

@@ -81,7 +81,7 @@ pub fn build_body(p: &Info, patch: &Patch) -> Result<Value> {
     if privacy.is_some() {
         return Err(p.unsupported(
             "--privacy",
-            "keys have no model-privacy setting here (it is Venice's modelPrivacy)",
+            "keys have no model-privacy setting here (that is Venice's modelPrivacy); it supports --limit, --reset, --name, --disable/--enable and --include-byok-in-limit",
         ));
     }
     Ok(Value::Object(body))

@@ -119,7 +119,7 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
     if let Some(d) = disabled {
         return Err(unsupported(
             if *d { "--disable" } else { "--enable" },
-            "Venice keys cannot be disabled or enabled through the update API; end the key with --expires, or set --limit 0",
+            "Venice keys cannot be disabled or enabled through the update API; end the key with --expires, or stop its spending with --limit 0 --limit-diem 0 --limit-vcu 0",
         ));
     }
     if include_byok_in_limit.is_some() {
@@ -213,8 +213,8 @@ impl Adapter for Venice {
                 status,
                 message,
                 hint: format!(
-                    "that {} (or the --api-key-file) is a Venice ADMIN key: an INFERENCE key \
-                     cannot read or change keys",
+                    "that {} (or the --api-key-file) holds a valid, current Venice ADMIN key \
+                     (an INFERENCE key cannot read or change keys)",
                     p.credential_env
                 ),
             },

@@ -1551,3 +1551,45 @@ async fn both_the_file_credential_and_the_variable_value_are_masked() {
     assert!(!out.stderr.contains("OTHERVALUE"), "{}", out.stderr);
     assert!(out.stderr.contains("keys **** and ****"), "{}", out.stderr);
 }
+
+/// A credential the provider refuses (401) fails every key the same way: after the first one
+/// no new key starts, and the others are reported `not_attempted` with the reason.
+#[tokio::test]
+async fn a_refused_credential_stops_the_run_after_the_first_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(
+            ResponseTemplate::new(401).set_body_json(
+                json!({"error": {"code": 401, "message": "Invalid management key"}}),
+            ),
+        )
+        .mount(&server)
+        .await;
+    let keys: Vec<String> = (0..5).map(|i| format!("{i:064x}")).collect();
+    let mut args = vec!["update", "-p", "modelgates"];
+    args.extend(keys.iter().map(String::as_str));
+    let out = Keyctl::new(ENV, &args)
+        .base(&server)
+        .args(&["--limit", "5", "--concurrency", "1", "-o", "json"])
+        .run()
+        .await;
+    out.code(3)
+        .stderr_has("the provider refused the credential")
+        .stderr_has("4 not attempted");
+    let st: Vec<String> = out
+        .json_lines()
+        .iter()
+        .map(|l| l["status"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        st,
+        [
+            "failed",
+            "not_attempted",
+            "not_attempted",
+            "not_attempted",
+            "not_attempted"
+        ]
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

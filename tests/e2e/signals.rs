@@ -520,14 +520,14 @@ async fn list_stops_on_two_sigterms() {
     assert_eq!(paths(&server).await, vec!["/api/v1/keys".to_string()]);
 }
 
-/// A server answering 401 to every PATCH.
+/// A server answering 422 to every PATCH (a per-key failure; a refused credential, 401, stops
+/// the run at once instead).
 async fn rejecting() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
         .respond_with(
-            ResponseTemplate::new(401).set_body_json(
-                json!({"error": {"code": 401, "message": "No auth credentials found"}}),
-            ),
+            ResponseTemplate::new(422)
+                .set_body_json(json!({"error": {"code": 422, "message": "limit is invalid"}})),
         )
         .mount(&server)
         .await;
@@ -549,8 +549,8 @@ async fn max_failures_stops_starting_keys() {
     let ks = keys(50);
     let extra = ["-o", "json", "--concurrency", "1", "--max-failures", "5"];
     let out = run_update(&server, &extra, &ks).await;
-    // The first failed key's code (401: 3), not 128+n.
-    out.code(3).stderr_has(
+    // The first failed key's code (422: 5).
+    out.code(5).stderr_has(
         "ModelGates: stopped starting keys once --max-failures 5 was reached; summary: 0 updated, 0 unchanged, 5 failed, 45 not attempted",
     );
     let st = statuses(&out);
@@ -560,8 +560,8 @@ async fn max_failures_stops_starting_keys() {
         assert_eq!(s, if i < 5 { "failed" } else { "not_attempted" });
     }
     for l in &out.json_lines()[..5] {
-        assert_eq!(l["error"]["kind"], "auth", "{l}");
-        assert_eq!(l["error"]["http_status"], 401, "{l}");
+        assert_eq!(l["error"]["kind"], "invalid_request", "{l}");
+        assert_eq!(l["error"]["http_status"], 422, "{l}");
     }
     assert_eq!(paths(&server).await.len(), 5);
     // One stderr line per failed key, none per key not attempted.
@@ -580,7 +580,7 @@ async fn max_failures_0_never_stops_and_the_default_is_20() {
     let server = rejecting().await;
     let extra = ["-o", "json", "--concurrency", "1", "--max-failures", "0"];
     let out = run_update(&server, &extra, &ks).await;
-    out.code(3)
+    out.code(5)
         .stderr_has("summary: 0 updated, 0 unchanged, 30 failed");
     assert!(!out.stderr.contains("stopped"), "{}", out.stderr);
     let st = statuses(&out);
@@ -589,7 +589,7 @@ async fn max_failures_0_never_stops_and_the_default_is_20() {
 
     let server = rejecting().await;
     let out = run_update(&server, &["-o", "json", "--concurrency", "1"], &ks).await;
-    out.code(3).stderr_has(
+    out.code(5).stderr_has(
         "stopped starting keys once --max-failures 20 was reached; summary: 0 updated, 0 unchanged, 20 failed, 10 not attempted",
     );
     let st = statuses(&out);
