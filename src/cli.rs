@@ -49,15 +49,8 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Provider (also KEYCTL_PROVIDER; any case)
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "KEYCTL_PROVIDER",
-        value_name = "ID",
-        ignore_case = true
-    )]
+    /// Provider, in any case; or set KEYCTL_PROVIDER (this flag wins)
+    #[arg(short, long, global = true, value_name = "ID", ignore_case = true)]
     pub provider: Option<ProviderKind>,
 
     /// Override the provider's base URL (origin plus optional path prefix)
@@ -72,16 +65,9 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
 
-    /// Output format for results on stdout
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "KEYCTL_OUTPUT",
-        value_enum,
-        default_value = "table"
-    )]
-    pub output: Format,
+    /// Output format for results on stdout [default: table; or set KEYCTL_OUTPUT]
+    #[arg(short, long, global = true, value_enum, ignore_case = true)]
+    pub output: Option<Format>,
 
     /// Log each request to stderr (method, URL, status, time, attempt; credential as ****)
     #[arg(short, long, global = true, conflicts_with = "quiet")]

@@ -104,15 +104,15 @@ struct Windows {
 }
 
 impl Windows {
-    /// Windows of the secret as given and in ASCII lower case (a URL host is lower-cased).
-    /// Windows of digits only are left out: eight digits of a key tell no more than a timestamp
-    /// or a number would, and masking them would corrupt numbers and dates in the output.
+    /// Windows of the secret in ASCII lower case, matched without regard to ASCII case (a URL
+    /// host is lower-cased; a server may upper-case what it echoes, and an upper-cased hex key
+    /// is the key). Windows of digits only are left out: eight digits of a key tell no more
+    /// than a timestamp or a number would, and masking them would corrupt numbers and dates.
     fn new(secret: &[u8]) -> Windows {
         let mut starts = vec![0u64; 65536 / 64];
         let lower = secret.to_ascii_lowercase();
-        let set: std::collections::HashSet<[u8; WINDOW]> = [secret, &lower[..]]
-            .into_iter()
-            .flat_map(|s| s.windows(WINDOW))
+        let set: std::collections::HashSet<[u8; WINDOW]> = lower
+            .windows(WINDOW)
             .filter(|w| !w.iter().all(u8::is_ascii_digit))
             .filter_map(|w| <[u8; WINDOW]>::try_from(w).ok())
             .collect();
@@ -130,10 +130,13 @@ impl Windows {
         }
     }
 
+    /// Whether the window at `b[i..]` is one of the secret's, in any ASCII case.
     fn at(&self, b: &[u8], i: usize) -> bool {
-        let k = usize::from(b[i]) << 8 | usize::from(b[i + 1]);
+        let k = usize::from(b[i].to_ascii_lowercase()) << 8
+            | usize::from(b[i + 1].to_ascii_lowercase());
         self.starts[k / 64] & (1 << (k % 64)) != 0
-            && <[u8; WINDOW]>::try_from(&b[i..i + WINDOW]).is_ok_and(|w| self.set.contains(&w))
+            && <[u8; WINDOW]>::try_from(&b[i..i + WINDOW])
+                .is_ok_and(|w| self.set.contains(&w.map(|c| c.to_ascii_lowercase())))
     }
 }
 
@@ -159,7 +162,11 @@ fn install(s: &str, replace: bool) {
     if s.len() < 4 {
         return;
     }
-    let mut forms = vec![s.to_string(), s.to_ascii_lowercase()];
+    let mut forms = vec![
+        s.to_string(),
+        s.to_ascii_lowercase(),
+        s.to_ascii_uppercase(),
+    ];
     // JSON-escaped (`"` and `\` become `\"` and `\\`), as it stands inside a JSON string.
     let json = serde_json::to_string(s).unwrap_or_default();
     forms.push(json.trim_matches('"').to_string());
@@ -443,5 +450,29 @@ mod tests {
     #[test]
     fn lower_hex() {
         assert_eq!(lower_hex_escapes("a%2Fb%3A%"), "a%2fb%3a%");
+    }
+
+    /// A server that upper-cases what it echoes (a hex key upper-cased is the key) or mixes
+    /// case: every 8-byte piece is masked in any ASCII case.
+    #[test]
+    fn any_case_is_masked() {
+        let key = "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";
+        register_text(key);
+        for echo in [
+            key.to_ascii_uppercase(),
+            format!("bad key {}", key.to_ascii_uppercase()),
+            "SK-OR-V1-Ef11F444A0b1".to_string(),
+            key[20..40].to_ascii_uppercase(),
+        ] {
+            let m = mask(&echo);
+            assert!(m.contains(MASK), "{echo} -> {m}");
+            let up = m.to_ascii_lowercase();
+            for w in key.as_bytes().windows(WINDOW) {
+                let w = std::str::from_utf8(w).unwrap_or_default();
+                assert!(!up.contains(w), "{echo} -> {m} keeps {w}");
+            }
+        }
+        // Text that shares no 8-byte piece with the key, in any case, is left as it is.
+        assert_eq!(mask("SK-OR-V2 and other words"), "SK-OR-V2 and other words");
     }
 }

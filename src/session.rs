@@ -94,8 +94,9 @@ impl Session {
                 });
             }
             let page = self.p.parse_list(&body)?;
-            let n = page.len();
-            all.extend(page);
+            // A page is full by its entries, not by the keys keyctl could read from it.
+            let n = page.entries;
+            all.extend(page.keys);
             match self.p.info().page_size {
                 Some(size) if n >= size && n > 0 => offset += n,
                 _ => return Ok(all),

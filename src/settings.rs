@@ -18,10 +18,13 @@ use crate::secret::{self, MAX_SECRET_FILE, ReadError, Secret};
 /// The most bytes `--from-file` reads (a million 32-byte ids fit): more is a usage error.
 pub const MAX_KEY_FILE: usize = 32 * 1024 * 1024;
 
-/// The global options, resolved (no I/O yet).
+/// The global options, resolved (no I/O yet): a flag wins over its environment variable, which
+/// wins over the built-in default; an empty variable counts as unset.
 #[derive(Debug)]
 pub struct Global {
-    pub provider: Option<ProviderKind>,
+    /// `-p`, else KEYCTL_PROVIDER (checked when a command needs a provider: `support` does not).
+    provider: Option<ProviderKind>,
+    provider_env: Option<String>,
     pub base_url: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub output: Format,
@@ -29,8 +32,15 @@ pub struct Global {
     pub wire: WireOptions,
 }
 
+/// A variable's value, when it is set to something other than white space.
+fn env_value(name: &str) -> Option<String> {
+    let v = std::env::var_os(name)?;
+    let v = v.to_string_lossy().trim().to_string();
+    (!v.is_empty()).then_some(v)
+}
+
 impl Global {
-    pub fn from_args(g: GlobalArgs) -> Global {
+    pub fn from_args(g: GlobalArgs) -> Result<Global> {
         let GlobalArgs {
             provider,
             base_url,
@@ -43,8 +53,19 @@ impl Global {
             connect_timeout,
             max_wait,
         } = g;
-        Global {
+        let output = match (output, env_value("KEYCTL_OUTPUT")) {
+            (Some(o), _) => o,
+            (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
+                Error::usage(format!(
+                    "KEYCTL_OUTPUT='{}' is not an output format; use table or json (or unset it)",
+                    crate::text::truncate(&v, 40)
+                ))
+            })?,
+            (None, None) => Format::Table,
+        };
+        Ok(Global {
             provider,
+            provider_env: env_value("KEYCTL_PROVIDER"),
             base_url,
             api_key_file,
             output,
@@ -57,18 +78,26 @@ impl Global {
                 verbose,
                 backoff_base: backoff_base(),
             },
-        }
+        })
     }
 
-    /// The provider from -p / KEYCTL_PROVIDER.
+    /// The provider from -p, else KEYCTL_PROVIDER.
     pub fn provider(&self) -> Result<ProviderKind> {
-        self.provider.ok_or_else(|| {
-            let ids: Vec<&str> = crate::provider::all().iter().map(|p| p.info().id).collect();
-            Error::usage(format!(
+        let ids: Vec<&str> = crate::provider::all().iter().map(|p| p.info().id).collect();
+        match (self.provider, &self.provider_env) {
+            (Some(p), _) => Ok(p),
+            (None, Some(v)) => <ProviderKind as clap::ValueEnum>::from_str(v, true).map_err(|_| {
+                Error::usage(format!(
+                    "KEYCTL_PROVIDER='{}' is not a provider; use one of {} (or pass -p)",
+                    crate::text::truncate(v, 40),
+                    ids.join(", ")
+                ))
+            }),
+            (None, None) => Err(Error::usage(format!(
                 "no provider given: pass -p/--provider ({}) or set KEYCTL_PROVIDER",
                 ids.join(", ")
-            ))
-        })
+            ))),
+        }
     }
 
     /// Provider, credential and base URL. The credential is read first, so it is registered

@@ -25,8 +25,14 @@ pub const GRACE: Duration = Duration::from_secs(10);
 /// Runs the command and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let Cli { global, command } = cli;
-    let global = Global::from_args(global);
     output::set_quiet(global.quiet);
+    let global = match Global::from_args(global) {
+        Ok(g) => g,
+        Err(e) => {
+            output::error(&e.to_string());
+            return e.exit_code();
+        }
+    };
     let cancel = Cancel::default();
     let watcher = match &command {
         Command::Support => None,

@@ -134,7 +134,7 @@ impl Adapter for Gates {
     }
 
     /// `{"data": [key...]}`.
-    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>> {
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<super::Page> {
         super::data_list(p, body, key_view)
     }
 

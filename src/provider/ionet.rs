@@ -190,7 +190,7 @@ impl Adapter for Ionet {
     }
 
     /// `{status, data: [sub-key...]}` into views.
-    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>> {
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<super::Page> {
         super::data_list(p, body, list_view)
     }
 
@@ -496,7 +496,9 @@ mod tests {
         assert_eq!(r.body, None);
         let v = Ionet.parse_get(p(), KEY, br#"{"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"}"#).unwrap();
         assert_eq!(v.remaining, Some(json!(15)));
-        let l = Ionet.parse_list(p(), br#"{"status":"succeeded","data":[{"id":"a","description":"d","credit_limit":10,"credit_used":4,"allowed_models":[],"expires_at":null}, 5]}"#).unwrap();
+        let page = Ionet.parse_list(p(), br#"{"status":"succeeded","data":[{"id":"a","description":"d","credit_limit":10,"credit_used":4,"allowed_models":[],"expires_at":null}, 5]}"#).unwrap();
+        assert_eq!(page.entries, 2);
+        let l = page.keys;
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].remaining, Some(json!(6.0)));
         assert_eq!(l[0].models, Some(vec!["all".to_string()]));

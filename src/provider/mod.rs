@@ -145,7 +145,7 @@ pub trait Adapter: Sync {
         offset: usize,
         include_disabled: bool,
     ) -> Result<Request>;
-    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>>;
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Page>;
     /// The provider's own message from an error body, when it has the documented shape.
     fn error_message(&self, body: &Value) -> Option<String>;
     /// The error for a non-2xx answer (by default by status class, see [`error_for`]).
@@ -219,7 +219,7 @@ impl ProviderKind {
         i.adapter.build_list(i, base, offset, disabled)
     }
 
-    pub fn parse_list(self, body: &[u8]) -> Result<Vec<KeyView>> {
+    pub fn parse_list(self, body: &[u8]) -> Result<Page> {
         let i = self.info();
         i.adapter.parse_list(i, body)
     }
@@ -509,14 +509,25 @@ pub fn parse_json(p: &Info, body: &[u8]) -> Result<Value> {
     })
 }
 
+/// One page of a key list: the keys read, and how many entries the page had (an entry that is
+/// not a key object is skipped, but still counts towards a full page).
+#[derive(Debug, Default)]
+pub struct Page {
+    pub keys: Vec<KeyView>,
+    pub entries: usize,
+}
+
 /// A `{"data": [...]}` list answer: each object in `data` through `view`.
-pub fn data_list(p: &Info, body: &[u8], view: fn(&Value) -> KeyView) -> Result<Vec<KeyView>> {
+pub fn data_list(p: &Info, body: &[u8], view: fn(&Value) -> KeyView) -> Result<Page> {
     let v = parse_json(p, body)?;
     let items = v
         .get("data")
         .and_then(Value::as_array)
         .ok_or_else(|| unexpected_shape(p, "no `data` list", body))?;
-    Ok(items.iter().filter(|i| i.is_object()).map(view).collect())
+    Ok(Page {
+        keys: items.iter().filter(|i| i.is_object()).map(view).collect(),
+        entries: items.len(),
+    })
 }
 
 /// An allow-list as shown: `[]` means every model.

@@ -172,7 +172,7 @@ impl Adapter for Venice {
     }
 
     /// `{"data": [key...], "object": "list"}`.
-    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<Vec<KeyView>> {
+    fn parse_list(&self, p: &Info, body: &[u8]) -> Result<super::Page> {
         super::data_list(p, body, key_view)
     }
 
@@ -184,9 +184,12 @@ impl Adapter for Venice {
     /// found, exit 4), and a missing or inference-only credential with 401 or 402 (exit 3).
     fn error_for(&self, p: &Info, resp: &Response) -> Error {
         let message = self.error_message_of(resp);
+        // Only the top-level `error` string, as a terminal shows it, decides: "not found" in
+        // `details` or `issues` is about something else.
         let not_found = resp.status == 400
-            && message
-                .as_deref()
+            && serde_json::from_slice::<Value>(&resp.body)
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(crate::visible::strip_controls))
                 .is_some_and(|m| m.to_ascii_lowercase().contains("not found"));
         match super::error_for(p, message, resp) {
             Error::Rejected {
@@ -707,8 +710,24 @@ mod tests {
         assert_eq!(answer(404, json!({"error": "x"})).exit_code(), 4);
         assert_eq!(answer(403, json!({})).exit_code(), 3);
         assert_eq!(answer(422, json!({})).exit_code(), 5);
-        // A 400 whose body is not Venice's shape is not taken for "not found".
+        // A 400 whose body is not Venice's shape is not taken for "not found", nor one whose
+        // "not found" is in its details; escape sequences inside the words do not hide them.
         assert_eq!(answer(400, json!("not found")).exit_code(), 5);
+        let e = answer(
+            400,
+            json!({"error": "Invalid request", "details": {"_errors": ["key not found"]}}),
+        );
+        assert_eq!(e.exit_code(), 5, "{e}");
+        let e = answer(
+            400,
+            json!({"error": "Invalid request", "issues": [{"path": ["id"], "message": "not found"}]}),
+        );
+        assert_eq!(e.exit_code(), 5, "{e}");
+        let e = answer(
+            400,
+            json!({"error": "API key \u{1b}[31mnot\u{1b}[0m found"}),
+        );
+        assert_eq!(e.exit_code(), 4, "{e}");
     }
 
     #[test]

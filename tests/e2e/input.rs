@@ -443,3 +443,43 @@ async fn support_table_is_printed() {
         .code(0)
         .stdout_has("| `--limit none` | error | `\"limit\":null` |");
 }
+
+/// A flag wins over its variable, also over an invalid one; an empty variable counts as unset;
+/// an invalid variable that is used is exit 2 naming the variable (not the flag).
+#[tokio::test]
+async fn flags_win_over_variables_and_bad_variables_are_named() {
+    let dry = ["update", VENICE_KEY, "--name", "x", "--dry-run"];
+    Keyctl::bare(&dry)
+        .args(&["-p", "venice", "-o", "json"])
+        .env("KEYCTL_PROVIDER", "bogus")
+        .env("KEYCTL_OUTPUT", "xml")
+        .run()
+        .await
+        .code(0)
+        .stdout_has("\"provider\":\"venice\"");
+    Keyctl::bare(&["support"])
+        .env("KEYCTL_PROVIDER", "")
+        .run()
+        .await
+        .code(0);
+    Keyctl::bare(&dry)
+        .env("KEYCTL_PROVIDER", "bogus")
+        .run()
+        .await
+        .code(2)
+        .stderr_has("KEYCTL_PROVIDER='bogus' is not a provider; use one of ionet, modelgates");
+    Keyctl::bare(&dry)
+        .env("KEYCTL_PROVIDER", " Venice ")
+        .env("KEYCTL_OUTPUT", "JSON")
+        .run()
+        .await
+        .code(0)
+        .stdout_has("\"provider\":\"venice\"");
+    Keyctl::bare(&dry)
+        .args(&["-p", "venice"])
+        .env("KEYCTL_OUTPUT", "xml")
+        .run()
+        .await
+        .code(2)
+        .stderr_has("KEYCTL_OUTPUT='xml' is not an output format");
+}

@@ -477,3 +477,39 @@ async fn an_unmatched_request_gets_the_catch_all_echo() {
         .stderr_has(&format!(r#""path":"{}""#, key_path()))
         .stderr_has(r#""body":{"limit":2}"#);
 }
+
+/// A page is full by its entries: one entry that is not a key object is skipped, but the page
+/// still had 100 entries, so the next page is read (a short count would end the list early).
+#[tokio::test]
+async fn a_page_with_a_non_key_entry_is_still_full() {
+    let server = server().await;
+    let mut first: Vec<Value> = (0..99)
+        .map(|i| json!({"hash": format!("h{i}"), "name": format!("k{i}")}))
+        .collect();
+    first.push(json!(1));
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .and(query_param("offset", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": first })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let second: Vec<Value> = (0..5)
+        .map(|i| json!({"hash": format!("g{i}"), "name": format!("g{i}")}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .and(query_param("offset", "100"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": second })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = Keyctl::new(ENV, &["list", "-p", "openrouter", "-o", "json"])
+        .base(&server)
+        .run()
+        .await;
+    out.code(0);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 104, "{}", out.stdout);
+    assert_eq!(lines[103]["key"], "g4");
+}
