@@ -181,6 +181,28 @@ pub fn request_json(req: &Request) -> Value {
 
 /// The JSON Lines object for one key (stable field names, CLI.md "Output"); every string in it
 /// has the credential masked before it is serialised (so JSON escaping cannot hide it).
+/// A JSON value as one line, with every character a terminal would not show (bidi overrides,
+/// zero-width characters, tags: `visible::is_invisible`) written as a `\u` escape, so a line
+/// printed to a terminal cannot be made to read differently; the value parses back the same.
+pub fn json_line(v: &Value) -> String {
+    let s = v.to_string();
+    if !s.chars().any(crate::visible::is_invisible) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        if crate::visible::is_invisible(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 pub fn result_json(r: &KeyResult) -> Value {
     let mut v = result_json_raw(r);
     crate::secret::mask_json(&mut v);
@@ -267,7 +289,7 @@ impl Printer {
         match self.format {
             // Masked value by value before serialising (`result_json`): masking the line
             // would cut into numbers and break the JSON.
-            Format::Json => write_line(&result_json(&r).to_string()),
+            Format::Json => write_line(&json_line(&result_json(&r))),
             Format::Table => match &r.outcome {
                 Outcome::DryRun { req, before } => {
                     write_out(&dry_run_text(&r, req, before.as_deref()))
@@ -399,6 +421,18 @@ pub fn table(rows: &[KeyResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_lines_escape_what_a_terminal_would_not_show() {
+        let v = json!({"name": "ci-\u{202e}gnp.exe", "tag": "a\u{e0041}b\u{200b}"});
+        let line = json_line(&v);
+        assert_eq!(
+            line,
+            r#"{"name":"ci-\u202egnp.exe","tag":"a\udb40\udc41b\u200b"}"#
+        );
+        assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), v);
+        assert_eq!(json_line(&json!({"a": "é"})), r#"{"a":"é"}"#);
+    }
 
     #[test]
     fn cells() {
