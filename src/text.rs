@@ -82,6 +82,14 @@ mod tests {
     }
 
     #[test]
+    fn redact_keeps_text_without_the_secret() {
+        assert_eq!(redact("nothing secret here"), "nothing secret here");
+        assert_eq!(sanitize("a\u{1b}[31mb\nc"), "ab c");
+        let cut = server_text(&"x".repeat(600));
+        assert_eq!(cut, format!("{}…", "x".repeat(500)));
+    }
+
+    #[test]
     fn describe_names_the_type() {
         assert_eq!(describe(&serde_json::json!("x")), "a string (\"x\")");
         assert_eq!(describe(&serde_json::json!([1])), "a list ([1])");

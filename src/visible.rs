@@ -93,7 +93,7 @@ pub fn strip_controls(s: &str) -> String {
     visible(s).into_iter().map(|v| v.c).collect()
 }
 
-/// Cuts `s` to at most `max` characters, marking the cut with `…`.
+/// Keeps the first `max` characters of `s`, and marks a cut with a `…` after them.
 pub fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         None => s.to_string(),

@@ -641,6 +641,108 @@ mod tests {
         }
     }
 
+    fn response(status: u16, body: &str) -> Response {
+        Response {
+            status,
+            body: body.as_bytes().to_vec(),
+            too_large: false,
+            wait_refused: None,
+            earlier_unanswered: false,
+        }
+    }
+
+    /// The dispatch from the enum reaches each provider's own adapter (each call is checked
+    /// against something only that adapter does).
+    #[test]
+    fn dispatch_reaches_each_adapter() {
+        use crate::patch::Change;
+        let (ionet, gates, venice) = (
+            ProviderKind::Ionet,
+            ProviderKind::OpenRouter,
+            ProviderKind::Venice,
+        );
+        let vcu = Patch {
+            limit_vcu: Change::Set("1".parse().unwrap()),
+            ..Patch::default()
+        };
+        assert!(venice.warnings(&vcu)[0].contains("deprecated"));
+        assert!(gates.warnings(&vcu).is_empty() && ionet.warnings(&vcu).is_empty());
+        assert!(venice.needs_current(&vcu, false));
+        assert!(!gates.needs_current(&vcu, true) && !ionet.needs_current(&vcu, true));
+        let before = KeyView {
+            limit: Some(serde_json::json!({"usd": 5, "diem": null, "vcu": 2})),
+            ..KeyView::default()
+        };
+        let mut p = vcu.clone();
+        venice.merge_current(&before, &mut p).unwrap();
+        assert_eq!(p.limit, Change::Set("5".parse().unwrap()));
+        assert_eq!(p.limit_diem, Change::Clear);
+        let mut p = vcu.clone();
+        gates.merge_current(&before, &mut p).unwrap();
+        assert_eq!(p, vcu);
+        assert!(ionet.info().adapter.get_completes_from_list());
+        assert!(!gates.info().adapter.get_completes_from_list());
+        assert!(!venice.info().adapter.get_completes_from_list());
+        let v = gates
+            .parse_get("h", br#"{"data": {"hash": "h", "name": "n"}}"#)
+            .unwrap();
+        assert_eq!(v.name.as_deref(), Some("n"));
+        let page = venice
+            .parse_list(br#"{"data": [{"id": "a"}, {"id": "b"}, 3]}"#)
+            .unwrap();
+        assert_eq!((page.keys.len(), page.entries), (2, 3));
+        assert_eq!(page.keys[1].id.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn error_classes_by_status() {
+        let p = ProviderKind::ModelGates;
+        let body = r#"{"error": {"code": 1, "message": "their words"}}"#;
+        for (status, code, kind) in [
+            (400, 5, "invalid_request"),
+            (401, 3, "auth"),
+            (403, 3, "auth"),
+            (404, 4, "not_found"),
+            (409, 5, "invalid_request"),
+            (429, 6, "rate_limited"),
+            (500, 7, "provider"),
+            (503, 7, "provider"),
+        ] {
+            let e = p.error_for(&response(status, body));
+            assert_eq!((e.exit_code(), e.kind()), (code, kind), "{status}: {e}");
+            assert!(e.to_string().contains("their words (code 1)"), "{e}");
+        }
+        // The provider's own message, or the status and a snippet; a body not read says so.
+        let e = p.error_for(&response(502, "<html>Bad gateway</html>"));
+        assert!(
+            e.to_string()
+                .contains("HTTP 502 Bad Gateway: (HTML) Bad gateway"),
+            "{e}"
+        );
+        let mut big = response(401, "");
+        big.too_large = true;
+        let e = p.error_for(&big);
+        assert!(e.to_string().contains("larger than 8 MiB"), "{e}");
+        assert_eq!(e.exit_code(), 3);
+        let mut refused = response(429, body);
+        refused.wait_refused = Some("the provider asked to wait 2h".into());
+        let e = p.error_for(&refused);
+        assert!(
+            e.to_string().ends_with("the provider asked to wait 2h"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn urls_in_messages_show_scheme_host_and_port_only() {
+        assert_eq!(
+            display_url("https://user:pw@example.com:8443/x?k=v"),
+            "https://****@example.com:8443/…"
+        );
+        assert_eq!(display_url("https://example.com"), "https://example.com");
+        assert_eq!(display_url("not a url"), "(the value given, not shown)");
+    }
+
     #[test]
     fn join_keeps_prefix_and_encodes_one_segment() {
         let b = BaseUrl::parse("https://proxy.example/gw/").unwrap();
