@@ -142,5 +142,11 @@ mod tests {
         assert_eq!(g.redacted_headers()[0], ("x-api-key", "****".to_string()));
         assert_eq!(g.redacted_headers().len(), 3);
         assert!(Method::Patch.is_write() && !Method::Get.is_write());
+        assert_eq!(
+            (Method::Get.as_str(), Method::Patch.as_str()),
+            ("GET", "PATCH")
+        );
+        assert_eq!(shown[3].1, format!("keyctl/{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(MAX_BODY, 8_388_608);
     }
 }

@@ -470,10 +470,20 @@ mod tests {
 
     #[test]
     fn success_view_shows_what_was_set() {
-        let sent = json!({"credit_limit": 50, "allowed_models": []});
-        let v = parse_update(KEY, &sent, br#"{"status":"succeeded"}"#).unwrap();
-        assert_eq!(v.limit, Some(json!(50)));
-        assert_eq!(v.models, Some(vec!["all".to_string()]));
+        let sent = json!({"credit_limit": 50, "allowed_models": [], "description": "ci",
+            "credit_refresh_cycle": "daily", "expires_at": "never"});
+        let v = parse_update(&KEY.to_uppercase(), &sent, br#"{"status":"succeeded"}"#).unwrap();
+        let want = KeyView {
+            id: Some(KEY.into()),
+            name: Some("ci".into()),
+            limit: Some(json!(50)),
+            reset: Some("daily".into()),
+            expires: Some("never".into()),
+            models: Some(vec!["all".to_string()]),
+            raw: json!({"status": "succeeded"}),
+            ..KeyView::default()
+        };
+        assert_eq!(v, want);
         assert_eq!(
             parse_update(KEY, &sent, b"<html>").unwrap_err().exit_code(),
             7
@@ -494,8 +504,24 @@ mod tests {
             format!("https://api.intelligence.io.solutions/v1/api-keys/sub-keys/{KEY}/usage")
         );
         assert_eq!(r.body, None);
-        let v = Ionet.parse_get(p(), KEY, br#"{"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"}"#).unwrap();
-        assert_eq!(v.remaining, Some(json!(15)));
+        let usage = json!({"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"});
+        let want = KeyView {
+            id: Some(KEY.into()),
+            limit: Some(json!(20)),
+            usage: Some(json!(5)),
+            remaining: Some(json!(15)),
+            reset: Some("daily".into()),
+            raw: usage.clone(),
+            ..KeyView::default()
+        };
+        let v = Ionet
+            .parse_get(p(), KEY, usage.to_string().as_bytes())
+            .unwrap();
+        assert_eq!(v, want);
+        // The same under `data`.
+        let wrapped = json!({"status": "succeeded", "data": usage}).to_string();
+        assert_eq!(Ionet.parse_get(p(), KEY, wrapped.as_bytes()).unwrap(), want);
+        assert!(Ionet.parse_get(p(), KEY, b"[1]").is_err());
         let page = Ionet.parse_list(p(), br#"{"status":"succeeded","data":[{"id":"a","description":"d","credit_limit":10,"credit_used":4,"allowed_models":[],"expires_at":null}, 5]}"#).unwrap();
         assert_eq!(page.entries, 2);
         let l = page.keys;
@@ -503,6 +529,13 @@ mod tests {
         assert_eq!(l[0].remaining, Some(json!(6.0)));
         assert_eq!(l[0].models, Some(vec!["all".to_string()]));
         assert!(Ionet.parse_list(p(), br#"{"data":{}}"#).is_err());
+    }
+
+    #[test]
+    fn through_the_trait() {
+        assert!(Ionet.get_completes_from_list());
+        let detail = json!({"detail": "Not Found"});
+        assert_eq!(Ionet.error_message(&detail).as_deref(), Some("Not Found"));
     }
 
     #[test]

@@ -731,6 +731,17 @@ mod tests {
     }
 
     #[test]
+    fn through_the_trait() {
+        assert_eq!(name(), "Venice");
+        assert_eq!(
+            Venice.error_message(&json!({"error": "Bad"})).as_deref(),
+            Some("Bad")
+        );
+        let e = keep_other_currencies(&KeyView::default(), &mut Patch::default()).unwrap_err();
+        assert!(e.to_string().starts_with("Venice: "), "{e}");
+    }
+
+    #[test]
     fn privacy() {
         for (p, want) in [
             (Privacy::All, "ALL"),
