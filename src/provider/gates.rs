@@ -373,6 +373,15 @@ mod tests {
             "Key not found (code 404)"
         );
         assert_eq!(error_message(&json!({"error":"boom"})).unwrap(), "boom");
+        let page = Gates
+            .parse_list(
+                mg(),
+                br#"{"data":[{"hash":"a","name":"x","limit":5},{"hash":"b"}]}"#,
+            )
+            .unwrap();
+        assert_eq!(page.entries, 2);
+        assert_eq!(page.keys[0].name.as_deref(), Some("x"));
+        assert_eq!(page.keys[1].id.as_deref(), Some("b"));
         assert_eq!(error_message(&json!({"error":{"code":"x"}})), None);
     }
 }

@@ -668,6 +668,7 @@ mod tests {
         assert!(venice.warnings(&vcu)[0].contains("deprecated"));
         assert!(gates.warnings(&vcu).is_empty() && ionet.warnings(&vcu).is_empty());
         assert!(venice.needs_current(&vcu, false));
+        assert!(!venice.needs_current(&Patch::default(), false));
         assert!(!gates.needs_current(&vcu, true) && !ionet.needs_current(&vcu, true));
         let before = KeyView {
             limit: Some(serde_json::json!({"usd": 5, "diem": null, "vcu": 2})),
@@ -687,6 +688,13 @@ mod tests {
             .parse_get("h", br#"{"data": {"hash": "h", "name": "n"}}"#)
             .unwrap();
         assert_eq!(v.name.as_deref(), Some("n"));
+        let v = venice
+            .parse_get(
+                "k",
+                br#"{"data": {"id": "k", "description": "d"}, "success": true}"#,
+            )
+            .unwrap();
+        assert_eq!(v.name.as_deref(), Some("d"));
         let page = venice
             .parse_list(br#"{"data": [{"id": "a"}, {"id": "b"}, 3]}"#)
             .unwrap();
