@@ -764,6 +764,31 @@ mod tests {
         .unwrap()
     }
 
+    /// The headers sent are the display's, with the secret in the auth header only, and that
+    /// header alone marked sensitive (kept out of any debug output).
+    #[test]
+    fn sent_headers_mark_the_credential_sensitive() {
+        let h = http(Duration::from_secs(60));
+        let secret = Secret::parse("s3cret-value", "test").unwrap().unwrap();
+        let req = Request::patch(
+            "http://127.0.0.1/x".into(),
+            crate::request::AuthScheme::Bearer,
+            serde_json::json!({}),
+        );
+        let sent = h.headers(&req, &secret).unwrap();
+        let auth = &sent["authorization"];
+        assert_eq!(auth.to_str().unwrap(), "Bearer s3cret-value");
+        assert!(auth.is_sensitive());
+        for name in ["content-type", "accept", "user-agent"] {
+            assert!(!sent[name].is_sensitive(), "{name}");
+        }
+        let shown = req.redacted_headers();
+        assert_eq!(sent.len(), shown.len());
+        for (name, value) in &shown[1..] {
+            assert_eq!(sent[*name].to_str().unwrap(), value);
+        }
+    }
+
     /// Regression: `Retry-After: 10000000000000` and `--max-wait 2^64-1 s` panicked in time
     /// arithmetic (chrono `DateTime + TimeDelta`, `Instant + Duration`).
     #[test]
