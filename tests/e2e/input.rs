@@ -483,3 +483,22 @@ async fn flags_win_over_variables_and_bad_variables_are_named() {
         .code(2)
         .stderr_has("KEYCTL_OUTPUT='xml' is not an output format");
 }
+
+/// A base-URL variable set to white space counts as unset: the documented default is used.
+#[tokio::test]
+async fn a_blank_base_url_variable_means_the_default() {
+    Keyctl::bare(&[
+        "update",
+        "-p",
+        "venice",
+        VENICE_KEY,
+        "--name",
+        "x",
+        "--dry-run",
+    ])
+    .env("KEYCTL_VENICE_BASE_URL", "  ")
+    .run()
+    .await
+    .code(0)
+    .stdout_has("https://api.venice.ai/api/v1/api_keys");
+}
