@@ -448,11 +448,8 @@ impl Http {
         let hdrs = resp.headers().clone();
         let (body, too_large) = read_capped(resp).await?;
         let resp = Response {
-            status,
-            body,
             too_large,
-            wait_refused: None,
-            earlier_unanswered: false,
+            ..Response::new(status, body)
         };
         Ok((resp, hdrs))
     }

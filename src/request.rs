@@ -122,6 +122,19 @@ pub struct Response {
     pub earlier_unanswered: bool,
 }
 
+impl Response {
+    /// A response as read: `body` whole, nothing refused, no earlier attempt.
+    pub fn new(status: u16, body: Vec<u8>) -> Response {
+        Response {
+            status,
+            body,
+            too_large: false,
+            wait_refused: None,
+            earlier_unanswered: false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

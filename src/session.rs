@@ -37,14 +37,18 @@ impl Session {
         }
     }
 
-    /// Sends `req`; a non-2xx answer becomes the provider's error.
+    /// Sends `req`; a non-2xx answer becomes the provider's error. A write that was applied
+    /// (a 2xx keyctl did not read) or may have been (an earlier attempt went unanswered) is
+    /// `Error::Unknown` whatever the answer says.
     pub async fn send(&self, req: &Request) -> Result<Vec<u8>> {
         let resp = self
             .http
             .send(self.p.info().name, &self.origin, req, &self.secret)
             .await?;
-        if (200..300).contains(&resp.status) && resp.too_large {
-            let e = Error::Provider {
+        let success = (200..300).contains(&resp.status);
+        let e = match (success, resp.too_large) {
+            (true, false) => return Ok(resp.body),
+            (true, true) => Error::Provider {
                 provider: self.p.info().name,
                 status: Some(resp.status),
                 message: format!(
@@ -53,23 +57,16 @@ impl Session {
                     resp.status,
                     MAX_BODY / 1024 / 1024
                 ),
-            };
-            // A write answered 2xx was applied, but keyctl cannot show how.
-            Err(if req.method.is_write() {
+            },
+            (false, _) => self.p.error_for(&resp),
+        };
+        Err(
+            if req.method.is_write() && (success || resp.earlier_unanswered) {
                 Error::Unknown { cause: Box::new(e) }
             } else {
                 e
-            })
-        } else if (200..300).contains(&resp.status) {
-            Ok(resp.body)
-        } else if resp.earlier_unanswered && req.method.is_write() {
-            // An earlier attempt may have applied the change; this answer cannot say otherwise.
-            Err(Error::Unknown {
-                cause: Box::new(self.p.error_for(&resp)),
-            })
-        } else {
-            Err(self.p.error_for(&resp))
-        }
+            },
+        )
     }
 
     /// Every key, reading pages until one is short (a provider with a page size), else one

@@ -81,7 +81,7 @@ proptest! {
     fn response_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..300), status in 100u16..600) {
         for &p in all() {
             let _ = p.parse_update("k", &Value::Null, &body);
-            let e = p.error_for(&Response { status, body: body.clone(), too_large: false, wait_refused: None, earlier_unanswered: false });
+            let e = p.error_for(&Response::new(status, body.clone()));
             prop_assert!(!e.to_string().chars().any(|c| c.is_control()));
         }
         prop_assert!(!snippet(&body).chars().any(|c| c.is_control()));
@@ -94,7 +94,7 @@ proptest! {
             let _ = p.parse_update("k", &v, &body);
             let i = p.info();
             let _ = i.adapter.error_message(&v);
-            let e = p.error_for(&Response { status, body: body.clone(), too_large: false, wait_refused: None, earlier_unanswered: false });
+            let e = p.error_for(&Response::new(status, body.clone()));
             prop_assert!(!e.to_string().chars().any(|c| c.is_control()));
         }
     }

@@ -146,13 +146,7 @@ fn printed(texts: Vec<String>) -> Vec<String> {
 }
 
 fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<String> {
-    let resp = Response {
-        status,
-        body: body.as_bytes().to_vec(),
-        too_large: false,
-        wait_refused: None,
-        earlier_unanswered: false,
-    };
+    let resp = Response::new(status, body.as_bytes().to_vec());
     let err: Error = p.error_for(&resp);
     let failed = KeyResult {
         provider: p,

@@ -3,7 +3,7 @@
 //! gives every key exactly one status and the run its exit code.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use crate::error::{Error, Sent};
 use crate::http::Cancel;
@@ -37,12 +37,30 @@ pub struct Tally {
     unknown: usize,
     not_attempted: usize,
     pub first_code: Option<i32>,
-    /// `--max-failures` stopped new keys from starting (and some were left).
-    halted: bool,
-    /// The provider refused the credential itself (401/402): no new key was started.
-    halted_by_auth: bool,
+    /// Why no new key was started (when some were left).
+    halted: Option<Halt>,
     max_failures: usize,
     pub total: usize,
+}
+
+/// Why a run stopped starting keys; the later reason is the stronger one (`fetch_max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Halt {
+    /// `--max-failures` was reached.
+    MaxFailures = 1,
+    /// The provider refused the credential itself (401; Venice 402).
+    Refused = 2,
+}
+
+impl Halt {
+    fn from_u8(v: u8) -> Option<Halt> {
+        match v {
+            1 => Some(Halt::MaxFailures),
+            2 => Some(Halt::Refused),
+            _ => None,
+        }
+    }
 }
 
 impl<J: KeyJob> Runner<J> {
@@ -53,8 +71,7 @@ impl<J: KeyJob> Runner<J> {
         let window = (concurrency * 8).max(64);
         let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
         let failures = Arc::new(AtomicUsize::new(0));
-        let halt = Arc::new(AtomicBool::new(false));
-        let refused = Arc::new(AtomicBool::new(false));
+        let halt = Arc::new(AtomicU8::new(0));
         let bar = output::progress(keys.len());
         let mut tally = Tally {
             total: keys.len(),
@@ -66,12 +83,7 @@ impl<J: KeyJob> Runner<J> {
         loop {
             while pending.len() < window {
                 let Some(key) = next.next() else { break };
-                let task = self.task(
-                    key.clone(),
-                    sem.clone(),
-                    failures.clone(),
-                    [halt.clone(), refused.clone()],
-                );
+                let task = self.task(key.clone(), sem.clone(), failures.clone(), halt.clone());
                 pending.push_back((key, tokio::spawn(task)));
             }
             let Some((key, h)) = pending.pop_front() else {
@@ -93,8 +105,8 @@ impl<J: KeyJob> Runner<J> {
         if let Some(b) = bar {
             b.finish_and_clear();
         }
-        tally.halted_by_auth = refused.load(Ordering::SeqCst) && tally.not_attempted > 0;
-        tally.halted = halt.load(Ordering::SeqCst) && tally.not_attempted > 0;
+        tally.halted =
+            Halt::from_u8(halt.load(Ordering::SeqCst)).filter(|_| tally.not_attempted > 0);
         tally
     }
 
@@ -103,7 +115,7 @@ impl<J: KeyJob> Runner<J> {
         key: String,
         sem: Arc<tokio::sync::Semaphore>,
         failures: Arc<AtomicUsize>,
-        [halt, refused]: [Arc<AtomicBool>; 2],
+        halt: Arc<AtomicU8>,
     ) -> impl std::future::Future<Output = Outcome> + Send + 'static {
         let (job, cancel) = (self.job.clone(), self.cancel.clone());
         let max_failures = self.max_failures;
@@ -115,7 +127,7 @@ impl<J: KeyJob> Runner<J> {
             let Ok(_permit) = permit else {
                 return Outcome::Failed(Error::Internal("semaphore closed".into()));
             };
-            if cancel.is_cancelled() || halt.load(Ordering::SeqCst) {
+            if cancel.is_cancelled() || halt.load(Ordering::SeqCst) != 0 {
                 return Outcome::NotAttempted;
             }
             let outcome = job.run(key).await;
@@ -125,13 +137,12 @@ impl<J: KeyJob> Runner<J> {
                 status: 401 | 402, ..
             }) = outcome.error()
             {
-                refused.store(true, Ordering::SeqCst);
-                halt.store(true, Ordering::SeqCst);
+                halt.fetch_max(Halt::Refused as u8, Ordering::SeqCst);
             }
             if matches!(outcome, Outcome::Failed(_) | Outcome::Unknown(_)) {
                 let n = failures.fetch_add(1, Ordering::SeqCst) + 1;
                 if max_failures > 0 && n >= max_failures {
-                    halt.store(true, Ordering::SeqCst);
+                    halt.fetch_max(Halt::MaxFailures as u8, Ordering::SeqCst);
                 }
             }
             outcome
@@ -165,7 +176,7 @@ impl Tally {
     /// the first failed key in input order, 0 if none (a signal overrides it in `run`).
     /// `verb` names what happened to the keys that went well ("updated", "would update", "read").
     pub fn report(&self, p: ProviderKind, verb: &str, cancel: &Cancel) -> i32 {
-        let stopped = cancel.signal().is_some() || self.halted;
+        let stopped = cancel.signal().is_some() || self.halted.is_some();
         if self.total > 1 || stopped {
             let mut line = format!("summary: {} {verb}", self.done);
             if self.unchanged > 0 || verb != "read" {
@@ -183,12 +194,12 @@ impl Tally {
             }
             if let Some(sig) = cancel.signal() {
                 line = format!("{p}: stopped by {}; {line}", signal_name(sig));
-            } else if self.halted_by_auth {
+            } else if self.halted == Some(Halt::Refused) {
                 line = format!(
                     "{p}: stopped starting keys: the provider refused the credential, so every \
                      other key would fail the same way; {line}"
                 );
-            } else if self.halted {
+            } else if self.halted == Some(Halt::MaxFailures) {
                 line = format!(
                     "{p}: stopped starting keys once --max-failures {} was reached; {line}",
                     self.max_failures

@@ -642,13 +642,7 @@ mod tests {
     }
 
     fn response(status: u16, body: &str) -> Response {
-        Response {
-            status,
-            body: body.as_bytes().to_vec(),
-            too_large: false,
-            wait_refused: None,
-            earlier_unanswered: false,
-        }
+        Response::new(status, body.as_bytes().to_vec())
     }
 
     /// The dispatch from the enum reaches each provider's own adapter (each call is checked

@@ -183,12 +183,13 @@ impl Adapter for Venice {
     /// Venice answers an unknown or expired id with 400 "API key not found or expired" (not
     /// found, exit 4), and a missing or inference-only credential with 401 or 402 (exit 3).
     fn error_for(&self, p: &Info, resp: &Response) -> Error {
-        let message = self.error_message_of(resp);
+        let body: Option<Value> = serde_json::from_slice(&resp.body).ok();
+        let message = body.as_ref().and_then(error_message);
         // Only the top-level `error` string, as a terminal shows it, decides: "not found" in
         // `details` or `issues` is about something else.
         let not_found = resp.status == 400
-            && serde_json::from_slice::<Value>(&resp.body)
-                .ok()
+            && body
+                .as_ref()
                 .and_then(|v| v.get("error")?.as_str().map(crate::visible::strip_controls))
                 .is_some_and(|m| m.to_ascii_lowercase().contains("not found"));
         match super::error_for(p, message, resp) {
@@ -679,14 +680,10 @@ mod tests {
     }
 
     fn answer(status: u16, body: Value) -> Error {
-        let resp = Response {
-            status,
-            body: body.to_string().into_bytes(),
-            too_large: false,
-            wait_refused: None,
-            earlier_unanswered: false,
-        };
-        Venice.error_for(info(), &resp)
+        Venice.error_for(
+            info(),
+            &Response::new(status, body.to_string().into_bytes()),
+        )
     }
 
     #[test]
