@@ -1,16 +1,24 @@
-//! ModelGates and novapai: exact body (explicit nulls included), seed examples, JSON output and
-//! each documented error status.
+//! The OpenRouter-style providers (ModelGates, novapai, OpenRouter; every row of the provider
+//! table with that API): exact body (explicit nulls included), seed examples, refused flags,
+//! JSON output and each documented error status. `openrouter.rs` has OpenRouter's reads.
 
 use serde_json::json;
 use wiremock::matchers::{body_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{GATES_KEY, Keyctl, SECRET, fixture, forbid_patch};
+use crate::common::{GATES_KEY, Keyctl, SECRET, fixture, forbid_patch, providers};
 
-const PROVIDERS: [(&str, &str, &str); 2] = [
-    ("modelgates", "MODELGATES_MANAGEMENT_KEY", "ModelGates"),
-    ("novapai", "NOVAPAI_MANAGEMENT_KEY", "novapai"),
-];
+/// (id, credential variable, display name) of every provider with the OpenRouter-style API,
+/// from the provider table, in its order (ModelGates, novapai, OpenRouter).
+fn family() -> Vec<(&'static str, &'static str, &'static str)> {
+    let rows: Vec<_> = providers()
+        .into_iter()
+        .filter(|t| t.info.api == "openrouter")
+        .map(|t| (t.info.id, t.info.credential_env, t.info.name))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    rows
+}
 
 async fn expect_body(server: &MockServer, body: serde_json::Value, provider: &str) {
     Mock::given(method("PATCH"))
@@ -37,7 +45,7 @@ async fn run(p: &str, env: &str, server: &MockServer, extra: &[&str]) -> crate::
 
 #[tokio::test]
 async fn seed_example_body_is_sent_exactly() {
-    for (p, env, _) in PROVIDERS {
+    for (p, env, _) in family() {
         let server = MockServer::start().await;
         expect_body(&server, fixture(&format!("{p}/update_request.json")), p).await;
         let out = run(
@@ -66,24 +74,30 @@ async fn seed_example_body_is_sent_exactly() {
 
 #[tokio::test]
 async fn explicit_nulls_clear_limit_and_reset() {
-    for (p, env, _) in PROVIDERS {
+    for (p, env, _) in family() {
         let server = MockServer::start().await;
         expect_body(&server, json!({"limit": null, "limit_reset": null}), p).await;
         run(p, env, &server, &["--limit", "none", "--reset", "never"])
             .await
             .code(0);
         let reqs = server.received_requests().await.unwrap();
+        assert_eq!(reqs.len(), 1, "{p}");
         let sent: serde_json::Value = serde_json::from_slice(&reqs[0].body).unwrap();
+        let sent = sent.as_object().unwrap();
         assert!(
-            sent.as_object().unwrap().contains_key("limit"),
-            "null must be sent, not omitted"
+            sent.contains_key("limit") && sent.contains_key("limit_reset"),
+            "{p}: null must be sent, not omitted: {sent:?}"
+        );
+        assert!(
+            sent["limit"].is_null() && sent["limit_reset"].is_null(),
+            "{p}"
         );
     }
 }
 
 #[tokio::test]
 async fn each_flag_alone() {
-    let (p, env, _) = PROVIDERS[0];
+    let (p, env, _) = family()[0];
     for (args, body) in [
         (vec!["--limit", "10"], json!({"limit": 10})),
         (vec!["--reset", "weekly"], json!({"limit_reset": "weekly"})),
@@ -106,7 +120,7 @@ async fn each_flag_alone() {
 
 #[tokio::test]
 async fn json_output_has_the_stable_fields() {
-    let (p, env, _) = PROVIDERS[1];
+    let (p, env, _) = family()[1];
     let server = MockServer::start().await;
     expect_body(&server, json!({"limit": 75}), p).await;
     let out = run(p, env, &server, &["--limit", "75", "-o", "json"]).await;
@@ -122,7 +136,7 @@ async fn json_output_has_the_stable_fields() {
 
 #[tokio::test]
 async fn unsupported_flags_name_provider_flag_and_alternative() {
-    for (p, env, name) in PROVIDERS {
+    for (p, env, name) in family() {
         let server = MockServer::start().await;
         forbid_patch(&server).await;
         for (args, flag) in [
@@ -132,6 +146,9 @@ async fn unsupported_flags_name_provider_flag_and_alternative() {
             (vec!["--models", "a"], "--models"),
             (vec!["--limit-diem", "1"], "--limit-diem"),
             (vec!["--limit-vcu", "1"], "--limit-vcu"),
+            (vec!["--privacy", "private-only"], "--privacy"),
+            // Together with a supported flag: still nothing is sent.
+            (vec!["--limit", "5", "--models", "a"], "--models"),
         ] {
             run(p, env, &server, &args)
                 .await
@@ -139,12 +156,14 @@ async fn unsupported_flags_name_provider_flag_and_alternative() {
                 .stderr_has(name)
                 .stderr_has(flag);
         }
+        let reqs = server.received_requests().await.unwrap();
+        assert!(reqs.is_empty(), "{p}: sent {reqs:?}");
     }
 }
 
 #[tokio::test]
 async fn key_hash_is_one_percent_encoded_segment() {
-    let (p, env, _) = PROVIDERS[0];
+    let (p, env, _) = family()[0];
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
         .and(path("/api/v1/keys/a%2Fb%3Fc%20d"))
