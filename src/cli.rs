@@ -37,7 +37,7 @@ Exit codes: 0 ok, 1 internal, 2 usage (nothing sent), 3 credential, 4 not found,
 
 /// Manage API keys on AI-inference providers (io.net, ModelGates, novapai, OpenRouter, Venice).
 #[derive(Debug, Parser)]
-#[command(name = "keyctl", version, about, after_help = after_help())]
+#[command(name = "keyctl", version, long_version = LONG_VERSION, about, after_help = after_help())]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -46,53 +46,107 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every command takes.
+impl Cli {
+    /// Parses the command line (clap's errors and help exit as clap does). `support` takes none
+    /// of the options the other commands share: one given to it is a usage error.
+    pub fn parse_args() -> Cli {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Cli::command().get_matches();
+        if let Some(("support", _)) = matches.subcommand() {
+            let given: Vec<String> = matches
+                .ids()
+                .filter(|id| {
+                    matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                })
+                .map(|id| format!("--{}", id.as_str().replace('_', "-")))
+                .collect();
+            if !given.is_empty() {
+                Cli::command()
+                    .error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("keyctl support takes no options (got {})", given.join(", ")),
+                    )
+                    .exit();
+            }
+        }
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// `--version` (long form): the commit, target and TLS stack this binary was built with
+/// (`build.rs` records the first two).
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("KEYCTL_COMMIT"),
+    "\ntarget: ",
+    env!("KEYCTL_TARGET"),
+    "\ntls: rustls (ring), system certificate store"
+);
+
+/// Options every command that talks to a provider takes, before or after the command name;
+/// each command's help lists them after its own, under Output, Network and Credentials.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
+    /// How results are shown: table (a terminal), tsv (a pipe), json (JSON Lines)
+    ///
+    /// Default: table when stdout is a terminal, tsv otherwise; or set KEYCTL_OUTPUT.
+    #[arg(short, long, global = true, value_enum, ignore_case = true, help_heading = "Output")]
+    pub output: Option<Format>,
+
+    /// Leave out the header line of tsv and table output
+    #[arg(global = true, long, help_heading = "Output")]
+    pub no_headers: bool,
+
+    /// Columns to show, comma-separated, in order (e.g. id,name,limit,usage)
+    ///
+    /// Names: id, name, status, changes, disabled, limit, unit, limits.diem, limits.vcu, reset,
+    /// usage, remaining, usage_total, expires, models, privacy, include_byok_in_limit,
+    /// last_used, created, updated.
+    #[arg(global = true, long, value_name = "LIST", help_heading = "Output")]
+    pub columns: Option<String>,
+
+    /// Log each request to stderr, naming the key (method, URL, status, time, attempt;
+    /// credential as ****)
+    #[arg(global = true, short, long, conflicts_with = "quiet", help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Print nothing but errors
+    #[arg(global = true, short, long, help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Retries on 429, 500, 502, 503, 504, connection errors and timeouts (0 disables)
+    #[arg(global = true, long, default_value_t = 3, value_name = "N", help_heading = "Network")]
+    pub retries: u32,
+
+    /// Time limit for one whole request attempt (e.g. 30s, 2m)
+    #[arg(global = true, long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    pub timeout: Duration,
+
+    /// Time limit for opening a connection
+    #[arg(global = true, long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    pub connect_timeout: Duration,
+
+    /// Longest single wait keyctl accepts before a retry; a provider asking for more fails the
+    /// key at once (exit 6 on 429)
+    #[arg(global = true, long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    pub max_wait: Duration,
+
     /// Provider, in any case; or set KEYCTL_PROVIDER (this flag wins)
-    #[arg(short, long, global = true, value_name = "ID", ignore_case = true)]
+    #[arg(global = true, short, long, value_name = "ID", ignore_case = true, help_heading = "Credentials")]
     pub provider: Option<ProviderKind>,
 
     /// Override the provider's base URL (origin plus optional path prefix)
     ///
     /// Also KEYCTL_<ID>_BASE_URL, e.g. KEYCTL_VENICE_BASE_URL. Plain http:// is refused
     /// unless the host is loopback.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(global = true, long, value_name = "URL", help_heading = "Credentials")]
     pub base_url: Option<String>,
 
     /// Read the admin credential from this file (- for standard input) instead of the
     /// provider's environment variable; surrounding white space is trimmed (at most 64 KiB read)
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(global = true, long, value_name = "PATH", help_heading = "Credentials")]
     pub api_key_file: Option<PathBuf>,
-
-    /// Output format for results on stdout [default: table; or set KEYCTL_OUTPUT]
-    #[arg(short, long, global = true, value_enum, ignore_case = true)]
-    pub output: Option<Format>,
-
-    /// Log each request to stderr (method, URL, status, time, attempt; credential as ****)
-    #[arg(short, long, global = true, conflicts_with = "quiet")]
-    pub verbose: bool,
-
-    /// Print nothing but errors
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
-
-    /// Retries on 429, 500, 502, 503, 504, connection errors and timeouts (0 disables)
-    #[arg(long, global = true, default_value_t = 3, value_name = "N")]
-    pub retries: u32,
-
-    /// Time limit for one whole request attempt (e.g. 30s, 2m)
-    #[arg(long, global = true, default_value = "30s", value_parser = parse_duration, value_name = "DURATION")]
-    pub timeout: Duration,
-
-    /// Time limit for opening a connection
-    #[arg(long, global = true, default_value = "10s", value_parser = parse_duration, value_name = "DURATION")]
-    pub connect_timeout: Duration,
-
-    /// Longest single wait keyctl accepts before a retry; a provider asking for more fails the
-    /// key at once (exit 6 on 429)
-    #[arg(long, global = true, default_value = "60s", value_parser = parse_duration, value_name = "DURATION")]
-    pub max_wait: Duration,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -110,15 +164,15 @@ pub enum Command {
     #[command(after_help = UPDATE_EXAMPLES)]
     Update(UpdateArgs),
 
-    /// Show one key: limit, remaining, usage, reset, expiry, models
+    /// Show keys: limit, usage, remaining, reset, expiry, models (one key: field: value lines)
     #[command(
-        after_help = "Examples:\n  keyctl get -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5\n  keyctl get -p modelgates f01d5260... -o json"
+        after_help = "Examples:\n  keyctl get -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5\n  keyctl get -p modelgates f01d5260... -o json | jq .after.remaining"
     )]
     Get(GetArgs),
 
     /// List the provider's keys (every page)
     #[command(
-        after_help = "Examples:\n  keyctl list -p modelgates --include-disabled\n  keyctl list -p ionet -o json | jq -r .key_state.id"
+        after_help = "Examples:\n  keyctl list -p modelgates --include-disabled\n  keyctl list -p ionet | awk -F'\\t' 'NR > 1 { print $1 }'\n  keyctl list -p venice -o json | jq -r .after.id"
     )]
     List(ListArgs),
 
@@ -166,7 +220,7 @@ pub struct ListArgs {
     pub include_disabled: bool,
 }
 
-/// Arguments of `keyctl update`.
+/// Arguments of `keyctl update` (the Output, Network and Credentials options follow them).
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Key id(s): io.net sub-key UUID, ModelGates/novapai/OpenRouter key hash, Venice key id
@@ -175,36 +229,36 @@ pub struct UpdateArgs {
 
     /// Read key ids from FILE, one per line (# comments, blank lines skipped; - for stdin; at
     /// most 32 MiB)
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Keys")]
     pub from_file: Option<PathBuf>,
 
-    /// Select keys whose name matches GLOB (from `list`); needs --yes or --dry-run
-    #[arg(long = "match", value_name = "GLOB")]
+    /// Select keys whose name matches GLOB (from `list`); asks on a terminal, else needs --yes
+    #[arg(long = "match", value_name = "GLOB", help_heading = "Keys")]
     pub match_glob: Option<String>,
 
-    /// Confirm a --match run
-    #[arg(long)]
+    /// Do not ask before changing several keys, disabling, or a --match run
+    #[arg(short, long, help_heading = "Keys")]
     pub yes: bool,
 
+    #[command(flatten, next_help_heading = "Changes")]
+    pub change: ChangeArgs,
+
+    /// Cap for a relative --limit (+N/-N): the result never exceeds it
+    #[arg(long, value_name = "N", help_heading = "Changes")]
+    pub limit_max: Option<Amount>,
+
+    /// Show the plan (each key's fields, from → to) and send nothing; -v adds the requests
+    #[arg(long, help_heading = "Changes")]
+    pub dry_run: bool,
+
     /// Requests in flight at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N")]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N", help_heading = "Network")]
     pub concurrency: u16,
 
     /// Stop starting new keys after N failed ones (the rest are reported not_attempted); 0 never
     /// stops
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", help_heading = "Network")]
     pub max_failures: u32,
-
-    /// Cap for a relative --limit (+N/-N): the result never exceeds it
-    #[arg(long, value_name = "N")]
-    pub limit_max: Option<Amount>,
-
-    #[command(flatten, next_help_heading = "Change flags")]
-    pub change: ChangeArgs,
-
-    /// Print the exact requests that would be sent (credential redacted); send nothing
-    #[arg(long)]
-    pub dry_run: bool,
 }
 
 #[cfg(test)]
@@ -222,9 +276,9 @@ mod tests {
     fn negative_limit_is_relative_not_a_flag() {
         let c = Cli::try_parse_from(["keyctl", "update", "-p", "venice", "k", "--limit", "-10"])
             .unwrap();
-        let Command::Update(u) = c.command else {
+        let Command::Update(args) = c.command else {
             panic!("update expected")
         };
-        assert!(matches!(u.change.limit, Some(LimitArg::Relative(_))));
+        assert!(matches!(args.change.limit, Some(LimitArg::Relative(_))));
     }
 }

@@ -248,7 +248,8 @@ impl Http {
             if let Some(d) = self.shared_pause() {
                 if self.opts.verbose {
                     output::diag(&format!(
-                        "  waiting {} (the provider asked this run to slow down)",
+                        "{}  waiting {} (the provider asked this run to slow down)",
+                        output::tag(req),
                         humantime::format_duration(round_ms(d))
                     ));
                 }
@@ -305,7 +306,8 @@ impl Http {
             }
             if self.opts.verbose {
                 output::diag(&format!(
-                    "  {why}; retrying in {} (attempt {} of {attempts})",
+                    "{}  {why}; retrying in {} (attempt {} of {attempts})",
+                    output::tag(req),
                     humantime::format_duration(round_ms(delay)),
                     attempt + 1
                 ));
@@ -407,7 +409,7 @@ impl Http {
         let elapsed = started.elapsed().as_millis();
         match res {
             Err(_) => {
-                self.log(&format!("< timeout after {elapsed} ms"));
+                self.log(req, &format!("< timeout after {elapsed} ms"));
                 Ok(Attempt::Retry {
                     why: "request timed out".into(),
                     wait: None,
@@ -415,11 +417,11 @@ impl Http {
                 })
             }
             Ok(Err(e)) => {
-                self.log(&format!("< {} after {elapsed} ms", describe(&e)));
+                self.log(req, &format!("< {} after {elapsed} ms", describe(&e)));
                 self.transport_failure(label, &e)
             }
             Ok(Ok((resp, hdrs))) => {
-                self.log(&format!("< {} in {elapsed} ms", resp.status));
+                self.log(req, &format!("< {} in {elapsed} ms", resp.status));
                 judge(label, resp, &hdrs)
             }
         }
@@ -487,9 +489,9 @@ impl Http {
         })
     }
 
-    fn log(&self, line: &str) {
+    fn log(&self, req: &Request, line: &str) {
         if self.opts.verbose {
-            output::diag(line);
+            output::diag(&format!("{}{line}", output::tag(req)));
         }
     }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod http;
+pub mod key;
 pub mod output;
 pub mod patch;
 pub mod provider;

@@ -3,10 +3,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = keyctl::cli::Cli::parse();
+    let cli = keyctl::cli::Cli::parse_args();
     let code = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -1,15 +1,20 @@
-//! Everything keyctl prints goes through here: results (table or JSON Lines) on stdout,
-//! diagnostics on stderr, and the one redaction step (`text::redact`: the credential masked)
-//! applied to every line; cells and messages are sanitised with `text` before that.
+//! Everything keyctl prints goes through here: results on stdout (a table fitted to the
+//! terminal, tab-separated values for pipes, JSON Lines, the dry-run plan, `field: value` for one
+//! key), diagnostics on stderr, and the one redaction step (`text::redact`: the credential
+//! masked) applied to every line; cells and messages are sanitised with `text` before that.
+
+pub mod columns;
 
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;
 
-use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::{Map, Value, json};
 
+pub use columns::{COLUMNS, Column, column_names};
+
 use crate::error::Error;
-use crate::provider::{KeyView, ProviderKind};
+use crate::key::{FieldChange, Key};
+use crate::provider::ProviderKind;
 use crate::request::Request;
 use crate::text::{redact, sanitize};
 
@@ -23,8 +28,41 @@ fn quiet() -> bool {
     QUIET.get().copied().unwrap_or(false)
 }
 
-fn color_stderr() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+/// One id per invocation, in every JSON line (so lines appended to one log can be grouped).
+pub fn run_id() -> &'static str {
+    static RUN: OnceLock<String> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let mut bytes = [0u8; 16];
+        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
+        uuid::Builder::from_random_bytes(bytes)
+            .into_uuid()
+            .to_string()
+    })
+}
+
+/// Whether a stream gets colour: anstream's rules (NO_COLOR, CLICOLOR_FORCE, TERM=dumb, a
+/// terminal or not), the same as clap's help.
+fn colour<S: anstream::stream::RawStream>(stream: &S) -> bool {
+    !matches!(
+        anstream::AutoStream::choice(stream),
+        anstream::ColorChoice::Never
+    )
+}
+
+fn colour_stdout() -> bool {
+    colour(&std::io::stdout())
+}
+
+fn colour_stderr() -> bool {
+    colour(&std::io::stderr())
+}
+
+fn paint(text: &str, style: anstyle::Style, on: bool) -> String {
+    if on {
+        format!("{style}{text}{style:#}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn write_err(line: &str) {
@@ -53,23 +91,18 @@ pub fn diag(msg: &str) {
 
 pub fn warn(msg: &str) {
     if !quiet() {
-        let prefix = if color_stderr() {
-            "\u{1b}[33mwarning:\u{1b}[0m"
-        } else {
-            "warning:"
-        };
-        write_err(&format!("{prefix} {msg}"));
+        let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+        write_err(&format!(
+            "{} {msg}",
+            paint("warning:", yellow, colour_stderr())
+        ));
     }
 }
 
 /// An error line on stderr; printed even with -q.
 pub fn error(msg: &str) {
-    let prefix = if color_stderr() {
-        "\u{1b}[31merror:\u{1b}[0m"
-    } else {
-        "error:"
-    };
-    write_err(&format!("{prefix} {msg}"));
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    write_err(&format!("{} {msg}", paint("error:", red, colour_stderr())));
 }
 
 /// Plain text on stdout (e.g. `keyctl support`).
@@ -77,36 +110,71 @@ pub fn print_text(text: &str) {
     write_out(text.trim_end_matches('\n'));
 }
 
-/// A progress bar on stderr for runs of 20 keys or more, only on a terminal and not with -q.
+/// A progress bar on stderr for runs of 20 keys or more, only on a terminal and not with -q:
+/// done/total, failures (in the message) and the time left.
 pub fn progress(total: usize) -> Option<indicatif::ProgressBar> {
     if total < 20 || quiet() || !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(total as u64);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} keys {elapsed}")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{bar:30} {pos}/{len} keys, {msg} {elapsed} elapsed, ETA {eta}",
+    ) {
         bar.set_style(style);
     }
+    bar.set_message("0 failed,");
     Some(bar)
+}
+
+/// The `-v` prefix naming the key a request is about: `[KEY] `.
+pub fn tag(req: &Request) -> String {
+    match &req.key {
+        Some(k) => format!("[{}] ", sanitize(k)),
+        None => String::new(),
+    }
 }
 
 /// `-v`: the request about to go out, credential shown as `****`.
 pub fn log_request(req: &Request, attempt: u32) {
-    let mut s = format!("> {} {} (attempt {attempt})", req.method.as_str(), req.url);
+    let t = tag(req);
+    let mut s = format!("{t}> {} {} (attempt {attempt})", req.method.as_str(), req.url);
     for (k, v) in req.redacted_headers() {
-        s.push_str(&format!("\n>   {k}: {v}"));
+        s.push_str(&format!("\n{t}>   {k}: {v}"));
     }
     diag(&s);
 }
 
-/// `table` (human) or `json` (JSON Lines).
+/// `table` (people), `tsv` (pipes) or `json` (JSON Lines).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// A table of the keys after the change
+    /// A table fitted to the terminal (the default on a terminal)
     Table,
+    /// Tab-separated values with one header line (the default when piped)
+    Tsv,
     /// One JSON object per key per line
     Json,
+}
+
+/// How results are shown: the format and its options, resolved from flags and environment.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub format: Format,
+    pub no_headers: bool,
+    /// `--columns`: the columns to show, in order (names from [`COLUMNS`]).
+    pub columns: Option<Vec<&'static Column>>,
+    /// `-v`: updates show their request too.
+    pub verbose: bool,
+}
+
+impl View {
+    /// The format when none is asked for: a table on a terminal, TSV otherwise.
+    pub fn default_format() -> Format {
+        if std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Tsv
+        }
+    }
 }
 
 /// What happened to one key.
@@ -114,20 +182,25 @@ pub enum Format {
 pub enum Outcome {
     /// The change was applied; `before` is the state read first, when one was read.
     Updated {
-        view: Box<KeyView>,
-        before: Option<Box<KeyView>>,
+        before: Option<Box<Key>>,
+        after: Box<Key>,
+        changes: Vec<FieldChange>,
+        req: Box<Request>,
     },
     /// Nothing needed sending (e.g. already at the --limit-max cap).
     Unchanged {
-        before: Option<Box<KeyView>>,
+        before: Option<Box<Key>>,
         reason: String,
     },
+    /// The plan for one key: what would be sent and the state it would leave.
     DryRun {
-        req: Request,
-        before: Option<Box<KeyView>>,
+        before: Option<Box<Key>>,
+        after: Box<Key>,
+        changes: Vec<FieldChange>,
+        req: Box<Request>,
     },
     /// A key read by `get` or `list`.
-    Shown(Box<KeyView>),
+    Shown(Box<Key>),
     Failed(Error),
     /// The write reached the wire and no answer came: it may have been applied.
     Unknown(Error),
@@ -155,6 +228,23 @@ impl Outcome {
             _ => None,
         }
     }
+
+    /// The key's state as shown: after the change, as read, or as it stayed.
+    pub fn key(&self) -> Option<&Key> {
+        match self {
+            Outcome::Updated { after, .. } | Outcome::DryRun { after, .. } => Some(after),
+            Outcome::Shown(k) => Some(k),
+            Outcome::Unchanged { before, .. } => before.as_deref(),
+            _ => None,
+        }
+    }
+
+    pub fn changes(&self) -> &[FieldChange] {
+        match self {
+            Outcome::Updated { changes, .. } | Outcome::DryRun { changes, .. } => changes,
+            _ => &[],
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -179,8 +269,6 @@ pub fn request_json(req: &Request) -> Value {
     })
 }
 
-/// The JSON Lines object for one key (stable field names, CLI.md "Output"); every string in it
-/// has the credential masked before it is serialised (so JSON escaping cannot hide it).
 /// A JSON value as one line, with every character a terminal would not show (bidi overrides,
 /// zero-width characters, tags: `visible::is_invisible`) written as a `\u` escape, so a line
 /// printed to a terminal cannot be made to read differently; the value parses back the same.
@@ -203,40 +291,55 @@ pub fn json_line(v: &Value) -> String {
     out
 }
 
-pub fn result_json(r: &KeyResult) -> Value {
-    let mut v = result_json_raw(r);
+/// The JSON Lines object for one key (`schemas/result.schema.json`); every string in it has
+/// the credential masked before it is serialised (so JSON escaping cannot hide it).
+pub fn result_json(r: &KeyResult, verbose: bool) -> Value {
+    let mut v = result_json_raw(r, verbose);
     crate::secret::mask_json(&mut v);
     v
 }
 
-fn result_json_raw(r: &KeyResult) -> Value {
+fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
     let mut o = Map::new();
+    o.insert(
+        "time".into(),
+        json!(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+    );
+    o.insert("run".into(), json!(run_id()));
     o.insert("provider".into(), json!(r.provider.info().id));
     o.insert("key".into(), json!(r.key));
     o.insert("status".into(), json!(r.outcome.status()));
-    let view_json = |v: &KeyView| serde_json::to_value(v).unwrap_or(Value::Null);
+    let key_json = |k: &Option<Box<Key>>| k.as_ref().map_or(Value::Null, |k| k.to_json());
+    let changes_json =
+        |c: &[FieldChange]| Value::Array(c.iter().map(FieldChange::to_json).collect());
     match &r.outcome {
-        Outcome::Updated { view, before } => {
-            o.insert("key_state".into(), view_json(view));
-            if let Some(b) = before {
-                o.insert("before".into(), view_json(b));
+        Outcome::Updated {
+            before,
+            after,
+            changes,
+            req,
+        }
+        | Outcome::DryRun {
+            before,
+            after,
+            changes,
+            req,
+        } => {
+            o.insert("before".into(), key_json(before));
+            o.insert("after".into(), after.to_json());
+            o.insert("changes".into(), changes_json(changes));
+            if verbose || matches!(r.outcome, Outcome::DryRun { .. }) {
+                o.insert("request".into(), request_json(req));
             }
         }
         Outcome::Unchanged { before, reason } => {
-            if let Some(b) = before {
-                o.insert("key_state".into(), view_json(b));
-            }
+            o.insert("before".into(), key_json(before));
+            o.insert("after".into(), key_json(before));
+            o.insert("changes".into(), json!([]));
             o.insert("reason".into(), json!(reason));
         }
-        Outcome::Shown(view) => {
-            o.insert("key_state".into(), view_json(view));
-        }
-        Outcome::DryRun { req, before } => {
-            o.insert("request".into(), request_json(req));
-            if let Some(b) = before {
-                o.insert("before".into(), view_json(b));
-                o.insert("after".into(), req.body.clone().unwrap_or(Value::Null));
-            }
+        Outcome::Shown(k) => {
+            o.insert("after".into(), k.to_json());
         }
         Outcome::NotAttempted => {}
         Outcome::Failed(e) | Outcome::Unknown(e) => {
@@ -252,29 +355,39 @@ fn result_json_raw(r: &KeyResult) -> Value {
     Value::Object(o)
 }
 
-/// Prints results as they complete (in input order), and the table at the end.
+/// What the results are of: the table's columns and the one-key form depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `update` (and its dry run): a status and the changes per key.
+    Update,
+    /// `get`: one key on a terminal is `field: value` lines.
+    Get,
+    List,
+}
+
+/// Prints results as they complete (in input order): JSON and TSV lines at once, the plan of a
+/// dry run at once, the table at the end (its columns fit every row).
 pub struct Printer {
-    format: Format,
+    view: View,
+    mode: Mode,
     rows: Vec<KeyResult>,
+    header_done: bool,
 }
 
 impl Printer {
-    pub fn new(format: Format) -> Printer {
+    pub fn new(view: &View, mode: Mode) -> Printer {
         Printer {
-            format,
+            view: view.clone(),
+            mode,
             rows: Vec::new(),
+            header_done: false,
         }
     }
 
     pub fn push(&mut self, r: KeyResult) {
-        match &r.outcome {
-            Outcome::Failed(e) => error(&format!("{} key {}: {e}", r.provider, sanitize(&r.key))),
-            Outcome::Unknown(e) => error(&format!(
-                "{} key {}: outcome unknown: {e}",
-                r.provider,
-                sanitize(&r.key)
-            )),
-            _ => {}
+        if let Some(e) = r.outcome.error() {
+            let unknown = matches!(r.outcome, Outcome::Unknown(_));
+            error(&key_message(&r, e, unknown));
         }
         if let Outcome::Unchanged { reason, .. } = &r.outcome {
             diag(&format!(
@@ -286,14 +399,23 @@ impl Printer {
         if quiet() {
             return;
         }
-        match self.format {
+        match self.view.format {
             // Masked value by value before serialising (`result_json`): masking the line
             // would cut into numbers and break the JSON.
-            Format::Json => write_line(&json_line(&result_json(&r))),
-            Format::Table => match &r.outcome {
-                Outcome::DryRun { req, before } => {
-                    write_out(&dry_run_text(&r, req, before.as_deref()))
+            Format::Json => write_line(&json_line(&result_json(&r, self.view.verbose))),
+            Format::Tsv => {
+                if matches!(r.outcome, Outcome::NotAttempted) {
+                    return;
                 }
+                let cols = self.columns();
+                if !self.header_done && !self.view.no_headers {
+                    write_out(&columns::tsv_header(&cols));
+                }
+                self.header_done = true;
+                write_out(&columns::tsv_row(&cols, &r));
+            }
+            Format::Table => match &r.outcome {
+                Outcome::DryRun { .. } => write_out(&plan_text(&r, self.view.verbose)),
                 // Counted in the summary line, not one row each.
                 Outcome::NotAttempted => {}
                 _ => self.rows.push(r),
@@ -301,121 +423,117 @@ impl Printer {
         }
     }
 
-    pub fn finish(self) {
-        if self.format == Format::Table && !self.rows.is_empty() && !quiet() {
-            write_out(&table(&self.rows));
+    /// The columns: `--columns`, else the mode's defaults.
+    fn columns(&self) -> Vec<&'static Column> {
+        match &self.view.columns {
+            Some(c) => c.clone(),
+            None => columns::defaults(self.mode, self.view.format),
         }
+    }
+
+    pub fn finish(self) {
+        if self.view.format != Format::Table || self.rows.is_empty() || quiet() {
+            return;
+        }
+        let one_key = self.mode == Mode::Get
+            && self.rows.len() == 1
+            && self.view.columns.is_none()
+            && self.rows[0].outcome.key().is_some();
+        if one_key {
+            write_out(&columns::fields_text(&self.rows[0]));
+            return;
+        }
+        let cols = self.columns();
+        let fitted = self.view.columns.is_none();
+        write_out(&columns::table(
+            &cols,
+            &self.rows,
+            terminal_width(),
+            fitted,
+            !self.view.no_headers,
+            colour_stdout(),
+        ));
     }
 }
 
-pub fn dry_run_text(r: &KeyResult, req: &Request, before: Option<&KeyView>) -> String {
-    let mut s = format!(
-        "# {} key {}: dry run, nothing sent\n",
-        r.provider,
-        sanitize(&r.key)
-    );
-    if let Some(b) = before {
-        let now: Vec<String> = COLUMNS
-            .iter()
-            .filter_map(|(h, f)| f(b).map(|v| format!("{}={v}", h.to_lowercase())))
-            .collect();
-        s.push_str(&format!("# current: {}\n", now.join(" ")));
+/// An error about one key, naming the provider once: `ModelGates key K: not found ...`.
+fn key_message(r: &KeyResult, e: &Error, unknown: bool) -> String {
+    let name = r.provider.info().name;
+    let msg = e.to_string();
+    let rest = msg
+        .strip_prefix(name)
+        .map(|m| m.strip_prefix(':').unwrap_or(m).trim_start())
+        .unwrap_or(&msg);
+    format!(
+        "{name} key {}: {}{rest}",
+        sanitize(&r.key),
+        if unknown { "outcome unknown: " } else { "" }
+    )
+}
+
+/// The width to fit a table to: `COLUMNS` when set (as terminals and tests export it), else the
+/// terminal's; None when stdout is not a terminal and `COLUMNS` is unset (no fitting).
+pub fn terminal_width() -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|n| *n >= 20)
+    {
+        return Some(n);
     }
-    s.push_str(&format!("{} {}\n", req.method.as_str(), req.url));
-    for (k, v) in req.redacted_headers() {
-        s.push_str(&format!("{k}: {v}\n"));
+    terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| w.0 as usize)
+}
+
+/// The dry-run plan of one key: a heading (provider, id, name), one line per changed field
+/// `limit  100 → 125` (`?` where the state before was not read), the request only with `-v`.
+pub fn plan_text(r: &KeyResult, verbose: bool) -> String {
+    let mut s = heading(r);
+    let changes = r.outcome.changes();
+    if changes.is_empty() {
+        s.push_str("\n  (no field changes)");
     }
-    if let Some(b) = &req.body {
-        s.push('\n');
-        s.push_str(&serde_json::to_string_pretty(b).unwrap_or_default());
-        s.push('\n');
+    let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
+    for c in changes {
+        let from = c
+            .from
+            .as_ref()
+            .map_or_else(|| "?".to_string(), |v| columns::field_cell(c.field, v));
+        s.push_str(&format!(
+            "\n  {:width$}  {from} → {}",
+            c.field,
+            columns::field_cell(c.field, &c.to)
+        ));
+    }
+    if let (true, Outcome::DryRun { req, .. }) = (verbose, &r.outcome) {
+        s.push_str(&format!("\n  {} {}", req.method.as_str(), req.url));
+        for (k, v) in req.redacted_headers() {
+            s.push_str(&format!("\n  {k}: {v}"));
+        }
+        if let Some(b) = &req.body {
+            s.push_str(&format!("\n  {}", json_line(b)));
+        }
     }
     s
 }
 
-/// A cell: numbers and strings as they are, `{"usd":50,"diem":10}` as `usd 50, diem 10`.
-pub fn cell(v: &Value) -> String {
-    match v {
-        Value::Null => "none".into(),
-        Value::String(s) => sanitize(s),
-        Value::Object(o) => o
-            .iter()
-            .map(|(k, v)| format!("{} {}", sanitize(k), cell(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Value::Array(a) => a.iter().map(cell).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
+/// `ModelGates key f01d…943 "ci-runner":` (the id whole, so it can be pasted back).
+fn heading(r: &KeyResult) -> String {
+    let name = r
+        .outcome
+        .key()
+        .and_then(|k| k.name.clone().flatten())
+        .map(|n| format!(" \"{}\"", sanitize(&n)))
+        .unwrap_or_default();
+    format!("{} key {}{name}:", r.provider, sanitize(&r.key))
 }
 
-type Column = (&'static str, fn(&KeyView) -> Option<String>);
-
-const COLUMNS: [Column; 10] = [
-    ("NAME", |v| v.name.as_deref().map(sanitize)),
-    ("DISABLED", |v| v.disabled.map(|d| d.to_string())),
-    ("LIMIT", |v| v.limit.as_ref().map(cell)),
-    ("REMAINING", |v| v.remaining.as_ref().map(cell)),
-    ("USAGE", |v| v.usage.as_ref().map(cell)),
-    ("RESET", |v| v.reset.as_deref().map(sanitize)),
-    ("EXPIRES", |v| v.expires.as_deref().map(sanitize)),
-    ("MODELS", |v| {
-        v.models.as_ref().map(|m| sanitize(&m.join(", ")))
-    }),
-    ("CREATED", |v| v.created.as_deref().map(sanitize)),
-    ("UPDATED", |v| v.updated.as_deref().map(sanitize)),
-];
-
-/// The table of results as it is printed (before the last masking pass of `write_out`).
-pub fn table(rows: &[KeyResult]) -> String {
-    let views: Vec<Option<&KeyView>> = rows
+/// The summary of a change before a confirmation: `limit → 125, disabled → true`.
+pub fn change_summary(changes: &[FieldChange]) -> String {
+    changes
         .iter()
-        .map(|r| match &r.outcome {
-            Outcome::Updated { view, .. } | Outcome::Shown(view) => Some(view.as_ref()),
-            Outcome::Unchanged { before, .. } => before.as_deref(),
-            _ => None,
-        })
-        .collect();
-    let befores: Vec<Option<&KeyView>> = rows
-        .iter()
-        .map(|r| match &r.outcome {
-            Outcome::Updated { before, .. } => before.as_deref(),
-            _ => None,
-        })
-        .collect();
-    let used: Vec<&Column> = COLUMNS
-        .iter()
-        .filter(|(_, f)| views.iter().flatten().any(|v| f(v).is_some()))
-        .collect();
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled);
-    let mut header = vec!["KEY", "STATUS"];
-    header.extend(used.iter().map(|(h, _)| *h));
-    t.set_header(header);
-    for ((r, v), b) in rows.iter().zip(&views).zip(&befores) {
-        let status = match &r.outcome {
-            Outcome::Failed(e) | Outcome::Unknown(e) => {
-                format!("{} ({})", r.outcome.status(), e.kind())
-            }
-            o => o.status().replace('_', " "),
-        };
-        let id = v
-            .and_then(|v| v.id.clone())
-            .unwrap_or_else(|| r.key.clone());
-        // Ids are never cut: a cut id cannot be pasted back into `keyctl get`.
-        let mut row = vec![sanitize(&id), status];
-        for (_, f) in &used {
-            let now = v.and_then(f).unwrap_or_else(|| "-".into());
-            // With a read before the write, a changed field shows `before → after`.
-            let cell = match b.and_then(f) {
-                Some(old) if old != now => format!("{old} → {now}"),
-                _ => now,
-            };
-            row.push(cell);
-        }
-        t.add_row(row);
-    }
-    t.to_string()
+        .map(|c| format!("{} → {}", c.field, columns::field_cell(c.field, &c.to)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -435,9 +553,28 @@ mod tests {
     }
 
     #[test]
-    fn cells() {
-        assert_eq!(cell(&json!({"usd": 50, "diem": 10})), "usd 50, diem 10");
-        assert_eq!(cell(&json!(null)), "none");
-        assert_eq!(cell(&json!(12.5)), "12.5");
+    fn run_id_is_one_uuid() {
+        assert_eq!(run_id(), run_id());
+        assert!(uuid::Uuid::parse_str(run_id()).is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_provider_once() {
+        let r = KeyResult {
+            provider: ProviderKind::OpenRouter,
+            key: "k1".into(),
+            outcome: Outcome::NotAttempted,
+        };
+        let e = Error::Provider {
+            provider: "OpenRouter",
+            status: None,
+            message: "boom".into(),
+        };
+        assert_eq!(key_message(&r, &e, false), "OpenRouter key k1: boom");
+        let e = Error::usage("plain words");
+        assert_eq!(
+            key_message(&r, &e, true),
+            "OpenRouter key k1: outcome unknown: plain words"
+        );
     }
 }

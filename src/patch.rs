@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 
@@ -26,40 +27,59 @@ impl<T> Change<T> {
     }
 }
 
-/// A non-negative, finite decimal amount (USD, DIEM, VCU), kept as the JSON number to send.
+/// A non-negative decimal amount (USD, DIEM, VCU, io.net credits), exact: it is sent with the
+/// digits the user typed (`12.50` stays `12.50`), and `+N` arithmetic is decimal, not binary.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Amount(serde_json::Number);
+pub struct Amount(Decimal);
 
 impl Amount {
-    pub fn as_f64(&self) -> f64 {
-        self.0.as_f64().unwrap_or(0.0)
+    pub fn value(&self) -> Decimal {
+        self.0
     }
 
+    /// The JSON number to send: the decimal's own digits (serde_json keeps them exactly).
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::Value::Number(self.0.clone())
+        decimal_json(self.0)
     }
 
     pub fn zero() -> Amount {
-        Amount(serde_json::Number::from(0u64))
+        Amount(Decimal::ZERO)
     }
 
-    /// A number read from a provider, kept with its digits, if it is finite and >= 0.
+    /// An amount that is already known to be >= 0.
+    pub fn new(d: Decimal) -> Option<Amount> {
+        (!d.is_sign_negative() || d.is_zero()).then_some(Amount(d))
+    }
+
+    /// A number read from a provider, kept with its digits, if it is >= 0.
     pub fn from_number(n: &serde_json::Number) -> Option<Amount> {
-        let v = n.as_f64()?;
-        (v.is_finite() && v >= 0.0).then(|| Amount(n.clone()))
+        decimal_of_number(n).and_then(Amount::new)
     }
+}
 
-    /// The amount from a value that is already a checked, finite, non-negative f64.
-    pub fn from_f64(v: f64) -> Option<Amount> {
-        if !v.is_finite() || v < 0.0 {
-            return None;
-        }
-        let n = if v.fract() == 0.0 && v < 9.007_199_254_740_992e15 {
-            serde_json::Number::from(v as u64)
-        } else {
-            serde_json::Number::from_f64(v)?
-        };
-        Some(Amount(n))
+/// A decimal as a JSON number with exactly its digits (never an exponent).
+pub fn decimal_json(d: Decimal) -> serde_json::Value {
+    match d.to_string().parse::<serde_json::Number>() {
+        Ok(n) => serde_json::Value::Number(n),
+        Err(_) => serde_json::Value::Null,
+    }
+}
+
+/// A JSON number as a decimal (exponent forms included); None when out of range.
+pub fn decimal_of_number(n: &serde_json::Number) -> Option<Decimal> {
+    decimal_of_str(&n.to_string())
+}
+
+/// A decimal written as `12.5`, `-3`, `1e3` or `1.5E-2`; None when out of range or not a number.
+pub fn decimal_of_str(s: &str) -> Option<Decimal> {
+    let t = s.trim();
+    if t.is_empty() || t.len() > 64 {
+        return None;
+    }
+    if t.contains(['e', 'E']) {
+        Decimal::from_scientific(t).ok()
+    } else {
+        Decimal::from_str_exact(t).ok()
     }
 }
 
@@ -92,10 +112,9 @@ impl FromStr for Amount {
                 "'{t}' is not a plain decimal number (expected something like 50 or 12.5)"
             ));
         }
-        let v: f64 = t
-            .parse()
-            .map_err(|_| format!("'{t}' is not a plain decimal number"))?;
-        Amount::from_f64(v).ok_or_else(|| format!("'{t}' is too large"))
+        // Over 28 significant digits is more than any provider's cap (and than rust_decimal).
+        let v = Decimal::from_str_exact(t).map_err(|_| format!("'{t}' is too large"))?;
+        Ok(Amount(v))
     }
 }
 
@@ -132,8 +151,8 @@ impl CurrencyLimit {
 pub enum LimitArg {
     None,
     Amount(Amount),
-    /// `+N` or `-N`: the current limit plus this (signed, finite) delta.
-    Relative(f64),
+    /// `+N` or `-N`: the current limit plus this signed delta.
+    Relative(Decimal),
 }
 
 impl FromStr for LimitArg {
@@ -147,21 +166,21 @@ impl FromStr for LimitArg {
         if let Some(rest) = t.strip_prefix('+') {
             return rest
                 .parse::<Amount>()
-                .map(|a| LimitArg::Relative(a.as_f64()));
+                .map(|a| LimitArg::Relative(a.value()));
         }
         if let Some(rest) = t.strip_prefix('-') {
             return rest
                 .parse::<Amount>()
-                .map(|a| LimitArg::Relative(-a.as_f64()));
+                .map(|a| LimitArg::Relative(-a.value()));
         }
         t.parse().map(LimitArg::Amount)
     }
 }
 
-/// A relative limit change, resolved against the key's current limit.
+/// A relative limit change, resolved against the key's current limit (decimal arithmetic).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Relative {
-    pub delta: f64,
+    pub delta: Decimal,
     pub max: Option<Amount>,
 }
 
@@ -170,33 +189,39 @@ pub struct Relative {
 pub enum RelativeOutcome {
     Set(Amount),
     /// Already at or over the cap: nothing is sent.
-    AtCap {
-        current: f64,
-        cap: f64,
-    },
+    AtCap { current: Decimal, cap: Decimal },
 }
 
 impl Relative {
-    pub fn apply(&self, current: f64) -> Result<RelativeOutcome> {
-        let mut new = current + self.delta;
+    pub fn apply(&self, current: Decimal) -> Result<RelativeOutcome> {
+        let mut new = current
+            .checked_add(self.delta)
+            .ok_or_else(|| Error::usage("--limit: the resulting limit is out of range"))?;
         if let Some(max) = &self.max {
-            let cap = max.as_f64();
-            if self.delta >= 0.0 && current >= cap {
+            let cap = max.value();
+            if !self.delta.is_sign_negative() && current >= cap {
                 return Ok(RelativeOutcome::AtCap { current, cap });
             }
             new = new.min(cap);
         }
-        if new < 0.0 {
+        if new.is_sign_negative() && !new.is_zero() {
             return Err(Error::usage(format!(
-                "--limit {:+}: the current limit {current} would become {new}, below 0",
-                self.delta
+                "--limit {}: the current limit {current} would become {new}, below 0",
+                signed(self.delta)
             )));
         }
-        // Round to cents-of-a-cent to avoid 0.1 + 0.2 artefacts.
-        let new = (new * 1e6).round() / 1e6;
-        Amount::from_f64(new)
+        Amount::new(new.normalize())
             .map(RelativeOutcome::Set)
             .ok_or_else(|| Error::usage("--limit: the resulting limit is out of range"))
+    }
+}
+
+/// A delta as typed: `+25`, `-10.5`.
+pub fn signed(d: Decimal) -> String {
+    if d.is_sign_negative() {
+        d.to_string()
+    } else {
+        format!("+{d}")
     }
 }
 
@@ -517,6 +542,37 @@ impl Patch {
         Ok(patch)
     }
 
+    /// The fields of the key model this change sets (`key::CHANGE_FIELDS` names).
+    pub fn touched(&self) -> Vec<&'static str> {
+        let Patch {
+            limit,
+            reset,
+            expires,
+            models,
+            name,
+            disabled,
+            include_byok_in_limit,
+            limit_diem,
+            limit_vcu,
+            privacy,
+        } = self;
+        [
+            ("name", name.is_some()),
+            ("disabled", disabled.is_some()),
+            ("limit", !limit.is_keep()),
+            ("limits.diem", !limit_diem.is_keep()),
+            ("limits.vcu", !limit_vcu.is_keep()),
+            ("reset", reset.is_some()),
+            ("expires", !expires.is_keep()),
+            ("models", !models.is_keep()),
+            ("include_byok_in_limit", include_byok_in_limit.is_some()),
+            ("privacy", privacy.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(f, set)| set.then_some(f))
+        .collect()
+    }
+
     pub fn is_empty(&self) -> bool {
         let Patch {
             limit,
@@ -566,9 +622,10 @@ mod tests {
             "0".parse::<Amount>().unwrap().to_json(),
             serde_json::json!(0)
         );
+        // The digits as typed: 50.0 is sent as 50.0.
         assert_eq!(
-            "50.0".parse::<Amount>().unwrap().to_json(),
-            serde_json::json!(50)
+            "50.0".parse::<Amount>().unwrap().to_json().to_string(),
+            "50.0"
         );
         for bad in [
             "", " ", "-1", "-0.5", "NaN", "nan", "inf", "-inf", "infinity", "abc", "1e3", "1.",
@@ -590,30 +647,56 @@ mod tests {
 
     #[test]
     fn relative_limits() {
-        assert_eq!("+25".parse::<LimitArg>().unwrap(), LimitArg::Relative(25.0));
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(
+            "+25".parse::<LimitArg>().unwrap(),
+            LimitArg::Relative(d("25"))
+        );
         assert_eq!(
             "-10".parse::<LimitArg>().unwrap(),
-            LimitArg::Relative(-10.0)
+            LimitArg::Relative(d("-10"))
         );
         assert!("+".parse::<LimitArg>().is_err());
         assert!("--5".parse::<LimitArg>().is_err());
-        let r = |d: f64, max: Option<&str>| Relative {
-            delta: d,
+        let r = |delta: &str, max: Option<&str>| Relative {
+            delta: d(delta),
             max: max.map(|m| m.parse().unwrap()),
         };
         let set = |s: &str| RelativeOutcome::Set(s.parse().unwrap());
-        assert_eq!(r(25.0, None).apply(40.0).unwrap(), set("65"));
-        assert_eq!(r(25.0, Some("50")).apply(40.0).unwrap(), set("50"));
+        assert_eq!(r("25", None).apply(d("40")).unwrap(), set("65"));
+        assert_eq!(r("25", Some("50")).apply(d("40")).unwrap(), set("50"));
         assert_eq!(
-            r(25.0, Some("50")).apply(50.0).unwrap(),
+            r("25", Some("50")).apply(d("50")).unwrap(),
             RelativeOutcome::AtCap {
-                current: 50.0,
-                cap: 50.0
+                current: d("50"),
+                cap: d("50")
             }
         );
-        assert_eq!(r(-10.0, None).apply(12.5).unwrap(), set("2.5"));
-        assert_eq!(r(0.1, None).apply(0.2).unwrap(), set("0.3"));
-        assert_eq!(r(-10.0, None).apply(5.0).unwrap_err().exit_code(), 2);
+        assert_eq!(r("-10", None).apply(d("12.5")).unwrap(), set("2.5"));
+        // Decimal arithmetic: 0.1 + 0.2 is 0.3, and 10.1 + 0.2 is 10.3 (binary floats say
+        // 10.299999999999999).
+        assert_eq!(r("0.1", None).apply(d("0.2")).unwrap(), set("0.3"));
+        let RelativeOutcome::Set(a) = r("0.2", None).apply(d("10.1")).unwrap() else {
+            panic!("set expected")
+        };
+        assert_eq!(a.to_json().to_string(), "10.3");
+        assert_eq!(r("-10", None).apply(d("5")).unwrap_err().exit_code(), 2);
+        assert_eq!(signed(d("25")), "+25");
+        assert_eq!(signed(d("-2.5")), "-2.5");
+    }
+
+    #[test]
+    fn amounts_are_sent_with_the_digits_typed() {
+        for (typed, sent) in [
+            ("12.50", "12.50"),
+            ("75", "75"),
+            ("0.1", "0.1"),
+            ("100000000000000000000000", "100000000000000000000000"),
+            ("007", "7"),
+        ] {
+            let a: Amount = typed.parse().unwrap();
+            assert_eq!(a.to_json().to_string(), sent, "{typed}");
+        }
     }
 
     #[test]

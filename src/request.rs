@@ -69,15 +69,24 @@ pub struct Request {
     pub url: String,
     pub auth: AuthScheme,
     pub body: Option<Value>,
+    /// The key this request is about (named on every `-v` line), when it is about one.
+    pub key: Option<String>,
 }
 
 impl Request {
+    /// The same request, about `key`.
+    pub fn about(mut self, key: &str) -> Request {
+        self.key = Some(key.to_string());
+        self
+    }
+
     pub fn patch(url: String, auth: AuthScheme, body: Value) -> Request {
         Request {
             method: Method::Patch,
             url,
             auth,
             body: Some(body),
+            key: None,
         }
     }
 
@@ -87,6 +96,7 @@ impl Request {
             url,
             auth,
             body: None,
+            key: None,
         }
     }
 

@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::http::Http;
-use crate::provider::{BaseUrl, KeyView, ProviderKind};
+use crate::key::Key;
+use crate::provider::{BaseUrl, ProviderKind};
 use crate::request::{MAX_BODY, Request};
 use crate::secret::Secret;
 
@@ -21,7 +22,7 @@ pub struct Session {
     secret: Secret,
     /// The key list, read once per run when the provider's single-key read needs it
     /// (`Adapter::get_completes_from_list`: every `get` of a run needs the same list).
-    list_once: tokio::sync::OnceCell<Vec<KeyView>>,
+    list_once: tokio::sync::OnceCell<Vec<Key>>,
 }
 
 impl Session {
@@ -71,7 +72,7 @@ impl Session {
 
     /// Every key, reading pages until one is short (a provider with a page size), else one
     /// request.
-    pub async fn list(&self, include_disabled: bool) -> Result<Vec<KeyView>> {
+    pub async fn list(&self, include_disabled: bool) -> Result<Vec<Key>> {
         let mut all = Vec::new();
         let mut offset = 0;
         let mut bytes = 0usize;
@@ -110,14 +111,13 @@ impl Session {
 
     /// One key; completed from the key's list entry where the provider's read lacks fields
     /// (io.net has no single-key read: its usage endpoint plus the list entry).
-    pub async fn get(&self, key: &str) -> Result<KeyView> {
+    pub async fn get(&self, key: &str) -> Result<Key> {
         let req = self.p.build_get(&self.base, key)?;
         let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
         if self.p.info().adapter.get_completes_from_list() {
-            let id = view.id.clone().unwrap_or_default();
             let all = self.list_once.get_or_try_init(|| self.list(false)).await?;
-            if let Some(entry) = all.iter().find(|k| k.id.as_deref() == Some(id.as_str())) {
-                view.fill_from(entry.clone());
+            if let Some(entry) = all.iter().find(|k| k.id == view.id) {
+                view.fill_from(entry);
             }
         }
         Ok(view)

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::error::{Error, Result, Sent};
 use crate::http::{Cancel, WireOptions};
-use crate::output::Format;
+use crate::output::{self, Format, View};
 use crate::patch::{LimitArg, Patch, Relative};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::secret::{self, MAX_SECRET_FILE, ReadError, Secret};
@@ -27,9 +27,36 @@ pub struct Global {
     provider_env: Option<String>,
     pub base_url: Option<String>,
     pub api_key_file: Option<PathBuf>,
-    pub output: Format,
+    pub view: View,
     pub quiet: bool,
     pub wire: WireOptions,
+}
+
+/// `--columns id,name,limit`: known names, in the order given, each once.
+fn parse_columns(list: &str) -> Result<Vec<&'static output::Column>> {
+    let mut cols: Vec<&'static output::Column> = Vec::new();
+    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let Some(c) = output::COLUMNS
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(name))
+        else {
+            return Err(Error::usage(format!(
+                "--columns: no column '{}'; the columns are {}",
+                crate::text::truncate(name, 40),
+                output::column_names().join(", ")
+            )));
+        };
+        if !cols.iter().any(|k| k.name == c.name) {
+            cols.push(c);
+        }
+    }
+    if cols.is_empty() {
+        return Err(Error::usage(format!(
+            "--columns: give at least one column: {}",
+            output::column_names().join(", ")
+        )));
+    }
+    Ok(cols)
 }
 
 /// A variable's value, when it is set to something other than white space.
@@ -46,6 +73,8 @@ impl Global {
             base_url,
             api_key_file,
             output,
+            no_headers,
+            columns,
             verbose,
             quiet,
             retries,
@@ -57,18 +86,24 @@ impl Global {
             (Some(o), _) => o,
             (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
                 Error::usage(format!(
-                    "KEYCTL_OUTPUT='{}' is not an output format; use table or json (or unset it)",
+                    "KEYCTL_OUTPUT='{}' is not an output format; use table, tsv or json (or unset it)",
                     crate::text::truncate(&v, 40)
                 ))
             })?,
-            (None, None) => Format::Table,
+            (None, None) => View::default_format(),
         };
+        let columns = columns.as_deref().map(parse_columns).transpose()?;
         Ok(Global {
             provider,
             provider_env: env_value("KEYCTL_PROVIDER"),
             base_url,
             api_key_file,
-            output,
+            view: View {
+                format: output,
+                no_headers,
+                columns,
+                verbose,
+            },
             quiet,
             wire: WireOptions {
                 retries,

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use keyctl::error::Error;
 use keyctl::output::{self, KeyResult, Outcome};
-use keyctl::provider::{BaseUrl, KeyView, ProviderKind, all};
+use keyctl::key::Key;
+use keyctl::provider::{BaseUrl, ProviderKind, all};
 use keyctl::request::Response;
 
 /// Characters a secret is made of; none of them is in `FILLER`, so a window of the secret in
@@ -154,12 +155,13 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         outcome: Outcome::Failed(err.clone()),
     };
     // A key whose fields the server filled with the body (names, models, dates are echoed).
-    let view = KeyView {
-        id: Some(format!("id-{body}")),
-        name: Some(body.to_string()),
-        expires: Some(secret.to_string()),
-        models: Some(vec![body.to_string(), secret.to_string()]),
-        limit: Some(json!({"usd": body})),
+    let view = Key {
+        provider: p.info().id,
+        id: format!("id-{body}"),
+        name: Some(Some(body.to_string())),
+        expires: Some(Some(secret.to_string())),
+        models: Some(Some(vec![body.to_string(), secret.to_string()])),
+        privacy: Some(Some(secret.to_string())),
         raw: json!({"echo": body, "secret": secret}),
         ..Default::default()
     };
@@ -175,8 +177,8 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         ..Default::default()
     };
     let mut json_lines = vec![
-        output::result_json(&failed).to_string(),
-        output::result_json(&shown).to_string(),
+        output::result_json(&failed, true).to_string(),
+        output::result_json(&shown, true).to_string(),
     ];
     let mut texts = vec![
         err.to_string(),
@@ -185,21 +187,28 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         keyctl::text::sanitize(body),
         keyctl::text::truncate(body, 24),
         keyctl::text::truncate(body, 200),
-        output::table(&[failed, shown]),
     ];
+    let cols: Vec<&output::Column> = output::COLUMNS.iter().collect();
+    texts.push(output::columns::fields_text(&shown));
+    texts.push(output::columns::tsv_row(&cols, &shown));
+    texts.push(output::columns::tsv_row(&cols, &failed));
     if let Ok(req) = p.build_update(&base, &format!("k{secret}"), &patch) {
         let dry = KeyResult {
             provider: p,
             key: format!("k{secret}"),
             outcome: Outcome::DryRun {
-                req: req.clone(),
-                before: Some(Box::new(view)),
+                req: Box::new(req.clone()),
+                after: Box::new(view.apply(&patch)),
+                changes: keyctl::key::changes(Some(&view), &view.apply(&patch), &patch.touched()),
+                before: Some(Box::new(view.clone())),
             },
         };
-        texts.push(output::dry_run_text(&dry, &req, None));
+        texts.push(output::plan_text(&dry, true));
         texts.push(output::request_json(&req).to_string());
-        json_lines.push(output::result_json(&dry).to_string());
+        json_lines.push(output::result_json(&dry, true).to_string());
+        texts.push(output::columns::table(&cols, &[dry], Some(80), true, true, false));
     }
+    texts.push(output::columns::table(&cols, &[failed, shown], Some(60), true, true, true));
     let mut all = printed(texts);
     all.extend(json_lines);
     all

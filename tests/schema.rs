@@ -244,27 +244,33 @@ fn seed_responses_parse() {
     let p = ProviderKind::Novapai;
     let body = serde_json::to_vec(&load("novapai/update_response.json")).unwrap();
     let view = p.parse_update("x", &Value::Null, &body).unwrap();
-    assert_eq!(view.limit, Some(serde_json::json!(75)));
-    assert_eq!(view.remaining, Some(serde_json::json!(49.5)));
+    let j = view.to_json();
+    assert_eq!(j["limit"], serde_json::json!(75));
+    assert_eq!(j["remaining"], serde_json::json!(49.5));
+    // The key resets daily: usage is the day's counter, usage_total the lifetime one.
+    assert_eq!(j["reset"], "daily");
+    assert_eq!(j["usage"], serde_json::json!(25.5));
     let body = serde_json::to_vec(&load("modelgates/update_response.json")).unwrap();
     let view = ProviderKind::ModelGates
         .parse_update("x", &Value::Null, &body)
         .unwrap();
-    assert_eq!(view.expires.as_deref(), Some("never"));
+    assert_eq!(view.to_json()["expires"], Value::Null);
     let body = serde_json::to_vec(&load("openrouter/update_response.json")).unwrap();
     let view = ProviderKind::OpenRouter
         .parse_update("x", &Value::Null, &body)
         .unwrap();
-    assert_eq!(view.name.as_deref(), Some("Updated API Key Name"));
+    assert_eq!(view.to_json()["name"], "Updated API Key Name");
     let body = serde_json::to_vec(&load("venice/update_response.json")).unwrap();
     let view = ProviderKind::Venice
         .parse_update("x", &Value::Null, &body)
         .unwrap();
-    assert_eq!(view.reset.as_deref(), Some("MONTH"));
+    assert_eq!(view.to_json()["reset"], "monthly");
+    assert_eq!(view.to_json()["limits"], serde_json::json!({"usd": 50, "diem": 10, "vcu": 30}));
     let body = serde_json::to_vec(&load("ionet/update_response.json")).unwrap();
     let sent = serde_json::json!({"credit_limit": 50});
     let view = ProviderKind::Ionet
         .parse_update(sample_key(ProviderKind::Ionet), &sent, &body)
         .unwrap();
-    assert_eq!(view.limit, Some(serde_json::json!(50)));
+    assert_eq!(view.to_json()["limit"], serde_json::json!(50));
+    assert_eq!(view.to_json()["unit"], "credits");
 }

@@ -4,7 +4,7 @@ use super::runner::Tally;
 use crate::cli::GetArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
-use crate::output::{KeyResult, Outcome, Printer};
+use crate::output::{KeyResult, Mode, Outcome, Printer};
 use crate::settings::Global;
 
 /// `keyctl get`: each key's normalized view.
@@ -15,7 +15,7 @@ pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32>
     for k in &keys {
         p.build_get(&s.base, k)?;
     }
-    let mut printer = Printer::new(global.output);
+    let mut printer = Printer::new(&global.view, Mode::Get);
     let mut tally = Tally::new(keys.len());
     for key in keys {
         let outcome = if cancel.is_cancelled() {

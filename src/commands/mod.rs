@@ -25,30 +25,26 @@ pub const GRACE: Duration = Duration::from_secs(10);
 /// Runs the command and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let Cli { global, command } = cli;
+    let job = match command {
+        Command::Update(args) => Job::Update(args),
+        Command::Get(args) => Job::Get(args),
+        Command::List(args) => Job::List(args),
+        Command::Support => return exit_code(support::run()),
+    };
     output::set_quiet(global.quiet);
     let global = match Global::from_args(global) {
         Ok(g) => g,
-        Err(e) => {
-            output::error(&e.to_string());
-            return e.exit_code();
-        }
+        Err(e) => return exit_code(Err(e)),
     };
     let cancel = Cancel::default();
-    let watcher = match &command {
-        Command::Support => None,
-        _ => Some(watch_signals(cancel.clone())),
+    let watcher = watch_signals(cancel.clone());
+    let result = match job {
+        Job::Update(args) => update::run(&global, args, &cancel).await,
+        Job::Get(args) => get::run(&global, args, &cancel).await,
+        Job::List(args) => list::run(&global, args, &cancel).await,
     };
-    let result = match command {
-        Command::Update(args) => update::run(&global, args, &cancel).await,
-        Command::Get(args) => get::run(&global, args, &cancel).await,
-        Command::List(args) => list::run(&global, args, &cancel).await,
-        Command::Support => support::run(),
-    };
-    if let Some(w) = watcher {
-        w.abort();
-    }
+    watcher.abort();
     let code = match result {
-        Ok(code) => code,
         Err(e @ Error::Interrupted { .. }) => {
             let by = cancel.signal().map_or("a signal", signal_name);
             output::error(&format!(
@@ -56,14 +52,29 @@ pub async fn run(cli: Cli) -> i32 {
             ));
             e.exit_code()
         }
-        Err(e) => {
-            output::error(&e.to_string());
-            e.exit_code()
-        }
+        other => exit_code(other),
     };
     match cancel.signal() {
         Some(sig) => 128 + sig,
         None => code,
+    }
+}
+
+/// A command that talks to a provider, with its own arguments.
+enum Job {
+    Update(crate::cli::UpdateArgs),
+    Get(crate::cli::GetArgs),
+    List(crate::cli::ListArgs),
+}
+
+/// A command's result as the exit code (its error printed).
+fn exit_code(result: Result<i32>) -> i32 {
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::error(&e.to_string());
+            e.exit_code()
+        }
     }
 }
 

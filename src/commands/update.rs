@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::http::{Cancel, Http};
 use crate::output::{self, Outcome, Printer};
 use crate::patch::{Amount, Change, Patch, Relative, RelativeOutcome};
-use crate::provider::{BaseUrl, KeyView, ProviderKind};
+use crate::key::{self, Key};
+use crate::provider::{BaseUrl, ProviderKind};
 use crate::secret::ReadError;
 use crate::session::Session;
 use crate::settings::{self, Global, MAX_KEY_FILE, Update};
@@ -47,9 +48,12 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     for w in p.warnings(&patch) {
         output::warn(&w);
     }
-    let needs_read = relative.is_some() || merge;
-    let needs_session = !dry_run || needs_read || match_glob.is_some();
     let env = p.info().credential_env;
+    // A dry run reads each key's current state when it can (a credential is set), so the plan
+    // shows `from → to`; without one it shows `?` for what it cannot know.
+    let has_credential = matches!(target.credential, Ok(Some(_)));
+    let needs_read = relative.is_some() || merge || (dry_run && has_credential);
+    let needs_session = !dry_run || needs_read || match_glob.is_some();
     let secret = match target.credential {
         Ok(Some(s)) => Some(s),
         Ok(None) if !needs_session => {
@@ -107,16 +111,22 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         }
         check_all(p, &base, &keys, &probe)?;
     }
+    let mut touched = patch.touched();
+    if relative.is_some() {
+        touched.insert(0, "limit");
+    }
     let plan = Plan {
         p,
         session,
         merge,
+        read_first: needs_read,
+        touched,
         patch,
         relative,
         base,
         dry_run,
     };
-    let mut printer = Printer::new(global.output);
+    let mut printer = Printer::new(&global.view, output::Mode::Update);
     let runner = Runner {
         job: Arc::new(plan),
         cancel: cancel.clone(),
@@ -240,22 +250,23 @@ struct Plan {
     relative: Option<Relative>,
     /// The adapter needs the key's current state to build this change (Venice currencies).
     merge: bool,
+    /// Read each key before its change (a relative limit, a merge, or a dry run's plan).
+    read_first: bool,
+    /// The fields the change sets (`key::CHANGE_FIELDS` names), for `changes`.
+    touched: Vec<&'static str>,
     dry_run: bool,
 }
 
 impl Plan {
-    fn needs_read(&self) -> bool {
-        self.relative.is_some() || self.merge
-    }
-
-    /// The patch for one key, given its current state (when read).
-    fn resolve(&self, before: Option<&KeyView>) -> Result<Option<Patch>> {
+    /// The patch for one key, given its current state (when read), and the patch the key's
+    /// state is predicted from (before the provider-specific merge).
+    fn resolve(&self, before: Option<&Key>) -> Result<Option<(Patch, Patch)>> {
         let mut patch = self.patch.clone();
         if let (Some(rel), Some(before)) = (&self.relative, before) {
-            let current = before.limit_amount().ok_or_else(|| {
+            let current = before.limit.flatten().ok_or_else(|| {
                 Error::usage(format!(
-                    "--limit {:+}: the key has no current limit to change; set one with --limit N",
-                    rel.delta
+                    "--limit {}: the key has no current limit to change; set one with --limit N",
+                    crate::patch::signed(rel.delta)
                 ))
             })?;
             match rel.apply(current)? {
@@ -263,10 +274,11 @@ impl Plan {
                 RelativeOutcome::AtCap { .. } => return Ok(None),
             }
         }
+        let asked = patch.clone();
         if let (true, Some(before)) = (self.merge, before) {
             self.p.merge_current(before, &mut patch)?;
         }
-        Ok(Some(patch))
+        Ok(Some((patch, asked)))
     }
 }
 
@@ -278,15 +290,16 @@ async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
     Ok(s.list(true)
         .await?
         .into_iter()
-        .filter(|k| k.name.as_deref().is_some_and(|n| m.is_match(n)))
-        .filter_map(|k| k.id)
+        .filter(|k| k.name.clone().flatten().is_some_and(|n| m.is_match(n)))
+        .map(|k| k.id)
+        .filter(|id| !id.is_empty())
         .collect())
 }
 
 /// Reads (when needed), builds and sends (unless dry run) the change for one key.
 async fn one_key(plan: &Plan, key: &str) -> Outcome {
     let session = plan.session.as_deref();
-    let before = match (plan.needs_read(), session) {
+    let before = match (plan.read_first, session) {
         (true, Some(s)) => match s.get(key).await {
             Ok(v) => Some(v),
             // A read changes nothing: an interrupted read is `not_attempted`.
@@ -295,7 +308,7 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
         },
         _ => None,
     };
-    let patch = match plan.resolve(before.as_ref()) {
+    let (patch, asked) = match plan.resolve(before.as_ref()) {
         Ok(Some(p)) => p,
         Ok(None) => {
             let cap = plan.relative.as_ref().and_then(|r| r.max.clone());
@@ -313,10 +326,17 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
         Ok(r) => r,
         Err(e) => return Outcome::Failed(e),
     };
+    let predicted = before
+        .clone()
+        .unwrap_or_else(|| plan.p.unread(key))
+        .apply(&asked);
+    let changes = |after: &Key| key::changes(before.as_ref(), after, &plan.touched);
     if plan.dry_run {
         return Outcome::DryRun {
-            req,
+            changes: changes(&predicted),
+            req: Box::new(req),
             before: before.map(Box::new),
+            after: Box::new(predicted),
         };
     }
     let Some(s) = session else {
@@ -328,10 +348,16 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
     };
     let sent = req.body.clone().unwrap_or_default();
     match plan.p.parse_update(key, &sent, &body) {
-        Ok(view) => Outcome::Updated {
-            view: Box::new(view),
-            before: before.map(Box::new),
-        },
+        Ok(mut after) => {
+            // io.net answers with no key data: what was not sent is as predicted.
+            after.fill_from(&predicted);
+            Outcome::Updated {
+                changes: changes(&after),
+                req: Box::new(req),
+                before: before.map(Box::new),
+                after: Box::new(after),
+            }
+        }
         // A 2xx answer keyctl cannot read: the change was most likely applied.
         Err(e) => Outcome::Unknown(Error::Unknown { cause: Box::new(e) }),
     }

@@ -4,7 +4,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Adapter, BaseUrl, Info, KeyView};
+use super::{Adapter, BaseUrl, Info};
+use crate::key::{self, Key};
 use crate::error::Result;
 use crate::patch::{Change, Patch, Reset};
 use crate::request::Request;
@@ -96,10 +97,10 @@ impl Adapter for Gates {
     }
 
     /// `{"data": key}` into the normalized view.
-    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<KeyView> {
+    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<Key> {
         let v = super::parse_json(p, body)?;
         match v.get("data") {
-            Some(data @ Value::Object(_)) => Ok(key_view(data)),
+            Some(data @ Value::Object(_)) => Ok(key_view(p, data)),
             _ => Err(super::unexpected_shape(p, "no `data` object", body)),
         }
     }
@@ -113,7 +114,7 @@ impl Adapter for Gates {
         ))
     }
 
-    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<KeyView> {
+    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<Key> {
         self.parse_update(p, key, &Value::Null, body)
     }
 
@@ -146,30 +147,49 @@ impl Adapter for Gates {
 /// Keys per page of `GET /api/v1/keys`.
 pub const PAGE: usize = 100;
 
-/// One OpenRouter-style key object, normalized.
-pub fn key_view(data: &Value) -> KeyView {
-    use super::{num_field, str_field};
-    KeyView {
-        id: str_field(data, "hash"),
-        name: str_field(data, "name").or_else(|| str_field(data, "label")),
-        disabled: data.get("disabled").and_then(Value::as_bool),
-        limit: match data.get("limit") {
-            Some(Value::Null) => Some(json!("none")),
-            _ => num_field(data, "limit"),
-        },
-        remaining: num_field(data, "limit_remaining"),
-        usage: num_field(data, "usage"),
-        reset: match data.get("limit_reset") {
-            Some(Value::Null) => Some("never".into()),
-            _ => str_field(data, "limit_reset"),
-        },
-        expires: match data.get("expires_at") {
-            Some(Value::Null) => Some("never".into()),
-            _ => str_field(data, "expires_at"),
-        },
-        models: None,
-        created: str_field(data, "created_at"),
-        updated: str_field(data, "updated_at"),
+/// One OpenRouter-style key object, normalized. `usage` is the counter of the key's reset
+/// period (`usage_daily`, `usage_weekly`, `usage_monthly`, or lifetime `usage` when the limit
+/// never resets); `usage_total` is lifetime `usage`.
+pub fn key_view(p: &Info, data: &Value) -> Key {
+    use key::{bool_field, money_field, text_field, time_field};
+    let reset = match data.get("limit_reset") {
+        Some(Value::Null) => Some(Some(Reset::Never)),
+        Some(Value::String(s)) => key::reset_word(s).map(Some),
+        _ => None,
+    };
+    let usage_total = money_field(data, "usage");
+    let usage = match reset {
+        Some(Some(Reset::Daily)) => money_field(data, "usage_daily"),
+        Some(Some(Reset::Weekly)) => money_field(data, "usage_weekly"),
+        Some(Some(Reset::Monthly)) => money_field(data, "usage_monthly"),
+        Some(Some(Reset::Never)) => usage_total.clone(),
+        _ => None,
+    };
+    let limit = money_field(data, "limit");
+    let remaining = key::remaining_or(money_field(data, "limit_remaining"), &limit, &usage);
+    let text = |n: &str| match text_field(data, n) {
+        Some(Some(s)) => Some(Some(s)),
+        _ => None,
+    };
+    Key {
+        provider: p.id,
+        id: text("hash").flatten().unwrap_or_default(),
+        name: text("name").or_else(|| text("label")),
+        disabled: bool_field(data, "disabled"),
+        limit,
+        unit: p.unit,
+        limits: Some(None),
+        reset,
+        usage,
+        remaining,
+        usage_total,
+        expires: time_field(data, "expires_at"),
+        created: time_field(data, "created_at"),
+        updated: time_field(data, "updated_at"),
+        last_used: None,
+        models: Some(None),
+        privacy: Some(None),
+        include_byok_in_limit: bool_field(data, "include_byok_in_limit"),
         raw: data.clone(),
     }
 }
@@ -200,7 +220,7 @@ mod tests {
         ProviderKind::ModelGates.info()
     }
 
-    fn parse_update(p: &Info, body: &[u8]) -> Result<KeyView> {
+    fn parse_update(p: &Info, body: &[u8]) -> Result<Key> {
         Gates.parse_update(p, "k", &Value::Null, body)
     }
 
@@ -358,9 +378,10 @@ mod tests {
             br#"{"data":{"hash":"h","name":"n","limit":null,"limit_reset":null,"disabled":false}}"#,
         )
         .unwrap();
-        assert_eq!(v.id.as_deref(), Some("h"));
-        assert_eq!(v.limit, Some(json!("none")));
-        assert_eq!(v.reset.as_deref(), Some("never"));
+        assert_eq!(v.id, "h");
+        assert_eq!(v.limit, Some(None));
+        assert_eq!(v.reset, Some(Some(Reset::Never)));
+        assert_eq!(v.remaining, Some(None));
         assert_eq!(
             parse_update(mg(), br#"{"nodata":1}"#)
                 .unwrap_err()
@@ -380,8 +401,8 @@ mod tests {
             )
             .unwrap();
         assert_eq!(page.entries, 2);
-        assert_eq!(page.keys[0].name.as_deref(), Some("x"));
-        assert_eq!(page.keys[1].id.as_deref(), Some("b"));
+        assert_eq!(page.keys[0].name, Some(Some("x".into())));
+        assert_eq!(page.keys[1].id, "b");
         assert_eq!(error_message(&json!({"error":{"code":"x"}})), None);
     }
 }

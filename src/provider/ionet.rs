@@ -3,7 +3,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Adapter, BaseUrl, Info, KeyView};
+use super::{Adapter, BaseUrl, Info};
+use crate::key::{self, Key};
 use crate::error::{Error, Result};
 use crate::patch::{Change, Patch, Reset, rfc3339};
 use crate::request::Request;
@@ -132,8 +133,9 @@ impl Adapter for Ionet {
         Ok(Request::patch(url, p.auth, body))
     }
 
-    /// io.net answers `{"status":"succeeded"}` and no key data: the view shows what was set.
-    fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
+    /// io.net answers `{"status":"succeeded"}` and no key data: the key shows what was set
+    /// (the run completes it from the state read before, when there was one).
+    fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
         let v = super::parse_json(p, body)?;
         if v.get("status").and_then(Value::as_str) != Some("succeeded") {
             return Err(super::unexpected_shape(
@@ -142,16 +144,17 @@ impl Adapter for Ionet {
                 body,
             ));
         }
-        Ok(KeyView {
-            id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
-            name: super::str_field(sent, "description"),
-            limit: super::num_field(sent, "credit_limit"),
-            reset: super::str_field(sent, "credit_refresh_cycle"),
-            expires: super::str_field(sent, "expires_at"),
-            models: super::models_field(sent, "allowed_models"),
-            raw: v,
-            ..KeyView::default()
-        })
+        let mut k = Key::unread(p.id, &check_key(key).unwrap_or_else(|_| key.to_string()), p.unit);
+        k.name = key::text_field(sent, "description").filter(|n| n.is_some());
+        k.limit = key::money_field(sent, "credit_limit").filter(|l| l.is_some());
+        k.reset = reset_of(sent);
+        k.expires = match sent.get("expires_at") {
+            Some(Value::String(s)) if s == "never" => Some(None),
+            _ => key::time_field(sent, "expires_at").filter(|e| e.is_some()),
+        };
+        k.models = key::models_of(sent, "allowed_models");
+        k.raw = v;
+        Ok(k)
     }
 
     /// `GET /v1/api-keys/sub-keys/{key_id}/usage`: the only single-key read io.net has.
@@ -162,8 +165,8 @@ impl Adapter for Ionet {
     }
 
     /// The usage answer (`{credit_used, credit_limit, remaining_credit, credit_refresh_cycle}`,
-    /// possibly under `data`) as a partial view; the list entry completes it.
-    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<KeyView> {
+    /// possibly under `data`) as a partial key; the list entry completes it.
+    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<Key> {
         let v = super::parse_json(p, body)?;
         let d = match v.get("data") {
             Some(d @ Value::Object(_)) => d,
@@ -172,15 +175,13 @@ impl Adapter for Ionet {
         if !d.is_object() {
             return Err(super::unexpected_shape(p, "usage is not an object", body));
         }
-        Ok(KeyView {
-            id: Some(check_key(key).unwrap_or_else(|_| key.to_string())),
-            limit: super::num_field(d, "credit_limit"),
-            usage: super::num_field(d, "credit_used"),
-            remaining: super::num_field(d, "remaining_credit"),
-            reset: super::str_field(d, "credit_refresh_cycle"),
-            raw: d.clone(),
-            ..KeyView::default()
-        })
+        let mut k = Key::unread(p.id, &check_key(key).unwrap_or_else(|_| key.to_string()), p.unit);
+        k.limit = key::money_field(d, "credit_limit");
+        k.usage = key::money_field(d, "credit_used");
+        k.remaining = key::remaining_or(key::money_field(d, "remaining_credit"), &k.limit, &k.usage);
+        k.reset = reset_of(d);
+        k.raw = d.clone();
+        Ok(k)
     }
 
     /// `GET /v1/api-keys/sub-keys`: every active sub-key, no pagination.
@@ -203,34 +204,40 @@ impl Adapter for Ionet {
     }
 }
 
-fn list_view(d: &Value) -> KeyView {
-    use super::{num_field, str_field};
-    let limit = num_field(d, "credit_limit");
-    let used = num_field(d, "credit_used");
-    let as_f = |v: &Option<Value>| match v {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.parse().ok(),
+/// `credit_refresh_cycle` in the flag's words.
+fn reset_of(d: &Value) -> key::Known<crate::patch::Reset> {
+    match d.get("credit_refresh_cycle")? {
+        Value::String(s) => key::reset_word(s).map(Some),
         _ => None,
-    };
-    let remaining = match (as_f(&limit), as_f(&used)) {
-        (Some(l), Some(u)) => serde_json::Number::from_f64((l - u).max(0.0)).map(Value::Number),
-        _ => None,
-    };
-    KeyView {
-        id: str_field(d, "id"),
-        name: str_field(d, "description"),
-        disabled: d.get("expired").and_then(Value::as_bool).filter(|e| *e),
-        limit,
-        remaining,
-        usage: used,
-        reset: str_field(d, "credit_refresh_cycle"),
-        expires: match d.get("expires_at") {
-            Some(Value::Null) => Some("never".into()),
-            _ => str_field(d, "expires_at"),
+    }
+}
+
+/// One sub-key of the list (`credit_used` is the current period's spend).
+fn list_view(p: &Info, d: &Value) -> Key {
+    let limit = key::money_field(d, "credit_limit");
+    let usage = key::money_field(d, "credit_used");
+    Key {
+        provider: p.id,
+        id: match d.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
         },
-        models: super::models_field(d, "allowed_models"),
-        created: str_field(d, "created_at"),
+        name: key::text_field(d, "description"),
+        disabled: Some(None),
+        remaining: key::remaining_or(key::money_field(d, "remaining_credit"), &limit, &usage),
+        limit,
+        unit: p.unit,
+        limits: Some(None),
+        reset: reset_of(d),
+        usage,
+        usage_total: None,
+        expires: key::time_field(d, "expires_at"),
+        created: key::time_field(d, "created_at"),
         updated: None,
+        last_used: None,
+        models: key::models_of(d, "allowed_models"),
+        privacy: Some(None),
+        include_byok_in_limit: Some(None),
         raw: d.clone(),
     }
 }
@@ -288,7 +295,7 @@ mod tests {
         Ionet.build_update(p(), base, key, patch)
     }
 
-    fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
+    fn parse_update(key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
         Ionet.parse_update(p(), key, sent, body)
     }
 
@@ -473,17 +480,12 @@ mod tests {
         let sent = json!({"credit_limit": 50, "allowed_models": [], "description": "ci",
             "credit_refresh_cycle": "daily", "expires_at": "never"});
         let v = parse_update(&KEY.to_uppercase(), &sent, br#"{"status":"succeeded"}"#).unwrap();
-        let want = KeyView {
-            id: Some(KEY.into()),
-            name: Some("ci".into()),
-            limit: Some(json!(50)),
-            reset: Some("daily".into()),
-            expires: Some("never".into()),
-            models: Some(vec!["all".to_string()]),
-            raw: json!({"status": "succeeded"}),
-            ..KeyView::default()
-        };
-        assert_eq!(v, want);
+        assert_eq!(
+            v.to_json(),
+            json!({"provider": "ionet", "id": KEY, "name": "ci", "limit": 50, "unit": "credits",
+                   "reset": "daily", "expires": null, "models": null,
+                   "raw": {"status": "succeeded"}})
+        );
         assert_eq!(
             parse_update(KEY, &sent, b"<html>").unwrap_err().exit_code(),
             7
@@ -505,14 +507,16 @@ mod tests {
         );
         assert_eq!(r.body, None);
         let usage = json!({"credit_used": 5, "credit_limit": 20, "remaining_credit": 15, "credit_refresh_cycle": "daily"});
-        let want = KeyView {
-            id: Some(KEY.into()),
-            limit: Some(json!(20)),
-            usage: Some(json!(5)),
-            remaining: Some(json!(15)),
-            reset: Some("daily".into()),
+        let want = Key {
+            provider: "ionet",
+            id: KEY.into(),
+            limit: Some(Some(20.into())),
+            usage: Some(Some(5.into())),
+            remaining: Some(Some(15.into())),
+            reset: Some(Some(Reset::Daily)),
+            unit: crate::key::Unit::Credits,
             raw: usage.clone(),
-            ..KeyView::default()
+            ..Key::default()
         };
         let v = Ionet
             .parse_get(p(), KEY, usage.to_string().as_bytes())
@@ -526,8 +530,11 @@ mod tests {
         assert_eq!(page.entries, 2);
         let l = page.keys;
         assert_eq!(l.len(), 1);
-        assert_eq!(l[0].remaining, Some(json!(6.0)));
-        assert_eq!(l[0].models, Some(vec!["all".to_string()]));
+        assert_eq!(l[0].remaining, Some(Some(6.into())));
+        assert_eq!(l[0].usage, Some(Some(4.into())));
+        assert_eq!(l[0].models, Some(None));
+        assert_eq!(l[0].expires, Some(None));
+        assert_eq!(l[0].disabled, Some(None));
         assert!(Ionet.parse_list(p(), br#"{"data":{}}"#).is_err());
     }
 

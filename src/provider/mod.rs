@@ -12,6 +12,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
+use crate::key::{Key, Unit};
 use crate::patch::Patch;
 use crate::request::{AuthScheme, Request, Response};
 
@@ -51,6 +52,8 @@ pub struct Info {
     pub sample_key: &'static str,
     /// The API family: `ionet`, `openrouter` (ModelGates, novapai, OpenRouter) or `venice`.
     pub api: &'static str,
+    /// The unit of limits and usage.
+    pub unit: Unit,
     pub adapter: &'static dyn Adapter,
 }
 
@@ -67,6 +70,7 @@ static IONET: Info = Info {
     page_size: None,
     sample_key: "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23",
     api: "ionet",
+    unit: Unit::Credits,
     adapter: &ionet::Ionet,
 };
 
@@ -80,6 +84,7 @@ static MODELGATES: Info = Info {
     page_size: Some(gates::PAGE),
     sample_key: HASH,
     api: "openrouter",
+    unit: Unit::Usd,
     adapter: &gates::Gates,
 };
 
@@ -93,6 +98,7 @@ static NOVAPAI: Info = Info {
     page_size: Some(gates::PAGE),
     sample_key: HASH,
     api: "openrouter",
+    unit: Unit::Usd,
     adapter: &gates::Gates,
 };
 
@@ -106,6 +112,7 @@ static OPENROUTER: Info = Info {
     page_size: Some(gates::PAGE),
     sample_key: HASH,
     api: "openrouter",
+    unit: Unit::Usd,
     adapter: &gates::Gates,
 };
 
@@ -119,6 +126,7 @@ static VENICE: Info = Info {
     page_size: None,
     sample_key: "e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
     api: "venice",
+    unit: Unit::Usd,
     adapter: &venice::Venice,
 };
 
@@ -133,10 +141,10 @@ pub trait Adapter: Sync {
     /// The update request for one key; an unsupported flag or bad value is exit 2.
     fn build_update(&self, p: &Info, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request>;
     /// A 2xx answer to an update (`sent`: the body that was sent) as the key's state.
-    fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<KeyView>;
+    fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<Key>;
     /// The single-key read.
     fn build_get(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request>;
-    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<KeyView>;
+    fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<Key>;
     /// One page of the key list; `offset` counts keys already read (paginated providers).
     fn build_list(
         &self,
@@ -162,7 +170,7 @@ pub trait Adapter: Sync {
         false
     }
     /// Completes `patch` from the key's current state (when `needs_current`).
-    fn merge_current(&self, _p: &Info, _before: &KeyView, _patch: &mut Patch) -> Result<()> {
+    fn merge_current(&self, _p: &Info, _before: &Key, _patch: &mut Patch) -> Result<()> {
         Ok(())
     }
     /// The single-key read lacks fields only the list has: a run reads the list once and
@@ -196,22 +204,31 @@ impl ProviderKind {
 
     pub fn build_update(self, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
         let i = self.info();
-        i.adapter.build_update(i, base, key, patch)
+        i.adapter
+            .build_update(i, base, key, patch)
+            .map(|r| r.about(key))
     }
 
-    pub fn parse_update(self, key: &str, sent: &Value, body: &[u8]) -> Result<KeyView> {
+    /// The key an update answered with (its id is the one asked for when the answer has none).
+    pub fn parse_update(self, key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
         let i = self.info();
-        i.adapter.parse_update(i, key, sent, body)
+        i.adapter.parse_update(i, key, sent, body).map(|k| with_id(k, key))
     }
 
     pub fn build_get(self, base: &BaseUrl, key: &str) -> Result<Request> {
         let i = self.info();
-        i.adapter.build_get(i, base, key)
+        i.adapter.build_get(i, base, key).map(|r| r.about(key))
     }
 
-    pub fn parse_get(self, key: &str, body: &[u8]) -> Result<KeyView> {
+    pub fn parse_get(self, key: &str, body: &[u8]) -> Result<Key> {
         let i = self.info();
-        i.adapter.parse_get(i, key, body)
+        i.adapter.parse_get(i, key, body).map(|k| with_id(k, key))
+    }
+
+    /// A key known only by its id, for plans without a read.
+    pub fn unread(self, key: &str) -> Key {
+        let i = self.info();
+        Key::unread(i.id, key, i.unit)
     }
 
     pub fn build_list(self, base: &BaseUrl, offset: usize, disabled: bool) -> Result<Request> {
@@ -237,7 +254,7 @@ impl ProviderKind {
         self.info().adapter.needs_current(patch, relative)
     }
 
-    pub fn merge_current(self, before: &KeyView, patch: &mut Patch) -> Result<()> {
+    pub fn merge_current(self, before: &Key, patch: &mut Patch) -> Result<()> {
         let i = self.info();
         i.adapter.merge_current(i, before, patch)
     }
@@ -429,72 +446,11 @@ pub fn check_path_key(p: &Info, key: &str) -> Result<()> {
     Ok(())
 }
 
-/// A key as keyctl shows it, normalized across providers; `raw` keeps the provider's object.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct KeyView {
-    pub id: Option<String>,
-    pub name: Option<String>,
-    pub disabled: Option<bool>,
-    pub limit: Option<Value>,
-    pub remaining: Option<Value>,
-    pub usage: Option<Value>,
-    pub reset: Option<String>,
-    pub expires: Option<String>,
-    pub models: Option<Vec<String>>,
-    pub created: Option<String>,
-    pub updated: Option<String>,
-    pub raw: Value,
-}
-
-impl KeyView {
-    /// Fills the fields this view lacks from `other` (io.net: usage + list entry).
-    pub fn fill_from(&mut self, other: KeyView) {
-        let KeyView {
-            id,
-            name,
-            disabled,
-            limit,
-            remaining,
-            usage,
-            reset,
-            expires,
-            models,
-            created,
-            updated,
-            raw,
-        } = other;
-        self.id = self.id.take().or(id);
-        self.name = self.name.take().or(name);
-        self.disabled = self.disabled.or(disabled);
-        self.limit = self.limit.take().or(limit);
-        self.remaining = self.remaining.take().or(remaining);
-        self.usage = self.usage.take().or(usage);
-        self.reset = self.reset.take().or(reset);
-        self.expires = self.expires.take().or(expires);
-        self.models = self.models.take().or(models);
-        self.created = self.created.take().or(created);
-        self.updated = self.updated.take().or(updated);
-        if self.raw.is_null() {
-            self.raw = raw;
-        } else if let (Some(a), Value::Object(b)) = (self.raw.as_object_mut(), raw) {
-            for (k, v) in b {
-                a.entry(k).or_insert(v);
-            }
-        }
+fn with_id(mut k: Key, key: &str) -> Key {
+    if k.id.is_empty() {
+        k.id = key.to_string();
     }
-
-    /// The USD (or io.net credit) limit as a number, when the key has one.
-    pub fn limit_amount(&self) -> Option<f64> {
-        let v = match self.limit.as_ref()? {
-            Value::Object(o) => o.get("usd")?,
-            v => v,
-        };
-        match v {
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) => s.parse().ok().filter(|f: &f64| f.is_finite()),
-            _ => None,
-        }
-    }
+    k
 }
 
 /// Parses a success body as JSON, or says the response cannot be understood (exit 7).
@@ -513,19 +469,23 @@ pub fn parse_json(p: &Info, body: &[u8]) -> Result<Value> {
 /// not a key object is skipped, but still counts towards a full page).
 #[derive(Debug, Default)]
 pub struct Page {
-    pub keys: Vec<KeyView>,
+    pub keys: Vec<Key>,
     pub entries: usize,
 }
 
 /// A `{"data": [...]}` list answer: each object in `data` through `view`.
-pub fn data_list(p: &Info, body: &[u8], view: fn(&Value) -> KeyView) -> Result<Page> {
+pub fn data_list(p: &Info, body: &[u8], view: fn(&Info, &Value) -> Key) -> Result<Page> {
     let v = parse_json(p, body)?;
     let items = v
         .get("data")
         .and_then(Value::as_array)
         .ok_or_else(|| unexpected_shape(p, "no `data` list", body))?;
     Ok(Page {
-        keys: items.iter().filter(|i| i.is_object()).map(view).collect(),
+        keys: items
+            .iter()
+            .filter(|i| i.is_object())
+            .map(|i| view(p, i))
+            .collect(),
         entries: items.len(),
     })
 }
@@ -664,9 +624,9 @@ mod tests {
         assert!(venice.needs_current(&vcu, false));
         assert!(!venice.needs_current(&Patch::default(), false));
         assert!(!gates.needs_current(&vcu, true) && !ionet.needs_current(&vcu, true));
-        let before = KeyView {
-            limit: Some(serde_json::json!({"usd": 5, "diem": null, "vcu": 2})),
-            ..KeyView::default()
+        let before = Key {
+            raw: serde_json::json!({"consumptionLimits": {"usd": 5, "diem": null, "vcu": 2}}),
+            ..Key::default()
         };
         let mut p = vcu.clone();
         venice.merge_current(&before, &mut p).unwrap();
@@ -681,19 +641,19 @@ mod tests {
         let v = gates
             .parse_get("h", br#"{"data": {"hash": "h", "name": "n"}}"#)
             .unwrap();
-        assert_eq!(v.name.as_deref(), Some("n"));
+        assert_eq!(v.name, Some(Some("n".into())));
         let v = venice
             .parse_get(
                 "k",
                 br#"{"data": {"id": "k", "description": "d"}, "success": true}"#,
             )
             .unwrap();
-        assert_eq!(v.name.as_deref(), Some("d"));
+        assert_eq!(v.name, Some(Some("d".into())));
         let page = venice
             .parse_list(br#"{"data": [{"id": "a"}, {"id": "b"}, 3]}"#)
             .unwrap();
         assert_eq!((page.keys.len(), page.entries), (2, 3));
-        assert_eq!(page.keys[1].id.as_deref(), Some("b"));
+        assert_eq!(page.keys[1].id, "b");
     }
 
     #[test]

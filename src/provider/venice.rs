@@ -3,9 +3,11 @@
 //! removes the expiry; `limitPeriod` is EPOCH (daily), MONTH or LIFETIME; `modelPrivacy` is ALL,
 //! PRIVATE_TEXT or PRIVATE_ONLY. Bounds and formats follow Venice's published `swagger.yaml`.
 
+use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use super::{Adapter, BaseUrl, Info, KeyView};
+use super::{Adapter, BaseUrl, Info};
+use crate::key::{self, Key};
 use crate::error::{Error, Result};
 use crate::patch::{Change, Patch, Privacy, Reset};
 use crate::request::{Request, Response};
@@ -24,7 +26,7 @@ fn unsupported(flag: &str, instead: &str) -> Error {
 }
 
 /// The largest value Venice's published spec allows for each currency of `consumptionLimit`.
-const MAX_LIMIT: f64 = 9_999_999_999.0;
+const MAX_LIMIT: i64 = 9_999_999_999;
 /// The longest `description` Venice's published spec allows.
 const MAX_DESCRIPTION: usize = 64;
 
@@ -61,7 +63,7 @@ pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
         match change {
             Change::Keep => {}
             Change::Set(a) => {
-                if a.as_f64() > MAX_LIMIT {
+                if a.value() > Decimal::from(MAX_LIMIT) {
                     return Err(Error::usage(format!(
                         "Venice accepts at most 9,999,999,999 per currency; {name} {a} is more \
                          (nothing was sent)"
@@ -149,7 +151,7 @@ impl Adapter for Venice {
         Ok(Request::patch(url, p.auth, Value::Object(body)))
     }
 
-    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<KeyView> {
+    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<Key> {
         parse_key(p, body)
     }
 
@@ -162,7 +164,7 @@ impl Adapter for Venice {
         ))
     }
 
-    fn parse_get(&self, p: &Info, _key: &str, body: &[u8]) -> Result<KeyView> {
+    fn parse_get(&self, p: &Info, _key: &str, body: &[u8]) -> Result<Key> {
         parse_key(p, body)
     }
 
@@ -234,7 +236,7 @@ impl Adapter for Venice {
         needs_current(patch, relative)
     }
 
-    fn merge_current(&self, _p: &Info, before: &KeyView, patch: &mut Patch) -> Result<()> {
+    fn merge_current(&self, _p: &Info, before: &Key, patch: &mut Patch) -> Result<()> {
         keep_other_currencies(before, patch)
     }
 }
@@ -266,7 +268,7 @@ pub fn needs_current(patch: &Patch, relative: bool) -> bool {
 /// Fills the currencies `patch` leaves out with the key's current values (read in `before`), so
 /// they are sent unchanged. A current value that is not a number >= 0 or null fails the key
 /// (exit 7, naming the field): sending only the changed currency could drop a cap silently.
-pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> {
+pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
     let fail = |what: String| Error::Provider {
         provider: name(),
         status: None,
@@ -275,15 +277,19 @@ pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> 
              Give every currency explicitly (--limit, --limit-diem, --limit-vcu; `none` for no cap)"
         ),
     };
-    let limits = match before.limit.as_ref() {
+    let read = before
+        .raw
+        .get("consumptionLimits")
+        .or_else(|| before.raw.get("consumptionLimit"));
+    let limits = match read {
         Some(Value::Object(o)) => o,
-        Some(other) => {
+        Some(other) if !other.is_null() => {
             return Err(fail(format!(
                 "the key's consumptionLimits is {}, not an object",
                 crate::text::describe(other)
             )));
         }
-        None => return Err(fail("the key has no consumptionLimits".into())),
+        _ => return Err(fail("the key has no consumptionLimits".into())),
     };
     for (name, change) in [
         ("usd", &mut patch.limit),
@@ -320,43 +326,76 @@ pub fn keep_other_currencies(before: &KeyView, patch: &mut Patch) -> Result<()> 
 }
 
 /// `{"data": key, "success": true}` into the normalized view.
-pub fn parse_key(p: &Info, body: &[u8]) -> Result<KeyView> {
+pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
     let v = super::parse_json(p, body)?;
     if v.get("success").and_then(Value::as_bool) == Some(false) {
         return Err(super::unexpected_shape(p, "`success` is false", body));
     }
     match v.get("data") {
-        Some(data @ Value::Object(_)) => Ok(key_view(data)),
+        Some(data @ Value::Object(_)) => Ok(key_view(p, data)),
         _ => Err(super::unexpected_shape(p, "no `data` object", body)),
     }
 }
 
-/// One Venice key object, normalized. Responses name the limits `consumptionLimits`.
-pub fn key_view(data: &Value) -> KeyView {
-    use super::str_field;
-    KeyView {
-        id: str_field(data, "id"),
-        name: str_field(data, "description"),
-        disabled: None,
-        // Kept whatever its type: the currency merge names what it cannot read.
-        limit: data
-            .get("consumptionLimits")
-            .or_else(|| data.get("consumptionLimit"))
-            .filter(|v| !v.is_null())
-            .cloned(),
-        remaining: None,
-        usage: data
-            .get("currentPeriodUsage")
-            .filter(|v| v.is_object())
-            .cloned(),
-        reset: str_field(data, "limitPeriod"),
-        expires: match data.get("expiresAt") {
-            Some(Value::Null) => Some("never".into()),
-            _ => str_field(data, "expiresAt"),
+/// One Venice key object, normalized. Responses name the limits `consumptionLimits`; `usage`
+/// is `currentPeriodUsage.usd` (a numeric string, present only when the key has a limit).
+pub fn key_view(p: &Info, data: &Value) -> Key {
+    let consumption = data
+        .get("consumptionLimits")
+        .or_else(|| data.get("consumptionLimit"));
+    let limits = match consumption {
+        Some(Value::Null) => Some(Some(key::Limits::default())),
+        Some(l @ Value::Object(_)) => {
+            let cur = |n: &str| key::money_field(l, n).unwrap_or(None);
+            Some(Some(key::Limits {
+                usd: cur("usd"),
+                diem: cur("diem"),
+                vcu: cur("vcu"),
+            }))
+        }
+        _ => None,
+    };
+    let limit = limits.as_ref().map(|l| l.as_ref().and_then(|l| l.usd));
+    let usage = match data.get("currentPeriodUsage") {
+        Some(u @ Value::Object(_)) => key::money_field(u, "usd"),
+        _ => None,
+    };
+    let reset = match data.get("limitPeriod") {
+        Some(Value::String(s)) => key::reset_word(s).map(Some),
+        _ => None,
+    };
+    let privacy = match data.get("modelPrivacy") {
+        Some(Value::String(s)) => match s.as_str() {
+            "ALL" => Some(Some("all".to_string())),
+            "PRIVATE_TEXT" => Some(Some("private-text".to_string())),
+            "PRIVATE_ONLY" => Some(Some("private-only".to_string())),
+            _ => None,
         },
-        models: None,
-        created: str_field(data, "createdAt"),
+        Some(Value::Null) => Some(None),
+        _ => None,
+    };
+    Key {
+        provider: p.id,
+        id: match data.get("id") {
+            Some(Value::String(s)) => s.clone(),
+            _ => String::new(),
+        },
+        name: key::text_field(data, "description"),
+        disabled: Some(None),
+        remaining: key::remaining_or(None, &limit, &usage),
+        limit,
+        unit: p.unit,
+        limits,
+        reset,
+        usage,
+        usage_total: None,
+        expires: key::time_field(data, "expiresAt"),
+        created: key::time_field(data, "createdAt"),
         updated: None,
+        last_used: key::time_field(data, "lastUsedAt"),
+        models: Some(None),
+        privacy,
+        include_byok_in_limit: Some(None),
         raw: data.clone(),
     }
 }
@@ -418,7 +457,7 @@ mod tests {
         ProviderKind::Venice.info()
     }
 
-    fn parse_update(body: &[u8]) -> Result<KeyView> {
+    fn parse_update(body: &[u8]) -> Result<Key> {
         parse_key(info(), body)
     }
 
@@ -609,9 +648,9 @@ mod tests {
         );
     }
 
-    fn view(limits: Value) -> KeyView {
-        KeyView {
-            limit: Some(limits),
+    fn view(limits: Value) -> Key {
+        Key {
+            raw: json!({ "consumptionLimits": limits }),
             ..Default::default()
         }
     }
@@ -675,7 +714,7 @@ mod tests {
             assert!(e.to_string().contains("nothing was sent"), "{e}");
         }
         let mut p = Patch::default();
-        let e = keep_other_currencies(&KeyView::default(), &mut p).unwrap_err();
+        let e = keep_other_currencies(&Key::default(), &mut p).unwrap_err();
         assert!(e.to_string().contains("no consumptionLimits"), "{e}");
     }
 
@@ -734,7 +773,7 @@ mod tests {
             Venice.error_message(&json!({"error": "Bad"})).as_deref(),
             Some("Bad")
         );
-        let e = keep_other_currencies(&KeyView::default(), &mut Patch::default()).unwrap_err();
+        let e = keep_other_currencies(&Key::default(), &mut Patch::default()).unwrap_err();
         assert!(e.to_string().starts_with("Venice: "), "{e}");
     }
 
@@ -766,8 +805,19 @@ mod tests {
     #[test]
     fn success_and_errors() {
         let v = parse_update(br#"{"data":{"id":"k","description":"d","consumptionLimits":{"usd":50},"limitPeriod":"MONTH","expiresAt":null},"success":true}"#).unwrap();
-        assert_eq!(v.limit, Some(json!({"usd": 50})));
-        assert_eq!(v.expires.as_deref(), Some("never"));
+        assert_eq!(v.limit, Some(Some(50.into())));
+        assert_eq!(v.to_json()["limits"], json!({"usd": 50, "diem": null, "vcu": null}));
+        assert_eq!(v.reset, Some(Some(Reset::Monthly)));
+        assert_eq!(v.expires, Some(None));
+        // No currentPeriodUsage: usage and remaining are not known.
+        assert_eq!((v.usage.clone(), v.remaining.clone()), (None, None));
+        let v = parse_update(br#"{"data":{"id":"k","consumptionLimits":{"usd":50},"currentPeriodUsage":{"usd":"12.25","diem":"1"},"limitPeriod":"EPOCH","modelPrivacy":"PRIVATE_ONLY","lastUsedAt":"2025-01-02T03:04:05.000Z"},"success":true}"#).unwrap();
+        let j = v.to_json();
+        assert_eq!(j["usage"], json!(12.25));
+        assert_eq!(j["remaining"], json!(37.75));
+        assert_eq!(j["reset"], "daily");
+        assert_eq!(j["privacy"], "private-only");
+        assert_eq!(j["last_used"], "2025-01-02T03:04:05Z");
         assert_eq!(
             parse_update(br#"{"success":false}"#)
                 .unwrap_err()

@@ -1,0 +1,548 @@
+//! The one key model every provider's answer is normalized into ([`Key`]), what a change does to
+//! it ([`Key::apply`], for plans) and what changed between two states ([`changes`]); its JSON
+//! form is `schemas/key.schema.json`. Pure data: no I/O, no printing.
+
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+
+use crate::patch::{Change, Patch, Reset, decimal_json, decimal_of_number, decimal_of_str, rfc3339};
+
+/// A field that may not be known: `None` = not known (absent from the JSON), `Some(None)` =
+/// known to be empty (`null`: no cap, no expiry, all models, ...), `Some(Some(v))` = a value.
+pub type Known<T> = Option<Option<T>>;
+
+/// The unit of `limit`, `usage`, `remaining` and `usage_total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Unit {
+    #[default]
+    Usd,
+    /// io.net IO Intelligence credits.
+    Credits,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Usd => "usd",
+            Unit::Credits => "credits",
+        }
+    }
+}
+
+/// Venice's three per-currency caps (`null` = no cap in that currency).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    pub usd: Option<Decimal>,
+    pub diem: Option<Decimal>,
+    pub vcu: Option<Decimal>,
+}
+
+/// A key, with the same meaning on every provider (README "The key model").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Key {
+    /// The provider id (`venice`, `ionet`, ...).
+    pub provider: &'static str,
+    /// The full key id, as `get` and `update` take it.
+    pub id: String,
+    pub name: Known<String>,
+    /// `null` where the provider has no enabled/disabled state (io.net, Venice).
+    pub disabled: Known<bool>,
+    /// The spending cap in `unit` per reset period; `null` = no cap.
+    pub limit: Known<Decimal>,
+    pub unit: Unit,
+    /// Venice only (`null` elsewhere): the cap in each currency.
+    pub limits: Known<Limits>,
+    /// The flag's words: `8h`, `daily`, `weekly`, `monthly`, `never`.
+    pub reset: Known<Reset>,
+    /// Spend in the current reset period.
+    pub usage: Known<Decimal>,
+    /// The provider's figure, else `limit - usage` (never below 0); `null` when no cap.
+    pub remaining: Known<Decimal>,
+    /// Spend over the key's whole life, where the provider reports it.
+    pub usage_total: Known<Decimal>,
+    pub expires: Known<String>,
+    pub created: Known<String>,
+    pub updated: Known<String>,
+    pub last_used: Known<String>,
+    /// The model allow-list; `null` = every model.
+    pub models: Known<Vec<String>>,
+    /// Venice's model privacy (`all`, `private-text`, `private-only`); `null` elsewhere.
+    pub privacy: Known<String>,
+    /// Whether BYOK usage counts against the limit (OpenRouter-style providers).
+    pub include_byok_in_limit: Known<bool>,
+    /// The provider's own object, as read.
+    pub raw: Value,
+}
+
+/// The fields a change can touch, in the order plans and `changes` list them.
+pub const CHANGE_FIELDS: [&str; 11] = [
+    "name",
+    "disabled",
+    "limit",
+    "limits.diem",
+    "limits.vcu",
+    "reset",
+    "expires",
+    "models",
+    "include_byok_in_limit",
+    "privacy",
+    "remaining",
+];
+
+/// One changed field: `from` is `None` when the state before was not read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub from: Option<Value>,
+    pub to: Value,
+}
+
+impl FieldChange {
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("field".into(), json!(self.field));
+        if let Some(f) = &self.from {
+            o.insert("from".into(), f.clone());
+        }
+        o.insert("to".into(), self.to.clone());
+        Value::Object(o)
+    }
+}
+
+fn known_json<T>(k: &Known<T>, f: impl Fn(&T) -> Value) -> Option<Value> {
+    k.as_ref().map(|v| v.as_ref().map_or(Value::Null, f))
+}
+
+fn money(d: &Decimal) -> Value {
+    decimal_json(*d)
+}
+
+impl Key {
+    /// A key known only by its id (nothing read yet).
+    pub fn unread(provider: &'static str, id: &str, unit: Unit) -> Key {
+        Key {
+            provider,
+            id: id.to_string(),
+            unit,
+            raw: Value::Null,
+            ..Key::default()
+        }
+    }
+
+    /// The key's fields in the README's order, with `None` for a field not known.
+    pub fn fields(&self) -> Vec<(&'static str, Option<Value>)> {
+        let s = |v: &String| json!(v);
+        vec![
+            ("name", known_json(&self.name, s)),
+            ("disabled", known_json(&self.disabled, |b| json!(b))),
+            ("limit", known_json(&self.limit, money)),
+            ("unit", Some(json!(self.unit.as_str()))),
+            ("limits", known_json(&self.limits, limits_json)),
+            ("reset", known_json(&self.reset, |r| json!(r.as_str()))),
+            ("usage", known_json(&self.usage, money)),
+            ("remaining", known_json(&self.remaining, money)),
+            ("usage_total", known_json(&self.usage_total, money)),
+            ("expires", known_json(&self.expires, s)),
+            ("created", known_json(&self.created, s)),
+            ("updated", known_json(&self.updated, s)),
+            ("last_used", known_json(&self.last_used, s)),
+            ("models", known_json(&self.models, |m| json!(m))),
+            ("privacy", known_json(&self.privacy, s)),
+            (
+                "include_byok_in_limit",
+                known_json(&self.include_byok_in_limit, |b| json!(b)),
+            ),
+        ]
+    }
+
+    /// The JSON form (`schemas/key.schema.json`): a field not known is absent, `null` means
+    /// none (no cap, no expiry, every model).
+    pub fn to_json(&self) -> Value {
+        let mut o = Map::new();
+        o.insert("provider".into(), json!(self.provider));
+        o.insert("id".into(), json!(self.id));
+        for (name, v) in self.fields() {
+            if let Some(v) = v {
+                o.insert(name.into(), v);
+            }
+        }
+        o.insert("raw".into(), self.raw.clone());
+        Value::Object(o)
+    }
+
+    /// One field's value by its `changes` name (`limits.diem` reaches into `limits`).
+    pub fn field(&self, name: &str) -> Option<Value> {
+        match name {
+            "limits.usd" | "limits.diem" | "limits.vcu" => {
+                let l = self.limits.as_ref()?;
+                let Some(l) = l else {
+                    return Some(Value::Null);
+                };
+                let v = match name {
+                    "limits.usd" => l.usd,
+                    "limits.diem" => l.diem,
+                    _ => l.vcu,
+                };
+                Some(v.as_ref().map_or(Value::Null, money))
+            }
+            _ => self
+                .fields()
+                .into_iter()
+                .find(|(n, _)| *n == name)
+                .and_then(|(_, v)| v),
+        }
+    }
+
+    /// Fills every field not known here from `other` (the same key read another way).
+    pub fn fill_from(&mut self, other: &Key) {
+        fn fill<T: Clone>(a: &mut Known<T>, b: &Known<T>) {
+            if a.is_none() {
+                a.clone_from(b);
+            }
+        }
+        fill(&mut self.name, &other.name);
+        fill(&mut self.disabled, &other.disabled);
+        fill(&mut self.limit, &other.limit);
+        fill(&mut self.limits, &other.limits);
+        fill(&mut self.reset, &other.reset);
+        fill(&mut self.usage, &other.usage);
+        fill(&mut self.remaining, &other.remaining);
+        fill(&mut self.usage_total, &other.usage_total);
+        fill(&mut self.expires, &other.expires);
+        fill(&mut self.created, &other.created);
+        fill(&mut self.updated, &other.updated);
+        fill(&mut self.last_used, &other.last_used);
+        fill(&mut self.models, &other.models);
+        fill(&mut self.privacy, &other.privacy);
+        fill(&mut self.include_byok_in_limit, &other.include_byok_in_limit);
+        if self.raw.is_null() {
+            self.raw = other.raw.clone();
+        } else if let (Some(a), Some(b)) = (self.raw.as_object_mut(), other.raw.as_object()) {
+            for (k, v) in b {
+                a.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+
+    /// The state this key would have after `patch` (what a plan shows): every field the change
+    /// sets is known, `remaining` follows a new limit, the rest is as before.
+    pub fn apply(&self, patch: &Patch) -> Key {
+        let mut k = self.clone();
+        k.raw = Value::Null;
+        fn set<T: Clone>(c: &Change<T>) -> Option<Known<T>> {
+            match c {
+                Change::Keep => None,
+                Change::Clear => Some(Some(None)),
+                Change::Set(v) => Some(Some(Some(v.clone()))),
+            }
+        }
+        let limit_changed = !patch.limit.is_keep();
+        if let Some(l) = set(&patch.limit) {
+            k.limit = l.map(|o| o.map(|a| a.value()));
+        }
+        if let Some(n) = &patch.name {
+            k.name = Some(Some(n.clone()));
+        }
+        if let Some(d) = patch.disabled {
+            k.disabled = Some(Some(d));
+        }
+        if let Some(r) = patch.reset {
+            k.reset = Some(Some(r));
+        }
+        if let Some(e) = set(&patch.expires) {
+            k.expires = e.map(|o| o.map(|at| rfc3339(&at)));
+        }
+        if let Some(m) = set(&patch.models) {
+            k.models = m;
+        }
+        if let Some(b) = patch.include_byok_in_limit {
+            k.include_byok_in_limit = Some(Some(b));
+        }
+        if let Some(p) = patch.privacy {
+            k.privacy = Some(Some(p.as_str().to_string()));
+        }
+        let currencies = [&patch.limit, &patch.limit_diem, &patch.limit_vcu];
+        // Per-currency caps: a key that has them, or a change that sets DIEM or VCU (Venice).
+        let per_currency = matches!(k.limits, Some(Some(_)))
+            || !patch.limit_diem.is_keep()
+            || !patch.limit_vcu.is_keep();
+        if per_currency && currencies.iter().any(|c| !c.is_keep()) {
+            let mut l = k.limits.clone().flatten().unwrap_or_default();
+            let amount = |c: &Change<crate::patch::Amount>, old: Option<Decimal>| match c {
+                Change::Keep => old,
+                Change::Clear => None,
+                Change::Set(a) => Some(a.value()),
+            };
+            l.usd = amount(&patch.limit, l.usd);
+            l.diem = amount(&patch.limit_diem, l.diem);
+            l.vcu = amount(&patch.limit_vcu, l.vcu);
+            k.limits = Some(Some(l));
+        }
+        if limit_changed {
+            k.remaining = match (&k.limit, &k.usage) {
+                (Some(None), _) => Some(None),
+                (Some(Some(l)), Some(Some(u))) => Some(Some(remaining(*l, *u))),
+                _ => None,
+            };
+        }
+        k
+    }
+}
+
+fn limits_json(l: &Limits) -> Value {
+    let m = |d: &Option<Decimal>| d.as_ref().map_or(Value::Null, money);
+    json!({"usd": m(&l.usd), "diem": m(&l.diem), "vcu": m(&l.vcu)})
+}
+
+/// `limit - usage`, never below 0.
+pub fn remaining(limit: Decimal, usage: Decimal) -> Decimal {
+    let r = limit - usage;
+    if r.is_sign_negative() {
+        Decimal::ZERO
+    } else {
+        r.normalize()
+    }
+}
+
+/// `remaining`: the provider's own figure, else `limit - usage`; `null` when there is no cap.
+pub fn remaining_or(
+    figure: Known<Decimal>,
+    limit: &Known<Decimal>,
+    usage: &Known<Decimal>,
+) -> Known<Decimal> {
+    match (limit, figure) {
+        (Some(None), _) => Some(None),
+        (_, Some(Some(r))) => Some(Some(r)),
+        (Some(Some(l)), _) => match usage {
+            Some(Some(u)) => Some(Some(remaining(*l, *u))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// What differs between `before` (None: not read) and `after` among the fields a change
+/// `touched` (`remaining` follows `limit`), in [`CHANGE_FIELDS`] order; a field `after` does not
+/// know is left out.
+pub fn changes(before: Option<&Key>, after: &Key, touched: &[&str]) -> Vec<FieldChange> {
+    CHANGE_FIELDS
+        .iter()
+        .filter(|&&f| touched.contains(&f) || (f == "remaining" && touched.contains(&"limit")))
+        .filter_map(|&field| {
+            let to = after.field(field)?;
+            let from = before.and_then(|b| b.field(field));
+            if from.as_ref().is_some_and(|f| same(f, &to)) {
+                return None;
+            }
+            // Without a read, `remaining` follows the limit: not a change of its own.
+            if field == "remaining" && from.is_none() {
+                return None;
+            }
+            Some(FieldChange { field, from, to })
+        })
+        .collect()
+}
+
+/// Equal values, with numbers compared as decimals (`50` = `50.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            match (decimal_of_number(x), decimal_of_number(y)) {
+                (Some(x), Some(y)) => x == y,
+                _ => x == y,
+            }
+        }
+        _ => a == b,
+    }
+}
+
+// Readers used by the adapters: JSON from a provider into typed fields.
+
+/// A money field: a JSON number or a numeric string (Venice sends "10.2424"); `null` is known
+/// to be empty; absent or anything else is not known.
+pub fn money_field(v: &Value, name: &str) -> Known<Decimal> {
+    match v.get(name)? {
+        Value::Null => Some(None),
+        Value::Number(n) => decimal_of_number(n).map(Some),
+        Value::String(s) => decimal_of_str(s).map(Some),
+        _ => None,
+    }
+}
+
+/// A string field; `null` known to be empty.
+pub fn text_field(v: &Value, name: &str) -> Known<String> {
+    match v.get(name)? {
+        Value::Null => Some(None),
+        Value::String(s) => Some(Some(s.clone())),
+        _ => None,
+    }
+}
+
+pub fn bool_field(v: &Value, name: &str) -> Known<bool> {
+    match v.get(name)? {
+        Value::Null => Some(None),
+        Value::Bool(b) => Some(Some(*b)),
+        _ => None,
+    }
+}
+
+/// A timestamp field as RFC 3339 UTC (`Z`); `null` (or `""`) known to be none. A value that is
+/// not a timestamp is not known (it stays in `raw`).
+pub fn time_field(v: &Value, name: &str) -> Known<String> {
+    match v.get(name)? {
+        Value::Null => Some(None),
+        Value::String(s) if s.is_empty() => Some(None),
+        Value::String(s) => utc(s).map(Some),
+        _ => None,
+    }
+}
+
+/// A provider's timestamp as RFC 3339 UTC with `Z`; one without a zone is taken as UTC.
+pub fn utc(s: &str) -> Option<String> {
+    let t = s.trim();
+    let at: DateTime<Utc> = match DateTime::parse_from_rfc3339(t) {
+        Ok(d) => d.with_timezone(&Utc),
+        Err(_) => ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())?
+            .and_utc(),
+    };
+    Some(at.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// A reset word the provider uses, as the flag's word.
+pub fn reset_word(s: &str) -> Option<Reset> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "8h" => Some(Reset::EightHours),
+        "daily" | "epoch" | "day" => Some(Reset::Daily),
+        "weekly" | "week" => Some(Reset::Weekly),
+        "monthly" | "month" => Some(Reset::Monthly),
+        "never" | "lifetime" => Some(Reset::Never),
+        _ => None,
+    }
+}
+
+/// A model allow-list where `[]` or `null` means every model.
+pub fn models_of(v: &Value, name: &str) -> Known<Vec<String>> {
+    match v.get(name)? {
+        Value::Null => Some(None),
+        Value::Array(a) if a.is_empty() => Some(None),
+        Value::Array(a) => Some(Some(
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        )),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::Amount;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn unknown_is_absent_and_none_is_null() {
+        let mut k = Key::unread("ionet", "k1", Unit::Credits);
+        k.limit = Some(None);
+        let j = k.to_json();
+        assert_eq!(j["limit"], Value::Null);
+        assert!(j.get("name").is_none());
+        assert_eq!(j["unit"], "credits");
+        assert_eq!(j["id"], "k1");
+    }
+
+    #[test]
+    fn apply_sets_what_the_patch_sets_and_remaining_follows_the_limit() {
+        let mut before = Key::unread("modelgates", "h", Unit::Usd);
+        before.limit = Some(Some(d("100")));
+        before.usage = Some(Some(d("25.5")));
+        before.remaining = Some(Some(d("74.5")));
+        before.name = Some(Some("ci".into()));
+        let patch = Patch {
+            limit: Change::Set("125".parse::<Amount>().unwrap()),
+            disabled: Some(true),
+            ..Default::default()
+        };
+        let after = before.apply(&patch);
+        assert_eq!(after.limit, Some(Some(d("125"))));
+        assert_eq!(after.remaining, Some(Some(d("99.5"))));
+        assert_eq!(after.name, before.name);
+        let touched = patch.touched();
+        let c = changes(Some(&before), &after, &touched);
+        let fields: Vec<&str> = c.iter().map(|c| c.field).collect();
+        assert_eq!(fields, ["disabled", "limit", "remaining"]);
+        assert_eq!(c[1].from, Some(json!(100)));
+        assert_eq!(c[1].to, json!(125));
+        // Not read: `from` is absent, and remaining is not listed on its own.
+        let blind = Key::unread("modelgates", "h", Unit::Usd).apply(&patch);
+        let c = changes(None, &blind, &touched);
+        assert_eq!(c.len(), 2);
+        assert!(c.iter().all(|c| c.from.is_none()));
+    }
+
+    #[test]
+    fn venice_currencies_apply_into_limits() {
+        let mut before = Key::unread("venice", "v", Unit::Usd);
+        before.limits = Some(Some(Limits {
+            usd: Some(d("50")),
+            diem: Some(d("10")),
+            vcu: None,
+        }));
+        let patch = Patch {
+            limit_diem: Change::Clear,
+            ..Default::default()
+        };
+        let after = before.apply(&patch);
+        let c = changes(Some(&before), &after, &patch.touched());
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].field, "limits.diem");
+        assert_eq!(c[0].from, Some(json!(10)));
+        assert_eq!(c[0].to, Value::Null);
+    }
+
+    #[test]
+    fn numbers_compare_as_decimals() {
+        let mut a = Key::unread("x", "k", Unit::Usd);
+        a.limit = Some(Some(d("50.0")));
+        let mut b = a.clone();
+        b.limit = Some(Some(d("50")));
+        assert!(changes(Some(&a), &b, &["limit"]).is_empty());
+        b.limit = Some(Some(d("51")));
+        assert_eq!(changes(Some(&a), &b, &["limit"]).len(), 1);
+        assert!(changes(Some(&a), &b, &["name"]).is_empty());
+    }
+
+    #[test]
+    fn readers() {
+        let v = json!({"a": "10.2424", "b": 1e3, "c": null, "d": "x", "t": "2025-08-24T12:30:00+02:00",
+                       "n": "2025-08-24T10:30:00", "bad": "soon", "m": [], "m2": ["x"]});
+        assert_eq!(money_field(&v, "a"), Some(Some(d("10.2424"))));
+        assert_eq!(money_field(&v, "b"), Some(Some(d("1000"))));
+        assert_eq!(money_field(&v, "c"), Some(None));
+        assert_eq!(money_field(&v, "d"), None);
+        assert_eq!(money_field(&v, "zz"), None);
+        assert_eq!(
+            time_field(&v, "t"),
+            Some(Some("2025-08-24T10:30:00Z".into()))
+        );
+        assert_eq!(
+            time_field(&v, "n"),
+            Some(Some("2025-08-24T10:30:00Z".into()))
+        );
+        assert_eq!(time_field(&v, "bad"), None);
+        assert_eq!(models_of(&v, "m"), Some(None));
+        assert_eq!(models_of(&v, "m2"), Some(Some(vec!["x".into()])));
+        assert_eq!(reset_word("EPOCH"), Some(Reset::Daily));
+        assert_eq!(reset_word("LIFETIME"), Some(Reset::Never));
+        assert_eq!(reset_word("MONTH"), Some(Reset::Monthly));
+        assert_eq!(reset_word("hourly"), None);
+        assert_eq!(remaining(d("10"), d("12")), Decimal::ZERO);
+    }
+}

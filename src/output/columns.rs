@@ -1,0 +1,406 @@
+//! The columns of tables and TSV (name, header, how important, how a cell is made), the table
+//! fitted to a width (least important columns dropped first, ids never cut), TSV lines and the
+//! `field: value` form of one key.
+
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, presets};
+use serde_json::Value;
+
+use super::{Format, KeyResult, Mode, Outcome};
+use crate::text::sanitize;
+
+/// One column: `--columns` name, header, importance (the lowest is dropped first to fit a
+/// terminal; ids and statuses never are), and its cell (`""` when not known).
+pub struct Column {
+    pub name: &'static str,
+    pub header: &'static str,
+    pub priority: u8,
+    pub cell: fn(&KeyResult) -> String,
+}
+
+impl std::fmt::Debug for Column {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// A key field's cell, by its `Key::field` name.
+fn field(r: &KeyResult, name: &str) -> String {
+    r.outcome
+        .key()
+        .and_then(|k| k.field(name))
+        .map_or_else(String::new, |v| field_cell(name, &v))
+}
+
+macro_rules! field_column {
+    ($name:literal, $header:literal, $priority:literal) => {
+        Column {
+            name: $name,
+            header: $header,
+            priority: $priority,
+            cell: |r| field(r, $name),
+        }
+    };
+}
+
+/// Every column, in the order tables show them.
+pub static COLUMNS: [Column; 20] = [
+    Column {
+        name: "id",
+        header: "ID",
+        priority: 100,
+        cell: |r| sanitize(r.outcome.key().map_or(&r.key, |k| &k.id)),
+    },
+    field_column!("name", "NAME", 90),
+    Column {
+        name: "status",
+        header: "STATUS",
+        priority: 99,
+        cell: status_cell,
+    },
+    Column {
+        name: "changes",
+        header: "CHANGES",
+        priority: 85,
+        cell: changes_cell,
+    },
+    field_column!("disabled", "DISABLED", 45),
+    field_column!("limit", "LIMIT", 80),
+    field_column!("unit", "UNIT", 8),
+    field_column!("limits.diem", "DIEM", 40),
+    field_column!("limits.vcu", "VCU", 30),
+    field_column!("reset", "RESET", 60),
+    field_column!("usage", "USAGE", 70),
+    field_column!("remaining", "REMAINING", 65),
+    field_column!("usage_total", "TOTAL", 12),
+    field_column!("expires", "EXPIRES", 50),
+    field_column!("models", "MODELS", 35),
+    field_column!("privacy", "PRIVACY", 25),
+    field_column!("include_byok_in_limit", "BYOK", 15),
+    field_column!("last_used", "LAST USED", 20),
+    field_column!("created", "CREATED", 10),
+    field_column!("updated", "UPDATED", 5),
+];
+
+/// The names `--columns` accepts.
+pub fn column_names() -> Vec<&'static str> {
+    COLUMNS.iter().map(|c| c.name).collect()
+}
+
+fn named(names: &[&str]) -> Vec<&'static Column> {
+    names
+        .iter()
+        .filter_map(|n| COLUMNS.iter().find(|c| c.name == *n))
+        .collect()
+}
+
+/// A mode's columns: TSV keeps a fixed set (scripts count on positions), a table shows the
+/// ones with something in them.
+pub fn defaults(mode: Mode, format: Format) -> Vec<&'static Column> {
+    let reads = [
+        "id",
+        "name",
+        "disabled",
+        "limit",
+        "unit",
+        "limits.diem",
+        "limits.vcu",
+        "reset",
+        "usage",
+        "remaining",
+        "usage_total",
+        "expires",
+        "models",
+        "privacy",
+        "include_byok_in_limit",
+        "last_used",
+        "created",
+        "updated",
+    ];
+    let mut names: Vec<&str> = match mode {
+        Mode::Update => {
+            let mut v = vec!["id", "status", "name", "changes"];
+            v.extend(reads.iter().skip(2).filter(|n| **n != "usage_total"));
+            v
+        }
+        Mode::Get | Mode::List => reads.to_vec(),
+    };
+    if format == Format::Table {
+        names.retain(|n| *n != "unit");
+    }
+    named(&names)
+}
+
+/// A field's value as a cell: numbers with their digits, lists joined with `,`, and `null` as
+/// the word for what it means there (`none` for no cap, `never`, `all` models), or empty where
+/// the provider has no such setting.
+pub fn field_cell(field: &str, v: &Value) -> String {
+    match v {
+        Value::Null => match field {
+            "limit" | "limits.usd" | "limits.diem" | "limits.vcu" => "none",
+            "expires" | "last_used" | "reset" => "never",
+            "models" => "all",
+            "disabled" | "privacy" | "include_byok_in_limit" | "limits" => "",
+            _ => "-",
+        }
+        .to_string(),
+        Value::String(s) => sanitize(s),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| field_cell(field, x))
+            .collect::<Vec<_>>()
+            .join(","),
+        Value::Object(o) => o
+            .iter()
+            .map(|(k, x)| format!("{} {}", sanitize(k), field_cell(field, x)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+fn status_cell(r: &KeyResult) -> String {
+    match &r.outcome {
+        Outcome::Failed(e) | Outcome::Unknown(e) => {
+            format!("{} ({})", r.outcome.status(), e.kind())
+        }
+        o => o.status().replace('_', " "),
+    }
+}
+
+/// `limit 100→125, reset ?→daily`.
+fn changes_cell(r: &KeyResult) -> String {
+    r.outcome
+        .changes()
+        .iter()
+        .map(|c| {
+            let from = c
+                .from
+                .as_ref()
+                .map_or_else(|| "?".into(), |v| or_dash(field_cell(c.field, v)));
+            format!(
+                "{} {from}→{}",
+                c.field,
+                or_dash(field_cell(c.field, &c.to))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub fn or_dash(s: String) -> String {
+    if s.is_empty() { "-".into() } else { s }
+}
+
+/// A TSV cell: no tab or line break can split it.
+fn tsv_cell(s: &str) -> String {
+    s.chars()
+        .map(|c| if c == '\t' || c == '\n' || c == '\r' { ' ' } else { c })
+        .collect()
+}
+
+pub fn tsv_header(cols: &[&Column]) -> String {
+    cols.iter()
+        .map(|c| c.name)
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
+pub fn tsv_row(cols: &[&Column], r: &KeyResult) -> String {
+    cols.iter()
+        .map(|c| tsv_cell(&(c.cell)(r)))
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
+/// One key as `field: value` lines (`get` of one key on a terminal); fields not known, and
+/// settings the provider does not have, are left out.
+pub fn fields_text(r: &KeyResult) -> String {
+    let Some(k) = r.outcome.key() else {
+        return String::new();
+    };
+    let mut lines = vec![
+        ("provider", k.provider.to_string()),
+        ("id", sanitize(&k.id)),
+    ];
+    for (name, v) in k.fields() {
+        let Some(v) = v else { continue };
+        let cell = if name == "limits" {
+            match &v {
+                Value::Object(_) => field_cell("limit", &v),
+                _ => String::new(),
+            }
+        } else {
+            field_cell(name, &v)
+        };
+        if !cell.is_empty() {
+            lines.push((name, cell));
+        }
+    }
+    let width = lines.iter().map(|(n, _)| n.len()).max().unwrap_or(0) + 1;
+    lines
+        .iter()
+        .map(|(n, v)| format!("{:width$} {v}", format!("{n}:")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The width of a table with these column widths (UTF8_FULL_CONDENSED: a border and one space
+/// of padding each side per column).
+fn table_width(widths: &[usize]) -> usize {
+    1 + widths.iter().map(|w| w + 3).sum::<usize>()
+}
+
+/// The table of results. `fit`: drop empty columns, then the least important ones until the
+/// table fits `width` (then long names wrap); ids are never cut or wrapped.
+pub fn table(
+    cols: &[&'static Column],
+    rows: &[KeyResult],
+    width: Option<usize>,
+    fit: bool,
+    headers: bool,
+    colour: bool,
+) -> String {
+    let mut cols: Vec<(&Column, Vec<String>)> = cols
+        .iter()
+        .map(|c| (*c, rows.iter().map(|r| (c.cell)(r)).collect()))
+        .collect();
+    if fit {
+        cols.retain(|(c, cells)| c.priority >= 99 || cells.iter().any(|s| !s.is_empty()));
+    }
+    let widest = |(c, cells): &(&Column, Vec<String>)| {
+        cells
+            .iter()
+            .map(|s| s.chars().count())
+            .chain([c.header.len()])
+            .max()
+            .unwrap_or(0)
+    };
+    if let (true, Some(w)) = (fit, width) {
+        loop {
+            let widths: Vec<usize> = cols.iter().map(widest).collect();
+            if table_width(&widths) <= w {
+                break;
+            }
+            // The least important droppable column (names wrap instead).
+            let drop = cols
+                .iter()
+                .enumerate()
+                .filter(|(_, (c, _))| c.priority < 90)
+                .min_by_key(|(_, (c, _))| c.priority)
+                .map(|(i, _)| i);
+            match drop {
+                Some(i) => {
+                    cols.remove(i);
+                }
+                None => break,
+            }
+        }
+    }
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED);
+    if colour {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    match width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(u16::try_from(w).unwrap_or(u16::MAX));
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    if headers {
+        t.set_header(cols.iter().map(|(c, _)| c.header).collect::<Vec<_>>());
+    }
+    for (i, r) in rows.iter().enumerate() {
+        let row: Vec<Cell> = cols
+            .iter()
+            .map(|(c, cells)| {
+                let cell = Cell::new(&cells[i]);
+                match (c.name, colour) {
+                    ("status", true) => cell.fg(status_colour(&r.outcome)),
+                    _ => cell,
+                }
+            })
+            .collect();
+        t.add_row(row);
+    }
+    let keep_whole: Vec<ColumnConstraint> = cols
+        .iter()
+        .map(|(c, _)| {
+            if c.priority >= 99 {
+                ColumnConstraint::ContentWidth
+            } else {
+                ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
+                    u16::try_from(c.header.len()).unwrap_or(8),
+                ))
+            }
+        })
+        .collect();
+    t.set_constraints(keep_whole);
+    t.to_string()
+}
+
+fn status_colour(o: &Outcome) -> Color {
+    match o {
+        Outcome::Updated { .. } | Outcome::Shown(_) => Color::Green,
+        Outcome::Failed(_) => Color::Red,
+        Outcome::Unknown(_) => Color::Yellow,
+        Outcome::DryRun { .. } => Color::Cyan,
+        Outcome::Unchanged { .. } | Outcome::NotAttempted => Color::DarkGrey,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::{Key, Unit};
+    use crate::provider::ProviderKind;
+
+    fn shown(id: &str, name: &str) -> KeyResult {
+        let mut k = Key::unread("modelgates", id, Unit::Usd);
+        k.name = Some(Some(name.into()));
+        k.limit = Some(None);
+        k.created = Some(Some("2025-08-24T10:30:00Z".into()));
+        KeyResult {
+            provider: ProviderKind::ModelGates,
+            key: id.into(),
+            outcome: Outcome::Shown(Box::new(k)),
+        }
+    }
+
+    #[test]
+    fn cells_say_what_null_means() {
+        assert_eq!(field_cell("limit", &Value::Null), "none");
+        assert_eq!(field_cell("expires", &Value::Null), "never");
+        assert_eq!(field_cell("models", &Value::Null), "all");
+        assert_eq!(field_cell("disabled", &Value::Null), "");
+        assert_eq!(field_cell("models", &serde_json::json!(["a", "b"])), "a,b");
+        assert_eq!(field_cell("limit", &serde_json::json!(12.50)), "12.5");
+    }
+
+    #[test]
+    fn a_narrow_table_drops_columns_but_never_cuts_an_id() {
+        let id = "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943";
+        let rows = vec![shown(id, "a rather long key name for the ci runner")];
+        let cols = defaults(Mode::List, Format::Table);
+        let t = table(&cols, &rows, Some(100), true, true, false);
+        assert!(t.contains(id), "{t}");
+        assert!(t.lines().all(|l| l.chars().count() <= 100), "{t}");
+        assert!(!t.contains("CREATED"), "{t}");
+        let wide = table(&cols, &rows, Some(200), true, true, false);
+        assert!(wide.contains("CREATED"), "{wide}");
+        // Empty columns are not shown at all.
+        assert!(!wide.contains("DIEM"), "{wide}");
+    }
+
+    #[test]
+    fn tsv_cells_cannot_split_a_row() {
+        let r = shown("k", "a\tb");
+        let cols = named(&["id", "name"]);
+        assert_eq!(tsv_row(&cols, &r).split('\t').count(), 2);
+    }
+}
