@@ -2,7 +2,8 @@
 """Local stand-in for the four providers' update endpoints, for benchmarks only.
 
 Usage: server.py PORT [DELAY_MS]. Listens on 127.0.0.1, HTTP/1.1 keep-alive, answers every
-PATCH with the provider's documented success shape after DELAY_MS milliseconds.
+PATCH with the provider's documented success shape after DELAY_MS milliseconds, and every GET
+(the read a relative change or a dry run's plan makes) with a key of that provider.
 """
 import json
 import sys
@@ -30,6 +31,19 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/v1/api-keys/"):
             body = IONET
         elif self.path.startswith("/api/v1/api_keys"):
+            body = VENICE
+        else:
+            body = GATES
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        if DELAY:
+            time.sleep(DELAY)
+        if self.path.startswith("/api/v1/api_keys"):
             body = VENICE
         else:
             body = GATES

@@ -56,7 +56,8 @@ impl Cli {
             let given: Vec<String> = matches
                 .ids()
                 .filter(|id| {
-                    matches.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                    matches.value_source(id.as_str())
+                        == Some(clap::parser::ValueSource::CommandLine)
                 })
                 .map(|id| format!("--{}", id.as_str().replace('_', "-")))
                 .collect();
@@ -91,7 +92,14 @@ pub struct GlobalArgs {
     /// How results are shown: table (a terminal), tsv (a pipe), json (JSON Lines)
     ///
     /// Default: table when stdout is a terminal, tsv otherwise; or set KEYCTL_OUTPUT.
-    #[arg(short, long, global = true, value_enum, ignore_case = true, help_heading = "Output")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        help_heading = "Output"
+    )]
     pub output: Option<Format>,
 
     /// Leave out the header line of tsv and table output
@@ -108,7 +116,13 @@ pub struct GlobalArgs {
 
     /// Log each request to stderr, naming the key (method, URL, status, time, attempt;
     /// credential as ****)
-    #[arg(global = true, short, long, conflicts_with = "quiet", help_heading = "Output")]
+    #[arg(
+        global = true,
+        short,
+        long,
+        conflicts_with = "quiet",
+        help_heading = "Output"
+    )]
     pub verbose: bool,
 
     /// Print nothing but errors
@@ -116,7 +130,13 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Retries on 429, 500, 502, 503, 504, connection errors and timeouts (0 disables)
-    #[arg(global = true, long, default_value_t = 3, value_name = "N", help_heading = "Network")]
+    #[arg(
+        global = true,
+        long,
+        default_value_t = 3,
+        value_name = "N",
+        help_heading = "Network"
+    )]
     pub retries: u32,
 
     /// Time limit for one whole request attempt (e.g. 30s, 2m)
@@ -133,7 +153,14 @@ pub struct GlobalArgs {
     pub max_wait: Duration,
 
     /// Provider, in any case; or set KEYCTL_PROVIDER (this flag wins)
-    #[arg(global = true, short, long, value_name = "ID", ignore_case = true, help_heading = "Credentials")]
+    #[arg(
+        global = true,
+        short,
+        long,
+        value_name = "ID",
+        ignore_case = true,
+        help_heading = "Credentials"
+    )]
     pub provider: Option<ProviderKind>,
 
     /// Override the provider's base URL (origin plus optional path prefix)
@@ -162,7 +189,7 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 pub enum Command {
     /// Change one or more keys: limit, reset period, expiry, models, name, enabled state
     #[command(after_help = UPDATE_EXAMPLES)]
-    Update(UpdateArgs),
+    Update(Box<UpdateArgs>),
 
     /// Show keys: limit, usage, remaining, reset, expiry, models (one key: field: value lines)
     #[command(

@@ -6,7 +6,9 @@ use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
-use crate::patch::{Change, Patch, Reset, decimal_json, decimal_of_number, decimal_of_str, rfc3339};
+use crate::patch::{
+    Change, Patch, Reset, decimal_json, decimal_of_number, decimal_of_str, rfc3339,
+};
 
 /// A field that may not be known: `None` = not known (absent from the JSON), `Some(None)` =
 /// known to be empty (`null`: no cap, no expiry, all models, ...), `Some(Some(v))` = a value.
@@ -175,10 +177,8 @@ impl Key {
     pub fn field(&self, name: &str) -> Option<Value> {
         match name {
             "limits.usd" | "limits.diem" | "limits.vcu" => {
-                let l = self.limits.as_ref()?;
-                let Some(l) = l else {
-                    return Some(Value::Null);
-                };
+                // Not a setting of this provider (`limits` is null): nothing to show.
+                let l = self.limits.as_ref()?.as_ref()?;
                 let v = match name {
                     "limits.usd" => l.usd,
                     "limits.diem" => l.diem,
@@ -215,7 +215,10 @@ impl Key {
         fill(&mut self.last_used, &other.last_used);
         fill(&mut self.models, &other.models);
         fill(&mut self.privacy, &other.privacy);
-        fill(&mut self.include_byok_in_limit, &other.include_byok_in_limit);
+        fill(
+            &mut self.include_byok_in_limit,
+            &other.include_byok_in_limit,
+        );
         if self.raw.is_null() {
             self.raw = other.raw.clone();
         } else if let (Some(a), Some(b)) = (self.raw.as_object_mut(), other.raw.as_object()) {
@@ -248,6 +251,11 @@ impl Key {
             k.disabled = Some(Some(d));
         }
         if let Some(r) = patch.reset {
+            // Another period counts other spend, which the state before does not tell.
+            if k.reset != Some(Some(r)) {
+                k.usage = None;
+                k.remaining = None;
+            }
             k.reset = Some(Some(r));
         }
         if let Some(e) = set(&patch.expires) {
@@ -279,7 +287,7 @@ impl Key {
             l.vcu = amount(&patch.limit_vcu, l.vcu);
             k.limits = Some(Some(l));
         }
-        if limit_changed {
+        if limit_changed || patch.reset.is_some() {
             k.remaining = match (&k.limit, &k.usage) {
                 (Some(None), _) => Some(None),
                 (Some(Some(l)), Some(Some(u))) => Some(Some(remaining(*l, *u))),
@@ -313,7 +321,12 @@ pub fn remaining_or(
 ) -> Known<Decimal> {
     match (limit, figure) {
         (Some(None), _) => Some(None),
-        (_, Some(Some(r))) => Some(Some(r)),
+        // A provider's negative figure (spent past the cap) is 0 left, as limit - usage is.
+        (_, Some(Some(r))) => Some(Some(if r.is_sign_negative() {
+            Decimal::ZERO
+        } else {
+            r
+        })),
         (Some(Some(l)), _) => match usage {
             Some(Some(u)) => Some(Some(remaining(*l, *u))),
             _ => None,
@@ -428,12 +441,12 @@ pub fn models_of(v: &Value, name: &str) -> Known<Vec<String>> {
     match v.get(name)? {
         Value::Null => Some(None),
         Value::Array(a) if a.is_empty() => Some(None),
-        Value::Array(a) => Some(Some(
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect(),
-        )),
+        // A list with anything but names in it is not understood: not known (it stays in raw).
+        Value::Array(a) => a
+            .iter()
+            .map(|m| m.as_str().map(str::to_string))
+            .collect::<Option<Vec<_>>>()
+            .map(Some),
         _ => None,
     }
 }
@@ -485,6 +498,28 @@ mod tests {
         let c = changes(None, &blind, &touched);
         assert_eq!(c.len(), 2);
         assert!(c.iter().all(|c| c.from.is_none()));
+    }
+
+    #[test]
+    fn a_new_reset_period_makes_usage_unknown() {
+        let mut before = Key::unread("modelgates", "h", Unit::Usd);
+        before.limit = Some(Some(d("100")));
+        before.usage = Some(Some(d("97.5")));
+        before.reset = Some(Some(Reset::Daily));
+        let weekly = Patch {
+            reset: Some(Reset::Weekly),
+            limit: Change::Set("125".parse::<Amount>().unwrap()),
+            ..Default::default()
+        };
+        let after = before.apply(&weekly);
+        assert_eq!((after.usage, after.remaining), (None, None));
+        // The same period: usage stays, remaining follows the limit.
+        let daily = Patch {
+            reset: Some(Reset::Daily),
+            limit: Change::Set("125".parse::<Amount>().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(before.apply(&daily).remaining, Some(Some(d("27.5"))));
     }
 
     #[test]
@@ -544,5 +579,20 @@ mod tests {
         assert_eq!(reset_word("MONTH"), Some(Reset::Monthly));
         assert_eq!(reset_word("hourly"), None);
         assert_eq!(remaining(d("10"), d("12")), Decimal::ZERO);
+        let v = json!({"m3": ["a", 1]});
+        assert_eq!(models_of(&v, "m3"), None);
+        let cap = Some(Some(d("10")));
+        assert_eq!(
+            remaining_or(Some(Some(d("-2.5"))), &cap, &None),
+            Some(Some(Decimal::ZERO))
+        );
+        assert_eq!(
+            remaining_or(None, &cap, &Some(Some(d("4")))),
+            Some(Some(d("6")))
+        );
+        assert_eq!(
+            remaining_or(Some(Some(d("3"))), &Some(None), &None),
+            Some(None)
+        );
     }
 }

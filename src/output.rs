@@ -105,6 +105,13 @@ pub fn error(msg: &str) {
     write_err(&format!("{} {msg}", paint("error:", red, colour_stderr())));
 }
 
+/// A question on stderr, without a line break (the answer is typed after it).
+pub fn prompt(text: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = write!(e, "{}", redact(text));
+    let _ = e.flush();
+}
+
 /// Plain text on stdout (e.g. `keyctl support`).
 pub fn print_text(text: &str) {
     write_out(text.trim_end_matches('\n'));
@@ -137,7 +144,11 @@ pub fn tag(req: &Request) -> String {
 /// `-v`: the request about to go out, credential shown as `****`.
 pub fn log_request(req: &Request, attempt: u32) {
     let t = tag(req);
-    let mut s = format!("{t}> {} {} (attempt {attempt})", req.method.as_str(), req.url);
+    let mut s = format!(
+        "{t}> {} {} (attempt {attempt})",
+        req.method.as_str(),
+        req.url
+    );
     for (k, v) in req.redacted_headers() {
         s.push_str(&format!("\n{t}>   {k}: {v}"));
     }
@@ -407,6 +418,10 @@ impl Printer {
                 if matches!(r.outcome, Outcome::NotAttempted) {
                     return;
                 }
+                // -v: the request a dry run would send, on stderr with the other -v lines.
+                if let (true, Outcome::DryRun { req, .. }) = (self.view.verbose, &r.outcome) {
+                    diag(&request_text(req, &tag(req)));
+                }
                 let cols = self.columns();
                 if !self.header_done && !self.view.no_headers {
                     write_out(&columns::tsv_header(&cols));
@@ -505,13 +520,21 @@ pub fn plan_text(r: &KeyResult, verbose: bool) -> String {
         ));
     }
     if let (true, Outcome::DryRun { req, .. }) = (verbose, &r.outcome) {
-        s.push_str(&format!("\n  {} {}", req.method.as_str(), req.url));
-        for (k, v) in req.redacted_headers() {
-            s.push_str(&format!("\n  {k}: {v}"));
-        }
-        if let Some(b) = &req.body {
-            s.push_str(&format!("\n  {}", json_line(b)));
-        }
+        s.push('\n');
+        s.push_str(&request_text(req, "  "));
+    }
+    s
+}
+
+/// A request that is not sent, as `-v` shows it: method and URL, headers (credential as
+/// `****`), the body on one line; each line starts with `prefix`.
+fn request_text(req: &Request, prefix: &str) -> String {
+    let mut s = format!("{prefix}{} {}", req.method.as_str(), req.url);
+    for (k, v) in req.redacted_headers() {
+        s.push_str(&format!("\n{prefix}{k}: {v}"));
+    }
+    if let Some(b) = &req.body {
+        s.push_str(&format!("\n{prefix}{}", json_line(b)));
     }
     s
 }

@@ -189,7 +189,10 @@ pub struct Relative {
 pub enum RelativeOutcome {
     Set(Amount),
     /// Already at or over the cap: nothing is sent.
-    AtCap { current: Decimal, cap: Decimal },
+    AtCap {
+        current: Decimal,
+        cap: Decimal,
+    },
 }
 
 impl Relative {

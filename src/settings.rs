@@ -322,6 +322,35 @@ pub async fn read_input(
     }
 }
 
+/// Whether a person can answer a question: standard input and standard error are terminals.
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Asks `question [y/N]` on stderr and reads one line of standard input: `y` or `yes` (any
+/// case) is yes; anything else, an empty line or end of input is no. A signal stops the wait.
+pub async fn confirm(question: &str, cancel: &Cancel) -> Result<bool> {
+    output::prompt(&format!("{question} [y/N] "));
+    let read = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|n| (n, line))
+    });
+    tokio::select! {
+        r = read => Ok(match r {
+            Ok(Ok((n, line))) if n > 0 => {
+                matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+            }
+            // End of input (Ctrl-D) or an unreadable terminal: no.
+            _ => {
+                output::prompt("\n");
+                false
+            }
+        }),
+        _ = cancel.cancelled() => Err(Error::Interrupted { sent: Sent::Nothing }),
+    }
+}
+
 /// 500 ms, or KEYCTL_BACKOFF_MS (used by the test suite to keep retry tests fast).
 fn backoff_base() -> Duration {
     let ms = std::env::var("KEYCTL_BACKOFF_MS")

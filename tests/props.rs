@@ -3,8 +3,8 @@
 //! control characters.
 
 use keyctl::http::{classify, server_wait};
-use keyctl::patch::{Amount, Change, ExpirySpec, LimitArg, ModelList, Name, Patch};
 use keyctl::key::Key;
+use keyctl::patch::{Amount, Change, ExpirySpec, LimitArg, ModelList, Name, Patch};
 use keyctl::provider::{BaseUrl, ProviderKind, all, display_url, venice};
 use keyctl::request::Response;
 use keyctl::secret::Secret;

@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use keyctl::error::Error;
-use keyctl::output::{self, KeyResult, Outcome};
 use keyctl::key::Key;
+use keyctl::output::{self, KeyResult, Outcome};
 use keyctl::provider::{BaseUrl, ProviderKind, all};
 use keyctl::request::Response;
 
@@ -206,9 +206,23 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
         texts.push(output::plan_text(&dry, true));
         texts.push(output::request_json(&req).to_string());
         json_lines.push(output::result_json(&dry, true).to_string());
-        texts.push(output::columns::table(&cols, &[dry], Some(80), true, true, false));
+        texts.push(output::columns::table(
+            &cols,
+            &[dry],
+            Some(80),
+            true,
+            true,
+            false,
+        ));
     }
-    texts.push(output::columns::table(&cols, &[failed, shown], Some(60), true, true, true));
+    texts.push(output::columns::table(
+        &cols,
+        &[failed, shown],
+        Some(60),
+        true,
+        true,
+        true,
+    ));
     let mut all = printed(texts);
     all.extend(json_lines);
     all

@@ -265,7 +265,10 @@ fn seed_responses_parse() {
         .parse_update("x", &Value::Null, &body)
         .unwrap();
     assert_eq!(view.to_json()["reset"], "monthly");
-    assert_eq!(view.to_json()["limits"], serde_json::json!({"usd": 50, "diem": 10, "vcu": 30}));
+    assert_eq!(
+        view.to_json()["limits"],
+        serde_json::json!({"usd": 50, "diem": 10, "vcu": 30})
+    );
     let body = serde_json::to_vec(&load("ionet/update_response.json")).unwrap();
     let sent = serde_json::json!({"credit_limit": 50});
     let view = ProviderKind::Ionet

@@ -39,7 +39,7 @@ pub async fn run(cli: Cli) -> i32 {
     let cancel = Cancel::default();
     let watcher = watch_signals(cancel.clone());
     let result = match job {
-        Job::Update(args) => update::run(&global, args, &cancel).await,
+        Job::Update(args) => update::run(&global, *args, &cancel).await,
         Job::Get(args) => get::run(&global, args, &cancel).await,
         Job::List(args) => list::run(&global, args, &cancel).await,
     };
@@ -62,7 +62,7 @@ pub async fn run(cli: Cli) -> i32 {
 
 /// A command that talks to a provider, with its own arguments.
 enum Job {
-    Update(crate::cli::UpdateArgs),
+    Update(Box<crate::cli::UpdateArgs>),
     Get(crate::cli::GetArgs),
     List(crate::cli::ListArgs),
 }

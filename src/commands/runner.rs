@@ -177,7 +177,7 @@ impl Tally {
     /// `verb` names what happened to the keys that went well ("updated", "would update", "read").
     pub fn report(&self, p: ProviderKind, verb: &str, cancel: &Cancel) -> i32 {
         let stopped = cancel.signal().is_some() || self.halted.is_some();
-        if self.total > 1 || stopped {
+        if self.total > 1 || stopped || verb == "would update" {
             let mut line = format!("summary: {} {verb}", self.done);
             if self.unchanged > 0 || verb != "read" {
                 line.push_str(&format!(", {} unchanged", self.unchanged));

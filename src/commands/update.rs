@@ -12,9 +12,9 @@ use super::runner::{KeyJob, Runner, outcome_of};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
 use crate::http::{Cancel, Http};
+use crate::key::{self, Key};
 use crate::output::{self, Outcome, Printer};
 use crate::patch::{Amount, Change, Patch, Relative, RelativeOutcome};
-use crate::key::{self, Key};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::secret::ReadError;
 use crate::session::Session;
@@ -103,13 +103,52 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         }
         keys.extend(matched);
         keys = unique_keys(keys);
-        if !yes && !dry_run {
+        if !yes && !dry_run && !settings::interactive() {
             return Err(Error::usage(format!(
                 "--match selected {} key(s); nothing was changed: add --yes to update them, or --dry-run to preview",
                 keys.len()
             )));
         }
         check_all(p, &base, &keys, &probe)?;
+    }
+    // A person at a terminal confirms a write to several keys, any --disable and any --match.
+    let risky = keys.len() > 1 || patch.disabled == Some(true) || match_glob.is_some();
+    if risky && !yes && !dry_run && settings::interactive() {
+        let mut touched = patch.touched();
+        if relative.is_some() {
+            touched.insert(0, "limit");
+        }
+        let sample = p.unread(p.info().sample_key).apply(&patch);
+        let mut changes = key::changes(None, &sample, &touched);
+        if let Some(rel) = &relative {
+            let max = rel
+                .max
+                .as_ref()
+                .map(|m| format!(" (at most {m})"))
+                .unwrap_or_default();
+            changes.retain(|c| c.field != "limit");
+            output::diag(&format!(
+                "limit {}{max} on each key's current limit",
+                crate::patch::signed(rel.delta)
+            ));
+        }
+        let summary = output::change_summary(&changes);
+        output::diag(&format!(
+            "{p}: update {} key(s){}{summary}",
+            keys.len(),
+            if summary.is_empty() { "" } else { ": " }
+        ));
+        for k in keys.iter().take(10) {
+            output::diag(&format!("  {}", crate::text::sanitize(k)));
+        }
+        if keys.len() > 10 {
+            output::diag(&format!("  ... and {} more", keys.len() - 10));
+        }
+        if !settings::confirm("Apply this change?", cancel).await? {
+            return Err(Error::usage(
+                "not confirmed; nothing was changed (--dry-run shows the plan, --yes skips this question)",
+            ));
+        }
     }
     let mut touched = patch.touched();
     if relative.is_some() {

@@ -136,7 +136,7 @@ pub fn defaults(mode: Mode, format: Format) -> Vec<&'static Column> {
 pub fn field_cell(field: &str, v: &Value) -> String {
     match v {
         Value::Null => match field {
-            "limit" | "limits.usd" | "limits.diem" | "limits.vcu" => "none",
+            "limit" | "limits.usd" | "limits.diem" | "limits.vcu" | "remaining" => "none",
             "expires" | "last_used" | "reset" => "never",
             "models" => "all",
             "disabled" | "privacy" | "include_byok_in_limit" | "limits" => "",
@@ -177,11 +177,7 @@ fn changes_cell(r: &KeyResult) -> String {
                 .from
                 .as_ref()
                 .map_or_else(|| "?".into(), |v| or_dash(field_cell(c.field, v)));
-            format!(
-                "{} {from}→{}",
-                c.field,
-                or_dash(field_cell(c.field, &c.to))
-            )
+            format!("{} {from}→{}", c.field, or_dash(field_cell(c.field, &c.to)))
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -194,15 +190,18 @@ pub fn or_dash(s: String) -> String {
 /// A TSV cell: no tab or line break can split it.
 fn tsv_cell(s: &str) -> String {
     s.chars()
-        .map(|c| if c == '\t' || c == '\n' || c == '\r' { ' ' } else { c })
+        .map(|c| {
+            if c == '\t' || c == '\n' || c == '\r' {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
 pub fn tsv_header(cols: &[&Column]) -> String {
-    cols.iter()
-        .map(|c| c.name)
-        .collect::<Vec<_>>()
-        .join("\t")
+    cols.iter().map(|c| c.name).collect::<Vec<_>>().join("\t")
 }
 
 pub fn tsv_row(cols: &[&Column], r: &KeyResult) -> String {
@@ -276,16 +275,33 @@ pub fn table(
             .unwrap_or(0)
     };
     if let (true, Some(w)) = (fit, width) {
+        // Even the id (and status) with a narrow name column is wider than the terminal: one
+        // record per key instead, so nothing is cut and nothing is lost.
+        // Names and changes wrap, but not below 20 characters (a word per line helps no one).
+        let least: Vec<usize> = cols
+            .iter()
+            .filter(|(c, _)| c.priority >= 85)
+            .map(|col| {
+                if col.0.priority >= 99 {
+                    widest(col)
+                } else {
+                    widest(col).min(20)
+                }
+            })
+            .collect();
+        if table_width(&least) > w {
+            return records(&cols, rows, w, colour);
+        }
         loop {
             let widths: Vec<usize> = cols.iter().map(widest).collect();
             if table_width(&widths) <= w {
                 break;
             }
-            // The least important droppable column (names wrap instead).
+            // The least important droppable column (names and changes wrap instead).
             let drop = cols
                 .iter()
                 .enumerate()
-                .filter(|(_, (c, _))| c.priority < 90)
+                .filter(|(_, (c, _))| c.priority < 85)
                 .min_by_key(|(_, (c, _))| c.priority)
                 .map(|(i, _)| i);
             match drop {
@@ -334,14 +350,99 @@ pub fn table(
             if c.priority >= 99 {
                 ColumnConstraint::ContentWidth
             } else {
+                // comfy-table counts the padding (one space each side) in a column's width.
                 ColumnConstraint::LowerBoundary(comfy_table::Width::Fixed(
-                    u16::try_from(c.header.len()).unwrap_or(8),
+                    u16::try_from(c.header.len() + 2).unwrap_or(10),
                 ))
             }
         })
         .collect();
     t.set_constraints(keep_whole);
     t.to_string()
+}
+
+/// Keys as records, for a terminal narrower than an id: the id on its own line (whole, so it
+/// can be pasted back), then `field: value` pairs wrapped to `width`.
+fn records(
+    cols: &[(&Column, Vec<String>)],
+    rows: &[KeyResult],
+    width: usize,
+    colour: bool,
+) -> String {
+    let mut out = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let mut lines = Vec::new();
+        let mut line = String::from(" ");
+        for (c, cells) in cols {
+            let v = &cells[i];
+            if c.name == "id" || v.is_empty() {
+                continue;
+            }
+            let v = if c.name == "status" && colour {
+                let style = anstyle::Style::new().fg_color(Some(status_ansi(&r.outcome).into()));
+                format!("{style}{v}{style:#}")
+            } else {
+                v.clone()
+            };
+            // Pairs fill lines up to the width; a value longer than a line (the changes) is
+            // split at its `, ` separators onto lines of its own.
+            let pieces = split_long(&format!(" {}: {v}", c.name), width);
+            let split = pieces.len() > 1;
+            for (n, piece) in pieces.into_iter().enumerate() {
+                if n > 0 || line.chars().count() + piece.chars().count() > width {
+                    if line.len() > 1 {
+                        lines.push(std::mem::replace(&mut line, String::from(" ")));
+                    }
+                    if n > 0 {
+                        line.push_str("   ");
+                    }
+                }
+                line.push_str(piece.trim_end());
+            }
+            if split {
+                lines.push(std::mem::replace(&mut line, String::from(" ")));
+            }
+        }
+        if line.len() > 1 {
+            lines.push(line);
+        }
+        let id = cols
+            .iter()
+            .find(|(c, _)| c.name == "id")
+            .map_or_else(|| sanitize(&r.key), |(_, cells)| cells[i].clone());
+        out.push(id);
+        out.extend(lines);
+    }
+    out.join("\n")
+}
+
+/// ` name: value` as pieces that each fit `width` (split after `, `), or whole.
+fn split_long(pair: &str, width: usize) -> Vec<String> {
+    if pair.chars().count() < width {
+        return vec![pair.to_string()];
+    }
+    let mut pieces = vec![String::new()];
+    for part in pair.split_inclusive(", ") {
+        let last = pieces.last_mut().map_or(0, |p| p.chars().count());
+        if last > 0 && last + part.chars().count() + 4 > width {
+            pieces.push(String::new());
+        }
+        if let Some(p) = pieces.last_mut() {
+            p.push_str(part);
+        }
+    }
+    pieces
+}
+
+fn status_ansi(o: &Outcome) -> anstyle::AnsiColor {
+    use anstyle::AnsiColor;
+    match o {
+        Outcome::Updated { .. } | Outcome::Shown(_) => AnsiColor::Green,
+        Outcome::Failed(_) => AnsiColor::Red,
+        Outcome::Unknown(_) => AnsiColor::Yellow,
+        Outcome::DryRun { .. } => AnsiColor::Cyan,
+        Outcome::Unchanged { .. } | Outcome::NotAttempted => AnsiColor::BrightBlack,
+    }
 }
 
 fn status_colour(o: &Outcome) -> Color {
@@ -395,6 +496,37 @@ mod tests {
         assert!(wide.contains("CREATED"), "{wide}");
         // Empty columns are not shown at all.
         assert!(!wide.contains("DIEM"), "{wide}");
+    }
+
+    #[test]
+    fn headers_are_never_wrapped_at_any_width() {
+        let rows: Vec<KeyResult> = (0..3)
+            .map(|i| {
+                let mut r = shown(&format!("{i}f01d52606dc8f0a8303a7b5cc3fa0710"), "ci-runner");
+                if let Outcome::Shown(k) = &mut r.outcome {
+                    k.remaining = Some(Some(rust_decimal::Decimal::new(725, 2)));
+                    k.usage = Some(Some(rust_decimal::Decimal::new(275, 2)));
+                    k.reset = Some(Some(crate::patch::Reset::Monthly));
+                    k.disabled = Some(Some(i == 2));
+                }
+                r
+            })
+            .collect();
+        let cols = defaults(Mode::List, Format::Table);
+        for w in 60..=220 {
+            let t = table(&cols, &rows, Some(w), true, true, false);
+            for l in t.lines() {
+                assert!(l.chars().count() <= w, "{w}: {l}\n{t}");
+            }
+            // Every column's header whole on the header line (a wrapped one would not be).
+            let header = t.lines().nth(1).unwrap_or_default();
+            let shown = header.matches('┆').count() + 1;
+            let whole = header
+                .split(['│', '┆'])
+                .filter(|cell| cols.iter().any(|c| cell.trim() == c.header))
+                .count();
+            assert_eq!(whole, shown, "{w}:\n{t}");
+        }
     }
 
     #[test]

@@ -5,8 +5,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{Adapter, BaseUrl, Info};
-use crate::key::{self, Key};
 use crate::error::Result;
+use crate::key::{self, Key};
 use crate::patch::{Change, Patch, Reset};
 use crate::request::Request;
 
@@ -162,7 +162,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         Some(Some(Reset::Daily)) => money_field(data, "usage_daily"),
         Some(Some(Reset::Weekly)) => money_field(data, "usage_weekly"),
         Some(Some(Reset::Monthly)) => money_field(data, "usage_monthly"),
-        Some(Some(Reset::Never)) => usage_total.clone(),
+        Some(Some(Reset::Never)) => usage_total,
         _ => None,
     };
     let limit = money_field(data, "limit");

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{Adapter, BaseUrl, Info};
-use crate::key::{self, Key};
 use crate::error::{Error, Result};
+use crate::key::{self, Key};
 use crate::patch::{Change, Patch, Reset, rfc3339};
 use crate::request::Request;
 
@@ -144,7 +144,11 @@ impl Adapter for Ionet {
                 body,
             ));
         }
-        let mut k = Key::unread(p.id, &check_key(key).unwrap_or_else(|_| key.to_string()), p.unit);
+        let mut k = Key::unread(
+            p.id,
+            &check_key(key).unwrap_or_else(|_| key.to_string()),
+            p.unit,
+        );
         k.name = key::text_field(sent, "description").filter(|n| n.is_some());
         k.limit = key::money_field(sent, "credit_limit").filter(|l| l.is_some());
         k.reset = reset_of(sent);
@@ -175,10 +179,15 @@ impl Adapter for Ionet {
         if !d.is_object() {
             return Err(super::unexpected_shape(p, "usage is not an object", body));
         }
-        let mut k = Key::unread(p.id, &check_key(key).unwrap_or_else(|_| key.to_string()), p.unit);
+        let mut k = Key::unread(
+            p.id,
+            &check_key(key).unwrap_or_else(|_| key.to_string()),
+            p.unit,
+        );
         k.limit = key::money_field(d, "credit_limit");
         k.usage = key::money_field(d, "credit_used");
-        k.remaining = key::remaining_or(key::money_field(d, "remaining_credit"), &k.limit, &k.usage);
+        k.remaining =
+            key::remaining_or(key::money_field(d, "remaining_credit"), &k.limit, &k.usage);
         k.reset = reset_of(d);
         k.raw = d.clone();
         Ok(k)

@@ -212,7 +212,9 @@ impl ProviderKind {
     /// The key an update answered with (its id is the one asked for when the answer has none).
     pub fn parse_update(self, key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
         let i = self.info();
-        i.adapter.parse_update(i, key, sent, body).map(|k| with_id(k, key))
+        i.adapter
+            .parse_update(i, key, sent, body)
+            .map(|k| with_id(k, key))
     }
 
     pub fn build_get(self, base: &BaseUrl, key: &str) -> Result<Request> {
@@ -485,6 +487,9 @@ pub fn data_list(p: &Info, body: &[u8], view: fn(&Info, &Value) -> Key) -> Resul
             .iter()
             .filter(|i| i.is_object())
             .map(|i| view(p, i))
+            // An entry without an id cannot be named, read or changed: skipped (but counted
+            // towards a full page).
+            .filter(|k| !k.id.is_empty())
             .collect(),
         entries: items.len(),
     })

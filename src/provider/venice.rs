@@ -7,8 +7,8 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::{Adapter, BaseUrl, Info};
-use crate::key::{self, Key};
 use crate::error::{Error, Result};
+use crate::key::{self, Key};
 use crate::patch::{Change, Patch, Privacy, Reset};
 use crate::request::{Request, Response};
 
@@ -806,11 +806,14 @@ mod tests {
     fn success_and_errors() {
         let v = parse_update(br#"{"data":{"id":"k","description":"d","consumptionLimits":{"usd":50},"limitPeriod":"MONTH","expiresAt":null},"success":true}"#).unwrap();
         assert_eq!(v.limit, Some(Some(50.into())));
-        assert_eq!(v.to_json()["limits"], json!({"usd": 50, "diem": null, "vcu": null}));
+        assert_eq!(
+            v.to_json()["limits"],
+            json!({"usd": 50, "diem": null, "vcu": null})
+        );
         assert_eq!(v.reset, Some(Some(Reset::Monthly)));
         assert_eq!(v.expires, Some(None));
         // No currentPeriodUsage: usage and remaining are not known.
-        assert_eq!((v.usage.clone(), v.remaining.clone()), (None, None));
+        assert_eq!((v.usage, v.remaining), (None, None));
         let v = parse_update(br#"{"data":{"id":"k","consumptionLimits":{"usd":50},"currentPeriodUsage":{"usd":"12.25","diem":"1"},"limitPeriod":"EPOCH","modelPrivacy":"PRIVATE_ONLY","lastUsedAt":"2025-01-02T03:04:05.000Z"},"success":true}"#).unwrap();
         let j = v.to_json();
         assert_eq!(j["usage"], json!(12.25));

@@ -125,6 +125,12 @@ async fn cheap_paths_never_open_the_certificate_store() {
     let uri = server.uri();
     let venice = [("VENICE_ADMIN_KEY", SECRET)];
     let gates = [("MODELGATES_MANAGEMENT_KEY", SECRET)];
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"hash": GATES_KEY}})),
+        )
+        .mount(&server)
+        .await;
     let dry = [
         "update",
         "-p",
@@ -134,6 +140,19 @@ async fn cheap_paths_never_open_the_certificate_store() {
         "monthly",
         "--dry-run",
     ];
+    // With a credential a dry run reads each key for its plan: over loopback http:// that
+    // read loads no certificate store.
+    let dry_read = [
+        "update",
+        "-p",
+        "venice",
+        VENICE_KEY,
+        "--reset",
+        "monthly",
+        "--dry-run",
+        "--base-url",
+        &uri,
+    ];
     let gates_dry = [
         "update",
         "-p",
@@ -142,6 +161,8 @@ async fn cheap_paths_never_open_the_certificate_store() {
         "--limit",
         "50",
         "--dry-run",
+        "--base-url",
+        &uri,
     ];
     let loopback = [
         "update",
@@ -166,7 +187,11 @@ async fn cheap_paths_never_open_the_certificate_store() {
         case("--version", &["--version"], &[]),
         case("support", &["support"], &[]),
         case("dry run, no credential", &dry, &[]),
-        case("dry run, credential set", &dry, &venice),
+        case(
+            "dry run, credential set (reads over loopback)",
+            &dry_read,
+            &venice,
+        ),
         case("ModelGates dry run, credential set", &gates_dry, &gates),
         case("update to a loopback http:// URL", &loopback, &gates),
     ];
@@ -206,5 +231,13 @@ async fn cheap_paths_never_open_the_certificate_store() {
     for (name, n) in results {
         assert_eq!(n, 0, "{name} opened {n} certificate-store files");
     }
-    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    // The two dry runs read (GET), the update writes once.
+    let methods: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.method.to_string())
+        .collect();
+    assert_eq!(methods, ["GET", "GET", "PATCH"]);
 }

@@ -128,9 +128,9 @@ async fn json_output_has_the_stable_fields() {
     let l = &out.json_lines()[0];
     assert_eq!(l["provider"], "novapai");
     assert_eq!(l["status"], "updated");
-    assert_eq!(l["key_state"]["id"], GATES_KEY);
-    assert_eq!(l["key_state"]["remaining"], json!(49.5));
-    assert_eq!(l["key_state"]["raw"]["byok_usage"], json!(17.38));
+    assert_eq!(l["after"]["id"], GATES_KEY);
+    assert_eq!(l["after"]["remaining"], json!(49.5));
+    assert_eq!(l["after"]["raw"]["byok_usage"], json!(17.38));
     assert!(l.get("error").is_none());
 }
 

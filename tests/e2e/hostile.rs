@@ -772,23 +772,30 @@ async fn the_credential_in_the_base_url_path_is_masked_everywhere() {
             .await
             .code(8);
     }
-    // The dry run prints the request URL: masked.
+    // The dry run (which reads the key first: a stand-in answers) prints the request URL:
+    // masked.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": {"hash": GATES_KEY}})),
+        )
+        .mount(&server)
+        .await;
+    let live = format!("{}/{SECRET}/", server.uri());
+    let shown = format!("{}/****/api/v1/keys/", server.uri());
     Keyctl::new(ENV, &update_args())
-        .args(&["--base-url", &url, "--dry-run", "-v"])
+        .args(&["--base-url", &live, "--dry-run", "-v", "-o", "table"])
         .run()
         .await
         .code(0)
-        .stdout_has("http://127.0.0.1:1/****/api/v1/keys/");
+        .stdout_has(&shown);
     let out = Keyctl::new(ENV, &update_args())
-        .args(&["--base-url", &url, "--dry-run", "-o", "json"])
+        .args(&["--base-url", &live, "--dry-run", "-o", "json"])
         .run()
         .await;
     out.code(0);
     let line = &out.json_lines()[0];
-    assert_eq!(
-        line["request"]["url"],
-        format!("http://127.0.0.1:1/****/api/v1/keys/{GATES_KEY}")
-    );
+    assert_eq!(line["request"]["url"], format!("{shown}{GATES_KEY}"));
     // Through the environment too, and with a read first (relative limit).
     Keyctl::new(
         ENV,
@@ -1327,18 +1334,26 @@ async fn a_credential_pasted_as_the_file_path_is_not_printed() {
 #[tokio::test]
 async fn a_lower_cased_credential_in_the_host_is_masked() {
     let host = format!("https://{}.example", SECRET.to_ascii_lowercase());
-    for extra in [&["--dry-run"][..], &["--dry-run", "-o", "json"]] {
+    // With the credential set a dry run reads the key first: the host does not resolve, so
+    // the read fails (exit 8), and no output names the host unmasked.
+    for extra in [
+        &["--dry-run", "-v"][..],
+        &["--dry-run", "-o", "json", "-v"],
+        &["-o", "table", "-v"],
+    ] {
         let out = Keyctl::new(
             ENV,
             &["update", "-p", "modelgates", GATES_KEY, "--limit", "1"],
         )
-        .args(&["--base-url", &host])
+        .args(&["--base-url", &host, "--retries", "0"])
         .args(extra)
         .run()
         .await;
-        out.code(0);
+        out.code(8);
         let lower = SECRET.to_ascii_lowercase();
         assert!(!out.stdout.contains(&lower[..12]), "{}", out.stdout);
+        assert!(!out.stderr.contains(&lower[..12]), "{}", out.stderr);
+        assert!(out.stderr.contains("****"), "{}", out.stderr);
     }
 }
 
@@ -1370,8 +1385,8 @@ async fn json_lines_stay_json_when_numbers_share_digits_with_the_credential() {
     .await;
     out.code(0);
     let l = &out.json_lines()[0];
-    assert_eq!(l["key_state"]["limit"], json!(1234567890u64), "{l}");
-    assert_eq!(l["key_state"]["raw"]["usage"], json!(12345678.5), "{l}");
+    assert_eq!(l["after"]["limit"], json!(1234567890u64), "{l}");
+    assert_eq!(l["after"]["raw"]["usage"], json!(12345678.5), "{l}");
 }
 
 #[tokio::test]

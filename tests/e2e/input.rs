@@ -94,8 +94,25 @@ async fn missing_provider_and_unknown_provider() {
         .stderr_has("[possible values: ionet, modelgates, novapai, openrouter, venice]");
     // Ids match in any case; io.net is an alias of ionet.
     for p in ["IONET", "io.net", "OpenRouter"] {
-        Keyctl::bare(&["support", "-p", p]).run().await.code(0);
+        Keyctl::bare(&[
+            "list",
+            "-p",
+            p,
+            "--base-url",
+            "http://127.0.0.1:1",
+            "--retries",
+            "0",
+        ])
+        .run()
+        .await
+        .code(3);
     }
+    // `support` takes none of the shared options.
+    Keyctl::bare(&["support", "-p", "venice"])
+        .run()
+        .await
+        .code(2)
+        .stderr_has("support takes no options");
 }
 
 #[tokio::test]
@@ -266,13 +283,31 @@ async fn base_url_from_environment_with_path_prefix() {
 
 #[tokio::test]
 async fn dry_run_sends_nothing_and_shows_the_request() {
+    // It reads the key for the plan (GET), and writes nothing.
     let server = silent_server().await;
-    let out = mg(&server, &["--limit", "none", "--dry-run"]).await;
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/keys/{GATES_KEY}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"hash": GATES_KEY, "name": "ci", "limit": 40, "usage": 1, "limit_remaining": 39}}),
+        ))
+        .mount(&server)
+        .await;
+    let out = mg(&server, &["--limit", "none", "--dry-run", "-o", "table"]).await;
     out.code(0)
-        .stdout_has("PATCH")
-        .stdout_has(&format!("/api/v1/keys/{GATES_KEY}"))
+        .stdout_has(&format!("ModelGates key {GATES_KEY} \"ci\":"))
+        .stdout_has("limit      40 → none")
+        .stdout_has("remaining  39 → none");
+    assert!(!out.stdout.contains("PATCH"), "{}", out.stdout);
+    // -v adds the request that would be sent.
+    let out = mg(
+        &server,
+        &["--limit", "none", "--dry-run", "-o", "table", "-v"],
+    )
+    .await;
+    out.code(0)
+        .stdout_has(&format!("PATCH {}/api/v1/keys/{GATES_KEY}", server.uri()))
         .stdout_has("authorization: Bearer ****")
-        .stdout_has("\"limit\": null");
+        .stdout_has("{\"limit\":null}");
     let out = mg(&server, &["--limit", "3", "--dry-run", "-o", "json"]).await;
     out.code(0);
     let l = &out.json_lines()[0];
@@ -299,9 +334,12 @@ async fn dry_run_needs_no_credential_and_no_network() {
         "30d",
         "--dry-run",
     ])
+    .args(&["-o", "table", "-v"])
     .run()
     .await;
+    // Nothing read (no credential): the plan shows `?` for the state before.
     out.code(0)
+        .stdout_has("limit    ? → 50")
         .stdout_has("https://api.venice.ai/api/v1/api_keys")
         .stderr_has("VENICE_ADMIN_KEY");
 }
@@ -497,6 +535,7 @@ async fn a_blank_base_url_variable_means_the_default() {
         "--dry-run",
     ])
     .env("KEYCTL_VENICE_BASE_URL", "  ")
+    .args(&["-o", "json"])
     .run()
     .await
     .code(0)

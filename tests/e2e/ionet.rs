@@ -85,9 +85,9 @@ async fn every_supported_flag_at_once() {
     assert_eq!(l["provider"], "ionet");
     assert_eq!(l["key"], IONET_KEY);
     assert_eq!(l["status"], "updated");
-    assert_eq!(l["key_state"]["limit"], json!(12.5));
-    assert_eq!(l["key_state"]["models"], json!(["llama", "qwen"]));
-    assert_eq!(l["key_state"]["expires"], "2030-01-01T00:00:00Z");
+    assert_eq!(l["after"]["limit"], json!(12.5));
+    assert_eq!(l["after"]["models"], json!(["llama", "qwen"]));
+    assert_eq!(l["after"]["expires"], "2030-01-01T00:00:00Z");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ mod gates;
 mod hostile;
 mod input;
 mod ionet;
+mod model;
 mod openrouter;
 mod reads;
 mod signals;

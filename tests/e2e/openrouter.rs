@@ -131,11 +131,11 @@ async fn json_output_has_the_stable_fields() {
     assert_eq!(l["provider"], "openrouter", "{l}");
     assert_eq!(l["key"], KEY, "{l}");
     assert_eq!(l["status"], "updated", "{l}");
-    assert_eq!(l["key_state"]["id"], KEY, "{l}");
-    assert_eq!(l["key_state"]["limit"], json!(75), "{l}");
-    assert_eq!(l["key_state"]["remaining"], json!(49.5), "{l}");
+    assert_eq!(l["after"]["id"], KEY, "{l}");
+    assert_eq!(l["after"]["limit"], json!(75), "{l}");
+    assert_eq!(l["after"]["remaining"], json!(49.5), "{l}");
     assert_eq!(
-        l["key_state"]["raw"]["workspace_id"], "ws_openrouter_0001",
+        l["after"]["raw"]["workspace_id"], "ws_openrouter_0001",
         "{l}"
     );
     assert!(l.get("error").is_none(), "{l}");
@@ -161,10 +161,10 @@ async fn get_reads_one_key() {
     let l = &out.json_lines()[0];
     assert_eq!(l["provider"], "openrouter", "{l}");
     assert_eq!(l["status"], "ok", "{l}");
-    assert_eq!(l["key_state"]["id"], KEY, "{l}");
-    assert_eq!(l["key_state"]["limit"], json!(75), "{l}");
+    assert_eq!(l["after"]["id"], KEY, "{l}");
+    assert_eq!(l["after"]["limit"], json!(75), "{l}");
     assert_eq!(
-        l["key_state"]["raw"]["workspace_id"], "ws_openrouter_0001",
+        l["after"]["raw"]["workspace_id"], "ws_openrouter_0001",
         "{l}"
     );
     Keyctl::new(ENV, &["get", "-p", "openrouter", KEY])
@@ -256,7 +256,7 @@ async fn list_include_disabled_asks_for_disabled_keys() {
     assert_eq!(lines.len(), 101, "{}", out.stdout);
     assert_eq!(lines[100]["key"], "h100");
     assert_eq!(
-        lines[100]["key_state"]["disabled"],
+        lines[100]["after"]["disabled"],
         json!(true),
         "{}",
         lines[100]
@@ -268,18 +268,39 @@ async fn list_include_disabled_asks_for_disabled_keys() {
 async fn dry_run_sends_nothing_and_masks_the_credential() {
     let server = server().await;
     forbid_patch(&server).await;
+    // The plan reads the key first (GET), then shows each change from → to.
+    Mock::given(method("GET"))
+        .and(path(key_path()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"hash": KEY, "name": "ci", "limit": 75, "limit_reset": "daily",
+                            "usage": 30, "usage_daily": 5.5, "limit_remaining": 69.5}}),
+        ))
+        .mount(&server)
+        .await;
     let out = update(
         &server,
-        &["--limit", "none", "--reset", "never", "--dry-run"],
+        &[
+            "--limit",
+            "none",
+            "--reset",
+            "never",
+            "--dry-run",
+            "-o",
+            "table",
+            "-v",
+        ],
     )
     .await;
     out.code(0)
-        .stdout_has("dry run, nothing sent")
+        .stdout_has(&format!("OpenRouter key {KEY} \"ci\":"))
+        .stdout_has("limit      75 → none")
+        .stdout_has("reset      daily → never")
+        .stdout_has("remaining  69.5 → none")
         .stdout_has(&format!("PATCH {}{}", server.uri(), key_path()))
         .stdout_has("authorization: Bearer ****")
         .stdout_has("content-type: application/json")
-        .stdout_has("\"limit\": null")
-        .stdout_has("\"limit_reset\": null");
+        .stdout_has("{\"limit\":null,\"limit_reset\":null}")
+        .stderr_has("would update");
     let out = update(&server, &["--limit", "3", "--dry-run", "-o", "json"]).await;
     out.code(0);
     let l = &out.json_lines()[0];
@@ -296,8 +317,18 @@ async fn dry_run_sends_nothing_and_masks_the_credential() {
         "{l}"
     );
     assert_eq!(l["request"]["body"], json!({"limit": 3}), "{l}");
+    assert_eq!(l["before"]["limit"], json!(75), "{l}");
+    assert_eq!(l["before"]["usage"], json!(5.5), "{l}");
+    assert_eq!(
+        l["changes"],
+        json!([{"field": "limit", "from": 75, "to": 3}, {"field": "remaining", "from": 69.5, "to": 0}]),
+        "{l}"
+    );
     let reqs = server.received_requests().await.unwrap();
-    assert!(reqs.is_empty(), "a dry run sent {reqs:?}");
+    assert!(
+        reqs.iter().all(|r| r.method.as_str() == "GET"),
+        "a dry run wrote {reqs:?}"
+    );
 }
 
 #[tokio::test]

@@ -53,8 +53,8 @@ async fn get_each_provider() {
     out.code(0);
     let l = &out.json_lines()[0];
     assert_eq!(l["status"], "ok");
-    assert_eq!(l["key_state"]["limit"], json!(40));
-    assert_eq!(l["key_state"]["raw"]["hash"], "h1");
+    assert_eq!(l["after"]["limit"], json!(40));
+    assert_eq!(l["after"]["raw"]["hash"], "h1");
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -64,13 +64,20 @@ async fn get_each_provider() {
             "limitPeriod": "MONTH", "currentPeriodUsage": {"usd": "1.25", "diem": "0"}}, "success": true})))
         .mount(&server)
         .await;
-    Keyctl::new("VENICE_ADMIN_KEY", &["get", "-p", "venice", VENICE_KEY])
-        .base(&server)
-        .run()
-        .await
-        .code(0)
-        .stdout_has("usd 1.25")
-        .stdout_has("MONTH");
+    // One key on a terminal-style table: `field: value` lines, in the model's words.
+    Keyctl::new(
+        "VENICE_ADMIN_KEY",
+        &["get", "-p", "venice", VENICE_KEY, "-o", "table"],
+    )
+    .base(&server)
+    .run()
+    .await
+    .code(0)
+    .stdout_has(&format!("id:        {VENICE_KEY}"))
+    .stdout_has("usage:     1.25")
+    .stdout_has("remaining: 3.75")
+    .stdout_has("limits:    usd 5, diem none, vcu none")
+    .stdout_has("reset:     monthly");
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -130,7 +137,7 @@ async fn relative_limit_reads_then_sets_the_sum() {
         .run()
         .await
         .code(0)
-        .stdout_has("40 → 65");
+        .stdout_has("limit 40→65");
 }
 
 #[tokio::test]
@@ -209,14 +216,22 @@ async fn relative_dry_run_reads_and_shows_before_and_after() {
     out.code(0);
     let l = &out.json_lines()[0];
     assert_eq!(l["before"]["limit"], json!(40));
-    assert_eq!(l["after"], json!({"limit": 65}));
-    let out = mg(&["update", "h1", "--limit", "+25", "--dry-run"], &server)
-        .run()
-        .await;
+    assert_eq!(l["after"]["limit"], json!(65));
+    assert_eq!(
+        l["changes"][0],
+        json!({"field": "limit", "from": 40, "to": 65})
+    );
+    assert_eq!(l["request"]["body"], json!({"limit": 65}));
+    let out = mg(
+        &["update", "h1", "--limit", "+25", "--dry-run", "-o", "table"],
+        &server,
+    )
+    .run()
+    .await;
     out.code(0)
-        .stdout_has("# current: ")
-        .stdout_has("limit=40")
-        .stdout_has("\"limit\": 65");
+        .stdout_has("ModelGates key h1 \"k\":")
+        .stdout_has("  limit  40 → 65")
+        .stderr_has("summary: 1 would update");
 }
 
 #[tokio::test]

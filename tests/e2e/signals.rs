@@ -186,7 +186,7 @@ async fn one_signal_lets_in_flight_finish(sig: &'static str, name: &str, code: i
                 "{l}"
             );
         } else {
-            assert_eq!(l["key_state"]["id"], l["key"], "{l}");
+            assert_eq!(l["after"]["id"], l["key"], "{l}");
         }
     }
     // The report matches what the server recorded: exactly the updated keys were sent.
@@ -665,7 +665,10 @@ async fn table_mode_signal_on_500_keys_keeps_stderr_short() {
     let ks = keys(500);
     let f = Plan::new(&server, 4, "TERM")
         .at(Duration::from_millis(500))
-        .run(&update(&server, &["--concurrency", "4"], &ks), &[])
+        .run(
+            &update(&server, &["--concurrency", "4", "-o", "table"], &ks),
+            &[],
+        )
         .await;
     let out = &f.out;
     out.code(143).stderr_has(

@@ -39,7 +39,31 @@ fn render(out: &Out, server: Option<&MockServer>) -> String {
     for prefix in [" in ", " after "] {
         s = replace_number_between(&s, prefix, " ms", "[N]");
     }
+    // JSON lines: the time of each line and the run id.
+    for field in ["\"time\":\"", "\"run\":\""] {
+        s = replace_string_after(&s, field, "[VARIES]");
+    }
     s
+}
+
+/// Replaces the string that follows `prefix` (up to the next `"`) with `with`.
+fn replace_string_after(s: &str, prefix: &str, with: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find(prefix) {
+        let after = &rest[i + prefix.len()..];
+        let end = after.find('"').unwrap_or(after.len());
+        out.push_str(&rest[..i + prefix.len()]);
+        out.push_str(with);
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A table as a 100-column terminal shows it.
+fn table() -> [&'static str; 2] {
+    ["-o", "table"]
 }
 
 /// Replaces `prefix` followed by one or more digits with `with`.
@@ -183,6 +207,8 @@ async fn update_venice_table() {
     .await;
     let out = Keyctl::new(VENICE, &["update", "-p", "venice", VENICE_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .args(&[
             "--limit",
             "50",
@@ -217,6 +243,8 @@ async fn update_venice_relative_table() {
     .await;
     let out = Keyctl::new(VENICE, &["update", "-p", "venice", VENICE_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .args(&["--limit", "+25", "--limit-max", "50"])
         .run()
         .await;
@@ -229,6 +257,8 @@ async fn update_modelgates_table() {
     mount_gates_update(&server, fixture("modelgates/update_request.json")).await;
     let out = Keyctl::new(MG, &["update", "-p", "modelgates", GATES_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .args(&[
             "--name",
             "Updated API Key Name",
@@ -278,6 +308,8 @@ async fn dry_run_table() {
     let lo = Utc::now() + Duration::days(30) - Duration::seconds(1);
     let out = Keyctl::new(VENICE, &["update", "-p", "venice", VENICE_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .args(&["--limit", "75", "--expires", "30d", "--dry-run"])
         .run()
         .await;
@@ -290,7 +322,8 @@ async fn dry_run_table() {
 async fn dry_run_json() {
     let server = MockServer::start().await;
     forbid_patch(&server).await;
-    let out = Keyctl::new(MG, &["update", "-p", "modelgates", GATES_KEY, "k2"])
+    // No credential: nothing is read, so `before` is null and no change has a `from`.
+    let out = Keyctl::bare(&["update", "-p", "modelgates", GATES_KEY, "k2"])
         .base(&server)
         .args(&["--disable", "--limit", "none", "--dry-run", "-o", "json"])
         .run()
@@ -304,6 +337,8 @@ async fn get_one_key() {
     mount_venice_get(&server).await;
     let out = Keyctl::new(VENICE, &["get", "-p", "venice", VENICE_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .run()
         .await;
     insta::assert_snapshot!("get_one_key", render(&out, Some(&server)));
@@ -311,24 +346,79 @@ async fn get_one_key() {
 
 #[tokio::test]
 async fn list_a_few_keys() {
+    let server = list_server().await;
+    let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
+        .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
+        .run()
+        .await;
+    insta::assert_snapshot!("list_a_few_keys", render(&out, Some(&server)));
+}
+
+/// Three ModelGates keys (one without a cap, one disabled), for the list snapshots.
+async fn list_server() -> MockServer {
     let server = MockServer::start().await;
     let keys = json!({"data": [
         gates_key("a1b2c3", "ci-runner-1", json!(10), false),
         gates_key("d4e5f6", "ci-runner-2", json!(null), false),
-        gates_key("0789ab", "prod", json!(500.5), true),
+        gates_key(GATES_KEY, "prod", json!(500.5), true),
     ]});
     Mock::given(method("GET"))
         .and(path("/api/v1/keys"))
         .and(query_param("include_disabled", "true"))
         .respond_with(ResponseTemplate::new(200).set_body_json(keys))
-        .expect(1)
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn list_table_at_60_and_200_columns() {
+    let server = list_server().await;
+    for cols in ["60", "200"] {
+        let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
+            .base(&server)
+            .env("COLUMNS", cols)
+            .args(&table())
+            .run()
+            .await;
+        let width = cols.parse::<usize>().unwrap();
+        // Fitted: no line wider than the terminal but a 64-character id, which is never cut
+        // (at 60 columns each key becomes a record with the id on its own line).
+        for l in out.stdout.lines() {
+            assert!(l.chars().count() <= width || l == GATES_KEY, "{cols}: {l}");
+        }
+        assert!(out.stdout.contains(GATES_KEY), "{}", out.stdout);
+        insta::assert_snapshot!(format!("list_table_{cols}"), render(&out, Some(&server)));
+    }
+}
+
+#[tokio::test]
+async fn list_tsv_and_columns() {
+    let server = list_server().await;
     let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
         .base(&server)
         .run()
         .await;
-    insta::assert_snapshot!("list_a_few_keys", render(&out, Some(&server)));
+    insta::assert_snapshot!("list_tsv", render(&out, Some(&server)));
+    let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
+        .base(&server)
+        .args(&["--columns", "id,remaining,name", "--no-headers"])
+        .run()
+        .await;
+    insta::assert_snapshot!("list_tsv_columns", render(&out, Some(&server)));
+}
+
+#[tokio::test]
+async fn get_one_key_json() {
+    let server = MockServer::start().await;
+    mount_venice_get(&server).await;
+    let out = Keyctl::new(VENICE, &["get", "-p", "venice", VENICE_KEY, "-o", "json"])
+        .base(&server)
+        .run()
+        .await;
+    insta::assert_snapshot!("get_one_key_json", render(&out, Some(&server)));
 }
 
 #[tokio::test]
@@ -343,6 +433,8 @@ async fn not_found_404() {
         .await;
     let out = Keyctl::new(MG, &["update", "-p", "modelgates", GATES_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .args(&["--limit", "1"])
         .run()
         .await;
@@ -361,6 +453,8 @@ async fn venice_inference_key_402() {
         .await;
     let out = Keyctl::new(VENICE, &["update", "-p", "venice", VENICE_KEY])
         .base(&server)
+        .env("COLUMNS", "100")
+        .args(&table())
         .args(&["--name", "x", "--retries", "0"])
         .run()
         .await;

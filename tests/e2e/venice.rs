@@ -69,10 +69,18 @@ async fn seed_example_is_sent_with_id_in_body() {
         ],
     )
     .await;
-    out.code(0)
-        .stderr_has("deprecated")
-        .stdout_has("usd 50, diem 10, vcu 30")
-        .stdout_has("MONTH");
+    // Piped: TSV, with the model's words (monthly, not MONTH) and each currency a column.
+    out.code(0).stderr_has("deprecated");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    let header: Vec<&str> = lines[0].split('\t').collect();
+    let row: Vec<&str> = lines[1].split('\t').collect();
+    let cell = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+    assert_eq!(
+        (cell("limit"), cell("limits.diem"), cell("limits.vcu")),
+        ("50", "10", "30")
+    );
+    assert_eq!(cell("reset"), "monthly");
+    assert_eq!(cell("status"), "updated");
 }
 
 #[tokio::test]

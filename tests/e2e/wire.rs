@@ -234,12 +234,9 @@ async fn html_empty_truncated_and_oversized_bodies() {
         (500, Vec::new(), 7, "(empty body)"),
         (200, b"{\"data\": {\"hash\": ".to_vec(), 7, "not valid JSON"),
         (200, b"[1,2,3]".to_vec(), 7, "unexpected success response"),
-        (
-            200,
-            b"{\"data\": {\"limit\": 1e999999}}".to_vec(),
-            7,
-            "not valid JSON",
-        ),
+        // A number too large for any type is still JSON (read with its digits); the limit is
+        // shown as the one sent.
+        (200, b"{\"data\": {\"limit\": 1e999999}}".to_vec(), 0, ""),
         (400, vec![0xff, 0xfe, 0xfd], 5, "HTTP 400"),
         (200, vec![b' '; 9 * 1024 * 1024], 7, "larger than 8 MiB"),
     ] {
@@ -348,7 +345,12 @@ async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
         "stopped by SIGINT; summary: 4 updated, 0 unchanged, 0 failed, 4 not attempted",
     );
     // The table has the four updated keys; the four never sent are one count, not four lines.
-    assert_eq!(out.stdout.matches("updated").count(), 4, "{}", out.stdout);
+    assert_eq!(
+        out.stdout.matches("\tupdated\t").count(),
+        4,
+        "{}",
+        out.stdout
+    );
     for k in ["key5", "key6", "key7", "key8"] {
         assert!(
             !out.stdout.contains(k) && !out.stderr.contains(k),
