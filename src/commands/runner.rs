@@ -92,10 +92,11 @@ impl<J: KeyJob> Runner<J> {
             let outcome = h
                 .await
                 .unwrap_or_else(|e| Outcome::Failed(Error::Internal(format!("task failed: {e}"))));
+            tally.count(&outcome);
             if let Some(b) = &bar {
                 b.inc(1);
+                b.set_message(format!("{} failed,", tally.failed));
             }
-            tally.count(&outcome);
             printer.push(KeyResult {
                 provider: self.job.provider(),
                 key,

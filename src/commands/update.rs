@@ -113,48 +113,12 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     }
     // A person at a terminal confirms a write to several keys, any --disable and any --match.
     let risky = keys.len() > 1 || patch.disabled == Some(true) || match_glob.is_some();
-    if risky && !yes && !dry_run && settings::interactive() {
-        let mut touched = patch.touched();
-        if relative.is_some() {
-            touched.insert(0, "limit");
-        }
-        let sample = p.unread(p.info().sample_key).apply(&patch);
-        let mut changes = key::changes(None, &sample, &touched);
-        if let Some(rel) = &relative {
-            let max = rel
-                .max
-                .as_ref()
-                .map(|m| format!(" (at most {m})"))
-                .unwrap_or_default();
-            changes.retain(|c| c.field != "limit");
-            output::diag(&format!(
-                "limit {}{max} on each key's current limit",
-                crate::patch::signed(rel.delta)
-            ));
-        }
-        let summary = output::change_summary(&changes);
-        output::diag(&format!(
-            "{p}: update {} key(s){}{summary}",
-            keys.len(),
-            if summary.is_empty() { "" } else { ": " }
-        ));
-        for k in keys.iter().take(10) {
-            output::diag(&format!("  {}", crate::text::sanitize(k)));
-        }
-        if keys.len() > 10 {
-            output::diag(&format!("  ... and {} more", keys.len() - 10));
-        }
-        if !settings::confirm("Apply this change?", cancel).await? {
-            return Err(Error::usage(
-                "not confirmed; nothing was changed (--dry-run shows the plan, --yes skips this question)",
-            ));
-        }
-    }
+    let ask = risky && !yes && !dry_run && settings::interactive();
     let mut touched = patch.touched();
     if relative.is_some() {
         touched.insert(0, "limit");
     }
-    let plan = Plan {
+    let mut plan = Plan {
         p,
         session,
         merge,
@@ -165,6 +129,9 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         base,
         dry_run,
     };
+    if ask {
+        confirm(&mut plan, &keys, cancel).await?;
+    }
     let mut printer = Printer::new(&global.view, output::Mode::Update);
     let runner = Runner {
         job: Arc::new(plan),
@@ -174,6 +141,77 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     let tally = runner.run(keys, concurrency, &mut printer).await;
     printer.finish();
     Ok(tally.report(p, if dry_run { "would update" } else { "updated" }, cancel))
+}
+
+/// Keys whose plan is shown before the question (each read first, when a credential is set).
+const PREVIEW: usize = 10;
+
+/// Shows the plan of the first keys on stderr (the same plan as `--dry-run`, read first) and a
+/// summary of the rest, then asks; a no is exit 2 with nothing sent.
+async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()> {
+    let p = plan.p;
+    output::diag(&format!(
+        "{p}: about to update {} key(s){}:",
+        keys.len(),
+        if keys.len() > PREVIEW {
+            format!(", the first {PREVIEW} shown")
+        } else {
+            String::new()
+        }
+    ));
+    let (dry, read) = (plan.dry_run, plan.read_first);
+    plan.dry_run = true;
+    plan.read_first = plan.session.is_some();
+    for key in keys.iter().take(PREVIEW) {
+        if cancel.is_cancelled() {
+            return Err(Error::Interrupted {
+                sent: crate::error::Sent::Nothing,
+            });
+        }
+        let outcome = one_key(plan, key).await;
+        let r = output::KeyResult {
+            provider: p,
+            key: key.clone(),
+            outcome,
+        };
+        match r.outcome.error() {
+            Some(e) => output::diag(&format!(
+                "{p} key {}: cannot plan: {e}",
+                crate::text::sanitize(key)
+            )),
+            None => output::diag(&output::plan_text(&r, false)),
+        }
+    }
+    if keys.len() > PREVIEW {
+        let sample = p.unread(p.info().sample_key).apply(&plan.patch);
+        let mut summary = output::change_summary(&key::changes(None, &sample, &plan.touched));
+        if let Some(rel) = &plan.relative {
+            let max = rel.max.as_ref().map(|m| format!(" (at most {m})"));
+            let rel = format!(
+                "limit {}{}",
+                crate::patch::signed(rel.delta),
+                max.unwrap_or_default()
+            );
+            summary = if summary.is_empty() {
+                rel
+            } else {
+                format!("{rel}, {summary}")
+            };
+        }
+        output::diag(&format!(
+            "... and {} more key(s){}{summary}",
+            keys.len() - PREVIEW,
+            if summary.is_empty() { "" } else { ", each: " }
+        ));
+    }
+    (plan.dry_run, plan.read_first) = (dry, read);
+    if settings::confirm("Apply this change?", cancel).await? {
+        Ok(())
+    } else {
+        Err(Error::usage(
+            "not confirmed; nothing was changed (--dry-run shows the plan, --yes skips this question)",
+        ))
+    }
 }
 
 impl KeyJob for Plan {

@@ -9,6 +9,7 @@ mod input;
 mod ionet;
 mod model;
 mod openrouter;
+mod pty;
 mod reads;
 mod signals;
 mod snapshots;

@@ -1,0 +1,829 @@
+//! Runs on a pseudo-terminal: the confirmation question of `update`, the table fitted to the
+//! terminal's width, colour and the progress bar; and the same commands on plain pipes, where
+//! nothing asks, nothing is coloured and no progress bar is drawn.
+//!
+//! The binary is started by `tests/e2e/pty_run.py` (Python's `pty` module; no extra crate): the
+//! window size is set in the child before it starts, stdout and stderr are the same terminal
+//! (so their text is merged, with `\r\n` line ends), and a prompt is answered once `[y/N]`
+//! shows. Every output still goes through `common::scan` (credential, panics).
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex, query_param};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::common::{Out, cleared, scan, server};
+
+const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
+const BASE_ENV: &str = "KEYCTL_MODELGATES_BASE_URL";
+/// A fake 40-character management key (it contains TOPSECRET, which `scan` looks for).
+const PTY_SECRET: &str = "sk-mg-v1-TOPSECRET-0123456789abcdef01234";
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/pty_run.py");
+const PROMPT: &str = "Apply this change? [y/N]";
+const REFUSED: &str = "not confirmed; nothing was changed";
+
+/// Variables that change how keyctl prints, removed from every child besides `cleared()`.
+const OUTPUT_VARS: [&str; 8] = [
+    "KEYCTL_OUTPUT",
+    "KEYCTL_PROVIDER",
+    "NO_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "COLUMNS",
+    "LINES",
+    "TERM",
+];
+
+/// Five ModelGates-style ids: three 64-hex-character hashes and two short ids.
+const IDS: [&str; 5] = [
+    "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943",
+    "k-ci-7",
+    "9b2e4f10c3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f",
+    "staging",
+    "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+];
+
+/// Every header a table can show (`output::columns::COLUMNS`).
+const HEADERS: [&str; 20] = [
+    "ID",
+    "NAME",
+    "STATUS",
+    "CHANGES",
+    "DISABLED",
+    "LIMIT",
+    "UNIT",
+    "DIEM",
+    "VCU",
+    "RESET",
+    "USAGE",
+    "REMAINING",
+    "TOTAL",
+    "EXPIRES",
+    "MODELS",
+    "PRIVACY",
+    "BYOK",
+    "LAST USED",
+    "CREATED",
+    "UPDATED",
+];
+
+/// The result of one run on a pseudo-terminal.
+#[derive(Debug)]
+struct PtyOut {
+    exit: Option<i32>,
+    /// stdout and stderr merged, `\r\n` made `\n`, colour codes kept.
+    output: String,
+    /// `[y/N]` was shown.
+    prompted: bool,
+}
+
+impl PtyOut {
+    /// The output without colour codes.
+    fn plain(&self) -> String {
+        strip_ansi(&self.output)
+    }
+
+    fn code(&self, want: i32) -> &Self {
+        assert_eq!(self.exit, Some(want), "exit code; output:\n{}", self.output);
+        self
+    }
+
+    fn has(&self, needle: &str) -> &Self {
+        assert!(
+            self.plain().contains(needle),
+            "output lacks {needle:?}:\n{}",
+            self.output
+        );
+        self
+    }
+
+    fn lacks(&self, needle: &str) -> &Self {
+        assert!(
+            !self.plain().contains(needle),
+            "output has {needle:?}:\n{}",
+            self.output
+        );
+        self
+    }
+
+    fn asked(&self, want: bool) -> &Self {
+        assert_eq!(
+            self.prompted, want,
+            "asked for confirmation: {}; output:\n{}",
+            self.prompted, self.output
+        );
+        self
+    }
+}
+
+/// A keyctl run on a pseudo-terminal under construction.
+struct Pty {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    rows: u16,
+    cols: u16,
+    answer: Option<String>,
+}
+
+impl Pty {
+    /// `keyctl <args>` against `server` (through KEYCTL_MODELGATES_BASE_URL), credential set,
+    /// TERM=xterm-256color, a 40x120 window.
+    fn new(server: &MockServer, args: &[&str]) -> Pty {
+        Pty {
+            args: args.iter().map(|s| s.to_string()).collect(),
+            env: vec![
+                (ENV.into(), PTY_SECRET.into()),
+                (BASE_ENV.into(), server.uri()),
+                ("TERM".into(), "xterm-256color".into()),
+                ("KEYCTL_BACKOFF_MS".into(), "20".into()),
+            ],
+            rows: 40,
+            cols: 120,
+            answer: None,
+        }
+    }
+
+    fn args(mut self, more: &[&str]) -> Pty {
+        self.args.extend(more.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Sets (or replaces) a variable.
+    fn env(mut self, k: &str, v: &str) -> Pty {
+        self.env.retain(|(n, _)| n != k);
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    fn cols(mut self, cols: u16) -> Pty {
+        self.cols = cols;
+        self
+    }
+
+    /// What is typed when `[y/N]` shows: a line, or `EOF` (Ctrl-D). A run that must not ask
+    /// gets an answer too, so a wrong question fails at once instead of waiting for a timeout.
+    fn answer(mut self, a: &str) -> Pty {
+        self.answer = Some(a.into());
+        self
+    }
+
+    async fn run(self) -> PtyOut {
+        let Pty {
+            args,
+            env,
+            rows,
+            cols,
+            answer,
+        } = self;
+        let mut argv = vec![env!("CARGO_BIN_EXE_keyctl").to_string()];
+        argv.extend(args);
+        let spec = json!({
+            "argv": argv,
+            "rows": rows,
+            "cols": cols,
+            "timeout": 20,
+            "answer": answer,
+        });
+        let out = tokio::task::spawn_blocking(move || {
+            let mut cmd = Command::new("python3");
+            cmd.arg(SCRIPT).arg(spec.to_string());
+            clean(&mut cmd);
+            cmd.envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd.output()
+                .expect("python3 runs (the pty tests need python3 on PATH)")
+        })
+        .await
+        .expect("join");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "pty_run.py failed ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        let output = v["output"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("\r\n", "\n");
+        assert_eq!(
+            v["timed_out"], false,
+            "keyctl still ran after 20 s:\n{output}"
+        );
+        assert_eq!(v["signal"], Value::Null, "keyctl was killed:\n{output}");
+        let r = PtyOut {
+            exit: v["exit"].as_i64().map(|c| c as i32),
+            output,
+            prompted: v["prompted"] == true,
+        };
+        scan(&Out {
+            code: r.exit.unwrap_or(-1),
+            stdout: r.output.clone(),
+            stderr: String::new(),
+        });
+        r
+    }
+}
+
+/// Removes every provider's credential and base URL, the test extras and [`OUTPUT_VARS`].
+fn clean(cmd: &mut Command) {
+    for v in cleared() {
+        cmd.env_remove(v);
+    }
+    for v in OUTPUT_VARS {
+        cmd.env_remove(v);
+    }
+}
+
+/// `keyctl <args>` on plain pipes (stdin empty, stdout and stderr piped), with the same clean
+/// environment as [`Pty`] and no NO_COLOR (unlike `common::Keyctl`), then `env`.
+async fn piped(server: &MockServer, args: &[&str], env: &[(&str, &str)]) -> Out {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyctl"));
+    clean(&mut cmd);
+    cmd.env(ENV, PTY_SECRET)
+        .env(BASE_ENV, server.uri())
+        .env("TERM", "xterm-256color")
+        .env("KEYCTL_BACKOFF_MS", "20")
+        .envs(env.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = tokio::task::spawn_blocking(move || cmd.output().expect("keyctl runs"))
+        .await
+        .expect("join");
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    scan(&out);
+    out
+}
+
+/// The text without ANSI escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL/ST`, and
+/// two-character `ESC x`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut it = s.chars().peekable();
+    while let Some(c) = it.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match it.next() {
+            Some('[') => {
+                for c in it.by_ref() {
+                    if ('\x40'..='\x7e').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = it.next() {
+                    if c == '\x07' {
+                        break;
+                    }
+                    if c == '\x1b' && it.peek() == Some(&'\\') {
+                        it.next();
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A ModelGates key object with every field a list shows.
+fn key_json(hash: &str, name: &str, i: usize) -> Value {
+    json!({
+        "hash": hash,
+        "name": name,
+        "label": name,
+        "disabled": i % 3 == 2,
+        "limit": 100 + 25 * i,
+        "limit_remaining": 74.5 - i as f64,
+        "limit_reset": ["daily", "weekly", "monthly", null, "daily"][i % 5],
+        "usage": 125.5 + i as f64,
+        "usage_daily": 25.5,
+        "usage_weekly": 40.25,
+        "usage_monthly": 99.75,
+        "include_byok_in_limit": i % 2 == 0,
+        "created_at": "2025-08-24T10:30:00Z",
+        "updated_at": "2025-09-01T16:00:00Z",
+        "expires_at": if i == 3 { json!("2026-01-01T00:00:00Z") } else { Value::Null },
+    })
+}
+
+/// 200 `{"data": key}` for the key named in the path (updates and reads of one key), after a
+/// delay in milliseconds.
+struct KeyAnswer(u64);
+
+impl Respond for KeyAnswer {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let hash = req.url.path().rsplit('/').next().unwrap_or_default();
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": key_json(hash, "ci-runner", 0)}))
+            .set_delay(Duration::from_millis(self.0))
+    }
+}
+
+/// A server answering PATCH (after `delay_ms`) and GET of one key, over the 418 catch-all.
+async fn key_server(delay_ms: u64) -> MockServer {
+    let server = server().await;
+    Mock::given(method("PATCH"))
+        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
+        .respond_with(KeyAnswer(delay_ms))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
+        .respond_with(KeyAnswer(0))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The paths of the PATCH requests the server received, in order.
+async fn patches(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .expect("recording is on")
+        .iter()
+        .filter(|r| r.method.as_str() == "PATCH")
+        .map(|r| r.url.path().to_string())
+        .collect()
+}
+
+fn key_path(k: &str) -> String {
+    format!("/api/v1/keys/{k}")
+}
+
+/// `update -p modelgates --limit 5 KEYS...`.
+fn update<'a>(keys: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["update", "-p", "modelgates", "--limit", "5"];
+    v.extend(keys);
+    v
+}
+
+// ---- confirmation ----
+
+#[tokio::test]
+async fn confirm_yes_sends_every_patch() {
+    for answer in ["y\n", "YES\n"] {
+        let server = key_server(0).await;
+        let out = Pty::new(&server, &update(&["k1", "k2"]))
+            .answer(answer)
+            .run()
+            .await;
+        out.asked(true)
+            .code(0)
+            .has("ModelGates: update 2 key(s): limit → 5")
+            .has("\n  k1\n  k2\n")
+            .has(PROMPT)
+            .lacks(REFUSED);
+        let mut sent = patches(&server).await;
+        sent.sort();
+        assert_eq!(sent, [key_path("k1"), key_path("k2")], "{answer:?}");
+    }
+}
+
+/// Any answer but y/yes refuses: exit 2, the message, and no PATCH at all.
+async fn refused_by(answer: &str) {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1", "k2"]))
+        .answer(answer)
+        .run()
+        .await;
+    out.asked(true)
+        .code(2)
+        .has("ModelGates: update 2 key(s): limit → 5")
+        .has(REFUSED);
+    assert!(patches(&server).await.is_empty(), "{answer:?}: {out:?}");
+}
+
+#[tokio::test]
+async fn confirm_no_refuses_and_sends_nothing() {
+    refused_by("n\n").await;
+    refused_by("no\n").await;
+    refused_by("yess\n").await;
+}
+
+#[tokio::test]
+async fn confirm_empty_line_refuses_and_sends_nothing() {
+    refused_by("\n").await;
+}
+
+#[tokio::test]
+async fn confirm_eof_refuses_and_sends_nothing() {
+    refused_by("EOF").await;
+}
+
+#[tokio::test]
+async fn yes_flag_on_a_pty_does_not_ask() {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1", "k2"]))
+        .args(&["--yes"])
+        .answer("n\n")
+        .run()
+        .await;
+    out.asked(false).code(0).lacks("Apply this change?");
+    assert_eq!(patches(&server).await.len(), 2);
+    let server = key_server(0).await;
+    Pty::new(&server, &update(&["k1", "k2"]))
+        .args(&["-y"])
+        .answer("n\n")
+        .run()
+        .await
+        .asked(false)
+        .code(0);
+    assert_eq!(patches(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn single_key_does_not_ask() {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1"]))
+        .answer("n\n")
+        .run()
+        .await;
+    out.asked(false).code(0).lacks("Apply this change?");
+    assert_eq!(patches(&server).await, [key_path("k1")]);
+}
+
+#[tokio::test]
+async fn dry_run_never_asks() {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1", "k2"]))
+        .args(&["--dry-run"])
+        .answer("n\n")
+        .run()
+        .await;
+    out.asked(false).code(0).lacks("Apply this change?");
+    assert!(patches(&server).await.is_empty(), "{out:?}");
+}
+
+#[tokio::test]
+async fn disable_of_one_key_asks() {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &["update", "-p", "modelgates", "--disable", "k1"])
+        .answer("n\n")
+        .run()
+        .await;
+    out.asked(true)
+        .code(2)
+        .has("ModelGates: update 1 key(s): disabled → true")
+        .has("\n  k1\n")
+        .has(REFUSED);
+    assert!(patches(&server).await.is_empty(), "{out:?}");
+    // Answered yes, the one PATCH goes out.
+    let server = key_server(0).await;
+    Pty::new(&server, &["update", "-p", "modelgates", "--disable", "k1"])
+        .answer("y\n")
+        .run()
+        .await
+        .asked(true)
+        .code(0);
+    assert_eq!(patches(&server).await, [key_path("k1")]);
+}
+
+#[tokio::test]
+async fn more_than_ten_keys_are_summarised() {
+    let server = key_server(0).await;
+    let keys: Vec<String> = (1..=13).map(|i| format!("key{i:02}")).collect();
+    let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let out = Pty::new(&server, &update(&refs)).answer("\n").run().await;
+    out.asked(true)
+        .code(2)
+        .has("ModelGates: update 13 key(s): limit → 5")
+        .has("  key10\n  ... and 3 more\n")
+        .lacks("key11")
+        .lacks("key13");
+    for k in &keys[..10] {
+        out.has(&format!("\n  {k}\n"));
+    }
+    assert!(patches(&server).await.is_empty(), "{out:?}");
+}
+
+/// A server whose list (`GET /api/v1/keys?offset=0`) has `ci-1` (h1) and `ci-2` (h2).
+async fn match_server() -> MockServer {
+    let server = key_server(0).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .and(query_param("offset", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": [{"hash": "h1", "name": "ci-1"}, {"hash": "h2", "name": "ci-2"}]}),
+        ))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn match_on_a_pty_asks() {
+    let server = match_server().await;
+    let args = [
+        "update",
+        "-p",
+        "modelgates",
+        "--match",
+        "ci-*",
+        "--limit",
+        "5",
+    ];
+    let out = Pty::new(&server, &args).answer("n\n").run().await;
+    out.asked(true)
+        .code(2)
+        .has("ModelGates: update 2 key(s): limit → 5")
+        .has("\n  h1\n  h2\n")
+        .has(REFUSED);
+    assert!(patches(&server).await.is_empty(), "{out:?}");
+
+    let server = match_server().await;
+    let out = Pty::new(&server, &args).answer("y\n").run().await;
+    out.asked(true).code(0);
+    let mut sent = patches(&server).await;
+    sent.sort();
+    assert_eq!(sent, [key_path("h1"), key_path("h2")], "{out:?}");
+}
+
+#[tokio::test]
+async fn without_a_terminal_nothing_asks() {
+    // --match without --yes is refused before anything is written.
+    let server = match_server().await;
+    let out = piped(
+        &server,
+        &[
+            "update",
+            "-p",
+            "modelgates",
+            "--match",
+            "ci-*",
+            "--limit",
+            "5",
+        ],
+        &[],
+    )
+    .await;
+    out.code(2).stderr_has("add --yes");
+    assert!(!out.stderr.contains("[y/N]"), "{out:?}");
+    assert!(patches(&server).await.is_empty(), "{out:?}");
+    // With --yes it runs.
+    let server = match_server().await;
+    let out = piped(
+        &server,
+        &[
+            "update",
+            "-p",
+            "modelgates",
+            "--match",
+            "ci-*",
+            "--limit",
+            "5",
+            "--yes",
+        ],
+        &[],
+    )
+    .await;
+    out.code(0);
+    assert_eq!(patches(&server).await.len(), 2, "{out:?}");
+    // An explicit list of keys runs without a question, --disable too.
+    let server = key_server(0).await;
+    let out = piped(&server, &update(&["k1", "k2"]), &[]).await;
+    out.code(0);
+    assert!(!out.stderr.contains("[y/N]"), "{out:?}");
+    assert_eq!(patches(&server).await.len(), 2, "{out:?}");
+    let server = key_server(0).await;
+    let out = piped(
+        &server,
+        &["update", "-p", "modelgates", "--disable", "k1"],
+        &[],
+    )
+    .await;
+    out.code(0);
+    assert_eq!(patches(&server).await, [key_path("k1")], "{out:?}");
+}
+
+// ---- width ----
+
+/// A server listing the five [`IDS`] with realistic fields, one with a long name.
+async fn list_server() -> MockServer {
+    let names = [
+        "production inference gateway (nightly batch)",
+        "ci",
+        "staging-eu-west",
+        "a rather long key name for the ci runner",
+        "dev",
+    ];
+    let data: Vec<Value> = IDS
+        .iter()
+        .zip(names)
+        .enumerate()
+        .map(|(i, (id, name))| key_json(id, name, i))
+        .collect();
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .and(query_param("offset", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "data": data })))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn list_at(width: u16) -> (PtyOut, Vec<String>) {
+    let server = list_server().await;
+    let out = Pty::new(&server, &["list", "-p", "modelgates"])
+        .cols(width)
+        .run()
+        .await;
+    out.code(0);
+    let lines: Vec<String> = out.plain().lines().map(str::to_string).collect();
+    (out, lines)
+}
+
+/// No line wider than `w` (a line that is exactly one whole id may be, when `long_ids_alone`).
+fn fits(out: &PtyOut, lines: &[String], w: usize, long_ids_alone: bool) {
+    for l in lines {
+        let n = l.chars().count();
+        let alone = long_ids_alone && IDS.contains(&l.as_str());
+        assert!(n <= w || alone, "{w}: line of {n}: {l:?}\n{}", out.output);
+    }
+}
+
+fn ids_whole(out: &PtyOut, lines: &[String], w: usize) {
+    for id in IDS {
+        assert!(
+            lines.iter().any(|l| l.contains(id)),
+            "{w}: id {id} not whole on any line:\n{}",
+            out.output
+        );
+    }
+}
+
+/// In a box table, every header cell is one whole header word and the header takes one line;
+/// in the record form (no table), every id is a line of its own.
+fn headers_whole(out: &PtyOut, lines: &[String], w: usize) {
+    let Some(i) = lines
+        .iter()
+        .position(|l| l.starts_with('│') && l.contains("ID"))
+    else {
+        for id in IDS {
+            assert!(
+                lines.iter().any(|l| l == id),
+                "{w}: no table, and id {id} not on a line of its own:\n{}",
+                out.output
+            );
+        }
+        return;
+    };
+    let cells: Vec<&str> = lines[i]
+        .trim_matches('│')
+        .split(['│', '┆'])
+        .map(str::trim)
+        .collect();
+    for c in &cells {
+        assert!(
+            HEADERS.contains(c),
+            "{w}: header cell {c:?} is not whole:\n{}",
+            out.output
+        );
+    }
+    assert!(
+        lines.get(i + 1).is_some_and(|l| l.starts_with('╞')),
+        "{w}: the header takes more than one line:\n{}",
+        out.output
+    );
+}
+
+#[tokio::test]
+async fn width_200_is_a_box_table_with_every_id_whole() {
+    let (out, lines) = list_at(200).await;
+    assert!(lines.iter().any(|l| l.starts_with('┌')), "{}", out.output);
+    fits(&out, &lines, 200, false);
+    ids_whole(&out, &lines, 200);
+    headers_whole(&out, &lines, 200);
+    // Wide enough for the ids and names on single rows, and for the less important columns.
+    out.has("CREATED")
+        .has("production inference gateway (nightly batch)");
+}
+
+#[tokio::test]
+async fn width_100_and_80_fit_with_ids_and_headers_whole() {
+    for w in [100u16, 80] {
+        let (out, lines) = list_at(w).await;
+        fits(&out, &lines, w.into(), false);
+        ids_whole(&out, &lines, w.into());
+        headers_whole(&out, &lines, w.into());
+    }
+}
+
+#[tokio::test]
+async fn width_60_is_one_record_per_key_with_each_id_on_its_own_line() {
+    let (out, lines) = list_at(60).await;
+    fits(&out, &lines, 60, true);
+    ids_whole(&out, &lines, 60);
+    for id in IDS {
+        assert!(
+            lines.iter().any(|l| l == id),
+            "id {id} not on a line of its own:\n{}",
+            out.output
+        );
+    }
+    assert!(!lines.iter().any(|l| l.starts_with('┌')), "{}", out.output);
+}
+
+// ---- colour and progress ----
+
+#[tokio::test]
+async fn statuses_are_coloured_on_a_terminal() {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1", "k2"]))
+        .args(&["--yes"])
+        .run()
+        .await;
+    out.code(0).has("updated");
+    assert!(out.output.contains("\x1b["), "no colour:\n{}", out.output);
+}
+
+#[tokio::test]
+async fn no_color_and_dumb_terminals_get_no_escape() {
+    for (k, v) in [("NO_COLOR", "1"), ("TERM", "dumb")] {
+        let server = key_server(0).await;
+        let out = Pty::new(&server, &update(&["k1", "k2"]))
+            .args(&["--yes"])
+            .env(k, v)
+            .run()
+            .await;
+        out.code(0).has("updated");
+        assert!(
+            !out.output.contains('\x1b'),
+            "{k}={v}: escape in:\n{:?}",
+            out.output
+        );
+    }
+}
+
+#[tokio::test]
+async fn piped_stdout_is_tsv_without_escapes() {
+    let server = key_server(0).await;
+    let args = update(&["k1", "k2"]);
+    let mut args = args.clone();
+    args.push("--yes");
+    let out = piped(&server, &args, &[]).await;
+    out.code(0);
+    let header = out.stdout.lines().next().unwrap_or_default();
+    assert!(header.starts_with("id\tstatus\t"), "{out:?}");
+    assert_eq!(out.stdout.lines().count(), 3, "{out:?}");
+    assert!(!out.stdout.contains('\x1b'), "{out:?}");
+    assert!(!out.stderr.contains('\x1b'), "{out:?}");
+    // CLICOLOR_FORCE=1 colours a table even on a pipe.
+    let server = key_server(0).await;
+    args.extend(["-o", "table"]);
+    let out = piped(&server, &args, &[("CLICOLOR_FORCE", "1")]).await;
+    out.code(0).stdout_has("updated");
+    assert!(out.stdout.contains('│'), "not a table: {out:?}");
+    assert!(out.stdout.contains("\x1b["), "no colour: {out:?}");
+}
+
+fn many_keys() -> Vec<String> {
+    (1..=25).map(|i| format!("key{i:02}")).collect()
+}
+
+#[tokio::test]
+async fn progress_bar_on_a_terminal_only() {
+    let keys = many_keys();
+    let mut args = vec!["update", "-p", "modelgates", "--limit", "5"];
+    args.extend(["--concurrency", "2", "--yes"]);
+    args.extend(keys.iter().map(String::as_str));
+
+    let server = key_server(50).await;
+    let out = Pty::new(&server, &args).answer("n\n").run().await;
+    out.asked(false).code(0).has("/25 keys").has("ETA");
+    assert_eq!(patches(&server).await.len(), 25);
+
+    let server = key_server(50).await;
+    let out = piped(&server, &args, &[]).await;
+    out.code(0);
+    for t in ["keys,", "ETA", "elapsed", "\x1b"] {
+        assert!(!out.stderr.contains(t), "{t:?} on piped stderr: {out:?}");
+    }
+    assert_eq!(patches(&server).await.len(), 25);
+}
+
+#[test]
+fn strip_ansi_removes_escapes_only() {
+    assert_eq!(
+        strip_ansi("\x1b[32mupdated\x1b[0m │ \x1b]8;;x\x07k\x1b]8;;\x1b\\ \x1b7z"),
+        "updated │ k z"
+    );
+    assert_eq!(PTY_SECRET.len(), 40);
+}
