@@ -51,7 +51,20 @@ impl Cli {
     /// of the options the other commands share: one given to it is a usage error.
     pub fn parse_args() -> Cli {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = Cli::command().get_matches();
+        // Every provider's credential variable is registered for masking before anything can
+        // echo input (a pasted key as a flag value, KEYCTL_OUTPUT, --columns).
+        for p in crate::provider::all() {
+            let var = p.info().credential_env;
+            if let Ok(v) = std::env::var(var)
+                && let Ok(Some(s)) = crate::secret::Secret::parse(&v, var)
+            {
+                crate::secret::register(&s);
+            }
+        }
+        let matches = match Cli::command().try_get_matches() {
+            Ok(m) => m,
+            Err(e) => exit_with(e),
+        };
         if let Some(("support", _)) = matches.subcommand() {
             let given: Vec<String> = matches
                 .ids()
@@ -70,8 +83,26 @@ impl Cli {
                     .exit();
             }
         }
-        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| exit_with(e))
     }
+}
+
+/// Prints clap's help, version or error and exits as clap does; an error's text (which may
+/// quote a value typed on the command line) goes through the credential mask first.
+fn exit_with(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        e.exit();
+    }
+    let text = crate::secret::mask(&e.render().to_string()).into_owned();
+    let mut err = std::io::stderr().lock();
+    let _ = std::io::Write::write_all(&mut err, text.as_bytes());
+    std::process::exit(e.exit_code());
 }
 
 /// `--version` (long form): the commit, target and TLS stack this binary was built with

@@ -205,9 +205,7 @@ pub enum Sent {
 
 fn interrupted_message(sent: &Sent) -> String {
     match sent {
-        Sent::Nothing => {
-            "interrupted before this key's request was sent; nothing was changed for it".into()
-        }
+        Sent::Nothing => "interrupted before the request was sent; nothing was changed".into(),
         Sent::Answered(last) => format!(
             "interrupted while waiting to retry (the last answer was {last}); the provider did not confirm the change"
         ),

@@ -32,12 +32,24 @@ impl Unit {
     }
 }
 
-/// Venice's three per-currency caps (`null` = no cap in that currency).
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Venice's three per-currency caps (`null` = no cap in that currency; a currency not known,
+/// e.g. one the answer lacks or that is not a number >= 0, is left out).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
-    pub usd: Option<Decimal>,
-    pub diem: Option<Decimal>,
-    pub vcu: Option<Decimal>,
+    pub usd: Known<Decimal>,
+    pub diem: Known<Decimal>,
+    pub vcu: Known<Decimal>,
+}
+
+impl Default for Limits {
+    /// No cap in any currency.
+    fn default() -> Limits {
+        Limits {
+            usd: Some(None),
+            diem: Some(None),
+            vcu: Some(None),
+        }
+    }
 }
 
 /// A key, with the same meaning on every provider (README "The key model").
@@ -184,7 +196,7 @@ impl Key {
                     "limits.diem" => l.diem,
                     _ => l.vcu,
                 };
-                Some(v.as_ref().map_or(Value::Null, money))
+                v.map(|v| v.as_ref().map_or(Value::Null, money))
             }
             _ => self
                 .fields()
@@ -277,10 +289,10 @@ impl Key {
             || !patch.limit_vcu.is_keep();
         if per_currency && currencies.iter().any(|c| !c.is_keep()) {
             let mut l = k.limits.clone().flatten().unwrap_or_default();
-            let amount = |c: &Change<crate::patch::Amount>, old: Option<Decimal>| match c {
+            let amount = |c: &Change<crate::patch::Amount>, old: Known<Decimal>| match c {
                 Change::Keep => old,
-                Change::Clear => None,
-                Change::Set(a) => Some(a.value()),
+                Change::Clear => Some(None),
+                Change::Set(a) => Some(Some(a.value())),
             };
             l.usd = amount(&patch.limit, l.usd);
             l.diem = amount(&patch.limit_diem, l.diem);
@@ -290,7 +302,7 @@ impl Key {
         if limit_changed || patch.reset.is_some() {
             k.remaining = match (&k.limit, &k.usage) {
                 (Some(None), _) => Some(None),
-                (Some(Some(l)), Some(Some(u))) => Some(Some(remaining(*l, *u))),
+                (Some(Some(l)), Some(Some(u))) => remaining(*l, *u).map(Some),
                 _ => None,
             };
         }
@@ -299,18 +311,23 @@ impl Key {
 }
 
 fn limits_json(l: &Limits) -> Value {
-    let m = |d: &Option<Decimal>| d.as_ref().map_or(Value::Null, money);
-    json!({"usd": m(&l.usd), "diem": m(&l.diem), "vcu": m(&l.vcu)})
+    let mut o = Map::new();
+    for (name, v) in [("usd", &l.usd), ("diem", &l.diem), ("vcu", &l.vcu)] {
+        if let Some(v) = known_json(v, money) {
+            o.insert(name.into(), v);
+        }
+    }
+    Value::Object(o)
 }
 
-/// `limit - usage`, never below 0.
-pub fn remaining(limit: Decimal, usage: Decimal) -> Decimal {
-    let r = limit - usage;
-    if r.is_sign_negative() {
+/// `limit - usage`, never below 0; None when it cannot be computed (out of range).
+pub fn remaining(limit: Decimal, usage: Decimal) -> Option<Decimal> {
+    let r = limit.checked_sub(usage)?;
+    Some(if r.is_sign_negative() {
         Decimal::ZERO
     } else {
         r.normalize()
-    }
+    })
 }
 
 /// `remaining`: the provider's own figure, else `limit - usage`; `null` when there is no cap.
@@ -328,7 +345,7 @@ pub fn remaining_or(
             r
         })),
         (Some(Some(l)), _) => match usage {
-            Some(Some(u)) => Some(Some(remaining(*l, *u))),
+            Some(Some(u)) => remaining(*l, *u).map(Some),
             _ => None,
         },
         _ => None,
@@ -372,15 +389,17 @@ fn same(a: &Value, b: &Value) -> bool {
 
 // Readers used by the adapters: JSON from a provider into typed fields.
 
-/// A money field: a JSON number or a numeric string (Venice sends "10.2424"); `null` is known
-/// to be empty; absent or anything else is not known.
+/// A money field (a cap, a spend, what remains): a JSON number or a numeric string (Venice
+/// sends "10.2424"), >= 0, without trailing zeros; `null` is known to be empty; absent, out of
+/// range, negative or anything else is not known.
 pub fn money_field(v: &Value, name: &str) -> Known<Decimal> {
-    match v.get(name)? {
-        Value::Null => Some(None),
-        Value::Number(n) => decimal_of_number(n).map(Some),
-        Value::String(s) => decimal_of_str(s).map(Some),
-        _ => None,
-    }
+    let d = match v.get(name)? {
+        Value::Null => return Some(None),
+        Value::Number(n) => decimal_of_number(n)?,
+        Value::String(s) => decimal_of_str(s)?,
+        _ => return None,
+    };
+    (!d.is_sign_negative() || d.is_zero()).then(|| Some(d.normalize()))
 }
 
 /// A string field; `null` known to be empty.
@@ -526,9 +545,9 @@ mod tests {
     fn venice_currencies_apply_into_limits() {
         let mut before = Key::unread("venice", "v", Unit::Usd);
         before.limits = Some(Some(Limits {
-            usd: Some(d("50")),
-            diem: Some(d("10")),
-            vcu: None,
+            usd: Some(Some(d("50"))),
+            diem: Some(Some(d("10"))),
+            vcu: Some(None),
         }));
         let patch = Patch {
             limit_diem: Change::Clear,
@@ -578,7 +597,14 @@ mod tests {
         assert_eq!(reset_word("LIFETIME"), Some(Reset::Never));
         assert_eq!(reset_word("MONTH"), Some(Reset::Monthly));
         assert_eq!(reset_word("hourly"), None);
-        assert_eq!(remaining(d("10"), d("12")), Decimal::ZERO);
+        assert_eq!(remaining(d("10"), d("12")), Some(Decimal::ZERO));
+        // Out of range: not known, never a panic.
+        assert_eq!(remaining(Decimal::MAX, d("-1")), None);
+        assert_eq!(money_field(&json!({"u": -0.5}), "u"), None);
+        assert_eq!(
+            money_field(&json!({"u": "9.50"}), "u"),
+            Some(Some(d("9.5")))
+        );
         let v = json!({"m3": ["a", 1]});
         assert_eq!(models_of(&v, "m3"), None);
         let cap = Some(Some(d("10")));

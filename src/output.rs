@@ -65,10 +65,21 @@ fn paint(text: &str, style: anstyle::Style, on: bool) -> String {
     }
 }
 
+/// The progress bar on stderr while one is shown: lines to stderr are written around it, so a
+/// warning (a signal's) does not run into it.
+static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+
 fn write_err(line: &str) {
     let line = redact(line);
-    let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{line}");
+    let write = || {
+        let mut e = std::io::stderr().lock();
+        let _ = writeln!(e, "{line}");
+    };
+    let bar = BAR.lock().ok().and_then(|b| b.clone());
+    match bar {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
 }
 
 fn write_out(text: &str) {
@@ -105,6 +116,11 @@ pub fn error(msg: &str) {
     write_err(&format!("{} {msg}", paint("error:", red, colour_stderr())));
 }
 
+/// What a question is about, on stderr even with -q (a question must say what it asks).
+pub fn tell(msg: &str) {
+    write_err(msg);
+}
+
 /// A question on stderr, without a line break (the answer is typed after it).
 pub fn prompt(text: &str) {
     let mut e = std::io::stderr().lock();
@@ -130,7 +146,18 @@ pub fn progress(total: usize) -> Option<indicatif::ProgressBar> {
         bar.set_style(style);
     }
     bar.set_message("0 failed,");
+    if let Ok(mut b) = BAR.lock() {
+        *b = Some(bar.clone());
+    }
     Some(bar)
+}
+
+/// Clears the progress bar (the run is over).
+pub fn progress_done(bar: indicatif::ProgressBar) {
+    if let Ok(mut b) = BAR.lock() {
+        *b = None;
+    }
+    bar.finish_and_clear();
 }
 
 /// The `-v` prefix naming the key a request is about: `[KEY] `.
@@ -284,13 +311,15 @@ pub fn request_json(req: &Request) -> Value {
 /// zero-width characters, tags: `visible::is_invisible`) written as a `\u` escape, so a line
 /// printed to a terminal cannot be made to read differently; the value parses back the same.
 pub fn json_line(v: &Value) -> String {
+    // serde_json escapes C0 controls; C1 controls (8-bit CSI, NEL) and DEL are escaped here.
+    let hidden = |c: char| crate::visible::is_invisible(c) || c.is_control();
     let s = v.to_string();
-    if !s.chars().any(crate::visible::is_invisible) {
+    if !s.chars().any(hidden) {
         return s;
     }
     let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
-        if crate::visible::is_invisible(c) {
+        if hidden(c) {
             let mut units = [0u16; 2];
             for u in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{u:04x}"));
@@ -414,6 +443,9 @@ impl Printer {
             // Masked value by value before serialising (`result_json`): masking the line
             // would cut into numbers and break the JSON.
             Format::Json => write_line(&json_line(&result_json(&r, self.view.verbose))),
+            // A key `get` could not read has no row (its error is on stderr, and in the exit
+            // code): a row of empty cells would read as a key with nothing known.
+            _ if self.mode != Mode::Update && r.outcome.error().is_some() => {}
             Format::Tsv => {
                 if matches!(r.outcome, Outcome::NotAttempted) {
                     return;
@@ -573,6 +605,10 @@ mod tests {
         );
         assert_eq!(serde_json::from_str::<Value>(&line).unwrap(), v);
         assert_eq!(json_line(&json!({"a": "é"})), r#"{"a":"é"}"#);
+        // C1 controls, DEL and line separators are escaped too.
+        let v = json!({"n": "a\u{9b}2J\u{85}b\u{7f}\u{2028}c"});
+        assert_eq!(json_line(&v), r#"{"n":"a\u009b2J\u0085b\u007f\u2028c"}"#);
+        assert_eq!(serde_json::from_str::<Value>(&json_line(&v)).unwrap(), v);
     }
 
     #[test]

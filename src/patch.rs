@@ -113,7 +113,11 @@ impl FromStr for Amount {
             ));
         }
         // Over 28 significant digits is more than any provider's cap (and than rust_decimal).
-        let v = Decimal::from_str_exact(t).map_err(|_| format!("'{t}' is too large"))?;
+        let v = Decimal::from_str_exact(t).map_err(|_| {
+            format!(
+                "'{t}' has more than 28 significant digits (or is too large) to be kept exactly"
+            )
+        })?;
         Ok(Amount(v))
     }
 }
@@ -200,6 +204,15 @@ impl Relative {
         let mut new = current
             .checked_add(self.delta)
             .ok_or_else(|| Error::usage("--limit: the resulting limit is out of range"))?;
+        // rust_decimal keeps 28 significant digits and rounds beyond them: a sum it rounded is
+        // refused, not sent with digits lost.
+        if new.checked_sub(self.delta) != Some(current) {
+            return Err(Error::usage(format!(
+                "--limit {}: the current limit {current} plus it needs more than 28 significant \
+                 digits; set the limit with --limit N",
+                signed(self.delta)
+            )));
+        }
         if let Some(max) = &self.max {
             let cap = max.value();
             if !self.delta.is_sign_negative() && current >= cap {
@@ -684,6 +697,13 @@ mod tests {
         };
         assert_eq!(a.to_json().to_string(), "10.3");
         assert_eq!(r("-10", None).apply(d("5")).unwrap_err().exit_code(), 2);
+        // A sum that would lose digits is refused.
+        let fine = d("1.0000000000000000000000000001");
+        assert_eq!(r("10", None).apply(fine).unwrap_err().exit_code(), 2);
+        assert_eq!(
+            r("-0.5", None).apply(Decimal::MAX).unwrap_err().exit_code(),
+            2
+        );
         assert_eq!(signed(d("25")), "+25");
         assert_eq!(signed(d("-2.5")), "-2.5");
     }

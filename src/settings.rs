@@ -32,13 +32,15 @@ pub struct Global {
     pub wire: WireOptions,
 }
 
-/// `--columns id,name,limit`: known names, in the order given, each once.
+/// `--columns id,name,limit`: known names (or table headers), in the order given.
 fn parse_columns(list: &str) -> Result<Vec<&'static output::Column>> {
     let mut cols: Vec<&'static output::Column> = Vec::new();
     for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        // The name, or the header a table shows (`diem`, `last used`, `byok`, `total`).
+        let header = name.replace('_', " ");
         let Some(c) = output::COLUMNS
             .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name))
+            .find(|c| c.name.eq_ignore_ascii_case(name) || c.header.eq_ignore_ascii_case(&header))
         else {
             return Err(Error::usage(format!(
                 "--columns: no column '{}'; the columns are {}",
@@ -46,9 +48,7 @@ fn parse_columns(list: &str) -> Result<Vec<&'static output::Column>> {
                 output::column_names().join(", ")
             )));
         };
-        if !cols.iter().any(|k| k.name == c.name) {
-            cols.push(c);
-        }
+        cols.push(c);
     }
     if cols.is_empty() {
         return Err(Error::usage(format!(
@@ -336,18 +336,31 @@ pub async fn confirm(question: &str, cancel: &Cancel) -> Result<bool> {
         let mut line = String::new();
         std::io::stdin().read_line(&mut line).map(|n| (n, line))
     });
-    tokio::select! {
-        r = read => Ok(match r {
-            Ok(Ok((n, line))) if n > 0 => {
-                matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    let answer = tokio::select! {
+        r = read => r,
+        _ = cancel.cancelled() => {
+            output::prompt("\n");
+            return Err(Error::Interrupted { sent: Sent::Nothing });
+        }
+    };
+    match answer {
+        Ok(Ok((n, line))) if n > 0 => Ok(matches!(
+            line.trim().to_ascii_lowercase().as_str(),
+            "y" | "yes"
+        )),
+        // End of input (Ctrl-D), or a terminal that went away: no. A hangup closes the
+        // terminal just before its SIGHUP arrives: give the signal a moment to win, so the
+        // exit says what happened (129).
+        _ => {
+            output::prompt("\n");
+            if cancel.sleep(std::time::Duration::from_millis(100)).await {
+                Ok(false)
+            } else {
+                Err(Error::Interrupted {
+                    sent: Sent::Nothing,
+                })
             }
-            // End of input (Ctrl-D) or an unreadable terminal: no.
-            _ => {
-                output::prompt("\n");
-                false
-            }
-        }),
-        _ = cancel.cancelled() => Err(Error::Interrupted { sent: Sent::Nothing }),
+        }
     }
 }
 

@@ -71,6 +71,14 @@ pub fn visible(s: &str) -> Vec<Visible> {
 pub fn is_invisible(c: char) -> bool {
     matches!(c,
         '\u{00ad}' | '\u{034f}' | '\u{061c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        // Arabic, Syriac and Kaithi number signs and marks (format characters).
+        | '\u{0600}'..='\u{0605}' | '\u{06dd}' | '\u{070f}' | '\u{0890}' | '\u{0891}' | '\u{08e2}'
+        | '\u{110bd}' | '\u{110cd}'
+        // Line and paragraph separators: drawn as nothing by terminals, and line breaks to
+        // JavaScript and Python readers.
+        | '\u{2028}' | '\u{2029}'
+        // Egyptian hieroglyph and shorthand format controls.
+        | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
         | '\u{180b}'..='\u{180f}'
         | '\u{200b}'..='\u{200f}'
         | '\u{202a}'..='\u{202e}'

@@ -104,7 +104,7 @@ impl<J: KeyJob> Runner<J> {
             });
         }
         if let Some(b) = bar {
-            b.finish_and_clear();
+            output::progress_done(b);
         }
         tally.halted =
             Halt::from_u8(halt.load(Ordering::SeqCst)).filter(|_| tally.not_attempted > 0);

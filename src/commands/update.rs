@@ -150,7 +150,7 @@ const PREVIEW: usize = 10;
 /// summary of the rest, then asks; a no is exit 2 with nothing sent.
 async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()> {
     let p = plan.p;
-    output::diag(&format!(
+    output::tell(&format!(
         "{p}: about to update {} key(s){}:",
         keys.len(),
         if keys.len() > PREVIEW {
@@ -169,17 +169,23 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
             });
         }
         let outcome = one_key(plan, key).await;
+        // A signal during the reads: stop here, with no plan half shown and no question.
+        if cancel.is_cancelled() || matches!(outcome, Outcome::NotAttempted) {
+            return Err(Error::Interrupted {
+                sent: crate::error::Sent::Nothing,
+            });
+        }
         let r = output::KeyResult {
             provider: p,
             key: key.clone(),
             outcome,
         };
         match r.outcome.error() {
-            Some(e) => output::diag(&format!(
+            Some(e) => output::tell(&format!(
                 "{p} key {}: cannot plan: {e}",
                 crate::text::sanitize(key)
             )),
-            None => output::diag(&output::plan_text(&r, false)),
+            None => output::tell(&output::plan_text(&r, false)),
         }
     }
     if keys.len() > PREVIEW {
@@ -198,7 +204,7 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
                 format!("{rel}, {summary}")
             };
         }
-        output::diag(&format!(
+        output::tell(&format!(
             "... and {} more key(s){}{summary}",
             keys.len() - PREVIEW,
             if summary.is_empty() { "" } else { ", each: " }
@@ -240,7 +246,7 @@ pub fn unique_keys(keys: Vec<String>) -> Vec<String> {
     }
     if let Some(k) = example {
         output::warn(&format!(
-            "{repeats} key id(s) given more than once (e.g. {}); each key is updated once",
+            "{repeats} key id(s) given more than once (e.g. {}); each key is handled once",
             crate::text::sanitize(&k)
         ));
     }
@@ -303,10 +309,11 @@ pub async fn gather_keys(
                 ReadError::Io(e) => format!("--from-file {shown}: {e}"),
             })
         })?;
+        // `#` starts a comment, on a line of its own or after an id (no key id has a `#`).
         all.extend(
             text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| l.split('#').next().unwrap_or_default().trim())
+                .filter(|l| !l.is_empty())
                 .map(str::to_string),
         );
         if all.is_empty() {
@@ -408,6 +415,13 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
         .unwrap_or_else(|| plan.p.unread(key))
         .apply(&asked);
     let changes = |after: &Key| key::changes(before.as_ref(), after, &plan.touched);
+    // Read first and already as asked (`--limit +0`, a limit it has): nothing to send.
+    if before.is_some() && changes(&predicted).is_empty() {
+        return Outcome::Unchanged {
+            before: before.map(Box::new),
+            reason: "already as asked; nothing sent".into(),
+        };
+    }
     if plan.dry_run {
         return Outcome::DryRun {
             changes: changes(&predicted),

@@ -4,6 +4,7 @@
 
 use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Table, presets};
 use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
 
 use super::{Format, KeyResult, Mode, Outcome};
 use crate::text::sanitize;
@@ -269,7 +270,7 @@ pub fn table(
     let widest = |(c, cells): &(&Column, Vec<String>)| {
         cells
             .iter()
-            .map(|s| s.chars().count())
+            .map(|s| s.width())
             .chain([c.header.len()])
             .max()
             .unwrap_or(0)
@@ -292,23 +293,33 @@ pub fn table(
         if table_width(&least) > w {
             return records(&cols, rows, w, colour);
         }
-        loop {
-            let widths: Vec<usize> = cols.iter().map(widest).collect();
-            if table_width(&widths) <= w {
-                break;
-            }
-            // The least important droppable column (names and changes wrap instead).
-            let drop = cols
-                .iter()
-                .enumerate()
-                .filter(|(_, (c, _))| c.priority < 85)
-                .min_by_key(|(_, (c, _))| c.priority)
-                .map(|(i, _)| i);
-            match drop {
-                Some(i) => {
-                    cols.remove(i);
+        // First the minor columns go while names stay whole; then names and changes wrap
+        // (counted at 30 at most, so one long name does not push out the limit and usage) and
+        // the other columns go, least important first.
+        for (wrap_at, below) in [(usize::MAX, 40), (30, 85)] {
+            loop {
+                let widths: Vec<usize> = cols
+                    .iter()
+                    .map(|col| match col.0.priority {
+                        85..=98 => widest(col).min(wrap_at),
+                        _ => widest(col),
+                    })
+                    .collect();
+                if table_width(&widths) <= w {
+                    break;
                 }
-                None => break,
+                let drop = cols
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (c, _))| c.priority < below)
+                    .min_by_key(|(_, (c, _))| c.priority)
+                    .map(|(i, _)| i);
+                match drop {
+                    Some(i) => {
+                        cols.remove(i);
+                    }
+                    None => break,
+                }
             }
         }
     }
@@ -362,76 +373,102 @@ pub fn table(
 }
 
 /// Keys as records, for a terminal narrower than an id: the id on its own line (whole, so it
-/// can be pasted back), then `field: value` pairs wrapped to `width`.
+/// can be pasted back), then `field: value` pairs two spaces apart, wrapped to `width` by
+/// display width (a value longer than a line continues on lines of its own).
 fn records(
     cols: &[(&Column, Vec<String>)],
     rows: &[KeyResult],
     width: usize,
     colour: bool,
 ) -> String {
+    const INDENT: &str = "  ";
+    let room = width.saturating_sub(INDENT.len()).max(10);
     let mut out = Vec::new();
     for (i, r) in rows.iter().enumerate() {
-        let mut lines = Vec::new();
-        let mut line = String::from(" ");
-        for (c, cells) in cols {
-            let v = &cells[i];
-            if c.name == "id" || v.is_empty() {
-                continue;
-            }
-            let v = if c.name == "status" && colour {
-                let style = anstyle::Style::new().fg_color(Some(status_ansi(&r.outcome).into()));
-                format!("{style}{v}{style:#}")
-            } else {
-                v.clone()
-            };
-            // Pairs fill lines up to the width; a value longer than a line (the changes) is
-            // split at its `, ` separators onto lines of its own.
-            let pieces = split_long(&format!(" {}: {v}", c.name), width);
-            let split = pieces.len() > 1;
-            for (n, piece) in pieces.into_iter().enumerate() {
-                if n > 0 || line.chars().count() + piece.chars().count() > width {
-                    if line.len() > 1 {
-                        lines.push(std::mem::replace(&mut line, String::from(" ")));
-                    }
-                    if n > 0 {
-                        line.push_str("   ");
-                    }
-                }
-                line.push_str(piece.trim_end());
-            }
-            if split {
-                lines.push(std::mem::replace(&mut line, String::from(" ")));
-            }
-        }
-        if line.len() > 1 {
-            lines.push(line);
-        }
         let id = cols
             .iter()
             .find(|(c, _)| c.name == "id")
             .map_or_else(|| sanitize(&r.key), |(_, cells)| cells[i].clone());
         out.push(id);
-        out.extend(lines);
+        let (mut line, mut used) = (String::new(), 0usize);
+        let flush = |line: &mut String, used: &mut usize, out: &mut Vec<String>| {
+            if *used > 0 {
+                out.push(format!("{INDENT}{line}"));
+            }
+            line.clear();
+            *used = 0;
+        };
+        for (c, cells) in cols {
+            let v = &cells[i];
+            if c.name == "id" || v.is_empty() {
+                continue;
+            }
+            let pair = format!("{}: {v}", c.name);
+            let pieces = wrap(&pair, room);
+            if let [one] = pieces.as_slice() {
+                let w = one.width();
+                if used > 0 && used + 2 + w > room {
+                    flush(&mut line, &mut used, &mut out);
+                }
+                if used > 0 {
+                    line.push_str("  ");
+                    used += 2;
+                }
+                // Colour codes are added after measuring: they take no room on the screen.
+                if c.name == "status" && colour {
+                    let style =
+                        anstyle::Style::new().fg_color(Some(status_ansi(&r.outcome).into()));
+                    line.push_str(&format!("{}: {style}{v}{style:#}", c.name));
+                } else {
+                    line.push_str(one);
+                }
+                used += w;
+            } else {
+                flush(&mut line, &mut used, &mut out);
+                for (n, piece) in pieces.iter().enumerate() {
+                    let lead = if n == 0 { "" } else { INDENT };
+                    out.push(format!("{INDENT}{lead}{piece}"));
+                }
+            }
+        }
+        flush(&mut line, &mut used, &mut out);
     }
     out.join("\n")
 }
 
-/// ` name: value` as pieces that each fit `width` (split after `, `), or whole.
-fn split_long(pair: &str, width: usize) -> Vec<String> {
-    if pair.chars().count() < width {
-        return vec![pair.to_string()];
+/// `text` in lines of at most `max` columns (display width; continuation lines 2 narrower),
+/// broken after spaces where it can, inside a word where it must.
+fn wrap(text: &str, max: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    if text.width() <= max {
+        return vec![text.to_string()];
     }
-    let mut pieces = vec![String::new()];
-    for part in pair.split_inclusive(", ") {
-        let last = pieces.last_mut().map_or(0, |p| p.chars().count());
-        if last > 0 && last + part.chars().count() + 4 > width {
-            pieces.push(String::new());
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let limit = |lines: &Vec<String>| {
+        if lines.is_empty() {
+            max
+        } else {
+            max.saturating_sub(2).max(4)
         }
-        if let Some(p) = pieces.last_mut() {
-            p.push_str(part);
+    };
+    for word in text.split_inclusive(' ') {
+        if !line.is_empty() && line.width() + word.trim_end().width() > limit(&lines) {
+            lines.push(std::mem::take(&mut line).trim_end().to_string());
+        }
+        for ch in word.chars() {
+            if line.width() + ch.width().unwrap_or(0) > limit(&lines) && !line.trim().is_empty() {
+                lines.push(std::mem::take(&mut line).trim_end().to_string());
+            }
+            if !(line.is_empty() && ch == ' ') {
+                line.push(ch);
+            }
         }
     }
-    pieces
+    if !line.trim().is_empty() {
+        lines.push(line.trim_end().to_string());
+    }
+    lines
 }
 
 fn status_ansi(o: &Outcome) -> anstyle::AnsiColor {
@@ -527,6 +564,82 @@ mod tests {
                 .count();
             assert_eq!(whole, shown, "{w}:\n{t}");
         }
+    }
+
+    #[test]
+    fn wrap_fits_by_display_width() {
+        for (text, max) in [
+            ("name: production inference gateway (nightly batch)", 38),
+            ("name: 生产推理网关生产推理网关生产推理网关生产推理网关", 30),
+            (
+                "changes: limit ?→75, reset ?→daily, include_byok_in_limit ?→true",
+                20,
+            ),
+            ("x".repeat(100).as_str(), 30),
+        ] {
+            let lines = wrap(text, max);
+            assert!(lines.iter().all(|l| l.width() <= max), "{lines:?}");
+            let joined: String = lines.concat().chars().filter(|c| *c != ' ').collect();
+            let want: String = text.chars().filter(|c| *c != ' ').collect();
+            assert_eq!(joined, want, "nothing lost");
+        }
+        assert_eq!(wrap("short", 10), ["short"]);
+    }
+
+    #[test]
+    fn records_fit_narrow_terminals() {
+        let mut r = shown(
+            "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943",
+            "生产推理网关 production inference gateway (nightly batch)",
+        );
+        if let Outcome::Shown(k) = &mut r.outcome {
+            k.limit = Some(Some(rust_decimal::Decimal::new(5, 0)));
+        }
+        let cols = defaults(Mode::List, Format::Table);
+        for w in [40, 60, 80] {
+            let t = table(&cols, std::slice::from_ref(&r), Some(w), true, true, true);
+            for l in t.lines().skip(1) {
+                let plain = strip(l);
+                assert!(plain.width() <= w, "{w}: {plain}\n{t}");
+            }
+            assert_eq!(t.lines().next(), Some(r.key.as_str()));
+        }
+    }
+
+    /// Text without its ANSI colour codes.
+    fn strip(s: &str) -> String {
+        let mut out = String::new();
+        let mut esc = false;
+        for c in s.chars() {
+            match (esc, c) {
+                (false, '\u{1b}') => esc = true,
+                (true, 'm') => esc = false,
+                (true, _) => {}
+                (false, c) => out.push(c),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_long_name_does_not_push_out_the_numbers() {
+        let long =
+            "a-very-long-key-name-for-the-customer-support-summarisation-pipeline-in-eu-west";
+        let mut r = shown(
+            "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943",
+            long,
+        );
+        if let Outcome::Shown(k) = &mut r.outcome {
+            k.limit = Some(Some(rust_decimal::Decimal::new(40, 0)));
+            k.usage = Some(Some(rust_decimal::Decimal::new(125, 1)));
+            k.remaining = Some(Some(rust_decimal::Decimal::new(275, 1)));
+        }
+        let cols = defaults(Mode::List, Format::Table);
+        let t = table(&cols, &[r], Some(150), true, true, false);
+        for h in ["LIMIT", "USAGE", "REMAINING"] {
+            assert!(t.contains(h), "{h} missing:\n{t}");
+        }
+        assert!(t.lines().all(|l| l.width() <= 150), "{t}");
     }
 
     #[test]

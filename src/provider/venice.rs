@@ -281,9 +281,13 @@ pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
         .raw
         .get("consumptionLimits")
         .or_else(|| before.raw.get("consumptionLimit"));
+    // `consumptionLimits: null`: no cap in any currency, so the others are sent as null.
+    let none = serde_json::Map::new();
+    let all_null = matches!(read, Some(Value::Null));
     let limits = match read {
         Some(Value::Object(o)) => o,
-        Some(other) if !other.is_null() => {
+        Some(Value::Null) => &none,
+        Some(other) => {
             return Err(fail(format!(
                 "the key's consumptionLimits is {}, not an object",
                 crate::text::describe(other)
@@ -301,6 +305,7 @@ pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
         }
         *change = match limits.get(name) {
             Some(Value::Null) => Change::Clear,
+            None if all_null => Change::Clear,
             Some(Value::Number(n)) => match crate::patch::Amount::from_number(n) {
                 Some(a) => Change::Set(a),
                 None => {
@@ -346,7 +351,8 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
     let limits = match consumption {
         Some(Value::Null) => Some(Some(key::Limits::default())),
         Some(l @ Value::Object(_)) => {
-            let cur = |n: &str| key::money_field(l, n).unwrap_or(None);
+            // A currency the answer lacks or that is not a cap (>= 0 or null) is not known.
+            let cur = |n: &str| key::money_field(l, n);
             Some(Some(key::Limits {
                 usd: cur("usd"),
                 diem: cur("diem"),
@@ -355,7 +361,11 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         }
         _ => None,
     };
-    let limit = limits.as_ref().map(|l| l.as_ref().and_then(|l| l.usd));
+    let limit = match &limits {
+        Some(Some(l)) => l.usd,
+        Some(None) => Some(None),
+        None => None,
+    };
     let usage = match data.get("currentPeriodUsage") {
         Some(u @ Value::Object(_)) => key::money_field(u, "usd"),
         _ => None,
@@ -806,10 +816,8 @@ mod tests {
     fn success_and_errors() {
         let v = parse_update(br#"{"data":{"id":"k","description":"d","consumptionLimits":{"usd":50},"limitPeriod":"MONTH","expiresAt":null},"success":true}"#).unwrap();
         assert_eq!(v.limit, Some(Some(50.into())));
-        assert_eq!(
-            v.to_json()["limits"],
-            json!({"usd": 50, "diem": null, "vcu": null})
-        );
+        // Currencies the answer leaves out are not known (not "no cap").
+        assert_eq!(v.to_json()["limits"], json!({"usd": 50}));
         assert_eq!(v.reset, Some(Some(Reset::Monthly)));
         assert_eq!(v.expires, Some(None));
         // No currentPeriodUsage: usage and remaining are not known.

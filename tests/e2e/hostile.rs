@@ -1020,7 +1020,6 @@ async fn venice_unreadable_current_limits_send_nothing() {
         (None, "no consumptionLimits"),
         // Not an object: named with its type.
         (Some(json!("50")), "consumptionLimits is a string"),
-        (Some(json!(null)), "no consumptionLimits"),
         (Some(json!([1, 2, 3])), "consumptionLimits is a list"),
         (Some(json!(7)), "consumptionLimits is a number"),
     ] {
@@ -1042,6 +1041,24 @@ async fn venice_unreadable_current_limits_send_nothing() {
         assert!(msg.contains(needle), "{msg}");
         server.verify().await;
     }
+    // `consumptionLimits: null` is no cap in any currency (as `get` shows it): the others are
+    // sent as null.
+    let server = MockServer::start().await;
+    venice_get(
+        &server,
+        json!({"id": VENICE_KEY, "description": "k", "consumptionLimits": null}),
+    )
+    .await;
+    Mock::given(method("PATCH"))
+        .and(body_json(json!({"id": VENICE_KEY,
+            "consumptionLimit": {"usd": null, "diem": 5, "vcu": null}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"id": VENICE_KEY, "consumptionLimits": {"usd": null, "diem": 5, "vcu": null}}, "success": true}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    venice(&server, &["--limit-diem", "5"]).await.code(0);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -108,6 +108,24 @@ impl PtyOut {
         self
     }
 
+    /// The text shown up to and including the question (the summary of the change).
+    fn question(&self) -> String {
+        let plain = self.plain();
+        let end = plain
+            .find(PROMPT)
+            .unwrap_or_else(|| panic!("no {PROMPT:?} in:\n{}", self.output));
+        plain[..end + PROMPT.len()].to_string()
+    }
+
+    /// Each of `needles` is shown before the question.
+    fn asks_about(&self, needles: &[&str]) -> &Self {
+        let q = self.question();
+        for n in needles {
+            assert!(q.contains(n), "{n:?} not shown before the question:\n{q}");
+        }
+        self
+    }
+
     fn asked(&self, want: bool) -> &Self {
         assert_eq!(
             self.prompted, want,
@@ -125,6 +143,9 @@ struct Pty {
     rows: u16,
     cols: u16,
     answer: Option<String>,
+    /// Files that take the place of the terminal for stdout or stderr.
+    stdout: Option<std::path::PathBuf>,
+    stderr: Option<std::path::PathBuf>,
 }
 
 impl Pty {
@@ -142,6 +163,8 @@ impl Pty {
             rows: 40,
             cols: 120,
             answer: None,
+            stdout: None,
+            stderr: None,
         }
     }
 
@@ -169,6 +192,18 @@ impl Pty {
         self
     }
 
+    /// Standard output goes to this file instead of the terminal.
+    fn stdout_to(mut self, f: &std::path::Path) -> Pty {
+        self.stdout = Some(f.to_path_buf());
+        self
+    }
+
+    /// Standard error goes to this file instead of the terminal.
+    fn stderr_to(mut self, f: &std::path::Path) -> Pty {
+        self.stderr = Some(f.to_path_buf());
+        self
+    }
+
     async fn run(self) -> PtyOut {
         let Pty {
             args,
@@ -176,6 +211,8 @@ impl Pty {
             rows,
             cols,
             answer,
+            stdout,
+            stderr,
         } = self;
         let mut argv = vec![env!("CARGO_BIN_EXE_keyctl").to_string()];
         argv.extend(args);
@@ -185,6 +222,8 @@ impl Pty {
             "cols": cols,
             "timeout": 20,
             "answer": answer,
+            "stdout": stdout,
+            "stderr": stderr,
         });
         let out = tokio::task::spawn_blocking(move || {
             let mut cmd = Command::new("python3");
@@ -303,6 +342,13 @@ fn strip_ansi(s: &str) -> String {
 
 /// A ModelGates key object with every field a list shows.
 fn key_json(hash: &str, name: &str, i: usize) -> Value {
+    let reset = [
+        json!("daily"),
+        json!("weekly"),
+        json!("monthly"),
+        Value::Null,
+    ][i % 4]
+        .clone();
     json!({
         "hash": hash,
         "name": name,
@@ -310,12 +356,12 @@ fn key_json(hash: &str, name: &str, i: usize) -> Value {
         "disabled": i % 3 == 2,
         "limit": 100 + 25 * i,
         "limit_remaining": 74.5 - i as f64,
-        "limit_reset": ["daily", "weekly", "monthly", null, "daily"][i % 5],
+        "limit_reset": reset,
         "usage": 125.5 + i as f64,
         "usage_daily": 25.5,
         "usage_weekly": 40.25,
         "usage_monthly": 99.75,
-        "include_byok_in_limit": i % 2 == 0,
+        "include_byok_in_limit": i.is_multiple_of(2),
         "created_at": "2025-08-24T10:30:00Z",
         "updated_at": "2025-09-01T16:00:00Z",
         "expires_at": if i == 3 { json!("2026-01-01T00:00:00Z") } else { Value::Null },
@@ -329,8 +375,15 @@ struct KeyAnswer(u64);
 impl Respond for KeyAnswer {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let hash = req.url.path().rsplit('/').next().unwrap_or_default();
+        let mut key = key_json(hash, "ci-runner", 0);
+        // The fields sent, as the provider would answer after the change.
+        if let Ok(Value::Object(sent)) = serde_json::from_slice::<Value>(&req.body) {
+            for (k, v) in sent {
+                key[k] = v;
+            }
+        }
         ResponseTemplate::new(200)
-            .set_body_json(json!({"data": key_json(hash, "ci-runner", 0)}))
+            .set_body_json(json!({"data": key}))
             .set_delay(Duration::from_millis(self.0))
     }
 }
@@ -363,6 +416,18 @@ async fn patches(server: &MockServer) -> Vec<String> {
         .collect()
 }
 
+/// Every request but a GET (a refused run may read, never write).
+async fn writes(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .expect("recording is on")
+        .iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
+}
+
 fn key_path(k: &str) -> String {
     format!("/api/v1/keys/{k}")
 }
@@ -386,9 +451,7 @@ async fn confirm_yes_sends_every_patch() {
             .await;
         out.asked(true)
             .code(0)
-            .has("ModelGates: update 2 key(s): limit → 5")
-            .has("\n  k1\n  k2\n")
-            .has(PROMPT)
+            .asks_about(&["ModelGates", "update 2 key(s)", "k1", "k2", "limit", "→ 5"])
             .lacks(REFUSED);
         let mut sent = patches(&server).await;
         sent.sort();
@@ -396,7 +459,7 @@ async fn confirm_yes_sends_every_patch() {
     }
 }
 
-/// Any answer but y/yes refuses: exit 2, the message, and no PATCH at all.
+/// Any answer but y/yes refuses: exit 2, the message, and no write at all.
 async fn refused_by(answer: &str) {
     let server = key_server(0).await;
     let out = Pty::new(&server, &update(&["k1", "k2"]))
@@ -405,9 +468,10 @@ async fn refused_by(answer: &str) {
         .await;
     out.asked(true)
         .code(2)
-        .has("ModelGates: update 2 key(s): limit → 5")
-        .has(REFUSED);
-    assert!(patches(&server).await.is_empty(), "{answer:?}: {out:?}");
+        .asks_about(&["update 2 key(s)", "k1", "k2", "limit", "→ 5"])
+        // On a line of its own, also after Ctrl-D (which the terminal does not echo).
+        .has(&format!("\nerror: {REFUSED}"));
+    assert!(writes(&server).await.is_empty(), "{answer:?}: {out:?}");
 }
 
 #[tokio::test]
@@ -468,7 +532,7 @@ async fn dry_run_never_asks() {
         .run()
         .await;
     out.asked(false).code(0).lacks("Apply this change?");
-    assert!(patches(&server).await.is_empty(), "{out:?}");
+    assert!(writes(&server).await.is_empty(), "{out:?}");
 }
 
 #[tokio::test]
@@ -480,10 +544,9 @@ async fn disable_of_one_key_asks() {
         .await;
     out.asked(true)
         .code(2)
-        .has("ModelGates: update 1 key(s): disabled → true")
-        .has("\n  k1\n")
+        .asks_about(&["update 1 key(s)", "k1", "disabled", "→ true"])
         .has(REFUSED);
-    assert!(patches(&server).await.is_empty(), "{out:?}");
+    assert!(writes(&server).await.is_empty(), "{out:?}");
     // Answered yes, the one PATCH goes out.
     let server = key_server(0).await;
     Pty::new(&server, &["update", "-p", "modelgates", "--disable", "k1"])
@@ -503,14 +566,17 @@ async fn more_than_ten_keys_are_summarised() {
     let out = Pty::new(&server, &update(&refs)).answer("\n").run().await;
     out.asked(true)
         .code(2)
-        .has("ModelGates: update 13 key(s): limit → 5")
-        .has("  key10\n  ... and 3 more\n")
-        .lacks("key11")
-        .lacks("key13");
+        .asks_about(&["update 13 key(s)", "... and 3 more"])
+        .has(REFUSED);
+    // The first ten ids are shown, the rest only counted.
+    let q = out.question();
     for k in &keys[..10] {
-        out.has(&format!("\n  {k}\n"));
+        assert!(q.contains(k.as_str()), "{k} not shown:\n{q}");
     }
-    assert!(patches(&server).await.is_empty(), "{out:?}");
+    for k in &keys[10..] {
+        assert!(!q.contains(k.as_str()), "{k} shown:\n{q}");
+    }
+    assert!(writes(&server).await.is_empty(), "{out:?}");
 }
 
 /// A server whose list (`GET /api/v1/keys?offset=0`) has `ci-1` (h1) and `ci-2` (h2).
@@ -542,10 +608,9 @@ async fn match_on_a_pty_asks() {
     let out = Pty::new(&server, &args).answer("n\n").run().await;
     out.asked(true)
         .code(2)
-        .has("ModelGates: update 2 key(s): limit → 5")
-        .has("\n  h1\n  h2\n")
+        .asks_about(&["update 2 key(s)", "h1", "h2", "limit", "→ 5"])
         .has(REFUSED);
-    assert!(patches(&server).await.is_empty(), "{out:?}");
+    assert!(writes(&server).await.is_empty(), "{out:?}");
 
     let server = match_server().await;
     let out = Pty::new(&server, &args).answer("y\n").run().await;
@@ -575,7 +640,7 @@ async fn without_a_terminal_nothing_asks() {
     .await;
     out.code(2).stderr_has("add --yes");
     assert!(!out.stderr.contains("[y/N]"), "{out:?}");
-    assert!(patches(&server).await.is_empty(), "{out:?}");
+    assert!(writes(&server).await.is_empty(), "{out:?}");
     // With --yes it runs.
     let server = match_server().await;
     let out = piped(
@@ -610,6 +675,77 @@ async fn without_a_terminal_nothing_asks() {
     .await;
     out.code(0);
     assert_eq!(patches(&server).await, [key_path("k1")], "{out:?}");
+}
+
+#[tokio::test]
+async fn ctrl_c_at_the_question_stops_and_sends_nothing() {
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1", "k2"]))
+        .answer("\x03")
+        .run()
+        .await;
+    out.asked(true).code(130);
+    assert!(writes(&server).await.is_empty(), "{out:?}");
+}
+
+#[tokio::test]
+async fn stdout_to_a_file_still_asks() {
+    // `keyctl update ... > results.tsv` at a terminal: the question is on stderr, the answer
+    // on stdin, the results (TSV: stdout is not a terminal) in the file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.tsv");
+    let server = key_server(0).await;
+    let out = Pty::new(&server, &update(&["k1", "k2"]))
+        .stdout_to(&file)
+        .answer("y\n")
+        .run()
+        .await;
+    out.asked(true).code(0).asks_about(&["update 2 key(s)"]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("id\tstatus\t"), "{text}");
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(!text.contains('\x1b'), "{text:?}");
+    assert!(!out.output.contains("id\tstatus"), "{out:?}");
+    assert_eq!(patches(&server).await.len(), 2);
+}
+
+#[tokio::test]
+async fn stderr_not_a_terminal_never_asks() {
+    // Nobody can see a question on a redirected stderr: an explicit list runs, --match without
+    // --yes is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("err.txt");
+    let server = key_server(0).await;
+    Pty::new(&server, &update(&["k1", "k2"]))
+        .stderr_to(&file)
+        .answer("n\n")
+        .run()
+        .await
+        .asked(false)
+        .code(0);
+    assert_eq!(patches(&server).await.len(), 2);
+
+    let server = match_server().await;
+    let args = [
+        "update",
+        "-p",
+        "modelgates",
+        "--match",
+        "ci-*",
+        "--limit",
+        "5",
+    ];
+    Pty::new(&server, &args)
+        .stderr_to(&file)
+        .answer("y\n")
+        .run()
+        .await
+        .asked(false)
+        .code(2);
+    let err = std::fs::read_to_string(&file).unwrap();
+    assert!(err.contains("add --yes"), "{err}");
+    assert!(!err.contains("[y/N]"), "{err}");
+    assert!(writes(&server).await.is_empty(), "{err}");
 }
 
 // ---- width ----
@@ -711,9 +847,10 @@ async fn width_200_is_a_box_table_with_every_id_whole() {
     fits(&out, &lines, 200, false);
     ids_whole(&out, &lines, 200);
     headers_whole(&out, &lines, 200);
-    // Wide enough for the ids and names on single rows, and for the less important columns.
-    out.has("CREATED")
-        .has("production inference gateway (nightly batch)");
+    // Wide enough for every name on one row, and for columns besides id and name.
+    out.has("production inference gateway (nightly batch)")
+        .has("LIMIT")
+        .has("USAGE");
 }
 
 #[tokio::test]
@@ -741,6 +878,16 @@ async fn width_60_is_one_record_per_key_with_each_id_on_its_own_line() {
     assert!(!lines.iter().any(|l| l.starts_with('┌')), "{}", out.output);
 }
 
+/// Below about 50 columns a name longer than the line is not wrapped in the record form (it is
+/// split only at `, `), so the line is wider than the terminal.
+#[tokio::test]
+
+async fn width_40_records_fit() {
+    let (out, lines) = list_at(40).await;
+    fits(&out, &lines, 40, true);
+    ids_whole(&out, &lines, 40);
+}
+
 // ---- colour and progress ----
 
 #[tokio::test]
@@ -751,7 +898,14 @@ async fn statuses_are_coloured_on_a_terminal() {
         .run()
         .await;
     out.code(0).has("updated");
-    assert!(out.output.contains("\x1b["), "no colour:\n{}", out.output);
+    // The status cell itself is coloured: an escape right before `updated`.
+    let coloured = out.output.split('\x1b').any(|seg| {
+        seg.starts_with('[')
+            && seg
+                .split_once('m')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with("updated"))
+    });
+    assert!(coloured, "status not coloured:\n{:?}", out.output);
 }
 
 #[tokio::test]
@@ -809,6 +963,12 @@ async fn progress_bar_on_a_terminal_only() {
     let out = Pty::new(&server, &args).answer("n\n").run().await;
     out.asked(false).code(0).has("/25 keys").has("ETA");
     assert_eq!(patches(&server).await.len(), 25);
+    // The bar is cleared before the table: nothing of it after its last redraw.
+    let tail = out.output.rsplit('\r').next().unwrap_or_default();
+    assert!(
+        !tail.contains("ETA") && tail.contains("key25") && tail.contains("summary"),
+        "the bar was not cleared:\n{tail}"
+    );
 
     let server = key_server(50).await;
     let out = piped(&server, &args, &[]).await;

@@ -3,10 +3,11 @@
 Usage: python3 pty_run.py SPEC_JSON
 
 SPEC_JSON: {"argv": [...], "rows": N, "cols": N, "timeout": SECONDS,
-            "answer": null | "TEXT" | "EOF"}
+            "answer": null | "TEXT" | "EOF", "stdout": null | PATH, "stderr": null | PATH}
 
 The program runs with this process's environment, its standard input, output and error all on
-the terminal (so stdout and stderr are merged), with the window size set before it starts.
+the terminal (so stdout and stderr are merged), with the window size set before it starts;
+"stdout" or "stderr" sends that stream to a file instead of the terminal.
 When `answer` is given, it is typed once the output shows `[y/N]` ("EOF" types Ctrl-D, end of
 input on an empty line). Prints one JSON object: {"exit": code or null, "signal": number or
 null, "output": text, "prompted": bool, "timed_out": bool}.
@@ -39,6 +40,11 @@ def main():
         # The child: the terminal is its stdin/stdout/stderr and its controlling terminal.
         try:
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            for target, name in ((1, "stdout"), (2, "stderr")):
+                if spec.get(name):
+                    f = os.open(spec[name], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    os.dup2(f, target)
+                    os.close(f)
             os.execv(argv[0], argv)
         except BaseException as e:  # noqa: BLE001 - report and leave
             os.write(2, ("pty_run: exec failed: %r\n" % (e,)).encode())

@@ -76,7 +76,7 @@ async fn get_each_provider() {
     .stdout_has(&format!("id:        {VENICE_KEY}"))
     .stdout_has("usage:     1.25")
     .stdout_has("remaining: 3.75")
-    .stdout_has("limits:    usd 5, diem none, vcu none")
+    .stdout_has("limits:    usd 5")
     .stdout_has("reset:     monthly");
 
     let server = MockServer::start().await;

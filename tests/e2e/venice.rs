@@ -167,7 +167,7 @@ async fn documented_errors() {
             .respond_with(ResponseTemplate::new(status).set_body_json(fixture(file)))
             .mount(&server)
             .await;
-        run(&server, &["--limit", "1", "--retries", "0"])
+        run(&server, &["--limit", "2", "--retries", "0"])
             .await
             .code(code)
             .stderr_has(msg);
@@ -181,7 +181,7 @@ async fn success_false_is_a_provider_failure() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": false})))
         .mount(&server)
         .await;
-    run(&server, &["--limit", "1"])
+    run(&server, &["--limit", "2"])
         .await
         .code(7)
         .stderr_has("success");
