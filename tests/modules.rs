@@ -120,6 +120,8 @@ fn layers_hold() {
         BTreeSet::from(["secret".into(), "visible".into()])
     );
     assert!(!deps("output").contains("http"), "output imports http");
+    // The key model is pure data over the normalized change: no provider, no I/O, no printing.
+    assert_eq!(deps("key"), BTreeSet::from(["patch".into()]));
 }
 
 #[test]
