@@ -288,7 +288,12 @@ impl Key {
             || !patch.limit_diem.is_keep()
             || !patch.limit_vcu.is_keep();
         if per_currency && currencies.iter().any(|c| !c.is_keep()) {
-            let mut l = k.limits.clone().flatten().unwrap_or_default();
+            // Not read: the currencies the change leaves alone stay not known.
+            let mut l = k.limits.clone().flatten().unwrap_or(Limits {
+                usd: None,
+                diem: None,
+                vcu: None,
+            });
             let amount = |c: &Change<crate::patch::Amount>, old: Known<Decimal>| match c {
                 Change::Keep => old,
                 Change::Clear => Some(None),
@@ -559,6 +564,93 @@ mod tests {
         assert_eq!(c[0].field, "limits.diem");
         assert_eq!(c[0].from, Some(json!(10)));
         assert_eq!(c[0].to, Value::Null);
+    }
+
+    #[test]
+    fn apply_on_an_unread_key() {
+        // Venice, not read: the currencies set are known, the others stay unknown.
+        let unread = Key::unread("venice", "v", Unit::Usd);
+        let diem = Patch {
+            limit_diem: Change::Set("5".parse::<Amount>().unwrap()),
+            ..Default::default()
+        };
+        let after = unread.apply(&diem);
+        assert_eq!(after.to_json()["limits"], json!({"diem": 5}));
+        assert_eq!(after.field("limits.diem"), Some(json!(5)));
+        assert_eq!(after.field("limits.usd"), None);
+        assert_eq!(after.limit, None);
+        // --limit alone on an unread key: the limit, and no per-currency object.
+        let usd = Patch {
+            limit: Change::Set("7".parse::<Amount>().unwrap()),
+            ..Default::default()
+        };
+        let after = unread.apply(&usd);
+        assert_eq!(after.limit, Some(Some(d("7"))));
+        assert_eq!(after.limits, None);
+        // A key read with its caps: --limit also moves limits.usd.
+        let mut read = unread.clone();
+        read.limits = Some(Some(Limits::default()));
+        let after = read.apply(&usd);
+        assert_eq!(after.field("limits.usd"), Some(json!(7)));
+        assert_eq!(after.field("limits.vcu"), Some(Value::Null));
+        // A provider without per-currency caps keeps `limits: null`.
+        let mut gates = Key::unread("modelgates", "h", Unit::Usd);
+        gates.limits = Some(None);
+        assert_eq!(gates.apply(&usd).limits, Some(None));
+        assert_eq!(gates.apply(&usd).field("limits.diem"), None);
+        // Removing the cap: remaining is null whatever the usage.
+        let clear = Patch {
+            limit: Change::Clear,
+            ..Default::default()
+        };
+        let mut capped = gates.clone();
+        capped.limit = Some(Some(d("10")));
+        capped.remaining = Some(Some(d("4")));
+        assert_eq!(capped.apply(&clear).remaining, Some(None));
+        assert_eq!(capped.apply(&clear).limit, Some(None));
+    }
+
+    #[test]
+    fn fill_from_takes_only_what_is_not_known() {
+        let mut a = Key::unread("ionet", "k", Unit::Credits);
+        a.limit = Some(Some(d("5")));
+        a.raw = json!({"status": "succeeded"});
+        let mut b = Key::unread("ionet", "k", Unit::Credits);
+        b.limit = Some(Some(d("9")));
+        b.name = Some(Some("ci".into()));
+        b.models = Some(None);
+        b.raw = json!({"status": "other", "id": "k"});
+        a.fill_from(&b);
+        assert_eq!(a.limit, Some(Some(d("5"))));
+        assert_eq!(a.name, Some(Some("ci".into())));
+        assert_eq!(a.models, Some(None));
+        assert_eq!(a.raw, json!({"status": "succeeded", "id": "k"}));
+        let mut empty = Key::unread("ionet", "k", Unit::Credits);
+        empty.fill_from(&b);
+        assert_eq!(empty.raw, b.raw);
+    }
+
+    #[test]
+    fn a_change_as_json() {
+        let c = FieldChange {
+            field: "limit",
+            from: Some(json!(100)),
+            to: json!(125),
+        };
+        assert_eq!(
+            c.to_json(),
+            json!({"field": "limit", "from": 100, "to": 125})
+        );
+        let c = FieldChange {
+            field: "reset",
+            from: None,
+            to: json!("daily"),
+        };
+        assert_eq!(c.to_json(), json!({"field": "reset", "to": "daily"}));
+        assert_eq!(
+            Key::unread("x", "k", Unit::Usd).to_json()["raw"],
+            Value::Null
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod model;
 mod openrouter;
 mod pty;
 mod reads;
+mod review;
 mod signals;
 mod snapshots;
 mod venice;

@@ -987,3 +987,229 @@ fn strip_ansi_removes_escapes_only() {
     );
     assert_eq!(PTY_SECRET.len(), 40);
 }
+
+// ---- review fixes: the plan with -q, a signal during the preview, a hangup at the question ----
+
+#[tokio::test]
+async fn quiet_still_shows_the_plan_and_the_question() {
+    for q in ["-q", "--quiet"] {
+        let server = key_server(0).await;
+        let mut args = update(&["k1", "k2"]);
+        args.push(q);
+        let out = Pty::new(&server, &args).answer("n\n").run().await;
+        out.asked(true).code(2).asks_about(&[
+            "update 2 key(s)",
+            "k1",
+            "k2",
+            "limit",
+            "→ 5",
+            PROMPT,
+        ]);
+        assert!(writes(&server).await.is_empty(), "{q}: {out:?}");
+        // Answered yes, both keys are written.
+        let server = key_server(0).await;
+        let out = Pty::new(&server, &args).answer("y\n").run().await;
+        out.asked(true)
+            .code(0)
+            .asks_about(&["update 2 key(s)", "k1", "k2", PROMPT]);
+        assert_eq!(patches(&server).await.len(), 2, "{q}: {out:?}");
+    }
+}
+
+/// A pseudo-terminal driver for the tests below, which `pty_run.py` cannot do: it sends SIGINT
+/// (by `kill`, or as Ctrl-C typed on the terminal) a set time after the start, or closes the
+/// terminal (a hangup) once `[y/N]` shows. Prints {"exit", "signal", "output", "prompted",
+/// "timed_out", "after_action"} (seconds from the signal or hangup to the exit).
+const DRIVER: &str = r#"
+import errno, fcntl, json, os, pty, select, signal, struct, sys, termios, time
+spec = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    try:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        os.execv(spec["argv"][0], spec["argv"])
+    except BaseException as e:
+        os.write(2, ("exec failed: %r\n" % (e,)).encode())
+    os._exit(127)
+start = time.monotonic()
+deadline = start + spec["timeout"]
+out, prompted, acted, closed, timed_out = bytearray(), False, None, False, False
+sigint_after, how = spec.get("sigint_after"), spec.get("how")
+while not closed:
+    now = time.monotonic()
+    if now > deadline:
+        timed_out = True
+        break
+    if sigint_after is not None and acted is None and now - start >= sigint_after:
+        acted = time.monotonic()
+        if how == "tty":
+            os.write(fd, b"\x03")
+        else:
+            os.kill(pid, signal.SIGINT)
+    wait = 0.05 if (sigint_after is not None and acted is None) else 0.5
+    ready, _, _ = select.select([fd], [], [], wait)
+    if not ready:
+        continue
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError as e:
+        if e.errno == errno.EIO:
+            break
+        raise
+    if not chunk:
+        break
+    out += chunk
+    if b"[y/N]" in out and not prompted:
+        prompted = True
+        if spec.get("hangup"):
+            acted = time.monotonic()
+            os.close(fd)
+            closed = True
+status = None
+while status is None:
+    done, st = os.waitpid(pid, os.WNOHANG)
+    if done:
+        status = st
+        break
+    if time.monotonic() > deadline:
+        timed_out = True
+        os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        break
+    time.sleep(0.01)
+ended = time.monotonic()
+if not closed:
+    os.close(fd)
+print(json.dumps({
+    "exit": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+    "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+    "output": out.decode("utf-8", errors="replace"),
+    "prompted": prompted,
+    "timed_out": timed_out,
+    "after_action": None if acted is None else ended - acted,
+}))
+"#;
+
+/// Runs `keyctl <args>` on a pseudo-terminal under [`DRIVER`] with `action` (merged into its
+/// spec) and the same environment as [`Pty`]; returns the run and the seconds from the action
+/// to the exit.
+async fn drive(server: &MockServer, args: &[&str], action: Value) -> (PtyOut, Option<f64>) {
+    let mut argv = vec![env!("CARGO_BIN_EXE_keyctl").to_string()];
+    argv.extend(args.iter().map(|s| s.to_string()));
+    let mut spec = json!({"argv": argv, "timeout": 20});
+    for (k, v) in action.as_object().expect("an object") {
+        spec[k] = v.clone();
+    }
+    let uri = server.uri();
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c").arg(DRIVER).arg(spec.to_string());
+        clean(&mut cmd);
+        cmd.env(ENV, PTY_SECRET)
+            .env(BASE_ENV, uri)
+            .env("TERM", "xterm-256color")
+            .env("KEYCTL_BACKOFF_MS", "20")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.output().expect("python3 runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the driver failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let output = v["output"]
+        .as_str()
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    assert_eq!(
+        v["timed_out"], false,
+        "keyctl still ran after 20 s:\n{output}"
+    );
+    assert_eq!(
+        v["signal"],
+        Value::Null,
+        "keyctl was killed by a signal:\n{output}"
+    );
+    let r = PtyOut {
+        exit: v["exit"].as_i64().map(|c| c as i32),
+        output,
+        prompted: v["prompted"] == true,
+    };
+    scan(&Out {
+        code: r.exit.unwrap_or(-1),
+        stdout: r.output.clone(),
+        stderr: String::new(),
+    });
+    (r, v["after_action"].as_f64())
+}
+
+/// A server whose reads of one key take `read_ms`; updates are answered at once.
+async fn slow_read_server(read_ms: u64) -> MockServer {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
+        .respond_with(KeyAnswer(read_ms))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
+        .respond_with(KeyAnswer(0))
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test]
+async fn sigint_while_the_preview_reads_stops_before_the_question() {
+    for how in ["kill", "tty"] {
+        let server = slow_read_server(3000).await;
+        let (out, after) = drive(
+            &server,
+            &update(&["k1", "k2"]),
+            json!({"sigint_after": 1.0, "how": how}),
+        )
+        .await;
+        out.asked(false).code(130).lacks("[y/N]");
+        assert!(writes(&server).await.is_empty(), "{how}: {out:?}");
+        out.has("nothing was changed");
+        // No plan half shown: the key read before the signal is not planned after it.
+        out.lacks("→").lacks("ModelGates key k1");
+        // The preview was reading the first key when the signal came; no other read started.
+        let reads = server.received_requests().await.unwrap();
+        assert_eq!(reads.len(), 1, "{how}: {reads:?}\n{out:?}");
+        // A first SIGINT lets the read in flight finish (at most 10 s), then stops: well
+        // before a second 3 s read could have been made.
+        let after = after.expect("the signal was sent");
+        assert!(
+            after < 4.0,
+            "{how}: exited {after:.2} s after SIGINT: {out:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hangup_at_the_question_exits_129_every_time() {
+    // Before the fix about one hangup in five read as a refusal (exit 2): ten runs.
+    for i in 0..10 {
+        let server = key_server(0).await;
+        let (out, after) = drive(&server, &update(&["k1", "k2"]), json!({"hangup": true})).await;
+        assert!(out.prompted, "run {i}: never asked: {out:?}");
+        assert_eq!(
+            out.exit,
+            Some(129),
+            "run {i}: exit code; output:\n{}",
+            out.output
+        );
+        assert!(writes(&server).await.is_empty(), "run {i}: {out:?}");
+        assert!(!out.output.contains(REFUSED), "run {i}: {out:?}");
+        let after = after.expect("hung up");
+        assert!(after < 5.0, "run {i}: exited {after:.2} s after the hangup");
+    }
+}
