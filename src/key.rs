@@ -663,6 +663,24 @@ mod tests {
         b.limit = Some(Some(d("51")));
         assert_eq!(changes(Some(&a), &b, &["limit"]).len(), 1);
         assert!(changes(Some(&a), &b, &["name"]).is_empty());
+        // Only the fields touched are listed (and remaining only along with the limit).
+        a.remaining = Some(Some(d("1")));
+        b.remaining = Some(Some(d("3")));
+        b.name = Some(Some("other".into()));
+        let c = changes(Some(&a), &b, &["name"]);
+        assert_eq!(c.iter().map(|c| c.field).collect::<Vec<_>>(), ["name"]);
+        let c = changes(Some(&a), &b, &["limit"]);
+        assert_eq!(
+            c.iter().map(|c| c.field).collect::<Vec<_>>(),
+            ["limit", "remaining"]
+        );
+        // Numbers beyond a decimal compare by their digits.
+        let huge: Value = serde_json::from_str("1e400").unwrap();
+        assert!(same(&huge, &huge.clone()));
+        assert!(!same(
+            &huge,
+            &serde_json::from_str::<Value>("2e400").unwrap()
+        ));
     }
 
     #[test]
@@ -685,6 +703,29 @@ mod tests {
         assert_eq!(time_field(&v, "bad"), None);
         assert_eq!(models_of(&v, "m"), Some(None));
         assert_eq!(models_of(&v, "m2"), Some(Some(vec!["x".into()])));
+        let w = json!({"s": null, "b": true, "f": false, "n": null, "e": "", "m": null, "x": 3});
+        assert_eq!(text_field(&w, "s"), Some(None));
+        assert_eq!(text_field(&w, "x"), None);
+        assert_eq!(bool_field(&w, "b"), Some(Some(true)));
+        assert_eq!(bool_field(&w, "f"), Some(Some(false)));
+        assert_eq!(bool_field(&w, "n"), Some(None));
+        assert_eq!(bool_field(&w, "x"), None);
+        assert_eq!(time_field(&w, "e"), Some(None));
+        assert_eq!(time_field(&w, "n"), Some(None));
+        assert_eq!(models_of(&w, "m"), Some(None));
+        assert_eq!(models_of(&w, "x"), None);
+        assert_eq!(reset_word("8h"), Some(Reset::EightHours));
+        assert_eq!(reset_word("weekly"), Some(Reset::Weekly));
+        assert_eq!(reset_word(" Week "), Some(Reset::Weekly));
+        assert_eq!(reset_word("daily"), Some(Reset::Daily));
+        assert_eq!(reset_word("monthly"), Some(Reset::Monthly));
+        assert_eq!(reset_word("never"), Some(Reset::Never));
+        assert_eq!(crate::patch::decimal_of_str(""), None);
+        assert_eq!(crate::patch::decimal_of_str(&"1".repeat(65)), None);
+        assert_eq!(
+            crate::patch::decimal_of_str(&"1".repeat(20)),
+            Some(d(&"1".repeat(20)))
+        );
         assert_eq!(reset_word("EPOCH"), Some(Reset::Daily));
         assert_eq!(reset_word("LIFETIME"), Some(Reset::Never));
         assert_eq!(reset_word("MONTH"), Some(Reset::Monthly));
