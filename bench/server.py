@@ -28,25 +28,17 @@ class Handler(BaseHTTPRequestHandler):
         self.rfile.read(n)
         if DELAY:
             time.sleep(DELAY)
-        if self.path.startswith("/v1/api-keys/"):
-            body = IONET
-        elif self.path.startswith("/api/v1/api_keys"):
-            body = VENICE
-        else:
-            body = GATES
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.answer(IONET if self.path.startswith("/v1/api-keys/") else None)
 
     def do_GET(self):
         if DELAY:
             time.sleep(DELAY)
-        if self.path.startswith("/api/v1/api_keys"):
-            body = VENICE
-        else:
-            body = GATES
+        self.answer(None)
+
+    def answer(self, body):
+        """200 with `body`, else the key of the provider the path belongs to."""
+        if body is None:
+            body = VENICE if self.path.startswith("/api/v1/api_keys") else GATES
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))

@@ -238,35 +238,42 @@ impl Pty {
         })
         .await
         .expect("join");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "pty_run.py failed ({}):\n{stdout}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-        let output = v["output"]
-            .as_str()
-            .unwrap_or_default()
-            .replace("\r\n", "\n");
-        assert_eq!(
-            v["timed_out"], false,
-            "keyctl still ran after 20 s:\n{output}"
-        );
-        assert_eq!(v["signal"], Value::Null, "keyctl was killed:\n{output}");
-        let r = PtyOut {
-            exit: v["exit"].as_i64().map(|c| c as i32),
-            output,
-            prompted: v["prompted"] == true,
-        };
-        scan(&Out {
-            code: r.exit.unwrap_or(-1),
-            stdout: r.output.clone(),
-            stderr: String::new(),
-        });
-        r
+        finish(&out).0
     }
+}
+
+/// A driver's answer (`{exit, signal, output, prompted, timed_out, ...}` on its stdout) as a
+/// run, checked: the driver worked, keyctl ended by itself in time and was not killed, and its
+/// output holds no piece of the credential.
+fn finish(out: &std::process::Output) -> (PtyOut, Value) {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the pty driver failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let output = v["output"]
+        .as_str()
+        .unwrap_or_default()
+        .replace("\r\n", "\n");
+    assert_eq!(
+        v["timed_out"], false,
+        "keyctl still ran after 20 s:\n{output}"
+    );
+    assert_eq!(v["signal"], Value::Null, "keyctl was killed:\n{output}");
+    let r = PtyOut {
+        exit: v["exit"].as_i64().map(|c| c as i32),
+        output,
+        prompted: v["prompted"] == true,
+    };
+    scan(&Out {
+        code: r.exit.unwrap_or(-1),
+        stdout: r.output.clone(),
+        stderr: String::new(),
+    });
+    (r, v)
 }
 
 /// Removes every provider's credential and base URL, the test extras and [`OUTPUT_VARS`].
@@ -390,17 +397,19 @@ impl Respond for KeyAnswer {
 
 /// A server answering PATCH (after `delay_ms`) and GET of one key, over the 418 catch-all.
 async fn key_server(delay_ms: u64) -> MockServer {
+    timed_key_server(0, delay_ms).await
+}
+
+/// A server answering GET of one key after `read_ms` and PATCH after `write_ms`.
+async fn timed_key_server(read_ms: u64, write_ms: u64) -> MockServer {
     let server = server().await;
-    Mock::given(method("PATCH"))
-        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
-        .respond_with(KeyAnswer(delay_ms))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
-        .respond_with(KeyAnswer(0))
-        .mount(&server)
-        .await;
+    for (verb, ms) in [("PATCH", write_ms), ("GET", read_ms)] {
+        Mock::given(method(verb))
+            .and(path_regex(r"^/api/v1/keys/[^/]+$"))
+            .respond_with(KeyAnswer(ms))
+            .mount(&server)
+            .await;
+    }
     server
 }
 
@@ -1116,54 +1125,13 @@ async fn drive(server: &MockServer, args: &[&str], action: Value) -> (PtyOut, Op
     })
     .await
     .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the driver failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let output = v["output"]
-        .as_str()
-        .unwrap_or_default()
-        .replace("\r\n", "\n");
-    assert_eq!(
-        v["timed_out"], false,
-        "keyctl still ran after 20 s:\n{output}"
-    );
-    assert_eq!(
-        v["signal"],
-        Value::Null,
-        "keyctl was killed by a signal:\n{output}"
-    );
-    let r = PtyOut {
-        exit: v["exit"].as_i64().map(|c| c as i32),
-        output,
-        prompted: v["prompted"] == true,
-    };
-    scan(&Out {
-        code: r.exit.unwrap_or(-1),
-        stdout: r.output.clone(),
-        stderr: String::new(),
-    });
+    let (r, v) = finish(&out);
     (r, v["after_action"].as_f64())
 }
 
 /// A server whose reads of one key take `read_ms`; updates are answered at once.
 async fn slow_read_server(read_ms: u64) -> MockServer {
-    let server = server().await;
-    Mock::given(method("GET"))
-        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
-        .respond_with(KeyAnswer(read_ms))
-        .mount(&server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path_regex(r"^/api/v1/keys/[^/]+$"))
-        .respond_with(KeyAnswer(0))
-        .mount(&server)
-        .await;
-    server
+    timed_key_server(read_ms, 0).await
 }
 
 #[tokio::test]

@@ -698,37 +698,11 @@ async fn a_failed_get_has_no_row() {
 
 #[tokio::test]
 async fn comments_after_ids_in_a_key_file_are_stripped() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("keys.txt");
-    std::fs::write(
-        &file,
+    let server = server_with_patches(&["h1", "h2", "h3"]).await;
+    let out = from_file(
+        &server,
         "h1 # production\n# only a comment\n   # indented comment\nh2#tight\n\th3\t# tabbed\n\nh1 # again\n",
     )
-    .unwrap();
-    let server = server().await;
-    for h in ["h1", "h2", "h3"] {
-        Mock::given(method("PATCH"))
-            .and(path(format!("/api/v1/keys/{h}")))
-            .and(body_json(json!({"limit": 5})))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"data": gates_key(h, "k", json!(5))})),
-            )
-            .expect(1)
-            .mount(&server)
-            .await;
-    }
-    let out = mg(
-        &server,
-        &[
-            "update",
-            "--limit",
-            "5",
-            "--from-file",
-            file.to_str().unwrap(),
-        ],
-    )
-    .run()
     .await;
     out.code(0);
     let mut sent = requests(&server, "PATCH").await;
@@ -739,7 +713,6 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
         "{out:?}"
     );
     assert!(!out.stdout.contains('#'), "{out:?}");
-    server.verify().await;
     // The same from standard input.
     let server2 = server_with_patches(&["h1", "h2"]).await;
     let out = mg(&server2, &["update", "--limit", "5", "--from-file", "-"])
@@ -750,6 +723,25 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
     let mut sent = requests(&server2, "PATCH").await;
     sent.sort();
     assert_eq!(sent, ["/api/v1/keys/h1", "/api/v1/keys/h2"], "{out:?}");
+}
+
+/// `update --limit 5 --from-file F` with F holding `contents`.
+async fn from_file(server: &MockServer, contents: &str) -> Out {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.txt");
+    std::fs::write(&file, contents).unwrap();
+    mg(
+        server,
+        &[
+            "update",
+            "--limit",
+            "5",
+            "--from-file",
+            file.to_str().unwrap(),
+        ],
+    )
+    .run()
+    .await
 }
 
 async fn server_with_patches(hs: &[&str]) -> MockServer {
@@ -769,24 +761,9 @@ async fn server_with_patches(hs: &[&str]) -> MockServer {
 
 #[tokio::test]
 async fn a_key_file_of_comments_only_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("keys.txt");
-    std::fs::write(&file, "# a\n  # b\n\n").unwrap();
     let server = server().await;
     forbid_patch(&server).await;
-    let out = mg(
-        &server,
-        &[
-            "update",
-            "--limit",
-            "5",
-            "--from-file",
-            file.to_str().unwrap(),
-        ],
-    )
-    .run()
-    .await;
-    out.code(2);
+    from_file(&server, "# a\n  # b\n\n").await.code(2);
 }
 
 // ---------------------------------------------------------------------------------------------
