@@ -689,6 +689,9 @@ mod tests {
             }
         );
         assert_eq!(r("-10", None).apply(d("12.5")).unwrap(), set("2.5"));
+        // Lowering a key that is over the cap is not "at the cap": it is set (capped).
+        assert_eq!(r("-10", Some("50")).apply(d("70")).unwrap(), set("50"));
+        assert_eq!(r("-10", Some("50")).apply(d("55")).unwrap(), set("45"));
         // Decimal arithmetic: 0.1 + 0.2 is 0.3, and 10.1 + 0.2 is 10.3 (binary floats say
         // 10.299999999999999).
         assert_eq!(r("0.1", None).apply(d("0.2")).unwrap(), set("0.3"));
