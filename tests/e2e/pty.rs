@@ -24,8 +24,11 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/pty_run.py"
 const PROMPT: &str = "Apply this change? [y/N]";
 const REFUSED: &str = "not confirmed; nothing was changed";
 
-/// Variables that change how keyctl prints, removed from every child besides `cleared()`.
-const OUTPUT_VARS: [&str; 8] = [
+/// Variables that change how keyctl prints, removed from every child besides `cleared()`. `CI`
+/// is one: anstream (clap's colour stack, which keyctl follows) colours a terminal under CI
+/// whatever `TERM` says.
+const OUTPUT_VARS: [&str; 9] = [
+    "CI",
     "KEYCTL_OUTPUT",
     "KEYCTL_PROVIDER",
     "NO_COLOR",
