@@ -163,13 +163,9 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
     plan.dry_run = true;
     plan.read_first = plan.session.is_some();
     for key in keys.iter().take(PREVIEW) {
-        if cancel.is_cancelled() {
-            return Err(Error::Interrupted {
-                sent: crate::error::Sent::Nothing,
-            });
-        }
         let outcome = one_key(plan, key).await;
-        // A signal during the reads: stop here, with no plan half shown and no question.
+        // A signal before or during the reads: stop here, with no plan half shown and no
+        // question.
         if cancel.is_cancelled() || matches!(outcome, Outcome::NotAttempted) {
             return Err(Error::Interrupted {
                 sent: crate::error::Sent::Nothing,
