@@ -89,6 +89,26 @@ pub struct Key {
     pub raw: Value,
 }
 
+/// The key's fields besides `provider`, `id` and `raw`, in the order of its JSON form.
+pub const FIELDS: [&str; 16] = [
+    "name",
+    "disabled",
+    "limit",
+    "unit",
+    "limits",
+    "reset",
+    "usage",
+    "remaining",
+    "usage_total",
+    "expires",
+    "created",
+    "updated",
+    "last_used",
+    "models",
+    "privacy",
+    "include_byok_in_limit",
+];
+
 /// The fields a change can touch, in the order plans and `changes` list them.
 pub const CHANGE_FIELDS: [&str; 11] = [
     "name",
@@ -146,28 +166,7 @@ impl Key {
 
     /// The key's fields in the README's order, with `None` for a field not known.
     pub fn fields(&self) -> Vec<(&'static str, Option<Value>)> {
-        let s = |v: &String| json!(v);
-        vec![
-            ("name", known_json(&self.name, s)),
-            ("disabled", known_json(&self.disabled, |b| json!(b))),
-            ("limit", known_json(&self.limit, money)),
-            ("unit", Some(json!(self.unit.as_str()))),
-            ("limits", known_json(&self.limits, limits_json)),
-            ("reset", known_json(&self.reset, |r| json!(r.as_str()))),
-            ("usage", known_json(&self.usage, money)),
-            ("remaining", known_json(&self.remaining, money)),
-            ("usage_total", known_json(&self.usage_total, money)),
-            ("expires", known_json(&self.expires, s)),
-            ("created", known_json(&self.created, s)),
-            ("updated", known_json(&self.updated, s)),
-            ("last_used", known_json(&self.last_used, s)),
-            ("models", known_json(&self.models, |m| json!(m))),
-            ("privacy", known_json(&self.privacy, s)),
-            (
-                "include_byok_in_limit",
-                known_json(&self.include_byok_in_limit, |b| json!(b)),
-            ),
-        ]
+        FIELDS.iter().map(|&f| (f, self.field(f))).collect()
     }
 
     /// The JSON form (`schemas/key.schema.json`): a field not known is absent, `null` means
@@ -185,9 +184,27 @@ impl Key {
         Value::Object(o)
     }
 
-    /// One field's value by its `changes` name (`limits.diem` reaches into `limits`).
+    /// One field's value by its name in [`FIELDS`] or [`CHANGE_FIELDS`] (`limits.diem` reaches
+    /// into `limits`); None when it is not known (or not a field).
     pub fn field(&self, name: &str) -> Option<Value> {
+        let s = |v: &String| json!(v);
         match name {
+            "name" => known_json(&self.name, s),
+            "disabled" => known_json(&self.disabled, |b| json!(b)),
+            "limit" => known_json(&self.limit, money),
+            "unit" => Some(json!(self.unit.as_str())),
+            "limits" => known_json(&self.limits, limits_json),
+            "reset" => known_json(&self.reset, |r| json!(r.as_str())),
+            "usage" => known_json(&self.usage, money),
+            "remaining" => known_json(&self.remaining, money),
+            "usage_total" => known_json(&self.usage_total, money),
+            "expires" => known_json(&self.expires, s),
+            "created" => known_json(&self.created, s),
+            "updated" => known_json(&self.updated, s),
+            "last_used" => known_json(&self.last_used, s),
+            "models" => known_json(&self.models, |m| json!(m)),
+            "privacy" => known_json(&self.privacy, s),
+            "include_byok_in_limit" => known_json(&self.include_byok_in_limit, |b| json!(b)),
             "limits.usd" | "limits.diem" | "limits.vcu" => {
                 // Not a setting of this provider (`limits` is null): nothing to show.
                 let l = self.limits.as_ref()?.as_ref()?;
@@ -198,11 +215,7 @@ impl Key {
                 };
                 v.map(|v| v.as_ref().map_or(Value::Null, money))
             }
-            _ => self
-                .fields()
-                .into_iter()
-                .find(|(n, _)| *n == name)
-                .and_then(|(_, v)| v),
+            _ => None,
         }
     }
 
