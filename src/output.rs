@@ -541,15 +541,8 @@ pub fn plan_text(r: &KeyResult, verbose: bool) -> String {
     }
     let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     for c in changes {
-        let from = c
-            .from
-            .as_ref()
-            .map_or_else(|| "?".to_string(), |v| columns::field_cell(c.field, v));
-        s.push_str(&format!(
-            "\n  {:width$}  {from} → {}",
-            c.field,
-            columns::field_cell(c.field, &c.to)
-        ));
+        let (from, to) = columns::change_ends(c);
+        s.push_str(&format!("\n  {:width$}  {from} → {to}", c.field));
     }
     if let (true, Outcome::DryRun { req, .. }) = (verbose, &r.outcome) {
         s.push('\n');
@@ -586,7 +579,7 @@ fn heading(r: &KeyResult) -> String {
 pub fn change_summary(changes: &[FieldChange]) -> String {
     changes
         .iter()
-        .map(|c| format!("{} → {}", c.field, columns::field_cell(c.field, &c.to)))
+        .map(|c| format!("{} → {}", c.field, columns::change_ends(c).1))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -174,17 +174,24 @@ fn changes_cell(r: &KeyResult) -> String {
         .changes()
         .iter()
         .map(|c| {
-            let from = c
-                .from
-                .as_ref()
-                .map_or_else(|| "?".into(), |v| or_dash(field_cell(c.field, v)));
-            format!("{} {from}→{}", c.field, or_dash(field_cell(c.field, &c.to)))
+            let (from, to) = change_ends(c);
+            format!("{} {from}→{to}", c.field)
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-pub fn or_dash(s: String) -> String {
+/// A change's two ends as cells: `?` for a state before that was not read, `-` for a setting
+/// that is empty.
+pub fn change_ends(c: &crate::key::FieldChange) -> (String, String) {
+    let from = c
+        .from
+        .as_ref()
+        .map_or_else(|| "?".into(), |v| or_dash(field_cell(c.field, v)));
+    (from, or_dash(field_cell(c.field, &c.to)))
+}
+
+fn or_dash(s: String) -> String {
     if s.is_empty() { "-".into() } else { s }
 }
 
