@@ -94,6 +94,27 @@ pub enum Error {
     #[error("{cause}; the change may have been applied: check with keyctl get")]
     Unknown { cause: Box<Error> },
 
+    /// A create reached the wire and no usable answer came: a key may exist.
+    #[error(
+        "{cause}; a key may have been created: check with keyctl list before trying again (a \
+         second create could make a second key)"
+    )]
+    CreateUnknown { cause: Box<Error> },
+
+    /// `rotate` created the successor, but the step on the old key failed.
+    #[error(
+        "the new key {new} was created (its secret is in this run's output), but the old key \
+         {old} could not be {step}: {cause}. The old key is still active: finish by hand with \
+         `keyctl {next}`"
+    )]
+    OldKey {
+        new: String,
+        old: String,
+        step: String,
+        next: String,
+        cause: Box<Error>,
+    },
+
     /// A bug in keyctl.
     #[error("internal error: {0} (this is a bug in keyctl; please report it)")]
     Internal(String),
@@ -112,7 +133,9 @@ impl Error {
             Error::Provider { .. } => 7,
             Error::Network { .. } | Error::Timeout { .. } => 8,
             Error::Interrupted { .. } => 130,
-            Error::Unknown { cause } => cause.exit_code(),
+            Error::Unknown { cause }
+            | Error::CreateUnknown { cause }
+            | Error::OldKey { cause, .. } => cause.exit_code(),
         }
     }
 
@@ -130,7 +153,9 @@ impl Error {
             Error::Network { .. } => "network",
             Error::Timeout { .. } => "timeout",
             Error::Interrupted { .. } => "interrupted",
-            Error::Unknown { cause } => cause.kind(),
+            Error::Unknown { cause }
+            | Error::CreateUnknown { cause }
+            | Error::OldKey { cause, .. } => cause.kind(),
             Error::Internal(_) => "internal",
         }
     }
@@ -142,7 +167,9 @@ impl Error {
             Error::NotFound { status, .. } => Some(*status),
             Error::RateLimited { .. } => Some(429),
             Error::Provider { status, .. } => *status,
-            Error::Unknown { cause } => cause.http_status(),
+            Error::Unknown { cause }
+            | Error::CreateUnknown { cause }
+            | Error::OldKey { cause, .. } => cause.http_status(),
             _ => None,
         }
     }
@@ -154,7 +181,7 @@ impl Error {
             Error::Network { sent, .. } => *sent,
             Error::Timeout { which, .. } => *which == TimeoutKind::Request,
             Error::Interrupted { sent } => *sent == Sent::NoAnswer,
-            Error::Unknown { .. } => true,
+            Error::Unknown { .. } | Error::CreateUnknown { .. } => true,
             _ => false,
         }
     }

@@ -293,7 +293,21 @@ impl Http {
             if !refuse && matches!(&last, Last::Response(r) if r.status == 429) {
                 self.pause_all(delay);
             }
-            if refuse || attempt >= attempts {
+            // A create is repeated only when the provider surely did not act on it (429, 503,
+            // or a connection that never opened): a repeat could create a second key.
+            let unsafe_repeat = !req.method.is_idempotent()
+                && match &last {
+                    Last::Error(e) => e.maybe_applied(),
+                    Last::Response(r) => !matches!(r.status, 429 | 503),
+                };
+            if unsafe_repeat && attempt < attempts && self.opts.verbose {
+                output::diag(&format!(
+                    "{}  {why}; not retried: a {} may have been applied, and a repeat could apply it twice",
+                    output::tag(req),
+                    req.method.as_str()
+                ));
+            }
+            if refuse || unsafe_repeat || attempt >= attempts {
                 return match last {
                     Last::Response(mut resp) => {
                         if refuse {
@@ -437,6 +451,8 @@ impl Http {
         let method = match req.method {
             Method::Get => reqwest::Method::GET,
             Method::Patch => reqwest::Method::PATCH,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
         };
         let mut rb = self
             .client

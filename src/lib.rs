@@ -8,6 +8,7 @@ pub mod commands;
 pub mod error;
 pub mod http;
 pub mod key;
+pub mod newkey;
 pub mod output;
 pub mod patch;
 pub mod provider;

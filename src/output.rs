@@ -69,8 +69,33 @@ fn paint(text: &str, style: anstyle::Style, on: bool) -> String {
 /// warning (a signal's) does not run into it.
 static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
 
+/// New keys' secrets made in this run: shown on stdout once, masked on stderr always.
+static NEW_SECRETS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Keeps a new key's secret off stderr: any line written there has it masked.
+pub fn keep_off_stderr(secret: &str) {
+    if secret.len() >= 4
+        && let Ok(mut v) = NEW_SECRETS.write()
+    {
+        v.push(secret.to_string());
+    }
+}
+
+/// `text` with the credential and every new secret masked (everything written to stderr).
+fn redact_err(text: &str) -> String {
+    let mut line = redact(text);
+    if let Ok(v) = NEW_SECRETS.read() {
+        for s in v.iter() {
+            if line.contains(s.as_str()) {
+                line = line.replace(s.as_str(), crate::request::REDACTED);
+            }
+        }
+    }
+    line
+}
+
 fn write_err(line: &str) {
-    let line = redact(line);
+    let line = redact_err(line);
     let write = || {
         let mut e = std::io::stderr().lock();
         let _ = writeln!(e, "{line}");
@@ -124,7 +149,7 @@ pub fn tell(msg: &str) {
 /// A question on stderr, without a line break (the answer is typed after it).
 pub fn prompt(text: &str) {
     let mut e = std::io::stderr().lock();
-    let _ = write!(e, "{}", redact(text));
+    let _ = write!(e, "{}", redact_err(text));
     let _ = e.flush();
 }
 
@@ -230,15 +255,39 @@ pub enum Outcome {
         before: Option<Box<Key>>,
         reason: String,
     },
-    /// The plan for one key: what would be sent and the state it would leave.
+    /// The plan for one key: what would be sent and the state it would leave (`notes`: more
+    /// steps, e.g. what `rotate` does to the old key).
     DryRun {
         before: Option<Box<Key>>,
         after: Box<Key>,
         changes: Vec<FieldChange>,
         req: Box<Request>,
+        notes: Vec<String>,
     },
     /// A key read by `get` or `list`.
     Shown(Box<Key>),
+    /// A key `create` made, and where its secret went.
+    Created {
+        after: Box<Key>,
+        secret: NewSecret,
+        req: Box<Request>,
+    },
+    /// A key `revoke` deleted; `before` as read first.
+    Revoked {
+        before: Option<Box<Key>>,
+        req: Box<Request>,
+    },
+    /// `rotate`: the successor made, and what was done to the old key (`error`: that step
+    /// failed, the old key is still active).
+    Rotated {
+        before: Box<Key>,
+        after: Box<Key>,
+        secret: NewSecret,
+        old: String,
+        error: Option<Error>,
+    },
+    /// The key does not exist (any more): `revoke` of a key already gone.
+    NotFound(Error),
     Failed(Error),
     /// The write reached the wire and no answer came: it may have been applied.
     Unknown(Error),
@@ -254,6 +303,11 @@ impl Outcome {
             Outcome::Unchanged { .. } => "unchanged",
             Outcome::DryRun { .. } => "dry_run",
             Outcome::Shown(_) => "ok",
+            Outcome::Created { .. } => "created",
+            Outcome::Revoked { .. } => "revoked",
+            Outcome::Rotated { error: None, .. } => "rotated",
+            Outcome::Rotated { .. } => "partial",
+            Outcome::NotFound(_) => "not_found",
             Outcome::Failed(_) => "failed",
             Outcome::Unknown(_) => "unknown",
             Outcome::NotAttempted => "not_attempted",
@@ -262,7 +316,30 @@ impl Outcome {
 
     pub fn error(&self) -> Option<&Error> {
         match self {
-            Outcome::Failed(e) | Outcome::Unknown(e) => Some(e),
+            Outcome::Failed(e) | Outcome::Unknown(e) | Outcome::NotFound(e) => Some(e),
+            Outcome::Rotated { error, .. } => error.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A new key's secret to show on stdout, if this result has one.
+    pub fn secret(&self) -> Option<&str> {
+        match self {
+            Outcome::Created {
+                secret: NewSecret::Shown(s),
+                ..
+            }
+            | Outcome::Rotated {
+                secret: NewSecret::Shown(s),
+                ..
+            } => Some(s),
+            _ => None,
+        }
+    }
+
+    fn new_secret(&self) -> Option<&NewSecret> {
+        match self {
+            Outcome::Created { secret, .. } | Outcome::Rotated { secret, .. } => Some(secret),
             _ => None,
         }
     }
@@ -271,8 +348,11 @@ impl Outcome {
     pub fn key(&self) -> Option<&Key> {
         match self {
             Outcome::Updated { after, .. } | Outcome::DryRun { after, .. } => Some(after),
-            Outcome::Shown(k) => Some(k),
-            Outcome::Unchanged { before, .. } => before.as_deref(),
+            Outcome::Shown(k) | Outcome::Created { after: k, .. } => Some(k),
+            Outcome::Rotated { after, .. } => Some(after),
+            Outcome::Unchanged { before, .. } | Outcome::Revoked { before, .. } => {
+                before.as_deref()
+            }
             _ => None,
         }
     }
@@ -283,6 +363,13 @@ impl Outcome {
             _ => &[],
         }
     }
+}
+
+/// Where a new key's secret went: shown in the result (stdout), or written to a file.
+#[derive(Debug)]
+pub enum NewSecret {
+    Shown(String),
+    File(std::path::PathBuf),
 }
 
 #[derive(Debug)]
@@ -364,12 +451,48 @@ fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
             after,
             changes,
             req,
+            ..
         } => {
             o.insert("before".into(), key_json(before));
             o.insert("after".into(), after.to_json());
             o.insert("changes".into(), changes_json(changes));
             if verbose || matches!(r.outcome, Outcome::DryRun { .. }) {
                 o.insert("request".into(), request_json(req));
+            }
+            if let Outcome::DryRun { notes, .. } = &r.outcome
+                && !notes.is_empty()
+            {
+                o.insert("notes".into(), json!(notes));
+            }
+        }
+        Outcome::Created { after, req, .. } => {
+            o.insert("after".into(), after.to_json());
+            if verbose {
+                o.insert("request".into(), request_json(req));
+            }
+        }
+        Outcome::Revoked { before, req } => {
+            o.insert("before".into(), key_json(before));
+            if verbose {
+                o.insert("request".into(), request_json(req));
+            }
+        }
+        Outcome::Rotated {
+            before,
+            after,
+            old,
+            error,
+            ..
+        } => {
+            o.insert("before".into(), before.to_json());
+            o.insert("after".into(), after.to_json());
+            o.insert("new_key".into(), json!(after.id));
+            o.insert(
+                "old_key".into(),
+                json!({"action": old, "done": error.is_none()}),
+            );
+            if let Some(e) = error {
+                o.insert("error".into(), error_json(e));
             }
         }
         Outcome::Unchanged { before, reason } => {
@@ -382,17 +505,30 @@ fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
             o.insert("after".into(), k.to_json());
         }
         Outcome::NotAttempted => {}
-        Outcome::Failed(e) | Outcome::Unknown(e) => {
-            let mut err = Map::new();
-            err.insert("kind".into(), json!(e.kind()));
-            if let Some(s) = e.http_status() {
-                err.insert("http_status".into(), json!(s));
-            }
-            err.insert("message".into(), json!(e.to_string()));
-            o.insert("error".into(), Value::Object(err));
+        Outcome::Failed(e) | Outcome::Unknown(e) | Outcome::NotFound(e) => {
+            o.insert("error".into(), error_json(e));
         }
     }
+    match r.outcome.new_secret() {
+        Some(NewSecret::Shown(s)) => {
+            o.insert("secret".into(), json!(s));
+        }
+        Some(NewSecret::File(path)) => {
+            o.insert("secret_file".into(), json!(path.display().to_string()));
+        }
+        None => {}
+    }
     Value::Object(o)
+}
+
+fn error_json(e: &Error) -> Value {
+    let mut err = Map::new();
+    err.insert("kind".into(), json!(e.kind()));
+    if let Some(s) = e.http_status() {
+        err.insert("http_status".into(), json!(s));
+    }
+    err.insert("message".into(), json!(e.to_string()));
+    Value::Object(err)
 }
 
 /// What the results are of: the table's columns and the one-key form depend on it.
@@ -403,6 +539,11 @@ pub enum Mode {
     /// `get`: one key on a terminal is `field: value` lines.
     Get,
     List,
+    /// `create`: each new key and its secret.
+    Create,
+    Revoke,
+    /// `rotate`: each old key, its successor and the successor's secret.
+    Rotate,
 }
 
 /// Prints results as they complete (in input order): JSON and TSV lines at once, the plan of a
@@ -436,7 +577,8 @@ impl Printer {
                 sanitize(&r.key)
             ));
         }
-        if quiet() {
+        // A new secret is printed even with -q: it cannot be shown again.
+        if quiet() && r.outcome.secret().is_none() {
             return;
         }
         match self.view.format {
@@ -445,7 +587,7 @@ impl Printer {
             Format::Json => write_line(&json_line(&result_json(&r, self.view.verbose))),
             // A key `get` could not read has no row (its error is on stderr, and in the exit
             // code): a row of empty cells would read as a key with nothing known.
-            _ if self.mode != Mode::Update && r.outcome.error().is_some() => {}
+            _ if matches!(self.mode, Mode::Get | Mode::List) && r.outcome.error().is_some() => {}
             Format::Tsv => {
                 if matches!(r.outcome, Outcome::NotAttempted) {
                     return;
@@ -463,6 +605,11 @@ impl Printer {
             }
             Format::Table => match &r.outcome {
                 Outcome::DryRun { .. } => write_out(&plan_text(&r, self.view.verbose)),
+                // A new key is shown at once, in full, with its secret (never in a cell that
+                // a narrow terminal would wrap).
+                Outcome::Created { .. } | Outcome::Rotated { .. } => {
+                    write_out(&columns::created_text(&r))
+                }
                 // Counted in the summary line, not one row each.
                 Outcome::NotAttempted => {}
                 _ => self.rows.push(r),
@@ -536,15 +683,30 @@ pub fn terminal_width() -> Option<usize> {
 pub fn plan_text(r: &KeyResult, verbose: bool) -> String {
     let mut s = heading(r);
     let changes = r.outcome.changes();
-    if changes.is_empty() {
+    let (method, notes) = match &r.outcome {
+        Outcome::DryRun { req, notes, .. } => (Some(req.method), notes.as_slice()),
+        _ => (None, &[][..]),
+    };
+    let create = method == Some(crate::request::Method::Post);
+    if method == Some(crate::request::Method::Delete) {
+        s.push_str("\n  revoke: the key stops working at once; this cannot be undone");
+    } else if changes.is_empty() && !create {
         s.push_str("\n  (no field changes)");
     }
     let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     for c in changes {
         let (from, to) = columns::change_ends(c);
-        s.push_str(&format!("\n  {:width$}  {from} → {to}", c.field));
+        if create {
+            s.push_str(&format!("\n  {:width$}  {to}", c.field));
+        } else {
+            s.push_str(&format!("\n  {:width$}  {from} → {to}", c.field));
+        }
     }
-    if let (true, Outcome::DryRun { req, .. }) = (verbose, &r.outcome) {
+    for n in notes {
+        s.push_str(&format!("\n  {}", sanitize(n)));
+    }
+    // A create's plan is its request: shown always.
+    if let (true, Outcome::DryRun { req, .. }) = (verbose || create, &r.outcome) {
         s.push('\n');
         s.push_str(&request_text(req, "  "));
     }
@@ -572,6 +734,10 @@ fn heading(r: &KeyResult) -> String {
         .and_then(|k| k.name.clone().flatten())
         .map(|n| format!(" \"{}\"", sanitize(&n)))
         .unwrap_or_default();
+    if r.key.is_empty() {
+        // A key still to be created has no id.
+        return format!("{}: new key{name}:", r.provider);
+    }
     format!("{} key {}{name}:", r.provider, sanitize(&r.key))
 }
 

@@ -412,6 +412,24 @@ impl FromStr for Name {
     }
 }
 
+/// A Venice key's type (`--type`, Venice's `apiKeyType`), fixed when the key is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KeyType {
+    /// Calls inference endpoints only (INFERENCE)
+    Inference,
+    /// Full access, key management included (ADMIN)
+    Admin,
+}
+
+impl KeyType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Inference => "inference",
+            KeyType::Admin => "admin",
+        }
+    }
+}
+
 /// Which models a Venice key may use, by their privacy (`--privacy`, Venice's `modelPrivacy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Privacy {
@@ -503,6 +521,20 @@ pub struct Patch {
 impl Patch {
     /// Resolves the flags into a patch. `now` is the clock used for relative expiries.
     pub fn from_args(args: ChangeArgs, now: DateTime<Utc>) -> Result<Patch> {
+        let relative = matches!(args.limit, Some(LimitArg::Relative(_)));
+        let patch = Patch::resolve(args, now)?;
+        if patch.is_empty() && !relative {
+            return Err(Error::usage(
+                "nothing to update: give at least one change flag (--limit, --reset, --expires, \
+                 --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu, --privacy)",
+            ));
+        }
+        Ok(patch)
+    }
+
+    /// The flags as a patch, with no rule about which must be given (`create` needs none); a
+    /// relative `--limit` is left to the caller (it is `Keep` here).
+    pub fn resolve(args: ChangeArgs, now: DateTime<Utc>) -> Result<Patch> {
         let ChangeArgs {
             limit,
             reset,
@@ -516,7 +548,6 @@ impl Patch {
             limit_vcu,
             privacy,
         } = args;
-        let relative = matches!(limit, Some(LimitArg::Relative(_)));
         if disable && enable {
             return Err(Error::usage(
                 "--disable and --enable cannot be used together",
@@ -549,12 +580,6 @@ impl Patch {
             limit_vcu: CurrencyLimit::change(limit_vcu),
             privacy,
         };
-        if patch.is_empty() && !relative {
-            return Err(Error::usage(
-                "nothing to update: give at least one change flag (--limit, --reset, --expires, \
-                 --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu, --privacy)",
-            ));
-        }
         Ok(patch)
     }
 

@@ -17,6 +17,9 @@ pub fn user_agent() -> String {
 pub enum Method {
     Get,
     Patch,
+    /// Creates a key: not idempotent (a repeat could create a second key).
+    Post,
+    Delete,
 }
 
 impl Method {
@@ -24,7 +27,15 @@ impl Method {
         match self {
             Method::Get => "GET",
             Method::Patch => "PATCH",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
         }
+    }
+
+    /// Sending it twice does what sending it once does (everything but a create), so an
+    /// attempt that may have reached the provider can be repeated.
+    pub fn is_idempotent(self) -> bool {
+        self != Method::Post
     }
 
     /// A write: one that may have been applied when no answer came back.
@@ -100,6 +111,26 @@ impl Request {
         }
     }
 
+    pub fn post(url: String, auth: AuthScheme, body: Value) -> Request {
+        Request {
+            method: Method::Post,
+            url,
+            auth,
+            body: Some(body),
+            key: None,
+        }
+    }
+
+    pub fn delete(url: String, auth: AuthScheme) -> Request {
+        Request {
+            method: Method::Delete,
+            url,
+            auth,
+            body: None,
+            key: None,
+        }
+    }
+
     /// Every header keyctl sends, in order, with `credential` in the auth header: the HTTP
     /// layer passes the secret, every display passes [`REDACTED`].
     pub fn headers(&self, credential: &str) -> Vec<(&'static str, String)> {
@@ -165,6 +196,13 @@ mod tests {
         assert_eq!(g.redacted_headers()[0], ("x-api-key", "****".to_string()));
         assert_eq!(g.redacted_headers().len(), 3);
         assert!(Method::Patch.is_write() && !Method::Get.is_write());
+        assert!(Method::Post.is_write() && Method::Delete.is_write());
+        assert!(!Method::Post.is_idempotent());
+        assert!(Method::Delete.is_idempotent() && Method::Patch.is_idempotent());
+        assert_eq!(
+            (Method::Post.as_str(), Method::Delete.as_str()),
+            ("POST", "DELETE")
+        );
         assert_eq!(
             (Method::Get.as_str(), Method::Patch.as_str()),
             ("GET", "PATCH")

@@ -1,9 +1,13 @@
-//! The commands (`update`, `get`, `list`, `support`), each in its own file, and `run`: resolve
+//! The commands (`update`, `get`, `list`, `create`, `revoke`, `rotate`, `support`), each in its own file, and `run`: resolve
 //! the settings, install the signal handlers, run the command, print its error, and return the
 //! exit code (128 + n after signal n).
 
+mod create;
 mod get;
+mod lifecycle;
 mod list;
+mod revoke;
+mod rotate;
 mod runner;
 mod support;
 mod update;
@@ -29,6 +33,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Update(args) => Job::Update(args),
         Command::Get(args) => Job::Get(args),
         Command::List(args) => Job::List(args),
+        Command::Create(args) => Job::Create(args),
+        Command::Revoke(args) => Job::Revoke(args),
+        Command::Rotate(args) => Job::Rotate(args),
         Command::Support => return exit_code(support::run()),
     };
     output::set_quiet(global.quiet);
@@ -42,6 +49,9 @@ pub async fn run(cli: Cli) -> i32 {
         Job::Update(args) => update::run(&global, *args, &cancel).await,
         Job::Get(args) => get::run(&global, args, &cancel).await,
         Job::List(args) => list::run(&global, args, &cancel).await,
+        Job::Create(args) => create::run(&global, *args, &cancel).await,
+        Job::Revoke(args) => revoke::run(&global, args, &cancel).await,
+        Job::Rotate(args) => rotate::run(&global, *args, &cancel).await,
     };
     watcher.abort();
     let code = match result {
@@ -65,6 +75,9 @@ enum Job {
     Update(Box<crate::cli::UpdateArgs>),
     Get(crate::cli::GetArgs),
     List(crate::cli::ListArgs),
+    Create(Box<crate::cli::CreateArgs>),
+    Revoke(crate::cli::RevokeArgs),
+    Rotate(Box<crate::cli::RotateArgs>),
 }
 
 /// A command's result as the exit code (its error printed).

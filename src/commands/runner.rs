@@ -34,6 +34,8 @@ pub struct Tally {
     done: usize,
     unchanged: usize,
     failed: usize,
+    /// `revoke`: keys already gone.
+    not_found: usize,
     unknown: usize,
     not_attempted: usize,
     pub first_code: Option<i32>,
@@ -162,9 +164,15 @@ impl Tally {
 
     pub fn count(&mut self, o: &Outcome) {
         match o {
-            Outcome::Updated { .. } | Outcome::DryRun { .. } | Outcome::Shown(_) => self.done += 1,
+            Outcome::Updated { .. }
+            | Outcome::DryRun { .. }
+            | Outcome::Shown(_)
+            | Outcome::Created { .. }
+            | Outcome::Revoked { .. }
+            | Outcome::Rotated { error: None, .. } => self.done += 1,
             Outcome::Unchanged { .. } => self.unchanged += 1,
-            Outcome::Failed(_) => self.failed += 1,
+            Outcome::NotFound(_) => self.not_found += 1,
+            Outcome::Failed(_) | Outcome::Rotated { .. } => self.failed += 1,
             Outcome::Unknown(_) => self.unknown += 1,
             Outcome::NotAttempted => self.not_attempted += 1,
         }
@@ -178,10 +186,14 @@ impl Tally {
     /// `verb` names what happened to the keys that went well ("updated", "would update", "read").
     pub fn report(&self, p: ProviderKind, verb: &str, cancel: &Cancel) -> i32 {
         let stopped = cancel.signal().is_some() || self.halted.is_some();
-        if self.total > 1 || stopped || verb == "would update" {
+        let dry = verb.starts_with("would ");
+        if self.total > 1 || stopped || dry {
             let mut line = format!("summary: {} {verb}", self.done);
-            if self.unchanged > 0 || verb != "read" {
+            if self.unchanged > 0 || verb.ends_with("update") || verb == "updated" {
                 line.push_str(&format!(", {} unchanged", self.unchanged));
+            }
+            if self.not_found > 0 {
+                line.push_str(&format!(", {} not found", self.not_found));
             }
             line.push_str(&format!(", {} failed", self.failed));
             if self.unknown > 0 {

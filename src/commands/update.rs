@@ -363,7 +363,7 @@ impl Plan {
 }
 
 /// Keys whose name matches `glob`, from every page of the list.
-async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
+pub async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
     let m = globset::Glob::new(glob)
         .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))?
         .compile_matcher();
@@ -424,6 +424,7 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
             req: Box::new(req),
             before: before.map(Box::new),
             after: Box::new(predicted),
+            notes: Vec::new(),
         };
     }
     let Some(s) = session else {

@@ -44,12 +44,27 @@ macro_rules! field_column {
 }
 
 /// Every column, in the order tables show them.
-pub static COLUMNS: [Column; 20] = [
+pub static COLUMNS: [Column; 22] = [
     Column {
         name: "id",
         header: "ID",
         priority: 100,
         cell: |r| sanitize(r.outcome.key().map_or(&r.key, |k| &k.id)),
+    },
+    Column {
+        name: "old_id",
+        header: "OLD ID",
+        priority: 98,
+        cell: |r| match r.outcome {
+            Outcome::Rotated { .. } => sanitize(&r.key),
+            _ => String::new(),
+        },
+    },
+    Column {
+        name: "secret",
+        header: "SECRET",
+        priority: 97,
+        cell: secret_cell,
     },
     field_column!("name", "NAME", 90),
     Column {
@@ -124,6 +139,37 @@ pub fn defaults(mode: Mode, format: Format) -> Vec<&'static Column> {
             v
         }
         Mode::Get | Mode::List => reads.to_vec(),
+        Mode::Create | Mode::Rotate => {
+            let mut v = vec!["id"];
+            if mode == Mode::Rotate {
+                v.push("old_id");
+            }
+            v.extend([
+                "name",
+                "status",
+                "secret",
+                "limit",
+                "unit",
+                "limits.diem",
+                "limits.vcu",
+                "reset",
+                "expires",
+                "models",
+                "privacy",
+                "include_byok_in_limit",
+            ]);
+            v
+        }
+        Mode::Revoke => vec![
+            "id",
+            "name",
+            "status",
+            "limit",
+            "unit",
+            "usage",
+            "last_used",
+            "expires",
+        ],
     };
     if format == Format::Table {
         names.retain(|n| *n != "unit");
@@ -164,6 +210,7 @@ fn status_cell(r: &KeyResult) -> String {
         Outcome::Failed(e) | Outcome::Unknown(e) => {
             format!("{} ({})", r.outcome.status(), e.kind())
         }
+        Outcome::NotFound(_) => "not found".into(),
         o => o.status().replace('_', " "),
     }
 }
@@ -481,21 +528,91 @@ fn wrap(text: &str, max: usize) -> Vec<String> {
 fn status_ansi(o: &Outcome) -> anstyle::AnsiColor {
     use anstyle::AnsiColor;
     match o {
-        Outcome::Updated { .. } | Outcome::Shown(_) => AnsiColor::Green,
-        Outcome::Failed(_) => AnsiColor::Red,
-        Outcome::Unknown(_) => AnsiColor::Yellow,
+        Outcome::Updated { .. }
+        | Outcome::Shown(_)
+        | Outcome::Created { .. }
+        | Outcome::Revoked { .. }
+        | Outcome::Rotated { error: None, .. } => AnsiColor::Green,
+        Outcome::Failed(_) | Outcome::NotFound(_) => AnsiColor::Red,
+        Outcome::Unknown(_) | Outcome::Rotated { .. } => AnsiColor::Yellow,
         Outcome::DryRun { .. } => AnsiColor::Cyan,
         Outcome::Unchanged { .. } | Outcome::NotAttempted => AnsiColor::BrightBlack,
     }
 }
 
 fn status_colour(o: &Outcome) -> Color {
-    match o {
-        Outcome::Updated { .. } | Outcome::Shown(_) => Color::Green,
-        Outcome::Failed(_) => Color::Red,
-        Outcome::Unknown(_) => Color::Yellow,
-        Outcome::DryRun { .. } => Color::Cyan,
-        Outcome::Unchanged { .. } | Outcome::NotAttempted => Color::DarkGrey,
+    match status_ansi(o) {
+        anstyle::AnsiColor::Green => Color::Green,
+        anstyle::AnsiColor::Red => Color::Red,
+        anstyle::AnsiColor::Yellow => Color::Yellow,
+        anstyle::AnsiColor::Cyan => Color::Cyan,
+        _ => Color::DarkGrey,
+    }
+}
+
+/// A key `create` or `rotate` made, as a person reads it: a heading, its fields, the secret
+/// whole on a line of its own (or the file it went to), and that it cannot be shown again.
+pub fn created_text(r: &KeyResult) -> String {
+    let mut s = match &r.outcome {
+        Outcome::Rotated { old, error, .. } => {
+            let mut h = format!(
+                "{} key {} rotated: the new key is below; old key: {}",
+                r.provider,
+                sanitize(&r.key),
+                sanitize(old)
+            );
+            if error.is_some() {
+                h = format!(
+                    "{} key {}: the new key below was created, but the old key could not be {} \
+                     (see the error on stderr): it is still active",
+                    r.provider,
+                    sanitize(&r.key),
+                    sanitize(old)
+                );
+            }
+            h
+        }
+        _ => format!("{} key created:", r.provider),
+    };
+    for line in fields_text(r).lines() {
+        s.push_str(&format!("\n  {line}"));
+    }
+    match &r.outcome {
+        Outcome::Created { secret, .. } | Outcome::Rotated { secret, .. } => match secret {
+            super::NewSecret::Shown(secret) => {
+                let shown = sanitize(secret);
+                s.push_str(&format!("\n  secret: {shown}"));
+                if shown != *secret {
+                    s.push_str(
+                        "\n  (the secret has characters a terminal cannot show; -o json or \
+                         --secret-file has it exactly)",
+                    );
+                }
+                s.push_str(
+                    "\n  This secret is shown only this once: the provider will not show it \
+                     again. Store it now.",
+                );
+            }
+            super::NewSecret::File(path) => {
+                s.push_str(&format!(
+                    "\n  secret: written to {} (mode 0600)",
+                    sanitize(&path.display().to_string())
+                ));
+            }
+        },
+        _ => {}
+    }
+    s
+}
+
+/// The new secret's cell (TSV): the secret, or where it went.
+fn secret_cell(r: &KeyResult) -> String {
+    match &r.outcome {
+        Outcome::Created { secret, .. } | Outcome::Rotated { secret, .. } => match secret {
+            super::NewSecret::Shown(s) => s.clone(),
+            super::NewSecret::File(p) => format!("file:{}", p.display()),
+        },
+        _ => String::new(),
     }
 }
 

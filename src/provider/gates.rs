@@ -7,7 +7,8 @@ use serde_json::{Map, Value, json};
 use super::{Adapter, BaseUrl, Info};
 use crate::error::Result;
 use crate::key::{self, Key};
-use crate::patch::{Change, Patch, Reset};
+use crate::newkey::NewKey;
+use crate::patch::{Change, Patch, Reset, rfc3339};
 use crate::request::Request;
 
 /// The adapter of every OpenRouter-style provider.
@@ -141,6 +142,79 @@ impl Adapter for Gates {
 
     fn error_message(&self, body: &Value) -> Option<String> {
         error_message(body)
+    }
+
+    /// `POST /api/v1/keys` with `name` and the settings; the expiry, fixed from then on, is
+    /// `expires_at` in UTC (`null` for none).
+    fn build_create(&self, p: &Info, base: &BaseUrl, new: &NewKey) -> Result<Request> {
+        if let Some(t) = new.kind {
+            return Err(p.unsupported(
+                &format!("--type {}", t.as_str()),
+                "its keys have no type to choose (management keys are made in its dashboard)",
+            ));
+        }
+        let settings = Patch {
+            expires: Change::Keep,
+            ..new.settings.clone()
+        };
+        let mut body = Map::new();
+        body.insert("name".into(), json!(new.name));
+        if let Value::Object(rest) = build_body(p, &settings)? {
+            body.extend(rest);
+        }
+        match &new.settings.expires {
+            Change::Keep => {}
+            Change::Set(at) => {
+                body.insert("expires_at".into(), json!(rfc3339(at)));
+            }
+            Change::Clear => {
+                body.insert("expires_at".into(), Value::Null);
+            }
+        }
+        let url = base.join(&["api", "v1", "keys"])?;
+        Ok(Request::post(url, p.auth, Value::Object(body)))
+    }
+
+    /// `{"data": key, "key": "sk-…"}`: the secret is the top-level `key` (OpenRouter's spec,
+    /// novapai's example); `data.key` (OpenRouter's cookbook) is read too.
+    fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
+        let mut v = super::parse_created_json(p, body)?;
+        let top = super::take_secret(&mut v, "key");
+        let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
+            return Err(created_without(p, "a `data` object", top.is_some()));
+        };
+        let inner = super::take_secret(data, "key");
+        Ok(super::Created {
+            key: key_view(p, data),
+            secret: top.or(inner),
+        })
+    }
+
+    /// `DELETE /api/v1/keys/{hash}` (answered `{"deleted": true}`).
+    fn build_delete(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request> {
+        super::check_path_key(p, key)?;
+        Ok(Request::delete(
+            base.join(&["api", "v1", "keys", key])?,
+            p.auth,
+        ))
+    }
+}
+
+/// A create answer without the part that names the key (its body is not quoted: it may hold
+/// the secret).
+pub fn created_without(p: &Info, what: &str, had_secret: bool) -> crate::error::Error {
+    crate::error::Error::Provider {
+        provider: p.name,
+        status: None,
+        message: format!(
+            "the create was answered with success but without {what}{}; a key may have been \
+             created: check with keyctl list",
+            if had_secret {
+                " (the answer is not shown: it holds a secret)"
+            } else {
+                ""
+            }
+        ),
     }
 }
 

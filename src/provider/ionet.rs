@@ -6,6 +6,7 @@ use serde_json::{Map, Value, json};
 use super::{Adapter, BaseUrl, Info};
 use crate::error::{Error, Result};
 use crate::key::{self, Key};
+use crate::newkey::NewKey;
 use crate::patch::{Change, Patch, Reset, rfc3339};
 use crate::request::Request;
 
@@ -210,6 +211,79 @@ impl Adapter for Ionet {
 
     fn get_completes_from_list(&self) -> bool {
         true
+    }
+
+    /// `POST /v1/api-keys/sub-keys`: `description` and the settings. Unlike an update, no cap
+    /// is `credit_limit: null`; every model is the field left out; no expiry is `"never"`
+    /// (left out, io.net sets 180 days).
+    fn build_create(&self, p: &Info, base: &BaseUrl, new: &NewKey) -> Result<Request> {
+        if let Some(t) = new.kind {
+            return Err(unsupported(
+                &format!("--type {}", t.as_str()),
+                "sub-keys have one type (inference); the admin key is made in the io.net dashboard",
+            ));
+        }
+        let s = &new.settings;
+        let settings = Patch {
+            limit: match s.limit {
+                Change::Clear => Change::Keep,
+                ref l => l.clone(),
+            },
+            models: match s.models {
+                Change::Clear => Change::Keep,
+                ref m => m.clone(),
+            },
+            name: Some(new.name.clone()),
+            ..s.clone()
+        };
+        let mut body = Map::new();
+        if let Value::Object(rest) = build_body(&settings)? {
+            body.extend(rest);
+        }
+        if s.limit == Change::Clear {
+            body.insert("credit_limit".into(), Value::Null);
+        }
+        let url = base.join(&["v1", "api-keys", "sub-keys"])?;
+        Ok(Request::post(url, p.auth, Value::Object(body)))
+    }
+
+    /// `{"status":"succeeded","data":{"key_id","value",…}}`: the secret is `data.value`, the id
+    /// `data.key_id` (`id` in the list).
+    fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
+        let mut v = super::parse_created_json(p, body)?;
+        let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
+            return Err(super::gates::created_without(p, "a `data` object", false));
+        };
+        let secret = super::take_secret(data, "value");
+        let mut k = list_view(p, data);
+        if k.id.is_empty()
+            && let Some(Value::String(id)) = data.get("key_id")
+        {
+            k.id = id.clone();
+        }
+        Ok(super::Created { key: k, secret })
+    }
+
+    /// io.net sets a new sub-key to expire after 180 days unless told otherwise.
+    fn create_notices(&self, new: &NewKey, now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        if !new.settings.expires.is_keep() {
+            return Vec::new();
+        }
+        let at = now + chrono::Duration::days(180);
+        vec![format!(
+            "io.net: a new sub-key expires 180 days after creation unless told otherwise (about {}); \
+             pass --expires never for one that does not expire, or --expires WHEN",
+            at.format("%Y-%m-%d")
+        )]
+    }
+
+    /// `DELETE /v1/api-keys/sub-keys/{key_id}` (the key's expiry is set to now).
+    fn build_delete(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request> {
+        let id = check_key(key)?;
+        Ok(Request::delete(
+            base.join(&["v1", "api-keys", "sub-keys", &id])?,
+            p.auth,
+        ))
     }
 }
 

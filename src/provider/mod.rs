@@ -13,7 +13,8 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::key::{Key, Unit};
-use crate::patch::Patch;
+use crate::newkey::NewKey;
+use crate::patch::{KeyType, Patch};
 use crate::request::{AuthScheme, Request, Response};
 
 /// The providers keyctl speaks to. Ids are the lower-case variant names, matched without
@@ -54,6 +55,10 @@ pub struct Info {
     pub api: &'static str,
     /// The unit of limits and usage.
     pub unit: Unit,
+    /// At most this many creates per this many seconds (Venice: 20 a minute).
+    pub create_rate: Option<(usize, u64)>,
+    /// At most this many active keys per account (Venice: 500).
+    pub max_keys: Option<usize>,
     pub adapter: &'static dyn Adapter,
 }
 
@@ -71,6 +76,8 @@ static IONET: Info = Info {
     sample_key: "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23",
     api: "ionet",
     unit: Unit::Credits,
+    create_rate: None,
+    max_keys: None,
     adapter: &ionet::Ionet,
 };
 
@@ -85,6 +92,8 @@ static MODELGATES: Info = Info {
     sample_key: HASH,
     api: "openrouter",
     unit: Unit::Usd,
+    create_rate: None,
+    max_keys: None,
     adapter: &gates::Gates,
 };
 
@@ -99,6 +108,8 @@ static NOVAPAI: Info = Info {
     sample_key: HASH,
     api: "openrouter",
     unit: Unit::Usd,
+    create_rate: None,
+    max_keys: None,
     adapter: &gates::Gates,
 };
 
@@ -113,6 +124,8 @@ static OPENROUTER: Info = Info {
     sample_key: HASH,
     api: "openrouter",
     unit: Unit::Usd,
+    create_rate: None,
+    max_keys: None,
     adapter: &gates::Gates,
 };
 
@@ -127,6 +140,8 @@ static VENICE: Info = Info {
     sample_key: "e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
     api: "venice",
     unit: Unit::Usd,
+    create_rate: Some((20, 60)),
+    max_keys: Some(500),
     adapter: &venice::Venice,
 };
 
@@ -182,6 +197,101 @@ pub trait Adapter: Sync {
     fn error_message_of(&self, resp: &Response) -> Option<String> {
         let v: Value = serde_json::from_slice(&resp.body).ok()?;
         self.error_message(&v)
+    }
+    /// The create request; an unsupported flag or bad value is exit 2.
+    fn build_create(&self, p: &Info, base: &BaseUrl, new: &NewKey) -> Result<Request>;
+    /// A 2xx answer to a create: the new key and its secret, wherever this provider puts it.
+    /// An error here never quotes the body (it may hold the secret).
+    fn parse_create(&self, p: &Info, body: &[u8]) -> Result<Created>;
+    /// Notes to show before a create (a provider default the operator may not expect).
+    fn create_notices(&self, _new: &NewKey, _now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        Vec::new()
+    }
+    /// The key's type, where the provider has types (Venice), for a successor.
+    fn key_type(&self, _key: &Key) -> Option<KeyType> {
+        None
+    }
+    /// The delete (revoke) request for one key.
+    fn build_delete(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request>;
+    /// A 2xx answer to a delete: fine unless it says otherwise (`deleted`/`success` false).
+    fn parse_delete(&self, p: &Info, body: &[u8]) -> Result<()> {
+        let Ok(v) = serde_json::from_slice::<Value>(body) else {
+            return Ok(());
+        };
+        for flag in ["deleted", "success"] {
+            if v.get(flag).and_then(Value::as_bool) == Some(false) {
+                return Err(Error::Provider {
+                    provider: p.name,
+                    status: None,
+                    message: format!(
+                        "the provider answered the delete with success but `{flag}: false`; the \
+                         key may still be active: check with keyctl get"
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A created key as its provider answered: the key and its secret (`None` when the answer had
+/// none; the key then exists with a secret nobody has).
+#[derive(Debug)]
+pub struct Created {
+    pub key: Key,
+    pub secret: Option<String>,
+}
+
+/// A create answer as JSON, or an error that does not quote it (it may hold the secret).
+pub fn parse_created_json(p: &Info, body: &[u8]) -> Result<Value> {
+    serde_json::from_slice(body).map_err(|e| Error::Provider {
+        provider: p.name,
+        status: None,
+        message: format!(
+            "the answer to the create is not valid JSON ({}); it is not shown, since it may hold \
+             the new secret",
+            e.classify_name()
+        ),
+    })
+}
+
+/// A string field of a create answer that holds the secret: taken out of `v` (so it is never
+/// kept in the key's `raw`), if it is a non-empty string.
+pub fn take_secret(v: &mut Value, name: &str) -> Option<String> {
+    let o = v.as_object_mut()?;
+    match o.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() => {}
+        _ => return None,
+    }
+    match o.remove(name) {
+        Some(Value::String(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Replaces every string equal to `secret` in `v` by `****` (the secret never sits in `raw`).
+fn scrub(v: &mut Value, secret: &str) {
+    match v {
+        Value::String(s) if s.contains(secret) => *s = crate::request::REDACTED.into(),
+        Value::Array(a) => a.iter_mut().for_each(|x| scrub(x, secret)),
+        Value::Object(o) => o.values_mut().for_each(|x| scrub(x, secret)),
+        _ => {}
+    }
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    /// What kind of JSON error, without the position's excerpt of the input.
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "unexpected data",
+            serde_json::error::Category::Eof => "cut short",
+        }
     }
 }
 
@@ -241,6 +351,39 @@ impl ProviderKind {
     pub fn parse_list(self, body: &[u8]) -> Result<Page> {
         let i = self.info();
         i.adapter.parse_list(i, body)
+    }
+
+    pub fn build_create(self, base: &BaseUrl, new: &NewKey) -> Result<Request> {
+        let i = self.info();
+        i.adapter.build_create(i, base, new)
+    }
+
+    /// The created key and its secret; the secret is scrubbed from the key's `raw`.
+    pub fn parse_create(self, body: &[u8]) -> Result<Created> {
+        let i = self.info();
+        let mut c = i.adapter.parse_create(i, body)?;
+        if let Some(s) = &c.secret {
+            scrub(&mut c.key.raw, s);
+        }
+        Ok(c)
+    }
+
+    pub fn create_notices(self, new: &NewKey, now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        self.info().adapter.create_notices(new, now)
+    }
+
+    pub fn key_type(self, key: &Key) -> Option<KeyType> {
+        self.info().adapter.key_type(key)
+    }
+
+    pub fn build_delete(self, base: &BaseUrl, key: &str) -> Result<Request> {
+        let i = self.info();
+        i.adapter.build_delete(i, base, key).map(|r| r.about(key))
+    }
+
+    pub fn parse_delete(self, body: &[u8]) -> Result<()> {
+        let i = self.info();
+        i.adapter.parse_delete(i, body)
     }
 
     pub fn error_for(self, resp: &Response) -> Error {

@@ -9,7 +9,8 @@ use serde_json::{Map, Value, json};
 use super::{Adapter, BaseUrl, Info};
 use crate::error::{Error, Result};
 use crate::key::{self, Key};
-use crate::patch::{Change, Patch, Privacy, Reset};
+use crate::newkey::NewKey;
+use crate::patch::{Change, KeyType, Patch, Privacy, Reset};
 use crate::request::{Request, Response};
 
 /// The Venice adapter.
@@ -193,7 +194,11 @@ impl Adapter for Venice {
             && body
                 .as_ref()
                 .and_then(|v| v.get("error")?.as_str().map(crate::visible::strip_controls))
-                .is_some_and(|m| m.to_ascii_lowercase().contains("not found"));
+                .is_some_and(|m| {
+                    let m = m.to_ascii_lowercase();
+                    // "API key not found or expired"; delete: "API key could not be found".
+                    m.contains("not found") || m.contains("not be found")
+                });
         match super::error_for(p, message, resp) {
             Error::Rejected {
                 provider,
@@ -238,6 +243,72 @@ impl Adapter for Venice {
 
     fn merge_current(&self, _p: &Info, before: &Key, patch: &mut Patch) -> Result<()> {
         keep_other_currencies(before, patch)
+    }
+
+    /// `POST /api/v1/api_keys`: `apiKeyType` (INFERENCE unless --type admin), `description`
+    /// and the settings. No expiry is the field left out (the spec's "omitted or empty").
+    fn build_create(&self, p: &Info, base: &BaseUrl, new: &NewKey) -> Result<Request> {
+        let settings = Patch {
+            name: Some(new.name.clone()),
+            expires: match new.settings.expires {
+                Change::Clear => Change::Keep,
+                ref e => e.clone(),
+            },
+            ..new.settings.clone()
+        };
+        let mut body = Map::new();
+        let kind = match new.kind.unwrap_or(KeyType::Inference) {
+            KeyType::Inference => "INFERENCE",
+            KeyType::Admin => "ADMIN",
+        };
+        body.insert("apiKeyType".into(), json!(kind));
+        body.extend(build_body(&settings)?);
+        let url = base.join(&["api", "v1", "api_keys"])?;
+        Ok(Request::post(url, p.auth, Value::Object(body)))
+    }
+
+    /// `{"success":true,"data":{"id","apiKey",…,"consumptionLimit"}}` (answered 200): the secret
+    /// is `data.apiKey`.
+    fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
+        let mut v = super::parse_created_json(p, body)?;
+        let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
+            return Err(super::gates::created_without(p, "a `data` object", false));
+        };
+        let secret = super::take_secret(data, "apiKey");
+        Ok(super::Created {
+            key: key_view(p, data),
+            secret,
+        })
+    }
+
+    /// Venice's default limit period is a day (EPOCH).
+    fn create_notices(&self, new: &NewKey, _now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        let s = &new.settings;
+        let limited = [&s.limit, &s.limit_diem, &s.limit_vcu]
+            .iter()
+            .any(|c| matches!(c, Change::Set(_)));
+        if limited && s.reset.is_none() {
+            vec!["Venice: the limit resets every day (EPOCH) unless --reset monthly or never is given".into()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn key_type(&self, key: &Key) -> Option<KeyType> {
+        match key.raw.get("apiKeyType")?.as_str()? {
+            "ADMIN" => Some(KeyType::Admin),
+            "INFERENCE" => Some(KeyType::Inference),
+            _ => None,
+        }
+    }
+
+    /// `DELETE /api/v1/api_keys?id=…` (the id in the query; an unknown id is 400).
+    fn build_delete(&self, p: &Info, base: &BaseUrl, key: &str) -> Result<Request> {
+        super::check_path_key(p, key)?;
+        let mut url = reqwest::Url::parse(&base.join(&["api", "v1", "api_keys"])?)
+            .map_err(|e| Error::Internal(format!("bad URL: {e}")))?;
+        url.query_pairs_mut().append_pair("id", key);
+        Ok(Request::delete(url.to_string(), p.auth))
     }
 }
 

@@ -1,0 +1,271 @@
+//! What `create`, `revoke` and `rotate` share: the creation flags checked and resolved, the
+//! secret file (new, 0600, never overwritten), pacing of creates to a provider's rate, and one
+//! create sent and read with its secret kept off stderr.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::{Error, Result};
+use crate::http::Cancel;
+use crate::key::{self, Key};
+use crate::newkey::NewKey;
+use crate::output::{self, NewSecret, Outcome};
+use crate::patch::{ChangeArgs, LimitArg, Patch};
+use crate::provider::{BaseUrl, ProviderKind};
+use crate::request::Request;
+use crate::session::Session;
+
+/// The change flags of `create` and `rotate`, resolved: the name (if given) and the settings.
+/// `--disable`/`--enable` and a relative `--limit` have no meaning for a new key.
+pub fn settings(
+    command: &str,
+    mut change: ChangeArgs,
+    now: DateTime<Utc>,
+) -> Result<(Option<String>, Patch)> {
+    if change.disable || change.enable {
+        return Err(Error::usage(format!(
+            "keyctl {command}: a new key is created enabled; --disable/--enable are for keyctl update"
+        )));
+    }
+    if let Some(LimitArg::Relative(d)) = change.limit {
+        return Err(Error::usage(format!(
+            "keyctl {command}: --limit {} changes a current limit; a new key takes --limit N or none",
+            crate::patch::signed(d)
+        )));
+    }
+    let name = change.name.take().map(|n| n.0);
+    Ok((name, Patch::resolve(change, now)?))
+}
+
+/// A new file for a secret: created with mode 0600 (owner only), refused if it exists.
+pub struct SecretFile {
+    path: PathBuf,
+    file: Option<File>,
+}
+
+impl SecretFile {
+    /// Creates the file now, before any key is made, so a path that cannot take the secret
+    /// stops the run with nothing created.
+    pub fn create(path: &Path) -> Result<SecretFile> {
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let shown = path.display();
+        let file = o.open(path).map_err(|e| {
+            Error::usage(match e.kind() {
+                std::io::ErrorKind::AlreadyExists => format!(
+                    "--secret-file {shown} already exists; keyctl never overwrites a file that may \
+                     hold a secret: remove it or choose a new path (nothing was created)"
+                ),
+                _ => format!("--secret-file {shown}: cannot create it ({e}); nothing was created"),
+            })
+        })?;
+        Ok(SecretFile {
+            path: path.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// Writes the secret (and a line break). On failure the secret is handed back to be shown
+    /// on stdout instead, with an error: it must not be lost.
+    pub fn write(&mut self, secret: &str) -> std::result::Result<NewSecret, String> {
+        let Some(mut f) = self.file.take() else {
+            return Err("the secret file was already used".into());
+        };
+        match f
+            .write_all(secret.as_bytes())
+            .and_then(|_| f.write_all(b"\n"))
+            .and_then(|_| f.sync_all())
+        {
+            Ok(()) => Ok(NewSecret::File(self.path.clone())),
+            Err(e) => Err(format!(
+                "cannot write the secret to {} ({e}); it is shown on stdout instead",
+                self.path.display()
+            )),
+        }
+    }
+
+    /// Removes the file if no secret was written to it (the create failed).
+    pub fn discard_unused(self) {
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Where a new secret goes: the file when there is one (falling back to stdout), else stdout.
+pub fn place_secret(secret: String, file: &mut Option<SecretFile>) -> NewSecret {
+    output::keep_off_stderr(&secret);
+    match file {
+        Some(f) => match f.write(&secret) {
+            Ok(placed) => placed,
+            Err(e) => {
+                output::error(&e);
+                NewSecret::Shown(secret)
+            }
+        },
+        None => NewSecret::Shown(secret),
+    }
+}
+
+/// Spaces creates to a provider's documented rate (Venice: 20 a minute): the n-th create waits
+/// until the window since the (n - limit)-th has passed.
+pub struct Pacer {
+    rate: Option<(usize, Duration)>,
+    starts: std::collections::VecDeque<Instant>,
+    label: &'static str,
+}
+
+impl Pacer {
+    pub fn new(p: ProviderKind) -> Pacer {
+        let i = p.info();
+        // KEYCTL_CREATE_WINDOW_MS shortens the window (the test suite's minute is shorter).
+        let window = std::env::var("KEYCTL_CREATE_WINDOW_MS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Duration::from_millis);
+        Pacer {
+            rate: i
+                .create_rate
+                .map(|(n, secs)| (n, window.unwrap_or(Duration::from_secs(secs)))),
+            starts: std::collections::VecDeque::new(),
+            label: i.name,
+        }
+    }
+
+    /// Waits for the next create's turn; false when a signal came first.
+    pub async fn turn(&mut self, cancel: &Cancel) -> bool {
+        let Some((n, window)) = self.rate else {
+            return true;
+        };
+        if self.starts.len() >= n
+            && let Some(first) = self.starts.pop_front()
+        {
+            let wait = (first + window).saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                output::diag(&format!(
+                    "{} allows {n} creates per {}: waiting {} before the next",
+                    self.label,
+                    humantime::format_duration(window),
+                    humantime::format_duration(Duration::from_secs(wait.as_secs().max(1)))
+                ));
+                if !cancel.sleep(wait).await {
+                    return false;
+                }
+            }
+        }
+        self.starts.push_back(Instant::now());
+        true
+    }
+}
+
+/// A create as sent: the request, and the key it should make (for plans).
+pub struct Planned {
+    pub new: NewKey,
+    pub req: Request,
+}
+
+/// The create request for `new`, checked.
+pub fn plan(p: ProviderKind, base: &BaseUrl, new: NewKey) -> Result<Planned> {
+    let req = p.build_create(base, &new)?;
+    Ok(Planned { new, req })
+}
+
+/// The key a create should make, as a plan shows it (id not known yet).
+pub fn predicted(p: ProviderKind, new: &NewKey) -> Key {
+    p.unread("").apply(&Patch {
+        name: Some(new.name.clone()),
+        ..new.settings.clone()
+    })
+}
+
+/// The fields a plan of a create shows.
+pub fn touched(settings: &Patch) -> Vec<&'static str> {
+    let mut t = settings.touched();
+    if !t.contains(&"name") {
+        t.insert(0, "name");
+    }
+    t
+}
+
+/// The dry-run result of a create.
+pub fn dry_run(p: ProviderKind, planned: Planned, notes: Vec<String>) -> Outcome {
+    let after = predicted(p, &planned.new);
+    Outcome::DryRun {
+        changes: key::changes(None, &after, &touched(&planned.new.settings)),
+        before: None,
+        after: Box::new(after),
+        req: Box::new(planned.req),
+        notes,
+    }
+}
+
+/// What one create came to: the key and its secret, or the outcome to report instead (the
+/// secret file, if any, is used only when a secret came back).
+pub enum Made {
+    Key(Box<Key>, NewSecret),
+    Not(Outcome),
+}
+
+/// Sends one create and reads the new key and its secret. A failure before an answer is
+/// `unknown` (a key may exist); an answer without a secret fails the key, naming the new id.
+pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretFile>) -> Made {
+    let p = s.p;
+    let body = match s.send(req).await {
+        Ok(b) => b,
+        Err(Error::Unknown { cause }) => {
+            return Made::Not(Outcome::Unknown(Error::CreateUnknown { cause }));
+        }
+        Err(e) => return Made::Not(super::runner::outcome_of(e)),
+    };
+    match p.parse_create(&body) {
+        Ok(c) => match c.secret {
+            Some(secret) => Made::Key(Box::new(c.key), place_secret(secret, secret_file)),
+            None => Made::Not(Outcome::Failed(Error::Provider {
+                provider: p.info().name,
+                status: None,
+                message: format!(
+                    "the key {} was created, but the answer carries no secret, so nobody has it: \
+                     revoke it with `keyctl revoke -p {} {}` and create another",
+                    if c.key.id.is_empty() {
+                        "(id not given)".to_string()
+                    } else {
+                        crate::text::sanitize(&c.key.id)
+                    },
+                    p.info().id,
+                    crate::text::sanitize(&c.key.id),
+                ),
+            })),
+        },
+        Err(e) => Made::Not(Outcome::Unknown(Error::CreateUnknown {
+            cause: Box::new(e),
+        })),
+    }
+}
+
+/// A provider's cap on active keys (Venice: 500), checked before a bulk create: the run is
+/// refused with nothing created when it would go over.
+pub async fn check_room(s: &Session, adding: usize) -> Result<()> {
+    let p = s.p;
+    let Some(max) = p.info().max_keys else {
+        return Ok(());
+    };
+    let have = s.list(false).await?.len();
+    if have + adding > max {
+        return Err(Error::usage(format!(
+            "{p} allows at most {max} active keys per account; it has {have} and this run would \
+             add {adding}. Revoke unused keys first (keyctl list -p {}, keyctl revoke); nothing \
+             was created",
+            p.info().id
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,345 @@
+//! `keyctl rotate`: for each key, read it, create a successor with its settings (the flags
+//! given override them), show the new secret as `create` does, then revoke, disable, expire or
+//! keep the old key. A failed create leaves the old key alone; a failed old-key step is
+//! reported with both ids and a non-zero exit.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::lifecycle::{self, Made, Pacer, SecretFile};
+use super::runner::Tally;
+use crate::cli::{OldKeyArg, RotateArgs};
+use crate::error::{Error, Result};
+use crate::http::{Cancel, Http};
+use crate::key::{self, Key};
+use crate::newkey::{self, NewKey};
+use crate::output::{self, KeyResult, Mode, Outcome, Printer};
+use crate::patch::{Change, KeyType, Patch};
+use crate::provider::{BaseUrl, ProviderKind};
+use crate::request::Request;
+use crate::session::Session;
+use crate::settings::{self, Global};
+
+/// The old key's expiry after `rotate` by default, where the provider can change expiry.
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
+
+pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i32> {
+    let RotateArgs {
+        keys,
+        from_file,
+        old,
+        yes,
+        secret_file,
+        change,
+        dry_run,
+    } = args;
+    settings::check_stdin(from_file.as_deref(), global)?;
+    let target = global.target(cancel).await?;
+    let p = target.p;
+    let now = Utc::now();
+    let (name, over) = lifecycle::settings("rotate", change, now)?;
+    let keys = super::update::gather_keys(keys, from_file.as_deref(), cancel).await?;
+    if name.is_some() && keys.len() > 1 {
+        return Err(Error::usage(
+            "--name names one successor: rotate one key per run with it, or leave it out (each \
+             successor is then named after its old key)",
+        ));
+    }
+    if secret_file.is_some() && keys.len() > 1 {
+        return Err(Error::usage(
+            "--secret-file holds one secret: rotate one key per run with it, or use -o json",
+        ));
+    }
+    let base = target.base.clone();
+    let old = match old {
+        Some(o) => o,
+        None => default_old(p, &base, now),
+    };
+    // Every key id and the old-key step are checked before anything is sent.
+    for k in &keys {
+        p.build_get(&base, k)?;
+        old_step(p, &base, k, &old, None, now)?;
+    }
+    // The successor's settings as flags alone give them (a check of unsupported flags).
+    p.build_create(
+        &base,
+        &NewKey {
+            name: "check".into(),
+            kind: None,
+            settings: over.clone(),
+        },
+    )?;
+    let revoking = old == OldKeyArg::Revoke;
+    if revoking && !yes && !dry_run && !settings::interactive() {
+        return Err(Error::usage(
+            "--old revoke deletes the old keys for good and there is no terminal to ask on: add \
+             --yes (or use the default, which gives clients time to move); nothing was changed",
+        ));
+    }
+    if !yes && !dry_run && settings::interactive() && (keys.len() > 1 || revoking) {
+        output::tell(&format!(
+            "{p}: about to rotate {} key(s): each gets a successor with its settings, then the \
+             old key is {}",
+            keys.len(),
+            describe_old(&old)
+        ));
+        if !settings::confirm("Rotate?", cancel).await? {
+            return Err(Error::usage(
+                "not confirmed; nothing was changed (--dry-run shows the plan, --yes skips this question)",
+            ));
+        }
+    }
+    let (p, base, secret) = target.require()?;
+    let http = Arc::new(Http::new(
+        global.wire.clone(),
+        cancel.clone(),
+        base.is_tls(),
+    )?);
+    let s = Session::new(p, base, http, secret);
+    let mut file = match (&secret_file, dry_run) {
+        (Some(path), false) => Some(SecretFile::create(path)?),
+        _ => None,
+    };
+    let job = Rotation {
+        p,
+        s: &s,
+        old,
+        name,
+        over,
+        now,
+        dry_run,
+        verbose: global.view.verbose,
+    };
+    let mut printer = Printer::new(&global.view, Mode::Rotate);
+    let mut tally = Tally::new(keys.len());
+    let mut pacer = Pacer::new(p);
+    for key in keys {
+        let outcome = if cancel.is_cancelled() {
+            Outcome::NotAttempted
+        } else {
+            job.one(&key, &mut pacer, &mut file, cancel).await
+        };
+        tally.count(&outcome);
+        printer.push(KeyResult {
+            provider: p,
+            key,
+            outcome,
+        });
+    }
+    printer.finish();
+    if let Some(f) = file {
+        f.discard_unused();
+    }
+    Ok(tally.report(p, if dry_run { "would rotate" } else { "rotated" }, cancel))
+}
+
+/// `expire-in 24h` where the provider can change a key's expiry (io.net, Venice), else
+/// `disable` (ModelGates, novapai, OpenRouter).
+fn default_old(p: ProviderKind, base: &BaseUrl, now: DateTime<Utc>) -> OldKeyArg {
+    let expire = OldKeyArg::ExpireIn(DEFAULT_GRACE);
+    if old_step(p, base, p.info().sample_key, &expire, None, now).is_ok() {
+        expire
+    } else {
+        OldKeyArg::Disable
+    }
+}
+
+/// `--old` in words.
+fn describe_old(old: &OldKeyArg) -> String {
+    match old {
+        OldKeyArg::Revoke => "revoked".into(),
+        OldKeyArg::Disable => "disabled".into(),
+        OldKeyArg::Keep => "kept as it is".into(),
+        OldKeyArg::ExpireIn(d) => format!("set to expire in {}", humantime::format_duration(*d)),
+    }
+}
+
+/// The request of the old-key step, and what it does in words (`None`: nothing to send). An
+/// expiry never lengthens the old key's life: one that ends sooner is left as it is.
+fn old_step(
+    p: ProviderKind,
+    base: &BaseUrl,
+    key: &str,
+    old: &OldKeyArg,
+    before: Option<&Key>,
+    now: DateTime<Utc>,
+) -> Result<(Option<Request>, String)> {
+    let flag = |e: Error, flag: &str, instead: &str| match e {
+        Error::Unsupported { provider, .. } => Error::Unsupported {
+            provider,
+            flag: flag.into(),
+            instead: instead.into(),
+        },
+        e => e,
+    };
+    match old {
+        OldKeyArg::Keep => Ok((None, "kept".into())),
+        OldKeyArg::Revoke => Ok((Some(p.build_delete(base, key)?), "revoked".into())),
+        OldKeyArg::Disable => {
+            let patch = Patch {
+                disabled: Some(true),
+                ..Patch::default()
+            };
+            let req = p.build_update(base, key, &patch).map_err(|e| {
+                flag(
+                    e,
+                    "--old disable",
+                    "its keys cannot be disabled; use --old expire-in=DURATION, revoke or keep",
+                )
+            })?;
+            Ok((Some(req), "disabled".into()))
+        }
+        OldKeyArg::ExpireIn(d) => {
+            let at = chrono::Duration::from_std(*d)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .ok_or_else(|| Error::usage("--old expire-in: the duration is too long"))?;
+            let at = at.with_timezone(&Utc);
+            let at = chrono::DurationRound::duration_trunc(at, chrono::Duration::seconds(1))
+                .unwrap_or(at);
+            let current = before
+                .and_then(|k| k.expires.clone().flatten())
+                .and_then(|e| DateTime::parse_from_rfc3339(&e).ok())
+                .map(|e| e.with_timezone(&Utc));
+            if let Some(c) = current.filter(|c| *c <= at) {
+                return Ok((
+                    None,
+                    format!(
+                        "kept: it already expires at {}, within {}",
+                        crate::patch::rfc3339(&c),
+                        humantime::format_duration(*d)
+                    ),
+                ));
+            }
+            let patch = Patch {
+                expires: Change::Set(at),
+                ..Patch::default()
+            };
+            let req = p.build_update(base, key, &patch).map_err(|e| {
+                flag(
+                    e,
+                    "--old expire-in",
+                    "a key's expiry is fixed when it is created; use --old disable, revoke or keep",
+                )
+            })?;
+            Ok((
+                Some(req),
+                format!("expires at {}", crate::patch::rfc3339(&at)),
+            ))
+        }
+    }
+}
+
+/// Everything one key's rotation needs.
+struct Rotation<'a> {
+    p: ProviderKind,
+    s: &'a Session,
+    old: OldKeyArg,
+    /// `--name`: the successor's name (one key only).
+    name: Option<String>,
+    /// The flags given: they override the old key's settings.
+    over: Patch,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    verbose: bool,
+}
+
+impl Rotation<'_> {
+    async fn one(
+        &self,
+        key: &str,
+        pacer: &mut Pacer,
+        file: &mut Option<SecretFile>,
+        cancel: &Cancel,
+    ) -> Outcome {
+        let p = self.p;
+        let before = match self.s.get(key).await {
+            Ok(k) => k,
+            Err(e @ Error::NotFound { .. }) => return Outcome::NotFound(e),
+            Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let max = (p.info().id == "venice").then_some(64);
+        let name = self.name.clone().unwrap_or_else(|| {
+            newkey::successor_name(
+                before.name.clone().flatten().as_deref(),
+                self.now.date_naive(),
+                max,
+            )
+        });
+        let kind: Option<KeyType> = p.key_type(&before);
+        let new = match NewKey::successor(&before, name, kind, &self.over, self.now) {
+            Ok(n) => n,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let planned = match lifecycle::plan(p, &self.s.base, new) {
+            Ok(x) => x,
+            Err(e) => return Outcome::Failed(e),
+        };
+        let (step, words) = match old_step(p, &self.s.base, key, &self.old, Some(&before), self.now)
+        {
+            Ok(x) => x,
+            Err(e) => return Outcome::Failed(e),
+        };
+        if self.dry_run {
+            let after = lifecycle::predicted(p, &planned.new);
+            let mut notes = vec![format!("then the old key: {words}")];
+            if let (true, Some(r)) = (self.verbose, &step) {
+                notes.push(format!(
+                    "  {} {} {}",
+                    r.method.as_str(),
+                    r.url,
+                    r.body.as_ref().map(output::json_line).unwrap_or_default()
+                ));
+            }
+            return Outcome::DryRun {
+                changes: key::changes(
+                    Some(&before),
+                    &after,
+                    &lifecycle::touched(&planned.new.settings),
+                ),
+                before: Some(Box::new(before)),
+                after: Box::new(after),
+                req: Box::new(planned.req),
+                notes,
+            };
+        }
+        if !pacer.turn(cancel).await {
+            return Outcome::NotAttempted;
+        }
+        let (after, secret) = match lifecycle::create(self.s, &planned.req, file).await {
+            Made::Key(k, s) => (k, s),
+            // Nothing happened to the old key.
+            Made::Not(o) => return o,
+        };
+        let error = match &step {
+            None => None,
+            Some(req) => match self.s.send(req).await {
+                Ok(body) if req.method == crate::request::Method::Delete => {
+                    p.parse_delete(&body).err()
+                }
+                Ok(_) => None,
+                Err(e) => Some(e),
+            },
+        };
+        let error = error.map(|cause| Error::OldKey {
+            new: after.id.clone(),
+            old: key.to_string(),
+            step: match self.old {
+                OldKeyArg::ExpireIn(_) => "set to expire".into(),
+                _ => words.clone(),
+            },
+            next: format!("revoke -p {} {key}", p.info().id),
+            cause: Box::new(cause),
+        });
+        Outcome::Rotated {
+            before: Box::new(before),
+            after,
+            secret,
+            old: words,
+            error,
+        }
+    }
+}
