@@ -201,6 +201,7 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
                 after: Box::new(view.apply(&patch)),
                 changes: keyctl::key::changes(Some(&view), &view.apply(&patch), &patch.touched()),
                 before: Some(Box::new(view.clone())),
+                notes: vec![format!("then the old key: {secret}")],
             },
         };
         texts.push(output::plan_text(&dry, true));
