@@ -696,7 +696,7 @@ pub fn plan_text(r: &KeyResult, verbose: bool) -> String {
     let width = changes.iter().map(|c| c.field.len()).max().unwrap_or(0);
     for c in changes {
         let (from, to) = columns::change_ends(c);
-        if create {
+        if create && c.from.is_none() {
             s.push_str(&format!("\n  {:width$}  {to}", c.field));
         } else {
             s.push_str(&format!("\n  {:width$}  {from} → {to}", c.field));
@@ -728,9 +728,14 @@ fn request_text(req: &Request, prefix: &str) -> String {
 
 /// `ModelGates key f01d…943 "ci-runner":` (the id whole, so it can be pasted back).
 fn heading(r: &KeyResult) -> String {
-    let name = r
-        .outcome
-        .key()
+    // The key as it is now (a plan's `before`), else as shown.
+    let shown = match &r.outcome {
+        Outcome::DryRun {
+            before: Some(b), ..
+        } => Some(&**b),
+        o => o.key(),
+    };
+    let name = shown
         .and_then(|k| k.name.clone().flatten())
         .map(|n| format!(" \"{}\"", sanitize(&n)))
         .unwrap_or_default();

@@ -181,13 +181,22 @@ async fn confirm(
     }
 }
 
-/// `ID "name" limit 50 USD, last used 2026-11-20T…` for the question.
+/// `ID "name"  (limit 50, usage 3, last used 2026-11-20T…)` for the question.
 fn describe(k: &Key) -> String {
-    use crate::output::columns::field_cell;
     let mut s = crate::text::sanitize(&k.id);
     if let Some(Some(n)) = &k.name {
         s.push_str(&format!(" \"{}\"", crate::text::sanitize(n)));
     }
+    let facts = facts(k);
+    if !facts.is_empty() {
+        s.push_str(&format!("  ({facts})"));
+    }
+    s
+}
+
+/// What a person checks before deleting a key: `limit 50, usage 3, last used …, expires never`.
+fn facts(k: &Key) -> String {
+    use crate::output::columns::field_cell;
     let mut facts = Vec::new();
     for f in ["limit", "usage", "last_used", "expires"] {
         if let Some(v) = k.field(f) {
@@ -197,10 +206,7 @@ fn describe(k: &Key) -> String {
             }
         }
     }
-    if !facts.is_empty() {
-        s.push_str(&format!("  ({})", facts.join(", ")));
-    }
-    s
+    facts.join(", ")
 }
 
 /// The per-key job: report a key that could not be read, else delete it.
@@ -228,12 +234,16 @@ impl KeyJob for Revoke {
             Err(e) => return Outcome::Failed(e),
         };
         if self.dry_run {
+            let notes = [facts(&before)]
+                .into_iter()
+                .filter(|f| !f.is_empty())
+                .collect();
             return Outcome::DryRun {
                 before: Some(Box::new(before.clone())),
                 after: Box::new(before),
                 changes: Vec::new(),
                 req: Box::new(req),
-                notes: Vec::new(),
+                notes,
             };
         }
         match self.s.send(&req).await {

@@ -155,6 +155,7 @@ impl Adapter for Gates {
         }
         let settings = Patch {
             expires: Change::Keep,
+            name: None,
             ..new.settings.clone()
         };
         let mut body = Map::new();
