@@ -23,6 +23,9 @@ Examples:
   keyctl update -p modelgates --from-file keys.txt --limit +25 --limit-max 500
   keyctl get -p ionet 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23
   keyctl list -p openrouter -o json
+  keyctl create -p modelgates --name ci-deploy --limit 20 --reset daily --secret-file ci.key
+  keyctl rotate -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 -o json
+  keyctl revoke -p novapai --match 'tmp-*' --dry-run
 
 Credentials (never a flag, so they stay out of shell history):
   {},

@@ -364,6 +364,20 @@ impl ProviderKind {
         let mut c = i.adapter.parse_create(i, body)?;
         if let Some(s) = &c.secret {
             scrub(&mut c.key.raw, s);
+            // A provider that echoes the secret as the name (or anywhere else keyctl shows) does
+            // not get it shown a second time.
+            let hide = |t: &mut String| {
+                if t.contains(s.as_str()) {
+                    *t = crate::request::REDACTED.into();
+                }
+            };
+            hide(&mut c.key.id);
+            if let Some(Some(n)) = &mut c.key.name {
+                hide(n);
+            }
+            if let Some(Some(m)) = &mut c.key.models {
+                m.iter_mut().for_each(hide);
+            }
         }
         Ok(c)
     }
@@ -866,6 +880,146 @@ mod tests {
             "https://modelgates.ai/api/v1"
         );
         assert_eq!(b.origin(), "https://modelgates.ai");
+    }
+
+    fn new_key(settings: Patch) -> NewKey {
+        NewKey {
+            name: "ci".into(),
+            kind: None,
+            settings,
+        }
+    }
+
+    /// Each adapter reads the secret from its own place, takes it out of `raw`, and never
+    /// quotes an answer it cannot read.
+    #[test]
+    fn create_answers_and_their_secrets() {
+        let cases = [
+            (
+                ProviderKind::Ionet,
+                r#"{"status":"succeeded","data":{"key_id":"3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23","value":"io-v2-S3CRET","display":"io-v2-S...T"}}"#,
+                "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23",
+            ),
+            (
+                ProviderKind::Novapai,
+                r#"{"data":{"hash":"h1","name":"ci"},"key":"io-v2-S3CRET"}"#,
+                "h1",
+            ),
+            (
+                ProviderKind::OpenRouter,
+                r#"{"data":{"hash":"h1","name":"ci","key":"io-v2-S3CRET"}}"#,
+                "h1",
+            ),
+            (
+                ProviderKind::Venice,
+                r#"{"success":true,"data":{"id":"v1","apiKey":"io-v2-S3CRET","apiKeyType":"ADMIN"}}"#,
+                "v1",
+            ),
+        ];
+        for (p, body, id) in cases {
+            let c = p.parse_create(body.as_bytes()).unwrap();
+            assert_eq!(c.secret.as_deref(), Some("io-v2-S3CRET"), "{p}");
+            assert_eq!(c.key.id, id, "{p}");
+            assert!(!c.key.to_json().to_string().contains("S3CRET"), "{p}");
+            // Without the secret: the key, and no secret.
+            let without = body.replace("\"io-v2-S3CRET\"", "\"\"");
+            assert_eq!(p.parse_create(without.as_bytes()).unwrap().secret, None);
+            // Cut short, or without `data`: an error that does not quote the answer.
+            for bad in [&body[..body.len() - 3], r#"{"key":"io-v2-S3CRET"}"#] {
+                let e = p.parse_create(bad.as_bytes()).unwrap_err();
+                assert!(!e.to_string().contains("S3CRET"), "{p}: {e}");
+                assert_eq!(e.exit_code(), 7);
+            }
+        }
+        // A secret repeated elsewhere in the answer is scrubbed there too.
+        let c = ProviderKind::ModelGates
+            .parse_create(br#"{"data":{"hash":"h","name":"io-v2-S3CRET"},"key":"io-v2-S3CRET"}"#)
+            .unwrap();
+        assert!(!c.key.to_json().to_string().contains("S3CRET"));
+        assert_eq!(
+            ProviderKind::Venice.key_type(
+                &ProviderKind::Venice
+                    .parse_create(cases[3].1.as_bytes())
+                    .unwrap()
+                    .key
+            ),
+            Some(KeyType::Admin)
+        );
+        assert_eq!(ProviderKind::ModelGates.key_type(&Key::default()), None);
+    }
+
+    #[test]
+    fn delete_requests_and_answers() {
+        let base = BaseUrl::parse("https://x.example/gw").unwrap();
+        let r = ProviderKind::Venice.build_delete(&base, "a b&c=d").unwrap();
+        assert_eq!(r.method, crate::request::Method::Delete);
+        assert_eq!(r.url, "https://x.example/gw/api/v1/api_keys?id=a+b%26c%3Dd");
+        assert_eq!(r.body, None);
+        assert_eq!(r.key.as_deref(), Some("a b&c=d"));
+        let r = ProviderKind::ModelGates.build_delete(&base, "a/b").unwrap();
+        assert_eq!(r.url, "https://x.example/gw/api/v1/keys/a%2Fb");
+        let r = ProviderKind::Ionet
+            .build_delete(&base, "3F2B8C1E-9A4D-4E6F-8B21-5C7D0E9F1A23")
+            .unwrap();
+        assert_eq!(
+            r.url,
+            "https://x.example/gw/v1/api-keys/sub-keys/3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23"
+        );
+        assert!(ProviderKind::Ionet.build_delete(&base, "nope").is_err());
+        assert!(ProviderKind::Venice.build_delete(&base, "..").is_err());
+        for ok in [
+            &b""[..],
+            b"not json",
+            br#"{"deleted":true}"#,
+            br#"{"success":true}"#,
+        ] {
+            assert!(ProviderKind::Venice.parse_delete(ok).is_ok());
+        }
+        for no in [&br#"{"deleted":false}"#[..], br#"{"success":false}"#] {
+            let e = ProviderKind::ModelGates.parse_delete(no).unwrap_err();
+            assert_eq!(e.exit_code(), 7);
+        }
+    }
+
+    #[test]
+    fn create_notices_and_types() {
+        use crate::patch::Change;
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let n = ProviderKind::Ionet.create_notices(&new_key(Patch::default()), now);
+        assert!(
+            n[0].contains("180 days") && n[0].contains("2027-05-22"),
+            "{n:?}"
+        );
+        let never = new_key(Patch {
+            expires: Change::Clear,
+            ..Patch::default()
+        });
+        assert!(ProviderKind::Ionet.create_notices(&never, now).is_empty());
+        let limited = new_key(Patch {
+            limit: Change::Set("5".parse().unwrap()),
+            ..Patch::default()
+        });
+        assert!(ProviderKind::Venice.create_notices(&limited, now)[0].contains("EPOCH"));
+        assert!(ProviderKind::Venice.create_notices(&never, now).is_empty());
+        assert!(
+            ProviderKind::ModelGates
+                .create_notices(&limited, now)
+                .is_empty()
+        );
+        let base = BaseUrl::parse("https://x.example").unwrap();
+        let admin = NewKey {
+            kind: Some(KeyType::Admin),
+            ..new_key(Patch::default())
+        };
+        let b = ProviderKind::Venice.build_create(&base, &admin).unwrap();
+        assert_eq!(b.body.unwrap()["apiKeyType"], "ADMIN");
+        assert_eq!(b.method, crate::request::Method::Post);
+        for p in [ProviderKind::Ionet, ProviderKind::Novapai] {
+            let e = p.build_create(&base, &admin).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{p}");
+        }
     }
 
     #[test]
