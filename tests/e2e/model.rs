@@ -1138,7 +1138,7 @@ fn schemas_reject_bad_examples() {
             "result schema accepts {what} in `after`"
         );
     }
-    let line_edits: [(&str, Edit); 13] = [
+    let line_edits: [(&str, Edit); 19] = [
         ("an unknown field", |l| l["extra"] = json!(1)),
         ("no run", |l| {
             l.as_object_mut().unwrap().remove("run");
@@ -1172,6 +1172,35 @@ fn schemas_reject_bad_examples() {
             l["changes"] = json!([{"field": "limit", "from": 1}])
         }),
         ("a `from` without a read", |l| l["before"] = Value::Null),
+        ("a secret on an updated line", |l| {
+            l["secret"] = json!("sk-x")
+        }),
+        ("a created line without its secret", |l| {
+            l["status"] = json!("created");
+            for f in ["before", "changes"] {
+                l.as_object_mut().unwrap().remove(f);
+            }
+        }),
+        ("a created line with both secret and secret_file", |l| {
+            l["status"] = json!("created");
+            for f in ["before", "changes"] {
+                l.as_object_mut().unwrap().remove(f);
+            }
+            l["secret"] = json!("sk-x");
+            l["secret_file"] = json!("/tmp/k");
+        }),
+        ("a rotated line without its new key", |l| {
+            l["status"] = json!("rotated");
+            l["secret"] = json!("sk-x");
+            l["old_key"] = json!({"action": "disabled", "done": true});
+        }),
+        ("a partial line without its error", |l| {
+            l["status"] = json!("partial");
+            l["secret"] = json!("sk-x");
+            l["new_key"] = json!("k2");
+            l["old_key"] = json!({"action": "disabled", "done": false});
+        }),
+        ("notes on an updated line", |l| l["notes"] = json!(["x"])),
     ];
     for (what, edit) in line_edits {
         let mut l = full_line();
@@ -1227,4 +1256,152 @@ fn schemas_name_every_provider_change_field_and_error_kind() {
         .collect();
     props.sort_unstable();
     assert_eq!(props, fields);
+}
+
+// ---------------------------------------------------------------------------------------------
+// create, revoke and rotate lines validate.
+
+/// The provider's answer to a create: the new key and its secret where the provider puts it.
+fn create_answer(kind: ProviderKind) -> ResponseTemplate {
+    match api(kind) {
+        Api::Ionet => ResponseTemplate::new(201).set_body_json(json!({"status": "succeeded",
+            "data": {"key_id": other_key(kind, 7), "value": "io-v2-NEWSECRET-abcdef0123456789",
+                     "display": "io-v2-NEW...789", "description": "new", "credit_limit": 5,
+                     "credit_refresh_cycle": "monthly", "allowed_models": null,
+                     "expires_at": "2027-05-22T00:00:00"}})),
+        Api::Gates => ResponseTemplate::new(201).set_body_json(
+            json!({"data": gates_key(&other_key(kind, 7)), "key": "sk-or-v1-NEWSECRET-0123456789abcdef"}),
+        ),
+        Api::Venice => ResponseTemplate::new(200).set_body_json(json!({"success": true,
+            "data": {"id": other_key(kind, 7), "apiKey": "VENICE_INFERENCE_KEY_NEWSECRET0123",
+                     "apiKeyType": "INFERENCE", "description": "new", "expiresAt": null,
+                     "consumptionLimit": {"usd": 5, "diem": null, "vcu": null},
+                     "limitPeriod": "EPOCH", "modelPrivacy": "ALL"}})),
+    }
+}
+
+/// The provider's answer to a delete.
+fn delete_answer(kind: ProviderKind) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(match api(kind) {
+        Api::Ionet => json!({"status": "succeeded"}),
+        Api::Gates => json!({"deleted": true}),
+        Api::Venice => json!({"success": true}),
+    })
+}
+
+/// A stand-in that also creates and deletes.
+async fn lifecycle_stand_in(t: &TestProvider) -> MockServer {
+    let s = stand_in(t).await;
+    Mock::given(method("POST"))
+        .respond_with(create_answer(t.kind))
+        .mount(&s)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(delete_answer(t.kind))
+        .mount(&s)
+        .await;
+    s
+}
+
+#[tokio::test]
+async fn create_revoke_and_rotate_lines_validate() {
+    let dir = tempfile::tempdir().unwrap();
+    for t in providers() {
+        let s = lifecycle_stand_in(&t).await;
+        let id = t.info.id;
+        // create: the secret in the line, or the file it went to; a plan without an id.
+        let l = line(
+            run(&t, &s, &["create", "--name", "new", "--limit", "5"])
+                .await
+                .code(0),
+        );
+        assert_eq!(l["status"], "created", "{id}");
+        assert!(l["secret"].as_str().unwrap().contains("NEWSECRET"), "{id}");
+        let file = dir.path().join(format!("{id}.key"));
+        let args = [
+            "create",
+            "--name",
+            "new",
+            "--secret-file",
+            file.to_str().unwrap(),
+        ];
+        let l = line(run(&t, &s, &args).await.code(0));
+        assert!(
+            l.get("secret").is_none() && l["secret_file"].is_string(),
+            "{id}"
+        );
+        let l = line(
+            run(&t, &s, &["create", "--name", "new", "--dry-run"])
+                .await
+                .code(0),
+        );
+        assert_eq!(
+            (&l["status"], &l["key"]),
+            (&json!("dry_run"), &json!("")),
+            "{id}"
+        );
+        // revoke, its plan, and rotate (default, keep, revoke) and its plan.
+        let l = line(run(&t, &s, &["revoke", t.key, "--yes"]).await.code(0));
+        assert_eq!(l["status"], "revoked", "{id}");
+        assert_eq!(l["before"]["name"], "ci-runner", "{id}");
+        let l = line(run(&t, &s, &["revoke", t.key, "--dry-run"]).await.code(0));
+        assert_eq!(l["request"]["method"], "DELETE", "{id}");
+        for old in [None, Some("keep"), Some("revoke")] {
+            let mut args = vec!["rotate", t.key, "--yes"];
+            if let Some(o) = old {
+                args.extend(["--old", o]);
+            }
+            let l = line(run(&t, &s, &args).await.code(0));
+            assert_eq!(l["status"], "rotated", "{id} {old:?}");
+            assert_eq!(l["new_key"], json!(other_key(t.kind, 7)), "{id}");
+            assert_eq!(l["old_key"]["done"], true, "{id}");
+        }
+        let l = line(run(&t, &s, &["rotate", t.key, "--dry-run"]).await.code(0));
+        assert!(
+            l["notes"][0]
+                .as_str()
+                .unwrap()
+                .starts_with("then the old key"),
+            "{id}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn not_found_and_partial_lines_validate() {
+    let t = crate::common::test_provider(ProviderKind::OpenRouter);
+    let s = server().await;
+    mount_reads(&s, &t).await;
+    let gone = other_key(t.kind, 9);
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/keys/{gone}")))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": 404, "message": "Key not found"}})),
+        )
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(create_answer(t.kind))
+        .mount(&s)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": 400, "message": "cannot disable"}})),
+        )
+        .mount(&s)
+        .await;
+    let l = line(run(&t, &s, &["revoke", &gone, "--yes"]).await.code(4));
+    assert_eq!(l["status"], "not_found");
+    let l = line(run(&t, &s, &["rotate", t.key]).await.code(5));
+    assert_eq!(l["status"], "partial");
+    assert_eq!(l["old_key"], json!({"action": "disabled", "done": false}));
+    assert!(l["secret"].as_str().unwrap().contains("NEWSECRET"));
+    assert!(
+        l["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("still active")
+    );
 }
