@@ -224,7 +224,7 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
         Err(Error::Unknown { cause }) => {
             return Made::Not(Outcome::Unknown(Error::CreateUnknown { cause }));
         }
-        Err(e) => return Made::Not(super::runner::outcome_of(e)),
+        Err(e) => return Made::Not(super::runner::outcome_of(at_cap(p, e))),
     };
     match p.parse_create(&body) {
         Ok(c) => match c.secret {
@@ -248,6 +248,35 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
         Err(e) => Made::Not(Outcome::Unknown(Error::CreateUnknown {
             cause: Box::new(e),
         })),
+    }
+}
+
+/// A 400 to a create on a provider with a key cap, worded like one: the message says what the
+/// cap is and what to do (Venice answers 400 when an account has 500 active keys).
+fn at_cap(p: ProviderKind, e: Error) -> Error {
+    match (p.info().max_keys, e) {
+        (
+            Some(max),
+            Error::Rejected {
+                provider,
+                status: 400,
+                message,
+            },
+        ) if ["maximum", "limit", &max.to_string()]
+            .iter()
+            .any(|w| message.to_ascii_lowercase().contains(w)) =>
+        {
+            Error::Rejected {
+                provider,
+                status: 400,
+                message: format!(
+                    "{message} ({provider} allows at most {max} active keys per account: if \
+                     that is the cause, revoke unused ones; keyctl list -p {} counts them)",
+                    p.info().id
+                ),
+            }
+        }
+        (_, e) => e,
     }
 }
 

@@ -957,3 +957,25 @@ async fn a_refused_credential_stops_a_bulk_create() {
         ]
     );
 }
+
+#[tokio::test]
+async fn venice_400_at_the_key_cap_says_what_to_do() {
+    let server = crate::common::server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error": "You have reached the maximum number of API keys (500)"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Keyctl::new(
+        "VENICE_ADMIN_KEY",
+        &["create", "-p", "venice", "--name", "ci"],
+    )
+    .base(&server)
+    .run()
+    .await
+    .code(5)
+    .stderr_has("allows at most 500 active keys per account")
+    .stderr_has("keyctl list -p venice");
+}
