@@ -66,7 +66,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     p.build_create(
         &base,
         &NewKey {
-            name: "check".into(),
+            name: name.clone().unwrap_or_else(|| "check".into()),
             kind: None,
             settings: over.clone(),
         },
@@ -81,10 +81,21 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     if !yes && !dry_run && settings::interactive() && (keys.len() > 1 || revoking) {
         output::tell(&format!(
             "{p}: about to rotate {} key(s): each gets a successor with its settings, then the \
-             old key is {}",
+             old key is {}{}:",
             keys.len(),
-            describe_old(&old)
+            describe_old(&old),
+            if revoking {
+                " (deleted for good: this cannot be undone)"
+            } else {
+                ""
+            }
         ));
+        for k in keys.iter().take(20) {
+            output::tell(&format!("  {}", crate::text::sanitize(k)));
+        }
+        if keys.len() > 20 {
+            output::tell(&format!("  ... and {} more", keys.len() - 20));
+        }
         if !settings::confirm("Rotate?", cancel).await? {
             return Err(Error::usage(
                 "not confirmed; nothing was changed (--dry-run shows the plan, --yes skips this question)",
@@ -261,6 +272,25 @@ impl Rotation<'_> {
             Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
             Err(e) => return Outcome::Failed(e),
         };
+        // A read that did not find the key's settings (io.net: a key its list of active keys
+        // lacks) cannot be copied: a successor without them could use every model, or expire
+        // on the provider's default.
+        if before.name.is_none() {
+            return Outcome::Failed(Error::Provider {
+                provider: p.info().name,
+                status: None,
+                message: format!(
+                    "the key's settings could not be read in full ({}), so they cannot be copied \
+                     to a successor; nothing was created. Check it with `keyctl get`, or make a \
+                     new key with `keyctl create`",
+                    if p.info().adapter.get_completes_from_list() {
+                        "it is not in the provider's list of active keys: expired or revoked?"
+                    } else {
+                        "the answer has no name"
+                    }
+                ),
+            });
+        }
         let max = (p.info().id == "venice").then_some(64);
         let name = self.name.clone().unwrap_or_else(|| {
             newkey::successor_name(
@@ -316,11 +346,16 @@ impl Rotation<'_> {
         };
         let error = match &step {
             None => None,
+            // The answer is read as `revoke` and `update` read it: a 2xx that says the step
+            // failed (`success: false`, io.net `status` not succeeded) is not done.
             Some(req) => match self.s.send(req).await {
                 Ok(body) if req.method == crate::request::Method::Delete => {
                     p.parse_delete(&body).err()
                 }
-                Ok(_) => None,
+                Ok(body) => {
+                    let sent = req.body.clone().unwrap_or_default();
+                    p.parse_update(key, &sent, &body).err()
+                }
                 Err(e) => Some(e),
             },
         };
