@@ -104,8 +104,8 @@ pub enum Error {
     /// `rotate` created the successor, but the step on the old key failed.
     #[error(
         "the new key {new} was created (its secret is in this run's output), but the old key \
-         {old} could not be {step}: {cause}. The old key is still active: finish by hand with \
-         `keyctl {next}`"
+         {old} could not be {step}: {cause}. The old key may still be active: finish by hand \
+         with `{next}`"
     )]
     OldKey {
         new: String,

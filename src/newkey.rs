@@ -21,8 +21,11 @@ const ROTATED: &str = " (rotated ";
 
 impl NewKey {
     /// The successor of `old`: the same limit (and Venice currencies), reset, models, BYOK
-    /// setting, privacy and expiry moment (a key with no expiry gets none), then `over` (the
-    /// flags given) on top. An old key that has already expired is refused.
+    /// setting and privacy, and the same expiry policy: a key with no expiry gets none, and a
+    /// key that lives a set time (its expiry minus its creation) gets that time from now, so a
+    /// chain of rotations does not die on the first key's date (when the creation time is not
+    /// known, the same expiry moment). Then `over` (the flags given) on top. An old key that
+    /// has already expired, with no creation time to measure its life, is refused.
     pub fn successor(
         old: &Key,
         name: String,
@@ -52,14 +55,27 @@ impl NewKey {
                             crate::text::sanitize(at)
                         ))
                     })?;
-                if at <= now && over.expires.is_keep() {
-                    return Err(Error::usage(format!(
-                        "the old key expired at {}; a successor with the same expiry would be \
-                         dead on arrival: give it one with --expires (or use keyctl create)",
-                        crate::patch::rfc3339(&at)
-                    )));
+                let created = old
+                    .created
+                    .clone()
+                    .flatten()
+                    .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
+                    .map(|c| c.with_timezone(&Utc));
+                let lifetime = created.map(|c| at - c).filter(|l| *l > chrono::Duration::zero());
+                match lifetime.and_then(|l| now.checked_add_signed(l)) {
+                    Some(next) => {
+                        use chrono::Timelike;
+                        Change::Set(next.with_nanosecond(0).unwrap_or(next))
+                    }
+                    None if at <= now && over.expires.is_keep() => {
+                        return Err(Error::usage(format!(
+                            "the old key expired at {}; a successor with the same expiry would \
+                             be dead on arrival: give it one with --expires (or use keyctl create)",
+                            crate::patch::rfc3339(&at)
+                        )));
+                    }
+                    None => Change::Set(at),
                 }
-                Change::Set(at)
             }
             Some(None) => Change::Clear,
             None => Change::Keep,
@@ -203,6 +219,21 @@ mod tests {
         assert_eq!(n.settings.reset, Some(Reset::Daily));
         assert_eq!(n.settings.expires, Change::Clear);
         assert_eq!(n.settings.limit_vcu, Change::Set("2".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_key_that_lives_a_set_time_passes_that_time_on() {
+        let old = Key {
+            created: Some(Some("2026-08-25T12:00:00Z".into())),
+            expires: Some(Some("2026-11-23T12:00:00Z".into())),
+            ..Key::unread("ionet", "k", Unit::Credits)
+        };
+        // 90 days, from now; even though the old key ends right now.
+        let n = NewKey::successor(&old, "n".into(), None, &Patch::default(), now()).unwrap();
+        assert_eq!(
+            n.settings.expires,
+            Change::Set(Utc.with_ymd_and_hms(2027, 2, 21, 12, 0, 0).unwrap())
+        );
     }
 
     #[test]

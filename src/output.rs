@@ -69,33 +69,34 @@ fn paint(text: &str, style: anstyle::Style, on: bool) -> String {
 /// warning (a signal's) does not run into it.
 static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
 
-/// New keys' secrets made in this run: shown on stdout once, masked on stderr always.
-static NEW_SECRETS: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+/// Set when a new key's secret could not be written where it was to go (stdout, or the secret
+/// file): the run then exits non-zero (see [`secret_undelivered`]).
+static UNDELIVERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// Keeps a new key's secret off stderr: any line written there has it masked.
-pub fn keep_off_stderr(secret: &str) {
-    if secret.len() >= 4
-        && let Ok(mut v) = NEW_SECRETS.write()
-    {
-        v.push(secret.to_string());
-    }
+/// Records that a new secret did not reach its place.
+pub fn secret_not_delivered() {
+    UNDELIVERED.store(true, std::sync::atomic::Ordering::SeqCst);
 }
 
-/// `text` with the credential and every new secret masked (everything written to stderr).
-fn redact_err(text: &str) -> String {
-    let mut line = redact(text);
-    if let Ok(v) = NEW_SECRETS.read() {
-        for s in v.iter() {
-            if line.contains(s.as_str()) {
-                line = line.replace(s.as_str(), crate::request::REDACTED);
-            }
-        }
+/// Whether a new secret of this run did not reach its place.
+pub fn secret_undelivered() -> bool {
+    UNDELIVERED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A new secret as a line of a table or a TSV cell: as it is, or, when it holds characters a
+/// terminal would not show (or that would split a row), as a JSON string (quoted, escaped):
+/// still the exact secret, read back with any JSON parser.
+pub fn printable_secret(secret: &str) -> String {
+    let odd = |c: char| c.is_control() || crate::visible::is_invisible(c) || c == '"';
+    if secret.chars().any(odd) || secret.starts_with(' ') || secret.ends_with(' ') {
+        json_line(&Value::String(secret.to_string()))
+    } else {
+        secret.to_string()
     }
-    line
 }
 
 fn write_err(line: &str) {
-    let line = redact_err(line);
+    let line = redact(line);
     let write = || {
         let mut e = std::io::stderr().lock();
         let _ = writeln!(e, "{line}");
@@ -111,11 +112,33 @@ fn write_out(text: &str) {
     write_line(&redact(text));
 }
 
-/// A line on stdout as it is (already masked by its caller).
-fn write_line(text: &str) {
+/// A line on stdout as it is (already masked by its caller). A closed pipe (`keyctl ... |
+/// head`) must not stop the updates, so a write error only returns false (a caller that
+/// writes a new secret records it: that secret would be lost).
+fn write_line(text: &str) -> bool {
     let mut o = std::io::stdout().lock();
-    // A closed pipe (`keyctl ... | head`) must not stop the updates: ignore write errors.
-    let _ = writeln!(o, "{text}");
+    writeln!(o, "{text}").and_then(|_| o.flush()).is_ok()
+}
+
+/// Lines holding a new secret: written as they are (not masked: the secret is exactly what
+/// the provider gave), each other line masked. A failed write is recorded and said on stderr.
+fn write_secret_lines(lines: &[(String, bool)], key: &str) {
+    let mut ok = true;
+    for (line, raw) in lines {
+        ok &= if *raw {
+            write_line(line)
+        } else {
+            write_line(&redact(line))
+        };
+    }
+    if !ok {
+        secret_not_delivered();
+        error(&format!(
+            "could not write the new secret of key {} to stdout; the provider will not show it \
+             again: revoke that key (keyctl revoke) and create another",
+            sanitize(key)
+        ));
+    }
 }
 
 /// A diagnostic line on stderr (verbose logs, notes); silent with -q.
@@ -149,7 +172,7 @@ pub fn tell(msg: &str) {
 /// A question on stderr, without a line break (the answer is typed after it).
 pub fn prompt(text: &str) {
     let mut e = std::io::stderr().lock();
-    let _ = write!(e, "{}", redact_err(text));
+    let _ = write!(e, "{}", redact(text));
     let _ = e.flush();
 }
 
@@ -423,6 +446,11 @@ pub fn json_line(v: &Value) -> String {
 pub fn result_json(r: &KeyResult, verbose: bool) -> Value {
     let mut v = result_json_raw(r, verbose);
     crate::secret::mask_json(&mut v);
+    // The new secret after the masking: it is exactly what the provider gave (a key of the same
+    // kind as the admin key shares pieces with it), and the one place it is shown.
+    if let (Some(s), Some(o)) = (r.outcome.secret(), v.as_object_mut()) {
+        o.insert("secret".into(), json!(s));
+    }
     v
 }
 
@@ -509,14 +537,8 @@ fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
             o.insert("error".into(), error_json(e));
         }
     }
-    match r.outcome.new_secret() {
-        Some(NewSecret::Shown(s)) => {
-            o.insert("secret".into(), json!(s));
-        }
-        Some(NewSecret::File(path)) => {
-            o.insert("secret_file".into(), json!(path.display().to_string()));
-        }
-        None => {}
+    if let Some(NewSecret::File(path)) = r.outcome.new_secret() {
+        o.insert("secret_file".into(), json!(path.display().to_string()));
     }
     Value::Object(o)
 }
@@ -584,7 +606,14 @@ impl Printer {
         match self.view.format {
             // Masked value by value before serialising (`result_json`): masking the line
             // would cut into numbers and break the JSON.
-            Format::Json => write_line(&json_line(&result_json(&r, self.view.verbose))),
+            Format::Json => {
+                let line = json_line(&result_json(&r, self.view.verbose));
+                if r.outcome.secret().is_some() {
+                    write_secret_lines(&[(line, true)], &r.key);
+                } else {
+                    write_line(&line);
+                }
+            }
             // A key `get` could not read has no row (its error is on stderr, and in the exit
             // code): a row of empty cells would read as a key with nothing known.
             _ if matches!(self.mode, Mode::Get | Mode::List) && r.outcome.error().is_some() => {}
@@ -592,8 +621,11 @@ impl Printer {
                 if matches!(r.outcome, Outcome::NotAttempted) {
                     return;
                 }
-                // -v: the request a dry run would send, on stderr with the other -v lines.
-                if let (true, Outcome::DryRun { req, .. }) = (self.view.verbose, &r.outcome) {
+                // -v: the request a dry run would send, on stderr with the other -v lines (a
+                // create's plan is its request: always).
+                if let Outcome::DryRun { req, .. } = &r.outcome
+                    && (self.view.verbose || req.method == crate::request::Method::Post)
+                {
                     diag(&request_text(req, &tag(req)));
                 }
                 let cols = self.columns();
@@ -601,14 +633,31 @@ impl Printer {
                     write_out(&columns::tsv_header(&cols));
                 }
                 self.header_done = true;
-                write_out(&columns::tsv_row(&cols, &r));
+                match r.outcome.secret() {
+                    // The secret cell as it is (printable), every other cell masked.
+                    Some(secret) => {
+                        let cells: Vec<String> = cols
+                            .iter()
+                            .zip(columns::tsv_cells(&cols, &r))
+                            .map(|(c, cell)| {
+                                if c.name == "secret" {
+                                    printable_secret(secret)
+                                } else {
+                                    redact(&cell)
+                                }
+                            })
+                            .collect();
+                        write_secret_lines(&[(cells.join("\t"), true)], &r.key);
+                    }
+                    None => write_out(&columns::tsv_row(&cols, &r)),
+                }
             }
             Format::Table => match &r.outcome {
                 Outcome::DryRun { .. } => write_out(&plan_text(&r, self.view.verbose)),
                 // A new key is shown at once, in full, with its secret (never in a cell that
                 // a narrow terminal would wrap).
                 Outcome::Created { .. } | Outcome::Rotated { .. } => {
-                    write_out(&columns::created_text(&r))
+                    write_secret_lines(&columns::created_text(&r), &r.key)
                 }
                 // Counted in the summary line, not one row each.
                 Outcome::NotAttempted => {}
@@ -702,13 +751,13 @@ pub fn plan_text(r: &KeyResult, verbose: bool) -> String {
             s.push_str(&format!("\n  {:width$}  {from} → {to}", c.field));
         }
     }
-    for n in notes {
-        s.push_str(&format!("\n  {}", sanitize(n)));
-    }
     // A create's plan is its request: shown always.
     if let (true, Outcome::DryRun { req, .. }) = (verbose || create, &r.outcome) {
         s.push('\n');
         s.push_str(&request_text(req, "  "));
+    }
+    for n in notes {
+        s.push_str(&format!("\n  {}", sanitize(n)));
     }
     s
 }

@@ -89,13 +89,54 @@ pub fn read_bounded(r: impl Read, max: usize) -> std::result::Result<String, Rea
     String::from_utf8(buf).map_err(|_| ReadError::NotUtf8)
 }
 
-/// The forms of the registered secret that may appear in text, longest first.
-static FORMS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The secrets of one kind: the forms that may appear in text (longest first), and every run
+/// of [`WINDOW`] bytes of them: any of those in a text is masked, so a server that echoes a
+/// secret in a form keyctl does not know (escaped twice, cut, spliced) still cannot show a
+/// piece of it that long.
+struct Registry {
+    forms: RwLock<Vec<String>>,
+    windows: RwLock<Option<Windows>>,
+}
 
-/// Every run of [`WINDOW`] bytes of the registered secret: any of them in a text is masked, so
-/// a server that echoes the credential in a form keyctl does not know (escaped twice, cut,
-/// spliced) still cannot show a piece of it that long.
-static WINDOWS: RwLock<Option<Windows>> = RwLock::new(None);
+impl Registry {
+    const fn new() -> Registry {
+        Registry {
+            forms: RwLock::new(Vec::new()),
+            windows: RwLock::new(None),
+        }
+    }
+}
+
+/// The admin credential(s) of this run.
+static ADMIN: Registry = Registry::new();
+
+/// The secrets of keys this run created: shown once, where the output asks for them, and
+/// masked everywhere else (stderr, other fields).
+static NEW: Registry = Registry::new();
+
+/// Pieces of keys that are public: documented key prefixes, the credential variables' names
+/// and the usual JWT headers. A window inside one of them tells nothing about a secret (every
+/// key of the kind starts so), and masking it would garble messages and other keys.
+const PUBLIC: [&str; 14] = [
+    "venice_admin_key_",
+    "venice_inference_key_",
+    "sk-or-v1-",
+    "io-v2-",
+    "ionet_admin_key",
+    "modelgates_management_key",
+    "novapai_management_key",
+    "openrouter_management_key",
+    "eyjhbgcioijiuzi1niisinr5cci6ikpxvcj9",
+    "eyjhbgcioijsuzi1niisinr5cci6ikpxvcj9",
+    "eyjhbgcioijfuzi1niisinr5cci6ikpxvcj9",
+    "eyj0exaioijkv1qilcjhbgcioijiuzi1nij9",
+    "eyjhbgcioijiuzi1nij9",
+    "eyjhbgcioijsuzi1nij9",
+];
+
+fn is_public(window: &[u8]) -> bool {
+    PUBLIC.iter().any(|p| p.as_bytes().windows(window.len()).any(|w| w == window))
+}
 
 /// The secret's windows, with a bitset of their first two bytes to skip most positions fast.
 struct Windows {
@@ -114,6 +155,7 @@ impl Windows {
         let set: std::collections::HashSet<[u8; WINDOW]> = lower
             .windows(WINDOW)
             .filter(|w| !w.iter().all(u8::is_ascii_digit))
+            .filter(|w| !is_public(w))
             .filter_map(|w| <[u8; WINDOW]>::try_from(w).ok())
             .collect();
         for w in &set {
@@ -149,16 +191,31 @@ pub const MASK: &str = "****";
 /// Registers a credential: from now on [`mask`] hides it in every form, as well as those
 /// registered before (a run may know two: the variable's value and the `--api-key-file` one).
 pub fn register(secret: &Secret) {
-    install(secret.expose(), false);
+    install(&ADMIN, secret.expose(), false);
 }
 
 /// Makes `s` the one secret to mask, forgetting any other (the property tests use secrets
 /// `Secret::parse` would refuse, such as non-ASCII ones, to check masking on its own).
 pub fn register_text(s: &str) {
-    install(s, true);
+    install(&ADMIN, s, true);
 }
 
-fn install(s: &str, replace: bool) {
+/// Registers a new key's secret: [`mask`] hides it from then on, in every form, everywhere
+/// but the one place the output shows it (which does not go through [`mask`]).
+pub fn register_new(s: &str) {
+    install(&NEW, s, false);
+}
+
+/// Whether `s` holds a registered admin credential whole (in one of its forms): a "new secret"
+/// that does must not be shown.
+pub fn holds_credential(s: &str) -> bool {
+    ADMIN
+        .forms
+        .read()
+        .is_ok_and(|f| f.iter().any(|form| s.contains(form.as_str())))
+}
+
+fn install(reg: &Registry, s: &str, replace: bool) {
     if s.len() < 4 {
         return;
     }
@@ -181,7 +238,7 @@ fn install(s: &str, replace: bool) {
         forms.push(lower_hex_escapes(&path));
         forms.push(path);
     }
-    if let Ok(mut g) = FORMS.write() {
+    if let Ok(mut g) = reg.forms.write() {
         if replace {
             g.clear();
         }
@@ -190,7 +247,7 @@ fn install(s: &str, replace: bool) {
         g.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         g.dedup();
     }
-    if let Ok(mut g) = WINDOWS.write() {
+    if let Ok(mut g) = reg.windows.write() {
         let new = Windows::new(s.as_bytes());
         match g.as_mut() {
             Some(w) if !replace => w.merge(new),
@@ -232,7 +289,14 @@ fn lower_hex_escapes(s: &str) -> String {
 /// `s` with every registered form of the secret replaced by `****`, also where escape
 /// sequences or control characters were planted inside it (a terminal would show it whole).
 pub fn mask(s: &str) -> Cow<'_, str> {
-    let Ok(forms) = FORMS.read() else {
+    match mask_with(&ADMIN, s) {
+        Cow::Borrowed(b) => mask_with(&NEW, b),
+        Cow::Owned(o) => Cow::Owned(mask_with(&NEW, &o).into_owned()),
+    }
+}
+
+fn mask_with<'a>(reg: &Registry, s: &'a str) -> Cow<'a, str> {
+    let Ok(forms) = reg.forms.read() else {
         return Cow::Borrowed(s);
     };
     if forms.is_empty() {
@@ -245,19 +309,19 @@ pub fn mask(s: &str) -> Cow<'_, str> {
         }
     }
     if crate::visible::has_controls(&out)
-        && let Some(m) = mask_through_controls(&out, &forms)
+        && let Some(m) = mask_through_controls(reg, &out, &forms)
     {
         out = Cow::Owned(m);
     }
-    if let Some(m) = mask_windows(&out) {
+    if let Some(m) = mask_windows(reg, &out) {
         out = Cow::Owned(m);
     }
     out
 }
 
 /// Masks every run of bytes made of windows of the secret (widened to whole characters).
-fn mask_windows(s: &str) -> Option<String> {
-    let ranges = window_ranges(s.as_bytes());
+fn mask_windows(reg: &Registry, s: &str) -> Option<String> {
+    let ranges = window_ranges(reg, s.as_bytes());
     if ranges.is_empty() {
         return None;
     }
@@ -265,9 +329,9 @@ fn mask_windows(s: &str) -> Option<String> {
 }
 
 /// The merged byte ranges of `b` covered by windows of the registered secret.
-fn window_ranges(b: &[u8]) -> Vec<(usize, usize)> {
+fn window_ranges(reg: &Registry, b: &[u8]) -> Vec<(usize, usize)> {
     let mut ranges: Vec<(usize, usize)> = Vec::new();
-    let Ok(guard) = WINDOWS.read() else {
+    let Ok(guard) = reg.windows.read() else {
         return ranges;
     };
     let Some(windows) = guard.as_ref() else {
@@ -289,7 +353,7 @@ fn window_ranges(b: &[u8]) -> Vec<(usize, usize)> {
 
 /// Finds the forms, and the windows, in what a terminal would show of `s` (escape sequences,
 /// controls and invisible characters dropped) and masks the source ranges they span.
-fn mask_through_controls(s: &str, forms: &[String]) -> Option<String> {
+fn mask_through_controls(reg: &Registry, s: &str, forms: &[String]) -> Option<String> {
     let vis = crate::visible::visible(s);
     let mut shown = String::with_capacity(s.len());
     let mut starts = Vec::with_capacity(vis.len());
@@ -310,7 +374,7 @@ fn mask_through_controls(s: &str, forms: &[String]) -> Option<String> {
             add(at, at + m.len());
         }
     }
-    for (a, z) in window_ranges(shown.as_bytes()) {
+    for (a, z) in window_ranges(reg, shown.as_bytes()) {
         add(a, z);
     }
     if ranges.is_empty() {
@@ -467,12 +531,32 @@ mod tests {
             let m = mask(&echo);
             assert!(m.contains(MASK), "{echo} -> {m}");
             let up = m.to_ascii_lowercase();
-            for w in key.as_bytes().windows(WINDOW) {
+            // Every window but the public prefix's (`sk-or-v1-` is every such key's).
+            for w in key.as_bytes().windows(WINDOW).filter(|w| !is_public(w)) {
                 let w = std::str::from_utf8(w).unwrap_or_default();
                 assert!(!up.contains(w), "{echo} -> {m} keeps {w}");
             }
         }
         // Text that shares no 8-byte piece with the key, in any case, is left as it is.
         assert_eq!(mask("SK-OR-V2 and other words"), "SK-OR-V2 and other words");
+        // Nor does a public prefix alone: another key of the kind, a variable's name.
+        let other = "sk-or-v1-0000aaaa1111bbbb2222cccc3333dddd";
+        assert_eq!(mask(other), other);
+    }
+
+    #[test]
+    fn public_pieces_are_not_masked_but_the_rest_is() {
+        register_text("VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7tY");
+        assert_eq!(
+            mask("set VENICE_ADMIN_KEY or VENICE_INFERENCE_KEY_x"),
+            "set VENICE_ADMIN_KEY or VENICE_INFERENCE_KEY_x"
+        );
+        assert_eq!(mask("KEY_aZ3kP9qL"), MASK);
+        assert!(holds_credential("x VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7tY y"));
+        assert!(!holds_credential("VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7t"));
+        register_new("VENICE_INFERENCE_KEY_Qw8eRt5yUi1oPa4s");
+        // Its public prefix may stay; nothing after it does.
+        let m = mask("the key venice_inference_key_qw8ert5yui1opa4");
+        assert!(m.ends_with("****") && !m.contains("qw8e"), "{m}");
     }
 }

@@ -116,10 +116,38 @@ impl Session {
         let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
         if self.p.info().adapter.get_completes_from_list() {
             let all = self.list_once.get_or_try_init(|| self.list(false)).await?;
-            if let Some(entry) = all.iter().find(|k| k.id == view.id) {
+            if let Some(entry) = all.iter().find(|k| same_id(&k.id, &view.id)) {
                 view.fill_from(entry);
             }
         }
         Ok(view)
+    }
+}
+
+/// Whether two ids name the same key: equal, or the same UUID written differently (case,
+/// braces, no hyphens), as a list may write it.
+fn same_id(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (uuid::Uuid::parse_str(a.trim()), uuid::Uuid::parse_str(b.trim())),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_match_in_any_uuid_form() {
+        let id = "aaaaaaaa-1111-1111-1111-111111111111";
+        for other in [
+            id.to_string(),
+            id.to_ascii_uppercase(),
+            format!("{{{id}}}"),
+            id.replace('-', ""),
+        ] {
+            assert!(super::same_id(&other, id), "{other}");
+        }
+        assert!(!super::same_id("aaaaaaaa-1111-1111-1111-111111111112", id));
+        assert!(!super::same_id("h1", "H1"));
     }
 }

@@ -50,6 +50,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             )));
         }
     };
+    super::lifecycle::check_columns(global, secret_file.is_some())?;
     if secret_file.is_some() && names.len() > 1 {
         return Err(Error::usage(
             "--secret-file holds one secret: create one key per run with it, or use -o json for \
@@ -109,6 +110,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     let mut pacer = Pacer::new(p);
     let mut stop: Option<String> = None;
     for planned in plans {
+        let name = planned.new.name.clone();
         let outcome = if stop.is_some() || cancel.is_cancelled() || !pacer.turn(cancel).await {
             Outcome::NotAttempted
         } else {
@@ -133,7 +135,13 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             };
         }
         tally.count(&outcome);
-        let key = outcome.key().map(|k| k.id.clone()).unwrap_or_default();
+        // The new id; the name when there is none (a key not created), so every line can be
+        // matched to its name.
+        let key = outcome
+            .key()
+            .map(|k| k.id.clone())
+            .filter(|id| !id.is_empty())
+            .unwrap_or(name);
         printer.push(KeyResult {
             provider: p,
             key,
@@ -151,13 +159,13 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             "{p}: stopped creating keys: {why} (-o json lists every name with its status)"
         ));
     }
-    Ok(tally.report(p, "created", cancel))
+    Ok(lifecycle::delivered(tally.report(p, "created", cancel)))
 }
 
 /// Names from `--from-file`: one per line, `#` lines and blank lines skipped, each name once.
 async fn read_names(path: &std::path::Path, cancel: &Cancel) -> Result<Vec<String>> {
     let shown = path.display();
-    let text = settings::read_input(path, MAX_KEY_FILE, cancel)
+    let read = settings::read_input(path, MAX_KEY_FILE, cancel)
         .await?
         .map_err(|e| {
             Error::usage(match e {
@@ -166,6 +174,7 @@ async fn read_names(path: &std::path::Path, cancel: &Cancel) -> Result<Vec<Strin
                 ReadError::Io(e) => format!("--from-file {shown}: {e}"),
             })
         })?;
+    let text = read.trim_start_matches('\u{feff}');
     let mut names: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {

@@ -86,10 +86,15 @@ impl SecretFile {
             .and_then(|_| f.sync_all())
         {
             Ok(()) => Ok(NewSecret::File(self.path.clone())),
-            Err(e) => Err(format!(
-                "cannot write the secret to {} ({e}); it is shown on stdout instead",
-                self.path.display()
-            )),
+            Err(e) => {
+                // No empty or partial secret file is left to be taken for the secret.
+                let _ = std::fs::remove_file(&self.path);
+                Err(format!(
+                    "cannot write the secret to {} ({e}); it is shown on stdout instead, and \
+                     the run exits non-zero",
+                    self.path.display()
+                ))
+            }
         }
     }
 
@@ -103,12 +108,13 @@ impl SecretFile {
 
 /// Where a new secret goes: the file when there is one (falling back to stdout), else stdout.
 pub fn place_secret(secret: String, file: &mut Option<SecretFile>) -> NewSecret {
-    output::keep_off_stderr(&secret);
+    crate::secret::register_new(&secret);
     match file {
         Some(f) => match f.write(&secret) {
             Ok(placed) => placed,
             Err(e) => {
                 output::error(&e);
+                output::secret_not_delivered();
                 NewSecret::Shown(secret)
             }
         },
@@ -224,25 +230,57 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
         Err(Error::Unknown { cause }) => {
             return Made::Not(Outcome::Unknown(Error::CreateUnknown { cause }));
         }
+        // A 500, 502 or 504 may come after the key was made (it is not retried either).
+        Err(
+            e @ Error::Provider {
+                status: Some(500 | 502 | 504),
+                ..
+            },
+        ) => {
+            return Made::Not(Outcome::Unknown(Error::CreateUnknown { cause: Box::new(e) }));
+        }
         Err(e) => return Made::Not(super::runner::outcome_of(at_cap(p, e))),
     };
     match p.parse_create(&body) {
         Ok(c) => match c.secret {
-            Some(secret) => Made::Key(Box::new(c.key), place_secret(secret, secret_file)),
+            // A provider that hands back the admin credential itself: never shown.
+            Some(secret) if crate::secret::holds_credential(&secret) => {
+                Made::Not(Outcome::Failed(Error::Provider {
+                    provider: p.info().name,
+                    status: None,
+                    message: "the create was answered with the admin credential itself as the \
+                              new key's secret; it is not shown. Check --base-url and the \
+                              provider, and revoke any key this made (keyctl list)"
+                        .into(),
+                }))
+            }
+            Some(secret) => {
+                if c.key.id.is_empty() {
+                    output::warn(&format!(
+                        "{p}: the create answer has the new secret but no key id; find the key \
+                         with keyctl list -p {}",
+                        p.info().id
+                    ));
+                }
+                Made::Key(Box::new(c.key), place_secret(secret, secret_file))
+            }
             None => Made::Not(Outcome::Failed(Error::Provider {
                 provider: p.info().name,
                 status: None,
-                message: format!(
-                    "the key {} was created, but the answer carries no secret, so nobody has it: \
-                     revoke it with `keyctl revoke -p {} {}` and create another",
-                    if c.key.id.is_empty() {
-                        "(id not given)".to_string()
-                    } else {
-                        crate::text::sanitize(&c.key.id)
-                    },
-                    p.info().id,
-                    crate::text::sanitize(&c.key.id),
-                ),
+                message: if c.key.id.is_empty() {
+                    format!(
+                        "the create was answered with success but with neither the new key's \
+                         id nor its secret: find the key with keyctl list -p {} and revoke it",
+                        p.info().id
+                    )
+                } else {
+                    format!(
+                        "the key {id} was created, but the answer carries no secret, so nobody \
+                         has it: revoke it with `keyctl revoke -p {} {id}` and create another",
+                        p.info().id,
+                        id = crate::text::sanitize(&c.key.id),
+                    )
+                },
             })),
         },
         Err(e) => Made::Not(Outcome::Unknown(Error::CreateUnknown {
@@ -297,4 +335,33 @@ pub async fn check_room(s: &Session, adding: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// `--columns` for TSV must keep the `secret` column when a secret is to be shown: it cannot be
+/// shown again. (A table shows each new key whole; JSON has every field.)
+pub fn check_columns(global: &crate::settings::Global, to_file: bool) -> Result<()> {
+    let v = &global.view;
+    match &v.columns {
+        Some(cols)
+            if v.format == output::Format::Tsv
+                && !to_file
+                && !cols.iter().any(|c| c.name == "secret") =>
+        {
+            Err(Error::usage(
+                "--columns leaves out `secret`, and a new key's secret is shown only once: add \
+                 secret to --columns, or write it to a file with --secret-file",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The exit code, made non-zero when a new secret did not reach its place (stdout could not be
+/// written, or the secret file): the run said so on stderr, and a script must not go on.
+pub fn delivered(code: i32) -> i32 {
+    if code == 0 && output::secret_undelivered() {
+        1
+    } else {
+        code
+    }
 }

@@ -44,6 +44,10 @@ pub async fn run(cli: Cli) -> i32 {
         Err(e) => return exit_code(Err(e)),
     };
     let cancel = Cancel::default();
+    // SIGXFSZ (a file-size limit hit while writing a secret file) would kill the run after a
+    // key was made: handled (ignored), the write fails instead and the run says so.
+    #[cfg(target_os = "linux")]
+    let _xfsz = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(25));
     let watcher = watch_signals(cancel.clone());
     let result = match job {
         Job::Update(args) => update::run(&global, *args, &cancel).await,

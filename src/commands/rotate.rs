@@ -47,6 +47,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
              successor is then named after its old key)",
         ));
     }
+    lifecycle::check_columns(global, secret_file.is_some())?;
     if secret_file.is_some() && keys.len() > 1 {
         return Err(Error::usage(
             "--secret-file holds one secret: rotate one key per run with it, or use -o json",
@@ -143,7 +144,11 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     if let Some(f) = file {
         f.discard_unused();
     }
-    Ok(tally.report(p, if dry_run { "would rotate" } else { "rotated" }, cancel))
+    Ok(lifecycle::delivered(tally.report(
+        p,
+        if dry_run { "would rotate" } else { "rotated" },
+        cancel,
+    )))
 }
 
 /// `expire-in 24h` where the provider can change a key's expiry (io.net, Venice), else

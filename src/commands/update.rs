@@ -307,7 +307,8 @@ pub async fn gather_keys(
         })?;
         // `#` starts a comment, on a line of its own or after an id (no key id has a `#`).
         all.extend(
-            text.lines()
+            text.trim_start_matches('\u{feff}')
+                .lines()
                 .map(|l| l.split('#').next().unwrap_or_default().trim())
                 .filter(|l| !l.is_empty())
                 .map(str::to_string),

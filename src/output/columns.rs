@@ -260,10 +260,12 @@ pub fn tsv_header(cols: &[&Column]) -> String {
 }
 
 pub fn tsv_row(cols: &[&Column], r: &KeyResult) -> String {
-    cols.iter()
-        .map(|c| tsv_cell(&(c.cell)(r)))
-        .collect::<Vec<_>>()
-        .join("\t")
+    tsv_cells(cols, r).join("\t")
+}
+
+/// The TSV cells of a row, with the column each belongs to.
+pub fn tsv_cells<'c>(cols: &[&'c Column], r: &KeyResult) -> Vec<String> {
+    cols.iter().map(|c| tsv_cell(&(c.cell)(r))).collect()
 }
 
 /// One key as `field: value` lines (`get` of one key on a terminal); fields not known, and
@@ -550,59 +552,61 @@ fn status_colour(o: &Outcome) -> Color {
     }
 }
 
-/// A key `create` or `rotate` made, as a person reads it: a heading, its fields, the secret
-/// whole on a line of its own (or the file it went to), and that it cannot be shown again.
-pub fn created_text(r: &KeyResult) -> String {
-    let mut s = match &r.outcome {
-        Outcome::Rotated { old, error, .. } => {
-            let mut h = format!(
-                "{} key {} rotated: the new key is below; old key: {}",
-                r.provider,
-                sanitize(&r.key),
-                sanitize(old)
-            );
-            if error.is_some() {
-                h = format!(
-                    "{} key {}: the new key below was created, but the old key could not be {} \
-                     (see the error on stderr): it is still active",
-                    r.provider,
-                    sanitize(&r.key),
-                    sanitize(old)
-                );
-            }
-            h
-        }
+/// A key `create` or `rotate` made, as a person reads it: a heading, its fields, then the
+/// secret whole on a line of its own with nothing else on it (so a triple-click copies it), or
+/// the file it went to, and that it cannot be shown again. Each line says whether it is the
+/// secret (written as it is) or text (masked like all output).
+pub fn created_text(r: &KeyResult) -> Vec<(String, bool)> {
+    let heading = match &r.outcome {
+        Outcome::Rotated {
+            old, error: None, ..
+        } => format!(
+            "{} key {} rotated; old key: {}. The new key:",
+            r.provider,
+            sanitize(&r.key),
+            sanitize(old)
+        ),
+        Outcome::Rotated { .. } => format!(
+            "{} key {}: the new key below was created, but the step on the old key failed (see \
+             the error on stderr): the old key may still be active",
+            r.provider,
+            sanitize(&r.key),
+        ),
         _ => format!("{} key created:", r.provider),
     };
+    let mut lines = vec![(heading, false)];
     for line in fields_text(r).lines() {
-        s.push_str(&format!("\n  {line}"));
+        lines.push((format!("  {line}"), false));
     }
     match &r.outcome {
         Outcome::Created { secret, .. } | Outcome::Rotated { secret, .. } => match secret {
             super::NewSecret::Shown(secret) => {
-                let shown = sanitize(secret);
-                s.push_str(&format!("\n  secret: {shown}"));
-                if shown != *secret {
-                    s.push_str(
-                        "\n  (the secret has characters a terminal cannot show; -o json or \
-                         --secret-file has it exactly)",
-                    );
-                }
-                s.push_str(
-                    "\n  This secret is shown only this once: the provider will not show it \
-                     again. Store it now.",
-                );
-            }
-            super::NewSecret::File(path) => {
-                s.push_str(&format!(
-                    "\n  secret: written to {} (mode 0600)",
-                    sanitize(&path.display().to_string())
+                let shown = super::printable_secret(secret);
+                lines.push((
+                    if shown == *secret {
+                        "  secret (shown only this once: the provider will not show it again; \
+                         store it now):"
+                            .to_string()
+                    } else {
+                        "  secret (shown only this once), written as a JSON string because it \
+                         has characters a terminal cannot show:"
+                            .to_string()
+                    },
+                    false,
                 ));
+                lines.push((shown, true));
             }
+            super::NewSecret::File(path) => lines.push((
+                format!(
+                    "  secret: written to {} (mode 0600)",
+                    sanitize(&path.display().to_string())
+                ),
+                false,
+            )),
         },
         _ => {}
     }
-    s
+    lines
 }
 
 /// The new secret's cell (TSV): the secret, or where it went.

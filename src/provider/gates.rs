@@ -182,7 +182,14 @@ impl Adapter for Gates {
         let mut v = super::parse_created_json(p, body)?;
         let top = super::take_secret(&mut v, "key");
         let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
-            return Err(created_without(p, "a `data` object", top.is_some()));
+            // The secret without the key's data: the secret is what must not be lost.
+            return match top {
+                Some(secret) => Ok(super::Created {
+                    key: Key::unread(p.id, "", p.unit),
+                    secret: Some(secret),
+                }),
+                None => Err(created_without(p, "a `data` object")),
+            };
         };
         let inner = super::take_secret(data, "key");
         Ok(super::Created {
@@ -203,18 +210,13 @@ impl Adapter for Gates {
 
 /// A create answer without the part that names the key (its body is not quoted: it may hold
 /// the secret).
-pub fn created_without(p: &Info, what: &str, had_secret: bool) -> crate::error::Error {
+pub fn created_without(p: &Info, what: &str) -> crate::error::Error {
     crate::error::Error::Provider {
         provider: p.name,
         status: None,
         message: format!(
-            "the create was answered with success but without {what}{}; a key may have been \
-             created: check with keyctl list",
-            if had_secret {
-                " (the answer is not shown: it holds a secret)"
-            } else {
-                ""
-            }
+            "the create was answered with success but without {what} (the answer is not shown: \
+             it may hold a secret)"
         ),
     }
 }

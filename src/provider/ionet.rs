@@ -252,7 +252,7 @@ impl Adapter for Ionet {
     fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
         let mut v = super::parse_created_json(p, body)?;
         let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
-            return Err(super::gates::created_without(p, "a `data` object", false));
+            return Err(super::gates::created_without(p, "a `data` object"));
         };
         let secret = super::take_secret(data, "value");
         let mut k = list_view(p, data);
@@ -275,6 +275,23 @@ impl Adapter for Ionet {
              pass --expires never for one that does not expire, or --expires WHEN",
             at.format("%Y-%m-%d")
         )]
+    }
+
+    /// `{"status":"succeeded"}`; any other `status` fails the key (it may still be active).
+    fn parse_delete(&self, p: &Info, body: &[u8]) -> Result<()> {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        match v.get("status").and_then(Value::as_str) {
+            None | Some("succeeded") => Ok(()),
+            Some(other) => Err(Error::Provider {
+                provider: p.name,
+                status: None,
+                message: format!(
+                    "the delete was answered with status '{}', not 'succeeded'; the key may \
+                     still be active: check with keyctl get",
+                    crate::text::truncate(other, 40)
+                ),
+            }),
+        }
     }
 
     /// `DELETE /v1/api-keys/sub-keys/{key_id}` (the key's expiry is set to now).
@@ -314,7 +331,10 @@ fn list_view(p: &Info, d: &Value) -> Key {
         reset: reset_of(d),
         usage,
         usage_total: None,
-        expires: key::time_field(d, "expires_at"),
+        expires: match d.get("expires_at") {
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("never") => Some(None),
+            _ => key::time_field(d, "expires_at"),
+        },
         created: key::time_field(d, "created_at"),
         updated: None,
         last_used: None,

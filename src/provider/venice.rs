@@ -196,8 +196,9 @@ impl Adapter for Venice {
                 .and_then(|v| v.get("error")?.as_str().map(crate::visible::strip_controls))
                 .is_some_and(|m| {
                     let m = m.to_ascii_lowercase();
-                    // "API key not found or expired"; delete: "API key could not be found".
-                    m.contains("not found") || m.contains("not be found")
+                    // Only Venice's own words about a key: "API key not found or expired",
+                    // delete "API key could not be found" (not "Route not found").
+                    m.contains("api key") && (m.contains("not found") || m.contains("not be found"))
                 });
         match super::error_for(p, message, resp) {
             Error::Rejected {
@@ -272,7 +273,7 @@ impl Adapter for Venice {
     fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
         let mut v = super::parse_created_json(p, body)?;
         let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
-            return Err(super::gates::created_without(p, "a `data` object", false));
+            return Err(super::gates::created_without(p, "a `data` object"));
         };
         let secret = super::take_secret(data, "apiKey");
         Ok(super::Created {

@@ -7,6 +7,7 @@ mod gates;
 mod hostile;
 mod input;
 mod ionet;
+mod lifecycle_attack;
 mod lifecycle_create;
 mod lifecycle_revoke_rotate;
 mod model;

@@ -1,0 +1,318 @@
+//! Regression tests from the attack review of create/revoke/rotate: a new secret that shares
+//! pieces with the admin credential is still shown exactly; it appears once on stdout and
+//! nowhere else; a secret that cannot be delivered makes the run fail; provider answers that
+//! only look like success or "not found" are not taken for them.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{Keyctl, Out, server};
+
+/// An admin credential of the same kind as the new keys (a ModelGates management key starts
+/// `sk-or-v1-`, as every key it makes does). `scan` does not know it: checked here.
+const ADMIN: &str = "sk-or-v1-ADMINxyz9876543210qqqqWWWW";
+const NEW: &str = "sk-or-v1-NEWSECRETabcdef0123456789zzzz";
+const HASH: &str = "aa11bb22cc33dd44ee55ff6600778899aa11bb22cc33dd44ee55ff6600778899";
+
+fn answer(data: Value, key: Value) -> ResponseTemplate {
+    ResponseTemplate::new(201).set_body_json(json!({"data": data, "key": key}))
+}
+
+fn data(name: &str) -> Value {
+    json!({"hash": HASH, "name": name, "label": name, "disabled": false, "limit": null,
+           "limit_reset": null, "usage": 0, "expires_at": null})
+}
+
+async fn create(server: &MockServer, extra: &[&str]) -> Out {
+    let out = Keyctl::bare(&["create", "-p", "modelgates", "--name", "ci"])
+        .env("MODELGATES_MANAGEMENT_KEY", ADMIN)
+        .base(server)
+        .args(extra)
+        .run()
+        .await;
+    for text in [&out.stdout, &out.stderr] {
+        assert!(
+            !text.contains("ADMINxyz"),
+            "admin credential shown:\n{text}"
+        );
+    }
+    out
+}
+
+fn count(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
+
+#[tokio::test]
+async fn a_secret_sharing_the_admin_keys_prefix_is_shown_exactly_once_everywhere() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(answer(data("ci"), json!(NEW)))
+        .mount(&server)
+        .await;
+    for format in ["json", "tsv", "table"] {
+        let out = create(&server, &["-o", format]).await;
+        out.code(0);
+        assert_eq!(count(&out.stdout, NEW), 1, "{format}:\n{}", out.stdout);
+        assert!(!out.stdout.contains("****NEWSECRET"), "{}", out.stdout);
+        assert!(!out.stderr.contains("NEWSECRET"), "{}", out.stderr);
+    }
+    // The table prints it alone on its line.
+    let out = create(&server, &["-o", "table"]).await;
+    assert!(out.stdout.lines().any(|l| l == NEW), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn messages_naming_a_credential_variable_are_not_masked() {
+    // A Venice admin key starts with its variable's name: the name stays readable.
+    let out = Keyctl::bare(&[
+        "get",
+        "-p",
+        "venice",
+        "e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
+    ])
+    .env("VENICE_ADMIN_KEY", "VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7tY")
+    .arg("--base-url")
+    .arg("http://127.0.0.1:9")
+    .args(&["--retries", "0"])
+    .run()
+    .await;
+    assert!(!out.stderr.contains("aZ3kP9qL"), "{}", out.stderr);
+    let out = Keyctl::bare(&["get", "-p", "ionet", "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23"])
+        .env("VENICE_ADMIN_KEY", "VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7tY")
+        .run()
+        .await;
+    out.code(3).stderr_has("set IONET_ADMIN_KEY");
+}
+
+#[tokio::test]
+async fn a_secret_echoed_in_the_name_or_as_a_raw_key_is_not_shown_twice() {
+    let server = server().await;
+    let mut d = data(&format!("name-{NEW}-tail"));
+    d["label"] = json!(&NEW[..20]);
+    d["meta"] = json!({ NEW: 1 });
+    Mock::given(method("POST"))
+        .respond_with(answer(d, json!(NEW)))
+        .mount(&server)
+        .await;
+    let out = create(&server, &["-o", "json"]).await;
+    out.code(0);
+    assert_eq!(count(&out.stdout, NEW), 1, "{}", out.stdout);
+    assert_eq!(count(&out.stdout, "NEWSECRET"), 1, "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn the_admin_credential_as_the_new_secret_is_never_shown() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(answer(data("ci"), json!(ADMIN)))
+        .mount(&server)
+        .await;
+    create(&server, &["-o", "json"])
+        .await
+        .code(7)
+        .stderr_has("the admin credential itself");
+}
+
+#[tokio::test]
+async fn a_secret_with_control_characters_is_shown_as_a_json_string() {
+    let server = server().await;
+    let odd = "sk-or-v1-ODD\u{1b}[2J\tX\r\nY";
+    Mock::given(method("POST"))
+        .respond_with(answer(data("ci"), json!(odd)))
+        .mount(&server)
+        .await;
+    for format in ["tsv", "table"] {
+        let out = create(&server, &["-o", format]).await;
+        out.code(0);
+        assert!(!out.stdout.contains('\u{1b}'), "{}", out.stdout);
+        let quoted = serde_json::to_string(odd).unwrap();
+        let shown = out
+            .stdout
+            .lines()
+            .flat_map(|l| l.split('\t'))
+            .find(|c| c.contains("ODD"))
+            .unwrap_or_else(|| panic!("{}", out.stdout));
+        let back: String = serde_json::from_str(shown).unwrap_or_else(|e| panic!("{e}: {shown}"));
+        assert_eq!(back, odd, "{format}: {shown} vs {quoted}");
+    }
+}
+
+#[tokio::test]
+async fn a_secret_without_key_data_is_still_shown() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"key": NEW})))
+        .mount(&server)
+        .await;
+    let out = create(&server, &["-o", "json"]).await;
+    out.code(0).stderr_has("no key id");
+    let l: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    assert_eq!(l["secret"], NEW);
+    assert_eq!(l["status"], "created");
+}
+
+#[tokio::test]
+async fn a_secret_that_cannot_be_written_to_stdout_fails_the_run() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(answer(data("ci"), json!(NEW)))
+        .mount(&server)
+        .await;
+    let out = tokio::task::spawn_blocking(move || {
+        let uri = server.uri();
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyctl"));
+        for v in crate::common::cleared() {
+            cmd.env_remove(v);
+        }
+        cmd.args(["create", "-p", "modelgates", "--name", "ci", "-o", "json"])
+            .args(["--base-url", &uri])
+            .env("MODELGATES_MANAGEMENT_KEY", ADMIN)
+            .stdout(full)
+            .output()
+            .expect("runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("could not write the new secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("NEWSECRET"), "{stderr}");
+}
+
+#[tokio::test]
+async fn columns_without_the_secret_are_refused_before_anything_is_sent() {
+    let server = server().await;
+    Mock::given(method("POST"))
+        .respond_with(answer(data("ci"), json!(NEW)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    create(&server, &["-o", "tsv", "--columns", "id,name"])
+        .await
+        .code(2)
+        .stderr_has("leaves out `secret`");
+}
+
+#[tokio::test]
+async fn venice_400s_that_are_not_about_the_key_are_not_not_found() {
+    let id = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
+    for (msg, code) in [
+        ("Route not found", 5),
+        ("Organization not found for this admin key", 5),
+        ("API key could not be found", 4),
+    ] {
+        let server = server().await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v1/api_keys/{id}")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"data": {"id": id, "description": "ci"}})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("DELETE"))
+            .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": msg})))
+            .mount(&server)
+            .await;
+        Keyctl::new("VENICE_ADMIN_KEY", &["revoke", "-p", "venice", id, "--yes"])
+            .base(&server)
+            .run()
+            .await
+            .code(code);
+    }
+}
+
+#[tokio::test]
+async fn an_ionet_delete_answered_failed_is_not_revoked() {
+    let id = "3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23";
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/api-keys/sub-keys/{id}/usage")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"status": "succeeded", "data": {"credit_used": 1, "credit_limit": 5}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/api-keys/sub-keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"status": "succeeded", "data": [{"id": id, "description": "ci"}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "failed"})))
+        .mount(&server)
+        .await;
+    Keyctl::new("IONET_ADMIN_KEY", &["revoke", "-p", "ionet", id, "--yes"])
+        .base(&server)
+        .run()
+        .await
+        .code(7)
+        .stderr_has("not 'succeeded'");
+}
+
+#[tokio::test]
+async fn an_ionet_list_writing_the_id_in_upper_case_still_completes_the_read() {
+    let id = "aaaaaaaa-1111-1111-1111-111111111111";
+    let server = server().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1/api-keys/sub-keys/{id}/usage")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"status": "succeeded", "data": {"credit_used": 1, "credit_limit": 5,
+                                                   "credit_refresh_cycle": "daily"}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/api-keys/sub-keys"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
+            "data": [{"id": id.to_ascii_uppercase(), "description": "io-a",
+                      "allowed_models": ["llama-3"], "expires_at": "2027-08-20T00:00:00"}]})),
+        )
+        .mount(&server)
+        .await;
+    let out = Keyctl::new(
+        "IONET_ADMIN_KEY",
+        &["rotate", "-p", "ionet", id, "--dry-run"],
+    )
+    .base(&server)
+    .args(&["-o", "json"])
+    .run()
+    .await;
+    out.code(0);
+    let l: Value = serde_json::from_str(out.stdout.trim()).unwrap();
+    let body = &l["request"]["body"];
+    assert_eq!(body["allowed_models"], json!(["llama-3"]), "{body}");
+    assert_eq!(body["expires_at"], "2027-08-20T00:00:00Z", "{body}");
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap()
+            .starts_with("io-a (rotated ")
+    );
+}
+
+#[tokio::test]
+async fn a_bom_before_the_first_name_is_not_part_of_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = dir.path().join("names.txt");
+    std::fs::write(&names, "\u{feff}first\nsecond\n").unwrap();
+    let out = Keyctl::bare(&["create", "-p", "novapai", "--dry-run", "-o", "json"])
+        .args(&["--from-file", names.to_str().unwrap()])
+        .run()
+        .await;
+    out.code(0);
+    let first: Value = serde_json::from_str(out.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["request"]["body"]["name"], "first");
+}
