@@ -61,7 +61,9 @@ impl NewKey {
                     .flatten()
                     .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
                     .map(|c| c.with_timezone(&Utc));
-                let lifetime = created.map(|c| at - c).filter(|l| *l > chrono::Duration::zero());
+                let lifetime = created
+                    .map(|c| at - c)
+                    .filter(|l| *l > chrono::Duration::zero());
                 match lifetime.and_then(|l| now.checked_add_signed(l)) {
                     Some(next) => {
                         use chrono::Timelike;
@@ -85,8 +87,9 @@ impl NewKey {
             reset: old.reset.flatten(),
             expires,
             // Every provider's default is every model: only a real allow-list is copied.
+            // (`models_of` reads an empty list as every model: `Some(None)`.)
             models: match &old.models {
-                Some(Some(m)) if !m.is_empty() => Change::Set(m.clone()),
+                Some(Some(m)) => Change::Set(m.clone()),
                 _ => Change::Keep,
             },
             name: None,
@@ -295,6 +298,11 @@ mod tests {
         assert_eq!(
             successor_name(None, today, None),
             "key (rotated 2026-11-23)"
+        );
+        // Only a suffix is a suffix.
+        assert_eq!(
+            successor_name(Some("a (rotated x) b"), today, None),
+            "a (rotated x) b (rotated 2026-11-23)"
         );
         let long = "x".repeat(80);
         let n = successor_name(Some(&long), today, Some(64));

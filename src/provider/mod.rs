@@ -925,7 +925,9 @@ mod tests {
             let without = body.replace("\"io-v2-S3CRET\"", "\"\"");
             assert_eq!(p.parse_create(without.as_bytes()).unwrap().secret, None);
             // Cut short, or without `data`: an error that does not quote the answer.
-            let e = p.parse_create(&body.as_bytes()[..body.len() - 3]).unwrap_err();
+            let e = p
+                .parse_create(&body.as_bytes()[..body.len() - 3])
+                .unwrap_err();
             assert!(!e.to_string().contains("S3CRET"), "{p}: {e}");
             assert_eq!(e.exit_code(), 7);
             // A top-level secret without `data`: kept (it must not be lost), with no id; the
@@ -936,7 +938,10 @@ mod tests {
                     assert_eq!(c.key.id, "", "{p}");
                 }
                 Err(e) => {
-                    assert!(matches!(p, ProviderKind::Ionet | ProviderKind::Venice), "{p}");
+                    assert!(
+                        matches!(p, ProviderKind::Ionet | ProviderKind::Venice),
+                        "{p}"
+                    );
                     assert!(!e.to_string().contains("S3CRET"), "{p}: {e}");
                 }
             }
@@ -956,6 +961,49 @@ mod tests {
             Some(KeyType::Admin)
         );
         assert_eq!(ProviderKind::ModelGates.key_type(&Key::default()), None);
+    }
+
+    #[test]
+    fn create_bodies_take_the_name_from_the_new_key_and_no_cap_as_null() {
+        use crate::patch::Change;
+        let base = BaseUrl::parse("https://x.example").unwrap();
+        let named = NewKey {
+            settings: Patch {
+                name: Some("ignored".into()),
+                limit: Change::Clear,
+                ..Patch::default()
+            },
+            ..new_key(Patch::default())
+        };
+        let body = |p: ProviderKind| p.build_create(&base, &named).unwrap().body.unwrap();
+        assert_eq!(
+            body(ProviderKind::ModelGates),
+            serde_json::json!({"name": "ci", "limit": null})
+        );
+        assert_eq!(
+            body(ProviderKind::Ionet),
+            serde_json::json!({"description": "ci", "credit_limit": null})
+        );
+        assert_eq!(
+            body(ProviderKind::Venice),
+            serde_json::json!({"apiKeyType": "INFERENCE", "consumptionLimit": {"usd": null}, "description": "ci"})
+        );
+    }
+
+    #[test]
+    fn a_secret_anywhere_in_raw_is_scrubbed_and_bad_json_is_named_not_quoted() {
+        let c = ProviderKind::OpenRouter
+            .parse_create(br#"{"data":{"hash":"h","tags":["x","sk-SECRET-1"],"o":{"k":"sk-SECRET-1"}},"key":"sk-SECRET-1"}"#)
+            .unwrap();
+        assert!(!c.key.raw.to_string().contains("SECRET"), "{}", c.key.raw);
+        for (body, kind) in [
+            (&br#"{"key": "sk-SECRET-1""#[..], "cut short"),
+            (br#"{"key": sk-SECRET-1}"#, "syntax error"),
+        ] {
+            let e = ProviderKind::OpenRouter.parse_create(body).unwrap_err();
+            assert!(e.to_string().contains(kind), "{e}");
+            assert!(!e.to_string().contains("SECRET"), "{e}");
+        }
     }
 
     #[test]
