@@ -984,6 +984,15 @@ mod tests {
             body(ProviderKind::Ionet),
             serde_json::json!({"description": "ci", "credit_limit": null})
         );
+        // Every model, on a create, is the field left out (not an update's `[]`).
+        let all_models = new_key(Patch {
+            models: Change::Clear,
+            ..Patch::default()
+        });
+        assert_eq!(
+            ProviderKind::Ionet.build_create(&base, &all_models).unwrap().body,
+            Some(serde_json::json!({"description": "ci"}))
+        );
         assert_eq!(
             body(ProviderKind::Venice),
             serde_json::json!({"apiKeyType": "INFERENCE", "consumptionLimit": {"usd": null}, "description": "ci"})

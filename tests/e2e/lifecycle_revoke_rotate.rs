@@ -1,12 +1,14 @@
 //! `keyctl revoke` and `keyctl rotate` on every provider: the exact requests (method, path,
 //! query, auth header, JSON body) in order, what is never sent (no `--yes` without a terminal,
 //! dry runs, unsupported old-key steps, a failed create), the statuses and exit codes, and
-//! where a new secret may appear (stdout only: never stderr, also with `-v`).
+//! where a new secret may appear (stdout only: never stderr, also with `-v`). A successor
+//! gets its old key's expiry policy: `now + (expires - created)` in whole seconds, so its
+//! expected body holds a [`lives`] marker that [`same_body`] checks against the run's clock.
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, Timelike, Utc};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path, query_param};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
 
 use crate::common::{self, GATES_KEY, IONET_KEY, Keyctl, Out, SECRET, VENICE_KEY, echo};
 
@@ -264,20 +266,101 @@ fn create_path(p: Prov) -> &'static str {
     }
 }
 
-/// The create, expected once with exactly `body`, answered with the provider's success.
+/// The create, expected once with exactly `body` (see [`same_body`]), answered with the
+/// provider's success.
 async fn mount_create(server: &MockServer, p: Prov, body: Value) {
     let (status, answer) = match p.id {
         "ionet" => (201, ionet_created()),
         "venice" => (200, venice_created("INFERENCE")),
         _ => (201, gates_created("x")),
     };
+    mount_create_answer(server, p, body, ok(status, answer)).await;
+}
+
+/// The create, expected once with exactly `body` (see [`same_body`]), answered `answer`.
+async fn mount_create_answer(server: &MockServer, p: Prov, body: Value, answer: ResponseTemplate) {
     Mock::given(method("POST"))
         .and(path(create_path(p)))
-        .and(body_json(body))
-        .respond_with(ok(status, answer))
+        .and(Successor {
+            want: body,
+            from: Utc::now(),
+        })
+        .respond_with(answer)
         .expect(1)
         .mount(server)
         .await;
+}
+
+/// A create body equal to `want` (see [`same_body`]); `from` is a moment before the run.
+struct Successor {
+    want: Value,
+    from: DateTime<Utc>,
+}
+
+impl Match for Successor {
+    fn matches(&self, r: &Request) -> bool {
+        serde_json::from_slice::<Value>(&r.body)
+            .is_ok_and(|got| same_body(&got, &self.want, self.from).is_ok())
+    }
+}
+
+/// The marker of an expiry that is `life` from the moment of the run (whole seconds).
+fn lives(life: ChronoDuration) -> Value {
+    json!({ "$lives": life.num_seconds() })
+}
+
+/// `expires - created`, both as a provider writes them (io.net without a zone: UTC).
+fn lifetime(created: &str, expires: &str) -> ChronoDuration {
+    let t = |s: &str| -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .or_else(|_| DateTime::parse_from_rfc3339(&format!("{s}Z")))
+            .unwrap_or_else(|e| panic!("{s}: {e}"))
+            .into()
+    };
+    t(expires) - t(created)
+}
+
+/// Whether `got` is exactly `want`, where a [`lives`] marker in `want` stands for an RFC 3339
+/// time with `Z` and whole seconds that is `now + life`, `now` being keyctl's clock during the
+/// run: no earlier than `from` (cut to the second) and no later than this check.
+fn same_body(got: &Value, want: &Value, from: DateTime<Utc>) -> Result<(), String> {
+    match (got, want) {
+        (_, Value::Object(w)) if w.len() == 1 && w.contains_key("$lives") => {
+            let life = ChronoDuration::seconds(w["$lives"].as_i64().unwrap());
+            let s = got.as_str().ok_or(format!("{got} is not a time"))?;
+            if !s.ends_with('Z') || s.contains('.') {
+                return Err(format!("{s}: not Z with whole seconds"));
+            }
+            let at: DateTime<Utc> = DateTime::parse_from_rfc3339(s)
+                .map_err(|e| format!("{s}: {e}"))?
+                .into();
+            let lo = from.with_nanosecond(0).unwrap() + life;
+            let hi = Utc::now() + life;
+            if at < lo || at > hi {
+                return Err(format!("{s} is not now + {life} (between {lo} and {hi})"));
+            }
+            Ok(())
+        }
+        (Value::Object(g), Value::Object(w)) => {
+            let gk: Vec<&String> = g.keys().collect();
+            let wk: Vec<&String> = w.keys().collect();
+            if gk != wk {
+                return Err(format!("fields {gk:?}, want {wk:?}"));
+            }
+            for (k, v) in w {
+                same_body(&g[k], v, from).map_err(|e| format!("{k}: {e}"))?;
+            }
+            Ok(())
+        }
+        (Value::Array(g), Value::Array(w)) if g.len() == w.len() => {
+            for (g, w) in g.iter().zip(w) {
+                same_body(g, w, from)?;
+            }
+            Ok(())
+        }
+        _ if got == want => Ok(()),
+        _ => Err(format!("{got}, want {want}")),
+    }
 }
 
 /// The update path of the old key (Venice: the id is in the body).
@@ -300,11 +383,38 @@ async fn mount_patch(server: &MockServer, p: Prov, status: u16, body: Value, tim
         .await;
 }
 
-fn patch_ok(p: Prov) -> Value {
+/// The PATCH of the old key, expected `times` times and answered as a provider that applied
+/// it answers: the key with the change sent (`disabled`, the new expiry in the provider's own
+/// form), or io.net's `{"status":"succeeded"}`.
+async fn mount_patched(server: &MockServer, p: Prov, times: u64) {
+    Mock::given(method("PATCH"))
+        .and(path(update_path(p)))
+        .respond_with(move |r: &Request| ok(200, applied(p, r)))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
+/// What a provider answers to the PATCH `r` once applied.
+fn applied(p: Prov, r: &Request) -> Value {
+    let sent: Value = serde_json::from_slice(&r.body).unwrap_or_default();
     match p.id {
         "ionet" => json!({"status": "succeeded"}),
-        "venice" => json!({"success": true, "data": venice_key(VENICE_KEY, "app")}),
-        _ => json!({"data": gates_key(GATES_KEY, "ci-runner")}),
+        "venice" => {
+            let mut k = venice_key(VENICE_KEY, "app");
+            if let Some(at) = sent["expiresAt"].as_str() {
+                // Venice writes milliseconds: the same moment.
+                k["expiresAt"] = json!(at.replace('Z', ".000Z"));
+            }
+            json!({"success": true, "data": k})
+        }
+        _ => {
+            let mut k = gates_key(GATES_KEY, "ci-runner");
+            if let Some(d) = sent.get("disabled") {
+                k["disabled"] = d.clone();
+            }
+            json!({ "data": k })
+        }
     }
 }
 
@@ -407,22 +517,33 @@ fn new_id(p: Prov) -> &'static str {
     }
 }
 
-/// The successor body each provider gets for the keys of [`mount_old`] named `name`.
+/// The lifetime (expiry minus creation) of the keys of [`mount_old`].
+fn old_life(p: Prov) -> ChronoDuration {
+    match p.id {
+        "ionet" => lifetime("2026-01-01T00:00:00", "2099-01-01T00:00:00"),
+        "venice" => lifetime("2026-01-01T00:00:00.000Z", "2099-06-01T00:00:00.000Z"),
+        _ => lifetime("2026-01-01T00:00:00Z", "2099-12-31T23:59:59Z"),
+    }
+}
+
+/// The successor body each provider gets for the keys of [`mount_old`] named `name`: the same
+/// settings, and the same lifetime from now.
 fn successor_body(p: Prov, name: &str) -> Value {
+    let expires = lives(old_life(p));
     match p.id {
         "ionet" => json!({
             "description": rotated(name), "credit_limit": 100, "credit_refresh_cycle": "weekly",
-            "allowed_models": ["llama-3", "qwen"], "expires_at": "2099-01-01T00:00:00Z"
+            "allowed_models": ["llama-3", "qwen"], "expires_at": expires
         }),
         "venice" => json!({
             "apiKeyType": "INFERENCE", "description": rotated(name),
             "consumptionLimit": {"usd": 50, "diem": 10, "vcu": null},
             "limitPeriod": "MONTH", "modelPrivacy": "PRIVATE_ONLY",
-            "expiresAt": "2099-06-01T00:00:00Z"
+            "expiresAt": expires
         }),
         _ => json!({
             "name": rotated(name), "limit": 50, "limit_reset": "monthly",
-            "include_byok_in_limit": true, "expires_at": "2099-12-31T23:59:59Z"
+            "include_byok_in_limit": true, "expires_at": expires
         }),
     }
 }
@@ -1120,7 +1241,7 @@ async fn rotate_default(p: Prov, name: &str, extra: &[&str]) -> (MockServer, Out
     let server = common::server().await;
     mount_old(&server, p, name).await;
     mount_create(&server, p, successor_body(p, name)).await;
-    mount_patch(&server, p, 200, patch_ok(p), 1).await;
+    mount_patched(&server, p, 1).await;
     forbid(&server, "DELETE").await;
     let mut args = vec![p.key, "-o", "json"];
     args.extend_from_slice(extra);
@@ -1234,7 +1355,7 @@ async fn rotate_venice_keeps_the_admin_key_type() {
         .expect(1)
         .mount(&server)
         .await;
-    mount_patch(&server, VENICE, 200, patch_ok(VENICE), 1).await;
+    mount_patched(&server, VENICE, 1).await;
     let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
         .run()
         .await;
@@ -1248,7 +1369,7 @@ async fn rotate_table_output_shows_the_secret_on_stdout_only() {
         let server = common::server().await;
         mount_old(&server, p, "ci-runner").await;
         mount_create(&server, p, successor_body(p, "ci-runner")).await;
-        mount_patch(&server, p, 200, patch_ok(p), 1).await;
+        mount_patched(&server, p, 1).await;
         let out = keyctl(p, "rotate", &server, &[p.key]).run().await;
         out.code(0).stdout_has(secret_of(p)).stdout_has(new_id(p));
         not_on_stderr(&out, secret_of(p));
@@ -1266,7 +1387,7 @@ async fn rotate_verbose_never_puts_the_new_secret_on_stderr() {
             let server = common::server().await;
             mount_old(&server, p, "ci-runner").await;
             mount_create(&server, p, successor_body(p, "ci-runner")).await;
-            mount_patch(&server, p, 200, patch_ok(p), 1).await;
+            mount_patched(&server, p, 1).await;
             let mut args = vec![p.key, "-v"];
             args.extend_from_slice(fmt);
             let out = keyctl(p, "rotate", &server, &args).run().await;
@@ -1351,7 +1472,7 @@ async fn rotate_gates_null_limit_and_reset_are_sent_as_null() {
                "include_byok_in_limit": false}),
     )
     .await;
-    mount_patch(&server, MODELGATES, 200, patch_ok(MODELGATES), 1).await;
+    mount_patched(&server, MODELGATES, 1).await;
     let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY, "-o", "json"])
         .run()
         .await;
@@ -1369,7 +1490,7 @@ async fn rotate_gates_old_key_without_expiry_sends_expires_at_null() {
     let mut want = successor_body(OPENROUTER, "ci");
     want["expires_at"] = Value::Null;
     mount_create(&server, OPENROUTER, want).await;
-    mount_patch(&server, OPENROUTER, 200, patch_ok(OPENROUTER), 1).await;
+    mount_patched(&server, OPENROUTER, 1).await;
     let out = keyctl(OPENROUTER, "rotate", &server, &[GATES_KEY, "-o", "json"])
         .run()
         .await;
@@ -1391,7 +1512,7 @@ async fn rotate_ionet_without_models_or_expiry_sends_never_and_no_allowed_models
                "credit_refresh_cycle": "weekly", "expires_at": "never"}),
     )
     .await;
-    mount_patch(&server, IONET, 200, patch_ok(IONET), 1).await;
+    mount_patched(&server, IONET, 1).await;
     let out = keyctl(IONET, "rotate", &server, &[IONET_KEY, "-o", "json"])
         .run()
         .await;
@@ -1409,7 +1530,7 @@ async fn rotate_venice_without_expiry_omits_expires_at() {
     let mut want = successor_body(VENICE, "app");
     want.as_object_mut().unwrap().remove("expiresAt");
     mount_create(&server, VENICE, want).await;
-    mount_patch(&server, VENICE, 200, patch_ok(VENICE), 1).await;
+    mount_patched(&server, VENICE, 1).await;
     let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
         .run()
         .await;
@@ -1434,7 +1555,7 @@ async fn rotate_venice_64_character_name_is_cut_so_the_suffix_fits() {
     let mut want = successor_body(VENICE, "x");
     want["description"] = json!(want_name);
     mount_create(&server, VENICE, want).await;
-    mount_patch(&server, VENICE, 200, patch_ok(VENICE), 1).await;
+    mount_patched(&server, VENICE, 1).await;
     let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
         .run()
         .await;
@@ -1446,7 +1567,7 @@ async fn rotate_a_rotated_key_replaces_the_old_suffix() {
     let server = common::server().await;
     mount_old(&server, MODELGATES, "ci-runner (rotated 2020-01-02)").await;
     mount_create(&server, MODELGATES, successor_body(MODELGATES, "ci-runner")).await;
-    mount_patch(&server, MODELGATES, 200, patch_ok(MODELGATES), 1).await;
+    mount_patched(&server, MODELGATES, 1).await;
     let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY, "-o", "json"])
         .run()
         .await;
@@ -1462,7 +1583,7 @@ async fn rotate_flags_override_the_old_settings() {
     want["limit"] = json!(10);
     mount_old(&server, NOVAPAI, "ci-runner").await;
     mount_create(&server, NOVAPAI, want).await;
-    mount_patch(&server, NOVAPAI, 200, patch_ok(NOVAPAI), 1).await;
+    mount_patched(&server, NOVAPAI, 1).await;
     let out = keyctl(
         NOVAPAI,
         "rotate",
@@ -1479,7 +1600,7 @@ async fn rotate_flags_override_the_old_settings() {
     want["credit_refresh_cycle"] = json!("daily");
     mount_old(&server, IONET, "batch").await;
     mount_create(&server, IONET, want).await;
-    mount_patch(&server, IONET, 200, patch_ok(IONET), 1).await;
+    mount_patched(&server, IONET, 1).await;
     let out = keyctl(
         IONET,
         "rotate",
@@ -1496,7 +1617,7 @@ async fn rotate_flags_override_the_old_settings() {
     want["consumptionLimit"] = json!({"usd": 10, "diem": 10, "vcu": null});
     mount_old(&server, VENICE, "app").await;
     mount_create(&server, VENICE, want).await;
-    mount_patch(&server, VENICE, 200, patch_ok(VENICE), 1).await;
+    mount_patched(&server, VENICE, 1).await;
     let out = keyctl(
         VENICE,
         "rotate",
