@@ -60,6 +60,29 @@ for p in ionet modelgates novapai venice; do
     -n keyctl "${KC[$p]}" -n curl "${CU[$p]}" >/dev/null
 done
 
+# 8. the lifecycle: one create, one revoke (a read, then the delete) and one rotate (a read, the
+# create, the old key's step) vs the same requests in one curl (--next), ModelGates and Venice.
+AUTH="-H 'authorization: Bearer bench-secret' -H 'content-type: application/json'"
+declare -A LC
+LC[create_modelgates]="$BIN create -q -p modelgates --name bench --limit 5 -o json --base-url $U0"
+LC[create_modelgates_curl]="curl -s -o /dev/null -X POST $U0/api/v1/keys $AUTH -d '{\"name\":\"bench\",\"limit\":5}'"
+LC[create_venice]="$BIN create -q -p venice --name bench --limit 5 --reset daily -o json --base-url $U0"
+LC[create_venice_curl]="curl -s -o /dev/null -X POST $U0/api/v1/api_keys $AUTH -d '{\"apiKeyType\":\"INFERENCE\",\"description\":\"bench\",\"consumptionLimit\":{\"usd\":5},\"limitPeriod\":\"EPOCH\"}'"
+LC[revoke_modelgates]="$BIN revoke -q -p modelgates $GATES_ID --yes -o json --base-url $U0"
+LC[revoke_modelgates_curl]="curl -s -o /dev/null $U0/api/v1/keys/$GATES_ID $AUTH --next -s -o /dev/null -X DELETE $U0/api/v1/keys/$GATES_ID $AUTH"
+LC[revoke_venice]="$BIN revoke -q -p venice $VENICE_ID --yes -o json --base-url $U0"
+LC[revoke_venice_curl]="curl -s -o /dev/null $U0/api/v1/api_keys/$VENICE_ID $AUTH --next -s -o /dev/null -X DELETE $U0/api/v1/api_keys?id=$VENICE_ID $AUTH"
+LC[rotate_modelgates]="$BIN rotate -q -p modelgates $GATES_ID -o json --base-url $U0"
+LC[rotate_modelgates_curl]="curl -s -o /dev/null $U0/api/v1/keys/$GATES_ID $AUTH --next -s -o /dev/null -X POST $U0/api/v1/keys $AUTH -d '{\"name\":\"bench (rotated)\",\"limit\":50}' --next -s -o /dev/null -X PATCH $U0/api/v1/keys/$GATES_ID $AUTH -d '{\"disabled\":true}'"
+LC[rotate_venice]="$BIN rotate -q -p venice $VENICE_ID -o json --base-url $U0"
+LC[rotate_venice_curl]="curl -s -o /dev/null $U0/api/v1/api_keys/$VENICE_ID $AUTH --next -s -o /dev/null -X POST $U0/api/v1/api_keys $AUTH -d '{\"apiKeyType\":\"INFERENCE\",\"description\":\"bench (rotated)\"}' --next -s -o /dev/null -X PATCH $U0/api/v1/api_keys $AUTH -d '{\"id\":\"$VENICE_ID\",\"expiresAt\":\"2030-01-01T00:00:00Z\"}'"
+for op in create revoke rotate; do
+  for p in modelgates venice; do
+    hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/lc_${op}_$p.json" \
+      -n keyctl "${LC[${op}_$p]}" -n curl "${LC[${op}_${p}_curl]}" >/dev/null
+  done
+done
+
 # 2. start-up
 hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/startup.json" \
   -n help "$BIN --help" -n version "$BIN --version" >/dev/null
@@ -234,6 +257,17 @@ L.append(f"Certificate store untouched on every cheap path: **{verdict}**"
 https = traced.get("https-fail", ("n/a",))[0]
 L.append(f"Counter check: the TLS comparison opened {https} certificate files "
          + ("(> 0, so the counter sees the store)." if https not in ("0", "n/a") else "(expected > 0: the count above cannot be trusted).") + "\n")
+L.append("\n## 8. Lifecycle: create, revoke, rotate vs curl (local server)\n")
+L.append("keyctl's revoke reads the key first and then deletes it, and rotate reads it, creates the "
+         "successor and changes the old key: the curl column makes the same requests in one process "
+         "(`--next`).\n")
+L.append("| command | provider | keyctl median ms (min–max) | curl median ms (min–max) | keyctl / curl |")
+L.append("|---|---|---|---|---|")
+for op, reqs in [("create", "POST"), ("revoke", "GET + DELETE"), ("rotate", "GET + POST + PATCH")]:
+    for p in ["modelgates", "venice"]:
+        r = load(f"lc_{op}_{p}")
+        k, c = r["keyctl"], r["curl"]
+        L.append(f"| `{op}` ({reqs}) | {p} | {ms(k):.2f} ({spread(k)}) | {ms(c):.2f} ({spread(c)}) | {ms(k)/ms(c):.2f}× |")
 L.append("\n## 7. Bounds: 100,000 keys in a dry run\n")
 L.append("Target: 100,000 keys in `--dry-run` in under 2 s and under 100 MB. Input: 100,000 io.net ids, each "
          "given twice (so de-duplication is exercised); `/usr/bin/time` wall time and peak RSS of one run.\n")

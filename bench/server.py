@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Local stand-in for the four providers' update endpoints, for benchmarks only.
+"""Local stand-in for the four providers' key endpoints, for benchmarks only.
 
 Usage: server.py PORT [DELAY_MS]. Listens on 127.0.0.1, HTTP/1.1 keep-alive, answers every
-PATCH with the provider's documented success shape after DELAY_MS milliseconds, and every GET
-(the read a relative change or a dry run's plan makes) with a key of that provider.
+PATCH with the provider's documented success shape after DELAY_MS milliseconds, every GET
+(the read a relative change or a dry run's plan makes) with a key of that provider, every POST
+with a created key and its secret, and every DELETE with the provider's success.
 """
 import json
 import sys
@@ -19,6 +20,30 @@ VENICE = json.dumps({"data": {"id": "v", "description": "bench", "consumptionLim
                               "limitPeriod": "MONTH", "expiresAt": None}, "success": True}).encode()
 
 
+CREATED = {
+    "ionet": json.dumps({"status": "succeeded", "data": {
+        "key_id": "4a1b2c3d-0000-4000-8000-000000000001", "value": "io-v2-BENCH-SECRET",
+        "description": "bench", "credit_limit": 5, "expires_at": None}}).encode(),
+    "gates": json.dumps({"data": {"hash": "n", "name": "bench", "disabled": False, "limit": 5,
+                                  "limit_reset": None, "usage": 0}, "key": "sk-BENCH-SECRET"}).encode(),
+    "venice": json.dumps({"success": True, "data": {
+        "id": "5b2c3d4e-0000-4000-8000-000000000001", "apiKey": "VENICE_INFERENCE_KEY_BENCH",
+        "apiKeyType": "INFERENCE", "description": "bench", "expiresAt": None,
+        "consumptionLimit": {"usd": 5}, "limitPeriod": "EPOCH", "modelPrivacy": "ALL"}}).encode(),
+}
+DELETED = {
+    "ionet": IONET,
+    "gates": json.dumps({"deleted": True}).encode(),
+    "venice": json.dumps({"success": True}).encode(),
+}
+
+
+def family(path):
+    if path.startswith("/v1/api-keys/"):
+        return "ionet"
+    return "venice" if path.startswith("/api/v1/api_keys") else "gates"
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else every answer stalls 40 ms on a delayed ACK
@@ -30,16 +55,28 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(DELAY)
         self.answer(IONET if self.path.startswith("/v1/api-keys/") else None)
 
+    def do_POST(self):
+        n = int(self.headers.get("content-length") or 0)
+        self.rfile.read(n)
+        if DELAY:
+            time.sleep(DELAY)
+        self.answer(CREATED[family(self.path)], 201)
+
+    def do_DELETE(self):
+        if DELAY:
+            time.sleep(DELAY)
+        self.answer(DELETED[family(self.path)])
+
     def do_GET(self):
         if DELAY:
             time.sleep(DELAY)
         self.answer(None)
 
-    def answer(self, body):
-        """200 with `body`, else the key of the provider the path belongs to."""
+    def answer(self, body, status=200):
+        """`status` with `body`, else the key of the provider the path belongs to."""
         if body is None:
             body = VENICE if self.path.startswith("/api/v1/api_keys") else GATES
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
         self.end_headers()

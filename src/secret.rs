@@ -94,6 +94,8 @@ pub fn read_bounded(r: impl Read, max: usize) -> std::result::Result<String, Rea
 /// secret in a form keyctl does not know (escaped twice, cut, spliced) still cannot show a
 /// piece of it that long.
 struct Registry {
+    /// The secrets as given.
+    originals: RwLock<Vec<String>>,
     forms: RwLock<Vec<String>>,
     windows: RwLock<Option<Windows>>,
 }
@@ -101,6 +103,7 @@ struct Registry {
 impl Registry {
     const fn new() -> Registry {
         Registry {
+            originals: RwLock::new(Vec::new()),
             forms: RwLock::new(Vec::new()),
             windows: RwLock::new(None),
         }
@@ -135,7 +138,9 @@ const PUBLIC: [&str; 14] = [
 ];
 
 fn is_public(window: &[u8]) -> bool {
-    PUBLIC.iter().any(|p| p.as_bytes().windows(window.len()).any(|w| w == window))
+    PUBLIC
+        .iter()
+        .any(|p| p.as_bytes().windows(window.len()).any(|w| w == window))
 }
 
 /// The secret's windows, with a bitset of their first two bytes to skip most positions fast.
@@ -210,9 +215,9 @@ pub fn register_new(s: &str) {
 /// that does must not be shown.
 pub fn holds_credential(s: &str) -> bool {
     ADMIN
-        .forms
+        .originals
         .read()
-        .is_ok_and(|f| f.iter().any(|form| s.contains(form.as_str())))
+        .is_ok_and(|o| o.iter().any(|c| s.contains(c.as_str())))
 }
 
 fn install(reg: &Registry, s: &str, replace: bool) {
@@ -237,6 +242,12 @@ fn install(reg: &Registry, s: &str, replace: bool) {
         let path = percent_encoding::utf8_percent_encode(s, set).to_string();
         forms.push(lower_hex_escapes(&path));
         forms.push(path);
+    }
+    if let Ok(mut g) = reg.originals.write() {
+        if replace {
+            g.clear();
+        }
+        g.push(s.to_string());
     }
     if let Ok(mut g) = reg.forms.write() {
         if replace {

@@ -32,10 +32,18 @@ pub fn settings(
         )));
     }
     if let Some(LimitArg::Relative(d)) = change.limit {
-        return Err(Error::usage(format!(
-            "keyctl {command}: --limit {} changes a current limit; a new key takes --limit N or none",
-            crate::patch::signed(d)
-        )));
+        return Err(Error::usage(if d.is_sign_negative() {
+            format!(
+                "keyctl {command}: --limit {d} is negative; a new key takes --limit N (0 or more) \
+                 or none"
+            )
+        } else {
+            format!(
+                "keyctl {command}: --limit {} changes a current limit; a new key takes --limit N \
+                 or none",
+                crate::patch::signed(d)
+            )
+        }));
     }
     let name = change.name.take().map(|n| n.0);
     Ok((name, Patch::resolve(change, now)?))
@@ -237,7 +245,9 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
                 ..
             },
         ) => {
-            return Made::Not(Outcome::Unknown(Error::CreateUnknown { cause: Box::new(e) }));
+            return Made::Not(Outcome::Unknown(Error::CreateUnknown {
+                cause: Box::new(e),
+            }));
         }
         Err(e) => return Made::Not(super::runner::outcome_of(at_cap(p, e))),
     };

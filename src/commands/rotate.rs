@@ -61,7 +61,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     // Every key id and the old-key step are checked before anything is sent.
     for k in &keys {
         p.build_get(&base, k)?;
-        old_step(p, &base, k, &old, None, now)?;
+        old_step(p, &base, k, &old, None, now).map(drop)?;
     }
     // The successor's settings as flags alone give them (a check of unsupported flags).
     p.build_create(
@@ -76,7 +76,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     if revoking && !yes && !dry_run && !settings::interactive() {
         return Err(Error::usage(
             "--old revoke deletes the old keys for good and there is no terminal to ask on: add \
-             --yes (or use the default, which gives clients time to move); nothing was changed",
+             --yes (or leave --old out: the default step can be undone); nothing was changed",
         ));
     }
     if !yes && !dry_run && settings::interactive() && (keys.len() > 1 || revoking) {
@@ -172,8 +172,24 @@ fn describe_old(old: &OldKeyArg) -> String {
     }
 }
 
-/// The request of the old-key step, and what it does in words (`None`: nothing to send). An
-/// expiry never lengthens the old key's life: one that ends sooner is left as it is.
+/// The old-key step: its request (`None`: nothing to send), what it does in words, what the
+/// answer must show, and the command that does it by hand.
+struct Step {
+    req: Option<Request>,
+    words: String,
+    expect: Expect,
+    by_hand: String,
+}
+
+/// What the answer to the old-key step must show when it shows the key.
+enum Expect {
+    Nothing,
+    Disabled,
+    ExpiresAt(DateTime<Utc>),
+}
+
+/// The old-key step for `key`. An expiry never lengthens the old key's life: one that ends
+/// sooner is left as it is.
 fn old_step(
     p: ProviderKind,
     base: &BaseUrl,
@@ -181,7 +197,15 @@ fn old_step(
     old: &OldKeyArg,
     before: Option<&Key>,
     now: DateTime<Utc>,
-) -> Result<(Option<Request>, String)> {
+) -> Result<Step> {
+    let id = p.info().id;
+    let shown = crate::text::sanitize(key);
+    let step = |req, words: String, expect, by_hand| Step {
+        req,
+        words,
+        expect,
+        by_hand,
+    };
     let flag = |e: Error, flag: &str, instead: &str| match e {
         Error::Unsupported { provider, .. } => Error::Unsupported {
             provider,
@@ -191,8 +215,13 @@ fn old_step(
         e => e,
     };
     match old {
-        OldKeyArg::Keep => Ok((None, "kept".into())),
-        OldKeyArg::Revoke => Ok((Some(p.build_delete(base, key)?), "revoked".into())),
+        OldKeyArg::Keep => Ok(step(None, "kept".into(), Expect::Nothing, String::new())),
+        OldKeyArg::Revoke => Ok(step(
+            Some(p.build_delete(base, key)?),
+            "revoked".into(),
+            Expect::Nothing,
+            format!("keyctl revoke -p {id} {shown}"),
+        )),
         OldKeyArg::Disable => {
             let patch = Patch {
                 disabled: Some(true),
@@ -205,7 +234,12 @@ fn old_step(
                     "its keys cannot be disabled; use --old expire-in=DURATION, revoke or keep",
                 )
             })?;
-            Ok((Some(req), "disabled".into()))
+            Ok(step(
+                Some(req),
+                "disabled".into(),
+                Expect::Disabled,
+                format!("keyctl update -p {id} {shown} --disable"),
+            ))
         }
         OldKeyArg::ExpireIn(d) => {
             let at = chrono::Duration::from_std(*d)
@@ -220,13 +254,14 @@ fn old_step(
                 .and_then(|e| DateTime::parse_from_rfc3339(&e).ok())
                 .map(|e| e.with_timezone(&Utc));
             if let Some(c) = current.filter(|c| *c <= at) {
-                return Ok((
+                return Ok(step(
                     None,
                     format!(
-                        "kept: it already expires at {}, within {}",
-                        crate::patch::rfc3339(&c),
-                        humantime::format_duration(*d)
+                        "kept: it already expires at {}, sooner than asked",
+                        crate::patch::rfc3339(&c)
                     ),
+                    Expect::Nothing,
+                    String::new(),
                 ));
             }
             let patch = Patch {
@@ -240,9 +275,14 @@ fn old_step(
                     "a key's expiry is fixed when it is created; use --old disable, revoke or keep",
                 )
             })?;
-            Ok((
+            Ok(step(
                 Some(req),
                 format!("expires at {}", crate::patch::rfc3339(&at)),
+                Expect::ExpiresAt(at),
+                format!(
+                    "keyctl update -p {id} {shown} --expires {}",
+                    crate::patch::rfc3339(&at)
+                ),
             ))
         }
     }
@@ -313,15 +353,14 @@ impl Rotation<'_> {
             Ok(x) => x,
             Err(e) => return Outcome::Failed(e),
         };
-        let (step, words) = match old_step(p, &self.s.base, key, &self.old, Some(&before), self.now)
-        {
+        let step = match old_step(p, &self.s.base, key, &self.old, Some(&before), self.now) {
             Ok(x) => x,
             Err(e) => return Outcome::Failed(e),
         };
         if self.dry_run {
             let after = lifecycle::predicted(p, &planned.new);
-            let mut notes = vec![format!("then the old key: {words}")];
-            if let (true, Some(r)) = (self.verbose, &step) {
+            let mut notes = vec![format!("then the old key: {}", step.words)];
+            if let (true, Some(r)) = (self.verbose, &step.req) {
                 notes.push(format!(
                     "  {} {} {}",
                     r.method.as_str(),
@@ -349,17 +388,21 @@ impl Rotation<'_> {
             // Nothing happened to the old key.
             Made::Not(o) => return o,
         };
-        let error = match &step {
+        let error = match &step.req {
             None => None,
             // The answer is read as `revoke` and `update` read it: a 2xx that says the step
-            // failed (`success: false`, io.net `status` not succeeded) is not done.
+            // failed (`success: false`, io.net `status` not succeeded), or shows the key not
+            // as asked, is not done.
             Some(req) => match self.s.send(req).await {
                 Ok(body) if req.method == crate::request::Method::Delete => {
                     p.parse_delete(&body).err()
                 }
                 Ok(body) => {
                     let sent = req.body.clone().unwrap_or_default();
-                    p.parse_update(key, &sent, &body).err()
+                    match p.parse_update(key, &sent, &body) {
+                        Ok(k) => not_as_asked(p, &k, &step.expect),
+                        Err(e) => Some(e),
+                    }
                 }
                 Err(e) => Some(e),
             },
@@ -369,17 +412,41 @@ impl Rotation<'_> {
             old: key.to_string(),
             step: match self.old {
                 OldKeyArg::ExpireIn(_) => "set to expire".into(),
-                _ => words.clone(),
+                _ => step.words.clone(),
             },
-            next: format!("revoke -p {} {key}", p.info().id),
+            next: step.by_hand.clone(),
             cause: Box::new(cause),
         });
         Outcome::Rotated {
             before: Box::new(before),
             after,
             secret,
-            old: words,
+            old: step.words,
             error,
         }
     }
+}
+
+/// The old key as the step's answer shows it, when that is not what was asked: still enabled,
+/// or another expiry (more than a second off), or none.
+fn not_as_asked(p: ProviderKind, k: &Key, expect: &Expect) -> Option<Error> {
+    let what = match expect {
+        Expect::Disabled if k.disabled == Some(Some(false)) => "still enabled".to_string(),
+        Expect::ExpiresAt(at) => match &k.expires {
+            Some(Some(e))
+                if DateTime::parse_from_rfc3339(e)
+                    .is_ok_and(|t| (t.with_timezone(&Utc) - *at).num_seconds().abs() > 1) =>
+            {
+                format!("set to expire at {}", crate::text::sanitize(e))
+            }
+            Some(None) => "set to never expire".into(),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    Some(Error::Provider {
+        provider: p.info().name,
+        status: None,
+        message: format!("the provider answered, but shows the old key {what}"),
+    })
 }

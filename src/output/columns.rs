@@ -264,7 +264,7 @@ pub fn tsv_row(cols: &[&Column], r: &KeyResult) -> String {
 }
 
 /// The TSV cells of a row, with the column each belongs to.
-pub fn tsv_cells<'c>(cols: &[&'c Column], r: &KeyResult) -> Vec<String> {
+pub fn tsv_cells(cols: &[&Column], r: &KeyResult) -> Vec<String> {
     cols.iter().map(|c| tsv_cell(&(c.cell)(r))).collect()
 }
 

@@ -990,7 +990,10 @@ mod tests {
             ..Patch::default()
         });
         assert_eq!(
-            ProviderKind::Ionet.build_create(&base, &all_models).unwrap().body,
+            ProviderKind::Ionet
+                .build_create(&base, &all_models)
+                .unwrap()
+                .body,
             Some(serde_json::json!({"description": "ci"}))
         );
         assert_eq!(

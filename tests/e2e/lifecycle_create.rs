@@ -510,11 +510,36 @@ async fn the_table_shows_the_secret_whole_with_a_warning_and_quiet_keeps_it() {
     .env("COLUMNS", "60")
     .run()
     .await;
-    out.code(0)
-        .stdout_has("OpenRouter key created:")
-        .stdout_has(&format!("secret: {GATES_NEW}"))
-        .stdout_has("shown only this once");
+    out.code(0);
     secret_only_on_stdout(&out, GATES_NEW);
+    // The heading, the key's fields indented by two spaces, the secret's line, then the secret
+    // alone on its own line (nothing else on it, not indented, not wrapped at 60 columns).
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "OpenRouter key created:", "{}", out.stdout);
+    let s = lines
+        .iter()
+        .position(|l| {
+            *l == "  secret (shown only this once: the provider will not show it again; store \
+                   it now):"
+        })
+        .unwrap_or_else(|| panic!("no secret heading:\n{}", out.stdout));
+    assert!(s > 1, "{}", out.stdout);
+    for l in &lines[1..s] {
+        assert!(
+            l.starts_with("  ") && !l.starts_with("   ") && l.contains(": "),
+            "{l:?}:\n{}",
+            out.stdout
+        );
+    }
+    assert!(
+        lines[1..s]
+            .iter()
+            .any(|l| l.starts_with("  id:") && l.ends_with(NEW_HASH)),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(lines.get(s + 1), Some(&GATES_NEW), "{}", out.stdout);
+    assert_eq!(out.stdout.matches(GATES_NEW).count(), 1, "{}", out.stdout);
     // -q prints nothing else, but never drops a secret that cannot be shown again.
     let out = Keyctl::new(
         "OPENROUTER_MANAGEMENT_KEY",
@@ -667,14 +692,29 @@ async fn a_create_is_not_retried_once_it_may_have_been_applied() {
         .expect(1)
         .mount(&server)
         .await;
-    Keyctl::new(
+    let out = Keyctl::new(
         "VENICE_ADMIN_KEY",
-        &["create", "-p", "venice", "--name", "ci", "--retries", "3"],
+        &[
+            "create",
+            "-p",
+            "venice",
+            "--name",
+            "ci",
+            "--retries",
+            "3",
+            "-o",
+            "json",
+        ],
     )
     .base(&server)
     .run()
-    .await
-    .code(7);
+    .await;
+    out.code(7)
+        .stderr_has("a key may have been created: check with keyctl list before trying again");
+    let line = &out.json_lines()[0];
+    assert_eq!(line["status"], "unknown", "{line}");
+    assert_eq!(line["key"], "ci", "{line}");
+    assert_eq!(line["error"]["http_status"], 500, "{line}");
     // A timeout: the answer may be on its way; one attempt, and the outcome is unknown.
     let server = crate::common::server().await;
     Mock::given(method("POST"))
@@ -706,6 +746,151 @@ async fn a_create_is_not_retried_once_it_may_have_been_applied() {
     out.code(8)
         .stderr_has("a key may have been created: check with keyctl list");
     assert_eq!(out.json_lines()[0]["status"], "unknown");
+    assert_eq!(out.json_lines()[0]["key"], "ci");
+}
+
+/// A create answered 500, 502 or 504 may have made the key: `unknown`, exit 7, one attempt,
+/// the message in `error.message` and on stderr, and the line names the key it was for.
+#[tokio::test]
+async fn a_create_answered_500_502_or_504_is_unknown_exit_7() {
+    for (env, p, status) in [
+        ("MODELGATES_MANAGEMENT_KEY", "modelgates", 500),
+        ("OPENROUTER_MANAGEMENT_KEY", "openrouter", 502),
+        ("IONET_ADMIN_KEY", "ionet", 504),
+        ("VENICE_ADMIN_KEY", "venice", 502),
+        ("NOVAPAI_MANAGEMENT_KEY", "novapai", 504),
+    ] {
+        let server = crate::common::server().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status).set_body_json(json!({"error": "upstream"})))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let out = Keyctl::new(env, &["create", "-p", p, "--name", "ci-x", "-o", "json"])
+            .base(&server)
+            .args(&["--retries", "2"])
+            .run()
+            .await;
+        let msg = "a key may have been created: check with keyctl list before trying again";
+        out.code(7).stderr_has(msg);
+        let lines = out.json_lines();
+        assert_eq!(lines.len(), 1, "{p}: {}", out.stdout);
+        assert_eq!(lines[0]["status"], "unknown", "{p}: {}", lines[0]);
+        assert_eq!(lines[0]["key"], "ci-x", "{p}: {}", lines[0]);
+        assert_eq!(lines[0]["error"]["http_status"], status, "{p}");
+        assert!(
+            lines[0]["error"]["message"].as_str().unwrap().contains(msg),
+            "{p}: {}",
+            lines[0]
+        );
+        assert!(lines[0].get("secret").is_none());
+    }
+}
+
+#[tokio::test]
+async fn a_failed_create_line_names_the_key_it_was_for() {
+    let server = crate::common::server().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": 400, "message": "name taken"}})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let out = Keyctl::new(
+        "MODELGATES_MANAGEMENT_KEY",
+        &[
+            "create",
+            "-p",
+            "modelgates",
+            "--name",
+            "ci-taken",
+            "-o",
+            "json",
+        ],
+    )
+    .base(&server)
+    .run()
+    .await;
+    out.code(5);
+    let line = &out.json_lines()[0];
+    assert_eq!(
+        (&line["status"], &line["key"]),
+        (&json!("failed"), &json!("ci-taken")),
+        "{line}"
+    );
+}
+
+#[tokio::test]
+async fn tsv_columns_without_secret_is_exit_2_before_anything_is_sent() {
+    for (env, p) in [
+        ("MODELGATES_MANAGEMENT_KEY", "modelgates"),
+        ("IONET_ADMIN_KEY", "ionet"),
+        ("VENICE_ADMIN_KEY", "venice"),
+    ] {
+        let server = crate::common::server().await;
+        forbid_post(&server).await;
+        let out = Keyctl::new(env, &["create", "-p", p, "--name", "ci"])
+            .base(&server)
+            .args(&["-o", "tsv", "--columns", "id,name,status"])
+            .run()
+            .await;
+        out.code(2).stderr_has("--columns").stderr_has("secret");
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(server.received_requests().await.unwrap().is_empty(), "{p}");
+    }
+}
+
+#[tokio::test]
+async fn tsv_columns_with_secret_or_a_secret_file_create() {
+    let server = crate::common::server().await;
+    expect_create(
+        &server,
+        "/api/v1/keys",
+        json!({"name": "ci"}),
+        201,
+        gates_answer("ci"),
+    )
+    .await;
+    let out = Keyctl::new(
+        "MODELGATES_MANAGEMENT_KEY",
+        &["create", "-p", "modelgates", "--name", "ci"],
+    )
+    .base(&server)
+    .args(&["-o", "tsv", "--columns", "id,secret"])
+    .run()
+    .await;
+    out.code(0);
+    assert_eq!(out.stdout, format!("id\tsecret\n{NEW_HASH}\t{GATES_NEW}\n"));
+    secret_only_on_stdout(&out, GATES_NEW);
+    // A secret file takes the secret: the columns may leave it out.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ci.key");
+    let server = crate::common::server().await;
+    expect_create(
+        &server,
+        "/api/v1/keys",
+        json!({"name": "ci"}),
+        201,
+        gates_answer("ci"),
+    )
+    .await;
+    let out = Keyctl::new(
+        "MODELGATES_MANAGEMENT_KEY",
+        &["create", "-p", "modelgates", "--name", "ci"],
+    )
+    .base(&server)
+    .args(&["-o", "tsv", "--columns", "id,status"])
+    .args(&["--secret-file", file.to_str().unwrap()])
+    .run()
+    .await;
+    out.code(0);
+    assert_eq!(out.stdout, format!("id\tstatus\n{NEW_HASH}\tcreated\n"));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{GATES_NEW}\n")
+    );
 }
 
 #[tokio::test]
@@ -956,6 +1141,9 @@ async fn a_refused_credential_stops_a_bulk_create() {
             json!("not_attempted")
         ]
     );
+    // Each line names the key it was for (there is no id).
+    let keys: Vec<Value> = out.json_lines().iter().map(|l| l["key"].clone()).collect();
+    assert_eq!(keys, [json!("a"), json!("b"), json!("c")]);
 }
 
 #[tokio::test]

@@ -342,8 +342,10 @@ fn same_body(got: &Value, want: &Value, from: DateTime<Utc>) -> Result<(), Strin
             Ok(())
         }
         (Value::Object(g), Value::Object(w)) => {
-            let gk: Vec<&String> = g.keys().collect();
-            let wk: Vec<&String> = w.keys().collect();
+            let mut gk: Vec<&String> = g.keys().collect();
+            let mut wk: Vec<&String> = w.keys().collect();
+            gk.sort();
+            wk.sort();
             if gk != wk {
                 return Err(format!("fields {gk:?}, want {wk:?}"));
             }
@@ -492,6 +494,57 @@ fn not_on_stderr(out: &Out, secret: &str) {
         "the new secret reached stderr:\n{}",
         out.stderr
     );
+}
+
+/// The provider's name as keyctl writes it.
+fn display(p: Prov) -> &'static str {
+    match p.id {
+        "modelgates" => "ModelGates",
+        "novapai" => "novapai",
+        "openrouter" => "OpenRouter",
+        "ionet" => "io.net",
+        _ => "Venice",
+    }
+}
+
+/// The line before a new secret in a table.
+const SECRET_HEADING: &str =
+    "  secret (shown only this once: the provider will not show it again; store it now):";
+
+/// The table block of a new key in `stdout`: the line `heading`, then only the key's
+/// `field: value` lines indented by two spaces, then [`SECRET_HEADING`], then the secret alone
+/// on its own line, not indented.
+fn check_block(stdout: &str, heading: &str, secret: &str) {
+    let lines: Vec<&str> = stdout.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == heading)
+        .unwrap_or_else(|| panic!("no line {heading:?} in:\n{stdout}"));
+    let s = lines
+        .iter()
+        .position(|l| *l == SECRET_HEADING)
+        .unwrap_or_else(|| panic!("no secret heading in:\n{stdout}"));
+    assert!(s > at + 1, "no field lines:\n{stdout}");
+    for l in &lines[at + 1..s] {
+        assert!(
+            l.starts_with("  ") && !l.starts_with("   ") && l.contains(": "),
+            "{l:?} is not an indented field line:\n{stdout}"
+        );
+    }
+    assert_eq!(lines.get(s + 1), Some(&secret), "{stdout}");
+    assert_eq!(stdout.matches(secret).count(), 1, "{stdout}");
+}
+
+/// The command the partial message gives to finish the old key's step by hand.
+fn finish_by_hand(p: Prov, old: &str, key: &str) -> String {
+    format!(
+        "The old key may still be active: finish by hand with `keyctl {old}`",
+        old = match old {
+            "revoke" => format!("revoke -p {} {key}", p.id),
+            "disable" => format!("update -p {} {key} --disable", p.id),
+            at => format!("update -p {} {key} --expires {at}", p.id),
+        }
+    )
 }
 
 fn today() -> String {
@@ -1348,13 +1401,7 @@ async fn rotate_venice_keeps_the_admin_key_type() {
     mount_read(&server, VENICE, VENICE_KEY, 200, json!({"data": old})).await;
     let mut want = successor_body(VENICE, "ops");
     want["apiKeyType"] = json!("ADMIN");
-    Mock::given(method("POST"))
-        .and(path("/api/v1/api_keys"))
-        .and(body_json(want))
-        .respond_with(ok(200, venice_created("ADMIN")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_create_answer(&server, VENICE, want, ok(200, venice_created("ADMIN"))).await;
     mount_patched(&server, VENICE, 1).await;
     let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
         .run()
@@ -1370,9 +1417,39 @@ async fn rotate_table_output_shows_the_secret_on_stdout_only() {
         mount_old(&server, p, "ci-runner").await;
         mount_create(&server, p, successor_body(p, "ci-runner")).await;
         mount_patched(&server, p, 1).await;
-        let out = keyctl(p, "rotate", &server, &[p.key]).run().await;
+        let out = keyctl(p, "rotate", &server, &[p.key, "-o", "table"])
+            .run()
+            .await;
         out.code(0).stdout_has(secret_of(p)).stdout_has(new_id(p));
         not_on_stderr(&out, secret_of(p));
+        let action = match p.id {
+            "ionet" | "venice" => {
+                let field = if p.id == "venice" {
+                    "expiresAt"
+                } else {
+                    "expires_at"
+                };
+                let at = bodies(&server, p, "PATCH").await[0][field].clone();
+                format!("expires at {}", at.as_str().unwrap())
+            }
+            _ => "disabled".into(),
+        };
+        check_block(
+            &out.stdout,
+            &format!(
+                "{} key {} rotated; old key: {action}. The new key:",
+                display(p),
+                p.key
+            ),
+            secret_of(p),
+        );
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with("  id:") && l.ends_with(new_id(p))),
+            "{}",
+            out.stdout
+        );
     }
 }
 
@@ -1804,8 +1881,10 @@ async fn rotate_invalid_ionet_id_is_exit_2_before_anything_is_sent() {
     assert!(calls(&server, IONET).await.is_empty());
 }
 
-/// An old key expiring sooner than the grace gets no PATCH: its action starts with "kept".
-async fn expiring_sooner_is_left_alone(p: Prov) {
+/// An old key expiring sooner than the grace gets no PATCH: its action starts with "kept"
+/// and names its expiry. The successor lives as long as the old key did (created .. soon),
+/// from now. Returns the action.
+async fn expiring_sooner_is_left_alone(p: Prov) -> (String, String) {
     let server = common::server().await;
     let soon =
         (Utc::now() + ChronoDuration::hours(2)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -1816,7 +1895,7 @@ async fn expiring_sooner_is_left_alone(p: Prov) {
             mount_read(&server, p, p.key, 200, ionet_usage(p.key)).await;
             mount_ionet_list(&server, ionet_list(vec![item])).await;
             let mut b = successor_body(p, "batch");
-            b["expires_at"] = json!(soon);
+            b["expires_at"] = lives(lifetime("2026-01-01T00:00:00", &soon));
             b
         }
         _ => {
@@ -1824,7 +1903,7 @@ async fn expiring_sooner_is_left_alone(p: Prov) {
             k["expiresAt"] = json!(soon);
             mount_read(&server, p, p.key, 200, json!({"data": k})).await;
             let mut b = successor_body(p, "app");
-            b["expiresAt"] = json!(soon);
+            b["expiresAt"] = lives(lifetime("2026-01-01T00:00:00.000Z", &soon));
             b
         }
     };
@@ -1838,9 +1917,12 @@ async fn expiring_sooner_is_left_alone(p: Prov) {
     let line = one_line(&out);
     assert_eq!(line["status"], "rotated", "{line}");
     let action = line["old_key"]["action"].as_str().unwrap();
-    assert!(action.starts_with("kept"), "{line}");
-    assert!(action.contains(&soon), "{line}");
+    assert!(
+        action.starts_with(&format!("kept: it already expires at {soon}")),
+        "{line}"
+    );
     assert_eq!(line["old_key"]["done"], true);
+    (action.to_string(), soon)
 }
 
 #[tokio::test]
@@ -1853,11 +1935,23 @@ async fn rotate_venice_old_key_expiring_sooner_than_the_grace_is_left_alone() {
     expiring_sooner_is_left_alone(VENICE).await;
 }
 
+#[tokio::test]
+async fn rotate_old_key_expiring_sooner_says_sooner_than_asked() {
+    for p in [IONET, VENICE] {
+        let (action, soon) = expiring_sooner_is_left_alone(p).await;
+        assert_eq!(
+            action,
+            format!("kept: it already expires at {soon}, sooner than asked"),
+            "{p:?}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ROTATE: failures
 
 /// The create answers `status`: exactly one POST, no PATCH/DELETE to the old key, exit `code`.
-async fn create_fails(p: Prov, status: u16, answer: Value, code: i32) {
+async fn create_fails(p: Prov, status: u16, answer: Value, code: i32) -> Value {
     let server = common::server().await;
     mount_old(&server, p, "ci-runner").await;
     Mock::given(method("POST"))
@@ -1880,27 +1974,50 @@ async fn create_fails(p: Prov, status: u16, answer: Value, code: i32) {
     let mut want = reads(p);
     want.push(format!("POST {}", create_path(p)));
     assert_eq!(calls(&server, p).await, want, "{p:?}");
+    line
+}
+
+/// A create answered 500, 502 or 504 may have made the key: `unknown`, exit 7, saying so.
+fn create_unknown(line: &Value) {
+    assert_eq!(line["status"], "unknown", "{line}");
+    let msg = line["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("a key may have been created: check with keyctl list before trying again"),
+        "{line}"
+    );
 }
 
 #[tokio::test]
 async fn rotate_create_500_is_not_retried_and_the_old_key_is_untouched_modelgates() {
-    create_fails(
+    let line = create_fails(
         MODELGATES,
         500,
         json!({"error": {"code": 500, "message": "Internal"}}),
         7,
     )
     .await;
+    create_unknown(&line);
 }
 
 #[tokio::test]
 async fn rotate_create_500_is_not_retried_and_the_old_key_is_untouched_ionet() {
-    create_fails(IONET, 500, json!({"detail": "Internal Server Error"}), 7).await;
+    let line = create_fails(IONET, 500, json!({"detail": "Internal Server Error"}), 7).await;
+    create_unknown(&line);
 }
 
 #[tokio::test]
 async fn rotate_create_500_is_not_retried_and_the_old_key_is_untouched_venice() {
-    create_fails(VENICE, 500, json!({"error": "Internal server error"}), 7).await;
+    let line = create_fails(VENICE, 500, json!({"error": "Internal server error"}), 7).await;
+    create_unknown(&line);
+}
+
+#[tokio::test]
+async fn rotate_create_502_and_504_are_unknown_and_the_old_key_is_untouched() {
+    for (p, status) in [(OPENROUTER, 502), (VENICE, 504), (IONET, 502)] {
+        let line = create_fails(p, status, json!({"error": "gateway"}), 7).await;
+        create_unknown(&line);
+        assert_eq!(line["error"]["http_status"], status, "{line}");
+    }
 }
 
 #[tokio::test]
@@ -1937,8 +2054,8 @@ async fn rotate_create_422_is_exit_5_and_the_old_key_is_untouched_ionet() {
 }
 
 /// The create succeeds but the old key's step fails: `partial`, exit 5, the secret still on
-/// stdout, stderr naming both ids and that the old key is still active.
-async fn old_step_fails(p: Prov, extra: &[&str]) {
+/// stdout, stderr naming both ids and that the old key may still be active.
+async fn old_step_fails(p: Prov, extra: &[&str]) -> (MockServer, Out) {
     let server = common::server().await;
     mount_old(&server, p, "ci-runner").await;
     mount_create(&server, p, successor_body(p, "ci-runner")).await;
@@ -1961,7 +2078,7 @@ async fn old_step_fails(p: Prov, extra: &[&str]) {
     out.code(5)
         .stderr_has(p.key)
         .stderr_has(new_id(p))
-        .stderr_has("still active");
+        .stderr_has("The old key may still be active: finish by hand with `");
     not_on_stderr(&out, secret_of(p));
     let line = one_line(&out);
     assert_eq!(line["status"], "partial", "{line}");
@@ -1969,6 +2086,55 @@ async fn old_step_fails(p: Prov, extra: &[&str]) {
     assert_eq!(line["new_key"], new_id(p), "{line}");
     assert_eq!(line["old_key"]["done"], false, "{line}");
     assert_eq!(line["error"]["http_status"], 400, "{line}");
+    (server, out)
+}
+
+/// The partial message, in `error.message` and on stderr, gives the command that finishes
+/// the failed step: `update --disable`, `update --expires <the time asked>`, or `revoke`.
+async fn partial_names_the_command(p: Prov, extra: &[&str], old: &str) {
+    let (server, out) = old_step_fails(p, extra).await;
+    let at;
+    let old = if old == "expire-in" {
+        let field = if p.id == "venice" {
+            "expiresAt"
+        } else {
+            "expires_at"
+        };
+        at = bodies(&server, p, "PATCH").await[0][field]
+            .as_str()
+            .unwrap()
+            .to_string();
+        at.as_str()
+    } else {
+        old
+    };
+    let want = finish_by_hand(p, old, p.key);
+    out.stderr_has(&want);
+    let msg = one_line(&out)["error"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains(&want), "{msg}");
+}
+
+#[tokio::test]
+async fn rotate_partial_disable_says_to_finish_with_update_disable() {
+    partial_names_the_command(MODELGATES, &[], "disable").await;
+}
+
+#[tokio::test]
+async fn rotate_partial_expire_in_says_to_finish_with_update_expires_ionet() {
+    partial_names_the_command(IONET, &[], "expire-in").await;
+}
+
+#[tokio::test]
+async fn rotate_partial_expire_in_says_to_finish_with_update_expires_venice() {
+    partial_names_the_command(VENICE, &[], "expire-in").await;
+}
+
+#[tokio::test]
+async fn rotate_partial_revoke_says_to_finish_with_keyctl_revoke() {
+    partial_names_the_command(NOVAPAI, &["--old", "revoke", "--yes"], "revoke").await;
 }
 
 #[tokio::test]
@@ -2003,10 +2169,27 @@ async fn rotate_partial_in_a_table_still_shows_the_secret_on_stdout() {
             .await;
         out.code(5)
             .stdout_has(VENICE_SECRET)
-            .stderr_has("still active")
-            .stderr_has(NEW_UUID)
-            .stderr_has(&format!("revoke -p venice {VENICE_KEY}"));
+            .stderr_has("The old key may still be active: finish by hand with `")
+            .stderr_has(NEW_UUID);
         not_on_stderr(&out, VENICE_SECRET);
+        if fmt == "table" {
+            check_block(
+                &out.stdout,
+                &format!(
+                    "Venice key {VENICE_KEY}: the new key below was created, but the step on \
+                     the old key failed (see the error on stderr): the old key may still be \
+                     active"
+                ),
+                VENICE_SECRET,
+            );
+        } else {
+            let mut lines = out.stdout.lines();
+            let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+            let row: Vec<&str> = lines.next().unwrap().split('\t').collect();
+            let col = |n: &str| row[header.iter().position(|h| *h == n).unwrap()];
+            assert_eq!(col("secret"), VENICE_SECRET, "{}", out.stdout);
+            assert_eq!(col("id"), NEW_UUID, "{}", out.stdout);
+        }
     }
 }
 
@@ -2064,6 +2247,7 @@ async fn rotate_dry_run_reads_and_shows_the_create_sending_nothing() {
         let server = common::server().await;
         mount_old(&server, p, "ci-runner").await;
         forbid_writes(&server).await;
+        let from = Utc::now();
         let out = keyctl(p, "rotate", &server, &[p.key, "--dry-run", "-o", "json"])
             .run()
             .await;
@@ -2076,11 +2260,15 @@ async fn rotate_dry_run_reads_and_shows_the_create_sending_nothing() {
             format!("{}{}", server.uri(), create_path(p)),
             "{line}"
         );
-        assert_eq!(
-            line["request"]["body"],
-            successor_body(p, "ci-runner"),
-            "{line}"
-        );
+        let body = &line["request"]["body"];
+        same_body(body, &successor_body(p, "ci-runner"), from)
+            .unwrap_or_else(|e| panic!("{p:?}: {e}: {line}"));
+        // The plan's new key has the expiry the request sends.
+        let field = match p.id {
+            "venice" => "expiresAt",
+            _ => "expires_at",
+        };
+        assert_eq!(line["after"]["expires"], body[field], "{line}");
         let notes = line["notes"].as_array().expect("notes");
         assert!(
             notes
@@ -2132,10 +2320,19 @@ async fn rotate_dry_run_table_shows_the_request_and_the_old_key_step() {
         .stdout_has(&rotated("batch"))
         .stderr_has("would rotate");
     // -v shows the old key's PATCH as a note too.
-    out.stdout_has(&format!(
-        "PATCH {}/v1/api-keys/sub-keys/{IONET_KEY}",
-        server.uri()
-    ));
+    let patch = format!("PATCH {}/v1/api-keys/sub-keys/{IONET_KEY}", server.uri());
+    out.stdout_has(&patch);
+    // The request comes first, then the notes.
+    let post = out
+        .stdout
+        .find(&format!("POST {}/v1/api-keys/sub-keys", server.uri()));
+    let note = out.stdout.find("then the old key: expires at");
+    assert!(post.unwrap() < note.unwrap(), "{}", out.stdout);
+    assert!(
+        note.unwrap() < out.stdout.find(&patch).unwrap(),
+        "{}",
+        out.stdout
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2245,7 +2442,11 @@ async fn rotate_several_keys_from_a_file_without_a_terminal_rotates_each() {
         Mock::given(method("PATCH"))
             .and(path(format!("/api/v1/keys/{k}")))
             .and(body_json(json!({"disabled": true})))
-            .respond_with(ok(200, json!({"data": gates_key(k, "x")})))
+            .respond_with(ok(200, {
+                let mut key = gates_key(k, "x");
+                key["disabled"] = json!(true);
+                json!({ "data": key })
+            }))
             .expect(1)
             .mount(&server)
             .await;
@@ -2330,11 +2531,13 @@ async fn rotate_venice_name_over_64_characters_creates_nothing() {
     out.code(2).stderr_has("64");
 }
 
+/// Expired, with no creation time to measure its life by: refused, nothing created.
 #[tokio::test]
 async fn rotate_an_expired_old_key_needs_expires_and_creates_nothing() {
     let server = common::server().await;
     let mut old = gates_key(GATES_KEY, "ci");
     old["expires_at"] = json!("2020-01-01T00:00:00Z");
+    old["created_at"] = Value::Null;
     mount_read(&server, MODELGATES, GATES_KEY, 200, json!({"data": old})).await;
     forbid_writes(&server).await;
     let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY])
@@ -2383,7 +2586,8 @@ async fn rotate_old_step_500_is_retried_then_partial_exit_7() {
     )
     .run()
     .await;
-    out.code(7).stderr_has("still active");
+    out.code(7)
+        .stderr_has("The old key may still be active: finish by hand with `");
     not_on_stderr(&out, IONET_SECRET);
     let line = one_line(&out);
     assert_eq!(line["status"], "partial");
@@ -2394,7 +2598,7 @@ async fn rotate_old_step_500_is_retried_then_partial_exit_7() {
 }
 
 /// The old key's PATCH answered 2xx but saying it did not succeed: the old key's step must
-/// not be reported done (`update` and `revoke` read these answers; `rotate` does not).
+/// not be reported done.
 async fn old_step_answered_unsuccessful(p: Prov, answer: Value) {
     let server = common::server().await;
     let name = if p.id == "ionet" { "batch" } else { "app" };
@@ -2408,7 +2612,9 @@ async fn old_step_answered_unsuccessful(p: Prov, answer: Value) {
     assert_eq!(line["old_key"]["done"], false, "{p:?}: {line}");
     assert_eq!(line["status"], "partial", "{p:?}: {line}");
     assert_ne!(out.code, 0, "{p:?}");
-    out.stderr_has("still active");
+    out.stderr_has("The old key may still be active: finish by hand with `");
+    assert_eq!(line["secret"], secret_of(p), "{line}");
+    not_on_stderr(&out, secret_of(p));
 }
 
 #[tokio::test]
@@ -2484,5 +2690,289 @@ async fn revoke_ionet_upper_case_id_is_sent_in_canonical_form() {
     assert_eq!(
         calls(&server, IONET).await,
         [reads(IONET), vec![delete_call(IONET, IONET_KEY)]].concat()
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ROTATE: the successor's expiry policy
+
+/// Rotates a ModelGates key created `created` and expiring `expires`; the create must carry
+/// `expires_at` as `want` (see [`same_body`]).
+async fn rotate_gates_with_times(created: Value, expires: Value, want: Value) -> Out {
+    let server = common::server().await;
+    let mut old = gates_key(GATES_KEY, "ci-runner");
+    old["created_at"] = created;
+    old["expires_at"] = expires;
+    mount_read(&server, MODELGATES, GATES_KEY, 200, json!({ "data": old })).await;
+    let mut body = successor_body(MODELGATES, "ci-runner");
+    body["expires_at"] = want;
+    mount_create(&server, MODELGATES, body).await;
+    mount_patched(&server, MODELGATES, 1).await;
+    let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY, "-o", "json"])
+        .run()
+        .await;
+    out.code(0);
+    assert_eq!(one_line(&out)["status"], "rotated", "{}", out.stdout);
+    assert_eq!(
+        bodies(&server, MODELGATES, "PATCH").await,
+        [json!({"disabled": true})]
+    );
+    out
+}
+
+#[tokio::test]
+async fn rotate_successor_lives_as_long_as_the_old_key_from_now() {
+    // A 90-day key (itself a successor): 90 days from now, not the old key's date.
+    rotate_gates_with_times(
+        json!("2026-11-20T08:30:00Z"),
+        json!("2027-02-18T08:30:00Z"),
+        lives(ChronoDuration::days(90)),
+    )
+    .await;
+    // An odd lifetime, to the second.
+    rotate_gates_with_times(
+        json!("2026-03-01T00:00:00Z"),
+        json!("2026-12-01T01:02:03Z"),
+        lives(lifetime("2026-03-01T00:00:00Z", "2026-12-01T01:02:03Z")),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rotate_successor_of_a_key_without_a_creation_time_keeps_its_expiry_moment() {
+    // `created_at` missing, or not a time.
+    for created in [None, Some(json!("not a time"))] {
+        let server = common::server().await;
+        let mut old = gates_key(GATES_KEY, "ci-runner");
+        match created {
+            Some(c) => old["created_at"] = c,
+            None => {
+                old.as_object_mut().unwrap().remove("created_at");
+            }
+        }
+        mount_read(&server, MODELGATES, GATES_KEY, 200, json!({ "data": old })).await;
+        let mut body = successor_body(MODELGATES, "ci-runner");
+        body["expires_at"] = json!("2099-12-31T23:59:59Z");
+        mount_create(&server, MODELGATES, body).await;
+        mount_patched(&server, MODELGATES, 1).await;
+        let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY, "-o", "json"])
+            .run()
+            .await;
+        out.code(0);
+        assert_eq!(one_line(&out)["status"], "rotated");
+    }
+    // With `created_at: null` too.
+    rotate_gates_with_times(
+        Value::Null,
+        json!("2099-12-31T23:59:59Z"),
+        json!("2099-12-31T23:59:59Z"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rotate_an_expired_old_key_with_a_creation_time_gets_a_successor_that_lives_as_long() {
+    // A year-long key that ended in 2020: the successor gets a year from now.
+    let life = lifetime("2019-01-01T00:00:00Z", "2020-01-01T00:00:00Z");
+    rotate_gates_with_times(
+        json!("2019-01-01T00:00:00Z"),
+        json!("2020-01-01T00:00:00Z"),
+        lives(life),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rotate_successor_lifetime_on_ionet_and_venice() {
+    // io.net writes times without a zone (UTC); Venice with milliseconds.
+    for p in [IONET, VENICE] {
+        let server = common::server().await;
+        let name = "ci-runner";
+        let want = match p.id {
+            "ionet" => {
+                let mut item = ionet_item(IONET_KEY, name);
+                item["created_at"] = json!("2026-05-01T12:00:00");
+                item["expires_at"] = json!("2026-05-31T12:00:00");
+                mount_read(&server, p, p.key, 200, ionet_usage(p.key)).await;
+                mount_ionet_list(&server, ionet_list(vec![item])).await;
+                let mut b = successor_body(p, name);
+                b["expires_at"] = lives(ChronoDuration::days(30));
+                b
+            }
+            _ => {
+                let mut k = venice_key(VENICE_KEY, name);
+                k["createdAt"] = json!("2026-05-01T12:00:00.000Z");
+                k["expiresAt"] = json!("2026-05-08T12:00:00.000Z");
+                mount_read(&server, p, p.key, 200, json!({ "data": k })).await;
+                let mut b = successor_body(p, name);
+                b["expiresAt"] = lives(ChronoDuration::days(7));
+                b
+            }
+        };
+        mount_create(&server, p, want).await;
+        // The old key already expired: it is kept as it is.
+        forbid(&server, "PATCH").await;
+        let out = keyctl(p, "rotate", &server, &[p.key, "-o", "json"])
+            .run()
+            .await;
+        out.code(0);
+        let line = one_line(&out);
+        assert_eq!(line["status"], "rotated", "{p:?}: {line}");
+        assert!(
+            line["old_key"]["action"]
+                .as_str()
+                .unwrap()
+                .starts_with("kept: it already expires at 2026-05-"),
+            "{line}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// ROTATE: the old-key step's answer is checked
+
+/// The old key's PATCH answered 200 with `answer`: partial, not done, non-zero exit, the
+/// secret still on stdout and never on stderr.
+async fn old_step_answer_not_applied(p: Prov, answer: Value) {
+    let server = common::server().await;
+    mount_old(&server, p, "ci-runner").await;
+    mount_create(&server, p, successor_body(p, "ci-runner")).await;
+    mount_patch(&server, p, 200, answer, 1).await;
+    let out = keyctl(p, "rotate", &server, &[p.key, "-o", "json"])
+        .run()
+        .await;
+    assert_ne!(out.code, 0, "{p:?}: {out:?}");
+    out.stderr_has(p.key)
+        .stderr_has(new_id(p))
+        .stderr_has("The old key may still be active: finish by hand with `");
+    not_on_stderr(&out, secret_of(p));
+    let line = one_line(&out);
+    assert_eq!(line["status"], "partial", "{p:?}: {line}");
+    assert_eq!(line["old_key"]["done"], false, "{line}");
+    assert_eq!(line["secret"], secret_of(p), "{line}");
+    assert_eq!(line["new_key"], new_id(p), "{line}");
+}
+
+#[tokio::test]
+async fn rotate_old_disable_answered_disabled_false_is_partial() {
+    for p in GATES_FAMILY {
+        old_step_answer_not_applied(p, json!({"data": gates_key(GATES_KEY, "ci-runner")})).await;
+    }
+}
+
+#[tokio::test]
+async fn rotate_old_expire_in_answered_with_another_expiry_is_partial() {
+    // The old key's expiry as it was (2099), not now + 24 h.
+    old_step_answer_not_applied(
+        VENICE,
+        json!({"success": true, "data": venice_key(VENICE_KEY, "ci-runner")}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn rotate_old_expire_in_answered_without_expiry_is_partial() {
+    let mut k = venice_key(VENICE_KEY, "ci-runner");
+    k["expiresAt"] = Value::Null;
+    old_step_answer_not_applied(VENICE, json!({"success": true, "data": k})).await;
+}
+
+#[tokio::test]
+async fn rotate_old_step_answered_as_applied_is_done() {
+    // The expiry asked, written with milliseconds (the same moment), or half a second off.
+    for shift in ["000", "500"] {
+        let server = common::server().await;
+        mount_old(&server, VENICE, "app").await;
+        mount_create(&server, VENICE, successor_body(VENICE, "app")).await;
+        Mock::given(method("PATCH"))
+            .and(path("/api/v1/api_keys"))
+            .respond_with(move |r: &Request| {
+                let sent: Value = serde_json::from_slice(&r.body).unwrap();
+                let mut k = venice_key(VENICE_KEY, "app");
+                let at = sent["expiresAt"].as_str().unwrap();
+                k["expiresAt"] = json!(at.replace('Z', &format!(".{shift}Z")));
+                ok(200, json!({"success": true, "data": k}))
+            })
+            .expect(1)
+            .mount(&server)
+            .await;
+        let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
+            .run()
+            .await;
+        check_rotated(VENICE, &server, &out, "expires at").await;
+    }
+    // io.net answers `{"status":"succeeded"}` alone.
+    let (server, out) = rotate_default(IONET, "batch", &[]).await;
+    check_rotated(IONET, &server, &out, "expires at").await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ROTATE: --columns in TSV must keep the secret
+
+#[tokio::test]
+async fn rotate_tsv_columns_without_secret_is_exit_2_before_anything_is_sent() {
+    for p in ALL {
+        let server = common::server().await;
+        let out = keyctl(
+            p,
+            "rotate",
+            &server,
+            &[p.key, "-o", "tsv", "--columns", "id,status"],
+        )
+        .run()
+        .await;
+        out.code(2).stderr_has("--columns").stderr_has("secret");
+        assert!(out.stdout.is_empty(), "{}", out.stdout);
+        assert!(calls(&server, p).await.is_empty(), "{p:?}");
+    }
+}
+
+#[tokio::test]
+async fn rotate_tsv_columns_with_secret_or_a_secret_file_rotates() {
+    let server = common::server().await;
+    mount_old(&server, MODELGATES, "ci-runner").await;
+    mount_create(&server, MODELGATES, successor_body(MODELGATES, "ci-runner")).await;
+    mount_patched(&server, MODELGATES, 1).await;
+    let out = keyctl(
+        MODELGATES,
+        "rotate",
+        &server,
+        &[GATES_KEY, "-o", "tsv", "--columns", "id,secret"],
+    )
+    .run()
+    .await;
+    out.code(0);
+    assert_eq!(
+        out.stdout,
+        format!("id\tsecret\n{NEW_HASH}\t{GATES_SECRET}\n")
+    );
+    // A secret file takes the secret: the columns may leave it out.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("new.key");
+    let server = common::server().await;
+    mount_old(&server, MODELGATES, "ci-runner").await;
+    mount_create(&server, MODELGATES, successor_body(MODELGATES, "ci-runner")).await;
+    mount_patched(&server, MODELGATES, 1).await;
+    let out = keyctl(
+        MODELGATES,
+        "rotate",
+        &server,
+        &[
+            GATES_KEY,
+            "-o",
+            "tsv",
+            "--columns",
+            "id,status",
+            "--secret-file",
+            f.to_str().unwrap(),
+        ],
+    )
+    .run()
+    .await;
+    out.code(0);
+    assert!(!out.stdout.contains(GATES_SECRET), "{}", out.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&f).unwrap(),
+        format!("{GATES_SECRET}\n")
     );
 }

@@ -1402,6 +1402,6 @@ async fn not_found_and_partial_lines_validate() {
         l["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("still active")
+            .contains("may still be active")
     );
 }

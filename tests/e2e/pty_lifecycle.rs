@@ -72,6 +72,30 @@ impl PtyOut {
         self
     }
 
+    /// The new key's block: the line `heading`, the key's `field: value` lines indented by two
+    /// spaces, the secret's line, then the secret alone on its own line.
+    fn new_key_block(&self, heading: &str, secret: &str) -> &Self {
+        let lines: Vec<&str> = self.output.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| *l == heading)
+            .unwrap_or_else(|| panic!("no line {heading:?} in:\n{}", self.output));
+        let s = lines
+            .iter()
+            .position(|l| *l == SECRET_HEADING)
+            .unwrap_or_else(|| panic!("no secret heading in:\n{}", self.output));
+        assert!(s > at + 1, "{}", self.output);
+        for l in &lines[at + 1..s] {
+            assert!(
+                l.starts_with("  ") && !l.starts_with("   ") && l.contains(": "),
+                "{l:?}:\n{}",
+                self.output
+            );
+        }
+        assert_eq!(lines.get(s + 1), Some(&secret), "{}", self.output);
+        self
+    }
+
     /// Everything shown up to the question `q` (which must be there).
     fn before(&self, q: &str) -> &str {
         let end = self
@@ -214,6 +238,8 @@ async fn methods(server: &MockServer) -> Vec<String> {
 }
 
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
+const SECRET_HEADING: &str =
+    "  secret (shown only this once: the provider will not show it again; store it now):";
 const QUESTION: &str = "Revoke 1 key(s)? [y/N]";
 
 // ---- revoke ----
@@ -541,8 +567,10 @@ async fn rotate_old_revoke_asks_and_yes_creates_then_deletes() {
             "Rotate? [y/N]",
             &["ModelGates", "about to rotate 1 key(s)", "revoked"],
         )
-        .has(GATES_SECRET)
-        .has("shown only this once");
+        .new_key_block(
+            &format!("ModelGates key {GATES_KEY} rotated; old key: revoked. The new key:"),
+            GATES_SECRET,
+        );
     assert_eq!(
         methods(&server).await,
         [
@@ -592,7 +620,10 @@ async fn rotate_old_revoke_with_yes_on_a_terminal_asks_nothing() {
         "n\n",
     )
     .await;
-    out.asked(false).code(0).has(GATES_SECRET);
+    out.asked(false).code(0).new_key_block(
+        &format!("ModelGates key {GATES_KEY} rotated; old key: revoked. The new key:"),
+        GATES_SECRET,
+    );
 }
 
 #[tokio::test]
@@ -611,9 +642,13 @@ async fn rotate_one_key_with_the_default_step_asks_nothing() {
         .expect(1)
         .mount(&server)
         .await;
+    // Answered as ModelGates answers a PATCH it applied: the key, now disabled.
+    let mut disabled = gates_key(GATES_KEY, "ci-runner");
+    disabled["data"]["disabled"] = json!(true);
     Mock::given(method("PATCH"))
         .and(path(format!("/api/v1/keys/{GATES_KEY}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(gates_key(GATES_KEY, "ci-runner")))
+        .and(wiremock::matchers::body_json(json!({"disabled": true})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(disabled))
         .expect(1)
         .mount(&server)
         .await;
@@ -624,10 +659,10 @@ async fn rotate_one_key_with_the_default_step_asks_nothing() {
         "n\n",
     )
     .await;
-    out.asked(false)
-        .code(0)
-        .has(GATES_SECRET)
-        .has("old key: disabled");
+    out.asked(false).code(0).new_key_block(
+        &format!("ModelGates key {GATES_KEY} rotated; old key: disabled. The new key:"),
+        GATES_SECRET,
+    );
 }
 
 #[tokio::test]
