@@ -50,10 +50,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_PATCH(self):
         n = int(self.headers.get("content-length") or 0)
-        self.rfile.read(n)
+        sent = self.rfile.read(n)
         if DELAY:
             time.sleep(DELAY)
-        self.answer(IONET if self.path.startswith("/v1/api-keys/") else None)
+        fam = family(self.path)
+        if fam == "ionet":
+            return self.answer(IONET)
+        # The key as changed: what was sent, over the stand-in key (rotate checks the answer).
+        try:
+            changes = json.loads(sent or b"{}")
+        except ValueError:
+            changes = {}
+        key = json.loads(VENICE if fam == "venice" else GATES)
+        key["data"].update({k: v for k, v in changes.items() if k != "consumptionLimit"})
+        self.answer(json.dumps(key).encode())
 
     def do_POST(self):
         n = int(self.headers.get("content-length") or 0)
