@@ -347,16 +347,9 @@ impl Outcome {
 
     /// A new key's secret to show on stdout, if this result has one.
     pub fn secret(&self) -> Option<&str> {
-        match self {
-            Outcome::Created {
-                secret: NewSecret::Shown(s),
-                ..
-            }
-            | Outcome::Rotated {
-                secret: NewSecret::Shown(s),
-                ..
-            } => Some(s),
-            _ => None,
+        match self.new_secret()? {
+            NewSecret::Shown(s) => Some(s),
+            NewSecret::File(_) => None,
         }
     }
 

@@ -2,20 +2,16 @@
 //! before the first is sent, creates one at a time (paced to the provider's rate), and each
 //! new secret shown once on stdout or written to `--secret-file`.
 
-use std::sync::Arc;
-
 use chrono::Utc;
 
 use super::lifecycle::{self, Made, Pacer, SecretFile};
 use super::runner::Tally;
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
-use crate::http::{Cancel, Http};
+use crate::http::Cancel;
 use crate::newkey::NewKey;
 use crate::output::{self, KeyResult, Mode, Outcome, Printer};
-use crate::secret::ReadError;
-use crate::session::Session;
-use crate::settings::{self, Global, MAX_KEY_FILE};
+use crate::settings::{self, Global};
 
 pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i32> {
     let CreateArgs {
@@ -96,13 +92,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         printer.finish();
         return Ok(tally.report(p, "would create", cancel));
     }
-    let (p, base, secret) = target.require()?;
-    let http = Arc::new(Http::new(
-        global.wire.clone(),
-        cancel.clone(),
-        base.is_tls(),
-    )?);
-    let s = Session::new(p, base, http, secret);
+    let s = super::open(global, target, cancel)?;
     if plans.len() > 1 {
         lifecycle::check_room(&s, plans.len()).await?;
     }
@@ -165,16 +155,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
 /// Names from `--from-file`: one per line, `#` lines and blank lines skipped, each name once.
 async fn read_names(path: &std::path::Path, cancel: &Cancel) -> Result<Vec<String>> {
     let shown = path.display();
-    let read = settings::read_input(path, MAX_KEY_FILE, cancel)
-        .await?
-        .map_err(|e| {
-            Error::usage(match e {
-                ReadError::TooLarge => format!("--from-file {shown}: too large"),
-                ReadError::NotUtf8 => format!("--from-file {shown}: not UTF-8 text"),
-                ReadError::Io(e) => format!("--from-file {shown}: {e}"),
-            })
-        })?;
-    let text = read.trim_start_matches('\u{feff}');
+    let text = super::update::read_list(path, "one name per line", cancel).await?;
     let mut names: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {

@@ -97,13 +97,20 @@ fn exit_code(result: Result<i32>) -> i32 {
 
 /// Provider, base URL, credential and client for a command that reads.
 async fn session(global: &Global, cancel: &Cancel) -> Result<(ProviderKind, Session)> {
-    let (p, base, secret) = global.target(cancel).await?.require()?;
+    let s = open(global, global.target(cancel).await?, cancel)?;
+    Ok((s.p, s))
+}
+
+/// The session of a resolved target: its credential (or the error naming what to set) and a
+/// client (which loads the certificate store only for an https base URL).
+fn open(global: &Global, target: crate::settings::Target, cancel: &Cancel) -> Result<Session> {
+    let (p, base, secret) = target.require()?;
     let http = Arc::new(Http::new(
         global.wire.clone(),
         cancel.clone(),
         base.is_tls(),
     )?);
-    Ok((p, Session::new(p, base, http, secret)))
+    Ok(Session::new(p, base, http, secret))
 }
 
 fn signal_name(sig: i32) -> &'static str {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::runner::{KeyJob, Runner, Tally, outcome_of};
 use crate::cli::RevokeArgs;
 use crate::error::{Error, Result};
-use crate::http::{Cancel, Http};
+use crate::http::Cancel;
 use crate::key::Key;
 use crate::output::{self, Mode, Outcome, Printer};
 use crate::provider::ProviderKind;
@@ -39,14 +39,11 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
     let target = global.target(cancel).await?;
     let mut keys = super::update::gather_keys(keys, from_file.as_deref(), cancel).await?;
     let p = target.p;
-    check_ids(p, &target.base, &keys)?;
-    let (p, base, secret) = target.require()?;
-    let http = Arc::new(Http::new(
-        global.wire.clone(),
-        cancel.clone(),
-        base.is_tls(),
-    )?);
-    let s = Arc::new(Session::new(p, base, http, secret));
+    let base = &target.base;
+    super::update::check_keys(&keys, "nothing was deleted", |k| {
+        p.build_delete(base, k).map(drop)
+    })?;
+    let s = Arc::new(super::open(global, target, cancel)?);
     if let Some(glob) = &match_glob {
         let matched = super::update::select(&s, glob).await?;
         output::diag(&format!(
@@ -86,26 +83,6 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
     let tally: Tally = runner.run(keys, concurrency.into(), &mut printer).await;
     printer.finish();
     Ok(tally.report(p, if dry_run { "would revoke" } else { "revoked" }, cancel))
-}
-
-/// Every key id must make a delete request before anything is read.
-fn check_ids(p: ProviderKind, base: &crate::provider::BaseUrl, keys: &[String]) -> Result<()> {
-    let bad: Vec<String> = keys
-        .iter()
-        .filter_map(|k| p.build_delete(base, k).err().map(|e| e.to_string()))
-        .collect();
-    match bad.len() {
-        0 => Ok(()),
-        1 => Err(Error::usage(format!("{}; nothing was deleted", bad[0]))),
-        n => Err(Error::usage(format!(
-            "{n} key ids are invalid, nothing was deleted:\n  {}",
-            bad.iter()
-                .take(10)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        ))),
-    }
 }
 
 /// Reads every key (at most `concurrency` at once): the state shown before the question and

@@ -3,7 +3,6 @@
 //! keep the old key. A failed create leaves the old key alone; a failed old-key step is
 //! reported with both ids and a non-zero exit.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -12,7 +11,7 @@ use super::lifecycle::{self, Made, Pacer, SecretFile};
 use super::runner::Tally;
 use crate::cli::{OldKeyArg, RotateArgs};
 use crate::error::{Error, Result};
-use crate::http::{Cancel, Http};
+use crate::http::Cancel;
 use crate::key::{self, Key};
 use crate::newkey::{self, NewKey};
 use crate::output::{self, KeyResult, Mode, Outcome, Printer};
@@ -59,10 +58,10 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         None => default_old(p, &base, now),
     };
     // Every key id and the old-key step are checked before anything is sent.
-    for k in &keys {
+    super::update::check_keys(&keys, "nothing was changed", |k| {
         p.build_get(&base, k)?;
-        old_step(p, &base, k, &old, None, now).map(drop)?;
-    }
+        old_step(p, &base, k, &old, None, now).map(drop)
+    })?;
     // The successor's settings as flags alone give them (a check of unsupported flags).
     p.build_create(
         &base,
@@ -103,13 +102,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
             ));
         }
     }
-    let (p, base, secret) = target.require()?;
-    let http = Arc::new(Http::new(
-        global.wire.clone(),
-        cancel.clone(),
-        base.is_tls(),
-    )?);
-    let s = Session::new(p, base, http, secret);
+    let s = super::open(global, target, cancel)?;
     let mut file = match (&secret_file, dry_run) {
         (Some(path), false) => Some(SecretFile::create(path)?),
         _ => None,

@@ -254,10 +254,23 @@ pub fn unique_keys(keys: Vec<String>) -> Vec<String> {
 /// is reported once and not as "N key ids are invalid".
 fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) -> Result<()> {
     p.build_update(base, p.info().sample_key, patch)?;
+    check_keys(keys, "nothing was sent", |k| {
+        p.build_update(base, k, patch).map(drop)
+    })
+}
+
+/// Every key id must make its request (`build`) before anything is sent: one that cannot stops
+/// the run, and the message lists the first 10 (`nothing`: what did not happen). A flag the
+/// provider does not support is reported as it is.
+pub fn check_keys(
+    keys: &[String],
+    nothing: &str,
+    build: impl Fn(&str) -> Result<()>,
+) -> Result<()> {
     let mut bad = Vec::new();
     let mut n_bad = 0usize;
     for k in keys {
-        match p.build_update(base, k, patch) {
+        match build(k) {
             Ok(_) => {}
             Err(e @ Error::Unsupported { .. }) => return Err(e),
             Err(e) => {
@@ -270,9 +283,9 @@ fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) ->
     }
     match n_bad {
         0 => Ok(()),
-        1 => Err(Error::usage(format!("{}; nothing was sent", bad[0]))),
+        1 => Err(Error::usage(format!("{}; {nothing}", bad[0]))),
         n => Err(Error::usage(format!(
-            "{n} key ids are invalid, nothing was sent:\n  {}{}",
+            "{n} key ids are invalid, {nothing}:\n  {}{}",
             bad.join("\n  "),
             if n > bad.len() {
                 format!("\n  ... and {} more", n - bad.len())
@@ -292,23 +305,10 @@ pub async fn gather_keys(
     let mut all = keys;
     if let Some(path) = from_file {
         let shown = path.display();
-        let read = settings::read_input(path, MAX_KEY_FILE, cancel).await?;
-        let text = read.map_err(|e| {
-            Error::usage(match e {
-                ReadError::TooLarge => format!(
-                    "--from-file {shown}: larger than {} MiB; split it into several runs",
-                    MAX_KEY_FILE / 1024 / 1024
-                ),
-                ReadError::NotUtf8 => {
-                    format!("--from-file {shown}: not UTF-8 text (one key id per line)")
-                }
-                ReadError::Io(e) => format!("--from-file {shown}: {e}"),
-            })
-        })?;
+        let text = read_list(path, "one key id per line", cancel).await?;
         // `#` starts a comment, on a line of its own or after an id (no key id has a `#`).
         all.extend(
-            text.trim_start_matches('\u{feff}')
-                .lines()
+            text.lines()
                 .map(|l| l.split('#').next().unwrap_or_default().trim())
                 .filter(|l| !l.is_empty())
                 .map(str::to_string),
@@ -320,6 +320,27 @@ pub async fn gather_keys(
         }
     }
     Ok(unique_keys(all))
+}
+
+/// The text of a `--from-file` list (a file, or `-` for standard input), bounded, without a
+/// leading byte-order mark; `what` says what each line holds, for the messages.
+pub async fn read_list(path: &Path, what: &str, cancel: &Cancel) -> Result<String> {
+    let shown = path.display();
+    let read = settings::read_input(path, MAX_KEY_FILE, cancel).await?;
+    let text = read.map_err(|e| {
+        Error::usage(match e {
+            ReadError::TooLarge => format!(
+                "--from-file {shown}: larger than {} MiB; split it into several runs",
+                MAX_KEY_FILE / 1024 / 1024
+            ),
+            ReadError::NotUtf8 => format!("--from-file {shown}: not UTF-8 text ({what})"),
+            ReadError::Io(e) => format!("--from-file {shown}: {e}"),
+        })
+    })?;
+    let mut text = text;
+    let bom = text.len() - text.trim_start_matches('\u{feff}').len();
+    text.drain(..bom);
+    Ok(text)
 }
 
 /// Everything a per-key task needs, shared by all tasks.
