@@ -20,7 +20,7 @@ const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
 const BASE_ENV: &str = "KEYCTL_MODELGATES_BASE_URL";
 /// A fake 40-character management key (it contains TOPSECRET, which `scan` looks for).
 const PTY_SECRET: &str = "sk-mg-v1-TOPSECRET-0123456789abcdef01234";
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/pty_run.py");
+pub(crate) const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/pty_run.py");
 const PROMPT: &str = "Apply this change? [y/N]";
 const REFUSED: &str = "not confirmed; nothing was changed";
 
@@ -74,26 +74,26 @@ const HEADERS: [&str; 20] = [
 
 /// The result of one run on a pseudo-terminal.
 #[derive(Debug)]
-struct PtyOut {
-    exit: Option<i32>,
+pub(crate) struct PtyOut {
+    pub(crate) exit: Option<i32>,
     /// stdout and stderr merged, `\r\n` made `\n`, colour codes kept.
-    output: String,
+    pub(crate) output: String,
     /// `[y/N]` was shown.
-    prompted: bool,
+    pub(crate) prompted: bool,
 }
 
 impl PtyOut {
     /// The output without colour codes.
-    fn plain(&self) -> String {
+    pub(crate) fn plain(&self) -> String {
         strip_ansi(&self.output)
     }
 
-    fn code(&self, want: i32) -> &Self {
+    pub(crate) fn code(&self, want: i32) -> &Self {
         assert_eq!(self.exit, Some(want), "exit code; output:\n{}", self.output);
         self
     }
 
-    fn has(&self, needle: &str) -> &Self {
+    pub(crate) fn has(&self, needle: &str) -> &Self {
         assert!(
             self.plain().contains(needle),
             "output lacks {needle:?}:\n{}",
@@ -102,7 +102,7 @@ impl PtyOut {
         self
     }
 
-    fn lacks(&self, needle: &str) -> &Self {
+    pub(crate) fn lacks(&self, needle: &str) -> &Self {
         assert!(
             !self.plain().contains(needle),
             "output has {needle:?}:\n{}",
@@ -129,7 +129,7 @@ impl PtyOut {
         self
     }
 
-    fn asked(&self, want: bool) -> &Self {
+    pub(crate) fn asked(&self, want: bool) -> &Self {
         assert_eq!(
             self.prompted, want,
             "asked for confirmation: {}; output:\n{}",
@@ -248,7 +248,7 @@ impl Pty {
 /// A driver's answer (`{exit, signal, output, prompted, timed_out, ...}` on its stdout) as a
 /// run, checked: the driver worked, keyctl ended by itself in time and was not killed, and its
 /// output holds no piece of the credential.
-fn finish(out: &std::process::Output) -> (PtyOut, Value) {
+pub(crate) fn finish(out: &std::process::Output) -> (PtyOut, Value) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -280,7 +280,7 @@ fn finish(out: &std::process::Output) -> (PtyOut, Value) {
 }
 
 /// Removes every provider's credential and base URL, the test extras and [`OUTPUT_VARS`].
-fn clean(cmd: &mut Command) {
+pub(crate) fn clean(cmd: &mut Command) {
     for v in cleared() {
         cmd.env_remove(v);
     }

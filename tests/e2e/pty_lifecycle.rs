@@ -9,73 +9,28 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{self, GATES_KEY, IONET_KEY, Out, SECRET, VENICE_KEY, cleared, scan};
+use crate::common::{self, GATES_KEY, IONET_KEY, SECRET, VENICE_KEY};
+use crate::pty::{PtyOut, SCRIPT, clean, finish};
 
-const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/e2e/pty_run.py");
 const REFUSED: &str = "not confirmed; nothing was deleted";
 const ROTATE_REFUSED: &str = "not confirmed; nothing was changed";
 const GATES_KEY_2: &str = "9b2e4f10c3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f";
 const NEW_HASH: &str = "aa11bb22cc33dd44ee55ff6600778899aa11bb22cc33dd44ee55ff6600778899";
 const GATES_SECRET: &str = "sk-or-v1-NEWSECRET-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
-/// Variables that change how keyctl prints (as in `pty.rs`).
-const OUTPUT_VARS: [&str; 9] = [
-    "CI",
-    "KEYCTL_OUTPUT",
-    "KEYCTL_PROVIDER",
-    "NO_COLOR",
-    "CLICOLOR",
-    "CLICOLOR_FORCE",
-    "COLUMNS",
-    "LINES",
-    "TERM",
-];
-
-#[derive(Debug)]
-struct PtyOut {
-    exit: Option<i32>,
-    /// stdout and stderr merged, `\r\n` made `\n`, colour codes removed.
-    output: String,
-    prompted: bool,
+/// What only these tests ask of a run's output (`pty::PtyOut` has the rest).
+trait LifecycleOut {
+    fn new_key_block(&self, heading: &str, secret: &str) -> &Self;
+    fn before(&self, q: &str) -> String;
+    fn asks_before(&self, q: &str, needles: &[&str]) -> &Self;
 }
 
-impl PtyOut {
-    fn code(&self, want: i32) -> &Self {
-        assert_eq!(self.exit, Some(want), "exit code; output:\n{}", self.output);
-        self
-    }
-
-    fn has(&self, needle: &str) -> &Self {
-        assert!(
-            self.output.contains(needle),
-            "output lacks {needle:?}:\n{}",
-            self.output
-        );
-        self
-    }
-
-    fn lacks(&self, needle: &str) -> &Self {
-        assert!(
-            !self.output.contains(needle),
-            "output has {needle:?}:\n{}",
-            self.output
-        );
-        self
-    }
-
-    fn asked(&self, want: bool) -> &Self {
-        assert_eq!(
-            self.prompted, want,
-            "asked: {}; output:\n{}",
-            self.prompted, self.output
-        );
-        self
-    }
-
+impl LifecycleOut for PtyOut {
     /// The new key's block: the line `heading`, the key's `field: value` lines indented by two
     /// spaces, the secret's line, then the secret alone on its own line.
     fn new_key_block(&self, heading: &str, secret: &str) -> &Self {
-        let lines: Vec<&str> = self.output.lines().collect();
+        let plain = self.plain();
+        let lines: Vec<&str> = plain.lines().collect();
         let at = lines
             .iter()
             .position(|l| *l == heading)
@@ -97,16 +52,17 @@ impl PtyOut {
     }
 
     /// Everything shown up to the question `q` (which must be there).
-    fn before(&self, q: &str) -> &str {
-        let end = self
-            .output
+    fn before(&self, q: &str) -> String {
+        let mut plain = self.plain();
+        let end = plain
             .find(q)
             .unwrap_or_else(|| panic!("no {q:?} in:\n{}", self.output));
-        &self.output[..end]
+        plain.truncate(end);
+        plain
     }
 
     /// Each of `needles` is shown before the question `q`.
-    fn asks_about(&self, q: &str, needles: &[&str]) -> &Self {
+    fn asks_before(&self, q: &str, needles: &[&str]) -> &Self {
         let text = self.before(q);
         for n in needles {
             assert!(text.contains(n), "{n:?} not shown before {q:?}:\n{text}");
@@ -130,12 +86,7 @@ async fn on_pty(env: &str, server: &MockServer, args: &[&str], answer: &str) -> 
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new("python3");
         cmd.arg(SCRIPT).arg(spec.to_string());
-        for v in cleared() {
-            cmd.env_remove(v);
-        }
-        for v in OUTPUT_VARS {
-            cmd.env_remove(v);
-        }
+        clean(&mut cmd);
         cmd.env(&env, SECRET)
             .env("TERM", "dumb")
             .env("NO_COLOR", "1")
@@ -148,56 +99,7 @@ async fn on_pty(env: &str, server: &MockServer, args: &[&str], answer: &str) -> 
     })
     .await
     .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "the pty driver failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
-    let output = strip_ansi(
-        &v["output"]
-            .as_str()
-            .unwrap_or_default()
-            .replace("\r\n", "\n"),
-    );
-    assert_eq!(
-        v["timed_out"], false,
-        "keyctl still ran after 20 s:\n{output}"
-    );
-    assert_eq!(v["signal"], Value::Null, "keyctl was killed:\n{output}");
-    let r = PtyOut {
-        exit: v["exit"].as_i64().map(|c| c as i32),
-        output,
-        prompted: v["prompted"] == true,
-    };
-    scan(&Out {
-        code: r.exit.unwrap_or(-1),
-        stdout: r.output.clone(),
-        stderr: String::new(),
-    });
-    r
-}
-
-/// The text without CSI escape sequences (a dumb terminal with NO_COLOR should have none).
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        if it.next() == Some('[') {
-            for c in it.by_ref() {
-                if ('@'..='~').contains(&c) {
-                    break;
-                }
-            }
-        }
-    }
-    out
+    finish(&out).0
 }
 
 fn gates_key(hash: &str, name: &str) -> Value {
@@ -257,7 +159,7 @@ async fn revoke_asks_naming_the_key_and_yes_deletes_it() {
         .await;
         out.asked(true)
             .code(0)
-            .asks_about(
+            .asks_before(
                 QUESTION,
                 &[
                     "ModelGates",
@@ -292,7 +194,7 @@ async fn revoke_refused_by(answer: &str) {
     .await;
     out.asked(true)
         .code(2)
-        .asks_about(QUESTION, &[GATES_KEY, "ci-runner", "cannot be undone"])
+        .asks_before(QUESTION, &[GATES_KEY, "ci-runner", "cannot be undone"])
         .has(REFUSED);
     assert_eq!(
         methods(&server).await,
@@ -381,7 +283,7 @@ async fn revoke_question_counts_only_the_keys_that_were_read() {
         "y\n",
     )
     .await;
-    out.asked(true).code(4).asks_about(
+    out.asked(true).code(4).asks_before(
         QUESTION,
         &[
             "about to revoke 1 key(s)",
@@ -440,7 +342,7 @@ async fn revoke_venice_asks_then_deletes_with_the_id_in_the_query() {
         "y\n",
     )
     .await;
-    out.asked(true).code(0).asks_about(
+    out.asked(true).code(0).asks_before(
         QUESTION,
         &["Venice", VENICE_KEY, "\"app\"", "cannot be undone"],
     );
@@ -482,7 +384,7 @@ async fn revoke_ionet_asks_with_the_name_from_the_list_and_no_deletes_nothing() 
     .await;
     out.asked(true)
         .code(2)
-        .asks_about(
+        .asks_before(
             QUESTION,
             &["io.net", IONET_KEY, "\"batch-job\"", "cannot be undone"],
         )
@@ -520,7 +422,7 @@ async fn revoke_match_on_a_terminal_asks_about_every_selected_key() {
     .await;
     out.asked(true)
         .code(2)
-        .asks_about(
+        .asks_before(
             "Revoke 2 key(s)? [y/N]",
             &[GATES_KEY, "ci-a", GATES_KEY_2, "ci-b", "cannot be undone"],
         )
@@ -563,7 +465,7 @@ async fn rotate_old_revoke_asks_and_yes_creates_then_deletes() {
     .await;
     out.asked(true)
         .code(0)
-        .asks_about(
+        .asks_before(
             "Rotate? [y/N]",
             &["ModelGates", "about to rotate 1 key(s)", "revoked"],
         )
@@ -677,7 +579,7 @@ async fn rotate_several_keys_on_a_terminal_asks_first_and_no_sends_nothing() {
     .await;
     out.asked(true)
         .code(2)
-        .asks_about("Rotate? [y/N]", &["about to rotate 2 key(s)", "disabled"])
+        .asks_before("Rotate? [y/N]", &["about to rotate 2 key(s)", "disabled"])
         .has(ROTATE_REFUSED);
     assert!(methods(&server).await.is_empty(), "{out:?}");
 }
@@ -696,5 +598,5 @@ async fn rotate_old_revoke_question_names_the_key_and_says_it_cannot_be_undone()
     .await;
     out.asked(true)
         .code(2)
-        .asks_about("Rotate? [y/N]", &[GATES_KEY, "cannot be undone"]);
+        .asks_before("Rotate? [y/N]", &[GATES_KEY, "cannot be undone"]);
 }
