@@ -8,7 +8,6 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::output::Format;
 use crate::patch::{Amount, ChangeArgs, KeyType};
-use crate::provider::ProviderKind;
 
 /// The top-level help's epilogue; the credential variables come from the provider table.
 fn after_help() -> String {
@@ -164,18 +163,14 @@ pub struct GlobalArgs {
     pub quiet: bool,
 
     /// Retries on 429, 500, 502, 503, 504, connection errors and timeouts (0 disables)
-    #[arg(
-        global = true,
-        long,
-        default_value_t = 3,
-        value_name = "N",
-        help_heading = "Network"
-    )]
-    pub retries: u32,
+    /// [default: 3, or the profile's `retries`]
+    #[arg(global = true, long, value_name = "N", help_heading = "Network")]
+    pub retries: Option<u32>,
 
-    /// Time limit for one whole request attempt (e.g. 30s, 2m)
-    #[arg(global = true, long, default_value = "30s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
-    pub timeout: Duration,
+    /// Time limit for one whole request attempt (e.g. 30s, 2m) [default: 30s, or the
+    /// profile's `timeout`]
+    #[arg(global = true, long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    pub timeout: Option<Duration>,
 
     /// Time limit for opening a connection
     #[arg(global = true, long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
@@ -186,16 +181,28 @@ pub struct GlobalArgs {
     #[arg(global = true, long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
     pub max_wait: Duration,
 
-    /// Provider, in any case; or set KEYCTL_PROVIDER (this flag wins)
+    /// Provider, in any case, or one from the config file's [providers.NAME]; or set
+    /// KEYCTL_PROVIDER (this flag wins)
     #[arg(
         global = true,
         short,
         long,
         value_name = "ID",
-        ignore_case = true,
+        value_parser = ProviderArg,
         help_heading = "Credentials"
     )]
-    pub provider: Option<ProviderKind>,
+    pub provider: Option<String>,
+
+    /// Use the named profile of the config file (provider, base URL, credential source,
+    /// defaults); or set KEYCTL_PROFILE, or default_profile in the file
+    #[arg(
+        global = true,
+        short = 'P',
+        long,
+        value_name = "NAME",
+        help_heading = "Credentials"
+    )]
+    pub profile: Option<String>,
 
     /// Override the provider's base URL (origin plus optional path prefix)
     ///
@@ -210,7 +217,36 @@ pub struct GlobalArgs {
     pub api_key_file: Option<PathBuf>,
 }
 
-fn parse_duration(s: &str) -> Result<Duration, String> {
+/// `-p`: any non-empty name (custom providers come from the config file, read later); the
+/// built-in ids are its possible values for help and completions.
+#[derive(Debug, Clone, Copy)]
+struct ProviderArg;
+
+impl clap::builder::TypedValueParser for ProviderArg {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::NonEmptyStringValueParser::new()
+            .parse_ref(cmd, arg, value)
+            .map(|v| v.trim().to_string())
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::provider::all().iter().map(|p| {
+            let i = p.info();
+            clap::builder::PossibleValue::new(i.id).aliases(i.aliases.iter().copied())
+        })))
+    }
+}
+
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let d = humantime::parse_duration(s.trim())
         .map_err(|e| format!("'{s}' is not a duration ({e}); use e.g. 30s, 2m, 1h"))?;
     if d.is_zero() {
@@ -265,6 +301,116 @@ pub enum Command {
     /// Print which change flags each provider supports, and the body field each becomes
     #[command(after_help = "Example:\n  keyctl support > support.md")]
     Support,
+
+    /// List the built-in and configured providers: base URL, credential source, and whether
+    /// the credential is set (never its value)
+    #[command(after_help = "Examples:\n  keyctl providers\n  keyctl providers -o json | jq -r 'select(.credential_present | not) | .provider'")]
+    Providers,
+
+    /// Check credentials: one cheap authenticated read per profile that proves the key can
+    /// manage keys
+    #[command(subcommand)]
+    Auth(AuthCommand),
+
+    /// Read the audit trail of writes (update, create, revoke, rotate)
+    #[command(after_help = LOG_EXAMPLES)]
+    Log(LogArgs),
+
+    /// List keys that expire soon, are nearly spent or disabled; exit 9 when any does (for
+    /// cron and monitoring)
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+
+    /// Print the manual page (roff); install it as keyctl-ai.1 (see the README)
+    #[command(after_help = "Example:\n  keyctl man | man -l -\n  keyctl man > ~/.local/share/man/man1/keyctl-ai.1")]
+    Man,
+}
+
+const LOG_EXAMPLES: &str = "\
+Examples:
+  keyctl log --since 7d
+  keyctl log --key e28e82dc-9df2-4b47-b726-d0a222ef2ab5 -o json | jq .changes
+  keyctl log -p modelgates --since 2026-11-01";
+
+const CHECK_EXAMPLES: &str = "\
+Examples:
+  # Every configured profile: keys expiring within a week or past 80% of their limit
+  keyctl check --all --expiring-within 7d --usage-over 80%
+
+  # cron: mail the list when any key matches (exit 9)
+  0 8 * * * keyctl check --all --expiring-within 7d --usage-over 90% -o tsv || mail ...
+
+  # One profile, keys that are disabled or have spent $40 or more
+  keyctl check -P venice-prod --disabled --usage-over 40";
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  keyctl completions bash > ~/.local/share/bash-completion/completions/keyctl
+  keyctl completions zsh > \"${fpath[1]}/_keyctl\"
+  keyctl completions fish > ~/.config/fish/completions/keyctl.fish
+  keyctl completions powershell >> $PROFILE
+  keyctl completions elvish >> ~/.config/elvish/rc.elv";
+
+/// `keyctl auth ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// For each profile (-P NAME, --all, or the provider given with -p): ok, rejected,
+    /// missing or unreachable; exit 3 if any is rejected or missing, 8 if unreachable
+    #[command(after_help = "Examples:\n  keyctl auth status --all\n  keyctl auth status -P venice-prod\n  keyctl auth status -p modelgates -o json")]
+    Status(AuthStatusArgs),
+}
+
+/// Arguments of `keyctl auth status`.
+#[derive(Debug, Args)]
+pub struct AuthStatusArgs {
+    /// Every profile in the config file
+    #[arg(long)]
+    pub all: bool,
+}
+
+/// Arguments of `keyctl log` (-p filters by provider, -P by profile).
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Only entries newer than this: a duration back from now (7d, 12h) or a date/time
+    /// (2026-11-01, 2026-11-01T08:00:00Z)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+
+    /// Only entries about this key id (the old or the new key of a rotation)
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+}
+
+/// Arguments of `keyctl check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Every profile in the config file
+    #[arg(long)]
+    pub all: bool,
+
+    /// Keys that expire within DURATION from now (or have expired)
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    pub expiring_within: Option<Duration>,
+
+    /// Keys whose usage has reached PERCENT of their limit (80%) or AMOUNT (40)
+    #[arg(long, value_name = "PERCENT%|AMOUNT")]
+    pub usage_over: Option<String>,
+
+    /// Keys that are disabled (ModelGates, novapai, OpenRouter)
+    #[arg(long)]
+    pub disabled: bool,
+}
+
+/// Arguments of `keyctl completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 const UPDATE_EXAMPLES: &str = "\
@@ -376,9 +522,9 @@ pub struct RevokeArgs {
     #[arg(long, help_heading = "Keys")]
     pub dry_run: bool,
 
-    /// Requests in flight at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N", help_heading = "Network")]
-    pub concurrency: u16,
+    /// Requests in flight at once (1-256) [default: 4, or the profile's `concurrency`]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N", help_heading = "Network")]
+    pub concurrency: Option<u16>,
 
     /// Stop starting new keys after N failed ones; 0 never stops
     #[arg(long, default_value_t = 20, value_name = "N", help_heading = "Network")]
@@ -501,9 +647,9 @@ pub struct UpdateArgs {
     #[arg(long, help_heading = "Changes")]
     pub dry_run: bool,
 
-    /// Requests in flight at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N", help_heading = "Network")]
-    pub concurrency: u16,
+    /// Requests in flight at once (1-256) [default: 4, or the profile's `concurrency`]
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N", help_heading = "Network")]
+    pub concurrency: Option<u16>,
 
     /// Stop starting new keys after N failed ones (the rest are reported not_attempted); 0 never
     /// stops

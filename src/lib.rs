@@ -3,8 +3,11 @@
 //! `commands::run`. Leaf modules first: `visible`, `error`, `request`, `patch` import nothing
 //! that imports them back (a test checks the module graph has no cycle).
 
+pub mod audit;
+pub mod check;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod error;
 pub mod http;
 pub mod key;

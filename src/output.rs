@@ -4,6 +4,7 @@
 //! masked) applied to every line; cells and messages are sanitised with `text` before that.
 
 pub mod columns;
+pub mod records;
 
 use std::io::{IsTerminal, Write};
 use std::sync::OnceLock;

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::cli::{GlobalArgs, UpdateArgs};
+use crate::config::{Config, Profile, Source};
 use crate::error::{Error, Result, Sent};
 use crate::http::{Cancel, WireOptions};
 use crate::output::{self, Format, View};
@@ -18,18 +19,34 @@ use crate::secret::{self, MAX_SECRET_FILE, ReadError, Secret};
 /// The most bytes `--from-file` reads (a million 32-byte ids fit): more is a usage error.
 pub const MAX_KEY_FILE: usize = 32 * 1024 * 1024;
 
-/// The global options, resolved (no I/O yet): a flag wins over its environment variable, which
-/// wins over the built-in default; an empty variable counts as unset.
+/// The global options, resolved (no I/O yet) with the config file: a flag wins over its
+/// environment variable, which wins over the profile, which wins over the built-in default
+/// (README, "Configuration"); an empty variable counts as unset.
 #[derive(Debug)]
 pub struct Global {
     /// `-p`, else KEYCTL_PROVIDER (checked when a command needs a provider: `support` does not).
-    provider: Option<ProviderKind>,
-    provider_env: Option<String>,
+    provider: Option<(String, Origin)>,
     pub base_url: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub view: View,
     pub quiet: bool,
     pub wire: WireOptions,
+    pub config: Config,
+    /// The profile in effect (its index in `config.profiles`), if any.
+    profile: Option<usize>,
+    /// `-P` as given (`log` filters by it).
+    profile_flag: Option<String>,
+    /// `--retries` and `--timeout` as given (a profile's own apply where these are None).
+    retries_flag: Option<u32>,
+    timeout_flag: Option<Duration>,
+}
+
+/// Where a choice came from (for the precedence rules between `-P` and `-p`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    Env,
+    File,
 }
 
 /// `--columns id,name,limit`: known names (or table headers), in the order given.
@@ -67,9 +84,10 @@ fn env_value(name: &str) -> Option<String> {
 }
 
 impl Global {
-    pub fn from_args(g: GlobalArgs) -> Result<Global> {
+    pub fn from_args(g: GlobalArgs, config: Config) -> Result<Global> {
         let GlobalArgs {
             provider,
+            profile,
             base_url,
             api_key_file,
             output,
@@ -82,6 +100,14 @@ impl Global {
             connect_timeout,
             max_wait,
         } = g;
+        let provider = match (provider, env_value("KEYCTL_PROVIDER")) {
+            (Some(p), _) => Some((p, Origin::Flag)),
+            (None, Some(v)) => Some((v, Origin::Env)),
+            (None, None) => None,
+        };
+        let profile_flag = profile.clone();
+        let chosen = choose_profile(&config, profile, provider.as_ref())?;
+        let prof = chosen.map(|i| &config.profiles[i]);
         let output = match (output, env_value("KEYCTL_OUTPUT")) {
             (Some(o), _) => o,
             (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
@@ -90,12 +116,13 @@ impl Global {
                     crate::text::truncate(&v, 40)
                 ))
             })?,
-            (None, None) => View::default_format(),
+            (None, None) => prof
+                .and_then(|p| p.output)
+                .unwrap_or_else(View::default_format),
         };
         let columns = columns.as_deref().map(parse_columns).transpose()?;
-        Ok(Global {
+        let mut global = Global {
             provider,
-            provider_env: env_value("KEYCTL_PROVIDER"),
             base_url,
             api_key_file,
             view: View {
@@ -106,47 +133,216 @@ impl Global {
             },
             quiet,
             wire: WireOptions {
-                retries,
-                timeout,
+                retries: 3,
+                timeout: Duration::from_secs(30),
                 connect_timeout,
                 max_wait,
                 verbose,
                 backoff_base: backoff_base(),
             },
-        })
+            config,
+            profile: chosen,
+            profile_flag,
+            retries_flag: retries,
+            timeout_flag: timeout,
+        };
+        global.wire = global.wire_for(global.profile());
+        Ok(global)
     }
 
-    /// The provider from -p, else KEYCTL_PROVIDER.
-    pub fn provider(&self) -> Result<ProviderKind> {
-        let ids: Vec<&str> = crate::provider::all().iter().map(|p| p.info().id).collect();
-        match (self.provider, &self.provider_env) {
-            (Some(p), _) => Ok(p),
-            (None, Some(v)) => <ProviderKind as clap::ValueEnum>::from_str(v, true).map_err(|_| {
-                Error::usage(format!(
-                    "KEYCTL_PROVIDER='{}' is not a provider; use one of {} (or pass -p)",
-                    crate::text::truncate(v, 40),
-                    ids.join(", ")
-                ))
-            }),
-            (None, None) => Err(Error::usage(format!(
-                "no provider given: pass -p/--provider ({}) or set KEYCTL_PROVIDER",
-                ids.join(", ")
-            ))),
+    /// The profile in effect: `-P`, else KEYCTL_PROFILE, else the file's `default_profile`
+    /// (unless `-p`/KEYCTL_PROVIDER names another provider).
+    pub fn profile(&self) -> Option<&Profile> {
+        self.profile.map(|i| &self.config.profiles[i])
+    }
+
+    /// The network options for a profile: flags, then the profile's, then the defaults.
+    pub fn wire_for(&self, profile: Option<&Profile>) -> WireOptions {
+        WireOptions {
+            retries: self
+                .retries_flag
+                .or(profile.and_then(|p| p.retries))
+                .unwrap_or(3),
+            timeout: self
+                .timeout_flag
+                .or(profile.and_then(|p| p.timeout))
+                .unwrap_or(Duration::from_secs(30)),
+            ..self.wire.clone()
         }
     }
 
-    /// Provider, credential and base URL. The credential is read first, so it is registered
-    /// for masking before any message can echo input; an unusable one is kept as an error for
-    /// the command to report when it needs a credential.
+    /// A command's `--concurrency`, else the profile's, else 4.
+    pub fn concurrency(&self, flag: Option<u16>) -> usize {
+        usize::from(
+            flag.or(self.profile().and_then(|p| p.concurrency))
+                .unwrap_or(4),
+        )
+    }
+
+    /// The provider: the profile's, else -p, else KEYCTL_PROVIDER.
+    pub fn provider(&self) -> Result<ProviderKind> {
+        if let Some(p) = self.profile() {
+            return Ok(p.provider.kind());
+        }
+        match &self.provider {
+            Some((name, origin)) => find_provider(name, *origin),
+            None => {
+                let profiles = if self.config.profiles.is_empty() {
+                    String::new()
+                } else {
+                    format!(", or -P/--profile NAME ({})", profile_names(&self.config))
+                };
+                Err(Error::usage(format!(
+                    "no provider given: pass -p/--provider ({}) or set KEYCTL_PROVIDER{profiles}",
+                    provider_ids().join(", ")
+                )))
+            }
+        }
+    }
+
+    /// `-P` as given on the command line.
+    pub fn profile_flag(&self) -> Option<&str> {
+        self.profile_flag.as_deref()
+    }
+
+    /// The provider given by -p/KEYCTL_PROVIDER, if any (`log` filters by it).
+    pub fn provider_name(&self) -> Option<&str> {
+        self.provider.as_ref().map(|(n, _)| n.as_str())
+    }
+
+    /// Provider, credential and base URL of the profile in effect (or of -p alone).
     pub async fn target(&self, cancel: &Cancel) -> Result<Target> {
-        let p = self.provider()?;
-        let credential = credential(p, self.api_key_file.as_deref(), cancel).await;
-        let base = base_url(p, self.base_url.as_deref())?;
+        self.target_in(self.profile(), cancel).await
+    }
+
+    /// Provider, credential and base URL for a profile (`None`: -p and the provider's own
+    /// variable). The credential is read first, so it is registered for masking before any
+    /// message can echo input; an unusable one is kept as an error for the command to report
+    /// when it needs a credential.
+    pub async fn target_in(&self, profile: Option<&Profile>, cancel: &Cancel) -> Result<Target> {
+        let p = match profile {
+            Some(pr) => pr.provider.kind(),
+            None => self.provider()?,
+        };
+        let source = self.source(p, profile);
+        let credential = credential(p, self.api_key_file.as_deref(), &source, cancel).await;
+        let base = match (self.base_url.as_deref(), profile.and_then(|pr| pr.base_url.as_deref())) {
+            (None, Some(from_profile)) if std::env::var(p.base_url_env()).map_or(true, |v| v.trim().is_empty()) => {
+                BaseUrl::parse(from_profile)?
+            }
+            (flag, _) => base_url(p, flag)?,
+        };
         Ok(Target {
             p,
             base,
             credential,
+            source,
+            profile: profile.map(|pr| pr.name.clone()),
         })
+    }
+
+    /// Where a provider's credential comes from: --api-key-file, else the profile's source,
+    /// else a custom provider's, else the provider's variable.
+    pub fn source(&self, p: ProviderKind, profile: Option<&Profile>) -> Source {
+        if let Some(f) = &self.api_key_file {
+            return Source::File(f.clone());
+        }
+        if let Some(pr) = profile {
+            return pr.credential.clone();
+        }
+        if let Some(c) = self.config.custom(p) {
+            return c.credential.clone();
+        }
+        Source::Env(p.info().credential_env.to_string())
+    }
+}
+
+/// The built-in and configured provider ids.
+fn provider_ids() -> Vec<&'static str> {
+    crate::provider::configured()
+        .iter()
+        .map(|p| p.info().id)
+        .collect()
+}
+
+fn profile_names(c: &Config) -> String {
+    c.profiles
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A provider by name (-p or KEYCTL_PROVIDER), or the usage error that lists the choices.
+fn find_provider(name: &str, origin: Origin) -> Result<ProviderKind> {
+    crate::provider::find(name).ok_or_else(|| {
+        let what = match origin {
+            Origin::Env => format!(
+                "KEYCTL_PROVIDER='{}' is not a provider",
+                crate::text::truncate(name, 40)
+            ),
+            _ => format!(
+                "invalid value '{}' for -p/--provider",
+                crate::text::truncate(name, 40)
+            ),
+        };
+        Error::usage(format!(
+            "{what}; use one of {} (or define it under [providers.NAME] in the config file)",
+            provider_ids().join(", ")
+        ))
+    })
+}
+
+/// The profile in effect, by the precedence rules: `-P` beats KEYCTL_PROFILE beats the file's
+/// `default_profile`. A profile for another provider than `-p`/KEYCTL_PROVIDER names is a usage
+/// error when both come from the same level (both flags, both variables); across levels the
+/// higher one wins (a lower profile is then not used).
+fn choose_profile(
+    config: &Config,
+    flag: Option<String>,
+    provider: Option<&(String, Origin)>,
+) -> Result<Option<usize>> {
+    let (name, origin) = match (flag, env_value("KEYCTL_PROFILE"), &config.default_profile) {
+        (Some(n), _, _) => (n, Origin::Flag),
+        (None, Some(n), _) => (n, Origin::Env),
+        (None, None, Some(n)) => (n.clone(), Origin::File),
+        (None, None, None) => return Ok(None),
+    };
+    let Some(i) = config.profiles.iter().position(|p| p.name == name) else {
+        let by = if origin == Origin::Env { "KEYCTL_PROFILE: " } else { "-P/--profile: " };
+        let list = if config.profiles.is_empty() {
+            format!("there are no profiles (config file: {})", config.describe())
+        } else {
+            format!("the profiles are {} (in {})", profile_names(config), config.describe())
+        };
+        return Err(Error::usage(format!(
+            "{by}no profile '{}'; {list}",
+            crate::text::truncate(&name, 40)
+        )));
+    };
+    let Some((pname, porigin)) = provider else {
+        return Ok(Some(i));
+    };
+    let prof = &config.profiles[i];
+    let wanted = find_provider(pname, *porigin)?;
+    if wanted == prof.provider.kind() {
+        return Ok(Some(i));
+    }
+    let rank = |o: Origin| match o {
+        Origin::Flag => 2,
+        Origin::Env => 1,
+        Origin::File => 0,
+    };
+    match rank(origin).cmp(&rank(*porigin)) {
+        std::cmp::Ordering::Greater => Ok(Some(i)),
+        std::cmp::Ordering::Less => Ok(None),
+        std::cmp::Ordering::Equal => Err(Error::usage(format!(
+            "profile '{}' is for {}, but {} names {}: give one of them",
+            prof.name,
+            prof.provider.kind(),
+            if *porigin == Origin::Flag { "-p" } else { "KEYCTL_PROVIDER" },
+            wanted
+        ))),
     }
 }
 
@@ -156,6 +352,10 @@ pub struct Target {
     pub base: BaseUrl,
     /// `Ok(None)`: no source is set.
     pub credential: Result<Option<Secret>>,
+    /// Where the credential was looked for.
+    pub source: Source,
+    /// The profile this target is for.
+    pub profile: Option<String>,
 }
 
 impl Target {
@@ -163,17 +363,26 @@ impl Target {
     pub fn require(self) -> Result<(ProviderKind, BaseUrl, Secret)> {
         match self.credential? {
             Some(s) => Ok((self.p, self.base, s)),
-            None => Err(missing(self.p)),
+            None => Err(missing(self.p, &self.source, self.profile.as_deref())),
         }
     }
 }
 
 /// The error for a missing credential: which variable to set.
-pub fn missing(p: ProviderKind) -> Error {
-    Error::Credential(format!(
-        "missing {p} admin credential: set {} or pass --api-key-file PATH (- for stdin)",
-        p.info().credential_env
-    ))
+pub fn missing(p: ProviderKind, source: &Source, profile: Option<&str>) -> Error {
+    let var = match source {
+        Source::Env(v) => v.as_str(),
+        _ => p.info().credential_env,
+    };
+    match profile {
+        Some(name) => Error::Credential(format!(
+            "missing {p} admin credential: {var} (credential_env of profile '{name}') is not set; \
+             set it, or change the profile's credential source"
+        )),
+        None => Error::Credential(format!(
+            "missing {p} admin credential: set {var} or pass --api-key-file PATH (- for stdin)"
+        )),
+    }
 }
 
 /// `keyctl update`, resolved: the change as a [`Patch`] (checked against the clock now), the
@@ -219,7 +428,7 @@ impl Update {
             from_file,
             match_glob,
             yes,
-            concurrency: concurrency.into(),
+            concurrency: global.concurrency(concurrency),
             max_failures: max_failures as usize,
             patch: Patch::from_args(change, now)?,
             relative,
@@ -250,53 +459,189 @@ pub fn base_url(p: ProviderKind, flag: Option<&str>) -> Result<BaseUrl> {
     }
 }
 
-/// The admin credential from --api-key-file or the provider's variable, checked (see
-/// `Secret::parse`) and registered for masking. `Ok(None)`: none is set. Never printed.
+/// The admin credential from --api-key-file or the source (a variable, a file, a command),
+/// checked (see `Secret::parse`) and registered for masking. `Ok(None)`: a variable that is not
+/// set. Never printed.
 pub async fn credential(
     p: ProviderKind,
     file: Option<&Path>,
+    source: &Source,
     cancel: &Cancel,
 ) -> Result<Option<Secret>> {
-    let var = p.info().credential_env;
-    let from_env = match std::env::var(var) {
+    // The provider's variable is masked even when another source wins (it may be pasted as a
+    // path or an argument).
+    let own = p.info().credential_env;
+    if !own.is_empty()
+        && let Ok(v) = std::env::var(own)
+        && let Ok(Some(s)) = Secret::parse(&v, own)
+    {
+        secret::register(&s);
+    }
+    let found = match (file, source) {
+        (Some(path), _) => from_file(p, path, "--api-key-file", cancel).await.map(Some),
+        (None, Source::Env(var)) => from_env(p, var),
+        (None, Source::File(path)) => from_file(p, path, "credential_file", cancel).await.map(Some),
+        (None, Source::Command(argv)) => from_command(argv, cancel).await.map(Some),
+    };
+    if let Ok(Some(s)) = &found {
+        secret::register(s);
+    }
+    found
+}
+
+fn from_env(p: ProviderKind, var: &str) -> Result<Option<Secret>> {
+    match std::env::var(var) {
         Ok(v) => Secret::parse(&v, var),
         Err(std::env::VarError::NotUnicode(_)) => Err(Error::Credential(format!(
             "{var} is not valid UTF-8; set it to the {p} admin key"
         ))),
         Err(std::env::VarError::NotPresent) => Ok(None),
-    };
-    // The variable's value is masked even when --api-key-file wins (it may be pasted as a path).
-    if let Ok(Some(s)) = &from_env {
-        secret::register(s);
     }
-    let Some(path) = file else {
-        return from_env;
-    };
+}
+
+/// The key in a file (`-`: standard input); `what` is the flag or config key that named it.
+async fn from_file(p: ProviderKind, path: &Path, what: &str, cancel: &Cancel) -> Result<Secret> {
     let source = if path == Path::new("-") {
-        "standard input (--api-key-file -)".to_string()
+        format!("standard input ({what} -)")
     } else {
-        format!("the file {}", path.display())
+        format!("the file {} ({what})", path.display())
     };
     let read = read_input(path, MAX_SECRET_FILE, cancel).await?;
     let text = read.map_err(|e| {
         Error::Credential(match e {
             ReadError::TooLarge => format!(
-                "{source} is larger than {} KiB; --api-key-file must hold only the admin key",
+                "{source} is larger than {} KiB; it must hold only the admin key",
                 MAX_SECRET_FILE / 1024
             ),
             ReadError::NotUtf8 => {
-                format!("{source} is not UTF-8 text; --api-key-file must hold only the admin key")
+                format!("{source} is not UTF-8 text; it must hold only the admin key")
             }
-            ReadError::Io(e) => format!("cannot read {source}: {e}; check --api-key-file"),
+            ReadError::Io(e) => format!("cannot read {source}: {e}"),
         })
     })?;
-    let Some(s) = Secret::parse(&text, &source)? else {
-        return Err(Error::Credential(format!(
-            "{source} (--api-key-file) is empty; put the {p} admin key in it"
-        )));
+    Secret::parse(&text, &source)?.ok_or_else(|| {
+        Error::Credential(format!(
+            "{source} is empty; put the {p} admin key in it"
+        ))
+    })
+}
+
+/// How long a `credential_command` may run: 10 s (KEYCTL_CREDENTIAL_TIMEOUT_MS: the test
+/// suite's override).
+fn command_timeout() -> Duration {
+    std::env::var("KEYCTL_CREDENTIAL_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(Duration::from_secs(10), Duration::from_millis)
+}
+
+/// The most bytes of a credential command's standard error shown on failure.
+const MAX_COMMAND_STDERR: usize = 2048;
+
+/// Runs a `credential_command` without a shell (standard input closed): its standard output,
+/// trimmed, is the key. Failure, a time-out (the program is killed), no output or too much
+/// output is a credential error (exit 3) that shows the end of its standard error.
+async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
+    use std::process::Stdio;
+    use tokio::io::AsyncReadExt;
+    let shown = crate::text::truncate(&argv.join(" "), 80);
+    let what = format!("credential_command `{shown}`");
+    let Some((prog, args)) = argv.split_first() else {
+        return Err(Error::Credential(format!("{what} is empty")));
     };
-    secret::register(&s);
-    Ok(Some(s))
+    let mut child = tokio::process::Command::new(prog)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            Error::Credential(format!(
+                "{what}: cannot run {}: {e}; check that it is installed and on PATH",
+                crate::text::truncate(prog, 60)
+            ))
+        })?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let out = async move {
+        let mut buf = Vec::new();
+        if let Some(s) = stdout {
+            s.take(MAX_SECRET_FILE as u64 + 1).read_to_end(&mut buf).await?;
+        }
+        Ok::<_, std::io::Error>(buf)
+    };
+    let err = async move {
+        let mut buf = Vec::new();
+        if let Some(s) = stderr {
+            s.take(64 * 1024).read_to_end(&mut buf).await?;
+        }
+        Ok::<_, std::io::Error>(buf)
+    };
+    let limit = command_timeout();
+    let work = async {
+        let (o, e) = tokio::join!(out, err);
+        let status = child.wait().await;
+        (o, e, status)
+    };
+    let (o, e, status) = tokio::select! {
+        r = tokio::time::timeout(limit, work) => match r {
+            Ok(r) => r,
+            Err(_) => {
+                let _ = child.start_kill();
+                let _ = child.wait().await;
+                return Err(Error::Credential(format!(
+                    "{what} did not finish within {} s and was stopped; check that it can run \
+                     without asking anything on a terminal",
+                    limit.as_secs_f32()
+                )));
+            }
+        },
+        _ = cancel.cancelled() => {
+            let _ = child.start_kill();
+            return Err(Error::Interrupted { sent: Sent::Nothing });
+        }
+    };
+    let stderr_text = e.map(|b| tail(&b)).unwrap_or_default();
+    let status = status.map_err(|e| Error::Credential(format!("{what}: {e}")))?;
+    if !status.success() {
+        let how = match status.code() {
+            Some(c) => format!("exit status {c}"),
+            None => "killed by a signal".into(),
+        };
+        return Err(Error::Credential(format!(
+            "{what} failed ({how}){}",
+            if stderr_text.is_empty() { String::new() } else { format!(": {stderr_text}") }
+        )));
+    }
+    let bytes = o.map_err(|e| Error::Credential(format!("{what}: reading its output: {e}")))?;
+    if bytes.len() > MAX_SECRET_FILE {
+        return Err(Error::Credential(format!(
+            "{what} printed more than {} KiB; it must print only the admin key",
+            MAX_SECRET_FILE / 1024
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::Credential(format!("{what} printed text that is not UTF-8; it must print only the admin key"))
+    })?;
+    Secret::parse(&text, &what)?.ok_or_else(|| {
+        Error::Credential(format!(
+            "{what} printed nothing (exit status 0){}",
+            if stderr_text.is_empty() { String::new() } else { format!("; its standard error: {stderr_text}") }
+        ))
+    })
+}
+
+/// The end of a program's standard error, on one line, without control characters.
+fn tail(b: &[u8]) -> String {
+    let text = String::from_utf8_lossy(b);
+    let one = crate::text::server_text(text.trim());
+    let n = one.chars().count();
+    if n > MAX_COMMAND_STDERR {
+        format!("…{}", one.chars().skip(n - MAX_COMMAND_STDERR).collect::<String>())
+    } else {
+        one
+    }
 }
 
 /// Reads a file, or standard input for `-`, up to `max` bytes, on a blocking thread so that a

@@ -7,7 +7,12 @@ use serde_json::Value;
 
 use crate::newkey::NewKey;
 use crate::patch::{Change, KeyType, Patch, Privacy, Reset};
-use crate::provider::{BaseUrl, ProviderKind, all};
+use crate::provider::{BaseUrl, ProviderKind};
+
+/// The providers the tables cover: the built-in ones, then the config file's.
+fn all() -> Vec<ProviderKind> {
+    crate::provider::configured()
+}
 
 /// One row per flag form: (the flag as a user types it, the patch it makes).
 fn samples() -> Vec<(&'static str, Patch)> {
@@ -227,11 +232,11 @@ fn added(body: &Value, baseline: &Value) -> Value {
 
 fn header(first: &str) -> String {
     let mut out = format!("| {first} |");
-    for &p in all() {
+    for &p in &all() {
         out.push_str(&format!(" {} |", p.info().name));
     }
     out.push_str("\n|---|");
-    for _ in all() {
+    for _ in &all() {
         out.push_str("---|");
     }
     out.push('\n');
@@ -244,7 +249,7 @@ pub fn markdown() -> String {
     let mut out = header("update flag");
     for (flag, patch) in samples() {
         out.push_str(&format!("| `{flag}` |"));
-        for &p in all() {
+        for &p in &all() {
             let cell = body_for(p, &patch).map_or_else(|| "error".to_string(), |b| fragment(&b));
             out.push_str(&format!(" {cell} |"));
         }
@@ -265,7 +270,7 @@ pub fn markdown() -> String {
     );
     for (flag, kind, settings) in rows {
         out.push_str(&format!("| `{flag}` |"));
-        for &p in all() {
+        for &p in &all() {
             let baseline = create_body_for(p, None, &none).unwrap_or_default();
             let cell = match create_body_for(p, kind, &settings) {
                 None => "error".to_string(),

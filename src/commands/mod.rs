@@ -2,10 +2,15 @@
 //! the settings, install the signal handlers, run the command, print its error, and return the
 //! exit code (128 + n after signal n).
 
+mod auth;
+mod check;
+mod completions;
 mod create;
 mod get;
 mod lifecycle;
 mod list;
+mod log;
+mod providers;
 mod revoke;
 mod rotate;
 mod runner;
@@ -29,6 +34,18 @@ pub const GRACE: Duration = Duration::from_secs(10);
 /// Runs the command and returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let Cli { global, command } = cli;
+    // Generated from the command line alone: no config file, no settings.
+    match &command {
+        Command::Completions(a) => return exit_code(completions::completions(a.shell)),
+        Command::Man => return exit_code(completions::man()),
+        _ => {}
+    }
+    output::set_quiet(global.quiet);
+    let config = match crate::config::load() {
+        Ok(c) => c,
+        Err(e) => return exit_code(Err(e)),
+    };
+    config.install();
     let job = match command {
         Command::Update(args) => Job::Update(args),
         Command::Get(args) => Job::Get(args),
@@ -36,10 +53,22 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Create(args) => Job::Create(args),
         Command::Revoke(args) => Job::Revoke(args),
         Command::Rotate(args) => Job::Rotate(args),
+        Command::Auth(crate::cli::AuthCommand::Status(args)) => Job::Auth(args),
+        Command::Check(args) => Job::Check(args),
         Command::Support => return exit_code(support::run()),
+        Command::Completions(_) | Command::Man => return 0,
+        Command::Providers | Command::Log(_) => {
+            let global = match Global::from_args(global, config) {
+                Ok(g) => g,
+                Err(e) => return exit_code(Err(e)),
+            };
+            return exit_code(match command {
+                Command::Log(args) => log_command(&global, args),
+                _ => providers::run(&global),
+            });
+        }
     };
-    output::set_quiet(global.quiet);
-    let global = match Global::from_args(global) {
+    let global = match Global::from_args(global, config) {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
     };
@@ -56,6 +85,8 @@ pub async fn run(cli: Cli) -> i32 {
         Job::Create(args) => create::run(&global, *args, &cancel).await,
         Job::Revoke(args) => revoke::run(&global, args, &cancel).await,
         Job::Rotate(args) => rotate::run(&global, *args, &cancel).await,
+        Job::Auth(args) => auth::run(&global, args, &cancel).await,
+        Job::Check(args) => check::run(&global, args, &cancel).await,
     };
     watcher.abort();
     let code = match result {
@@ -82,6 +113,90 @@ enum Job {
     Create(Box<crate::cli::CreateArgs>),
     Revoke(crate::cli::RevokeArgs),
     Rotate(Box<crate::cli::RotateArgs>),
+    Auth(crate::cli::AuthStatusArgs),
+    Check(crate::cli::CheckArgs),
+}
+
+/// `keyctl log`: the audit trail, filtered by --since, --key, -p and -P.
+fn log_command(global: &Global, args: crate::cli::LogArgs) -> Result<i32> {
+    let crate::cli::LogArgs { since, key } = args;
+    let since = since
+        .map(|s| crate::audit::parse_since(&s, chrono::Utc::now()).map_err(Error::usage))
+        .transpose()?;
+    let provider = match global.provider_name() {
+        Some(n) => Some(
+            crate::provider::find(n)
+                .map_or_else(|| n.to_ascii_lowercase(), |p| p.info().id.to_string()),
+        ),
+        None => None,
+    };
+    let filter = crate::audit::Filter {
+        since,
+        key,
+        provider,
+        profile: global.profile_flag().map(str::to_string),
+    };
+    let enabled = crate::audit::enabled(global.config.audit).unwrap_or(true);
+    log::run(
+        &global.view,
+        crate::audit::default_path().as_deref(),
+        enabled,
+        filter,
+    )
+}
+
+/// The accounts a multi-account command covers: every profile with `--all` (only those of
+/// `-p`'s provider when it is given), else the profile in effect, else none (the provider of
+/// `-p` with its own variable).
+fn scopes(global: &Global, all: bool) -> Result<Vec<Option<&crate::config::Profile>>> {
+    if !all {
+        return Ok(vec![global.profile()]);
+    }
+    if global.profile_flag().is_some() {
+        return Err(Error::usage(
+            "--all covers every profile: give it or -P/--profile NAME, not both",
+        ));
+    }
+    if global.api_key_file.is_some() || global.base_url.is_some() {
+        return Err(Error::usage(
+            "--api-key-file and --base-url name one account: use them with -p or -P, not --all",
+        ));
+    }
+    let only = match global.provider_name() {
+        Some(n) => Some(crate::provider::find(n).ok_or_else(|| {
+            Error::usage(format!(
+                "no provider '{}'",
+                crate::text::truncate(n, 40)
+            ))
+        })?),
+        None => None,
+    };
+    let list: Vec<_> = global
+        .config
+        .profiles
+        .iter()
+        .filter(|p| only.is_none_or(|k| p.provider.kind() == k))
+        .map(Some)
+        .collect();
+    if list.is_empty() {
+        return Err(Error::usage(format!(
+            "--all: no profiles{} in the config file {}; add [profiles.NAME] tables (see the \
+             README, Configuration)",
+            only.map_or(String::new(), |k| format!(" for {k}")),
+            global.config.describe()
+        )));
+    }
+    Ok(list)
+}
+
+/// `--columns` picks key columns; the other listings refuse it.
+fn no_columns(global: &Global, what: &str) -> Result<()> {
+    if global.view.columns.is_some() {
+        return Err(Error::usage(format!(
+            "--columns applies to key output, not to `{what}`"
+        )));
+    }
+    Ok(())
 }
 
 /// A command's result as the exit code (its error printed).
@@ -104,12 +219,17 @@ async fn session(global: &Global, cancel: &Cancel) -> Result<(ProviderKind, Sess
 /// The session of a resolved target: its credential (or the error naming what to set) and a
 /// client (which loads the certificate store only for an https base URL).
 fn open(global: &Global, target: crate::settings::Target, cancel: &Cancel) -> Result<Session> {
+    open_with(global.wire.clone(), target, cancel)
+}
+
+/// [`open`] with a profile's own network options.
+fn open_with(
+    wire: crate::http::WireOptions,
+    target: crate::settings::Target,
+    cancel: &Cancel,
+) -> Result<Session> {
     let (p, base, secret) = target.require()?;
-    let http = Arc::new(Http::new(
-        global.wire.clone(),
-        cancel.clone(),
-        base.is_tls(),
-    )?);
+    let http = Arc::new(Http::new(wire, cancel.clone(), base.is_tls())?);
     Ok(Session::new(p, base, http, secret))
 }
 

@@ -58,7 +58,7 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
         output::warn("no key to revoke (--match selected none)");
         return Ok(0);
     }
-    let reads = read_all(&s, &keys, concurrency.into(), cancel).await;
+    let reads = read_all(&s, &keys, global.concurrency(concurrency), cancel).await;
     if cancel.is_cancelled() {
         return Err(Error::Interrupted {
             sent: crate::error::Sent::Nothing,
@@ -80,7 +80,7 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
         cancel: cancel.clone(),
         max_failures: max_failures as usize,
     };
-    let tally: Tally = runner.run(keys, concurrency.into(), &mut printer).await;
+    let tally: Tally = runner.run(keys, global.concurrency(concurrency), &mut printer).await;
     printer.finish();
     Ok(tally.report(p, if dry_run { "would revoke" } else { "revoked" }, cancel))
 }

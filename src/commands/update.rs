@@ -48,7 +48,10 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     for w in p.warnings(&patch) {
         output::warn(&w);
     }
-    let env = p.info().credential_env;
+    let env = match &target.source {
+        crate::config::Source::Env(v) => v.clone(),
+        _ => p.info().credential_env.to_string(),
+    };
     // A dry run reads each key's current state when it can (a credential is set), so the plan
     // shows `from → to`; without one it shows `?` for what it cannot know.
     let has_credential = matches!(target.credential, Ok(Some(_)));
@@ -67,7 +70,13 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
             ));
             None
         }
-        Ok(None) => return Err(settings::missing(p)),
+        Ok(None) => {
+            return Err(settings::missing(
+                p,
+                &target.source,
+                target.profile.as_deref(),
+            ));
+        }
         Err(e) => return Err(e),
     };
     let base = target.base;

@@ -3,6 +3,7 @@
 //! provider file implements, and the one exhaustive `match` from [`ProviderKind`] to its row.
 //! Nothing here does I/O or prints: adapters build and read plain [`Request`]s.
 
+pub mod auth;
 pub mod gates;
 pub mod ionet;
 pub mod venice;
@@ -19,11 +20,9 @@ use crate::request::{AuthScheme, Request, Response};
 
 /// The providers keyctl speaks to. Ids are the lower-case variant names, matched without
 /// regard to case; each variant's [`Info`] row comes from [`ProviderKind::info`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
-#[value(rename_all = "lower")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderKind {
     /// io.net IO Intelligence
-    #[value(alias = "io.net")]
     Ionet,
     /// ModelGates
     ModelGates,
@@ -33,6 +32,73 @@ pub enum ProviderKind {
     OpenRouter,
     /// Venice
     Venice,
+    /// A provider from the config file's `[providers.NAME]` (index into [`register_custom`]'s
+    /// rows): a built-in API family at another base URL.
+    Custom(u16),
+}
+
+/// The built-in providers, in the order of the enum.
+static BUILTIN: [ProviderKind; 5] = [
+    ProviderKind::Ionet,
+    ProviderKind::ModelGates,
+    ProviderKind::Novapai,
+    ProviderKind::OpenRouter,
+    ProviderKind::Venice,
+];
+
+/// The rows of the config file's custom providers, set once at start.
+static CUSTOM: std::sync::OnceLock<Vec<Info>> = std::sync::OnceLock::new();
+
+/// A custom provider's row: the API family's row with the config's id, name, base URL and
+/// credential variable (strings leaked once: a run registers a handful at most).
+pub struct CustomRow {
+    pub id: String,
+    pub name: String,
+    pub family: ProviderKind,
+    pub base_url: String,
+    pub credential_env: Option<String>,
+}
+
+/// Registers the config file's custom providers (once per process; later calls are ignored
+/// and return false).
+pub fn register_custom(rows: Vec<CustomRow>) -> bool {
+    fn leak(s: String) -> &'static str {
+        Box::leak(s.into_boxed_str())
+    }
+    let infos = rows
+        .into_iter()
+        .map(|r| {
+            let f = r.family.info();
+            Info {
+                id: leak(r.id),
+                aliases: &[],
+                name: leak(r.name),
+                base_url: leak(r.base_url),
+                credential_env: r.credential_env.map_or("", leak),
+                custom: true,
+                create_rate: None,
+                max_keys: None,
+                ..*f
+            }
+        })
+        .collect();
+    CUSTOM.set(infos).is_ok()
+}
+
+/// The built-in providers, then the configured ones.
+pub fn configured() -> Vec<ProviderKind> {
+    let n = CUSTOM.get().map_or(0, Vec::len);
+    let custom = (0..n).filter_map(|i| u16::try_from(i).ok().map(ProviderKind::Custom));
+    BUILTIN.iter().copied().chain(custom).collect()
+}
+
+/// The provider a name stands for: a built-in id or alias in any case, else a custom id.
+pub fn find(name: &str) -> Option<ProviderKind> {
+    let name = name.trim();
+    configured().into_iter().find(|p| {
+        let i = p.info();
+        i.id.eq_ignore_ascii_case(name) || i.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
+    })
 }
 
 /// Everything keyctl knows about a provider besides its request mapping.
@@ -59,6 +125,8 @@ pub struct Info {
     pub create_rate: Option<(usize, u64)>,
     /// At most this many active keys per account (Venice: 500).
     pub max_keys: Option<usize>,
+    /// Defined in the config file (`[providers.NAME]`), not built in.
+    pub custom: bool,
     pub adapter: &'static dyn Adapter,
 }
 
@@ -78,6 +146,7 @@ static IONET: Info = Info {
     unit: Unit::Credits,
     create_rate: None,
     max_keys: None,
+    custom: false,
     adapter: &ionet::Ionet,
 };
 
@@ -94,6 +163,7 @@ static MODELGATES: Info = Info {
     unit: Unit::Usd,
     create_rate: None,
     max_keys: None,
+    custom: false,
     adapter: &gates::Gates,
 };
 
@@ -110,6 +180,7 @@ static NOVAPAI: Info = Info {
     unit: Unit::Usd,
     create_rate: None,
     max_keys: None,
+    custom: false,
     adapter: &gates::Gates,
 };
 
@@ -126,6 +197,7 @@ static OPENROUTER: Info = Info {
     unit: Unit::Usd,
     create_rate: None,
     max_keys: None,
+    custom: false,
     adapter: &gates::Gates,
 };
 
@@ -142,12 +214,13 @@ static VENICE: Info = Info {
     unit: Unit::Usd,
     create_rate: Some((20, 60)),
     max_keys: Some(500),
+    custom: false,
     adapter: &venice::Venice,
 };
 
 /// Every provider, in the order of the enum.
 pub fn all() -> &'static [ProviderKind] {
-    <ProviderKind as clap::ValueEnum>::value_variants()
+    &BUILTIN
 }
 
 /// A provider's request mapping: pure builders and parsers (no I/O, no secret, no printing).
@@ -304,12 +377,20 @@ impl ProviderKind {
             ProviderKind::Novapai => &NOVAPAI,
             ProviderKind::OpenRouter => &OPENROUTER,
             ProviderKind::Venice => &VENICE,
+            // A Custom index exists only once registered; OpenRouter's row is unreachable.
+            ProviderKind::Custom(i) => CUSTOM
+                .get()
+                .and_then(|rows| rows.get(usize::from(i)))
+                .unwrap_or(&OPENROUTER),
         }
     }
 
     /// The environment variable that overrides the base URL.
     pub fn base_url_env(self) -> String {
-        format!("KEYCTL_{}_BASE_URL", self.info().id.to_ascii_uppercase())
+        format!(
+            "KEYCTL_{}_BASE_URL",
+            self.info().id.to_ascii_uppercase().replace(['-', '.'], "_")
+        )
     }
 
     pub fn build_update(self, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
@@ -550,6 +631,16 @@ impl BaseUrl {
         Ok(url.to_string())
     }
 
+    /// The URL as it may be shown (no user information).
+    pub fn shown(&self) -> String {
+        let mut u = self.0.clone();
+        let _ = u.set_username("");
+        let _ = u.set_password(None);
+        u.set_query(None);
+        u.set_fragment(None);
+        crate::text::sanitize(u.as_str())
+    }
+
     /// `scheme://host:port` of this URL: the only origin the credential may be sent to.
     pub fn origin(&self) -> String {
         self.0.origin().ascii_serialization()
@@ -699,21 +790,16 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Option<ProviderKind> {
-        <ProviderKind as clap::ValueEnum>::from_str(s, true).ok()
+        find(s)
     }
 
     #[test]
-    fn every_variant_has_a_row_that_clap_agrees_with() {
-        use clap::ValueEnum;
+    fn every_variant_has_a_row_that_find_agrees_with() {
         let mut ids = std::collections::HashSet::new();
         for &p in all() {
             let i = p.info();
             assert!(ids.insert(i.id), "duplicate id {}", i.id);
-            // clap's name and aliases are the row's: help text and parsing derive from it.
-            let v = p.to_possible_value().unwrap();
-            assert_eq!(v.get_name(), i.id);
-            let names: Vec<&str> = v.get_name_and_aliases().skip(1).collect();
-            assert_eq!(names, i.aliases, "{}", i.id);
+            assert!(!i.custom);
             assert_eq!(parse(i.id), Some(p));
             assert_eq!(parse(&i.id.to_ascii_uppercase()), Some(p));
             for a in i.aliases {

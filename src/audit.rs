@@ -1,0 +1,784 @@
+//! The audit trail: one JSON line per key written by update, create, revoke and rotate.
+//!
+//! Lines go to `$XDG_STATE_HOME/keyctl/audit.jsonl` (directory 0700, file 0600), appended under
+//! an exclusive file lock with one `write_all` each, so lines from concurrent runs never
+//! interleave; a line torn by a crash is ended before the next one is written, so it costs a
+//! reader one damaged line, not two. A line never holds the credential (every string is masked)
+//! nor a new key's secret (never put in). `KEYCTL_AUDIT=off` or `audit = false` turns it off.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::key::{CHANGE_FIELDS, FieldChange, Key};
+use crate::output::{KeyResult, Mode, Outcome};
+
+/// The environment variable that turns the trail on or off.
+pub const ENV: &str = "KEYCTL_AUDIT";
+
+/// The trail's file: `$XDG_STATE_HOME/keyctl/audit.jsonl` when XDG_STATE_HOME is set, non-empty
+/// and absolute; else `$HOME/.local/state/keyctl/audit.jsonl`; None without HOME.
+pub fn default_path() -> Option<PathBuf> {
+    path_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
+}
+
+/// [`default_path`] from the two variables' values.
+fn path_from(xdg: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
+    let state = xdg
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            home.filter(|h| !h.is_empty())
+                .map(|h| PathBuf::from(h).join(".local").join("state"))
+        })?;
+    Some(state.join("keyctl").join("audit.jsonl"))
+}
+
+/// Whether to audit: `KEYCTL_AUDIT` (off/0/false/no, on/1/true/yes, any case) wins over the
+/// config file's `audit`; on by default. Another value of the variable is a usage error.
+pub fn enabled(config: Option<bool>) -> Result<bool, String> {
+    let var = std::env::var_os(ENV).map(|v| v.to_string_lossy().into_owned());
+    enabled_from(var.as_deref(), config)
+}
+
+/// [`enabled`] from the variable's value (None: not set; empty counts as not set).
+pub fn enabled_from(var: Option<&str>, config: Option<bool>) -> Result<bool, String> {
+    let var = var.map(str::trim).filter(|v| !v.is_empty());
+    match var.map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(config.unwrap_or(true)),
+        Some("off" | "0" | "false" | "no") => Ok(false),
+        Some("on" | "1" | "true" | "yes") => Ok(true),
+        Some(_) => Err(format!(
+            "{ENV} must be on or off (also 1/0, true/false, yes/no), not {:?}",
+            crate::text::truncate(var.unwrap_or_default(), 40)
+        )),
+    }
+}
+
+/// The HTTP status last received for each key's write request (see [`note_status`]).
+static STATUSES: Mutex<BTreeMap<String, u16>> = Mutex::new(BTreeMap::new());
+
+/// Notes the HTTP status a write request about `key` received (the HTTP session calls this
+/// after each PATCH, POST or DELETE); [`Trail::record`] uses the last one noted for a key
+/// whose outcome carries no status of its own.
+pub fn note_status(key: &str, status: u16) {
+    let mut m = STATUSES.lock().unwrap_or_else(|e| e.into_inner());
+    m.insert(key.to_string(), status);
+}
+
+/// Takes (and forgets) the status noted for the first of `keys` that has one.
+fn take_status(keys: &[&str]) -> Option<u16> {
+    let mut m = STATUSES.lock().unwrap_or_else(|e| e.into_inner());
+    let mut found = None;
+    for k in keys {
+        found = found.or(m.remove(*k));
+    }
+    found
+}
+
+/// The trail of one run: where it is written, the run's id and the profile used.
+#[derive(Debug, Clone)]
+pub struct Trail {
+    path: PathBuf,
+    run: String,
+    profile: Option<String>,
+}
+
+impl Trail {
+    /// A trail writing to `path`; the run id is this process's random UUID v4 (the one the
+    /// JSON output carries, so output lines and audit lines of a run can be matched).
+    pub fn new(path: PathBuf, profile: Option<String>) -> Trail {
+        Trail {
+            path,
+            run: crate::output::run_id().to_string(),
+            profile,
+        }
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends the line for one key's result of a write command; Ok(false) when the outcome
+    /// is not a write (dry run, unchanged, not attempted, read) or `mode` is not a write mode.
+    pub fn record(&self, r: &KeyResult, mode: Mode) -> Result<bool, String> {
+        let Some(action) = action(mode).filter(|_| is_write(&r.outcome)) else {
+            return Ok(false);
+        };
+        let now = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+        let status = r
+            .outcome
+            .error()
+            .and_then(|e| e.http_status())
+            .or_else(|| take_status(&[&r.key, new_key(&r.outcome).unwrap_or_default()]));
+        let v = entry(r, action, &self.head(now), status);
+        let line = format!("{}\n", serde_json::to_string(&v).unwrap_or_default());
+        append(&self.path, line.as_bytes()).map_err(|e| {
+            format!(
+                "could not write the audit trail {}: {e}; check that its directory is writable, \
+                 or set {ENV}=off",
+                crate::text::sanitize(&self.path.display().to_string())
+            )
+        })?;
+        Ok(true)
+    }
+
+    /// The fields every line starts with: time, run and profile.
+    fn head(&self, time: String) -> Head {
+        Head {
+            time,
+            run: self.run.clone(),
+            profile: self.profile.clone(),
+        }
+    }
+}
+
+/// The first fields of a line.
+struct Head {
+    time: String,
+    run: String,
+    profile: Option<String>,
+}
+
+/// The action a write mode records; None for a read mode.
+fn action(mode: Mode) -> Option<&'static str> {
+    match mode {
+        Mode::Update => Some("update"),
+        Mode::Create => Some("create"),
+        Mode::Revoke => Some("revoke"),
+        Mode::Rotate => Some("rotate"),
+        Mode::Get | Mode::List => None,
+    }
+}
+
+/// Whether an outcome is a write that was made or attempted.
+fn is_write(o: &Outcome) -> bool {
+    match o {
+        Outcome::Updated { .. }
+        | Outcome::Created { .. }
+        | Outcome::Revoked { .. }
+        | Outcome::Rotated { .. }
+        | Outcome::Failed(_)
+        | Outcome::Unknown(_)
+        | Outcome::NotFound(_) => true,
+        Outcome::DryRun { .. }
+        | Outcome::Unchanged { .. }
+        | Outcome::Shown(_)
+        | Outcome::NotAttempted => false,
+    }
+}
+
+/// The id of the key a create or a rotation made.
+fn new_key(o: &Outcome) -> Option<&str> {
+    match o {
+        Outcome::Created { after, .. } | Outcome::Rotated { after, .. } => {
+            Some(after.id.as_str()).filter(|id| !id.is_empty())
+        }
+        _ => None,
+    }
+}
+
+/// One line's object, every string masked: never the secret of a new key (not put in) nor
+/// the credential (masked).
+fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>) -> Value {
+    let mut o = Map::new();
+    o.insert("time".into(), json!(head.time));
+    o.insert("run".into(), json!(head.run));
+    o.insert("profile".into(), json!(head.profile));
+    o.insert("provider".into(), json!(r.provider.info().id));
+    let key = match &r.outcome {
+        Outcome::Created { .. } => new_key(&r.outcome).unwrap_or(&r.key),
+        _ => &r.key,
+    };
+    o.insert("key".into(), json!(key));
+    o.insert("action".into(), json!(action));
+    o.insert("status".into(), json!(r.outcome.status()));
+    o.insert("changes".into(), changes(&r.outcome));
+    o.insert("http_status".into(), json!(http_status));
+    if let Some(id) = new_key(&r.outcome) {
+        o.insert("new_key".into(), json!(id));
+    }
+    if let Outcome::Rotated { old, error, .. } = &r.outcome {
+        // As the JSON output has it.
+        o.insert(
+            "old_key".into(),
+            json!({"action": old, "done": error.is_none()}),
+        );
+    }
+    if let Some(e) = r.outcome.error() {
+        o.insert("error".into(), json!(e.to_string()));
+    }
+    let mut v = Value::Object(o);
+    crate::secret::mask_json(&mut v);
+    v
+}
+
+/// The changes of a write: an update's fields (before → after), a created key's settings
+/// (`{field, to}`), none for the rest.
+fn changes(o: &Outcome) -> Value {
+    let list: Vec<FieldChange> = match o {
+        Outcome::Updated { changes, .. } => changes.clone(),
+        Outcome::Created { after, .. } => created_fields(after),
+        _ => Vec::new(),
+    };
+    Value::Array(list.iter().map(FieldChange::to_json).collect())
+}
+
+/// A new key's known settings, as changes from nothing.
+fn created_fields(k: &Key) -> Vec<FieldChange> {
+    crate::key::changes(None, k, &CHANGE_FIELDS)
+}
+
+/// Appends `line` (one whole line, ending in `\n`) to the file at `path` under an exclusive
+/// lock, first ending a line a crash left torn.
+fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_dir(dir)?;
+    }
+    let mut lock = fd_lock::RwLock::new(open_append(path)?);
+    let mut f = lock.write()?;
+    if torn(&mut f)? {
+        f.write_all(b"\n")?;
+    }
+    f.write_all(line)?;
+    f.flush()
+}
+
+/// Whether the file is non-empty and does not end with a line break.
+fn torn(f: &mut File) -> std::io::Result<bool> {
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// Creates the directory and its parents (mode 0700 on Unix; existing ones are left as they
+/// are).
+fn create_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+}
+
+/// Opens the trail to append (created with mode 0600 on Unix; an existing file keeps its
+/// mode), readable for the torn-line check.
+fn open_append(path: &Path) -> std::io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true).append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    o.open(path)
+}
+
+/// Which entries `keyctl log` shows; None lets every entry through.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Entries at this time or later.
+    pub since: Option<DateTime<Utc>>,
+    /// Entries about this key id (`key`, or `new_key` of a rotation or create).
+    pub key: Option<String>,
+    /// Provider id (`venice`), any case.
+    pub provider: Option<String>,
+    pub profile: Option<String>,
+}
+
+impl Filter {
+    /// Whether an entry passes.
+    pub fn accepts(&self, e: &Map<String, Value>) -> bool {
+        let s = |name: &str| e.get(name).and_then(Value::as_str);
+        let since = self.since.is_none_or(|since| {
+            s("time")
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t.with_timezone(&Utc) >= since)
+        });
+        let key = self
+            .key
+            .as_deref()
+            .is_none_or(|k| s("key") == Some(k) || s("new_key") == Some(k));
+        let provider = self
+            .provider
+            .as_deref()
+            .is_none_or(|p| s("provider").is_some_and(|v| v.eq_ignore_ascii_case(p)));
+        let profile = self
+            .profile
+            .as_deref()
+            .is_none_or(|p| s("profile") == Some(p));
+        since && key && provider && profile
+    }
+}
+
+/// `--since`: a duration back from `now` (`7d`, `12h`, `90m`), a date (`2026-11-01`, 00:00
+/// UTC) or an RFC 3339 time.
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let t = s.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
+        return Ok(d.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    let bad = || {
+        format!(
+            "--since takes a duration back from now (7d, 12h, 90m), a date (2026-11-01) or an \
+             RFC 3339 time (2026-11-01T08:00:00Z), not {:?}",
+            crate::text::truncate(t, 40)
+        )
+    };
+    let back = humantime::parse_duration(t).map_err(|_| bad())?;
+    chrono::Duration::from_std(back)
+        .ok()
+        .and_then(|d| now.checked_sub_signed(d))
+        .ok_or_else(bad)
+}
+
+/// Reads the trail: the entries that pass `filter`, in file order, and how many damaged lines
+/// (not a JSON object: torn by a crash, edited) were skipped. A missing file is `NotFound`.
+pub fn read(path: &Path, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
+    let lock = fd_lock::RwLock::new(File::open(path)?);
+    let guard = lock.read()?;
+    parse(BufReader::new(&*guard), filter)
+}
+
+/// The entries of a trail's text that pass `filter`, and the number of damaged lines.
+fn parse(mut r: impl BufRead, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
+    let (mut entries, mut damaged) = (Vec::new(), 0usize);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<Value>(&line) {
+            Ok(Value::Object(o)) => {
+                if filter.accepts(&o) {
+                    entries.push(Value::Object(o));
+                }
+            }
+            _ => damaged += 1,
+        }
+    }
+    Ok((entries, damaged))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use crate::key::Unit;
+    use crate::output::NewSecret;
+    use crate::provider::ProviderKind;
+    use crate::request::{AuthScheme, Request};
+    use rust_decimal::Decimal;
+
+    fn req() -> Box<Request> {
+        Box::new(Request::patch(
+            "https://example.test/keys/k".into(),
+            AuthScheme::Bearer,
+            json!({"limit": 50}),
+        ))
+    }
+
+    fn updated(key: &str) -> KeyResult {
+        let mut after = Key::unread("venice", key, Unit::Usd);
+        after.limit = Some(Some(Decimal::new(50, 0)));
+        KeyResult {
+            provider: ProviderKind::Venice,
+            key: key.into(),
+            outcome: Outcome::Updated {
+                before: None,
+                after: Box::new(after),
+                changes: vec![FieldChange {
+                    field: "limit",
+                    from: Some(json!(10)),
+                    to: json!(50),
+                }],
+                req: req(),
+            },
+        }
+    }
+
+    fn created(id: &str, secret: &str) -> KeyResult {
+        let mut after = Key::unread("openrouter", id, Unit::Usd);
+        after.name = Some(Some("ci-runner".into()));
+        after.limit = Some(Some(Decimal::new(25, 0)));
+        KeyResult {
+            provider: ProviderKind::OpenRouter,
+            key: id.into(),
+            outcome: Outcome::Created {
+                after: Box::new(after),
+                secret: NewSecret::Shown(secret.into()),
+                req: req(),
+            },
+        }
+    }
+
+    fn lines(path: &Path) -> Vec<Value> {
+        let (v, damaged) = read(path, &Filter::default()).unwrap();
+        assert_eq!(damaged, 0);
+        v
+    }
+
+    #[test]
+    fn paths_follow_xdg_then_home() {
+        let p = |x: Option<&str>, h: Option<&str>| {
+            path_from(x.map(OsString::from), h.map(OsString::from))
+        };
+        assert_eq!(
+            p(Some("/s"), Some("/h")),
+            Some(PathBuf::from("/s/keyctl/audit.jsonl"))
+        );
+        let home = Some(PathBuf::from("/h/.local/state/keyctl/audit.jsonl"));
+        assert_eq!(p(Some(""), Some("/h")), home);
+        assert_eq!(p(Some("rel"), Some("/h")), home);
+        assert_eq!(p(None, Some("/h")), home);
+        assert_eq!(p(None, None), None);
+        assert_eq!(p(None, Some("")), None);
+    }
+
+    #[test]
+    fn the_variable_wins_over_the_config() {
+        assert_eq!(enabled_from(None, None), Ok(true));
+        assert_eq!(enabled_from(None, Some(false)), Ok(false));
+        assert_eq!(enabled_from(Some(""), Some(false)), Ok(false));
+        for off in ["off", " OFF ", "0", "False", "no"] {
+            assert_eq!(enabled_from(Some(off), Some(true)), Ok(false), "{off}");
+        }
+        for on in ["on", "1", "TRUE", "Yes\n"] {
+            assert_eq!(enabled_from(Some(on), Some(false)), Ok(true), "{on}");
+        }
+        let e = enabled_from(Some("maybe"), None).unwrap_err();
+        assert!(e.contains("KEYCTL_AUDIT") && e.contains("maybe"), "{e}");
+    }
+
+    #[test]
+    fn an_update_line_has_its_fields_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Trail::new(dir.path().join("a.jsonl"), Some("venice-prod".into()));
+        note_status("audit-upd-1", 200);
+        assert!(t.record(&updated("audit-upd-1"), Mode::Update).unwrap());
+        let v = lines(t.path());
+        let o = v[0].as_object().unwrap();
+        let keys: Vec<&str> = o.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "time",
+                "run",
+                "profile",
+                "provider",
+                "key",
+                "action",
+                "status",
+                "changes",
+                "http_status"
+            ]
+        );
+        assert_eq!(o["run"], json!(t.run_id()));
+        assert_eq!(o["profile"], json!("venice-prod"));
+        assert_eq!(o["action"], json!("update"));
+        assert_eq!(o["status"], json!("updated"));
+        assert_eq!(o["http_status"], json!(200));
+        assert_eq!(
+            o["changes"],
+            json!([{"field": "limit", "from": 10, "to": 50}])
+        );
+        assert!(DateTime::parse_from_rfc3339(o["time"].as_str().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn reads_dry_runs_and_unattempted_keys_are_not_recorded() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Trail::new(dir.path().join("a.jsonl"), None);
+        let shown = KeyResult {
+            provider: ProviderKind::Venice,
+            key: "k".into(),
+            outcome: Outcome::Shown(Box::new(Key::unread("venice", "k", Unit::Usd))),
+        };
+        assert!(!t.record(&shown, Mode::Get).unwrap());
+        let skip = KeyResult {
+            provider: ProviderKind::Venice,
+            key: "k".into(),
+            outcome: Outcome::NotAttempted,
+        };
+        assert!(!t.record(&skip, Mode::Update).unwrap());
+        let failed_read = KeyResult {
+            provider: ProviderKind::Venice,
+            key: "k".into(),
+            outcome: Outcome::Failed(Error::usage("boom")),
+        };
+        assert!(!t.record(&failed_read, Mode::List).unwrap());
+        assert!(!t.path().exists());
+        assert!(t.record(&failed_read, Mode::Update).unwrap());
+        let v = lines(t.path());
+        assert_eq!(v[0]["status"], json!("failed"));
+        assert_eq!(v[0]["error"], json!("boom"));
+        assert_eq!(v[0]["http_status"], Value::Null);
+    }
+
+    #[test]
+    fn a_rotation_names_both_keys_and_the_old_keys_step() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Trail::new(dir.path().join("a.jsonl"), None);
+        let before = Key::unread("venice", "old-1", Unit::Usd);
+        let after = Key::unread("venice", "new-1", Unit::Usd);
+        let r = KeyResult {
+            provider: ProviderKind::Venice,
+            key: "old-1".into(),
+            outcome: Outcome::Rotated {
+                before: Box::new(before),
+                after: Box::new(after),
+                secret: NewSecret::File("/tmp/x".into()),
+                old: "revoked".into(),
+                error: Some(Error::Provider {
+                    provider: "Venice",
+                    status: Some(503),
+                    message: "down".into(),
+                }),
+            },
+        };
+        assert!(t.record(&r, Mode::Rotate).unwrap());
+        let v = lines(t.path());
+        assert_eq!(v[0]["status"], json!("partial"));
+        assert_eq!(v[0]["new_key"], json!("new-1"));
+        assert_eq!(v[0]["old_key"], json!({"action": "revoked", "done": false}));
+        assert_eq!(v[0]["http_status"], json!(503));
+        assert_eq!(v[0]["error"], json!("Venice: down"));
+        let only_new = Filter {
+            key: Some("new-1".into()),
+            ..Filter::default()
+        };
+        assert_eq!(read(t.path(), &only_new).unwrap().0.len(), 1);
+    }
+
+    #[test]
+    fn neither_the_credential_nor_a_new_secret_is_recorded() {
+        let cred = "sk-or-v1-audit7c2e9d4b1a6f3e8c5d2b9a4f7e1c3d6b8a5f2e9c";
+        let secret = "sk-or-v1-newkey3f8a1c6e9b2d5f8a1c4e7b0d3f6a9c2e5b8d1f";
+        let dir = tempfile::tempdir().unwrap();
+        let t = Trail::new(dir.path().join("a.jsonl"), None);
+        // The secret tests replace the process's credential while they run: if that happened
+        // between registering and recording, the credential is not masked anywhere (not a leak
+        // of the trail): try again.
+        for attempt in 0..50 {
+            let admin = crate::secret::Secret::parse(cred, "TEST").unwrap().unwrap();
+            crate::secret::register(&admin);
+            crate::secret::register_new(secret);
+            let mut r = created("audit-new-1", secret);
+            r.outcome = match r.outcome {
+                Outcome::Created {
+                    mut after,
+                    secret,
+                    req,
+                } => {
+                    after.name = Some(Some(format!("named {cred}")));
+                    Outcome::Created { after, secret, req }
+                }
+                o => o,
+            };
+            assert!(t.record(&r, Mode::Create).unwrap());
+            let failed = KeyResult {
+                provider: ProviderKind::OpenRouter,
+                key: "audit-new-2".into(),
+                outcome: Outcome::Failed(Error::Rejected {
+                    provider: "OpenRouter",
+                    status: 400,
+                    message: format!("bad key {cred}"),
+                }),
+            };
+            assert!(t.record(&failed, Mode::Create).unwrap());
+            let text = std::fs::read_to_string(t.path()).unwrap();
+            assert!(!text.contains(secret), "{text}");
+            assert!(!text.contains("newkey3f8a1c6e"), "{text}");
+            if !text.contains(&cred[9..]) && !text.contains(&cred[20..28]) {
+                assert!(text.contains("****"), "{text}");
+                return;
+            }
+            assert_eq!(
+                crate::secret::mask(cred),
+                cred,
+                "leaked on attempt {attempt}: {text}"
+            );
+            std::fs::remove_file(t.path()).unwrap();
+        }
+        panic!("the credential never stayed registered");
+    }
+
+    #[test]
+    fn a_create_records_the_new_keys_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Trail::new(dir.path().join("a.jsonl"), None);
+        assert!(
+            t.record(&created("audit-cr-1", "s3cr3t-value-x"), Mode::Create)
+                .unwrap()
+        );
+        let v = lines(t.path());
+        assert_eq!(v[0]["key"], json!("audit-cr-1"));
+        assert_eq!(v[0]["new_key"], json!("audit-cr-1"));
+        assert_eq!(
+            v[0]["changes"],
+            json!([{"field": "name", "to": "ci-runner"}, {"field": "limit", "to": 25}])
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_directory_is_0700_and_the_file_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state").join("keyctl").join("audit.jsonl");
+        let t = Trail::new(path.clone(), None);
+        assert!(t.record(&updated("audit-mode-1"), Mode::Update).unwrap());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(mode(&dir.path().join("state")), 0o700);
+    }
+
+    #[test]
+    fn a_torn_line_is_ended_before_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        std::fs::write(&path, "{\"time\":\"2026-11-23T18:40:00.123Z\",\"ke").unwrap();
+        let t = Trail::new(path.clone(), None);
+        assert!(t.record(&updated("audit-torn-1"), Mode::Update).unwrap());
+        let (v, damaged) = read(&path, &Filter::default()).unwrap();
+        assert_eq!(damaged, 1);
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0]["key"], json!("audit-torn-1"));
+    }
+
+    #[test]
+    fn concurrent_writers_never_interleave() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        let threads: Vec<_> = (0..2)
+            .map(|n| {
+                let t = Trail::new(path.clone(), Some(format!("p{n}")));
+                std::thread::spawn(move || {
+                    for i in 0..200 {
+                        let mut r = updated(&format!("audit-conc-{n}-{i}"));
+                        if let Outcome::Updated { changes, .. } = &mut r.outcome {
+                            changes[0].to = json!("x".repeat(3000));
+                        }
+                        t.record(&r, Mode::Update).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let v = lines(&path);
+        assert_eq!(v.len(), 400);
+    }
+
+    #[test]
+    fn filters_select_entries() {
+        let text = [
+            r#"{"time":"2026-11-01T00:00:00.000Z","profile":null,"provider":"venice","key":"a"}"#,
+            "not json",
+            r#"[1,2]"#,
+            "",
+            r#"{"time":"2026-11-20T00:00:00.000Z","profile":"prod","provider":"openrouter","key":"b","new_key":"c"}"#,
+        ]
+        .join("\n");
+        let all = |f: Filter| parse(text.as_bytes(), &f).unwrap();
+        let (v, damaged) = all(Filter::default());
+        assert_eq!((v.len(), damaged), (2, 2));
+        let since = DateTime::parse_from_rfc3339("2026-11-10T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let keys = |f: Filter| {
+            all(f)
+                .0
+                .iter()
+                .map(|e| e["key"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            keys(Filter {
+                since: Some(since),
+                ..Filter::default()
+            }),
+            ["b"]
+        );
+        assert_eq!(
+            keys(Filter {
+                key: Some("c".into()),
+                ..Filter::default()
+            }),
+            ["b"]
+        );
+        assert_eq!(
+            keys(Filter {
+                key: Some("a".into()),
+                ..Filter::default()
+            }),
+            ["a"]
+        );
+        assert_eq!(
+            keys(Filter {
+                provider: Some("Venice".into()),
+                ..Filter::default()
+            }),
+            ["a"]
+        );
+        assert_eq!(
+            keys(Filter {
+                profile: Some("prod".into()),
+                ..Filter::default()
+            }),
+            ["b"]
+        );
+        assert!(
+            keys(Filter {
+                profile: Some("x".into()),
+                ..Filter::default()
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_missing_trail_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = read(&dir.path().join("none.jsonl"), &Filter::default()).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn since_takes_durations_dates_and_times() {
+        let now = DateTime::parse_from_rfc3339("2026-11-23T18:40:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |s: &str| parse_since(s, now).unwrap().to_rfc3339();
+        assert_eq!(at("7d"), "2026-11-16T18:40:00+00:00");
+        assert_eq!(at("12h"), "2026-11-23T06:40:00+00:00");
+        assert_eq!(at("90m"), "2026-11-23T17:10:00+00:00");
+        assert_eq!(at("2026-11-01"), "2026-11-01T00:00:00+00:00");
+        assert_eq!(at("2026-11-01T08:00:00+02:00"), "2026-11-01T06:00:00+00:00");
+        for bad in ["", "yesterday", "2026-13-01", "-7d"] {
+            let e = parse_since(bad, now).unwrap_err();
+            assert!(e.contains("--since"), "{e}");
+        }
+    }
+}

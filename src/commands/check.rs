@@ -1,0 +1,137 @@
+//! `keyctl check`: the keys of one account or of every profile that expire soon, are nearly
+//! spent or are disabled; exit 9 when any matches (an account that could not be read: its
+//! error's code, which wins: the check is incomplete), 0 when none does.
+
+use serde_json::{Value, json};
+
+use crate::check::{Criteria, UsageOver};
+use crate::cli::CheckArgs;
+use crate::error::{Error, Result};
+use crate::http::Cancel;
+use crate::output::{self, records::{self, Records}};
+use crate::settings::Global;
+
+/// The exit code when any key matches.
+pub const MATCHED: i32 = 9;
+
+pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i32> {
+    let CheckArgs {
+        all,
+        expiring_within,
+        usage_over,
+        disabled,
+    } = args;
+    super::no_columns(global, "keyctl check")?;
+    let usage_over = usage_over
+        .map(|s| {
+            s.parse::<UsageOver>()
+                .map_err(|e| Error::usage(format!("--usage-over: {e}")))
+        })
+        .transpose()?;
+    let criteria = Criteria {
+        expiring_within,
+        usage_over,
+        disabled,
+    };
+    if criteria.is_empty() {
+        return Err(Error::usage(
+            "say what to look for: --expiring-within DURATION, --usage-over PERCENT%|AMOUNT \
+             and/or --disabled",
+        ));
+    }
+    let scopes = super::scopes(global, all)?;
+    let now = chrono::Utc::now();
+    let mut r = Records {
+        headers: vec!["profile", "provider", "id", "name", "reasons", "expires", "usage", "limit"],
+        rows: Vec::new(),
+        json: Vec::new(),
+    };
+    let mut first_error = None;
+    let mut accounts = 0;
+    for profile in scopes {
+        if cancel.is_cancelled() {
+            break;
+        }
+        let pname = profile.map(|p| p.name.clone());
+        let keys = match read(global, profile, disabled, cancel).await {
+            Ok(k) => k,
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) => {
+                let who = pname.as_deref().map_or(String::new(), |n| format!("profile {n}: "));
+                output::error(&format!("{who}{e}"));
+                first_error.get_or_insert(e.exit_code());
+                r.json.push(json!({
+                    "profile": pname,
+                    "status": "error",
+                    "error": e.to_string(),
+                    "exit_code": e.exit_code(),
+                }));
+                continue;
+            }
+        };
+        accounts += 1;
+        for k in keys {
+            let why = crate::check::reasons(&criteria, &k, now);
+            if why.is_empty() {
+                continue;
+            }
+            r.rows.push(vec![
+                pname.clone().unwrap_or_default(),
+                k.provider.into(),
+                k.id.clone(),
+                cell(k.field("name")),
+                why.join("; "),
+                cell(k.field("expires")),
+                cell(k.field("usage")),
+                cell(k.field("limit")),
+            ]);
+            r.json.push(json!({
+                "profile": pname,
+                "provider": k.provider,
+                "id": k.id,
+                "name": k.field("name"),
+                "reasons": why,
+                "key": k.to_json(),
+            }));
+        }
+    }
+    let matched = r.rows.len();
+    records::print(&global.view, &r);
+    if cancel.is_cancelled() {
+        return Err(Error::Interrupted {
+            sent: crate::error::Sent::Nothing,
+        });
+    }
+    output::diag(&format!(
+        "{matched} key{} matched in {accounts} account{}",
+        if matched == 1 { "" } else { "s" },
+        if accounts == 1 { "" } else { "s" }
+    ));
+    Ok(match (first_error, matched) {
+        (Some(code), _) => code,
+        (None, 0) => 0,
+        (None, _) => MATCHED,
+    })
+}
+
+/// Every key of one account (disabled ones too when `--disabled` asks for them).
+async fn read(
+    global: &Global,
+    profile: Option<&crate::config::Profile>,
+    include_disabled: bool,
+    cancel: &Cancel,
+) -> Result<Vec<crate::key::Key>> {
+    let target = global.target_in(profile, cancel).await?;
+    let session = super::open_with(global.wire_for(profile), target, cancel)?;
+    session.list(include_disabled).await
+}
+
+/// A key field as a table cell: text as is, `null` as `none`, unknown as empty.
+fn cell(v: Option<Value>) -> String {
+    match v {
+        None => String::new(),
+        Some(Value::Null) => "none".into(),
+        Some(Value::String(s)) => s,
+        Some(other) => other.to_string(),
+    }
+}

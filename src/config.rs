@@ -1,0 +1,766 @@
+//! The config file (`$KEYCTL_CONFIG`, else `$XDG_CONFIG_HOME/keyctl/config.toml`): profiles,
+//! custom providers, `default_profile` and `audit`, parsed with `toml` and checked whole before
+//! anything runs. Every error is exit 2 and names the file, the line and the key. Nothing here
+//! reads a credential: a profile only says where its credential comes from.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+use crate::output::Format;
+use crate::provider::{BaseUrl, ProviderKind};
+
+/// The most bytes of config file keyctl reads.
+const MAX_CONFIG: usize = 1024 * 1024;
+
+/// The keys of a profile, for messages.
+const PROFILE_KEYS: &str = "provider, base_url, credential_env, credential_file, \
+                            credential_command, output, concurrency, retries, timeout";
+/// The keys of a custom provider, for messages.
+const PROVIDER_KEYS: &str = "api, base_url, name, credential_env, credential_file, credential_command";
+/// The top-level keys and tables, for messages.
+const TOP_KEYS: &str = "default_profile, audit, [profiles.NAME], [providers.NAME]";
+
+/// How to point at a credential instead of writing it into the file.
+const SOURCES_HINT: &str = "keep the key out of the file and point to it with credential_env = \
+                            \"VAR\", credential_file = \"PATH\" or credential_command = [\"op\", \
+                            \"read\", \"op://vault/item/field\"]";
+
+/// Where a credential comes from (never the credential itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// An environment variable's name.
+    Env(String),
+    /// A file holding only the key (`~` expanded; relative to the config file's folder).
+    File(PathBuf),
+    /// A program and its arguments, run without a shell; its standard output is the key.
+    Command(Vec<String>),
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Env(v) => write!(f, "env {v}"),
+            Source::File(p) => write!(f, "file {}", p.display()),
+            Source::Command(argv) => write!(f, "command {}", argv.join(" ")),
+        }
+    }
+}
+
+/// A profile's provider: built in, or the config's own `[providers.NAME]` (by index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderRef {
+    Builtin(ProviderKind),
+    Custom(usize),
+}
+
+impl ProviderRef {
+    /// The provider, once the config's custom providers are registered (`Config::install`).
+    pub fn kind(self) -> ProviderKind {
+        match self {
+            ProviderRef::Builtin(p) => p,
+            ProviderRef::Custom(i) => ProviderKind::Custom(u16::try_from(i).unwrap_or(u16::MAX)),
+        }
+    }
+}
+
+/// `[profiles.NAME]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub provider: ProviderRef,
+    pub base_url: Option<String>,
+    pub credential: Source,
+    pub output: Option<Format>,
+    pub concurrency: Option<u16>,
+    pub retries: Option<u32>,
+    pub timeout: Option<Duration>,
+}
+
+/// `[providers.NAME]`: a built-in API family at another base URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomProvider {
+    pub id: String,
+    pub name: String,
+    pub family: ProviderKind,
+    pub base_url: String,
+    pub credential: Source,
+}
+
+/// The whole file, checked.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Config {
+    /// The file read, when there was one.
+    pub path: Option<PathBuf>,
+    pub default_profile: Option<String>,
+    pub audit: Option<bool>,
+    /// In the file's order.
+    pub profiles: Vec<Profile>,
+    pub providers: Vec<CustomProvider>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    default_profile: Option<Spanned<String>>,
+    audit: Option<bool>,
+    #[serde(default)]
+    profiles: BTreeMap<Spanned<String>, Spanned<RawProfile>>,
+    #[serde(default)]
+    providers: BTreeMap<Spanned<String>, Spanned<RawProvider>>,
+}
+
+/// The credential keys shared by profiles and providers, plus the names a literal secret is
+/// usually written under (refused with a message that says what to write instead).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSources {
+    credential_env: Option<Spanned<String>>,
+    credential_file: Option<Spanned<String>>,
+    credential_command: Option<Spanned<Vec<String>>>,
+    api_key: Option<Spanned<toml::Value>>,
+    key: Option<Spanned<toml::Value>>,
+    token: Option<Spanned<toml::Value>>,
+    secret: Option<Spanned<toml::Value>>,
+    credential: Option<Spanned<toml::Value>>,
+    password: Option<Spanned<toml::Value>>,
+    admin_key: Option<Spanned<toml::Value>>,
+    management_key: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProfile {
+    provider: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    output: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    retries: Option<Spanned<i64>>,
+    timeout: Option<Spanned<String>>,
+    #[serde(flatten)]
+    sources: RawSources,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    api: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    name: Option<Spanned<String>>,
+    #[serde(flatten)]
+    sources: RawSources,
+}
+
+/// The file being checked, for messages that name a line.
+struct Doc<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Doc<'_> {
+    fn line(&self, at: usize) -> usize {
+        let at = at.min(self.text.len());
+        self.text.as_bytes()[..at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+
+    /// Exit 2: `FILE:LINE: key: message`.
+    fn err<T>(&self, span: std::ops::Range<usize>, key: &str, msg: impl std::fmt::Display) -> Result<T> {
+        Err(Error::usage(format!(
+            "{}:{}: {key}: {msg}",
+            self.path.display(),
+            self.line(span.start)
+        )))
+    }
+}
+
+/// The file `load` reads: `$KEYCTL_CONFIG` (must exist), else
+/// `$XDG_CONFIG_HOME/keyctl/config.toml`, else `~/.config/keyctl/config.toml` (either may be
+/// absent). `(path, explicit)`.
+pub fn location() -> Option<(PathBuf, bool)> {
+    if let Some(p) = env_nonempty("KEYCTL_CONFIG") {
+        return Some((PathBuf::from(p), true));
+    }
+    let base = match env_nonempty("XDG_CONFIG_HOME").map(PathBuf::from) {
+        Some(p) if p.is_absolute() => p,
+        _ => PathBuf::from(env_nonempty("HOME")?).join(".config"),
+    };
+    Some((base.join("keyctl").join("config.toml"), false))
+}
+
+fn env_nonempty(name: &str) -> Option<String> {
+    let v = std::env::var_os(name)?.to_string_lossy().trim().to_string();
+    (!v.is_empty()).then_some(v)
+}
+
+/// Reads and checks the config file; no file (at the default place) is an empty config.
+pub fn load() -> Result<Config> {
+    let Some((path, explicit)) = location() else {
+        return Ok(Config::default());
+    };
+    let bytes = match read_bounded(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return Ok(Config::default());
+        }
+        Err(e) => {
+            let from = if explicit { " (from KEYCTL_CONFIG)" } else { "" };
+            return Err(Error::usage(format!(
+                "cannot read the config file {}{from}: {e}; fix or unset it",
+                path.display()
+            )));
+        }
+    };
+    let text = String::from_utf8(bytes).map_err(|_| {
+        Error::usage(format!(
+            "{}: the config file is not UTF-8 text",
+            path.display()
+        ))
+    })?;
+    parse(&text, &path)
+}
+
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path)?;
+    if f.metadata()?.is_dir() {
+        return Err(std::io::Error::other("it is a directory"));
+    }
+    let mut buf = Vec::new();
+    f.take(MAX_CONFIG as u64 + 1).read_to_end(&mut buf)?;
+    if buf.len() > MAX_CONFIG {
+        return Err(std::io::Error::other(format!(
+            "larger than {} KiB",
+            MAX_CONFIG / 1024
+        )));
+    }
+    Ok(buf)
+}
+
+/// Parses and checks a config file's text (`path` for messages and relative paths).
+pub fn parse(text: &str, path: &Path) -> Result<Config> {
+    let doc = Doc { path, text };
+    let raw: RawFile = toml::from_str(text).map_err(|e| syntax_error(&doc, &e))?;
+    let mut cfg = Config {
+        path: Some(path.to_path_buf()),
+        audit: raw.audit,
+        ..Config::default()
+    };
+    let mut providers: Vec<_> = raw.providers.into_iter().collect();
+    providers.sort_by_key(|(k, _)| k.span().start);
+    for (name, body) in providers {
+        cfg.providers.push(custom_provider(&doc, &name, body)?);
+    }
+    let mut profiles: Vec<_> = raw.profiles.into_iter().collect();
+    profiles.sort_by_key(|(k, _)| k.span().start);
+    for (name, body) in profiles {
+        let p = profile(&doc, &name, body, &cfg.providers)?;
+        cfg.profiles.push(p);
+    }
+    if let Some(d) = raw.default_profile {
+        if !cfg.profiles.iter().any(|p| p.name == *d.get_ref()) {
+            return doc.err(
+                d.span(),
+                "default_profile",
+                format!(
+                    "no profile named '{}'; the profiles are: {}",
+                    crate::text::truncate(d.get_ref(), 40),
+                    names(&cfg)
+                ),
+            );
+        }
+        cfg.default_profile = Some(d.into_inner());
+    }
+    Ok(cfg)
+}
+
+fn names(cfg: &Config) -> String {
+    if cfg.profiles.is_empty() {
+        return "(none)".into();
+    }
+    cfg.profiles
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A TOML or shape error: the line, and the message without any long quoted value (it could
+/// be a key pasted in the wrong place).
+fn syntax_error(doc: &Doc, e: &toml::de::Error) -> Error {
+    let line = e.span().map_or(1, |s| doc.line(s.start));
+    let msg = e.message().trim();
+    let msg = match msg.strip_prefix("unknown field `") {
+        Some(rest) => {
+            let field = rest.split('`').next().unwrap_or("");
+            let keys = if msg.contains("`credential_command`") && msg.contains("`api`") {
+                format!("a provider's keys are {PROVIDER_KEYS}")
+            } else if msg.contains("`credential_command`") {
+                format!("a profile's keys are {PROFILE_KEYS}")
+            } else {
+                format!("the file's keys are {TOP_KEYS}")
+            };
+            format!(
+                "{}: unknown key; {keys}",
+                crate::text::truncate(field, 40)
+            )
+        }
+        None => scrub_quotes(msg),
+    };
+    Error::usage(format!("{}:{line}: {msg}", doc.path.display()))
+}
+
+/// Cuts quoted text longer than 16 characters out of a parser message.
+fn scrub_quotes(msg: &str) -> String {
+    let mut out = String::new();
+    let mut parts = msg.split('"');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('"');
+        if i % 2 == 0 && part.chars().count() > 16 {
+            out.push('…');
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
+/// Checks a table's credential keys: exactly one source, and no literal secret.
+fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
+    let literal = [
+        ("api_key", &s.api_key),
+        ("key", &s.key),
+        ("token", &s.token),
+        ("secret", &s.secret),
+        ("credential", &s.credential),
+        ("password", &s.password),
+        ("admin_key", &s.admin_key),
+        ("management_key", &s.management_key),
+    ];
+    if let Some((k, Some(v))) = literal.iter().find(|(_, v)| v.is_some()) {
+        return doc.err(
+            v.span(),
+            &format!("{table}.{k}"),
+            format!("a credential written into the config file is refused: {SOURCES_HINT}"),
+        );
+    }
+    let mut found = Vec::new();
+    if let Some(v) = s.credential_env {
+        let name = v.get_ref().trim();
+        if !valid_var(name) {
+            return doc.err(
+                v.span(),
+                &format!("{table}.credential_env"),
+                "this is not an environment variable's name (letters, digits and _, not \
+                 starting with a digit); if it is the key itself, put it in a variable and \
+                 name the variable here",
+            );
+        }
+        found.push(("credential_env", Source::Env(name.to_string())));
+    }
+    if let Some(v) = s.credential_file {
+        let Some(p) = expand_path(doc, v.get_ref().trim()) else {
+            return doc.err(
+                v.span(),
+                &format!("{table}.credential_file"),
+                "give the path of a file that holds only the key (~ is your home folder)",
+            );
+        };
+        found.push(("credential_file", Source::File(p)));
+    }
+    if let Some(v) = s.credential_command {
+        let argv = v.get_ref();
+        if argv.first().is_none_or(|p| p.trim().is_empty()) {
+            return doc.err(
+                v.span(),
+                &format!("{table}.credential_command"),
+                "give the program and its arguments as a list, e.g. [\"op\", \"read\", \
+                 \"op://vault/item/field\"] (it runs without a shell)",
+            );
+        }
+        found.push(("credential_command", Source::Command(argv.clone())));
+    }
+    match found.len() {
+        1 => Ok(found.remove(0).1),
+        0 => doc.err(
+            at..at,
+            table,
+            format!("no credential source: add one of credential_env = \"VAR\", credential_file = \"PATH\" or credential_command = [\"prog\", \"arg\"]"),
+        ),
+        _ => doc.err(
+            at..at,
+            table,
+            format!(
+                "{} credential sources ({}): keep exactly one",
+                found.len(),
+                found.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+    }
+}
+
+fn valid_var(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `~/x` from HOME; a relative path is taken from the config file's folder.
+fn expand_path(doc: &Doc, p: &str) -> Option<PathBuf> {
+    if p.is_empty() {
+        return None;
+    }
+    let path = if p == "~" || p.starts_with("~/") {
+        PathBuf::from(env_nonempty("HOME")?).join(p.trim_start_matches('~').trim_start_matches('/'))
+    } else {
+        PathBuf::from(p)
+    };
+    Some(if path.is_absolute() {
+        path
+    } else {
+        doc.path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(path)
+    })
+}
+
+/// A table name: letters, digits, `-`, `_`, `.`.
+fn check_name(doc: &Doc, kind: &str, name: &Spanned<String>) -> Result<String> {
+    let n = name.get_ref();
+    if n.is_empty()
+        || n.len() > 64
+        || !n
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return doc.err(
+            name.span(),
+            &format!("[{kind}.{}]", crate::text::truncate(n, 40)),
+            "a name is 1 to 64 letters, digits, '-', '_' or '.'",
+        );
+    }
+    Ok(n.clone())
+}
+
+fn custom_provider(
+    doc: &Doc,
+    name: &Spanned<String>,
+    body: Spanned<RawProvider>,
+) -> Result<CustomProvider> {
+    let id = check_name(doc, "providers", name)?.to_ascii_lowercase();
+    let table = format!("providers.{id}");
+    let at = body.span().start;
+    if crate::provider::all().iter().any(|p| {
+        let i = p.info();
+        i.id == id || i.aliases.contains(&id.as_str())
+    }) {
+        return doc.err(
+            name.span(),
+            &table,
+            "this is a built-in provider's id; give the custom provider another name",
+        );
+    }
+    let body = body.into_inner();
+    let Some(api) = body.api else {
+        return doc.err(
+            at..at,
+            &table,
+            "missing api: write api = \"openrouter\" (the key API ModelGates and novapai share)",
+        );
+    };
+    let family = match api.get_ref().trim().to_ascii_lowercase().as_str() {
+        "openrouter" => ProviderKind::OpenRouter,
+        "venice" => ProviderKind::Venice,
+        "ionet" | "io.net" => ProviderKind::Ionet,
+        _ => {
+            return doc.err(
+                api.span(),
+                &format!("{table}.api"),
+                "unknown API family; use \"openrouter\" (ModelGates, novapai), \"venice\" or \"ionet\"",
+            );
+        }
+    };
+    let Some(base) = body.base_url else {
+        return doc.err(at..at, &table, "missing base_url: the service's origin, e.g. \"https://api.example.com\"");
+    };
+    if let Err(e) = BaseUrl::parse(base.get_ref()) {
+        return doc.err(base.span(), &format!("{table}.base_url"), e);
+    }
+    let display = match body.name {
+        Some(n) if !n.get_ref().trim().is_empty() => crate::text::truncate(n.get_ref().trim(), 40),
+        _ => id.clone(),
+    };
+    Ok(CustomProvider {
+        credential: source(doc, &table, at, body.sources)?,
+        id,
+        name: display,
+        family,
+        base_url: base.into_inner(),
+    })
+}
+
+fn profile(
+    doc: &Doc,
+    name: &Spanned<String>,
+    body: Spanned<RawProfile>,
+    custom: &[CustomProvider],
+) -> Result<Profile> {
+    let pname = check_name(doc, "profiles", name)?;
+    let table = format!("profiles.{pname}");
+    let at = body.span().start;
+    let body = body.into_inner();
+    let Some(prov) = body.provider else {
+        return doc.err(at..at, &table, "missing provider: e.g. provider = \"venice\"");
+    };
+    let wanted = prov.get_ref().trim();
+    let provider = if let Some(p) = crate::provider::all().iter().copied().find(|p| {
+        let i = p.info();
+        i.id.eq_ignore_ascii_case(wanted) || i.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
+    }) {
+        ProviderRef::Builtin(p)
+    } else if let Some(i) = custom.iter().position(|c| c.id.eq_ignore_ascii_case(wanted)) {
+        ProviderRef::Custom(i)
+    } else {
+        let mut ids: Vec<&str> = crate::provider::all().iter().map(|p| p.info().id).collect();
+        ids.extend(custom.iter().map(|c| c.id.as_str()));
+        return doc.err(
+            prov.span(),
+            &format!("{table}.provider"),
+            format!(
+                "no provider '{}'; use one of {} (or define it under [providers.NAME])",
+                crate::text::truncate(wanted, 40),
+                ids.join(", ")
+            ),
+        );
+    };
+    if let Some(b) = &body.base_url
+        && let Err(e) = BaseUrl::parse(b.get_ref())
+    {
+        return doc.err(b.span(), &format!("{table}.base_url"), e);
+    }
+    let output = match body.output {
+        None => None,
+        Some(o) => Some(
+            <Format as clap::ValueEnum>::from_str(o.get_ref().trim(), true).or_else(|_| {
+                doc.err(o.span(), &format!("{table}.output"), "use \"table\", \"tsv\" or \"json\"")
+            })?,
+        ),
+    };
+    let concurrency = match body.concurrency {
+        None => None,
+        Some(c) => Some(
+            u16::try_from(*c.get_ref())
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .map_or_else(
+                    || doc.err(c.span(), &format!("{table}.concurrency"), "a whole number from 1 to 256"),
+                    Ok,
+                )?,
+        ),
+    };
+    let retries = match body.retries {
+        None => None,
+        Some(r) => Some(
+            u32::try_from(*r.get_ref())
+                .ok()
+                .filter(|n| *n <= 100)
+                .map_or_else(
+                    || doc.err(r.span(), &format!("{table}.retries"), "a whole number from 0 to 100"),
+                    Ok,
+                )?,
+        ),
+    };
+    let timeout = match body.timeout {
+        None => None,
+        Some(t) => Some(
+            crate::cli::parse_duration(t.get_ref())
+                .or_else(|e| doc.err(t.span(), &format!("{table}.timeout"), scrub_quotes(&e)))?,
+        ),
+    };
+    Ok(Profile {
+        credential: source(doc, &table, at, body.sources)?,
+        name: pname,
+        provider,
+        base_url: body.base_url.map(Spanned::into_inner),
+        output,
+        concurrency,
+        retries,
+        timeout,
+    })
+}
+
+impl Config {
+    /// Registers the custom providers, so `-p NAME` and profiles find them (once a process).
+    pub fn install(&self) {
+        if self.providers.is_empty() {
+            return;
+        }
+        crate::provider::register_custom(
+            self.providers
+                .iter()
+                .map(|c| crate::provider::CustomRow {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    family: c.family,
+                    base_url: c.base_url.clone(),
+                    credential_env: match &c.credential {
+                        Source::Env(v) => Some(v.clone()),
+                        _ => None,
+                    },
+                })
+                .collect(),
+        );
+    }
+
+    pub fn profile(&self, name: &str) -> Option<&Profile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// A custom provider's entry.
+    pub fn custom(&self, p: ProviderKind) -> Option<&CustomProvider> {
+        match p {
+            ProviderKind::Custom(i) => self.providers.get(usize::from(i)),
+            _ => None,
+        }
+    }
+
+    /// Where the file is, for messages.
+    pub fn describe(&self) -> String {
+        match (&self.path, location()) {
+            (Some(p), _) => p.display().to_string(),
+            (None, Some((p, _))) => format!("{} (not present)", p.display()),
+            (None, None) => "(no config file: HOME is not set)".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(text: &str) -> Result<Config> {
+        parse(text, Path::new("/etc/keyctl.toml"))
+    }
+
+    fn err(text: &str) -> String {
+        cfg(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_complete_file() {
+        let c = cfg(r#"
+default_profile = "prod"
+audit = false
+
+[providers.acme]
+api = "openrouter"
+base_url = "https://acme.example"
+credential_env = "ACME_KEY"
+
+[profiles.prod]
+provider = "venice"
+credential_command = ["op", "read", "op://v/i/f"]
+output = "JSON"
+concurrency = 8
+retries = 0
+timeout = "1m"
+
+[profiles.acme-ci]
+provider = "acme"
+credential_file = "keys/acme"
+base_url = "http://127.0.0.1:9"
+"#)
+        .unwrap();
+        assert_eq!(c.default_profile.as_deref(), Some("prod"));
+        assert_eq!(c.audit, Some(false));
+        assert_eq!(c.profiles[0].name, "prod");
+        assert_eq!(c.profiles[0].provider, ProviderRef::Builtin(ProviderKind::Venice));
+        assert_eq!(c.profiles[0].output, Some(Format::Json));
+        assert_eq!(c.profiles[0].concurrency, Some(8));
+        assert_eq!(c.profiles[0].retries, Some(0));
+        assert_eq!(c.profiles[0].timeout, Some(Duration::from_secs(60)));
+        assert_eq!(
+            c.profiles[0].credential,
+            Source::Command(vec!["op".into(), "read".into(), "op://v/i/f".into()])
+        );
+        assert_eq!(c.profiles[1].provider, ProviderRef::Custom(0));
+        assert_eq!(c.profiles[1].credential, Source::File("/etc/keys/acme".into()));
+        assert_eq!(c.providers[0].family, ProviderKind::OpenRouter);
+        assert_eq!(c.providers[0].credential, Source::Env("ACME_KEY".into()));
+    }
+
+    #[test]
+    fn profiles_keep_the_files_order() {
+        let c = cfg("[profiles.zeta]\nprovider='venice'\ncredential_env='A'\n[profiles.alpha]\nprovider='ionet'\ncredential_env='B'\n").unwrap();
+        let n: Vec<&str> = c.profiles.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(n, ["zeta", "alpha"]);
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_key() {
+        let cases: &[(&str, &str)] = &[
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ncolour = 'red'\n", "/etc/keyctl.toml:4: colour: unknown key; a profile's keys are provider"),
+            ("verbose = true\n", "/etc/keyctl.toml:1: verbose: unknown key; the file's keys are default_profile"),
+            ("[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ncredential_env = 'X'\nurl = 1\n", ":5: url: unknown key; a provider's keys are api"),
+            ("[profiles.a]\nprovider = 'openai'\ncredential_env = 'X'\n", ":2: profiles.a.provider: no provider 'openai'; use one of ionet, modelgates"),
+            ("[profiles.a]\nprovider = 'venice'\n\ncredential_env = 'X'\nconcurrency = 0\n", ":5: profiles.a.concurrency: a whole number from 1 to 256"),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = -1\n", ":4: profiles.a.retries"),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ntimeout = 'soon'\n", ":4: profiles.a.timeout: 'soon' is not a duration"),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\noutput = 'yaml'\n", ":4: profiles.a.output: use \"table\", \"tsv\" or \"json\""),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nbase_url = 'http://example.com'\n", ":4: profiles.a.base_url:"),
+            ("[profiles.a]\nprovider = 'venice'\n", ":1: profiles.a: no credential source"),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ncredential_file = '/k'\n", "profiles.a: 2 credential sources (credential_env, credential_file): keep exactly one"),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_command = []\n", ":3: profiles.a.credential_command: give the program"),
+            ("[profiles.a]\ncredential_env = 'X'\n", ":1: profiles.a: missing provider"),
+            ("default_profile = 'nope'\n[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\n", ":1: default_profile: no profile named 'nope'; the profiles are: a"),
+            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = 'three'\n", ":4: invalid type: string \"three\", expected i64"),
+            ("[profiles.a\n", ":1:"),
+            ("[providers.venice]\napi = 'venice'\nbase_url = 'https://v.example'\ncredential_env = 'X'\n", ":1: providers.venice: this is a built-in provider's id"),
+            ("[providers.x]\napi = 'graphql'\nbase_url = 'https://x.example'\ncredential_env = 'X'\n", ":2: providers.x.api: unknown API family"),
+            ("[providers.x]\napi = 'openrouter'\ncredential_env = 'X'\n", ":1: providers.x: missing base_url"),
+            ("[profiles.'a b']\nprovider = 'venice'\ncredential_env = 'X'\n", ":1: [profiles.a b]: a name is 1 to 64 letters"),
+        ];
+        for (text, want) in cases {
+            let e = err(text);
+            assert!(e.contains(want), "{text:?}\n  got:  {e}\n  want: {want}");
+        }
+    }
+
+    #[test]
+    fn a_literal_secret_is_refused_without_being_quoted() {
+        let key = "sk-or-v1-0123456789abcdef0123456789abcdef";
+        for field in ["api_key", "key", "token", "secret", "credential", "password", "admin_key", "management_key"] {
+            let e = err(&format!("[profiles.a]\nprovider = 'venice'\n{field} = '{key}'\n"));
+            assert!(e.contains(&format!(":3: profiles.a.{field}: a credential written into the config file is refused")), "{e}");
+            assert!(e.contains("credential_env = \"VAR\""), "{e}");
+            assert!(!e.contains("0123456789abcdef"), "{e}");
+        }
+        let e = err(&format!("[profiles.a]\nprovider = 'venice'\ncredential_env = '{key}'\n"));
+        assert!(e.contains(":3: profiles.a.credential_env: this is not an environment variable's name"), "{e}");
+        assert!(!e.contains("0123456789abcdef"), "{e}");
+        // A key pasted where a number goes is not echoed by the parser's message either.
+        let e = err(&format!("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = '{key}'\n"));
+        assert!(!e.contains("0123456789abcdef"), "{e}");
+        let e = err(&format!("[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ntoken = '{key}'\n"));
+        assert!(e.contains(":4: providers.x.token: a credential written"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_file_is_an_empty_config() {
+        let c = cfg("").unwrap();
+        assert!(c.profiles.is_empty() && c.providers.is_empty() && c.default_profile.is_none());
+    }
+}

@@ -1,0 +1,162 @@
+//! A generic renderer for rows that are not keys (providers, auth status, check, log).
+//!
+//! The caller gives the rows twice: as cells (table and TSV) and as JSON values (`-o json`).
+//! Every cell is sanitised (terminal escapes and control characters removed, tabs and line
+//! breaks made spaces, the credential masked), every JSON string masked before it is
+//! serialised, and every line masked again as all output is. Long cells wrap in a table, never
+//! cut, so ids can be copied whole.
+
+use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
+use serde_json::Value;
+
+use super::{Format, View, json_line, print_text, terminal_width};
+use crate::text::sanitize;
+
+/// Rows to print: column headers (lower-case names; a table shows them upper-case), the cells
+/// of each row, and each row as a JSON object for `-o json`.
+#[derive(Debug, Clone, Default)]
+pub struct Records {
+    pub headers: Vec<&'static str>,
+    pub rows: Vec<Vec<String>>,
+    pub json: Vec<Value>,
+}
+
+/// Prints the records in the view's format on stdout (`view.columns` is not used: callers
+/// refuse `--columns`). Like all output, a closed stdout does not stop the run.
+pub fn print(view: &View, r: &Records) {
+    match view.format {
+        Format::Json => r.json.iter().for_each(|v| print_text(&json_text(v))),
+        Format::Tsv => tsv_lines(r, !view.no_headers)
+            .iter()
+            .for_each(|l| print_text(l)),
+        Format::Table => {
+            if !r.rows.is_empty() {
+                print_text(&table(r, terminal_width(), !view.no_headers));
+            }
+        }
+    }
+}
+
+/// One JSON value as a line: every string (and name) masked before serialising, characters a
+/// terminal would not show escaped (as key results are).
+pub fn json_text(v: &Value) -> String {
+    let mut v = v.clone();
+    crate::secret::mask_json(&mut v);
+    json_line(&v)
+}
+
+/// The TSV lines: the header (when `headers`), then one line per row, cells joined by tabs.
+pub fn tsv_lines(r: &Records, headers: bool) -> Vec<String> {
+    let head = headers.then(|| r.headers.join("\t"));
+    head.into_iter()
+        .chain(r.rows.iter().map(|row| tsv_row(row)))
+        .collect()
+}
+
+/// One TSV line: no tab, line break or other control character of a cell can split it.
+fn tsv_row(row: &[String]) -> String {
+    row.iter()
+        .map(|c| sanitize(c))
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
+/// The table: fitted to `width` when known (long cells wrap, nothing is cut; headers never
+/// wrap), its cells sanitised.
+pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
+    match width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(u16::try_from(w).unwrap_or(u16::MAX));
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    if headers {
+        t.set_header(r.headers.iter().map(|h| h.to_uppercase()));
+    }
+    for row in &r.rows {
+        t.add_row(row.iter().map(|c| sanitize(c)));
+    }
+    t.set_constraints(header_widths(&r.headers));
+    t.to_string()
+}
+
+/// Each column at least as wide as its header (comfy-table counts one space of padding each
+/// side), so a header never wraps.
+fn header_widths(headers: &[&str]) -> Vec<ColumnConstraint> {
+    headers
+        .iter()
+        .map(|h| {
+            let w = u16::try_from(h.chars().count() + 2).unwrap_or(u16::MAX);
+            ColumnConstraint::LowerBoundary(Width::Fixed(w))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn records() -> Records {
+        Records {
+            headers: vec!["id", "note"],
+            rows: vec![
+                vec!["k1".into(), "a\tb\nc\rd".into()],
+                vec!["k2".into(), "x\u{1b}[31my\u{7}z\u{202e}".into()],
+            ],
+            json: vec![json!({"id": "k1", "note": "a\tb"})],
+        }
+    }
+
+    #[test]
+    fn tsv_cells_cannot_split_a_line() {
+        let lines = tsv_lines(&records(), true);
+        assert_eq!(lines, ["id\tnote", "k1\ta b c d", "k2\txyz"]);
+        for l in &lines {
+            assert_eq!(l.split('\t').count(), 2, "{l:?}");
+            assert!(!l.chars().any(char::is_control), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn no_headers_leaves_out_the_header_line() {
+        let lines = tsv_lines(&records(), false);
+        assert_eq!(lines, ["k1\ta b c d", "k2\txyz"]);
+        let t = table(&records(), Some(80), false);
+        assert!(!t.contains("NOTE"), "{t}");
+        assert!(table(&records(), Some(80), true).contains("NOTE"));
+    }
+
+    #[test]
+    fn a_narrow_table_wraps_but_never_cuts_an_id() {
+        let id = "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943";
+        let r = Records {
+            headers: vec!["key", "changes"],
+            rows: vec![vec![
+                id.into(),
+                "limit 10 → 50; reset daily → monthly".into(),
+            ]],
+            json: Vec::new(),
+        };
+        let t = table(&r, Some(40), true);
+        assert!(t.lines().all(|l| l.chars().count() <= 40), "{t}");
+        let cells: String = t
+            .lines()
+            .filter_map(|l| l.split(['│', '┆']).nth(1))
+            .map(str::trim)
+            .collect();
+        assert!(cells.contains(id), "{t}");
+        assert!(!t.contains('…'), "{t}");
+    }
+
+    #[test]
+    fn json_lines_are_escaped_like_key_results() {
+        let line = json_text(&json!({"note": "a\u{202e}b"}));
+        assert_eq!(line, r#"{"note":"a\u202eb"}"#);
+    }
+}
