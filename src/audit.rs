@@ -122,7 +122,7 @@ impl Trail {
             .and_then(|e| e.http_status())
             .or_else(|| take_status(&[&r.key, new_key(&r.outcome).unwrap_or_default()]));
         let v = entry(r, action, &self.head(now), status);
-        let line = format!("{}\n", serde_json::to_string(&v).unwrap_or_default());
+        let line = serde_json::to_string(&v).map_err(|e| format!("audit line: {e}"))? + "\n";
         append(&self.path, line.as_bytes()).map_err(|e| {
             format!(
                 "could not write the audit trail {}: {e}; check that its directory is writable, \

@@ -304,7 +304,9 @@ pub enum Command {
 
     /// List the built-in and configured providers: base URL, credential source, and whether
     /// the credential is set (never its value)
-    #[command(after_help = "Examples:\n  keyctl providers\n  keyctl providers -o json | jq -r 'select(.credential_present | not) | .provider'")]
+    #[command(
+        after_help = "Examples:\n  keyctl providers\n  keyctl providers -o json | jq -r 'select(.credential_present | not) | .provider'"
+    )]
     Providers,
 
     /// Check credentials: one cheap authenticated read per profile that proves the key can
@@ -326,7 +328,9 @@ pub enum Command {
     Completions(CompletionsArgs),
 
     /// Print the manual page (roff); install it as keyctl-ai.1 (see the README)
-    #[command(after_help = "Example:\n  keyctl man | man -l -\n  keyctl man > ~/.local/share/man/man1/keyctl-ai.1")]
+    #[command(
+        after_help = "Example:\n  keyctl man | man -l -\n  keyctl man > ~/.local/share/man/man1/keyctl-ai.1"
+    )]
     Man,
 }
 
@@ -360,7 +364,9 @@ Examples:
 pub enum AuthCommand {
     /// For each profile (-P NAME, --all, or the provider given with -p): ok, rejected,
     /// missing or unreachable; exit 3 if any is rejected or missing, 8 if unreachable
-    #[command(after_help = "Examples:\n  keyctl auth status --all\n  keyctl auth status -P venice-prod\n  keyctl auth status -p modelgates -o json")]
+    #[command(
+        after_help = "Examples:\n  keyctl auth status --all\n  keyctl auth status -P venice-prod\n  keyctl auth status -p modelgates -o json"
+    )]
     Status(AuthStatusArgs),
 }
 

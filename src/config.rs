@@ -21,7 +21,8 @@ const MAX_CONFIG: usize = 1024 * 1024;
 const PROFILE_KEYS: &str = "provider, base_url, credential_env, credential_file, \
                             credential_command, output, concurrency, retries, timeout";
 /// The keys of a custom provider, for messages.
-const PROVIDER_KEYS: &str = "api, base_url, name, credential_env, credential_file, credential_command";
+const PROVIDER_KEYS: &str =
+    "api, base_url, name, credential_env, credential_file, credential_command";
 /// The top-level keys and tables, for messages.
 const TOP_KEYS: &str = "default_profile, audit, [profiles.NAME], [providers.NAME]";
 
@@ -115,10 +116,50 @@ struct RawFile {
 }
 
 /// The credential keys shared by profiles and providers, plus the names a literal secret is
-/// usually written under (refused with a message that says what to write instead).
+/// usually written under (refused with a message that says what to write instead). Written
+/// out in both tables: serde's `flatten` would lose the spans (the line numbers).
+struct RawSources {
+    credential_env: Option<Spanned<String>>,
+    credential_file: Option<Spanned<String>>,
+    credential_command: Option<Spanned<Vec<String>>>,
+    api_key: Option<Spanned<toml::Value>>,
+    key: Option<Spanned<toml::Value>>,
+    token: Option<Spanned<toml::Value>>,
+    secret: Option<Spanned<toml::Value>>,
+    credential: Option<Spanned<toml::Value>>,
+    password: Option<Spanned<toml::Value>>,
+    admin_key: Option<Spanned<toml::Value>>,
+    management_key: Option<Spanned<toml::Value>>,
+}
+
+/// Moves a table's credential keys into a [`RawSources`].
+macro_rules! sources {
+    ($b:expr) => {
+        RawSources {
+            credential_env: $b.credential_env,
+            credential_file: $b.credential_file,
+            credential_command: $b.credential_command,
+            api_key: $b.api_key,
+            key: $b.key,
+            token: $b.token,
+            secret: $b.secret,
+            credential: $b.credential,
+            password: $b.password,
+            admin_key: $b.admin_key,
+            management_key: $b.management_key,
+        }
+    };
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawSources {
+struct RawProfile {
+    provider: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+    output: Option<Spanned<String>>,
+    concurrency: Option<Spanned<i64>>,
+    retries: Option<Spanned<i64>>,
+    timeout: Option<Spanned<String>>,
     credential_env: Option<Spanned<String>>,
     credential_file: Option<Spanned<String>>,
     credential_command: Option<Spanned<Vec<String>>>,
@@ -134,25 +175,21 @@ struct RawSources {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawProfile {
-    provider: Option<Spanned<String>>,
-    base_url: Option<Spanned<String>>,
-    output: Option<Spanned<String>>,
-    concurrency: Option<Spanned<i64>>,
-    retries: Option<Spanned<i64>>,
-    timeout: Option<Spanned<String>>,
-    #[serde(flatten)]
-    sources: RawSources,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawProvider {
     api: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
     name: Option<Spanned<String>>,
-    #[serde(flatten)]
-    sources: RawSources,
+    credential_env: Option<Spanned<String>>,
+    credential_file: Option<Spanned<String>>,
+    credential_command: Option<Spanned<Vec<String>>>,
+    api_key: Option<Spanned<toml::Value>>,
+    key: Option<Spanned<toml::Value>>,
+    token: Option<Spanned<toml::Value>>,
+    secret: Option<Spanned<toml::Value>>,
+    credential: Option<Spanned<toml::Value>>,
+    password: Option<Spanned<toml::Value>>,
+    admin_key: Option<Spanned<toml::Value>>,
+    management_key: Option<Spanned<toml::Value>>,
 }
 
 /// The file being checked, for messages that name a line.
@@ -172,7 +209,12 @@ impl Doc<'_> {
     }
 
     /// Exit 2: `FILE:LINE: key: message`.
-    fn err<T>(&self, span: std::ops::Range<usize>, key: &str, msg: impl std::fmt::Display) -> Result<T> {
+    fn err<T>(
+        &self,
+        span: std::ops::Range<usize>,
+        key: &str,
+        msg: impl std::fmt::Display,
+    ) -> Result<T> {
         Err(Error::usage(format!(
             "{}:{}: {key}: {msg}",
             self.path.display(),
@@ -211,7 +253,11 @@ pub fn load() -> Result<Config> {
             return Ok(Config::default());
         }
         Err(e) => {
-            let from = if explicit { " (from KEYCTL_CONFIG)" } else { "" };
+            let from = if explicit {
+                " (from KEYCTL_CONFIG)"
+            } else {
+                ""
+            };
             return Err(Error::usage(format!(
                 "cannot read the config file {}{from}: {e}; fix or unset it",
                 path.display()
@@ -307,10 +353,7 @@ fn syntax_error(doc: &Doc, e: &toml::de::Error) -> Error {
             } else {
                 format!("the file's keys are {TOP_KEYS}")
             };
-            format!(
-                "{}: unknown key; {keys}",
-                crate::text::truncate(field, 40)
-            )
+            format!("{}: unknown key; {keys}", crate::text::truncate(field, 40))
         }
         None => scrub_quotes(msg),
     };
@@ -395,7 +438,7 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
         0 => doc.err(
             at..at,
             table,
-            format!("no credential source: add one of credential_env = \"VAR\", credential_file = \"PATH\" or credential_command = [\"prog\", \"arg\"]"),
+            "no credential source: add one of credential_env = \"VAR\", credential_file = \"PATH\" or credential_command = [\"prog\", \"arg\"]",
         ),
         _ => doc.err(
             at..at,
@@ -430,10 +473,7 @@ fn expand_path(doc: &Doc, p: &str) -> Option<PathBuf> {
     Some(if path.is_absolute() {
         path
     } else {
-        doc.path
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join(path)
+        doc.path.parent().unwrap_or(Path::new(".")).join(path)
     })
 }
 
@@ -494,7 +534,11 @@ fn custom_provider(
         }
     };
     let Some(base) = body.base_url else {
-        return doc.err(at..at, &table, "missing base_url: the service's origin, e.g. \"https://api.example.com\"");
+        return doc.err(
+            at..at,
+            &table,
+            "missing base_url: the service's origin, e.g. \"https://api.example.com\"",
+        );
     };
     if let Err(e) = BaseUrl::parse(base.get_ref()) {
         return doc.err(base.span(), &format!("{table}.base_url"), e);
@@ -504,7 +548,7 @@ fn custom_provider(
         _ => id.clone(),
     };
     Ok(CustomProvider {
-        credential: source(doc, &table, at, body.sources)?,
+        credential: source(doc, &table, at, sources!(body))?,
         id,
         name: display,
         family,
@@ -523,15 +567,23 @@ fn profile(
     let at = body.span().start;
     let body = body.into_inner();
     let Some(prov) = body.provider else {
-        return doc.err(at..at, &table, "missing provider: e.g. provider = \"venice\"");
+        return doc.err(
+            at..at,
+            &table,
+            "missing provider: e.g. provider = \"venice\"",
+        );
     };
     let wanted = prov.get_ref().trim();
     let provider = if let Some(p) = crate::provider::all().iter().copied().find(|p| {
         let i = p.info();
-        i.id.eq_ignore_ascii_case(wanted) || i.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
+        i.id.eq_ignore_ascii_case(wanted)
+            || i.aliases.iter().any(|a| a.eq_ignore_ascii_case(wanted))
     }) {
         ProviderRef::Builtin(p)
-    } else if let Some(i) = custom.iter().position(|c| c.id.eq_ignore_ascii_case(wanted)) {
+    } else if let Some(i) = custom
+        .iter()
+        .position(|c| c.id.eq_ignore_ascii_case(wanted))
+    {
         ProviderRef::Custom(i)
     } else {
         let mut ids: Vec<&str> = crate::provider::all().iter().map(|p| p.info().id).collect();
@@ -555,7 +607,11 @@ fn profile(
         None => None,
         Some(o) => Some(
             <Format as clap::ValueEnum>::from_str(o.get_ref().trim(), true).or_else(|_| {
-                doc.err(o.span(), &format!("{table}.output"), "use \"table\", \"tsv\" or \"json\"")
+                doc.err(
+                    o.span(),
+                    &format!("{table}.output"),
+                    "use \"table\", \"tsv\" or \"json\"",
+                )
             })?,
         ),
     };
@@ -566,7 +622,13 @@ fn profile(
                 .ok()
                 .filter(|n| (1..=256).contains(n))
                 .map_or_else(
-                    || doc.err(c.span(), &format!("{table}.concurrency"), "a whole number from 1 to 256"),
+                    || {
+                        doc.err(
+                            c.span(),
+                            &format!("{table}.concurrency"),
+                            "a whole number from 1 to 256",
+                        )
+                    },
                     Ok,
                 )?,
         ),
@@ -578,7 +640,13 @@ fn profile(
                 .ok()
                 .filter(|n| *n <= 100)
                 .map_or_else(
-                    || doc.err(r.span(), &format!("{table}.retries"), "a whole number from 0 to 100"),
+                    || {
+                        doc.err(
+                            r.span(),
+                            &format!("{table}.retries"),
+                            "a whole number from 0 to 100",
+                        )
+                    },
                     Ok,
                 )?,
         ),
@@ -591,7 +659,7 @@ fn profile(
         ),
     };
     Ok(Profile {
-        credential: source(doc, &table, at, body.sources)?,
+        credential: source(doc, &table, at, sources!(body))?,
         name: pname,
         provider,
         base_url: body.base_url.map(Spanned::into_inner),
@@ -687,7 +755,10 @@ base_url = "http://127.0.0.1:9"
         assert_eq!(c.default_profile.as_deref(), Some("prod"));
         assert_eq!(c.audit, Some(false));
         assert_eq!(c.profiles[0].name, "prod");
-        assert_eq!(c.profiles[0].provider, ProviderRef::Builtin(ProviderKind::Venice));
+        assert_eq!(
+            c.profiles[0].provider,
+            ProviderRef::Builtin(ProviderKind::Venice)
+        );
         assert_eq!(c.profiles[0].output, Some(Format::Json));
         assert_eq!(c.profiles[0].concurrency, Some(8));
         assert_eq!(c.profiles[0].retries, Some(0));
@@ -697,7 +768,10 @@ base_url = "http://127.0.0.1:9"
             Source::Command(vec!["op".into(), "read".into(), "op://v/i/f".into()])
         );
         assert_eq!(c.profiles[1].provider, ProviderRef::Custom(0));
-        assert_eq!(c.profiles[1].credential, Source::File("/etc/keys/acme".into()));
+        assert_eq!(
+            c.profiles[1].credential,
+            Source::File("/etc/keys/acme".into())
+        );
         assert_eq!(c.providers[0].family, ProviderKind::OpenRouter);
         assert_eq!(c.providers[0].credential, Source::Env("ACME_KEY".into()));
     }
@@ -712,26 +786,83 @@ base_url = "http://127.0.0.1:9"
     #[test]
     fn errors_name_the_file_line_and_key() {
         let cases: &[(&str, &str)] = &[
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ncolour = 'red'\n", "/etc/keyctl.toml:4: colour: unknown key; a profile's keys are provider"),
-            ("verbose = true\n", "/etc/keyctl.toml:1: verbose: unknown key; the file's keys are default_profile"),
-            ("[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ncredential_env = 'X'\nurl = 1\n", ":5: url: unknown key; a provider's keys are api"),
-            ("[profiles.a]\nprovider = 'openai'\ncredential_env = 'X'\n", ":2: profiles.a.provider: no provider 'openai'; use one of ionet, modelgates"),
-            ("[profiles.a]\nprovider = 'venice'\n\ncredential_env = 'X'\nconcurrency = 0\n", ":5: profiles.a.concurrency: a whole number from 1 to 256"),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = -1\n", ":4: profiles.a.retries"),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ntimeout = 'soon'\n", ":4: profiles.a.timeout: 'soon' is not a duration"),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\noutput = 'yaml'\n", ":4: profiles.a.output: use \"table\", \"tsv\" or \"json\""),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nbase_url = 'http://example.com'\n", ":4: profiles.a.base_url:"),
-            ("[profiles.a]\nprovider = 'venice'\n", ":1: profiles.a: no credential source"),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ncredential_file = '/k'\n", "profiles.a: 2 credential sources (credential_env, credential_file): keep exactly one"),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_command = []\n", ":3: profiles.a.credential_command: give the program"),
-            ("[profiles.a]\ncredential_env = 'X'\n", ":1: profiles.a: missing provider"),
-            ("default_profile = 'nope'\n[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\n", ":1: default_profile: no profile named 'nope'; the profiles are: a"),
-            ("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = 'three'\n", ":4: invalid type: string \"three\", expected i64"),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ncolour = 'red'\n",
+                "/etc/keyctl.toml:4: colour: unknown key; a profile's keys are provider",
+            ),
+            (
+                "verbose = true\n",
+                "/etc/keyctl.toml:1: verbose: unknown key; the file's keys are default_profile",
+            ),
+            (
+                "[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ncredential_env = 'X'\nurl = 1\n",
+                ":5: url: unknown key; a provider's keys are api",
+            ),
+            (
+                "[profiles.a]\nprovider = 'openai'\ncredential_env = 'X'\n",
+                ":2: profiles.a.provider: no provider 'openai'; use one of ionet, modelgates",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\n\ncredential_env = 'X'\nconcurrency = 0\n",
+                ":5: profiles.a.concurrency: a whole number from 1 to 256",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = -1\n",
+                ":4: profiles.a.retries",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ntimeout = 'soon'\n",
+                ":4: profiles.a.timeout: 'soon' is not a duration",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\noutput = 'yaml'\n",
+                ":4: profiles.a.output: use \"table\", \"tsv\" or \"json\"",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nbase_url = 'http://example.com'\n",
+                ":4: profiles.a.base_url:",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\n",
+                ":1: profiles.a: no credential source",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ncredential_file = '/k'\n",
+                "profiles.a: 2 credential sources (credential_env, credential_file): keep exactly one",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_command = []\n",
+                ":3: profiles.a.credential_command: give the program",
+            ),
+            (
+                "[profiles.a]\ncredential_env = 'X'\n",
+                ":1: profiles.a: missing provider",
+            ),
+            (
+                "default_profile = 'nope'\n[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\n",
+                ":1: default_profile: no profile named 'nope'; the profiles are: a",
+            ),
+            (
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = 'three'\n",
+                ":4: invalid type: string \"three\", expected i64",
+            ),
             ("[profiles.a\n", ":1:"),
-            ("[providers.venice]\napi = 'venice'\nbase_url = 'https://v.example'\ncredential_env = 'X'\n", ":1: providers.venice: this is a built-in provider's id"),
-            ("[providers.x]\napi = 'graphql'\nbase_url = 'https://x.example'\ncredential_env = 'X'\n", ":2: providers.x.api: unknown API family"),
-            ("[providers.x]\napi = 'openrouter'\ncredential_env = 'X'\n", ":1: providers.x: missing base_url"),
-            ("[profiles.'a b']\nprovider = 'venice'\ncredential_env = 'X'\n", ":1: [profiles.a b]: a name is 1 to 64 letters"),
+            (
+                "[providers.venice]\napi = 'venice'\nbase_url = 'https://v.example'\ncredential_env = 'X'\n",
+                ":1: providers.venice: this is a built-in provider's id",
+            ),
+            (
+                "[providers.x]\napi = 'graphql'\nbase_url = 'https://x.example'\ncredential_env = 'X'\n",
+                ":2: providers.x.api: unknown API family",
+            ),
+            (
+                "[providers.x]\napi = 'openrouter'\ncredential_env = 'X'\n",
+                ":1: providers.x: missing base_url",
+            ),
+            (
+                "[profiles.'a b']\nprovider = 'venice'\ncredential_env = 'X'\n",
+                ":1: [profiles.a b]: a name is 1 to 64 letters",
+            ),
         ];
         for (text, want) in cases {
             let e = err(text);
@@ -742,20 +873,48 @@ base_url = "http://127.0.0.1:9"
     #[test]
     fn a_literal_secret_is_refused_without_being_quoted() {
         let key = "sk-or-v1-0123456789abcdef0123456789abcdef";
-        for field in ["api_key", "key", "token", "secret", "credential", "password", "admin_key", "management_key"] {
-            let e = err(&format!("[profiles.a]\nprovider = 'venice'\n{field} = '{key}'\n"));
-            assert!(e.contains(&format!(":3: profiles.a.{field}: a credential written into the config file is refused")), "{e}");
+        for field in [
+            "api_key",
+            "key",
+            "token",
+            "secret",
+            "credential",
+            "password",
+            "admin_key",
+            "management_key",
+        ] {
+            let e = err(&format!(
+                "[profiles.a]\nprovider = 'venice'\n{field} = '{key}'\n"
+            ));
+            assert!(
+                e.contains(&format!(
+                    ":3: profiles.a.{field}: a credential written into the config file is refused"
+                )),
+                "{e}"
+            );
             assert!(e.contains("credential_env = \"VAR\""), "{e}");
             assert!(!e.contains("0123456789abcdef"), "{e}");
         }
-        let e = err(&format!("[profiles.a]\nprovider = 'venice'\ncredential_env = '{key}'\n"));
-        assert!(e.contains(":3: profiles.a.credential_env: this is not an environment variable's name"), "{e}");
+        let e = err(&format!(
+            "[profiles.a]\nprovider = 'venice'\ncredential_env = '{key}'\n"
+        ));
+        assert!(
+            e.contains(":3: profiles.a.credential_env: this is not an environment variable's name"),
+            "{e}"
+        );
         assert!(!e.contains("0123456789abcdef"), "{e}");
         // A key pasted where a number goes is not echoed by the parser's message either.
-        let e = err(&format!("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = '{key}'\n"));
+        let e = err(&format!(
+            "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = '{key}'\n"
+        ));
         assert!(!e.contains("0123456789abcdef"), "{e}");
-        let e = err(&format!("[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ntoken = '{key}'\n"));
-        assert!(e.contains(":4: providers.x.token: a credential written"), "{e}");
+        let e = err(&format!(
+            "[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ntoken = '{key}'\n"
+        ));
+        assert!(
+            e.contains(":4: providers.x.token: a credential written"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -562,6 +562,29 @@ pub enum Mode {
     Rotate,
 }
 
+/// Records a write's result (the audit trail, set by the command layer when auditing is on):
+/// `Err` says why it could not.
+type Recorder = Box<dyn Fn(&KeyResult, Mode) -> Result<bool, String> + Send + Sync>;
+
+static RECORDER: OnceLock<Recorder> = OnceLock::new();
+
+/// Sets what every pushed result goes through before it is printed (once a run).
+pub fn set_recorder(f: Recorder) {
+    let _ = RECORDER.set(f);
+}
+
+/// Records a result before it is printed; a failure is said once on stderr (the change
+/// itself is done and reported as usual).
+fn record(r: &KeyResult, mode: Mode) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let Some(f) = RECORDER.get() else { return };
+    if let Err(e) = f(r, mode)
+        && !WARNED.swap(true, std::sync::atomic::Ordering::SeqCst)
+    {
+        warn(&e);
+    }
+}
+
 /// Prints results as they complete (in input order): JSON and TSV lines at once, the plan of a
 /// dry run at once, the table at the end (its columns fit every row).
 pub struct Printer {
@@ -582,6 +605,7 @@ impl Printer {
     }
 
     pub fn push(&mut self, r: KeyResult) {
+        record(&r, self.mode);
         if let Some(e) = r.outcome.error() {
             let unknown = matches!(r.outcome, Outcome::Unknown(_));
             error(&key_message(&r, e, unknown));

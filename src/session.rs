@@ -46,6 +46,11 @@ impl Session {
             .http
             .send(self.p.info().name, &self.origin, req, &self.secret)
             .await?;
+        if req.method.is_write()
+            && let Some(k) = &req.key
+        {
+            crate::audit::note_status(k, resp.status);
+        }
         let success = (200..300).contains(&resp.status);
         let e = match (success, resp.too_large) {
             (true, false) => return Ok(resp.body),

@@ -36,6 +36,8 @@ pub struct Global {
     profile: Option<usize>,
     /// `-P` as given (`log` filters by it).
     profile_flag: Option<String>,
+    /// The audit trail's file, when auditing is on (KEYCTL_AUDIT, the file's `audit`).
+    pub audit: Option<PathBuf>,
     /// `--retries` and `--timeout` as given (a profile's own apply where these are None).
     retries_flag: Option<u32>,
     timeout_flag: Option<Duration>,
@@ -106,6 +108,10 @@ impl Global {
             (None, None) => None,
         };
         let profile_flag = profile.clone();
+        let audit = crate::audit::enabled(config.audit)
+            .map_err(Error::usage)?
+            .then(crate::audit::default_path)
+            .flatten();
         let chosen = choose_profile(&config, profile, provider.as_ref())?;
         let prof = chosen.map(|i| &config.profiles[i]);
         let output = match (output, env_value("KEYCTL_OUTPUT")) {
@@ -143,6 +149,7 @@ impl Global {
             config,
             profile: chosen,
             profile_flag,
+            audit,
             retries_flag: retries,
             timeout_flag: timeout,
         };
@@ -226,8 +233,13 @@ impl Global {
         };
         let source = self.source(p, profile);
         let credential = credential(p, self.api_key_file.as_deref(), &source, cancel).await;
-        let base = match (self.base_url.as_deref(), profile.and_then(|pr| pr.base_url.as_deref())) {
-            (None, Some(from_profile)) if std::env::var(p.base_url_env()).map_or(true, |v| v.trim().is_empty()) => {
+        let base = match (
+            self.base_url.as_deref(),
+            profile.and_then(|pr| pr.base_url.as_deref()),
+        ) {
+            (None, Some(from_profile))
+                if std::env::var(p.base_url_env()).map_or(true, |v| v.trim().is_empty()) =>
+            {
                 BaseUrl::parse(from_profile)?
             }
             (flag, _) => base_url(p, flag)?,
@@ -309,11 +321,19 @@ fn choose_profile(
         (None, None, None) => return Ok(None),
     };
     let Some(i) = config.profiles.iter().position(|p| p.name == name) else {
-        let by = if origin == Origin::Env { "KEYCTL_PROFILE: " } else { "-P/--profile: " };
+        let by = if origin == Origin::Env {
+            "KEYCTL_PROFILE: "
+        } else {
+            "-P/--profile: "
+        };
         let list = if config.profiles.is_empty() {
             format!("there are no profiles (config file: {})", config.describe())
         } else {
-            format!("the profiles are {} (in {})", profile_names(config), config.describe())
+            format!(
+                "the profiles are {} (in {})",
+                profile_names(config),
+                config.describe()
+            )
         };
         return Err(Error::usage(format!(
             "{by}no profile '{}'; {list}",
@@ -340,7 +360,11 @@ fn choose_profile(
             "profile '{}' is for {}, but {} names {}: give one of them",
             prof.name,
             prof.provider.kind(),
-            if *porigin == Origin::Flag { "-p" } else { "KEYCTL_PROVIDER" },
+            if *porigin == Origin::Flag {
+                "-p"
+            } else {
+                "KEYCTL_PROVIDER"
+            },
             wanted
         ))),
     }
@@ -480,7 +504,9 @@ pub async fn credential(
     let found = match (file, source) {
         (Some(path), _) => from_file(p, path, "--api-key-file", cancel).await.map(Some),
         (None, Source::Env(var)) => from_env(p, var),
-        (None, Source::File(path)) => from_file(p, path, "credential_file", cancel).await.map(Some),
+        (None, Source::File(path)) => from_file(p, path, "credential_file", cancel)
+            .await
+            .map(Some),
         (None, Source::Command(argv)) => from_command(argv, cancel).await.map(Some),
     };
     if let Ok(Some(s)) = &found {
@@ -519,11 +545,8 @@ async fn from_file(p: ProviderKind, path: &Path, what: &str, cancel: &Cancel) ->
             ReadError::Io(e) => format!("cannot read {source}: {e}"),
         })
     })?;
-    Secret::parse(&text, &source)?.ok_or_else(|| {
-        Error::Credential(format!(
-            "{source} is empty; put the {p} admin key in it"
-        ))
-    })
+    Secret::parse(&text, &source)?
+        .ok_or_else(|| Error::Credential(format!("{source} is empty; put the {p} admin key in it")))
 }
 
 /// How long a `credential_command` may run: 10 s (KEYCTL_CREDENTIAL_TIMEOUT_MS: the test
@@ -567,7 +590,9 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
     let out = async move {
         let mut buf = Vec::new();
         if let Some(s) = stdout {
-            s.take(MAX_SECRET_FILE as u64 + 1).read_to_end(&mut buf).await?;
+            s.take(MAX_SECRET_FILE as u64 + 1)
+                .read_to_end(&mut buf)
+                .await?;
         }
         Ok::<_, std::io::Error>(buf)
     };
@@ -611,7 +636,11 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
         };
         return Err(Error::Credential(format!(
             "{what} failed ({how}){}",
-            if stderr_text.is_empty() { String::new() } else { format!(": {stderr_text}") }
+            if stderr_text.is_empty() {
+                String::new()
+            } else {
+                format!(": {stderr_text}")
+            }
         )));
     }
     let bytes = o.map_err(|e| Error::Credential(format!("{what}: reading its output: {e}")))?;
@@ -622,12 +651,18 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
         )));
     }
     let text = String::from_utf8(bytes).map_err(|_| {
-        Error::Credential(format!("{what} printed text that is not UTF-8; it must print only the admin key"))
+        Error::Credential(format!(
+            "{what} printed text that is not UTF-8; it must print only the admin key"
+        ))
     })?;
     Secret::parse(&text, &what)?.ok_or_else(|| {
         Error::Credential(format!(
             "{what} printed nothing (exit status 0){}",
-            if stderr_text.is_empty() { String::new() } else { format!("; its standard error: {stderr_text}") }
+            if stderr_text.is_empty() {
+                String::new()
+            } else {
+                format!("; its standard error: {stderr_text}")
+            }
         ))
     })
 }
@@ -638,7 +673,10 @@ fn tail(b: &[u8]) -> String {
     let one = crate::text::server_text(text.trim());
     let n = one.chars().count();
     if n > MAX_COMMAND_STDERR {
-        format!("…{}", one.chars().skip(n - MAX_COMMAND_STDERR).collect::<String>())
+        format!(
+            "…{}",
+            one.chars().skip(n - MAX_COMMAND_STDERR).collect::<String>()
+        )
     } else {
         one
     }

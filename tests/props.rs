@@ -5,7 +5,7 @@
 use keyctl::http::{classify, server_wait};
 use keyctl::key::Key;
 use keyctl::patch::{Amount, Change, ExpirySpec, LimitArg, ModelList, Name, Patch};
-use keyctl::provider::{BaseUrl, ProviderKind, all, display_url, venice};
+use keyctl::provider::{BaseUrl, all, display_url, venice};
 use keyctl::request::Response;
 use keyctl::secret::Secret;
 use keyctl::text::{sanitize, snippet};
@@ -57,7 +57,7 @@ proptest! {
         let _ = s.parse::<LimitArg>();
         let _ = s.parse::<ModelList>();
         let _ = s.parse::<Name>();
-        let _ = <ProviderKind as clap::ValueEnum>::from_str(&s, true);
+        let _ = keyctl::provider::find(&s);
         let _ = BaseUrl::parse(&s);
         if let Ok(e) = s.parse::<ExpirySpec>() {
             let _ = e.resolve(chrono::Utc::now());

@@ -26,7 +26,14 @@ pub async fn run(global: &Global, args: AuthStatusArgs, cancel: &Cancel) -> Resu
     super::no_columns(global, "keyctl auth status")?;
     let scopes = super::scopes(global, args.all)?;
     let mut r = Records {
-        headers: vec!["profile", "provider", "status", "detail", "base_url", "credential"],
+        headers: vec![
+            "profile",
+            "provider",
+            "status",
+            "detail",
+            "base_url",
+            "credential",
+        ],
         rows: Vec::new(),
         json: Vec::new(),
     };

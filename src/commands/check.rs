@@ -8,7 +8,10 @@ use crate::check::{Criteria, UsageOver};
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
-use crate::output::{self, records::{self, Records}};
+use crate::output::{
+    self,
+    records::{self, Records},
+};
 use crate::settings::Global;
 
 /// The exit code when any key matches.
@@ -42,7 +45,9 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
     let scopes = super::scopes(global, all)?;
     let now = chrono::Utc::now();
     let mut r = Records {
-        headers: vec!["profile", "provider", "id", "name", "reasons", "expires", "usage", "limit"],
+        headers: vec![
+            "profile", "provider", "id", "name", "reasons", "expires", "usage", "limit",
+        ],
         rows: Vec::new(),
         json: Vec::new(),
     };
@@ -57,7 +62,9 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
             Ok(k) => k,
             Err(e @ Error::Interrupted { .. }) => return Err(e),
             Err(e) => {
-                let who = pname.as_deref().map_or(String::new(), |n| format!("profile {n}: "));
+                let who = pname
+                    .as_deref()
+                    .map_or(String::new(), |n| format!("profile {n}: "));
                 output::error(&format!("{who}{e}"));
                 first_error.get_or_insert(e.exit_code());
                 r.json.push(json!({

@@ -71,7 +71,9 @@ fn roff_examples(out: &mut Vec<u8>, text: &str) -> std::io::Result<()> {
     writeln!(out, ".SS EXAMPLES")?;
     writeln!(out, ".PP")?;
     writeln!(out, ".nf")?;
-    let body = text.lines().skip_while(|l| l.trim_start().starts_with("Example"));
+    let body = text
+        .lines()
+        .skip_while(|l| l.trim_start().starts_with("Example"));
     for line in body {
         let esc = line.replace('\\', "\\e").replace('-', "\\-");
         // A line starting with . or ' would be read as a request.
@@ -91,6 +93,8 @@ fn write(bytes: &[u8]) -> Result<i32> {
     match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
         Ok(()) => Ok(0),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
-        Err(e) => Err(Error::Internal(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::Internal(format!(
+            "cannot write to standard output: {e}"
+        ))),
     }
 }

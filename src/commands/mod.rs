@@ -72,6 +72,11 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
     };
+    if let Some(path) = &global.audit {
+        let trail =
+            crate::audit::Trail::new(path.clone(), global.profile().map(|p| p.name.clone()));
+        output::set_recorder(Box::new(move |r, mode| trail.record(r, mode)));
+    }
     let cancel = Cancel::default();
     // SIGXFSZ (a file-size limit hit while writing a secret file) would kill the run after a
     // key was made: handled (ignored), the write fails instead and the run says so.
@@ -123,13 +128,9 @@ fn log_command(global: &Global, args: crate::cli::LogArgs) -> Result<i32> {
     let since = since
         .map(|s| crate::audit::parse_since(&s, chrono::Utc::now()).map_err(Error::usage))
         .transpose()?;
-    let provider = match global.provider_name() {
-        Some(n) => Some(
-            crate::provider::find(n)
-                .map_or_else(|| n.to_ascii_lowercase(), |p| p.info().id.to_string()),
-        ),
-        None => None,
-    };
+    let provider = global.provider_name().map(|n| {
+        crate::provider::find(n).map_or_else(|| n.to_ascii_lowercase(), |p| p.info().id.to_string())
+    });
     let filter = crate::audit::Filter {
         since,
         key,
@@ -164,10 +165,7 @@ fn scopes(global: &Global, all: bool) -> Result<Vec<Option<&crate::config::Profi
     }
     let only = match global.provider_name() {
         Some(n) => Some(crate::provider::find(n).ok_or_else(|| {
-            Error::usage(format!(
-                "no provider '{}'",
-                crate::text::truncate(n, 40)
-            ))
+            Error::usage(format!("no provider '{}'", crate::text::truncate(n, 40)))
         })?),
         None => None,
     };

@@ -10,10 +10,20 @@ use crate::settings::Global;
 
 pub fn run(global: &Global) -> Result<i32> {
     if global.view.columns.is_some() {
-        return Err(Error::usage("--columns applies to key output, not to `keyctl providers`"));
+        return Err(Error::usage(
+            "--columns applies to key output, not to `keyctl providers`",
+        ));
     }
     let mut r = Records {
-        headers: vec!["provider", "name", "api", "base_url", "credential", "present", "defined"],
+        headers: vec![
+            "provider",
+            "name",
+            "api",
+            "base_url",
+            "credential",
+            "present",
+            "defined",
+        ],
         rows: Vec::new(),
         json: Vec::new(),
     };
@@ -39,7 +49,11 @@ pub fn run(global: &Global) -> Result<i32> {
                 Some(false) => "no".into(),
                 None => "not run".into(),
             },
-            if i.custom { "config".into() } else { "built-in".into() },
+            if i.custom {
+                "config".into()
+            } else {
+                "built-in".into()
+            },
         ]);
         let (kind, value) = describe(&source);
         r.json.push(json!({
@@ -61,9 +75,9 @@ pub fn run(global: &Global) -> Result<i32> {
 /// that exists and is not empty; a command is not run (it may ask for a fingerprint).
 pub fn present(s: &Source) -> Option<bool> {
     match s {
-        Source::Env(v) => Some(
-            std::env::var_os(v).is_some_and(|x| !x.to_string_lossy().trim().is_empty()),
-        ),
+        Source::Env(v) => {
+            Some(std::env::var_os(v).is_some_and(|x| !x.to_string_lossy().trim().is_empty()))
+        }
         Source::File(p) if p.as_os_str() == "-" => None,
         Source::File(p) => Some(std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0)),
         Source::Command(_) => None,

@@ -80,7 +80,9 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
         cancel: cancel.clone(),
         max_failures: max_failures as usize,
     };
-    let tally: Tally = runner.run(keys, global.concurrency(concurrency), &mut printer).await;
+    let tally: Tally = runner
+        .run(keys, global.concurrency(concurrency), &mut printer)
+        .await;
     printer.finish();
     Ok(tally.report(p, if dry_run { "would revoke" } else { "revoked" }, cancel))
 }

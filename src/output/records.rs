@@ -8,6 +8,7 @@
 
 use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
 use serde_json::Value;
+use unicode_width::UnicodeWidthStr;
 
 use super::{Format, View, json_line, print_text, terminal_width};
 use crate::text::sanitize;
@@ -61,9 +62,15 @@ fn tsv_row(row: &[String]) -> String {
         .join("\t")
 }
 
-/// The table: fitted to `width` when known (long cells wrap, nothing is cut; headers never
-/// wrap), its cells sanitised.
+/// The table: fitted to `width` when known (long cells wrap, nothing is cut; headers and short
+/// cells never wrap), its cells sanitised.
 pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
+    let cells: Vec<Vec<String>> = r
+        .rows
+        .iter()
+        .map(|row| row.iter().map(|c| sanitize(c)).collect())
+        .collect();
+    let titles: Vec<String> = r.headers.iter().map(|h| h.to_uppercase()).collect();
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
     match width {
@@ -76,25 +83,53 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
         }
     }
     if headers {
-        t.set_header(r.headers.iter().map(|h| h.to_uppercase()));
+        t.set_header(&titles);
     }
-    for row in &r.rows {
-        t.add_row(row.iter().map(|c| sanitize(c)));
+    for row in &cells {
+        t.add_row(row);
     }
-    t.set_constraints(header_widths(&r.headers));
+    let least = least_widths(&titles, &cells, width);
+    t.set_constraints(least.iter().map(|w| {
+        // comfy-table counts the padding (one space each side) in a column's width.
+        let w = u16::try_from(w + 2).unwrap_or(u16::MAX);
+        ColumnConstraint::LowerBoundary(Width::Fixed(w))
+    }));
     t.to_string()
 }
 
-/// Each column at least as wide as its header (comfy-table counts one space of padding each
-/// side), so a header never wraps.
-fn header_widths(headers: &[&str]) -> Vec<ColumnConstraint> {
-    headers
-        .iter()
-        .map(|h| {
-            let w = u16::try_from(h.chars().count() + 2).unwrap_or(u16::MAX);
-            ColumnConstraint::LowerBoundary(Width::Fixed(w))
+/// The least width of each column: its header's, and as much of its widest cell as fits
+/// `width` for every column alike (so short cells such as a status stay whole, and the long
+/// ones wrap in the room left).
+fn least_widths(titles: &[String], cells: &[Vec<String>], width: Option<usize>) -> Vec<usize> {
+    let widest: Vec<usize> = (0..titles.len())
+        .map(|i| {
+            cells
+                .iter()
+                .filter_map(|row| row.get(i))
+                .map(|c| c.width())
+                .max()
+                .unwrap_or(0)
         })
-        .collect()
+        .collect();
+    let at = |cap: usize| -> Vec<usize> {
+        titles
+            .iter()
+            .zip(&widest)
+            .map(|(t, w)| t.width().max((*w).min(cap)))
+            .collect()
+    };
+    let Some(room) = width else {
+        return at(0);
+    };
+    let top = widest.iter().copied().max().unwrap_or(0);
+    // UTF8_FULL_CONDENSED: one border more than columns, and one space of padding each side
+    // per column.
+    let fits = |ws: &[usize]| ws.iter().map(|w| w + 3).sum::<usize>() < room;
+    (0..=top)
+        .rev()
+        .map(at)
+        .find(|ws| fits(ws))
+        .unwrap_or_else(|| at(0))
 }
 
 #[cfg(test)]
@@ -119,7 +154,7 @@ mod tests {
         assert_eq!(lines, ["id\tnote", "k1\ta b c d", "k2\txyz"]);
         for l in &lines {
             assert_eq!(l.split('\t').count(), 2, "{l:?}");
-            assert!(!l.chars().any(char::is_control), "{l:?}");
+            assert!(!l.chars().any(|c| c != '\t' && c.is_control()), "{l:?}");
         }
     }
 
@@ -152,6 +187,28 @@ mod tests {
             .collect();
         assert!(cells.contains(id), "{t}");
         assert!(!t.contains('…'), "{t}");
+    }
+
+    #[test]
+    fn short_cells_stay_whole_when_long_ones_wrap() {
+        let id = "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943";
+        let r = Records {
+            headers: vec!["time", "key", "status", "changes"],
+            rows: vec![vec![
+                "2026-11-23T18:40:00.123Z".into(),
+                id.into(),
+                "updated".into(),
+                "limit 10 → 50; reset daily → monthly".into(),
+            ]],
+            json: Vec::new(),
+        };
+        for w in [60, 80, 120] {
+            let t = table(&r, Some(w), true);
+            assert!(t.lines().all(|l| l.width() <= w), "{w}:\n{t}");
+            assert!(t.contains("updated"), "{w}:\n{t}");
+        }
+        assert!(table(&r, Some(160), true).contains(id));
+        assert!(table(&r, None, true).contains(id));
     }
 
     #[test]

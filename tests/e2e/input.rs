@@ -90,8 +90,8 @@ async fn missing_provider_and_unknown_provider() {
         .run()
         .await
         .code(2)
-        .stderr_has("invalid value 'openai'")
-        .stderr_has("[possible values: ionet, modelgates, novapai, openrouter, venice]");
+        .stderr_has("invalid value 'openai' for -p/--provider")
+        .stderr_has("use one of ionet, modelgates, novapai, openrouter, venice (or define it under [providers.NAME] in the config file)");
     // Ids match in any case; io.net is an alias of ionet.
     for p in ["IONET", "io.net", "OpenRouter"] {
         Keyctl::bare(&[

@@ -156,8 +156,8 @@ enum Api {
 fn api(kind: ProviderKind) -> Api {
     match kind {
         ProviderKind::Ionet => Api::Ionet,
-        ProviderKind::ModelGates | ProviderKind::Novapai | ProviderKind::OpenRouter => Api::Gates,
         ProviderKind::Venice => Api::Venice,
+        _ => Api::Gates,
     }
 }
 
