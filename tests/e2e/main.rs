@@ -1,8 +1,11 @@
 //! End-to-end runs of the keyctl binary against wiremock on loopback, one module per theme.
 //! Every run goes through `common::Keyctl`, which scans stdout and stderr for the credential.
 
+mod audit_trail;
+mod auth_check;
 mod bounds;
 mod common;
+mod config_profiles;
 mod gates;
 mod hostile;
 mod input;
@@ -16,6 +19,7 @@ mod pty;
 mod pty_lifecycle;
 mod reads;
 mod review;
+mod shell_docs;
 mod signals;
 mod snapshots;
 mod venice;
