@@ -268,8 +268,12 @@ fn run(command: &str, base_url: &str) -> Ran {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    if let Some(home) = std::env::var_os("HOME") {
-        cmd.env("HOME", home);
+    // HOME, and the config and state folders cargo gives the tests (.cargo/config.toml), so
+    // an example never reads the user's config file nor writes their audit trail.
+    for var in ["HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME"] {
+        if let Some(v) = std::env::var_os(var) {
+            cmd.env(var, v);
+        }
     }
     let mut child = cmd.spawn().expect("bash runs");
     let out = drain(child.stdout.take().expect("stdout"));

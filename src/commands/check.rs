@@ -109,11 +109,14 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
             sent: crate::error::Sent::Nothing,
         });
     }
-    output::diag(&format!(
-        "{matched} key{} matched in {accounts} account{}",
-        if matched == 1 { "" } else { "s" },
-        if accounts == 1 { "" } else { "s" }
-    ));
+    // The count is for a person: on a terminal only (cron mails whatever a job prints).
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        output::diag(&format!(
+            "{matched} key{} matched in {accounts} account{}",
+            if matched == 1 { "" } else { "s" },
+            if accounts == 1 { "" } else { "s" }
+        ));
+    }
     Ok(match (first_error, matched) {
         (Some(code), _) => code,
         (None, 0) => 0,

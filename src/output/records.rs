@@ -23,8 +23,12 @@ pub struct Records {
 }
 
 /// Prints the records in the view's format on stdout (`view.columns` is not used: callers
-/// refuse `--columns`). Like all output, a closed stdout does not stop the run.
+/// refuse `--columns`). Like all output, a closed stdout does not stop the run; `-q` prints
+/// nothing (the exit code says it all).
 pub fn print(view: &View, r: &Records) {
+    if super::quiet() {
+        return;
+    }
     match view.format {
         Format::Json => r.json.iter().for_each(|v| print_text(&json_text(v))),
         Format::Tsv => tsv_lines(r, !view.no_headers)
