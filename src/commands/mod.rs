@@ -72,7 +72,7 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
     };
-    if let Some(path) = &global.audit {
+    if let Some(path) = global.audit.as_ref().filter(|_| job.writes()) {
         let trail =
             crate::audit::Trail::new(path.clone(), global.profile().map(|p| p.name.clone()));
         output::set_recorder(Box::new(move |r, mode| trail.record(r, mode)));
@@ -120,6 +120,20 @@ enum Job {
     Rotate(Box<crate::cli::RotateArgs>),
     Auth(crate::cli::AuthStatusArgs),
     Check(crate::cli::CheckArgs),
+}
+
+impl Job {
+    /// Whether the run may write (the audit trail records only such runs: a dry run's or a
+    /// read's failure is not a change).
+    fn writes(&self) -> bool {
+        match self {
+            Job::Update(a) => !a.dry_run,
+            Job::Create(a) => !a.dry_run,
+            Job::Revoke(a) => !a.dry_run,
+            Job::Rotate(a) => !a.dry_run,
+            Job::Get(_) | Job::List(_) | Job::Auth(_) | Job::Check(_) => false,
+        }
+    }
 }
 
 /// `keyctl log`: the audit trail, filtered by --since, --key, -p and -P.

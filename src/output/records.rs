@@ -75,6 +75,11 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
         .map(|row| row.iter().map(|c| sanitize(c)).collect())
         .collect();
     let titles: Vec<String> = r.headers.iter().map(|h| h.to_uppercase()).collect();
+    if let Some(room) = width
+        && !words_fit(&titles, &cells, room)
+    {
+        return blocks(&r.headers, &cells);
+    }
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
     match width {
@@ -99,6 +104,45 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
         ColumnConstraint::LowerBoundary(Width::Fixed(w))
     }));
     t.to_string()
+}
+
+/// Whether a table can be `room` columns wide without breaking a word: each column at least as
+/// wide as its header and its longest word (an id, a URL, a time), plus borders and padding.
+fn words_fit(titles: &[String], cells: &[Vec<String>], room: usize) -> bool {
+    let need: usize = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let word = cells
+                .iter()
+                .filter_map(|row| row.get(i))
+                .flat_map(|c| c.split_whitespace())
+                .map(UnicodeWidthStr::width)
+                .max()
+                .unwrap_or(0);
+            t.width().max(word) + 3
+        })
+        .sum();
+    need < room
+}
+
+/// Rows as blocks of `header: value` lines, a blank line between rows: for a terminal too
+/// narrow for the table without breaking an id (every value whole, empty ones left out).
+fn blocks(headers: &[&str], cells: &[Vec<String>]) -> String {
+    let pad = headers.iter().map(|h| h.width()).max().unwrap_or(0);
+    cells
+        .iter()
+        .map(|row| {
+            headers
+                .iter()
+                .zip(row)
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(h, v)| format!("{h}:{} {v}", " ".repeat(pad - h.width())))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// The least width of each column: its header's, and as much of its widest cell as fits
@@ -182,14 +226,17 @@ mod tests {
             ]],
             json: Vec::new(),
         };
+        // Too narrow for the id in a column: one block of `field: value` lines, the id whole
+        // on one line that can be pasted back.
         let t = table(&r, Some(40), true);
-        assert!(t.lines().all(|l| l.chars().count() <= 40), "{t}");
-        let cells: String = t
-            .lines()
-            .filter_map(|l| l.split(['│', '┆']).nth(1))
-            .map(str::trim)
-            .collect();
-        assert!(cells.contains(id), "{t}");
+        assert_eq!(
+            t,
+            format!("key:     {id}\nchanges: limit 10 → 50; reset daily → monthly")
+        );
+        // Wide enough: a table whose id cell is whole on one line.
+        let t = table(&r, Some(120), true);
+        assert!(t.lines().all(|l| l.chars().count() <= 120), "{t}");
+        assert!(t.lines().any(|l| l.contains(id)), "{t}");
         assert!(!t.contains('…'), "{t}");
     }
 
@@ -208,7 +255,11 @@ mod tests {
         };
         for w in [60, 80, 120] {
             let t = table(&r, Some(w), true);
-            assert!(t.lines().all(|l| l.width() <= w), "{w}:\n{t}");
+            // Every line fits, but an id that is wider than the terminal on its own.
+            assert!(
+                t.lines().all(|l| l.width() <= w || l.contains(id)),
+                "{w}:\n{t}"
+            );
             assert!(t.contains("updated"), "{w}:\n{t}");
         }
         assert!(table(&r, Some(160), true).contains(id));
