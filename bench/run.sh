@@ -26,6 +26,9 @@ fi
 cargo build --release --locked -q
 BIN=$PWD/target/release/keyctl
 TMP=$(mktemp -d)
+# Never the user's config file or audit trail: a config of our own (section 9), a trail in TMP.
+export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state"
+unset KEYCTL_CONFIG KEYCTL_PROFILE KEYCTL_AUDIT
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$TMP"; }
 PIDS=()
 trap cleanup EXIT
@@ -82,6 +85,22 @@ for op in create revoke rotate; do
       -n keyctl "${LC[${op}_$p]}" -n curl "${LC[${op}_${p}_curl]}" >/dev/null
   done
 done
+
+# 9. profiles and the audit trail: the same update through a profile (config file parsed,
+# credential from a variable it names), with the trail on (one locked append) and off.
+mkdir -p "$XDG_CONFIG_HOME/keyctl"
+cat > "$XDG_CONFIG_HOME/keyctl/config.toml" <<CFG
+[profiles.bench]
+provider = "modelgates"
+base_url = "$U0"
+credential_env = "MODELGATES_MANAGEMENT_KEY"
+CFG
+hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/profile.json" \
+  -n flags "$BIN update -q -p modelgates $GATES_ID --limit 50 --base-url $U0" \
+  -n profile "$BIN update -q -P bench $GATES_ID --limit 50" >/dev/null
+KEYCTL_AUDIT=off hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/profile_noaudit.json" \
+  -n profile-audit-off "$BIN update -q -P bench $GATES_ID --limit 50" >/dev/null
+AUDIT_LINES=$(wc -l < "$XDG_STATE_HOME/keyctl/audit.jsonl")
 
 # 2. start-up
 hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/startup.json" \
@@ -160,7 +179,7 @@ for fmt in table json; do
   printf '%s\t%s\n' "$fmt" "$(cat "$TMP/time")" >> "$TMP/bounds.tsv"
 done
 
-python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
+AUDIT_LINES="$AUDIT_LINES" python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
 import json, os, platform, statistics, subprocess, sys, datetime
 tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick, runs, store_n = sys.argv[1:]
 nkeys, conc = int(nkeys), int(conc)
@@ -278,6 +297,18 @@ for op, reqs in [("create", "POST"), ("revoke", "GET + DELETE"), ("rotate", "GET
         r = load(f"lc_{op}_{p}")
         k, c = r["keyctl"], r["curl"]
         L.append(f"| `{op}` ({reqs}) | {p} | {ms(k):.2f} ({spread(k)}) | {ms(c):.2f} ({spread(c)}) | {ms(k)/ms(c):.2f}× |")
+L.append("\n## 9. Profiles and the audit trail (local server, ModelGates)\n")
+L.append("The same one-key update with flags and the provider's variable, through a profile (the config "
+         "file read and checked, the credential from the variable the profile names), and through the "
+         "profile with the audit trail off (`KEYCTL_AUDIT=off`). Audit lines written during the run: "
+         f"{os.environ.get('AUDIT_LINES', '?').strip()}.\n")
+L.append("| run | median ms (min–max) |")
+L.append("|---|---|")
+pr = load("profile")
+L.append(f"| flags, audit on | {ms(pr['flags']):.2f} ({spread(pr['flags'])}) |")
+L.append(f"| profile, audit on | {ms(pr['profile']):.2f} ({spread(pr['profile'])}) |")
+pn = load("profile_noaudit")
+L.append(f"| profile, audit off | {ms(pn['profile-audit-off']):.2f} ({spread(pn['profile-audit-off'])}) |")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 PY
