@@ -120,7 +120,7 @@ impl Trail {
             .outcome
             .error()
             .and_then(|e| e.http_status())
-            .or_else(|| take_status(&[&r.key, new_key(&r.outcome).unwrap_or_default()]));
+            .or_else(|| take_status(&[&r.key, new_key(&r.outcome).unwrap_or_default(), ""]));
         let v = entry(r, action, &self.head(now), status);
         let line = serde_json::to_string(&v).map_err(|e| format!("audit line: {e}"))? + "\n";
         append(&self.path, line.as_bytes()).map_err(|e| {

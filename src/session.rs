@@ -46,10 +46,9 @@ impl Session {
             .http
             .send(self.p.info().name, &self.origin, req, &self.secret)
             .await?;
-        if req.method.is_write()
-            && let Some(k) = &req.key
-        {
-            crate::audit::note_status(k, resp.status);
+        // For the audit trail; a create is about no key yet (noted under "").
+        if req.method.is_write() {
+            crate::audit::note_status(req.key.as_deref().unwrap_or(""), resp.status);
         }
         let success = (200..300).contains(&resp.status);
         let e = match (success, resp.too_large) {

@@ -58,12 +58,19 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Support => return exit_code(support::run()),
         Command::Completions(_) | Command::Man => return 0,
         Command::Providers | Command::Log(_) => {
+            let mut global = global;
+            // `log -P NAME` filters by a name the trail holds: the profile may be gone from
+            // the config file.
+            let log_profile = match &command {
+                Command::Log(_) => global.profile.take(),
+                _ => None,
+            };
             let global = match Global::from_args(global, config) {
                 Ok(g) => g,
                 Err(e) => return exit_code(Err(e)),
             };
             return exit_code(match command {
-                Command::Log(args) => log_command(&global, args),
+                Command::Log(args) => log_command(&global, args, log_profile),
                 _ => providers::run(&global),
             });
         }
@@ -137,7 +144,7 @@ impl Job {
 }
 
 /// `keyctl log`: the audit trail, filtered by --since, --key, -p and -P.
-fn log_command(global: &Global, args: crate::cli::LogArgs) -> Result<i32> {
+fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<String>) -> Result<i32> {
     let crate::cli::LogArgs { since, key } = args;
     let since = since
         .map(|s| crate::audit::parse_since(&s, chrono::Utc::now()).map_err(Error::usage))
@@ -149,7 +156,7 @@ fn log_command(global: &Global, args: crate::cli::LogArgs) -> Result<i32> {
         since,
         key,
         provider,
-        profile: global.profile_flag().map(str::to_string),
+        profile,
     };
     let enabled = crate::audit::enabled(global.config.audit).unwrap_or(true);
     log::run(

@@ -721,7 +721,6 @@ async fn create_records_the_new_key_and_never_its_secret() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: a create's audit line has http_status null (the POST carries no key id, so no status is noted)"]
 async fn create_records_the_http_status() {
     for kind in [
         ProviderKind::ModelGates,
@@ -822,8 +821,8 @@ fn applied(kind: ProviderKind, key: &str, r: &Request) -> Value {
     }
 }
 
-/// A ModelGates or Venice key as read, the delete path (and Venice's id query) and the
-/// delete's success answer.
+/// The delete of a ModelGates or Venice key: its path, Venice's `id` query, and the success
+/// answer.
 fn delete_of(kind: ProviderKind, key: &str) -> (String, Option<String>, Value) {
     match kind {
         ProviderKind::Venice => (
@@ -1555,8 +1554,8 @@ async fn log_reads_what_runs_wrote() {
 // =============================================================================================
 // 9. a trail that cannot be written
 
-/// Runs an update of two keys with the state folder in `home` broken by `break_it`, and checks
-/// that the update succeeds and the trouble is said once.
+/// Runs an update of two keys in `home`, whose trail cannot be written, and checks that the
+/// update succeeds and the trouble is said once.
 async fn update_despite_the_trail(home: &Home) {
     let server = echo_patch(Duration::ZERO).await;
     let out = home
