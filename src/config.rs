@@ -400,7 +400,7 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
     let mut found = Vec::new();
     if let Some(v) = s.credential_env {
         let name = v.get_ref().trim();
-        if !valid_var(name) {
+        if !valid_var(name) || looks_like_key(name) {
             return doc.err(
                 v.span(),
                 &format!("{table}.credential_env"),
@@ -450,6 +450,18 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
             ),
         ),
     }
+}
+
+/// A name that is more likely a key than a variable: longer than 64 characters, or with a
+/// 16-character stretch between underscores mixing letters and digits (`VENICE_ADMIN_KEY_` and a
+/// random tail is a valid variable name, and a Venice admin key).
+fn looks_like_key(name: &str) -> bool {
+    name.len() > 64
+        || name.split('_').any(|part| {
+            part.len() >= 16
+                && part.chars().any(|c| c.is_ascii_digit())
+                && part.chars().any(|c| c.is_ascii_alphabetic())
+        })
 }
 
 fn valid_var(name: &str) -> bool {
@@ -895,6 +907,27 @@ base_url = "http://127.0.0.1:9"
             assert!(e.contains("credential_env = \"VAR\""), "{e}");
             assert!(!e.contains("0123456789abcdef"), "{e}");
         }
+        let long = "X".repeat(65);
+        for pasted in [
+            "VENICE_ADMIN_KEY_Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc",
+            long.as_str(),
+        ] {
+            let e = err(&format!(
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = '{pasted}'\n"
+            ));
+            assert!(
+                e.contains(":3: profiles.a.credential_env: this is not"),
+                "{e}"
+            );
+            assert!(!e.contains(pasted), "{e}");
+        }
+        // Digits in short parts are a name.
+        assert!(
+            cfg(
+                "[profiles.a]\nprovider = 'venice'\ncredential_env = 'VENICE_ADMIN_KEY_PROD_2026'\n"
+            )
+            .is_ok()
+        );
         let e = err(&format!(
             "[profiles.a]\nprovider = 'venice'\ncredential_env = '{key}'\n"
         ));

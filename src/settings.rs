@@ -572,19 +572,27 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
     let Some((prog, args)) = argv.split_first() else {
         return Err(Error::Credential(format!("{what} is empty")));
     };
-    let mut child = tokio::process::Command::new(prog)
-        .args(args)
+    let mut cmd = tokio::process::Command::new(prog);
+    cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|e| {
-            Error::Credential(format!(
-                "{what}: cannot run {}: {e}; check that it is installed and on PATH",
-                crate::text::truncate(prog, 60)
-            ))
-        })?;
+        .kill_on_drop(true);
+    // Without a terminal (cron, CI) the program gets a process group of its own, so a time-out
+    // stops whatever it started too; on a terminal it stays in the terminal's group, where it
+    // may ask for a password.
+    #[cfg(unix)]
+    let grouped = !interactive();
+    #[cfg(unix)]
+    if grouped {
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::Credential(format!(
+            "{what}: cannot run {}: {e}; check that it is installed and on PATH",
+            crate::text::truncate(prog, 60)
+        ))
+    })?;
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let out = async move {
@@ -613,6 +621,16 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
         r = tokio::time::timeout(limit, work) => match r {
             Ok(r) => r,
             Err(_) => {
+                #[cfg(unix)]
+                if grouped
+                    && let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok())
+                {
+                    // SAFETY: kill(2) with a negative pid signals that process group; no
+                    // memory is involved.
+                    unsafe {
+                        libc::kill(-pid, libc::SIGKILL);
+                    }
+                }
                 let _ = child.start_kill();
                 let _ = child.wait().await;
                 return Err(Error::Credential(format!(
@@ -628,6 +646,13 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
         }
     };
     let stderr_text = e.map(|b| tail(&b)).unwrap_or_default();
+    // Too much output first: keyctl stops reading, and the program may then die of SIGPIPE.
+    if o.as_ref().is_ok_and(|b| b.len() > MAX_SECRET_FILE) {
+        return Err(Error::Credential(format!(
+            "{what} printed more than {} KiB; it must print only the admin key",
+            MAX_SECRET_FILE / 1024
+        )));
+    }
     let status = status.map_err(|e| Error::Credential(format!("{what}: {e}")))?;
     if !status.success() {
         let how = match status.code() {
@@ -644,12 +669,6 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
         )));
     }
     let bytes = o.map_err(|e| Error::Credential(format!("{what}: reading its output: {e}")))?;
-    if bytes.len() > MAX_SECRET_FILE {
-        return Err(Error::Credential(format!(
-            "{what} printed more than {} KiB; it must print only the admin key",
-            MAX_SECRET_FILE / 1024
-        )));
-    }
     let text = String::from_utf8(bytes).map_err(|_| {
         Error::Credential(format!(
             "{what} printed text that is not UTF-8; it must print only the admin key"

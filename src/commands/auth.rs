@@ -109,10 +109,17 @@ async fn probe(
                 code: 0,
                 http_status: None,
             },
-            Err(reason) => Status {
+            Err(crate::provider::auth::Denied::NotManagement(reason)) => Status {
                 word: "rejected",
                 detail: reason,
                 code: 3,
+                http_status: None,
+            },
+            // An answer keyctl cannot read is the provider's failure, not the credential's.
+            Err(crate::provider::auth::Denied::Unreadable(reason)) => Status {
+                word: "error",
+                detail: reason,
+                code: 7,
                 http_status: None,
             },
         },

@@ -56,7 +56,27 @@ pub fn man() -> Result<i32> {
         man.render_authors_section(out)
     };
     render(&mut out).map_err(|e| Error::Internal(format!("cannot render the manual page: {e}")))?;
-    write(&out)
+    write(roff_ascii(&String::from_utf8_lossy(&out)).as_bytes())
+}
+
+/// The page in ASCII: troff reads bytes, so a character beyond ASCII in a help text (`→`)
+/// becomes its roff escape (`\(->`, `\[u2192]`) instead of a warning.
+fn roff_ascii(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            c if c.is_ascii() => out.push(c),
+            '→' => out.push_str("\\(->"),
+            '←' => out.push_str("\\(<-"),
+            '—' => out.push_str("\\(em"),
+            '–' => out.push_str("\\(en"),
+            '…' => out.push_str("..."),
+            '≥' => out.push_str("\\(>="),
+            '≤' => out.push_str("\\(<="),
+            c => out.push_str(&format!("\\[u{:04X}]", u32::from(c))),
+        }
+    }
+    out
 }
 
 /// A section heading, upper-case as man pages write them.

@@ -39,17 +39,35 @@ pub fn build(p: ProviderKind, base: &BaseUrl) -> Result<Request> {
 /// whose `is_management_key` is false or absent, and `is_provisioning_key` not true), or when
 /// the body is not what the provider documents (saying what was wrong, quoting at most 100
 /// characters of it, sanitized).
-pub fn parse(p: ProviderKind, body: &[u8]) -> std::result::Result<String, String> {
+pub fn parse(p: ProviderKind, body: &[u8]) -> std::result::Result<String, Denied> {
     let i = p.info();
-    let v = json_of(body)?;
-    match i.api {
-        "openrouter" => management_key(p, &v, body),
+    let v = json_of(body).map_err(Denied::Unreadable)?;
+    let read = match i.api {
+        "openrouter" => management_key(&v, body),
         "venice" => listed(&v, body),
-        "ionet" => {
-            succeeded(&v)?;
-            listed(&v, body)
-        }
+        "ionet" => succeeded(&v).and_then(|()| listed(&v, body)),
         other => Err(format!("no credential check for the API family '{other}'")),
+    };
+    match read.map_err(Denied::Unreadable)? {
+        Some(detail) => Ok(detail),
+        None => Err(Denied::NotManagement(not_management(p))),
+    }
+}
+
+/// Why a 2xx answer does not prove the credential manages keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denied {
+    /// The answer says the key cannot manage keys (an inference key): a rejected credential.
+    NotManagement(String),
+    /// The answer is not what the provider documents: a provider failure.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for Denied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Denied::NotManagement(m) | Denied::Unreadable(m) => f.write_str(m),
+        }
     }
 }
 
@@ -69,7 +87,8 @@ fn json_of(body: &[u8]) -> std::result::Result<Value, String> {
 }
 
 /// `GET /api/v1/key`: `{"data": {..., "is_management_key": bool, "is_provisioning_key": bool}}`.
-fn management_key(p: ProviderKind, v: &Value, body: &[u8]) -> std::result::Result<String, String> {
+/// `Ok(None)`: a readable answer for a key that is not a management key.
+fn management_key(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String> {
     let Some(data) = v.get("data").filter(|d| d.is_object()) else {
         return Err(format!(
             "the answer has no `data` object (expected the current key): {}",
@@ -77,12 +96,14 @@ fn management_key(p: ProviderKind, v: &Value, body: &[u8]) -> std::result::Resul
         ));
     };
     if flag(data, "is_management_key")? == Some(true) {
-        return Ok("management key".into());
+        return Ok(Some("management key".into()));
     }
     if flag(data, "is_provisioning_key")? == Some(true) {
-        return Ok("management key (reported through the deprecated is_provisioning_key)".into());
+        return Ok(Some(
+            "management key (reported through the deprecated is_provisioning_key)".into(),
+        ));
     }
-    Err(not_management(p))
+    Ok(None)
 }
 
 /// A boolean field of `data`: absent or null is None; anything but a boolean is an error.
@@ -125,10 +146,10 @@ fn succeeded(v: &Value) -> std::result::Result<(), String> {
 }
 
 /// A list answer `{"data": [...]}`: "N keys listed".
-fn listed(v: &Value, body: &[u8]) -> std::result::Result<String, String> {
+fn listed(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String> {
     match v.get("data").and_then(Value::as_array) {
-        Some(a) if a.len() == 1 => Ok("1 key listed".into()),
-        Some(a) => Ok(format!("{} keys listed", a.len())),
+        Some(a) if a.len() == 1 => Ok(Some("1 key listed".into())),
+        Some(a) => Ok(Some(format!("{} keys listed", a.len()))),
         None => Err(format!(
             "the answer has no `data` list (expected the key list): {}",
             quote(body)
@@ -159,7 +180,7 @@ mod tests {
     }
 
     fn err(p: ProviderKind, body: &str) -> String {
-        parse(p, body.as_bytes()).unwrap_err()
+        parse(p, body.as_bytes()).unwrap_err().to_string()
     }
 
     const GATES: [ProviderKind; 3] = [
@@ -380,5 +401,24 @@ mod tests {
         assert!(e.chars().count() < 160, "{e}");
         assert!(quote(b"").is_empty());
         assert_eq!(quote(b"short  body\n"), "short body");
+    }
+
+    #[test]
+    fn not_management_and_unreadable_are_told_apart() {
+        let p = ProviderKind::ModelGates;
+        let no = parse(p, br#"{"data":{"is_management_key":false}}"#);
+        assert!(matches!(no, Err(Denied::NotManagement(_))), "{no:?}");
+        for body in [
+            &b"<html>maintenance</html>"[..],
+            b"{}",
+            br#"{"data":{"is_management_key":"yes"}}"#,
+        ] {
+            let r = parse(p, body);
+            assert!(matches!(r, Err(Denied::Unreadable(_))), "{r:?}");
+        }
+        let r = parse(ProviderKind::Venice, br#"{"object":"list"}"#);
+        assert!(matches!(r, Err(Denied::Unreadable(_))), "{r:?}");
+        let r = parse(ProviderKind::Ionet, br#"{"status":"failed","data":[]}"#);
+        assert!(matches!(r, Err(Denied::Unreadable(_))), "{r:?}");
     }
 }

@@ -425,7 +425,6 @@ async fn venice_402_is_rejected_exit_3() {
 /// code (4-7)". A 2xx answer that is not the documented shape proves nothing about the
 /// credential, so it is not "rejected" (exit 3, "fix your credential").
 #[tokio::test]
-#[ignore = "BUG: an unreadable 2xx answer to the credential check is reported `rejected` (exit 3), not `error` (exit 7) as the README's table says"]
 async fn an_unreadable_answer_is_an_error_not_a_rejection() {
     let fams = families();
     for (f, body) in [

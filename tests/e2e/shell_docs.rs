@@ -347,7 +347,6 @@ async fn man_renders_without_warnings_with_a_section_per_command() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: the roff holds a raw UTF-8 '→' (update --dry-run help); groff without preconv warns 'invalid input character code 134/146'"]
 async fn groff_reads_the_page_without_a_warning() {
     if !have("groff") {
         eprintln!("skipped: groff is not installed");
