@@ -25,14 +25,17 @@ Examples:
   keyctl create -p modelgates --name ci-deploy --limit 20 --reset daily --secret-file ci.key
   keyctl rotate -p venice e28e82dc-9df2-4b47-b726-d0a222ef2ab5 -o json
   keyctl revoke -p novapai --match 'tmp-*' --dry-run
+  keyctl check --all --expiring-within 7d --usage-over 80%
+  keyctl log --since 7d
 
 Credentials (never a flag, so they stay out of shell history):
   {},
-  or --api-key-file PATH (- for standard input).
+  or --api-key-file PATH (- for standard input),
+  or a profile of the config file: -P NAME (~/.config/keyctl/config.toml; see `keyctl providers`).
 
 Exit codes: 0 ok, 1 internal, 2 usage (nothing sent), 3 credential, 4 not found,
   5 rejected as invalid, 6 rate limited, 7 provider failure, 8 network/timeout,
-  128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.",
+  9 check matched, 128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.",
         vars.join(", ")
     )
 }
