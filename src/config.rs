@@ -208,6 +208,17 @@ impl Doc<'_> {
             + 1
     }
 
+    /// The key written on the line of byte `at` (`key = ...`), if that line has one.
+    fn key_at(&self, at: usize) -> Option<String> {
+        let line = self.text.get(..at.min(self.text.len()))?;
+        let start = line.rfind('\n').map_or(0, |i| i + 1);
+        let whole = self.text[start..].lines().next()?;
+        let (key, _) = whole.split_once('=')?;
+        let key = key.trim().trim_matches(['"', '\'']);
+        (!key.is_empty() && key.len() <= 40 && !key.contains(char::is_whitespace))
+            .then(|| key.to_string())
+    }
+
     /// Exit 2: `FILE:LINE: key: message`.
     fn err<T>(
         &self,
@@ -355,7 +366,11 @@ fn syntax_error(doc: &Doc, e: &toml::de::Error) -> Error {
             };
             format!("{}: unknown key; {keys}", crate::text::truncate(field, 40))
         }
-        None => scrub_quotes(msg),
+        // A wrong type or value: name the key written on that line.
+        None => match e.span().and_then(|s| doc.key_at(s.start)) {
+            Some(key) => format!("{key}: {}", scrub_quotes(msg)),
+            None => scrub_quotes(msg),
+        },
     };
     Error::usage(format!("{}:{line}: {msg}", doc.path.display()))
 }
@@ -400,7 +415,17 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
     let mut found = Vec::new();
     if let Some(v) = s.credential_env {
         let name = v.get_ref().trim();
-        if !valid_var(name) || looks_like_key(name) {
+        if looks_like_key(name) {
+            return doc.err(
+                v.span(),
+                &format!("{table}.credential_env"),
+                format!(
+                    "this looks like a key, not a variable's name (which is all keyctl takes \
+                     here): {SOURCES_HINT}"
+                ),
+            );
+        }
+        if !valid_var(name) {
             return doc.err(
                 v.span(),
                 &format!("{table}.credential_env"),
@@ -456,11 +481,25 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
 /// 16-character stretch between underscores mixing letters and digits (`VENICE_ADMIN_KEY_` and a
 /// random tail is a valid variable name, and a Venice admin key).
 fn looks_like_key(name: &str) -> bool {
+    let known = [
+        "VENICE_ADMIN_KEY_",
+        "VENICE_INFERENCE_KEY_",
+        "sk-or-",
+        "io-v2-",
+        "eyJ",
+    ];
     name.len() > 64
-        || name.split('_').any(|part| {
+        || known.iter().any(|k| {
+            name.strip_prefix(k).is_some_and(|rest| {
+                rest.len() >= 12 && rest.chars().any(|c| c.is_ascii_lowercase())
+            })
+        })
+        || name.split(['_', '-']).any(|part| {
             part.len() >= 16
-                && part.chars().any(|c| c.is_ascii_digit())
                 && part.chars().any(|c| c.is_ascii_alphabetic())
+                && part
+                    .chars()
+                    .any(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
         })
 }
 
@@ -856,7 +895,7 @@ base_url = "http://127.0.0.1:9"
             ),
             (
                 "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nretries = 'three'\n",
-                ":4: invalid type: string \"three\", expected i64",
+                ":4: retries: invalid type: string \"three\", expected i64",
             ),
             ("[profiles.a\n", ":1:"),
             (
@@ -910,13 +949,14 @@ base_url = "http://127.0.0.1:9"
         let long = "X".repeat(65);
         for pasted in [
             "VENICE_ADMIN_KEY_Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc",
+            "VENICE_ADMIN_KEY_abcdefghijklmnop",
             long.as_str(),
         ] {
             let e = err(&format!(
                 "[profiles.a]\nprovider = 'venice'\ncredential_env = '{pasted}'\n"
             ));
             assert!(
-                e.contains(":3: profiles.a.credential_env: this is not"),
+                e.contains(":3: profiles.a.credential_env: this looks like a key"),
                 "{e}"
             );
             assert!(!e.contains(pasted), "{e}");
@@ -932,7 +972,7 @@ base_url = "http://127.0.0.1:9"
             "[profiles.a]\nprovider = 'venice'\ncredential_env = '{key}'\n"
         ));
         assert!(
-            e.contains(":3: profiles.a.credential_env: this is not an environment variable's name"),
+            e.contains(":3: profiles.a.credential_env: this looks like a key"),
             "{e}"
         );
         assert!(!e.contains("0123456789abcdef"), "{e}");

@@ -190,7 +190,9 @@ pub fn progress(total: usize) -> Option<indicatif::ProgressBar> {
     }
     let bar = indicatif::ProgressBar::new(total as u64);
     if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{bar:30} {pos}/{len} keys, {msg} {elapsed} elapsed, ETA {eta}",
+        // The bar takes the room the text leaves, so the line never wraps (a wrapped bar's
+        // redraw would erase the lines above it).
+        "{wide_bar} {pos}/{len} keys, {msg} ETA {eta}",
     ) {
         bar.set_style(style);
     }

@@ -23,6 +23,9 @@ pub struct Session {
     /// The key list, read once per run when the provider's single-key read needs it
     /// (`Adapter::get_completes_from_list`: every `get` of a run needs the same list).
     list_once: tokio::sync::OnceCell<Vec<Key>>,
+    /// Where the credential came from, when not the provider's own variable (a profile's
+    /// source): named in a refusal's hint instead of the variable.
+    source: Option<String>,
 }
 
 impl Session {
@@ -35,6 +38,37 @@ impl Session {
             http,
             secret,
             list_once: tokio::sync::OnceCell::new(),
+            source: None,
+        }
+    }
+
+    /// Names the credential's source (a profile's) in a refusal's hint.
+    pub fn with_source(mut self, source: Option<String>) -> Session {
+        self.source = source;
+        self
+    }
+
+    /// A refusal names the credential's real source, not the provider's variable.
+    fn name_source(&self, e: Error) -> Error {
+        match (e, &self.source) {
+            (
+                Error::Auth {
+                    provider,
+                    status,
+                    message,
+                    hint,
+                },
+                Some(src),
+            ) => {
+                let own = format!("{} (or the --api-key-file)", self.p.info().credential_env);
+                Error::Auth {
+                    provider,
+                    status,
+                    message,
+                    hint: hint.replace(&own, src),
+                }
+            }
+            (e, _) => e,
         }
     }
 
@@ -63,7 +97,7 @@ impl Session {
                     MAX_BODY / 1024 / 1024
                 ),
             },
-            (false, _) => self.p.error_for(&resp),
+            (false, _) => self.name_source(self.p.error_for(&resp)),
         };
         Err(
             if req.method.is_write() && (success || resp.earlier_unanswered) {

@@ -36,8 +36,12 @@ pub struct Global {
     profile: Option<usize>,
     /// `-P` as given (`log` filters by it).
     profile_flag: Option<String>,
-    /// The audit trail's file, when auditing is on (KEYCTL_AUDIT, the file's `audit`).
-    pub audit: Option<PathBuf>,
+    /// The audit trail's file, when auditing is on (KEYCTL_AUDIT, the file's `audit`); an
+    /// unusable KEYCTL_AUDIT, for the writing commands to report.
+    pub audit: std::result::Result<Option<PathBuf>, String>,
+    /// The output format came from the profile (listings that are not one account's keys
+    /// use the built-in default instead).
+    output_from_profile: bool,
     /// `--retries` and `--timeout` as given (a profile's own apply where these are None).
     retries_flag: Option<u32>,
     timeout_flag: Option<Duration>,
@@ -109,11 +113,12 @@ impl Global {
         };
         let profile_flag = profile.clone();
         let audit = crate::audit::enabled(config.audit)
-            .map_err(Error::usage)?
-            .then(crate::audit::default_path)
-            .flatten();
+            .map(|on| on.then(crate::audit::default_path).flatten());
         let chosen = choose_profile(&config, profile, provider.as_ref())?;
         let prof = chosen.map(|i| &config.profiles[i]);
+        let output_from_profile = output.is_none()
+            && env_value("KEYCTL_OUTPUT").is_none()
+            && prof.is_some_and(|p| p.output.is_some());
         let output = match (output, env_value("KEYCTL_OUTPUT")) {
             (Some(o), _) => o,
             (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
@@ -122,9 +127,12 @@ impl Global {
                     crate::text::truncate(&v, 40)
                 ))
             })?,
-            (None, None) => prof
-                .and_then(|p| p.output)
-                .unwrap_or_else(View::default_format),
+            // A table is for a terminal: a profile's `table` does not reach a pipe.
+            (None, None) => match prof.and_then(|p| p.output) {
+                Some(Format::Table) => View::default_format(),
+                Some(f) => f,
+                None => View::default_format(),
+            },
         };
         let columns = columns.as_deref().map(parse_columns).transpose()?;
         let mut global = Global {
@@ -150,11 +158,22 @@ impl Global {
             profile: chosen,
             profile_flag,
             audit,
+            output_from_profile,
             retries_flag: retries,
             timeout_flag: timeout,
         };
         global.wire = global.wire_for(global.profile());
         Ok(global)
+    }
+
+    /// The view for listings that are not one account's keys (`providers`, `log`, `auth
+    /// status`, `check`): a profile's `output` does not apply to them.
+    pub fn listing_view(&self) -> View {
+        let mut v = self.view.clone();
+        if self.output_from_profile {
+            v.format = View::default_format();
+        }
+        v
     }
 
     /// The profile in effect: `-P`, else KEYCTL_PROFILE, else the file's `default_profile`
@@ -343,6 +362,12 @@ fn choose_profile(
     let Some((pname, porigin)) = provider else {
         return Ok(Some(i));
     };
+    // `default_profile` is for runs that name nothing: `-p venice` means the provider's own
+    // variable, even when the default profile is a Venice one.
+    if origin == Origin::File {
+        find_provider(pname, *porigin)?;
+        return Ok(None);
+    }
     let prof = &config.profiles[i];
     let wanted = find_provider(pname, *porigin)?;
     if wanted == prof.provider.kind() {
@@ -388,6 +413,22 @@ impl Target {
         match self.credential? {
             Some(s) => Ok((self.p, self.base, s)),
             None => Err(missing(self.p, &self.source, self.profile.as_deref())),
+        }
+    }
+}
+
+impl Target {
+    /// Where the credential comes from, for a refusal's hint, when it is not the provider's
+    /// own variable: `profile 'x' (credential_command `op read …`)`.
+    pub fn hint(&self) -> Option<String> {
+        let own = matches!(&self.source, Source::Env(v) if v == self.p.info().credential_env);
+        match (&self.profile, own) {
+            (None, true) => None,
+            (None, false) => Some(format!("the credential in {}", self.source)),
+            (Some(name), _) => Some(format!(
+                "the credential of profile '{name}' ({})",
+                self.source
+            )),
         }
     }
 }

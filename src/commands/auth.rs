@@ -67,7 +67,7 @@ pub async fn run(global: &Global, args: AuthStatusArgs, cancel: &Cancel) -> Resu
             "credential": value,
         }));
     }
-    records::print(&global.view, &r);
+    records::print(&global.listing_view(), &r);
     if cancel.is_cancelled() {
         return Err(Error::Interrupted {
             sent: crate::error::Sent::Nothing,
@@ -93,13 +93,14 @@ async fn probe(
     target: crate::settings::Target,
     cancel: &Cancel,
 ) -> Result<Status> {
+    let hint = target.hint();
     let (p, base, secret) = match target.require() {
         Ok(t) => t,
         Err(e @ Error::Interrupted { .. }) => return Err(e),
         Err(e) => return Ok(status_of(&e)),
     };
     let http = Http::new(global.wire_for(profile), cancel.clone(), base.is_tls())?;
-    let session = Session::new(p, base, Arc::new(http), secret);
+    let session = Session::new(p, base, Arc::new(http), secret).with_source(hint);
     let req = crate::provider::auth::build(p, &session.base)?;
     Ok(match session.send(&req).await {
         Ok(body) => match crate::provider::auth::parse(p, &body) {

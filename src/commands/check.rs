@@ -2,7 +2,7 @@
 //! spent or are disabled; exit 9 when any matches (an account that could not be read: its
 //! error's code, which wins: the check is incomplete), 0 when none does.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::check::{Criteria, UsageOver};
 use crate::cli::CheckArgs;
@@ -58,6 +58,17 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
             break;
         }
         let pname = profile.map(|p| p.name.clone());
+        if disabled
+            && let Ok(p) = profile.map_or_else(|| global.provider(), |pr| Ok(pr.provider.kind()))
+            && p.info().api != "openrouter"
+        {
+            output::warn(&format!(
+                "{}{p} keys have no disabled state: --disabled matches none of them",
+                pname
+                    .as_deref()
+                    .map_or(String::new(), |n| format!("profile {n}: "))
+            ));
+        }
         let keys = match read(global, profile, disabled, cancel).await {
             Ok(k) => k,
             Err(e @ Error::Interrupted { .. }) => return Err(e),
@@ -86,11 +97,11 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
                 pname.clone().unwrap_or_default(),
                 k.provider.into(),
                 k.id.clone(),
-                cell(k.field("name")),
+                cell(&k, "name"),
                 why.join("; "),
-                cell(k.field("expires")),
-                cell(k.field("usage")),
-                cell(k.field("limit")),
+                cell(&k, "expires"),
+                cell(&k, "usage"),
+                cell(&k, "limit"),
             ]);
             r.json.push(json!({
                 "profile": pname,
@@ -103,7 +114,7 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         }
     }
     let matched = r.rows.len();
-    records::print(&global.view, &r);
+    records::print(&global.listing_view(), &r);
     if cancel.is_cancelled() {
         return Err(Error::Interrupted {
             sent: crate::error::Sent::Nothing,
@@ -136,12 +147,8 @@ async fn read(
     session.list(include_disabled).await
 }
 
-/// A key field as a table cell: text as is, `null` as `none`, unknown as empty.
-fn cell(v: Option<Value>) -> String {
-    match v {
-        None => String::new(),
-        Some(Value::Null) => "none".into(),
-        Some(Value::String(s)) => s,
-        Some(other) => other.to_string(),
-    }
+/// A key field as `list` shows it (`never` for no expiry, `none` for no cap); unknown: empty.
+fn cell(k: &crate::key::Key, field: &str) -> String {
+    k.field(field)
+        .map_or_else(String::new, |v| output::columns::field_cell(field, &v))
 }

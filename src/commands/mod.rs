@@ -79,7 +79,23 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
     };
-    if let Some(path) = global.audit.as_ref().filter(|_| job.writes()) {
+    if global.view.verbose
+        && let Some(p) = global.profile()
+    {
+        output::diag(&format!(
+            "profile {} ({}): {} credential from {}",
+            p.name,
+            global.config.describe(),
+            p.provider.kind(),
+            p.credential
+        ));
+    }
+    let audit = match (&global.audit, job.writes()) {
+        (Err(e), true) => return exit_code(Err(Error::usage(e.clone()))),
+        (Ok(path), true) => path.clone(),
+        _ => None,
+    };
+    if let Some(path) = &audit {
         let trail =
             crate::audit::Trail::new(path.clone(), global.profile().map(|p| p.name.clone()));
         output::set_recorder(Box::new(move |r, mode| trail.record(r, mode)));
@@ -158,9 +174,9 @@ fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<Strin
         provider,
         profile,
     };
-    let enabled = crate::audit::enabled(global.config.audit).unwrap_or(true);
+    let enabled = global.audit.as_ref().is_ok_and(Option::is_some);
     log::run(
-        &global.view,
+        &global.listing_view(),
         crate::audit::default_path().as_deref(),
         enabled,
         filter,
@@ -197,6 +213,19 @@ fn scopes(global: &Global, all: bool) -> Result<Vec<Option<&crate::config::Profi
         .filter(|p| only.is_none_or(|k| p.provider.kind() == k))
         .map(Some)
         .collect();
+    // A base URL variable would send every profile of its provider (each with its own
+    // credential) to one address.
+    for p in &list {
+        let var = p
+            .map(|p| p.provider.kind().base_url_env())
+            .unwrap_or_default();
+        if std::env::var(&var).is_ok_and(|v| !v.trim().is_empty()) {
+            return Err(Error::usage(format!(
+                "--all: {var} is set and would send every such profile's credential to that one \
+                 URL; unset it, or check one profile with -P NAME"
+            )));
+        }
+    }
     if list.is_empty() {
         return Err(Error::usage(format!(
             "--all: no profiles{} in the config file {}; add [profiles.NAME] tables (see the \
@@ -247,9 +276,10 @@ fn open_with(
     target: crate::settings::Target,
     cancel: &Cancel,
 ) -> Result<Session> {
+    let hint = target.hint();
     let (p, base, secret) = target.require()?;
     let http = Arc::new(Http::new(wire, cancel.clone(), base.is_tls())?);
-    Ok(Session::new(p, base, http, secret))
+    Ok(Session::new(p, base, http, secret).with_source(hint))
 }
 
 fn signal_name(sig: i32) -> &'static str {

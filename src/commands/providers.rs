@@ -67,7 +67,7 @@ pub fn run(global: &Global) -> Result<i32> {
             "defined": defined,
         }));
     }
-    records::print(&global.view, &r);
+    records::print(&global.listing_view(), &r);
     Ok(0)
 }
 

@@ -57,6 +57,7 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     let has_credential = matches!(target.credential, Ok(Some(_)));
     let needs_read = relative.is_some() || merge || (dry_run && has_credential);
     let needs_session = !dry_run || needs_read || match_glob.is_some();
+    let hint = target.hint();
     let secret = match target.credential {
         Ok(Some(s)) => Some(s),
         Ok(None) if !needs_session => {
@@ -88,7 +89,9 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
                 cancel.clone(),
                 base.is_tls(),
             )?);
-            Some(Arc::new(Session::new(p, base.clone(), http, secret)))
+            Some(Arc::new(
+                Session::new(p, base.clone(), http, secret).with_source(hint),
+            ))
         }
         _ => None,
     };

@@ -97,7 +97,17 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
     for row in &cells {
         t.add_row(row);
     }
-    let least = least_widths(&titles, &cells, width);
+    // No word is ever broken (the table fits them: `words_fit`); short cells stay whole too
+    // when there is room for that.
+    let words = longest_words(&titles, &cells);
+    let roomy: Vec<usize> = least_widths(&titles, &cells, width)
+        .into_iter()
+        .zip(&words)
+        .map(|(l, w)| l.max(*w))
+        .collect();
+    let fits =
+        |ws: &[usize]| width.is_none_or(|room| ws.iter().map(|w| w + 3).sum::<usize>() < room);
+    let least = if fits(&roomy) { roomy } else { words };
     t.set_constraints(least.iter().map(|w| {
         // comfy-table counts the padding (one space each side) in a column's width.
         let w = u16::try_from(w + 2).unwrap_or(u16::MAX);
@@ -106,10 +116,10 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
     t.to_string()
 }
 
-/// Whether a table can be `room` columns wide without breaking a word: each column at least as
-/// wide as its header and its longest word (an id, a URL, a time), plus borders and padding.
-fn words_fit(titles: &[String], cells: &[Vec<String>], room: usize) -> bool {
-    let need: usize = titles
+/// Each column's header or longest word (an id, a URL, a time), whichever is wider: the
+/// least width at which nothing in it is broken.
+fn longest_words(titles: &[String], cells: &[Vec<String>]) -> Vec<usize> {
+    titles
         .iter()
         .enumerate()
         .map(|(i, t)| {
@@ -120,10 +130,19 @@ fn words_fit(titles: &[String], cells: &[Vec<String>], room: usize) -> bool {
                 .map(UnicodeWidthStr::width)
                 .max()
                 .unwrap_or(0);
-            t.width().max(word) + 3
+            t.width().max(word)
         })
-        .sum();
-    need < room
+        .collect()
+}
+
+/// Whether a table can be `room` columns wide without breaking a word (borders and padding
+/// counted).
+fn words_fit(titles: &[String], cells: &[Vec<String>], room: usize) -> bool {
+    longest_words(titles, cells)
+        .iter()
+        .map(|w| w + 3)
+        .sum::<usize>()
+        < room
 }
 
 /// Rows as blocks of `header: value` lines, a blank line between rows: for a terminal too
