@@ -348,8 +348,8 @@ Examples:
   # Every configured profile: keys expiring within a week or past 80% of their limit
   keyctl check --all --expiring-within 7d --usage-over 80%
 
-  # cron: mail the list when any key matches (exit 9)
-  0 8 * * * keyctl check --all --expiring-within 7d --usage-over 90% -o tsv || mail ...
+  # crontab: cron mails what a job prints (write % as \\% in a crontab)
+  0 8 * * * $HOME/.cargo/bin/keyctl check --all --expiring-within 7d --usage-over 90\\% --no-headers
 
   # One profile, keys that are disabled or have spent $40 or more
   keyctl check -P venice-prod --disabled --usage-over 40";

@@ -68,6 +68,19 @@ pub fn run(global: &Global) -> Result<i32> {
         }));
     }
     records::print(&global.listing_view(), &r);
+    // For a person: where the profiles are (a script reads the config file itself).
+    let profiles = &global.config.profiles;
+    if !profiles.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        let list: Vec<String> = profiles
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.provider.kind().info().id))
+            .collect();
+        crate::output::diag(&format!(
+            "profiles in {}: {}; check them with `keyctl auth status --all`",
+            global.config.describe(),
+            list.join(", ")
+        ));
+    }
     Ok(0)
 }
 
