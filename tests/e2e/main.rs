@@ -15,6 +15,7 @@ mod lifecycle_create;
 mod lifecycle_revoke_rotate;
 mod model;
 mod openrouter;
+mod profiles_review;
 mod pty;
 mod pty_lifecycle;
 mod reads;
