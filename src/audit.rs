@@ -246,12 +246,39 @@ fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
         create_dir(dir)?;
     }
     let mut lock = fd_lock::RwLock::new(open_append(path)?);
-    let mut f = lock.write()?;
+    let mut f = lock_within(&mut lock, LOCK_WAIT)?;
     if torn(&mut f)? {
         f.write_all(b"\n")?;
     }
     f.write_all(line)?;
     f.flush()
+}
+
+/// The longest wait for another run's lock on the trail: the run is single-threaded, so a
+/// wait holds up its signals too.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The exclusive lock, tried until `wait` has passed (a holder that never lets go, e.g. on a
+/// stuck network file system, costs a warning, not the run).
+fn lock_within(
+    lock: &mut fd_lock::RwLock<File>,
+    wait: std::time::Duration,
+) -> std::io::Result<fd_lock::RwLockWriteGuard<'_, File>> {
+    let until = std::time::Instant::now() + wait;
+    loop {
+        // The borrow checker cannot see that a failed try_write ends its borrow: probe first.
+        if lock.try_write().is_ok() {
+            break;
+        }
+        if std::time::Instant::now() >= until {
+            return Err(std::io::Error::other(format!(
+                "another process has held its lock for {} s",
+                wait.as_secs()
+            )));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    lock.write()
 }
 
 /// Whether the file is non-empty and does not end with a line break.
@@ -282,8 +309,23 @@ fn open_append(path: &Path) -> std::io::Result<File> {
     let mut o = std::fs::OpenOptions::new();
     o.read(true).append(true).create(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(path)
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // A symbolic link is not followed (the trail would land in its target), and a FIFO
+        // does not block the open.
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    regular(o.open(path)?)
+}
+
+/// The file, if it is a regular file (not a FIFO, a device or a directory).
+fn regular(f: File) -> std::io::Result<File> {
+    if f.metadata()?.is_file() {
+        Ok(f)
+    } else {
+        Err(std::io::Error::other("it is not a regular file"))
+    }
 }
 
 /// Which entries `keyctl log` shows; None lets every entry through.
@@ -350,7 +392,11 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
 /// Reads the trail: the entries that pass `filter`, in file order, and how many damaged lines
 /// (not a JSON object: torn by a crash, edited) were skipped. A missing file is `NotFound`.
 pub fn read(path: &Path, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
-    let lock = fd_lock::RwLock::new(File::open(path)?);
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
+    let lock = fd_lock::RwLock::new(regular(o.open(path)?)?);
     let guard = lock.read()?;
     parse(BufReader::new(&*guard), filter)
 }

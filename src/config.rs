@@ -253,6 +253,16 @@ fn env_nonempty(name: &str) -> Option<String> {
     (!v.is_empty()).then_some(v)
 }
 
+/// A value for a message: cut to 40 characters, and not shown at all when it looks like a
+/// key (a key pasted in the wrong place must not be printed back).
+pub fn shown(v: &str) -> String {
+    if looks_like_key(v) {
+        "(the value given, not shown: it looks like a key)".into()
+    } else {
+        crate::text::truncate(v, 40)
+    }
+}
+
 /// Reads and checks the config file; no file (at the default place) is an empty config.
 pub fn load() -> Result<Config> {
     let Some((path, explicit)) = location() else {
@@ -313,7 +323,22 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
     let mut providers: Vec<_> = raw.providers.into_iter().collect();
     providers.sort_by_key(|(k, _)| k.span().start);
     for (name, body) in providers {
-        cfg.providers.push(custom_provider(&doc, &name, body)?);
+        let at = name.span();
+        let c = custom_provider(&doc, &name, body)?;
+        // Ids are matched in any case, and `a-b`, `a_b`, `a.b` share KEYCTL_A_B_BASE_URL.
+        let var = |id: &str| id.to_ascii_uppercase().replace(['-', '.'], "_");
+        if let Some(first) = cfg.providers.iter().find(|p| var(&p.id) == var(&c.id)) {
+            return doc.err(
+                at,
+                &format!("providers.{}", c.id),
+                format!(
+                    "the same provider as [providers.{}] (ids are matched in any case, and '-', \
+                     '_' and '.' are the same in KEYCTL_<ID>_BASE_URL): rename one",
+                    first.id
+                ),
+            );
+        }
+        cfg.providers.push(c);
     }
     let mut profiles: Vec<_> = raw.profiles.into_iter().collect();
     profiles.sort_by_key(|(k, _)| k.span().start);
@@ -328,7 +353,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config> {
                 "default_profile",
                 format!(
                     "no profile named '{}'; the profiles are: {}",
-                    crate::text::truncate(d.get_ref(), 40),
+                    shown(d.get_ref()),
                     names(&cfg)
                 ),
             );
@@ -364,11 +389,11 @@ fn syntax_error(doc: &Doc, e: &toml::de::Error) -> Error {
             } else {
                 format!("the file's keys are {TOP_KEYS}")
             };
-            format!("{}: unknown key; {keys}", crate::text::truncate(field, 40))
+            format!("{}: unknown key; {keys}", shown(field))
         }
         // A wrong type or value: name the key written on that line.
         None => match e.span().and_then(|s| doc.key_at(s.start)) {
-            Some(key) => format!("{key}: {}", scrub_quotes(msg)),
+            Some(key) => format!("{}: {}", shown(&key), scrub_quotes(msg)),
             None => scrub_quotes(msg),
         },
     };
@@ -437,6 +462,13 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
         found.push(("credential_env", Source::Env(name.to_string())));
     }
     if let Some(v) = s.credential_file {
+        if looks_like_key(v.get_ref()) {
+            return doc.err(
+                v.span(),
+                &format!("{table}.credential_file"),
+                format!("this looks like a key, not a file's path: {SOURCES_HINT}"),
+            );
+        }
         let Some(p) = expand_path(doc, v.get_ref().trim()) else {
             return doc.err(
                 v.span(),
@@ -456,7 +488,23 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
                  \"op://vault/item/field\"] (it runs without a shell)",
             );
         }
-        found.push(("credential_command", Source::Command(argv.clone())));
+        if argv.iter().any(|a| looks_like_key(a)) {
+            return doc.err(
+                v.span(),
+                &format!("{table}.credential_command"),
+                "an argument looks like a key: give the command the key's location (e.g. \
+                 op://vault/item/field), never the key",
+            );
+        }
+        let mut argv = argv.clone();
+        // A relative program path starts at the config file's folder, as credential_file
+        // does (never the current directory, which may be anyone's).
+        if argv[0].contains('/')
+            && let Some(p) = expand_path(doc, &argv[0])
+        {
+            argv[0] = p.display().to_string();
+        }
+        found.push(("credential_command", Source::Command(argv)));
     }
     match found.len() {
         1 => Ok(found.remove(0).1),
@@ -480,7 +528,7 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
 /// A name that is more likely a key than a variable: longer than 64 characters, or with a
 /// 16-character stretch between underscores mixing letters and digits (`VENICE_ADMIN_KEY_` and a
 /// random tail is a valid variable name, and a Venice admin key).
-fn looks_like_key(name: &str) -> bool {
+pub fn looks_like_key(name: &str) -> bool {
     let known = [
         "VENICE_ADMIN_KEY_",
         "VENICE_INFERENCE_KEY_",
@@ -494,13 +542,15 @@ fn looks_like_key(name: &str) -> bool {
                 rest.len() >= 12 && rest.chars().any(|c| c.is_ascii_lowercase())
             })
         })
-        || name.split(['_', '-']).any(|part| {
-            part.len() >= 16
-                && part.chars().any(|c| c.is_ascii_alphabetic())
-                && part
-                    .chars()
-                    .any(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
-        })
+        || name
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|part| {
+                part.len() >= 16
+                    && part.chars().any(|c| c.is_ascii_alphabetic())
+                    && part
+                        .chars()
+                        .any(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+            })
 }
 
 fn valid_var(name: &str) -> bool {
@@ -539,8 +589,15 @@ fn check_name(doc: &Doc, kind: &str, name: &Spanned<String>) -> Result<String> {
     {
         return doc.err(
             name.span(),
-            &format!("[{kind}.{}]", crate::text::truncate(n, 40)),
+            &format!("[{kind}.{}]", shown(n)),
             "a name is 1 to 64 letters, digits, '-', '_' or '.'",
+        );
+    }
+    if looks_like_key(n) {
+        return doc.err(
+            name.span(),
+            &format!("[{kind}.{}]", shown(n)),
+            "a name that looks like a key is refused (names are printed everywhere)",
         );
     }
     Ok(n.clone())
@@ -644,7 +701,7 @@ fn profile(
             &format!("{table}.provider"),
             format!(
                 "no provider '{}'; use one of {} (or define it under [providers.NAME])",
-                crate::text::truncate(wanted, 40),
+                shown(wanted),
                 ids.join(", ")
             ),
         );
@@ -704,10 +761,13 @@ fn profile(
     };
     let timeout = match body.timeout {
         None => None,
-        Some(t) => Some(
-            crate::cli::parse_duration(t.get_ref())
-                .or_else(|e| doc.err(t.span(), &format!("{table}.timeout"), scrub_quotes(&e)))?,
-        ),
+        Some(t) => Some(crate::cli::parse_duration(t.get_ref()).or_else(|_| {
+            doc.err(
+                t.span(),
+                &format!("{table}.timeout"),
+                "not a duration more than zero; use e.g. \"30s\", \"2m\"",
+            )
+        })?),
     };
     Ok(Profile {
         credential: source(doc, &table, at, sources!(body))?,
@@ -863,7 +923,7 @@ base_url = "http://127.0.0.1:9"
             ),
             (
                 "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ntimeout = 'soon'\n",
-                ":4: profiles.a.timeout: 'soon' is not a duration",
+                ":4: profiles.a.timeout: not a duration more than zero",
             ),
             (
                 "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\noutput = 'yaml'\n",
@@ -994,5 +1054,49 @@ base_url = "http://127.0.0.1:9"
     fn an_empty_file_is_an_empty_config() {
         let c = cfg("").unwrap();
         assert!(c.profiles.is_empty() && c.providers.is_empty() && c.default_profile.is_none());
+    }
+
+    #[test]
+    fn keys_in_paths_argv_and_names_are_refused_and_programs_start_at_the_files_folder() {
+        let key = "sk-or-v1-0123456789abcdef0123456789abcdef";
+        for (text, want) in [
+            (format!("[profiles.a]\nprovider = 'venice'\ncredential_file = '/k/{key}'\n"), ":3: profiles.a.credential_file: this looks like a key"),
+            (format!("[profiles.a]\nprovider = 'venice'\ncredential_command = ['echo', '{key}']\n"), ":3: profiles.a.credential_command: an argument looks like a key"),
+            (format!("default_profile = '{key}'\n"), ":1: default_profile: no profile named '(the value given, not shown"),
+            (format!("[profiles.a]\nprovider = '{key}'\ncredential_env = 'X'\n"), ":2: profiles.a.provider: no provider '(the value given, not shown"),
+            (format!("'{key}' = 1\n"), ":1: (the value given, not shown: it looks like a key): unknown key"),
+            (format!("[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\ntimeout = '{key}'\n"), ":4: profiles.a.timeout: not a duration"),
+            ("[profiles.Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc]\nprovider = 'venice'\ncredential_env = 'X'\n".to_string(), "a name that looks like a key is refused"),
+        ] {
+            let e = err(&text);
+            assert!(e.contains(want), "{text:?}\n  got: {e}");
+            assert!(!e.contains("0123456789abcdef") && !e.contains("Rq3xY7bN2kLm"), "{e}");
+        }
+        for (a, b) in [("ACME", "acme"), ("a-b", "a_b"), ("a.b", "a-b")] {
+            let e = err(&format!(
+                "[providers.'{a}']\napi = 'openrouter'\nbase_url = 'https://x.example'\ncredential_env = 'X'\n\
+                 [providers.'{b}']\napi = 'openrouter'\nbase_url = 'https://y.example'\ncredential_env = 'Y'\n"
+            ));
+            assert!(
+                e.contains(":5: providers.") && e.contains("the same provider as"),
+                "{e}"
+            );
+        }
+        let c =
+            cfg("[profiles.a]\nprovider = 'venice'\ncredential_command = ['./bin/getkey', 'x']\n")
+                .unwrap();
+        assert_eq!(
+            c.profiles[0].credential,
+            Source::Command(vec!["/etc/./bin/getkey".into(), "x".into()])
+        );
+        let c = cfg("[profiles.a]\nprovider = 'venice'\ncredential_command = ['op', 'read', 'op://Private/venice-prod/credential']\n").unwrap();
+        assert_eq!(
+            c.profiles[0].credential,
+            Source::Command(vec![
+                "op".into(),
+                "read".into(),
+                "op://Private/venice-prod/credential".into()
+            ])
+        );
     }
 }

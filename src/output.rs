@@ -583,7 +583,12 @@ fn record(r: &KeyResult, mode: Mode) {
     if let Err(e) = f(r, mode)
         && !WARNED.swap(true, std::sync::atomic::Ordering::SeqCst)
     {
-        warn(&e);
+        // Said even with -q: a cron job's changes would go unrecorded without a word.
+        let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+        write_err(&format!(
+            "{} {e}",
+            paint("warning:", yellow, colour_stderr())
+        ));
     }
 }
 

@@ -452,7 +452,7 @@ pub fn mask_json(v: &mut serde_json::Value) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<Option<Secret>> {
@@ -528,7 +528,7 @@ mod tests {
     }
 
     /// The tests that register a secret replace the process's one: one at a time.
-    static REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    pub(crate) static REGISTRY: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
     /// A server that upper-cases what it echoes (a hex key upper-cased is the key) or mixes
     /// case: every 8-byte piece is masked in any ASCII case.

@@ -67,7 +67,7 @@ fn parse_columns(list: &str) -> Result<Vec<&'static output::Column>> {
         else {
             return Err(Error::usage(format!(
                 "--columns: no column '{}'; the columns are {}",
-                crate::text::truncate(name, 40),
+                crate::config::shown(name),
                 output::column_names().join(", ")
             )));
         };
@@ -124,7 +124,7 @@ impl Global {
             (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
                 Error::usage(format!(
                     "KEYCTL_OUTPUT='{}' is not an output format; use table, tsv or json (or unset it)",
-                    crate::text::truncate(&v, 40)
+                    crate::config::shown(&v)
                 ))
             })?,
             // A table is for a terminal: a profile's `table` does not reach a pipe.
@@ -269,6 +269,7 @@ impl Global {
             credential,
             source,
             profile: profile.map(|pr| pr.name.clone()),
+            from_flag: self.api_key_file.is_some(),
         })
     }
 
@@ -310,11 +311,11 @@ fn find_provider(name: &str, origin: Origin) -> Result<ProviderKind> {
         let what = match origin {
             Origin::Env => format!(
                 "KEYCTL_PROVIDER='{}' is not a provider",
-                crate::text::truncate(name, 40)
+                crate::config::shown(name)
             ),
             _ => format!(
                 "invalid value '{}' for -p/--provider",
-                crate::text::truncate(name, 40)
+                crate::config::shown(name)
             ),
         };
         Error::usage(format!(
@@ -356,7 +357,7 @@ fn choose_profile(
         };
         return Err(Error::usage(format!(
             "{by}no profile '{}'; {list}",
-            crate::text::truncate(&name, 40)
+            crate::config::shown(&name)
         )));
     };
     let Some((pname, porigin)) = provider else {
@@ -405,6 +406,8 @@ pub struct Target {
     pub source: Source,
     /// The profile this target is for.
     pub profile: Option<String>,
+    /// The credential comes from --api-key-file (whatever the profile says).
+    pub from_flag: bool,
 }
 
 impl Target {
@@ -422,6 +425,9 @@ impl Target {
     /// own variable: `profile 'x' (credential_command `op read …`)`.
     pub fn hint(&self) -> Option<String> {
         let own = matches!(&self.source, Source::Env(v) if v == self.p.info().credential_env);
+        if self.from_flag {
+            return Some(format!("{} (--api-key-file)", self.source));
+        }
         match (&self.profile, own) {
             (None, true) => None,
             (None, false) => Some(format!("the credential in {}", self.source)),
@@ -593,10 +599,13 @@ async fn from_file(p: ProviderKind, path: &Path, what: &str, cancel: &Cancel) ->
 /// How long a `credential_command` may run: 10 s (KEYCTL_CREDENTIAL_TIMEOUT_MS: the test
 /// suite's override).
 fn command_timeout() -> Duration {
+    // The test suite's hook can shorten the limit, never lengthen it.
     std::env::var("KEYCTL_CREDENTIAL_TIMEOUT_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-        .map_or(Duration::from_secs(10), Duration::from_millis)
+        .map_or(Duration::from_secs(10), |ms| {
+            Duration::from_millis(ms.min(10_000))
+        })
 }
 
 /// The most bytes of a credential command's standard error shown on failure.
@@ -663,15 +672,7 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
             Ok(r) => r,
             Err(_) => {
                 #[cfg(unix)]
-                if grouped
-                    && let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok())
-                {
-                    // SAFETY: kill(2) with a negative pid signals that process group; no
-                    // memory is involved.
-                    unsafe {
-                        libc::kill(-pid, libc::SIGKILL);
-                    }
-                }
+                kill_group(&child, grouped);
                 let _ = child.start_kill();
                 let _ = child.wait().await;
                 return Err(Error::Credential(format!(
@@ -682,10 +683,19 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
             }
         },
         _ = cancel.cancelled() => {
+            #[cfg(unix)]
+            kill_group(&child, grouped);
             let _ = child.start_kill();
             return Err(Error::Interrupted { sent: Sent::Nothing });
         }
     };
+    // Whatever it printed on stdout is masked from here on, even when it failed (its error
+    // text may repeat it).
+    if let Ok(b) = &o
+        && let Ok(Some(s)) = Secret::parse(&String::from_utf8_lossy(b), "credential_command")
+    {
+        secret::register(&s);
+    }
     let stderr_text = e.map(|b| tail(&b)).unwrap_or_default();
     // Too much output first: keyctl stops reading, and the program may then die of SIGPIPE.
     if o.as_ref().is_ok_and(|b| b.len() > MAX_SECRET_FILE) {
@@ -727,10 +737,34 @@ async fn from_command(argv: &[String], cancel: &Cancel) -> Result<Secret> {
     })
 }
 
-/// The end of a program's standard error, on one line, without control characters.
+/// Kills the credential command's process group (it has its own without a terminal), so what
+/// it started stops too.
+#[cfg(unix)]
+fn kill_group(child: &tokio::process::Child, grouped: bool) {
+    if grouped && let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory is
+        // involved.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+/// The end of a program's standard error, on one line, without control characters; a word
+/// that looks like a key (long, letters mixed with digits) is shown as `****`.
 fn tail(b: &[u8]) -> String {
     let text = String::from_utf8_lossy(b);
-    let one = crate::text::server_text(text.trim());
+    let words: Vec<String> = text
+        .split_whitespace()
+        .map(|w| {
+            if crate::config::looks_like_key(w) {
+                "****".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let one = crate::text::server_text(&words.join(" "));
     let n = one.chars().count();
     if n > MAX_COMMAND_STDERR {
         format!(
@@ -809,9 +843,10 @@ pub async fn confirm(question: &str, cancel: &Cancel) -> Result<bool> {
 
 /// 500 ms, or KEYCTL_BACKOFF_MS (used by the test suite to keep retry tests fast).
 fn backoff_base() -> Duration {
+    // A test hook; capped at a minute (a huge value would make every retry wait forever).
     let ms = std::env::var("KEYCTL_BACKOFF_MS")
         .ok()
         .and_then(|v| v.parse::<u64>().ok())
-        .unwrap_or(500);
+        .map_or(500, |ms| ms.min(60_000));
     Duration::from_millis(ms)
 }

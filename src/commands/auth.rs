@@ -39,12 +39,25 @@ pub async fn run(global: &Global, args: AuthStatusArgs, cancel: &Cancel) -> Resu
     };
     let mut codes = Vec::new();
     for profile in scopes {
-        if cancel.is_cancelled() {
-            break;
-        }
-        let target = global.target_in(profile, cancel).await?;
-        let (p, base, source) = (target.p, target.base.shown(), target.source.clone());
-        let st = probe(global, profile, target, cancel).await?;
+        // After a signal, the accounts left are listed as not checked: the report is whole.
+        let (p, base, source, st) = if cancel.is_cancelled() {
+            let p = match profile {
+                Some(pr) => pr.provider.kind(),
+                None => global.provider()?,
+            };
+            let base = profile
+                .and_then(|pr| pr.base_url.clone())
+                .unwrap_or_else(|| p.info().base_url.to_string());
+            (p, base, global.source(p, profile), Status::not_attempted())
+        } else {
+            let target = global.target_in(profile, cancel).await?;
+            let (p, base, source) = (target.p, target.base.shown(), target.source.clone());
+            let st = match probe(global, profile, target, cancel).await {
+                Err(Error::Interrupted { .. }) => Status::not_attempted(),
+                other => other?,
+            };
+            (p, base, source, st)
+        };
         codes.push(st.code);
         let name = profile.map_or("", |pr| pr.name.as_str());
         r.rows.push(vec![
@@ -73,17 +86,19 @@ pub async fn run(global: &Global, args: AuthStatusArgs, cancel: &Cancel) -> Resu
             sent: crate::error::Sent::Nothing,
         });
     }
-    Ok(worst(&codes))
+    Ok(super::worst(&codes))
 }
 
-/// 3 when any credential is rejected or missing, else 8 when any provider is unreachable,
-/// else the first other failure's code, else 0.
-fn worst(codes: &[i32]) -> i32 {
-    [3, 8]
-        .into_iter()
-        .find(|c| codes.contains(c))
-        .or_else(|| codes.iter().copied().find(|&c| c != 0))
-        .unwrap_or(0)
+impl Status {
+    /// An account a signal left unchecked.
+    fn not_attempted() -> Status {
+        Status {
+            word: "not_attempted",
+            detail: "stopped by a signal before this account was checked".into(),
+            code: 0,
+            http_status: None,
+        }
+    }
 }
 
 /// Sends the provider's credential check for one target.
@@ -150,10 +165,11 @@ fn status_of(e: &Error) -> Status {
 mod tests {
     #[test]
     fn the_worst_code_wins_credential_first() {
-        assert_eq!(super::worst(&[0, 8, 3]), 3);
-        assert_eq!(super::worst(&[0, 8, 7]), 8);
-        assert_eq!(super::worst(&[0, 7, 6]), 7);
-        assert_eq!(super::worst(&[0, 0]), 0);
-        assert_eq!(super::worst(&[]), 0);
+        use super::super::worst;
+        assert_eq!(worst(&[0, 8, 3]), 3);
+        assert_eq!(worst(&[0, 8, 7]), 8);
+        assert_eq!(worst(&[0, 7, 6]), 7);
+        assert_eq!(worst(&[0, 0]), 0);
+        assert_eq!(worst(&[]), 0);
     }
 }

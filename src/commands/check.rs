@@ -51,11 +51,13 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         rows: Vec::new(),
         json: Vec::new(),
     };
-    let mut first_error = None;
+    let mut codes = Vec::new();
     let mut accounts = 0;
+    let mut unread = Vec::new();
     for profile in scopes {
         if cancel.is_cancelled() {
-            break;
+            unread.push(profile.map_or_else(|| "-p".to_string(), |p| p.name.clone()));
+            continue;
         }
         let pname = profile.map(|p| p.name.clone());
         if disabled
@@ -71,13 +73,17 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         }
         let keys = match read(global, profile, disabled, cancel).await {
             Ok(k) => k,
-            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            // What was found so far is still printed.
+            Err(Error::Interrupted { .. }) => {
+                unread.push(pname.unwrap_or_else(|| "-p".to_string()));
+                continue;
+            }
             Err(e) => {
                 let who = pname
                     .as_deref()
                     .map_or(String::new(), |n| format!("profile {n}: "));
                 output::error(&format!("{who}{e}"));
-                first_error.get_or_insert(e.exit_code());
+                codes.push(e.exit_code());
                 r.json.push(json!({
                     "profile": pname,
                     "status": "error",
@@ -116,6 +122,12 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
     let matched = r.rows.len();
     records::print(&global.listing_view(), &r);
     if cancel.is_cancelled() {
+        if !unread.is_empty() {
+            output::error(&format!(
+                "not checked (stopped by a signal): {}",
+                unread.join(", ")
+            ));
+        }
         return Err(Error::Interrupted {
             sent: crate::error::Sent::Nothing,
         });
@@ -128,10 +140,11 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
             if accounts == 1 { "" } else { "s" }
         ));
     }
-    Ok(match (first_error, matched) {
-        (Some(code), _) => code,
-        (None, 0) => 0,
-        (None, _) => MATCHED,
+    // The same order as `auth status`: credential, then network, then the rest.
+    Ok(match (super::worst(&codes), matched) {
+        (0, 0) => 0,
+        (0, _) => MATCHED,
+        (code, _) => code,
     })
 }
 

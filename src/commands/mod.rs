@@ -79,15 +79,17 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
     };
+    let all = matches!(&job, Job::Auth(a) if a.all) || matches!(&job, Job::Check(a) if a.all);
     if global.view.verbose
+        && !all
         && let Some(p) = global.profile()
     {
+        let kind = p.provider.kind();
         output::diag(&format!(
-            "profile {} ({}): {} credential from {}",
+            "profile {} ({}): {kind} credential from {}",
             p.name,
             global.config.describe(),
-            p.provider.kind(),
-            p.credential
+            global.source(kind, Some(p))
         ));
     }
     let audit = match (&global.audit, job.writes()) {
@@ -116,6 +118,11 @@ pub async fn run(cli: Cli) -> i32 {
         Job::Auth(args) => auth::run(&global, args, &cancel).await,
         Job::Check(args) => check::run(&global, args, &cancel).await,
     };
+    // A signal that arrived while the run was busy in blocking code (an audit lock) is
+    // handled now, so the exit code still says the run was stopped.
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
     watcher.abort();
     let code = match result {
         Err(e @ Error::Interrupted { .. }) => {
@@ -235,6 +242,16 @@ fn scopes(global: &Global, all: bool) -> Result<Vec<Option<&crate::config::Profi
         )));
     }
     Ok(list)
+}
+
+/// 3 when any credential is rejected or missing, else 8 when any provider is unreachable,
+/// else the first other failure's code, else 0.
+pub(crate) fn worst(codes: &[i32]) -> i32 {
+    [3, 8]
+        .into_iter()
+        .find(|c| codes.contains(c))
+        .or_else(|| codes.iter().copied().find(|&c| c != 0))
+        .unwrap_or(0)
 }
 
 /// `--columns` picks key columns; the other listings refuse it.

@@ -395,6 +395,7 @@ impl ProviderKind {
 
     pub fn build_update(self, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
         let i = self.info();
+        refuse_secret_id(i, key)?;
         i.adapter
             .build_update(i, base, key, patch)
             .map(|r| r.about(key))
@@ -410,6 +411,7 @@ impl ProviderKind {
 
     pub fn build_get(self, base: &BaseUrl, key: &str) -> Result<Request> {
         let i = self.info();
+        refuse_secret_id(i, key)?;
         i.adapter.build_get(i, base, key).map(|r| r.about(key))
     }
 
@@ -473,6 +475,7 @@ impl ProviderKind {
 
     pub fn build_delete(self, base: &BaseUrl, key: &str) -> Result<Request> {
         let i = self.info();
+        refuse_secret_id(i, key)?;
         i.adapter.build_delete(i, base, key).map(|r| r.about(key))
     }
 
@@ -677,6 +680,30 @@ pub fn display_url(s: &str) -> String {
         shown.push_str("/…");
     }
     crate::text::sanitize(&shown)
+}
+
+/// The documented prefixes of key secrets (never of key ids).
+const SECRET_PREFIXES: [&str; 5] = [
+    "sk-or-",
+    "VENICE_ADMIN_KEY_",
+    "VENICE_INFERENCE_KEY_",
+    "io-v2-",
+    "eyJ",
+];
+
+/// A key id that starts like a key's secret is the secret pasted in the wrong place: refused
+/// before anything is sent (so it reaches no URL, log or audit trail), and masked from here on.
+pub fn refuse_secret_id(p: &Info, key: &str) -> Result<()> {
+    let k = key.trim();
+    if !SECRET_PREFIXES.iter().any(|s| k.starts_with(s)) {
+        return Ok(());
+    }
+    crate::secret::register_new(k);
+    Err(Error::usage(format!(
+        "{}: a key id starting with a key secret's prefix is the secret, not the id; give the \
+         key's id (`keyctl list` shows them); nothing was sent",
+        p.name
+    )))
 }
 
 /// Checks a key id that goes into a URL path as one segment.
@@ -1186,5 +1213,38 @@ mod tests {
                 "{k:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_secret_given_as_a_key_id_is_refused_by_every_builder() {
+        let _g = crate::secret::tests::REGISTRY.lock();
+        let base = BaseUrl::parse("https://x.example").unwrap();
+        for k in [
+            "sk-or-v1-abc",
+            "VENICE_INFERENCE_KEY_abc",
+            " VENICE_ADMIN_KEY_x",
+            "io-v2-x",
+            "eyJhbGciOi",
+        ] {
+            for &p in all() {
+                for e in [
+                    p.build_get(&base, k).unwrap_err(),
+                    p.build_delete(&base, k).unwrap_err(),
+                    p.build_update(&base, k, &Patch::default()).unwrap_err(),
+                ] {
+                    assert!(
+                        e.to_string().contains("is the secret, not the id"),
+                        "{p} {k}: {e}"
+                    );
+                }
+            }
+        }
+        assert!(
+            refuse_secret_id(
+                ProviderKind::Venice.info(),
+                "e28e82dc-9df2-4b47-b726-d0a222ef2ab5"
+            )
+            .is_ok()
+        );
     }
 }

@@ -571,7 +571,7 @@ fn bad_rows() -> Vec<Bad> {
         b("retries -1", pv!("credential_env = \"X\"", "retries = -1"),
           &["{F}:4: profiles.a.retries: a whole number from 0 to 100"]),
         b("timeout soon", pv!("credential_env = \"X\"", "timeout = \"soon\""),
-          &["{F}:4: profiles.a.timeout: 'soon' is not a duration"]),
+          &["{F}:4: profiles.a.timeout: not a duration more than zero"]),
         b("a key pasted as retries is not echoed", pv!("credential_env = \"X\"", "retries = \"{S}\""),
           &["{F}:4: retries: invalid type: string"]),
         b("plain http base_url", pv!("credential_env = \"X\"", "base_url = \"http://example.com\""),
