@@ -201,7 +201,22 @@ impl Adapter for Ionet {
     }
 
     /// `{status, data: [sub-key...]}` into views.
+    /// `{"status":"succeeded","data":[...]}`: another `status` is a failed read, not an empty
+    /// list (a `check` would otherwise report all clear).
     fn parse_list(&self, p: &Info, body: &[u8]) -> Result<super::Page> {
+        let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        if let Some(status) = v.get("status")
+            && status.as_str() != Some("succeeded")
+        {
+            return Err(Error::Provider {
+                provider: p.name,
+                status: None,
+                message: format!(
+                    "the key list was answered with status {}, not \"succeeded\"",
+                    crate::text::describe(status)
+                ),
+            });
+        }
         super::data_list(p, body, list_view)
     }
 
@@ -663,5 +678,23 @@ mod tests {
         assert_eq!(error_message(&json!([1])), None);
         let v = json!({"detail":[{"loc":["path", 0],"msg":"bad","type":"x"}, {"nope": 1}]});
         assert_eq!(error_message(&v).unwrap(), "path.0: bad");
+    }
+
+    #[test]
+    fn a_list_with_a_failed_status_is_an_error_not_an_empty_list() {
+        let e = Ionet
+            .parse_list(p(), br#"{"status":"failed","data":[]}"#)
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("status a string (\"failed\")"),
+            "{e}"
+        );
+        assert_eq!(e.exit_code(), 7);
+        assert!(
+            Ionet
+                .parse_list(p(), br#"{"status":"succeeded","data":[]}"#)
+                .is_ok()
+        );
+        assert!(Ionet.parse_list(p(), br#"{"data":[]}"#).is_ok());
     }
 }

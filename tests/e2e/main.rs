@@ -1,6 +1,7 @@
 //! End-to-end runs of the keyctl binary against wiremock on loopback, one module per theme.
 //! Every run goes through `common::Keyctl`, which scans stdout and stderr for the credential.
 
+mod attack_profiles;
 mod audit_trail;
 mod auth_check;
 mod bounds;
