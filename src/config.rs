@@ -536,20 +536,21 @@ pub fn looks_like_key(name: &str) -> bool {
         "io-v2-",
         "eyJ",
     ];
+    let has = |s: &str, f: fn(&char) -> bool| s.chars().any(|c| f(&c));
     name.len() > 64
         || known.iter().any(|k| {
-            name.strip_prefix(k).is_some_and(|rest| {
-                rest.len() >= 12 && rest.chars().any(|c| c.is_ascii_lowercase())
-            })
+            name.strip_prefix(k)
+                .is_some_and(|rest| rest.len() >= 12 && has(rest, char::is_ascii_lowercase))
         })
         || name
             .split(|c: char| !c.is_ascii_alphanumeric())
             .any(|part| {
+                // Random text mixes letters with digits, or both cases; words do not.
                 part.len() >= 16
-                    && part.chars().any(|c| c.is_ascii_alphabetic())
-                    && part
-                        .chars()
-                        .any(|c| c.is_ascii_digit() || c.is_ascii_lowercase())
+                    && has(part, char::is_ascii_alphabetic)
+                    && (has(part, char::is_ascii_digit)
+                        || (has(part, char::is_ascii_lowercase)
+                            && has(part, char::is_ascii_uppercase)))
             })
 }
 
@@ -1098,5 +1099,81 @@ base_url = "http://127.0.0.1:9"
                 "op://Private/venice-prod/credential".into()
             ])
         );
+    }
+
+    #[test]
+    fn the_small_checks_at_their_edges() {
+        // Variable names.
+        for ok in ["A", "_", "VENICE_ADMIN_KEY", "a1_b2"] {
+            assert!(valid_var(ok), "{ok}");
+        }
+        for bad in ["", "1A", "A-B", "A B", "é"] {
+            assert!(!valid_var(bad), "{bad}");
+        }
+        // Key-like values: 16 characters mixing letters with digits or both cases; 65+ long.
+        assert!(looks_like_key("ABCDEFGHIJKLMNO1"));
+        assert!(!looks_like_key("ABCDEFGHIJKLMN1"));
+        assert!(!looks_like_key("ABCDEFGHIJKLMNOPQRSTUVWXYZ"));
+        assert!(looks_like_key("abcdefghijklmnoP"));
+        assert!(!looks_like_key("misconfigurations"));
+        assert!(!looks_like_key("1234567890123456789"));
+        assert!(looks_like_key(&"A".repeat(65)) && !looks_like_key(&"A".repeat(64)));
+        assert!(
+            looks_like_key("VENICE_ADMIN_KEY_abcdefghijkl")
+                && !looks_like_key("VENICE_ADMIN_KEY_abcdefghijk")
+        );
+        assert!(!looks_like_key("VENICE_ADMIN_KEY_PROD"));
+        // Parser messages: a quoted value over 16 characters is cut, a shorter one kept.
+        assert_eq!(
+            scrub_quotes(r#"bad "0123456789abcdefg" here"#),
+            r#"bad "…" here"#
+        );
+        assert_eq!(
+            scrub_quotes(r#"bad "0123456789abcdef" here"#),
+            r#"bad "0123456789abcdef" here"#
+        );
+        assert_eq!(scrub_quotes(r#"a "x" b "y""#), r#"a "x" b "y""#);
+        // Table names: 1 to 64 characters.
+        let name = |n: &str| {
+            cfg(&format!(
+                "[profiles.'{n}']\nprovider = 'venice'\ncredential_env = 'X'\n"
+            ))
+        };
+        assert!(name(&"p".repeat(64)).is_ok());
+        assert!(
+            name(&"P".repeat(65))
+                .unwrap_err()
+                .to_string()
+                .contains("a name is 1 to 64")
+        );
+        assert!(
+            name("")
+                .unwrap_err()
+                .to_string()
+                .contains("a name is 1 to 64")
+        );
+        // The path of the file is kept (messages and relative paths use it).
+        assert_eq!(
+            cfg("").unwrap().path.as_deref(),
+            Some(Path::new("/etc/keyctl.toml"))
+        );
+    }
+
+    #[test]
+    fn the_file_is_read_with_a_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("c.toml");
+        std::fs::write(&at, vec![b' '; MAX_CONFIG]).unwrap();
+        assert_eq!(read_bounded(&at).unwrap().len(), MAX_CONFIG);
+        std::fs::write(&at, vec![b' '; MAX_CONFIG + 1]).unwrap();
+        assert!(
+            read_bounded(&at)
+                .unwrap_err()
+                .to_string()
+                .contains("larger than 1024 KiB")
+        );
+        std::fs::write(&at, "audit = false\n").unwrap();
+        assert_eq!(read_bounded(&at).unwrap(), b"audit = false\n");
+        assert!(read_bounded(dir.path()).is_err());
     }
 }
