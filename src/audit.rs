@@ -264,21 +264,39 @@ fn lock_within(
     lock: &mut fd_lock::RwLock<File>,
     wait: std::time::Duration,
 ) -> std::io::Result<fd_lock::RwLockWriteGuard<'_, File>> {
+    // Once a run has waited its fill, it does not wait again (5 s per run, not per key).
+    static GAVE_UP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    let held = || {
+        std::io::Error::other(format!(
+            "another process has held its lock for {} s (this run's later lines are not \
+             recorded either)",
+            wait.as_secs()
+        ))
+    };
+    if GAVE_UP.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(held());
+    }
+    if !wait_for(|| lock.try_write().is_ok(), wait) {
+        GAVE_UP.store(true, std::sync::atomic::Ordering::SeqCst);
+        return Err(held());
+    }
+    lock.write()
+}
+
+/// Tries `free` every 10 ms until it is true (then true) or `wait` has passed (false). The
+/// borrow checker cannot see that a failed `try_write` ends its borrow, so callers probe with
+/// it and then take the lock.
+fn wait_for(mut free: impl FnMut() -> bool, wait: std::time::Duration) -> bool {
     let until = std::time::Instant::now() + wait;
     loop {
-        // The borrow checker cannot see that a failed try_write ends its borrow: probe first.
-        if lock.try_write().is_ok() {
-            break;
+        if free() {
+            return true;
         }
         if std::time::Instant::now() >= until {
-            return Err(std::io::Error::other(format!(
-                "another process has held its lock for {} s",
-                wait.as_secs()
-            )));
+            return false;
         }
         std::thread::sleep(std::time::Duration::from_millis(10));
     }
-    lock.write()
 }
 
 /// Whether the file is non-empty and does not end with a line break.
@@ -397,6 +415,12 @@ pub fn read(path: &Path, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
     let lock = fd_lock::RwLock::new(regular(o.open(path)?)?);
+    if !wait_for(|| lock.try_read().is_ok(), LOCK_WAIT) {
+        return Err(std::io::Error::other(format!(
+            "another process has held its lock for {} s; try again",
+            LOCK_WAIT.as_secs()
+        )));
+    }
     let guard = lock.read()?;
     parse(BufReader::new(&*guard), filter)
 }
@@ -826,5 +850,14 @@ mod tests {
             let e = parse_since(bad, now).unwrap_err();
             assert!(e.contains("--since"), "{e}");
         }
+    }
+
+    #[test]
+    fn whole_lines_are_appended_without_blank_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("keyctl").join("audit.jsonl");
+        append(&at, b"{\"a\":1}\n").unwrap();
+        append(&at, b"{\"b\":2}\n").unwrap();
+        assert_eq!(std::fs::read(&at).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
     }
 }

@@ -579,6 +579,18 @@ fn expand_path(doc: &Doc, p: &str) -> Option<PathBuf> {
     })
 }
 
+/// A refused base URL's message; none of it when the URL holds something that looks like a
+/// key (the message would show its host).
+fn url_error(url: &str, e: Error) -> String {
+    if looks_like_key(url) {
+        "refused (not shown: it holds something that looks like a key); use the service's \
+         https:// origin"
+            .into()
+    } else {
+        e.to_string()
+    }
+}
+
 /// A table name: letters, digits, `-`, `_`, `.`.
 fn check_name(doc: &Doc, kind: &str, name: &Spanned<String>) -> Result<String> {
     let n = name.get_ref();
@@ -650,7 +662,11 @@ fn custom_provider(
         );
     };
     if let Err(e) = BaseUrl::parse(base.get_ref()) {
-        return doc.err(base.span(), &format!("{table}.base_url"), e);
+        return doc.err(
+            base.span(),
+            &format!("{table}.base_url"),
+            url_error(base.get_ref(), e),
+        );
     }
     let display = match body.name {
         Some(n) if !n.get_ref().trim().is_empty() => crate::text::truncate(n.get_ref().trim(), 40),
@@ -710,7 +726,11 @@ fn profile(
     if let Some(b) = &body.base_url
         && let Err(e) = BaseUrl::parse(b.get_ref())
     {
-        return doc.err(b.span(), &format!("{table}.base_url"), e);
+        return doc.err(
+            b.span(),
+            &format!("{table}.base_url"),
+            url_error(b.get_ref(), e),
+        );
     }
     let output = match body.output {
         None => None,
@@ -1175,5 +1195,27 @@ base_url = "http://127.0.0.1:9"
         std::fs::write(&at, "audit = false\n").unwrap();
         assert_eq!(read_bounded(&at).unwrap(), b"audit = false\n");
         assert!(read_bounded(dir.path()).is_err());
+    }
+
+    #[test]
+    fn custom_providers_of_each_family_and_the_lookups() {
+        let c = cfg("[providers.v]\napi = 'Venice'\nbase_url = 'https://v.example'\ncredential_env = 'V'\nname = '  '\n\
+                     [providers.i]\napi = 'io.net'\nbase_url = 'https://i.example'\ncredential_file = '/k'\nname = 'Mirror'\n\
+                     [profiles.p]\nprovider = 'I'\ncredential_env = 'X'\n")
+        .unwrap();
+        assert_eq!(c.providers[0].family, ProviderKind::Venice);
+        assert_eq!(c.providers[0].name, "v", "a blank name is the id");
+        assert_eq!(c.providers[1].family, ProviderKind::Ionet);
+        assert_eq!(c.providers[1].name, "Mirror");
+        assert_eq!(c.profiles[0].provider, ProviderRef::Custom(1));
+        assert_eq!(c.profile("p").map(|p| p.name.as_str()), Some("p"));
+        assert!(c.profile("q").is_none());
+        assert_eq!(
+            c.custom(ProviderKind::Custom(1)).map(|p| p.id.as_str()),
+            Some("i")
+        );
+        assert!(c.custom(ProviderKind::Custom(2)).is_none());
+        assert!(c.custom(ProviderKind::Venice).is_none());
+        assert_eq!(ProviderRef::Custom(1).kind(), ProviderKind::Custom(1));
     }
 }

@@ -295,6 +295,7 @@ pub fn check_keys(
     }
     match n_bad {
         0 => Ok(()),
+        1 if bad[0].ends_with(nothing) => Err(Error::usage(bad[0].clone())),
         1 => Err(Error::usage(format!("{}; {nothing}", bad[0]))),
         n => Err(Error::usage(format!(
             "{n} key ids are invalid, {nothing}:\n  {}{}",
