@@ -252,17 +252,7 @@ impl Global {
         };
         let source = self.source(p, profile);
         let credential = credential(p, self.api_key_file.as_deref(), &source, cancel).await;
-        let base = match (
-            self.base_url.as_deref(),
-            profile.and_then(|pr| pr.base_url.as_deref()),
-        ) {
-            (None, Some(from_profile))
-                if std::env::var(p.base_url_env()).map_or(true, |v| v.trim().is_empty()) =>
-            {
-                BaseUrl::parse(from_profile)?
-            }
-            (flag, _) => base_url(p, flag)?,
-        };
+        let base = self.base_in(p, profile)?;
         Ok(Target {
             p,
             base,
@@ -271,6 +261,19 @@ impl Global {
             profile: profile.map(|pr| pr.name.clone()),
             from_flag: self.api_key_file.is_some(),
         })
+    }
+
+    /// The base URL for a provider and profile: --base-url, else KEYCTL_<ID>_BASE_URL, else
+    /// the profile's `base_url`, else the provider's own.
+    pub fn base_in(&self, p: ProviderKind, profile: Option<&Profile>) -> Result<BaseUrl> {
+        let from_env = std::env::var(p.base_url_env()).is_ok_and(|v| !v.trim().is_empty());
+        match (
+            self.base_url.as_deref(),
+            profile.and_then(|pr| pr.base_url.as_deref()),
+        ) {
+            (None, Some(from_profile)) if !from_env => BaseUrl::parse(from_profile),
+            (flag, _) => base_url(p, flag),
+        }
     }
 
     /// Where a provider's credential comes from: --api-key-file, else the profile's source,

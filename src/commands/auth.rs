@@ -45,9 +45,9 @@ pub async fn run(global: &Global, args: AuthStatusArgs, cancel: &Cancel) -> Resu
                 Some(pr) => pr.provider.kind(),
                 None => global.provider()?,
             };
-            let base = profile
-                .and_then(|pr| pr.base_url.clone())
-                .unwrap_or_else(|| p.info().base_url.to_string());
+            let base = global
+                .base_in(p, profile)
+                .map_or_else(|e| e.to_string(), |b| b.shown());
             (p, base, global.source(p, profile), Status::not_attempted())
         } else {
             let target = global.target_in(profile, cancel).await?;

@@ -46,6 +46,20 @@ pub async fn run(cli: Cli) -> i32 {
         Err(e) => return exit_code(Err(e)),
     };
     config.install();
+    if let Command::Support = command {
+        return exit_code(support::run());
+    }
+    let mut global = global;
+    // `log -P NAME` filters by a name the trail holds: the profile may be gone from the config
+    // file, so it is not resolved as the profile in effect.
+    let log_profile = match &command {
+        Command::Log(_) => global.profile.take(),
+        _ => None,
+    };
+    let global = match Global::from_args(global, config) {
+        Ok(g) => g,
+        Err(e) => return exit_code(Err(e)),
+    };
     let job = match command {
         Command::Update(args) => Job::Update(args),
         Command::Get(args) => Job::Get(args),
@@ -55,29 +69,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rotate(args) => Job::Rotate(args),
         Command::Auth(crate::cli::AuthCommand::Status(args)) => Job::Auth(args),
         Command::Check(args) => Job::Check(args),
-        Command::Support => return exit_code(support::run()),
-        Command::Completions(_) | Command::Man => return 0,
-        Command::Providers | Command::Log(_) => {
-            let mut global = global;
-            // `log -P NAME` filters by a name the trail holds: the profile may be gone from
-            // the config file.
-            let log_profile = match &command {
-                Command::Log(_) => global.profile.take(),
-                _ => None,
-            };
-            let global = match Global::from_args(global, config) {
-                Ok(g) => g,
-                Err(e) => return exit_code(Err(e)),
-            };
-            return exit_code(match command {
-                Command::Log(args) => log_command(&global, args, log_profile),
-                _ => providers::run(&global),
-            });
-        }
-    };
-    let global = match Global::from_args(global, config) {
-        Ok(g) => g,
-        Err(e) => return exit_code(Err(e)),
+        Command::Providers => return exit_code(providers::run(&global)),
+        Command::Log(args) => return exit_code(log_command(&global, args, log_profile)),
+        Command::Support | Command::Completions(_) | Command::Man => return 0,
     };
     let all = matches!(&job, Job::Auth(a) if a.all) || matches!(&job, Job::Check(a) if a.all);
     if global.view.verbose
