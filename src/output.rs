@@ -117,8 +117,16 @@ fn write_out(text: &str) {
 /// head`) must not stop the updates, so a write error only returns false (a caller that
 /// writes a new secret records it: that secret would be lost).
 fn write_line(text: &str) -> bool {
-    let mut o = std::io::stdout().lock();
-    writeln!(o, "{text}").and_then(|_| o.flush()).is_ok()
+    let write = || {
+        let mut o = std::io::stdout().lock();
+        writeln!(o, "{text}").and_then(|_| o.flush()).is_ok()
+    };
+    // The progress bar (stderr, on a terminal) is lifted while the line is written, or a
+    // terminal showing both would keep a stale copy of the bar above each line.
+    match BAR.lock().ok().and_then(|b| b.clone()) {
+        Some(bar) => bar.suspend(write),
+        None => write(),
+    }
 }
 
 /// Lines holding a new secret: written as they are (not masked: the secret is exactly what
