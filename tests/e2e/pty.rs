@@ -1184,3 +1184,150 @@ async fn hangup_at_the_question_exits_129_every_time() {
         assert!(after < 5.0, "run {i}: exited {after:.2} s after the hangup");
     }
 }
+
+// ---- the progress bar beside stdout lines, as a terminal shows them ----
+
+/// What a terminal of `cols` columns shows after `output` (every line ever written, the
+/// scrollback included): printable characters overwrite the cell under the cursor and wrap at
+/// the right edge; `\r`, `\n`, backspace, and the CSI sequences the progress bar uses (cursor
+/// up/down/column, erase in line, erase below) move or erase; colours and other sequences are
+/// ignored. Enough to see a stale bar or a line the bar overwrote. Also returns how many
+/// times a line ran past the right edge.
+fn screen(output: &str, cols: usize) -> (Vec<String>, usize) {
+    let mut wrapped = 0;
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut it = output.chars().peekable();
+    while let Some(c) = it.next() {
+        match c {
+            '\n' => (row, col) = (row + 1, 0),
+            '\r' => col = 0,
+            '\x08' => col = col.saturating_sub(1),
+            '\x1b' => match it.next() {
+                Some('[') => {
+                    let mut params = String::new();
+                    let mut fin = ' ';
+                    for c in it.by_ref() {
+                        if ('\x40'..='\x7e').contains(&c) {
+                            fin = c;
+                            break;
+                        }
+                        params.push(c);
+                    }
+                    let n: usize = params.parse().unwrap_or(0);
+                    match fin {
+                        'A' => row = row.saturating_sub(n.max(1)),
+                        'B' => row += n.max(1),
+                        'G' => col = n.max(1) - 1,
+                        'K' => {
+                            while lines.len() <= row {
+                                lines.push(Vec::new());
+                            }
+                            let line = &mut lines[row];
+                            match n {
+                                2 => line.clear(),
+                                1 => line.iter_mut().take(col + 1).for_each(|c| *c = ' '),
+                                _ => line.truncate(col),
+                            }
+                        }
+                        'J' if n == 0 => {
+                            lines.truncate(row + 1);
+                            if let Some(line) = lines.get_mut(row) {
+                                line.truncate(col);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                Some(']') => {
+                    while let Some(c) = it.next() {
+                        if c == '\x07' || (c == '\x1b' && it.next_if_eq(&'\\').is_some()) {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            },
+            c if c.is_control() => {}
+            c => {
+                if col >= cols {
+                    (row, col) = (row + 1, 0);
+                    wrapped += 1;
+                }
+                while lines.len() <= row {
+                    lines.push(Vec::new());
+                }
+                let line = &mut lines[row];
+                while line.len() < col {
+                    line.push(' ');
+                }
+                if col < line.len() {
+                    line[col] = c;
+                } else {
+                    line.push(c);
+                }
+                col += 1;
+            }
+        }
+        while lines.len() <= row {
+            lines.push(Vec::new());
+        }
+    }
+    let lines = lines
+        .into_iter()
+        .map(|l| l.into_iter().collect::<String>().trim_end().to_string())
+        .collect();
+    (lines, wrapped)
+}
+
+#[test]
+fn screen_follows_the_sequences_the_bar_uses() {
+    // A line drawn, cleared and replaced; a line lifted with cursor-up and erased.
+    let s = screen("bar 1/9\r\x1b[2Kplan a\nbar 2/9\x1b[1A\n\r\x1b[J", 80);
+    assert_eq!(s, (vec!["plan a".to_string(), String::new()], 0));
+    // Wrapping at the edge: a long line takes two rows, and clearing one leaves the other.
+    let s = screen("0123456789abc\r\x1b[2K", 10);
+    assert_eq!(s, (vec!["0123456789".to_string(), String::new()], 1));
+    assert_eq!(screen("\x1b[32mok\x1b[0m", 10).0, ["ok"]);
+}
+
+/// `update --dry-run` of 120 keys on a terminal of `cols` columns: stdout prints a plan per key
+/// while the bar runs on stderr (the same terminal).
+async fn dry_run_screen(cols: u16) -> (PtyOut, Vec<String>, usize) {
+    let keys: Vec<String> = (1..=120).map(|i| format!("key{i:03}")).collect();
+    let mut args = vec!["update", "-p", "modelgates", "--limit", "5", "--dry-run"];
+    args.extend(["--concurrency", "2"]);
+    args.extend(keys.iter().map(String::as_str));
+    let server = timed_key_server(8, 0).await;
+    let out = Pty::new(&server, &args).cols(cols).run().await;
+    assert!(writes(&server).await.is_empty(), "a dry run wrote");
+    let (shown, wrapped) = screen(&out.output, cols as usize);
+    (out, shown, wrapped)
+}
+
+#[tokio::test]
+async fn the_bar_leaves_no_stale_copy_among_the_plan_lines() {
+    for cols in [60u16, 200] {
+        let (out, shown, wrapped) = dry_run_screen(cols).await;
+        out.code(0).has("/120 keys");
+        let stale: Vec<&String> = shown
+            .iter()
+            .filter(|l| l.contains("keys,") || l.contains("ETA"))
+            .collect();
+        assert!(
+            stale.is_empty(),
+            "{cols} columns: bar left on screen: {stale:#?}"
+        );
+        for i in 1..=120 {
+            let id = format!("key{i:03}");
+            let headings = shown.iter().filter(|l| l.contains(&id)).count();
+            assert_eq!(
+                headings, 1,
+                "{cols} columns: {id} shown {headings} times:\n{shown:#?}"
+            );
+        }
+        // No line (the bar's included) ran past the edge: a wrapped bar leaves its first row
+        // behind on terminals that do not count the rows it took.
+        assert_eq!(wrapped, 0, "{cols} columns: a line wrapped:\n{shown:#?}");
+    }
+}
