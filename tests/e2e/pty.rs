@@ -1220,9 +1220,7 @@ fn screen(output: &str, cols: usize) -> (Vec<String>, usize) {
                         'B' => row += n.max(1),
                         'G' => col = n.max(1) - 1,
                         'K' => {
-                            while lines.len() <= row {
-                                lines.push(Vec::new());
-                            }
+                            // The cursor's row exists (the loop at the end of each character).
                             let line = &mut lines[row];
                             match n {
                                 2 => line.clear(),
@@ -1269,6 +1267,7 @@ fn screen(output: &str, cols: usize) -> (Vec<String>, usize) {
                 col += 1;
             }
         }
+        // The cursor's row always exists.
         while lines.len() <= row {
             lines.push(Vec::new());
         }
