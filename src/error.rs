@@ -115,6 +115,19 @@ pub enum Error {
         cause: Box<Error>,
     },
 
+    /// `rotate` made the successor, but its secret did not reach where it was to go (stdout,
+    /// or the secret file): the old key was left as it is.
+    #[error(
+        "the new key {new} was created, but its secret was not delivered: {why}. The old key \
+         {old} was left as it is and still works; next: {next}"
+    )]
+    Undelivered {
+        new: String,
+        old: String,
+        why: String,
+        next: String,
+    },
+
     /// A bug in keyctl.
     #[error("internal error: {0} (this is a bug in keyctl; please report it)")]
     Internal(String),
@@ -124,7 +137,7 @@ impl Error {
     /// The process exit code for this class of failure (CLI.md, "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Internal(_) => 1,
+            Error::Internal(_) | Error::Undelivered { .. } => 1,
             Error::Usage(_) | Error::Unsupported { .. } => 2,
             Error::Credential(_) | Error::Auth { .. } => 3,
             Error::NotFound { .. } => 4,
@@ -156,6 +169,7 @@ impl Error {
             Error::Unknown { cause }
             | Error::CreateUnknown { cause }
             | Error::OldKey { cause, .. } => cause.kind(),
+            Error::Undelivered { .. } => "undelivered",
             Error::Internal(_) => "internal",
         }
     }

@@ -117,9 +117,18 @@ fn write_out(text: &str) {
 /// head`) must not stop the updates, so a write error only returns false (a caller that
 /// writes a new secret records it: that secret would be lost).
 fn write_line(text: &str) -> bool {
+    write_stdout(text, true)
+}
+
+/// Text on stdout, with a line break or without (the first part of a line finished later),
+/// flushed; false when it could not be written.
+fn write_stdout(text: &str, newline: bool) -> bool {
     let write = || {
         let mut o = std::io::stdout().lock();
-        writeln!(o, "{text}").and_then(|_| o.flush()).is_ok()
+        o.write_all(text.as_bytes())
+            .and_then(|_| if newline { o.write_all(b"\n") } else { Ok(()) })
+            .and_then(|_| o.flush())
+            .is_ok()
     };
     // The progress bar (stderr, on a terminal) is lifted while the line is written, or a
     // terminal showing both would keep a stale copy of the bar above each line.
@@ -129,25 +138,52 @@ fn write_line(text: &str) -> bool {
     }
 }
 
+/// When stdout is a regular file (`> rotation.json`), syncs it to disk, so a full disk that
+/// accepted the write into memory is found out now rather than after the old key is gone;
+/// true for pipes and terminals (a flush is all they take).
+fn sync_stdout() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
+            return false;
+        };
+        let f = std::fs::File::from(fd);
+        match f.metadata() {
+            Ok(m) if m.is_file() => f.sync_data().is_ok(),
+            _ => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        true
+    }
+}
+
 /// Lines holding a new secret: written as they are (not masked: the secret is exactly what
-/// the provider gave), each other line masked. A failed write is recorded and said on stderr.
-fn write_secret_lines(lines: &[(String, bool)], key: &str) {
+/// the provider gave), each other line masked; the last without a line break when `open` (the
+/// rest of that line follows later). Flushed (and synced when stdout is a file): true when the
+/// secret reached stdout. A failed write is recorded and said on stderr.
+fn write_secret_lines(lines: &[(String, bool)], new_key: &str, open: bool) -> bool {
     let mut ok = true;
-    for (line, raw) in lines {
+    for (i, (line, raw)) in lines.iter().enumerate() {
+        let newline = !(open && i + 1 == lines.len());
         ok &= if *raw {
-            write_line(line)
+            write_stdout(line, newline)
         } else {
-            write_line(&redact(line))
+            write_stdout(&redact(line), newline)
         };
     }
+    ok = ok && sync_stdout();
     if !ok {
         secret_not_delivered();
         error(&format!(
-            "could not write the new secret of key {} to stdout; the provider will not show it \
-             again: revoke that key (keyctl revoke) and create another",
-            sanitize(key)
+            "could not write the new secret (of the new key {}) to stdout; the provider will not show \
+             it again: revoke that new key (keyctl revoke) and create another",
+            sanitize(new_key)
         ));
     }
+    ok
 }
 
 /// A diagnostic line on stderr (verbose logs, notes); silent with -q.
@@ -607,7 +643,25 @@ pub struct Printer {
     mode: Mode,
     rows: Vec<KeyResult>,
     header_done: bool,
+    /// A rotation's record whose first part (with the new secret) is written, and what is
+    /// left to write once the old key's step is done.
+    open: Option<Rest>,
 }
+
+/// The part of a rotation's record written after the old key's step.
+#[derive(Debug, Clone, Copy)]
+enum Rest {
+    /// The JSON fields that depend on the step ([`STEP_FIELDS`]) and the closing brace.
+    Json,
+    /// The TSV cells after the secret's (index `from` on).
+    Tsv { from: usize },
+    /// The line saying what was done to the old key.
+    Table,
+}
+
+/// The fields of a rotation's JSON line known only once the old key's step is done: written
+/// after the rest of the line (which holds the new secret).
+const STEP_FIELDS: [&str; 3] = ["status", "old_key", "error"];
 
 impl Printer {
     pub fn new(view: &View, mode: Mode) -> Printer {
@@ -616,6 +670,93 @@ impl Printer {
             mode,
             rows: Vec::new(),
             header_done: false,
+            open: None,
+        }
+    }
+
+    /// The first part of a rotation's record, the part that holds the new secret, written and
+    /// flushed (synced when stdout is a file) before the old key is touched; `r` is the
+    /// rotation as it stands before that step. True when the secret reached stdout: only then
+    /// may the old key be disabled or deleted. The record is finished by the next [`push`].
+    /// The TSV columns must have `status` after `secret` (`rotate` checks that first).
+    ///
+    /// [`push`]: Printer::push
+    pub fn push_secret_first(&mut self, r: &KeyResult) -> bool {
+        let Some(secret) = r.outcome.secret() else {
+            return false;
+        };
+        let new_id = r.outcome.key().map_or("", |k| k.id.as_str());
+        match self.view.format {
+            Format::Json => {
+                let mut v = result_json(r, self.view.verbose);
+                if let Some(o) = v.as_object_mut() {
+                    for f in STEP_FIELDS {
+                        o.shift_remove(f);
+                    }
+                }
+                let line = json_line(&v);
+                let head = line.strip_suffix('}').unwrap_or(&line);
+                self.open = Some(Rest::Json);
+                write_secret_lines(&[(head.to_string(), true)], new_id, true)
+            }
+            Format::Tsv => {
+                let cols = self.columns();
+                let Some(at) = cols.iter().position(|c| c.name == "secret") else {
+                    return false;
+                };
+                if !self.header_done && !self.view.no_headers {
+                    write_out(&columns::tsv_header(&cols));
+                }
+                self.header_done = true;
+                let cells: Vec<String> = cols[..=at]
+                    .iter()
+                    .zip(columns::tsv_cells(&cols[..=at], r))
+                    .map(|(c, cell)| {
+                        if c.name == "secret" {
+                            printable_secret(secret)
+                        } else {
+                            redact(&cell)
+                        }
+                    })
+                    .collect();
+                self.open = Some(Rest::Tsv { from: at + 1 });
+                write_secret_lines(&[(cells.join("\t"), true)], new_id, true)
+            }
+            Format::Table => {
+                self.open = Some(Rest::Table);
+                write_secret_lines(&columns::created_text(r, true), new_id, false)
+            }
+        }
+    }
+
+    /// Finishes the record [`push_secret_first`] began, with `r` as it ended.
+    ///
+    /// [`push_secret_first`]: Printer::push_secret_first
+    fn finish_open(&mut self, rest: Rest, r: &KeyResult) {
+        match rest {
+            Rest::Json => {
+                let full = result_json(r, self.view.verbose);
+                let mut tail = Map::new();
+                for f in STEP_FIELDS {
+                    if let Some(v) = full.get(f) {
+                        tail.insert(f.to_string(), v.clone());
+                    }
+                }
+                let tail = json_line(&Value::Object(tail));
+                let inner = tail.strip_prefix('{').unwrap_or(&tail);
+                write_line(&format!(",{inner}"));
+            }
+            Rest::Tsv { from } => {
+                let cols = self.columns();
+                let rest = &cols[from.min(cols.len())..];
+                let mut line = String::new();
+                for cell in columns::tsv_cells(rest, r) {
+                    line.push('\t');
+                    line.push_str(&redact(&cell));
+                }
+                write_line(&line);
+            }
+            Rest::Table => write_out(&columns::old_key_line(r)),
         }
     }
 
@@ -624,6 +765,10 @@ impl Printer {
         if let Some(e) = r.outcome.error() {
             let unknown = matches!(r.outcome, Outcome::Unknown(_));
             error(&key_message(&r, e, unknown));
+        }
+        if let Some(rest) = self.open.take() {
+            self.finish_open(rest, &r);
+            return;
         }
         if let Outcome::Unchanged { reason, .. } = &r.outcome {
             diag(&format!(
@@ -642,7 +787,7 @@ impl Printer {
             Format::Json => {
                 let line = json_line(&result_json(&r, self.view.verbose));
                 if r.outcome.secret().is_some() {
-                    write_secret_lines(&[(line, true)], &r.key);
+                    write_secret_lines(&[(line, true)], new_id(&r), false);
                 } else {
                     write_line(&line);
                 }
@@ -669,7 +814,7 @@ impl Printer {
                 match r.outcome.secret() {
                     // The secret cell as it is (printable), every other cell masked.
                     Some(secret) => {
-                        let cells: Vec<String> = cols
+                        let mut cells: Vec<String> = cols
                             .iter()
                             .zip(columns::tsv_cells(&cols, &r))
                             .map(|(c, cell)| {
@@ -680,7 +825,15 @@ impl Printer {
                                 }
                             })
                             .collect();
-                        write_secret_lines(&[(cells.join("\t"), true)], &r.key);
+                        // A secret that fell back to stdout from its file, with --columns
+                        // leaving it out: an extra last cell rather than lost.
+                        if !cols.iter().any(|c| c.name == "secret") {
+                            cells.push(printable_secret(secret));
+                            warn(
+                                "the new secret is the last cell of its row (--columns left it out)",
+                            );
+                        }
+                        write_secret_lines(&[(cells.join("\t"), true)], new_id(&r), false);
                     }
                     None => write_out(&columns::tsv_row(&cols, &r)),
                 }
@@ -690,7 +843,7 @@ impl Printer {
                 // A new key is shown at once, in full, with its secret (never in a cell that
                 // a narrow terminal would wrap).
                 Outcome::Created { .. } | Outcome::Rotated { .. } => {
-                    write_secret_lines(&columns::created_text(&r), &r.key)
+                    write_secret_lines(&columns::created_text(&r, false), new_id(&r), false);
                 }
                 // Counted in the summary line, not one row each.
                 Outcome::NotAttempted => {}
@@ -730,6 +883,11 @@ impl Printer {
             colour_stdout(),
         ));
     }
+}
+
+/// The id of the key a result made (its successor, for a rotation).
+fn new_id(r: &KeyResult) -> &str {
+    r.outcome.key().map_or("", |k| k.id.as_str())
 }
 
 /// An error about one key, naming the provider once: `ModelGates key K: not found ...`.

@@ -105,7 +105,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             Outcome::NotAttempted
         } else {
             match lifecycle::create(&s, &planned.req, &mut file).await {
-                Made::Key(key, secret) => Outcome::Created {
+                Made::Key(key, secret, _) => Outcome::Created {
                     after: key,
                     secret,
                     req: Box::new(planned.req),
@@ -137,6 +137,15 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             key,
             outcome,
         });
+        // A secret that could not be delivered (stdout closed or full, the secret file
+        // failing) would be followed by every later one: no more keys are made to be lost.
+        if stop.is_none() && output::secret_undelivered() {
+            stop = Some(
+                "a new key's secret could not be delivered (see above), and every later \
+                 secret would be lost the same way"
+                    .into(),
+            );
+        }
     }
     printer.finish();
     if let Some(f) = file {

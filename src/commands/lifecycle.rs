@@ -55,6 +55,10 @@ pub struct SecretFile {
     file: Option<File>,
 }
 
+/// Why a secret did not reach its file: said on stderr, and (rotate) in the key's error.
+#[derive(Debug, Clone)]
+pub struct FileFailure(pub String);
+
 impl SecretFile {
     /// Creates the file now, before any key is made, so a path that cannot take the secret
     /// stops the run with nothing created.
@@ -82,51 +86,110 @@ impl SecretFile {
         })
     }
 
-    /// Writes the secret (and a line break). On failure the secret is handed back to be shown
-    /// on stdout instead, with an error: it must not be lost.
-    pub fn write(&mut self, secret: &str) -> std::result::Result<NewSecret, String> {
+    /// Writes the secret (and a line break), syncs it to disk, then checks that the file is
+    /// still the one at the path (not removed or replaced while the key was being created):
+    /// only then is the secret delivered. On failure the secret is handed back to be shown on
+    /// stdout instead, with why: it must not be lost.
+    pub fn write(&mut self, secret: &str) -> std::result::Result<NewSecret, FileFailure> {
         let Some(mut f) = self.file.take() else {
-            return Err("the secret file was already used".into());
+            return Err(FileFailure("the secret file was already used".into()));
         };
-        match f
+        let shown = crate::text::sanitize(&self.path.display().to_string());
+        let written = f
             .write_all(secret.as_bytes())
             .and_then(|_| f.write_all(b"\n"))
-            .and_then(|_| f.sync_all())
-        {
-            Ok(()) => Ok(NewSecret::File(self.path.clone())),
-            Err(e) => {
-                // No empty or partial secret file is left to be taken for the secret.
-                let _ = std::fs::remove_file(&self.path);
-                Err(format!(
-                    "cannot write the secret to {} ({e}); it is shown on stdout instead, and \
-                     the run exits non-zero",
-                    self.path.display()
-                ))
+            .and_then(|_| f.sync_all());
+        let ours = still_linked(&f, &self.path);
+        match (written, ours) {
+            (Ok(()), Ok(())) => {
+                sync_parent(&self.path);
+                Ok(NewSecret::File(self.path.clone()))
             }
+            (Err(e), ours) => {
+                // No empty or partial secret file is left to be taken for the secret (and a
+                // file that replaced ours at the path is not ours to remove).
+                if ours.is_ok() {
+                    let _ = std::fs::remove_file(&self.path);
+                }
+                Err(FileFailure(format!(
+                    "cannot write the secret to {shown} ({e}); it is shown on stdout instead, \
+                     and the run exits non-zero"
+                )))
+            }
+            (Ok(()), Err(why)) => Err(FileFailure(format!(
+                "the secret file {shown} {why} while the key was being created, so the secret \
+                 written to it is not there; it is shown on stdout instead, and the run exits \
+                 non-zero"
+            ))),
         }
     }
 
-    /// Removes the file if no secret was written to it (the create failed).
+    /// Removes the file if no secret was written to it (the create failed), when it is still
+    /// the file keyctl made.
     pub fn discard_unused(self) {
-        if self.file.is_some() {
+        if let Some(f) = &self.file
+            && still_linked(f, &self.path).is_ok()
+        {
             let _ = std::fs::remove_file(&self.path);
         }
     }
 }
 
-/// Where a new secret goes: the file when there is one (falling back to stdout), else stdout.
-pub fn place_secret(secret: String, file: &mut Option<SecretFile>) -> NewSecret {
+/// Whether the open file `f` is still the file at `path` (same device and inode, not
+/// unlinked): `Err` says what happened to it.
+fn still_linked(f: &File, path: &Path) -> std::result::Result<(), &'static str> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let mine = f.metadata().map_err(|_| "could not be checked")?;
+        match std::fs::symlink_metadata(path) {
+            Ok(m) if m.dev() == mine.dev() && m.ino() == mine.ino() && mine.nlink() > 0 => Ok(()),
+            Ok(m) if m.dev() == mine.dev() && m.ino() == mine.ino() => Err("was removed"),
+            Ok(_) => Err("was replaced by another file"),
+            Err(_) => Err("was removed"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = f;
+        if path.exists() {
+            Ok(())
+        } else {
+            Err("was removed")
+        }
+    }
+}
+
+/// Syncs the folder holding a new secret file, so its name survives a crash as its content
+/// does (best effort: not every file system can sync a folder).
+fn sync_parent(path: &Path) {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(parent) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Where a new secret goes: the file when there is one, else stdout. When the file cannot take
+/// it, the secret is shown on stdout instead (said on stderr, the run exits non-zero) and the
+/// failure is handed back: `rotate` then leaves the old key as it is.
+pub fn place_secret(
+    secret: String,
+    file: &mut Option<SecretFile>,
+) -> (NewSecret, Option<FileFailure>) {
     crate::secret::register_new(&secret);
     match file {
         Some(f) => match f.write(&secret) {
-            Ok(placed) => placed,
+            Ok(placed) => (placed, None),
             Err(e) => {
-                output::error(&e);
+                output::error(&e.0);
                 output::secret_not_delivered();
-                NewSecret::Shown(secret)
+                (NewSecret::Shown(secret), Some(e))
             }
         },
-        None => NewSecret::Shown(secret),
+        None => (NewSecret::Shown(secret), None),
     }
 }
 
@@ -225,7 +288,8 @@ pub fn dry_run(p: ProviderKind, planned: Planned, notes: Vec<String>) -> Outcome
 /// What one create came to: the key and its secret, or the outcome to report instead (the
 /// secret file, if any, is used only when a secret came back).
 pub enum Made {
-    Key(Box<Key>, NewSecret),
+    /// The new key, where its secret went, and why it did not reach its file (if it did not).
+    Key(Box<Key>, NewSecret, Option<FileFailure>),
     Not(Outcome),
 }
 
@@ -272,7 +336,8 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
                         p.info().id
                     ));
                 }
-                Made::Key(Box::new(c.key), place_secret(secret, secret_file))
+                let (placed, failure) = place_secret(secret, secret_file);
+                Made::Key(Box::new(c.key), placed, failure)
             }
             None => Made::Not(Outcome::Failed(Error::Provider {
                 provider: p.info().name,

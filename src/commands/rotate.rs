@@ -47,6 +47,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         ));
     }
     lifecycle::check_columns(global, secret_file.is_some())?;
+    check_secret_before_status(global, secret_file.is_some())?;
     if secret_file.is_some() && keys.len() > 1 {
         return Err(Error::usage(
             "--secret-file holds one secret: rotate one key per run with it, or use -o json",
@@ -120,11 +121,17 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     let mut printer = Printer::new(&global.view, Mode::Rotate);
     let mut tally = Tally::new(keys.len());
     let mut pacer = Pacer::new(p);
+    let total = keys.len();
+    let mut stopped = false;
     for key in keys {
-        let outcome = if cancel.is_cancelled() {
+        // A secret that could not be delivered would be followed by every later one: no more
+        // successors are made to be lost (and no more old keys touched).
+        stopped |= output::secret_undelivered();
+        let outcome = if cancel.is_cancelled() || stopped {
             Outcome::NotAttempted
         } else {
-            job.one(&key, &mut pacer, &mut file, cancel).await
+            job.one(&key, &mut pacer, &mut file, &mut printer, cancel)
+                .await
         };
         tally.count(&outcome);
         printer.push(KeyResult {
@@ -137,11 +144,37 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     if let Some(f) = file {
         f.discard_unused();
     }
+    if stopped && total > 1 {
+        output::error(&format!(
+            "{p}: stopped rotating keys: a new key's secret could not be delivered (see above), \
+             and every later secret would be lost the same way; the keys not attempted are \
+             untouched (-o json lists every key with its status)"
+        ));
+    }
     Ok(lifecycle::delivered(tally.report(
         p,
         if dry_run { "would rotate" } else { "rotated" },
         cancel,
     )))
+}
+
+/// TSV `--columns` must put `secret` before `status` when the secret goes to stdout: a row's
+/// cells up to the secret are written before the old key is touched, and its status is known
+/// only after.
+fn check_secret_before_status(global: &Global, to_file: bool) -> Result<()> {
+    let v = &global.view;
+    let (Some(cols), output::Format::Tsv, false) = (&v.columns, v.format, to_file) else {
+        return Ok(());
+    };
+    let at = |name: &str| cols.iter().position(|c| c.name == name);
+    match (at("secret"), at("status")) {
+        (Some(secret), Some(status)) if status < secret => Err(Error::usage(
+            "--columns puts status before secret: rotate writes each row up to the new secret \
+             before it touches the old key, and the status is known only after; put secret \
+             first (e.g. --columns id,secret,status); nothing was changed",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// `expire-in 24h` where the provider can change a key's expiry (io.net, Venice), else
@@ -172,6 +205,17 @@ struct Step {
     words: String,
     expect: Expect,
     by_hand: String,
+}
+
+impl Step {
+    /// The command that does the step by hand, or what to say when there is none (`keep`).
+    fn by_hand_or_none(&self) -> String {
+        if self.by_hand.is_empty() {
+            "nothing more: the old key is kept".into()
+        } else {
+            self.by_hand.clone()
+        }
+    }
 }
 
 /// What the answer to the old-key step must show when it shows the key.
@@ -296,11 +340,15 @@ struct Rotation<'a> {
 }
 
 impl Rotation<'_> {
+    /// One key's rotation. When the successor's secret goes to stdout, the part of the record
+    /// that holds it is written through `printer` before the old key is touched (the next
+    /// `push` finishes it): the old key's step is sent only once the secret was delivered.
     async fn one(
         &self,
         key: &str,
         pacer: &mut Pacer,
         file: &mut Option<SecretFile>,
+        printer: &mut Printer,
         cancel: &Cancel,
     ) -> Outcome {
         let p = self.p;
@@ -338,7 +386,7 @@ impl Rotation<'_> {
             )
         });
         let kind: Option<KeyType> = p.key_type(&before);
-        let new = match NewKey::successor(&before, name, kind, &self.over, self.now) {
+        let new = match NewKey::successor(p, &before, name, kind, &self.over, self.now) {
             Ok(n) => n,
             Err(e) => return Outcome::Failed(e),
         };
@@ -376,11 +424,72 @@ impl Rotation<'_> {
         if !pacer.turn(cancel).await {
             return Outcome::NotAttempted;
         }
-        let (after, secret) = match lifecycle::create(self.s, &planned.req, file).await {
-            Made::Key(k, s) => (k, s),
+        let (after, secret, failure) = match lifecycle::create(self.s, &planned.req, file).await {
+            Made::Key(k, s, f) => (k, s, f),
             // Nothing happened to the old key.
             Made::Not(o) => return o,
         };
+        let new_id = after.id.clone();
+        let same = !new_id.trim().is_empty() && new_id.trim().eq_ignore_ascii_case(key.trim());
+        let mut r = KeyResult {
+            provider: p,
+            key: key.to_string(),
+            outcome: Outcome::Rotated {
+                before: Box::new(before),
+                after,
+                secret,
+                old: step.words.clone(),
+                error: None,
+            },
+        };
+        // What must be true before the old key is touched: the new secret delivered (in its
+        // file, synced and still linked there; or written and flushed to stdout, before the
+        // step) and the new key not the old key itself.
+        let held: Option<Error> = if let Some(f) = failure {
+            // The secret is on stdout in this key's record (written after: no step follows).
+            Some(Error::Undelivered {
+                new: crate::text::sanitize(&new_id),
+                old: crate::text::sanitize(key),
+                why: f.0,
+                next: format!(
+                    "store the secret shown on stdout where it belongs, then finish with `{}`",
+                    step.by_hand_or_none()
+                ),
+            })
+        } else if r.outcome.secret().is_some() && !printer.push_secret_first(&r) {
+            Some(Error::Undelivered {
+                new: crate::text::sanitize(&new_id),
+                old: crate::text::sanitize(key),
+                why: "stdout could not take it, so it is lost".into(),
+                next: format!(
+                    "revoke the new key (`keyctl revoke -p {} {} --yes`) and rotate again",
+                    p.info().id,
+                    crate::text::sanitize(&new_id)
+                ),
+            })
+        } else if same {
+            Some(Error::Provider {
+                provider: p.info().name,
+                status: None,
+                message: format!(
+                    "the create was answered with the old key's own id ({}) as the new key's, so \
+                     the old key was left as it is (it would have been {}); check both with \
+                     `keyctl list -p {}`",
+                    crate::text::sanitize(key),
+                    step.words,
+                    p.info().id
+                ),
+            })
+        } else {
+            None
+        };
+        if let Some(e) = held {
+            if let Outcome::Rotated { error, old, .. } = &mut r.outcome {
+                *old = format!("left as it is (was to be {})", step.words);
+                *error = Some(e);
+            }
+            return r.outcome;
+        }
         let error = match &step.req {
             None => None,
             // The answer is read as `revoke` and `update` read it: a 2xx that says the step
@@ -401,7 +510,7 @@ impl Rotation<'_> {
             },
         };
         let error = error.map(|cause| Error::OldKey {
-            new: after.id.clone(),
+            new: new_id.clone(),
             old: key.to_string(),
             step: match self.old {
                 OldKeyArg::ExpireIn(_) => "set to expire".into(),
@@ -410,13 +519,10 @@ impl Rotation<'_> {
             next: step.by_hand.clone(),
             cause: Box::new(cause),
         });
-        Outcome::Rotated {
-            before: Box::new(before),
-            after,
-            secret,
-            old: step.words,
-            error,
+        if let Outcome::Rotated { error: e, .. } = &mut r.outcome {
+            *e = error;
         }
+        r.outcome
     }
 }
 

@@ -144,10 +144,14 @@ pub fn defaults(mode: Mode, format: Format) -> Vec<&'static Column> {
             if mode == Mode::Rotate {
                 v.push("old_id");
             }
+            // A rotation's secret is written before the old key's step, its status after:
+            // the secret's cell comes first.
+            v.extend(if mode == Mode::Rotate {
+                ["name", "secret", "status"]
+            } else {
+                ["name", "status", "secret"]
+            });
             v.extend([
-                "name",
-                "status",
-                "secret",
                 "limit",
                 "unit",
                 "limits.diem",
@@ -556,8 +560,14 @@ fn status_colour(o: &Outcome) -> Color {
 /// secret whole on a line of its own with nothing else on it (so a triple-click copies it), or
 /// the file it went to, and that it cannot be shown again. Each line says whether it is the
 /// secret (written as it is) or text (masked like all output).
-pub fn created_text(r: &KeyResult) -> Vec<(String, bool)> {
+pub fn created_text(r: &KeyResult, pending: bool) -> Vec<(String, bool)> {
     let heading = match &r.outcome {
+        // The old key's step is still to come (it follows once the secret is shown).
+        Outcome::Rotated { .. } if pending => format!(
+            "{} key {}: its successor was created. The new key:",
+            r.provider,
+            sanitize(&r.key),
+        ),
         Outcome::Rotated {
             old, error: None, ..
         } => format!(
@@ -607,6 +617,20 @@ pub fn created_text(r: &KeyResult) -> Vec<(String, bool)> {
         _ => {}
     }
     lines
+}
+
+/// What was done to a rotation's old key, the line after its successor (shown first, with its
+/// secret, before the old key was touched).
+pub fn old_key_line(r: &KeyResult) -> String {
+    match &r.outcome {
+        Outcome::Rotated {
+            old, error: None, ..
+        } => format!("  old key {}: {}", sanitize(&r.key), sanitize(old)),
+        _ => format!(
+            "  old key {}: not done (see the error on stderr); the old key may still be active",
+            sanitize(&r.key)
+        ),
+    }
 }
 
 /// The new secret's cell (TSV): the secret, or where it went.

@@ -1437,11 +1437,20 @@ async fn rotate_table_output_shows_the_secret_on_stdout_only() {
         check_block(
             &out.stdout,
             &format!(
-                "{} key {} rotated; old key: {action}. The new key:",
+                "{} key {}: its successor was created. The new key:",
                 display(p),
                 p.key
             ),
             secret_of(p),
+        );
+        // What was done to the old key: the line after the secret (written once it was out).
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let s = lines.iter().position(|l| *l == secret_of(p)).unwrap();
+        assert_eq!(
+            lines.get(s + 1).copied(),
+            Some(format!("  old key {}: {action}", p.key).as_str()),
+            "{}",
+            out.stdout
         );
         assert!(
             out.stdout
@@ -1540,13 +1549,13 @@ async fn rotate_gates_null_limit_and_reset_are_sent_as_null() {
     old["limit_remaining"] = Value::Null;
     old["limit_reset"] = Value::Null;
     old["include_byok_in_limit"] = json!(false);
-    old.as_object_mut().unwrap().remove("expires_at");
+    old["expires_at"] = Value::Null;
     mount_read(&server, MODELGATES, GATES_KEY, 200, json!({"data": old})).await;
     mount_create(
         &server,
         MODELGATES,
         json!({"name": rotated("free"), "limit": null, "limit_reset": null,
-               "include_byok_in_limit": false}),
+               "include_byok_in_limit": false, "expires_at": null}),
     )
     .await;
     mount_patched(&server, MODELGATES, 1).await;
@@ -2175,12 +2184,16 @@ async fn rotate_partial_in_a_table_still_shows_the_secret_on_stdout() {
         if fmt == "table" {
             check_block(
                 &out.stdout,
-                &format!(
-                    "Venice key {VENICE_KEY}: the new key below was created, but the step on \
-                     the old key failed (see the error on stderr): the old key may still be \
-                     active"
-                ),
+                &format!("Venice key {VENICE_KEY}: its successor was created. The new key:"),
                 VENICE_SECRET,
+            );
+            assert!(
+                out.stdout.ends_with(&format!(
+                    "{VENICE_SECRET}\n  old key {VENICE_KEY}: not done (see the error on \
+                     stderr); the old key may still be active\n"
+                )),
+                "{}",
+                out.stdout
             );
         } else {
             let mut lines = out.stdout.lines();

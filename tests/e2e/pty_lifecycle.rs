@@ -470,7 +470,7 @@ async fn rotate_old_revoke_asks_and_yes_creates_then_deletes() {
             &["ModelGates", "about to rotate 1 key(s)", "revoked"],
         )
         .new_key_block(
-            &format!("ModelGates key {GATES_KEY} rotated; old key: revoked. The new key:"),
+            &format!("ModelGates key {GATES_KEY}: its successor was created. The new key:"),
             GATES_SECRET,
         );
     assert_eq!(
@@ -523,7 +523,7 @@ async fn rotate_old_revoke_with_yes_on_a_terminal_asks_nothing() {
     )
     .await;
     out.asked(false).code(0).new_key_block(
-        &format!("ModelGates key {GATES_KEY} rotated; old key: revoked. The new key:"),
+        &format!("ModelGates key {GATES_KEY}: its successor was created. The new key:"),
         GATES_SECRET,
     );
 }
@@ -562,7 +562,7 @@ async fn rotate_one_key_with_the_default_step_asks_nothing() {
     )
     .await;
     out.asked(false).code(0).new_key_block(
-        &format!("ModelGates key {GATES_KEY} rotated; old key: disabled. The new key:"),
+        &format!("ModelGates key {GATES_KEY}: its successor was created. The new key:"),
         GATES_SECRET,
     );
 }

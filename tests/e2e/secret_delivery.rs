@@ -1,1 +1,663 @@
-//! placeholder
+//! A new key's secret is delivered before anything depends on it: `rotate` touches the old key
+//! only once the successor's secret is written and flushed to stdout (synced when stdout is a
+//! file) or written, synced and still linked at `--secret-file`; a secret that cannot be
+//! delivered stops every later create or rotation; a create answer naming the old key's own id
+//! never retires it. Stdout is `/dev/full`, a closed pipe, or a file on a full tmpfs here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::common::{self, GATES_KEY, Keyctl, SECRET};
+
+const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
+const KEY_2: &str = "9b2e4f10c3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f";
+const KEY_3: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9";
+const NEW_HASH: &str = "aa11bb22cc33dd44ee55ff6600778899aa11bb22cc33dd44ee55ff6600778899";
+const NEW_SECRET: &str = "sk-mg-v1-NEWSECRET-0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+/// A ModelGates key object named `name`: $50 a month, no expiry.
+fn key(hash: &str, name: &str) -> Value {
+    json!({
+        "hash": hash, "name": name, "label": "sk-mg-v1-abc...xyz", "disabled": false,
+        "limit": 50, "limit_remaining": 40, "limit_reset": "monthly",
+        "include_byok_in_limit": true, "usage": 10, "usage_daily": 1, "usage_weekly": 3,
+        "usage_monthly": 10, "created_at": "2026-01-01T00:00:00Z", "updated_at": null,
+        "expires_at": null
+    })
+}
+
+/// The create answer: the new key `hash` and its secret.
+fn created(hash: &str) -> Value {
+    json!({"data": key(hash, "ci"), "key": NEW_SECRET})
+}
+
+/// A stand-in ModelGates: each key read answers with its own hash, a create answers `answer`
+/// (after `delay` ms), and a PATCH or DELETE answers as applied.
+async fn gates(answer: Value, delay: u64) -> MockServer {
+    let server = common::server().await;
+    Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/keys/[0-9a-f]{64}$"))
+        .respond_with(|r: &Request| {
+            let hash = r.url.path().rsplit('/').next().unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(json!({"data": key(hash, "ci-runner")}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/keys"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(answer)
+                .set_delay(std::time::Duration::from_millis(delay)),
+        )
+        .mount(&server)
+        .await;
+    mount_steps(&server).await;
+    server
+}
+
+/// The old-key steps (disable, delete) answered as applied.
+async fn mount_steps(server: &MockServer) {
+    Mock::given(method("PATCH"))
+        .respond_with(|r: &Request| {
+            let hash = r.url.path().rsplit('/').next().unwrap_or_default();
+            let mut k = key(hash, "ci-runner");
+            k["disabled"] = json!(true);
+            ResponseTemplate::new(200).set_body_json(json!({"data": k}))
+        })
+        .mount(server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"deleted": true})))
+        .mount(server)
+        .await;
+}
+
+/// How many requests of `verb` the server received.
+async fn count(server: &MockServer, verb: &str) -> usize {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.method.as_str() == verb)
+        .count()
+}
+
+/// Where the child's stdout goes.
+enum Stdout {
+    /// `/dev/full`: every write fails with ENOSPC.
+    Full,
+    /// A pipe whose reading end is closed before anything is written (EPIPE).
+    ClosedPipe,
+    /// A file (read back afterwards).
+    File(PathBuf),
+}
+
+/// Runs keyctl with `args` (credential set, audit off) and stdout as asked: the exit code and
+/// stderr (checked for the credential and the new secret: never on stderr).
+async fn run(args: Vec<String>, stdout: Stdout, env: Vec<(String, String)>) -> (i32, String) {
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyctl"));
+        for v in common::cleared() {
+            cmd.env_remove(v);
+        }
+        cmd.env("NO_COLOR", "1")
+            .env("KEYCTL_BACKOFF_MS", "20")
+            .env("KEYCTL_AUDIT", "off")
+            .env(ENV, SECRET)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        match &stdout {
+            Stdout::Full => {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open("/dev/full")
+                    .expect("/dev/full");
+                cmd.stdout(f);
+            }
+            Stdout::ClosedPipe => {
+                cmd.stdout(Stdio::piped());
+            }
+            Stdout::File(p) => {
+                let f = std::fs::File::create(p).expect("stdout file");
+                cmd.stdout(f);
+            }
+        }
+        let mut child = cmd.spawn().expect("keyctl runs");
+        // The reading end is closed at once: the create answers 300 ms later, long after.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("keyctl ends");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("join");
+    assert!(!stderr.contains(SECRET), "credential on stderr:\n{stderr}");
+    assert!(
+        !stderr.contains("NEWSECRET"),
+        "new secret on stderr:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+    (code, stderr)
+}
+
+fn args(server: &MockServer, rest: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+    v.extend(["--base-url".to_string(), server.uri()]);
+    v
+}
+
+// ---------------------------------------------------------------------------------------------
+// rotate: stdout that cannot take the secret
+
+async fn rotate_three_into(stdout: Stdout, old: &[&str]) -> (MockServer, i32, String) {
+    let server = gates(created(NEW_HASH), 300).await;
+    let mut a = vec![
+        "rotate",
+        "-p",
+        "modelgates",
+        GATES_KEY,
+        KEY_2,
+        KEY_3,
+        "-o",
+        "json",
+    ];
+    a.extend_from_slice(old);
+    let (code, stderr) = run(args(&server, &a), stdout, Vec::new()).await;
+    (server, code, stderr)
+}
+
+/// The old keys are untouched, only the first successor was made, and the run says so.
+async fn old_keys_untouched(server: &MockServer, code: i32, stderr: &str) {
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(count(server, "POST").await, 1, "one successor, then stop");
+    assert_eq!(count(server, "PATCH").await, 0, "no old key disabled");
+    assert_eq!(count(server, "DELETE").await, 0, "no old key deleted");
+    assert!(
+        stderr.contains("could not write the new secret"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("old key {GATES_KEY} was left as it is")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("keyctl revoke -p modelgates"), "{stderr}");
+    assert!(
+        stderr.contains(NEW_HASH),
+        "the successor is named:\n{stderr}"
+    );
+    assert!(stderr.contains("stopped rotating keys"), "{stderr}");
+    assert!(
+        stderr.contains("0 rotated, 1 failed, 2 not attempted"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn rotate_to_dev_full_leaves_every_old_key_as_it_is() {
+    let (server, code, stderr) = rotate_three_into(Stdout::Full, &[]).await;
+    old_keys_untouched(&server, code, &stderr).await;
+}
+
+#[tokio::test]
+async fn rotate_revoke_to_dev_full_deletes_nothing() {
+    let (server, code, stderr) =
+        rotate_three_into(Stdout::Full, &["--old", "revoke", "--yes"]).await;
+    old_keys_untouched(&server, code, &stderr).await;
+}
+
+#[tokio::test]
+async fn rotate_to_a_closed_pipe_leaves_every_old_key_as_it_is() {
+    let (server, code, stderr) = rotate_three_into(Stdout::ClosedPipe, &[]).await;
+    old_keys_untouched(&server, code, &stderr).await;
+    let (server, code, stderr) =
+        rotate_three_into(Stdout::ClosedPipe, &["--old", "revoke", "--yes"]).await;
+    old_keys_untouched(&server, code, &stderr).await;
+}
+
+#[tokio::test]
+async fn rotate_to_a_closed_pipe_in_every_format() {
+    for format in ["tsv", "table"] {
+        let server = gates(created(NEW_HASH), 300).await;
+        let a = ["rotate", "-p", "modelgates", GATES_KEY, "-o", format];
+        let (code, stderr) = run(args(&server, &a), Stdout::ClosedPipe, Vec::new()).await;
+        assert_eq!(code, 1, "{format}: {stderr}");
+        assert_eq!(count(&server, "PATCH").await, 0, "{format}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The commit point, seen from the server: the secret is in stdout's file before the PATCH
+
+/// The PATCH answered as applied, recording whether `out` already held the new secret.
+async fn patch_seeing(server: &MockServer, out: PathBuf) -> Arc<Mutex<Vec<bool>>> {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    Mock::given(method("PATCH"))
+        .respond_with(move |r: &Request| {
+            let held = std::fs::read_to_string(&out).unwrap_or_default();
+            s.lock().unwrap().push(held.contains(NEW_SECRET));
+            let hash = r.url.path().rsplit('/').next().unwrap_or_default();
+            let mut k = key(hash, "ci-runner");
+            k["disabled"] = json!(true);
+            ResponseTemplate::new(200).set_body_json(json!({"data": k}))
+        })
+        .mount(server)
+        .await;
+    seen
+}
+
+#[tokio::test]
+async fn the_old_key_is_disabled_only_after_the_secret_is_on_stdout() {
+    for format in ["json", "tsv", "table"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("rotation.out");
+        let server = common::server().await;
+        let seen = patch_seeing(&server, out.clone()).await;
+        Mock::given(method("GET"))
+            .and(path(format!("/api/v1/keys/{GATES_KEY}")))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"data": key(GATES_KEY, "ci")})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(created(NEW_HASH)))
+            .mount(&server)
+            .await;
+        let a = ["rotate", "-p", "modelgates", GATES_KEY, "-o", format];
+        let (code, stderr) = run(args(&server, &a), Stdout::File(out.clone()), Vec::new()).await;
+        assert_eq!(code, 0, "{format}: {stderr}");
+        assert_eq!(*seen.lock().unwrap(), vec![true], "{format}");
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            text.matches(NEW_SECRET).count(),
+            1,
+            "{format}: once\n{text}"
+        );
+        match format {
+            // One line, one object, with the step's fields after the secret.
+            "json" => {
+                assert_eq!(text.lines().count(), 1, "{text}");
+                let v: Value = serde_json::from_str(text.trim()).unwrap();
+                assert_eq!(v["status"], "rotated");
+                assert_eq!(v["secret"], NEW_SECRET);
+                assert_eq!(v["new_key"], NEW_HASH);
+                assert_eq!(v["key"], GATES_KEY);
+                assert_eq!(v["old_key"], json!({"action": "disabled", "done": true}));
+                assert!(v.get("error").is_none(), "{v}");
+            }
+            // The secret's cell comes before the status's.
+            "tsv" => {
+                let lines: Vec<&str> = text.lines().collect();
+                assert_eq!(lines.len(), 2, "{text}");
+                let head: Vec<&str> = lines[0].split('\t').collect();
+                assert_eq!(&head[..5], ["id", "old_id", "name", "secret", "status"]);
+                let row: Vec<&str> = lines[1].split('\t').collect();
+                assert_eq!(row.len(), head.len(), "{text}");
+                assert_eq!(&row[..2], [NEW_HASH, GATES_KEY]);
+                assert_eq!(row[3], NEW_SECRET);
+                assert_eq!(row[4], "rotated");
+            }
+            _ => {
+                assert!(text.contains("its successor was created"), "{text}");
+                assert!(
+                    text.contains(&format!("old key {GATES_KEY}: disabled")),
+                    "{text}"
+                );
+                let secret_at = text.find(NEW_SECRET).unwrap();
+                let step_at = text.find("old key ").unwrap();
+                assert!(secret_at < step_at, "{text}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn tsv_columns_with_status_before_secret_are_refused_before_anything_is_sent() {
+    let server = gates(created(NEW_HASH), 0).await;
+    let out = Keyctl::new(ENV, &["rotate", "-p", "modelgates", GATES_KEY])
+        .args(&["-o", "tsv", "--columns", "id,status,secret"])
+        .base(&server)
+        .run()
+        .await;
+    out.code(2).stderr_has("put secret first");
+    assert!(server.received_requests().await.unwrap().is_empty());
+    // Secret first is fine.
+    let out = Keyctl::new(ENV, &["rotate", "-p", "modelgates", GATES_KEY])
+        .args(&["-o", "tsv", "--columns", "id,secret,status"])
+        .base(&server)
+        .env("KEYCTL_AUDIT", "off")
+        .run()
+        .await;
+    out.code(0);
+    assert_eq!(
+        out.stdout,
+        format!("id\tsecret\tstatus\n{NEW_HASH}\t{NEW_SECRET}\trotated\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// --secret-file on a full file system
+
+/// A 16 KiB tmpfs, filled up: every write to it fails with ENOSPC. None when this is not
+/// root (or cannot mount), with the reason.
+struct FullDisk {
+    dir: tempfile::TempDir,
+}
+
+impl FullDisk {
+    fn new() -> Option<FullDisk> {
+        let dir = tempfile::tempdir().ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=16k", "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+        let mut filler = std::fs::File::create(dir.path().join("filler")).ok()?;
+        let block = [0u8; 4096];
+        use std::io::Write;
+        while filler.write_all(&block).is_ok() {}
+        let _ = filler.sync_all();
+        Some(FullDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.dir.path()).status();
+    }
+}
+
+/// The full-disk runs: on a full tmpfs when the tests may mount one (root), else under
+/// `RLIMIT_FSIZE` 0, which fails every file write of the child the same way (EFBIG).
+async fn full_disk_run(rest: &[&str], stdout_on_disk: bool) -> (MockServer, i32, String, bool) {
+    let server = gates(created(NEW_HASH), 0).await;
+    let disk = FullDisk::new();
+    let (dir, _keep, limit) = match &disk {
+        Some(d) => (d.path().to_path_buf(), None, false),
+        None => {
+            let t = tempfile::tempdir().unwrap();
+            (t.path().to_path_buf(), Some(t), true)
+        }
+    };
+    let secret_file = dir.join("new.key");
+    let mut a: Vec<String> = vec![
+        "rotate".into(),
+        "-p".into(),
+        "modelgates".into(),
+        GATES_KEY.into(),
+        "--secret-file".into(),
+        secret_file.display().to_string(),
+    ];
+    a.extend(rest.iter().map(|s| s.to_string()));
+    a.extend(["--base-url".to_string(), server.uri()]);
+    let out = if stdout_on_disk {
+        dir.join("rotation.json")
+    } else {
+        tempfile::tempdir().unwrap().keep().join("rotation.json")
+    };
+    let (code, stderr, stdout) = tokio::task::spawn_blocking({
+        let out = out.clone();
+        move || {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_keyctl"));
+            for v in common::cleared() {
+                cmd.env_remove(v);
+            }
+            cmd.env("NO_COLOR", "1")
+                .env("KEYCTL_AUDIT", "off")
+                .env(ENV, SECRET)
+                .args(&a)
+                .stdin(Stdio::null())
+                .stderr(Stdio::piped())
+                .stdout(std::fs::File::create(&out).expect("stdout file"));
+            if limit {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: only async-signal-safe calls between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                        let r = libc::rlimit {
+                            rlim_cur: 0,
+                            rlim_max: 0,
+                        };
+                        libc::setrlimit(libc::RLIMIT_FSIZE, &r);
+                        Ok(())
+                    });
+                }
+            }
+            let o = cmd.output().expect("keyctl runs");
+            (
+                o.status.code().unwrap_or(-1),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+                std::fs::read_to_string(&out).unwrap_or_default(),
+            )
+        }
+    })
+    .await
+    .unwrap();
+    assert!(!stderr.contains("NEWSECRET"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "{stderr}");
+    if !stdout_on_disk {
+        // The secret reached stdout (the file could not take it): once.
+        assert_eq!(stdout.matches(NEW_SECRET).count(), 1, "{stdout}\n{stderr}");
+    }
+    drop(disk);
+    (server, code, stderr, stdout_on_disk)
+}
+
+#[tokio::test]
+async fn the_ci_recipe_on_a_full_disk_leaves_the_old_key_as_it_is() {
+    // The README's recipe: --secret-file new.key -o json > rotation.json, both on the full disk.
+    let (server, code, stderr, _) = full_disk_run(&["-o", "json"], true).await;
+    assert_ne!(code, 0, "{stderr}");
+    assert_eq!(count(&server, "POST").await, 1);
+    assert_eq!(
+        count(&server, "PATCH").await,
+        0,
+        "the old key is not disabled"
+    );
+    assert!(stderr.contains("cannot write the secret to"), "{stderr}");
+    assert!(stderr.contains("left as it is"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_secret_file_on_a_full_disk_shows_the_secret_and_keeps_the_old_key() {
+    // The file cannot take it, stdout can: the secret is on stdout, the status partial, the
+    // old key untouched, and the run names the step to finish by hand.
+    let (server, code, stderr, _) = full_disk_run(&["-o", "json"], false).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(count(&server, "PATCH").await, 0);
+    assert!(
+        stderr.contains(&format!(
+            "then finish with `keyctl update -p modelgates {GATES_KEY} --disable`"
+        )),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The secret file removed or replaced while the create is in flight
+
+/// A create that answers only after `act` has been done to the secret file.
+async fn gates_acting_on(file: PathBuf, act: fn(&Path)) -> MockServer {
+    let server = common::server().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": key(GATES_KEY, "ci")})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(move |_: &Request| {
+            act(&file);
+            ResponseTemplate::new(201).set_body_json(created(NEW_HASH))
+        })
+        .mount(&server)
+        .await;
+    mount_steps(&server).await;
+    server
+}
+
+fn remove(p: &Path) {
+    std::fs::remove_file(p).unwrap();
+}
+
+fn replace(p: &Path) {
+    std::fs::remove_file(p).unwrap();
+    std::fs::write(p, "someone else's file\n").unwrap();
+}
+
+#[tokio::test]
+async fn a_secret_file_removed_or_replaced_mid_create_is_not_taken_as_delivered() {
+    for (act, what, verb) in [
+        (remove as fn(&Path), "was removed", "rotate"),
+        (
+            replace as fn(&Path),
+            "was replaced by another file",
+            "rotate",
+        ),
+        (remove as fn(&Path), "was removed", "create"),
+        (
+            replace as fn(&Path),
+            "was replaced by another file",
+            "create",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("new.key");
+        let server = gates_acting_on(file.clone(), act).await;
+        let shown = file.display().to_string();
+        let mut k = Keyctl::new(ENV, &[verb, "-p", "modelgates"]);
+        k = if verb == "rotate" {
+            k.arg(GATES_KEY)
+        } else {
+            k.args(&["--name", "ci"])
+        };
+        let out = k
+            .args(&["--secret-file", &shown, "-o", "json"])
+            .env("KEYCTL_AUDIT", "off")
+            .base(&server)
+            .run()
+            .await;
+        out.code(1)
+            .stderr_has(&format!("the secret file {shown} {what}"));
+        // The secret is on stdout, once; someone else's file is left as it was.
+        let line = &out.json_lines()[0];
+        assert_eq!(line["secret"], NEW_SECRET, "{verb} {what}");
+        assert!(line.get("secret_file").is_none(), "{line}");
+        if what.contains("replaced") {
+            assert_eq!(
+                std::fs::read_to_string(&file).unwrap(),
+                "someone else's file\n"
+            );
+        }
+        if verb == "rotate" {
+            assert_eq!(line["status"], "partial", "{line}");
+            assert_eq!(line["error"]["kind"], "undelivered", "{line}");
+            assert_eq!(count(&server, "PATCH").await, 0, "{what}");
+        } else {
+            assert_eq!(line["status"], "created", "{line}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_secret_file_still_in_place_is_delivered_and_the_old_key_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("new.key");
+    let server = gates(created(NEW_HASH), 0).await;
+    let shown = file.display().to_string();
+    let out = Keyctl::new(ENV, &["rotate", "-p", "modelgates", GATES_KEY])
+        .args(&["--secret-file", &shown, "-o", "json"])
+        .env("KEYCTL_AUDIT", "off")
+        .base(&server)
+        .run()
+        .await;
+    out.code(0);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        format!("{NEW_SECRET}\n")
+    );
+    assert!(!out.stdout.contains(NEW_SECRET));
+    assert_eq!(out.json_lines()[0]["status"], "rotated");
+    assert_eq!(count(&server, "PATCH").await, 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bulk create stops at the first secret that could not be delivered
+
+#[tokio::test]
+async fn create_from_file_stops_at_the_first_undelivered_secret() {
+    for stdout in [Stdout::Full, Stdout::ClosedPipe] {
+        let server = gates(created(NEW_HASH), 300).await;
+        let dir = tempfile::tempdir().unwrap();
+        let names = dir.path().join("names");
+        std::fs::write(&names, "ci-a\nci-b\nci-c\n").unwrap();
+        let n = names.display().to_string();
+        let a = [
+            "create",
+            "-p",
+            "modelgates",
+            "--from-file",
+            &n,
+            "-o",
+            "json",
+        ];
+        let (code, stderr) = run(args(&server, &a), stdout, Vec::new()).await;
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(count(&server, "POST").await, 1, "one key made, then stop");
+        assert!(stderr.contains("stopped creating keys"), "{stderr}");
+        assert!(
+            stderr.contains("1 created, 0 failed, 2 not attempted"),
+            "{stderr}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A create answer naming the old key's own id
+
+#[tokio::test]
+async fn a_successor_with_the_old_keys_id_never_retires_it() {
+    for old in [&[][..], &["--old", "revoke", "--yes"][..]] {
+        let server = gates(created(GATES_KEY), 0).await;
+        let out = Keyctl::new(
+            ENV,
+            &["rotate", "-p", "modelgates", GATES_KEY, "-o", "json"],
+        )
+        .args(old)
+        .env("KEYCTL_AUDIT", "off")
+        .base(&server)
+        .run()
+        .await;
+        out.code(7).stderr_has("the old key's own id");
+        assert_eq!(count(&server, "PATCH").await, 0);
+        assert_eq!(count(&server, "DELETE").await, 0);
+        let line = &out.json_lines()[0];
+        assert_eq!(line["status"], "partial");
+        assert_eq!(line["old_key"]["done"], false);
+        // The secret the answer carried is still delivered, once.
+        assert_eq!(line["secret"], NEW_SECRET);
+        assert_eq!(out.stdout.matches(NEW_SECRET).count(), 1);
+    }
+}
