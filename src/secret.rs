@@ -211,13 +211,332 @@ pub fn register_new(s: &str) {
     install(&NEW, s, false);
 }
 
-/// Whether `s` holds a registered admin credential whole (in one of its forms): a "new secret"
-/// that does must not be shown.
+/// Whether `s` holds a registered admin credential or something like it: a "new secret" that
+/// does must not be shown. Compared after folding (see [`fold`]: case, invisible characters,
+/// controls, escape sequences and white space do not count), `s` holds it when it holds the
+/// whole credential, or any telling 8-byte window of the credential's secret part (its public
+/// prefix removed, see [`key_prefix_len`]; windows of fewer than three distinct bytes, or only
+/// of the prefix's characters, tell nothing). A real key of the credential's own kind shares
+/// only the public prefix: the chance that a random tail of 32 characters shares a window of 8
+/// with another is below 10^-6.
 pub fn holds_credential(s: &str) -> bool {
-    ADMIN
+    let originals = ADMIN
         .originals
         .read()
-        .is_ok_and(|o| o.iter().any(|c| s.contains(c.as_str())))
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if originals.is_empty() {
+        return false;
+    }
+    let new = fold(s);
+    originals
+        .iter()
+        .any(|c| s.contains(c.as_str()) || like(&fold(c), &new))
+}
+
+/// `s` as compared with the credential: what a terminal shows of it (escape sequences,
+/// controls and invisible characters dropped, see `visible`), without white space, in lower
+/// case.
+fn fold(s: &str) -> String {
+    crate::visible::visible(s)
+        .into_iter()
+        .map(|v| v.c)
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether the folded `new` holds the folded credential `cred` whole, or a telling window of
+/// its secret part.
+fn like(cred: &str, new: &str) -> bool {
+    if cred.len() >= 4 && new.contains(cred) {
+        return true;
+    }
+    let (prefix, tail) = cred.split_at(key_prefix_len(cred));
+    // A JWT's header and claims are the same in every key of an issuer and account (io.net's
+    // `io-v2-eyJ…`): its signature is the secret part.
+    let tail = jwt_signature(tail).unwrap_or(tail);
+    let new = new.as_bytes();
+    if new.len() < WINDOW {
+        return false;
+    }
+    let telling = |w: &[u8]| {
+        let mut distinct: Vec<u8> = w.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        distinct.len() >= 3 && !w.iter().all(|b| prefix.as_bytes().contains(b)) && !is_public(w)
+    };
+    let seen: std::collections::HashSet<&[u8]> = new.windows(WINDOW).collect();
+    tail.as_bytes()
+        .windows(WINDOW)
+        .any(|w| seen.contains(w) && telling(w))
+}
+
+/// The signature of a folded JWT (`eyj….eyj….sig`), if `t` is one.
+fn jwt_signature(t: &str) -> Option<&str> {
+    let mut parts = t.split('.');
+    let (h, c, sig) = (parts.next()?, parts.next()?, parts.next()?);
+    (parts.next().is_none() && h.starts_with("eyj") && c.starts_with("eyj") && sig.len() >= 16)
+        .then_some(sig)
+}
+
+/// Documented public starts of keys, in lower case (see [`key_prefix_len`]).
+const KEY_PREFIXES: [&str; 4] = [
+    "venice_admin_key_",
+    "venice_inference_key_",
+    "sk-or-v1-",
+    "io-v2-",
+];
+
+/// The length of the public start of a folded (lower-case) key: a documented prefix, else up
+/// to five leading word segments (letters, then digits: `sk-`, `live-`, `v1-`, `acme-`), each
+/// ended by `-` or `_`, within the first 40 bytes. A random tail starts with a digit or mixes
+/// them among its letters, so it is not taken for a prefix.
+pub fn key_prefix_len(s: &str) -> usize {
+    if let Some(n) = KEY_PREFIXES
+        .iter()
+        .filter(|p| s.starts_with(*p))
+        .map(|p| p.len())
+        .max()
+    {
+        return n;
+    }
+    let b = s.as_bytes();
+    let (mut i, mut end) = (0, 0);
+    for _ in 0..5 {
+        let start = i;
+        while i < b.len() && b[i].is_ascii_lowercase() {
+            i += 1;
+        }
+        if i == start {
+            break;
+        }
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i < 40 && i < b.len() && matches!(b[i], b'-' | b'_') {
+            i += 1;
+            end = i;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+/// Names of fields that hold a key's secret, in lower case without `_` and `-`: `key`
+/// (ModelGates, novapai and OpenRouter create answers, top level and `data.key`), `value`
+/// (io.net, `data.value`), `apiKey` (Venice, `data.apiKey`), and what other APIs call it.
+const SECRET_FIELDS: [&str; 11] = [
+    "key",
+    "value",
+    "apikey",
+    "secret",
+    "secretkey",
+    "apisecret",
+    "token",
+    "accesstoken",
+    "authtoken",
+    "privatekey",
+    "password",
+];
+
+/// Whether a field of that name may hold a key's secret (any case; `_`, `-`, spaces ignored).
+pub fn is_secret_field(name: &str) -> bool {
+    if name.len() > 32 {
+        return false;
+    }
+    let n: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .flat_map(char::to_lowercase)
+        .collect();
+    SECRET_FIELDS.contains(&n.as_str())
+}
+
+/// Text quoted from an answer, made free of secrets it may carry besides the registered ones:
+/// the values of secret fields written in it (`"key": "…"`, `'apiKey': '…'`, `\"value\":
+/// \"…\"`, `key=…`: see [`is_secret_field`]) and tokens shaped like a key's secret (see
+/// [`mask_key_like`]) become `****`.
+pub fn scrub_quoted(s: &str) -> Cow<'_, str> {
+    match mask_secret_pairs(s) {
+        Cow::Borrowed(b) => mask_key_like(b),
+        Cow::Owned(o) => Cow::Owned(mask_key_like(&o).into_owned()),
+    }
+}
+
+/// Bytes a field name is made of.
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
+/// Masks the values of secret fields written as text: `"name": "value"` (either quote, also
+/// escaped as inside a JSON string, the value to its closing quote or the end of the text),
+/// `"name": value` (to the next `,`, `}`, `]` or white space), and `name=value` (to the next
+/// `&`, `;`, `,`, quote or white space).
+fn mask_secret_pairs(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let quoted = matches!(b[i], b'"' | b'\'');
+        let at_word = is_name_byte(b[i]) && (i == 0 || !is_name_byte(b[i - 1]));
+        if !quoted && !at_word {
+            i += 1;
+            continue;
+        }
+        let start = if quoted { i + 1 } else { i };
+        let mut j = start;
+        while j < b.len() && is_name_byte(b[j]) {
+            j += 1;
+        }
+        if j == start || !is_secret_field(&s[start..j]) {
+            i = j.max(i + 1);
+            continue;
+        }
+        if quoted {
+            // The closing quote, perhaps escaped.
+            if j < b.len() && b[j] == b'\\' {
+                j += 1;
+            }
+            if j >= b.len() || b[j] != b[i] {
+                i = j;
+                continue;
+            }
+            j += 1;
+        }
+        let mut k = j;
+        let skip_space = |k: &mut usize| {
+            while *k < b.len() && b[*k].is_ascii_whitespace() {
+                *k += 1;
+            }
+        };
+        skip_space(&mut k);
+        let sep = if k < b.len() { b[k] } else { 0 };
+        if !(sep == b':' && quoted || sep == b'=') {
+            i = j;
+            continue;
+        }
+        k += 1;
+        if sep == b':' {
+            skip_space(&mut k);
+        }
+        let escaped = k + 1 < b.len() && b[k] == b'\\' && matches!(b[k + 1], b'"' | b'\'');
+        let open = if escaped { k + 1 } else { k };
+        let (from, to) = if sep == b':' && open < b.len() && matches!(b[open], b'"' | b'\'') {
+            let q = b[open];
+            let from = open + 1;
+            let mut e = from;
+            while e < b.len() {
+                if b[e] == b'\\' && !escaped {
+                    e += 2;
+                    continue;
+                }
+                if b[e] == q {
+                    break;
+                }
+                e += 1;
+            }
+            let mut to = e.min(b.len());
+            if escaped && to > from && b[to - 1] == b'\\' {
+                to -= 1;
+            }
+            (from, to)
+        } else {
+            let stop: &[u8] = if sep == b':' {
+                b",}] \t\r\n"
+            } else {
+                b"&;,\"' \t\r\n"
+            };
+            let mut e = k;
+            while e < b.len() && !stop.contains(&b[e]) {
+                e += 1;
+            }
+            (k, e)
+        };
+        if to > from {
+            ranges.push((from, to));
+        }
+        i = to.max(j);
+    }
+    if ranges.is_empty() {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(splice(s, ranges))
+}
+
+/// Lower-case starts of key secrets that [`mask_key_like`] looks for (`eyj`: a JWT).
+const SECRET_STARTS: [&str; 5] = [
+    "sk-",
+    "io-v2-",
+    "venice_admin_key_",
+    "venice_inference_key_",
+    "eyj",
+];
+
+/// Bytes a key's secret is made of (base64, base64url, hex, JWT dots).
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'+' | b'/' | b'=')
+}
+
+/// The length of the secret start at the beginning of `b`, if any: one of [`SECRET_STARTS`],
+/// or io.net's shape `<prefix>-v<digit>-` (its `key_prefix` is the caller's choice).
+fn secret_start(b: &[u8]) -> Option<usize> {
+    let lower = |n: usize| b.get(..n).map(<[u8]>::to_ascii_lowercase);
+    if let Some(n) = SECRET_STARTS
+        .iter()
+        .filter(|p| lower(p.len()).is_some_and(|l| l == p.as_bytes()))
+        .map(|p| p.len())
+        .max()
+    {
+        return Some(n);
+    }
+    let letters = b.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let rest = b.get(letters..letters + 4)?;
+    ((2..=16).contains(&letters)
+        && rest[0] == b'-'
+        && rest[1].eq_ignore_ascii_case(&b'v')
+        && rest[2].is_ascii_digit()
+        && rest[3] == b'-')
+        .then_some(letters + 4)
+}
+
+/// `s` with every token shaped like a key's secret replaced by `****`: a secret start (see
+/// [`secret_start`]) at a word boundary, followed by at least 16 bytes of a key (letters,
+/// digits, `-_.~+/=`) that hold a digit or both cases. Words such as `task-management` or
+/// `sk-learn` are not keys: a start inside a word does not count, and a short or all-lower
+/// tail neither.
+pub fn mask_key_like(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let boundary = i == 0 || !b[i - 1].is_ascii_alphanumeric();
+        let Some(n) = boundary.then(|| secret_start(&b[i..])).flatten() else {
+            i += 1;
+            continue;
+        };
+        let mut end = i + n;
+        while end < b.len() && is_key_byte(b[end]) {
+            end += 1;
+        }
+        // Punctuation after a key ends the sentence, not the key.
+        while end > i + n && matches!(b[end - 1], b'.' | b',' | b'/') {
+            end -= 1;
+        }
+        let tail = &b[i + n..end];
+        let random = tail.iter().any(u8::is_ascii_digit)
+            || (tail.iter().any(u8::is_ascii_lowercase) && tail.iter().any(u8::is_ascii_uppercase));
+        if tail.len() >= 16 && random {
+            ranges.push((i, end));
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    if ranges.is_empty() {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(splice(s, ranges))
 }
 
 fn install(reg: &Registry, s: &str, replace: bool) {
@@ -569,10 +888,205 @@ pub(crate) mod tests {
         );
         assert_eq!(mask("KEY_aZ3kP9qL"), MASK);
         assert!(holds_credential("x VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7tY y"));
-        assert!(!holds_credential("VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7t"));
+        // One character short is a near copy (issue 20, finding 7).
+        assert!(holds_credential("VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7t"));
+        assert!(!holds_credential("VENICE_INFERENCE_KEY_Qw8eRt5yUi1oPa4s"));
         register_new("VENICE_INFERENCE_KEY_Qw8eRt5yUi1oPa4s");
         // Its public prefix may stay; nothing after it does.
         let m = mask("the key venice_inference_key_qw8ert5yui1opa4");
         assert!(m.ends_with("****") && !m.contains("qw8e"), "{m}");
+    }
+
+    /// Issue 20, finding 7: a "new secret" like the admin credential is refused; a real key of
+    /// its kind, which shares its public prefix, is not.
+    #[test]
+    fn near_copies_of_the_credential_are_held_and_keys_of_its_kind_are_not() {
+        let _one = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+        let admin = "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";
+        register_text(admin);
+        let tail = &admin[9..];
+        for near in [
+            admin.to_string(),
+            admin[..admin.len() - 1].to_string(),
+            admin[1..].to_string(),
+            admin.to_ascii_uppercase(),
+            format!("{}\u{200b}{}", &admin[..30], &admin[30..]),
+            format!("{}\u{1b}[0m{}", &admin[..30], &admin[30..]),
+            format!(
+                "{}\u{ad}{}\u{feff}{}",
+                &admin[..12],
+                &admin[12..40],
+                &admin[40..]
+            ),
+            format!("{} {}", &admin[..30], &admin[30..]),
+            format!("prefix {admin} suffix"),
+            format!("sk-or-v1-{}ZZZZ9999", tail[20..28].to_ascii_uppercase()),
+            tail[40..].to_string(),
+        ] {
+            assert!(holds_credential(&near), "{near:?}");
+        }
+        // Keys of the kind: the prefix and two more characters shared, or seven of the tail.
+        for other in [
+            "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",
+            "sk-or-v1-ea45e3e0000000000000000000000000000000000000000000000000000000000",
+            "SK-OR-V1-EA45E3E",
+            "sk-or-v1-",
+            "",
+        ] {
+            assert!(!holds_credential(other), "{other:?}");
+        }
+
+        // A window of one repeated character, or of fewer than three, tells nothing.
+        register_text("sk-or-v1-aaaaaaaaaaaaaaaababababab1c9f3e7d2a8b4");
+        assert!(!holds_credential(
+            "sk-or-v1-aaaaaaaaaaaaabababab0d6e2f8a1c7b5"
+        ));
+        assert!(holds_credential(
+            "sk-or-v1-AAAAAAAAAAAAAAAABABABABAB1C9F3E7"
+        ));
+
+        // Venice: an inference key made with an admin key shares `VENICE_` and `_KEY_`.
+        register_text("VENICE_ADMIN_KEY_QrGWp5uQ67XbSuqJBQfxkY5SusMyjPhP");
+        assert!(!holds_credential(
+            "VENICE_INFERENCE_KEY_QrV8SYPv4h17vXAeAXbhfAt3baDixpiG"
+        ));
+        assert!(holds_credential(
+            "venice_admin_key_qrgwp5uq67xbsuqjbqfxky5susmyjph"
+        ));
+
+        // io.net keys are `io-v2-` and a JWT: header and claims are the same for every key of
+        // an account; only the signature counts.
+        let claims = "eyJvd25lciI6Ijk1Y2U5MzYxLTQ0N2YtNGVjMC1hNjk4LTc2NGMyYTJkMTViOSJ9";
+        let head = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
+        register_text(&format!(
+            "io-v2-{head}.{claims}.Xk3vQ9pLm2Zr7TyWq4Ns8Bd1Hf6Jc0Gu"
+        ));
+        assert!(!holds_credential(&format!(
+            "io-v2-{head}.{claims}.Mn5bV2cX8zL1kJ7hG4fD9sA3qW6eR0tY"
+        )));
+        assert!(holds_credential(&format!(
+            "io-v2-{head}.{claims}.Xk3vQ9pLm2Zr7TyWq4Ns8Bd1Hf6Jc0G"
+        )));
+        // A key of another kind (a custom io.net prefix) holding the same signature piece.
+        assert!(holds_credential("acme-v2-x.y.Q9pLm2Zr7TyW"));
+    }
+
+    /// The false-positive rate, measured: random keys of the admin key's own kind (hex tails
+    /// of 64, alphanumeric tails of 32) are never taken for near copies.
+    #[test]
+    fn random_keys_of_the_same_kind_are_not_near_copies() {
+        let _one = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+        let mut rng = fastrand::Rng::with_seed(20);
+        let hex = |rng: &mut fastrand::Rng, n: usize| -> String {
+            (0..n)
+                .map(|_| char::from(b"0123456789abcdef"[rng.usize(..16)]))
+                .collect()
+        };
+        let alnum = |rng: &mut fastrand::Rng, n: usize| -> String {
+            (0..n).map(|_| rng.alphanumeric()).collect()
+        };
+        for _ in 0..200 {
+            register_text(&format!("sk-or-v1-{}", hex(&mut rng, 64)));
+            for _ in 0..50 {
+                let k = format!("sk-or-v1-{}", hex(&mut rng, 64));
+                assert!(!holds_credential(&k), "{k}");
+            }
+            register_text(&format!("VENICE_ADMIN_KEY_{}", alnum(&mut rng, 32)));
+            for _ in 0..50 {
+                let k = format!("VENICE_INFERENCE_KEY_{}", alnum(&mut rng, 32));
+                assert!(!holds_credential(&k), "{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn key_prefixes() {
+        for (key, prefix) in [
+            ("sk-or-v1-ea45e3e6", "sk-or-v1-"),
+            ("venice_admin_key_qrgwp5uq", "venice_admin_key_"),
+            ("io-v2-eyjhbgcioi", "io-v2-"),
+            ("acme-v2-eyjhbgcioi", "acme-v2-"),
+            ("sk-mg-v1-0a1b2c", "sk-mg-v1-"),
+            ("sk-live-topsecret-4f9a2c7e1b", "sk-live-topsecret-"),
+            ("4f9a2c7e1b", ""),
+            ("ab12cd-ef", ""),
+            ("a-b-c-d-e-f-g", "a-b-c-d-e-"),
+            ("", ""),
+        ] {
+            assert_eq!(&key[..key_prefix_len(key)], prefix, "{key}");
+        }
+    }
+
+    /// Issue 20, finding 6: a secret in quoted text, as a field or as a key-shaped token.
+    #[test]
+    fn secret_fields_and_key_shaped_tokens_in_quoted_text_are_masked() {
+        for (text, want) in [
+            (
+                r#"{"key": "sk-x", "data": {"n": 1"#,
+                r#"{"key": "****", "data": {"n": 1"#,
+            ),
+            (
+                r#"{"apiKey":"abc\"def","id":"x"}"#,
+                r#"{"apiKey":"****","id":"x"}"#,
+            ),
+            (
+                r#"said {\"value\":\"abc\"} ok"#,
+                r#"said {\"value\":\"****\"} ok"#,
+            ),
+            ("{'api_key': 'zzz', 'n': 1}", "{'api_key': '****', 'n': 1}"),
+            (
+                r#"{"Secret" : 12345, "n": 1}"#,
+                r#"{"Secret" : ****, "n": 1}"#,
+            ),
+            ("GET /x?key=abc123&offset=0", "GET /x?key=****&offset=0"),
+            (r#"{"key": "unterminated"#, r#"{"key": "****"#),
+            // Not secret fields, or not written as a field.
+            (
+                r#"{"apiKeyType": "ADMIN", "key_prefix": "io"}"#,
+                r#"{"apiKeyType": "ADMIN", "key_prefix": "io"}"#,
+            ),
+            (
+                "the key: not found; monkey=5; keys=3",
+                "the key: not found; monkey=5; keys=3",
+            ),
+            ("can't find 'key'", "can't find 'key'"),
+        ] {
+            assert_eq!(scrub_quoted(text), want, "{text}");
+        }
+        let hex = "26356ffbc95235634c6f11baf36379367b0f2e66d68b1009476bc96265d86713";
+        for (text, want) in [
+            (
+                format!("the key sk-or-v1-{hex} exists."),
+                "the key **** exists.",
+            ),
+            (format!("/keys/sk-or-v1-{hex}/x"), "/keys/****"),
+            (
+                "VENICE_INFERENCE_KEY_et6LL5rR83jSsWzVgx2bYXpWHMIHfgrI, then".to_string(),
+                "****, then",
+            ),
+            ("made acme-v2-adu4y2hLBf5gQy9WEE7R".to_string(), "made ****"),
+            (
+                "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlMTIz end".to_string(),
+                "jwt **** end",
+            ),
+            (
+                format!("ID {hex}"),
+                "ID 26356ffbc95235634c6f11baf36379367b0f2e66d68b1009476bc96265d86713",
+            ),
+        ] {
+            assert_eq!(scrub_quoted(&text), want, "{text}");
+        }
+        for words in [
+            "task-management-system-with-long-words",
+            "use sk-learn or sk-image",
+            "sk-abcdefghijklmnopqrstuvwxyz",
+            "io-v2-short1",
+            "consumptionLimits InvalidRequestError e28e82dc-9df2-4b47-b726-d0a222ef2ab5",
+            "risk-3f9a2c7e1b4d6f8a0c2e",
+        ] {
+            assert_eq!(scrub_quoted(words), words);
+        }
+        assert!(is_secret_field("API-KEY") && is_secret_field("access_token"));
+        assert!(!is_secret_field("keys") && !is_secret_field("key_id"));
     }
 }

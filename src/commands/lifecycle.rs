@@ -317,14 +317,16 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
     };
     match p.parse_create(&body) {
         Ok(c) => match c.secret {
-            // A provider that hands back the admin credential itself: never shown.
+            // A provider that hands back the admin credential, or a near copy: never shown.
             Some(secret) if crate::secret::holds_credential(&secret) => {
                 Made::Not(Outcome::Failed(Error::Provider {
                     provider: p.info().name,
                     status: None,
-                    message: "the create was answered with the admin credential itself as the \
-                              new key's secret; it is not shown. Check --base-url and the \
-                              provider, and revoke any key this made (keyctl list)"
+                    message: "the create was answered with a new secret that holds the admin \
+                              credential itself or something like it (a piece of it, in another \
+                              case, or with invisible characters inside); it is not shown. Check \
+                              --base-url and the provider, and revoke any key this made (keyctl \
+                              list)"
                         .into(),
                 }))
             }

@@ -8,6 +8,7 @@ pub mod gates;
 pub mod ionet;
 pub mod venice;
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde_json::Value;
@@ -342,6 +343,65 @@ pub fn take_secret(v: &mut Value, name: &str) -> Option<String> {
     }
 }
 
+/// An answer's body as any part of it may be quoted in a message, whatever its status: every
+/// field that may hold a key's secret (see `secret::is_secret_field`: `key`, `data.value`,
+/// `data.apiKey`, …) removed at any depth, and in every string and name left, and in a body
+/// that is not JSON, secret fields written as text and key-shaped tokens masked (see
+/// `secret::scrub_quoted`). The one step every quoted answer goes through; borrowed when
+/// nothing had to go.
+pub fn quotable(body: &[u8]) -> Cow<'_, [u8]> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(mut v) => {
+            if strip_secrets(&mut v) {
+                Cow::Owned(serde_json::to_vec(&v).unwrap_or_default())
+            } else {
+                Cow::Borrowed(body)
+            }
+        }
+        Err(_) => match crate::secret::scrub_quoted(&String::from_utf8_lossy(body)) {
+            Cow::Owned(t) => Cow::Owned(t.into_bytes()),
+            Cow::Borrowed(_) => Cow::Borrowed(body),
+        },
+    }
+}
+
+/// A short, safe excerpt of an answer's body for a message, from its [`quotable`] form.
+pub fn quote(body: &[u8]) -> String {
+    crate::text::snippet(&quotable(body))
+}
+
+/// Removes the secret fields from `v` and scrubs its strings and names; whether anything
+/// changed.
+fn strip_secrets(v: &mut Value) -> bool {
+    match v {
+        Value::String(s) => match crate::secret::scrub_quoted(s) {
+            Cow::Owned(m) => {
+                *s = m;
+                true
+            }
+            Cow::Borrowed(_) => false,
+        },
+        Value::Array(a) => a.iter_mut().fold(false, |ch, x| strip_secrets(x) | ch),
+        Value::Object(o) => {
+            let before = o.len();
+            o.retain(|k, _| !crate::secret::is_secret_field(k));
+            let mut changed = o.len() != before;
+            if o.keys()
+                .any(|k| matches!(crate::secret::scrub_quoted(k), Cow::Owned(_)))
+            {
+                let renamed: serde_json::Map<String, Value> = std::mem::take(o)
+                    .into_iter()
+                    .map(|(k, v)| (crate::secret::scrub_quoted(&k).into_owned(), v))
+                    .collect();
+                *o = renamed;
+                changed = true;
+            }
+            o.values_mut().fold(changed, |ch, x| strip_secrets(x) | ch)
+        }
+        _ => false,
+    }
+}
+
 /// Replaces every string equal to `secret` in `v` by `****` (the secret never sits in `raw`).
 fn scrub(v: &mut Value, secret: &str) {
     match v {
@@ -484,9 +544,23 @@ impl ProviderKind {
         i.adapter.parse_delete(i, body)
     }
 
+    /// The error for a non-2xx answer. The adapter reads the body only as [`quotable`] leaves
+    /// it: no field that may hold a key's secret, no key-shaped token.
     pub fn error_for(self, resp: &Response) -> Error {
         let i = self.info();
-        i.adapter.error_for(i, resp)
+        match quotable(&resp.body) {
+            Cow::Borrowed(_) => i.adapter.error_for(i, resp),
+            Cow::Owned(body) => {
+                let clean = Response {
+                    status: resp.status,
+                    body,
+                    too_large: resp.too_large,
+                    wait_refused: resp.wait_refused.clone(),
+                    earlier_unanswered: resp.earlier_unanswered,
+                };
+                i.adapter.error_for(i, &clean)
+            }
+        }
     }
 
     pub fn warnings(self, patch: &Patch) -> Vec<String> {
@@ -514,7 +588,7 @@ impl fmt::Display for ProviderKind {
 pub fn error_for(p: &Info, message: Option<String>, resp: &Response) -> Error {
     let status = resp.status;
     let mut message = match message {
-        Some(m) => crate::text::server_text(&m),
+        Some(m) => crate::text::server_text(&crate::secret::scrub_quoted(&m)),
         None if resp.too_large => format!(
             "HTTP {status}, with a body larger than {} MiB that keyctl did not read",
             crate::request::MAX_BODY / 1024 / 1024
@@ -526,7 +600,7 @@ pub fn error_for(p: &Info, message: Option<String>, resp: &Response) -> Error {
                 .and_then(|s| s.canonical_reason())
                 .map(|r| format!(" {r}"))
                 .unwrap_or_default(),
-            crate::text::snippet(&resp.body)
+            quote(&resp.body)
         ),
     };
     if let Some(w) = &resp.wait_refused {
@@ -737,7 +811,7 @@ pub fn parse_json(p: &Info, body: &[u8]) -> Result<Value> {
         status: None,
         message: format!(
             "the success response is not valid JSON ({e}): {}",
-            crate::text::snippet(body)
+            quote(body)
         ),
     })
 }
@@ -791,7 +865,7 @@ pub fn unexpected_shape(p: &Info, what: &str, body: &[u8]) -> Error {
         status: None,
         message: format!(
             "unexpected success response ({what}). Body: {}",
-            crate::text::snippet(body)
+            quote(body)
         ),
     }
 }
@@ -1129,6 +1203,95 @@ mod tests {
             assert!(e.to_string().contains(kind), "{e}");
             assert!(!e.to_string().contains("SECRET"), "{e}");
         }
+    }
+
+    /// Issue 20, finding 6: an answer whose body carries a new secret (the create answer's own
+    /// field, a field beside the provider's words, the words themselves, a body that is not
+    /// JSON) is quoted without it, whatever the status, for each provider family.
+    #[test]
+    fn no_secret_is_quoted_from_an_answer_whatever_its_status() {
+        let hex = "26356ffbc95235634c6f11baf36379367b0f2e66d68b1009476bc96265d86713";
+        let gates = format!("sk-or-v1-{hex}");
+        let ionet = "io-v2-adu4y2hLBf5gQy9WEE7RQy7ZpMmUJs0RF4VOqK4S";
+        let venice = "VENICE_INFERENCE_KEY_et6LL5rR83jSsWzVgx2bYXpWHMIHfgrI";
+        let cases: [(ProviderKind, &str, Vec<String>); 3] = [
+            (
+                ProviderKind::ModelGates,
+                &gates,
+                vec![
+                    format!(r#"{{"key":"{gates}","data":{{"key":"{gates}","name":"n"}}}}"#),
+                    format!(r#"{{"error":{{"message":"m","metadata":{{"api_key":"{gates}"}}}}}}"#),
+                    format!(r#"{{"error":{{"code":409,"message":"key {gates} exists"}}}}"#),
+                    format!(r#"{{"error":"key {gates} exists"}}"#),
+                    format!(r#"{{"key": "{gates}", "data": {{"#),
+                    format!("<html>key={gates}</html>"),
+                ],
+            ),
+            (
+                ProviderKind::Ionet,
+                ionet,
+                vec![
+                    format!(r#"{{"status":"failed","data":{{"value":"{ionet}"}}}}"#),
+                    format!(r#"{{"detail":{{"msg":"m","value":"{ionet}"}}}}"#),
+                    format!(r#"{{"detail":[{{"loc":["body"],"msg":"{ionet} exists"}}]}}"#),
+                    format!(r#"{{"detail":"made {ionet}"}}"#),
+                    format!(r#"{{"data": {{"value": "{ionet}""#),
+                ],
+            ),
+            (
+                ProviderKind::Venice,
+                venice,
+                vec![
+                    format!(r#"{{"success":false,"data":{{"apiKey":"{venice}"}}}}"#),
+                    format!(r#"{{"error":"Invalid","details":{{"apiKey":"{venice}"}}}}"#),
+                    format!(r#"{{"error":"Invalid","details":["{venice}"]}}"#),
+                    format!(
+                        r#"{{"error":"Invalid","issues":[{{"path":["{venice}"],"message":"x"}}]}}"#
+                    ),
+                    format!(r#"{{"error":"key {venice} exists"}}"#),
+                    format!(r#"apiKey={venice}"#),
+                ],
+            ),
+        ];
+        for (p, secret, bodies) in cases {
+            let tail = &secret[secret.len() - 16..];
+            for body in &bodies {
+                for status in [400, 401, 404, 409, 422, 429, 500, 502] {
+                    let e = p.error_for(&response(status, body)).to_string();
+                    assert!(!e.contains(tail), "{p} {status} {body}: {e}");
+                }
+                for e in [
+                    parse_json(p.info(), body.as_bytes()).err(),
+                    Some(unexpected_shape(p.info(), "x", body.as_bytes())),
+                    p.parse_list(body.as_bytes()).err(),
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    assert!(!e.to_string().contains(tail), "{p} {body}: {e}");
+                }
+            }
+        }
+        // The provider's words stay, and so does a body with nothing to remove, byte for byte.
+        let e = ProviderKind::Venice.error_for(&response(
+            400,
+            &format!(r#"{{"error":"Invalid request","details":{{"apiKey":"{venice}","n":1}}}}"#),
+        ));
+        assert_eq!(
+            e.to_string().matches("Invalid request: {\"n\":1}").count(),
+            1,
+            "{e}"
+        );
+        let plain = br#"{"error": {"code": 1, "message": "their words"}}"#;
+        assert!(matches!(quotable(plain), Cow::Borrowed(_)));
+        assert!(matches!(
+            quotable(b"<html>Bad gateway</html>"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            String::from_utf8_lossy(&quotable(br#"{"a":[{"Key":1,"b":"c"}],"token":"t"}"#)),
+            r#"{"a":[{"b":"c"}]}"#
+        );
     }
 
     #[test]
