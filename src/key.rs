@@ -751,6 +751,12 @@ mod tests {
             money_field(&json!({"u": "9.50"}), "u"),
             Some(Some(d("9.5")))
         );
+        // Odd values are not known (`None`), never "none" (`Some(None)`): a successor or an
+        // update answer built on them is refused, not given no cap.
+        for odd in ["1e400", "\"abc\"", "-5", "true", "{}", "[]"] {
+            let v: Value = serde_json::from_str(&format!(r#"{{"limit": {odd}}}"#)).unwrap();
+            assert_eq!(money_field(&v, "limit"), None, "{odd}");
+        }
         let v = json!({"m3": ["a", 1]});
         assert_eq!(models_of(&v, "m3"), None);
         let cap = Some(Some(d("10")));

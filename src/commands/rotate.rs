@@ -386,7 +386,17 @@ impl Rotation<'_> {
             )
         });
         let kind: Option<KeyType> = p.key_type(&before);
-        let new = match NewKey::successor(p, &before, name, kind, &self.over, self.now) {
+        // The successor's settings, each read in full (what this provider's create carries).
+        let builds = |n: &NewKey| p.build_create(&self.s.base, n).is_ok();
+        let new = match NewKey::successor(
+            p.info().name,
+            &before,
+            name,
+            kind,
+            &self.over,
+            self.now,
+            &builds,
+        ) {
             Ok(n) => n,
             Err(e) => return Outcome::Failed(e),
         };

@@ -97,11 +97,19 @@ impl Adapter for Gates {
         Ok(Request::patch(url, p.auth, body))
     }
 
-    /// `{"data": key}` into the normalized view.
-    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<Key> {
+    /// `{"data": key}` into the normalized view. A cap sent that the answer shows as something
+    /// keyctl cannot read (out of range, not a number) is exit 7, not the value sent.
+    fn parse_update(&self, p: &Info, _key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
         let v = super::parse_json(p, body)?;
         match v.get("data") {
-            Some(data @ Value::Object(_)) => Ok(key_view(p, data)),
+            Some(data @ Value::Object(_)) => {
+                if sent.get("limit").is_some()
+                    && let Some(what) = unreadable_cap(data, "limit")
+                {
+                    return Err(unreadable_answer(p, &what));
+                }
+                Ok(key_view(p, data))
+            }
             _ => Err(super::unexpected_shape(p, "no `data` object", body)),
         }
     }
@@ -217,6 +225,35 @@ pub fn created_without(p: &Info, what: &str) -> crate::error::Error {
         message: format!(
             "the create was answered with success but without {what} (the answer is not shown: \
              it may hold a secret)"
+        ),
+    }
+}
+
+/// What a success answer shows for a cap the update set, when keyctl cannot read it as
+/// [`key::money_field`] does: `None` when the answer leaves it out or shows `null` or an amount;
+/// else `NAME is WHAT, not a number >= 0 or null` (an out-of-range, negative or non-numeric
+/// value), for [`unreadable_answer`]: keyctl will not show what it sent as what the key now has.
+pub fn unreadable_cap(v: &Value, name: &str) -> Option<String> {
+    match v.get(name)? {
+        Value::Null => None,
+        _ if key::money_field(v, name).is_some() => None,
+        other => Some(format!(
+            "{name} is {}, not a number >= 0 or null",
+            crate::text::describe(other)
+        )),
+    }
+}
+
+/// A success answer to an update that shows a field the update set as something keyctl cannot
+/// read (`what`: the field and what it is): exit 7. The change was most likely applied (the
+/// caller reports it as unknown); its result is not shown as the value sent.
+pub fn unreadable_answer(p: &Info, what: &str) -> crate::error::Error {
+    crate::error::Error::Provider {
+        provider: p.name,
+        status: None,
+        message: format!(
+            "the update was answered with success, but the answer's {what}, so keyctl cannot \
+             tell what the key now has"
         ),
     }
 }
@@ -446,6 +483,58 @@ mod tests {
         assert_eq!(r.url, "https://novapai.ai/api/v1/keys/ab%2F..%2Fc%20d");
         assert_eq!(r.auth, AuthScheme::Bearer);
         assert!(Gates.build_update(nv, &base, "..", &p).is_err());
+    }
+
+    #[test]
+    fn unreadable_caps_are_named() {
+        for (odd, what) in [
+            // (serde_json writes the exponent's sign.)
+            ("1e400", "a number (1e+400)"),
+            ("\"abc\"", "a string (\"abc\")"),
+            ("-5", "a number (-5)"),
+            ("true", "a boolean (true)"),
+            ("{}", "an object ({})"),
+        ] {
+            let v: Value = serde_json::from_str(&format!(r#"{{"limit": {odd}}}"#)).unwrap();
+            assert_eq!(
+                unreadable_cap(&v, "limit"),
+                Some(format!("limit is {what}, not a number >= 0 or null")),
+                "{odd}"
+            );
+        }
+        for fine in [
+            json!({}),
+            json!({"limit": null}),
+            json!({"limit": "2.5"}),
+            json!({"limit": 0}),
+        ] {
+            assert_eq!(unreadable_cap(&fine, "limit"), None, "{fine}");
+        }
+    }
+
+    #[test]
+    fn an_answer_showing_the_limit_sent_as_unreadable_is_exit_7() {
+        let sent = json!({"limit": 75});
+        for odd in ["1e400", "\"abc\"", "-5", "true", "{}"] {
+            let body = format!(r#"{{"data":{{"hash":"h","limit":{odd}}}}}"#);
+            let e = Gates
+                .parse_update(mg(), "h", &sent, body.as_bytes())
+                .unwrap_err();
+            assert_eq!((e.exit_code(), e.kind()), (7, "provider"), "{odd}: {e}");
+            assert!(e.to_string().contains("the answer's limit is"), "{e}");
+        }
+        // A readable limit, none, or a limit the update did not set: the key as answered.
+        for (sent, body) in [
+            (&sent, &br#"{"data":{"hash":"h","limit":75}}"#[..]),
+            (&sent, br#"{"data":{"hash":"h","limit":null}}"#),
+            (&sent, br#"{"data":{"hash":"h"}}"#),
+            (
+                &json!({"name": "n"}),
+                br#"{"data":{"hash":"h","limit":1e400}}"#,
+            ),
+        ] {
+            assert!(Gates.parse_update(mg(), "h", sent, body).is_ok(), "{sent}");
+        }
     }
 
     #[test]

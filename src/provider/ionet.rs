@@ -145,6 +145,15 @@ impl Adapter for Ionet {
                 body,
             ));
         }
+        // io.net documents no key data here; an answer that does show the cap sent, as
+        // something keyctl cannot read, is not taken for the value sent.
+        if sent.get("credit_limit").is_some()
+            && let Some(what) = [v.get("data").unwrap_or(&Value::Null), &v]
+                .into_iter()
+                .find_map(|d| super::gates::unreadable_cap(d, "credit_limit"))
+        {
+            return Err(super::gates::unreadable_answer(p, &what));
+        }
         let mut k = Key::unread(
             p.id,
             &check_key(key).unwrap_or_else(|_| key.to_string()),
@@ -431,6 +440,28 @@ mod tests {
 
     fn err(p: Patch) -> Error {
         build_body(&p).unwrap_err()
+    }
+
+    #[test]
+    fn an_answer_showing_the_cap_sent_as_unreadable_is_exit_7() {
+        let sent = json!({"credit_limit": 75});
+        for body in [
+            &br#"{"status":"succeeded","data":{"credit_limit":"abc"}}"#[..],
+            br#"{"status":"succeeded","credit_limit":1e400}"#,
+        ] {
+            let e = parse_update(KEY, &sent, body).unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{e}");
+            assert!(
+                e.to_string().contains("the answer's credit_limit is"),
+                "{e}"
+            );
+        }
+        // io.net's documented answer: what was sent.
+        let k = parse_update(KEY, &sent, br#"{"status":"succeeded"}"#).unwrap();
+        assert_eq!(k.limit, Some(Some(75.into())));
+        // A cap not sent may be anything.
+        let name = json!({"description": "n"});
+        assert!(parse_update(KEY, &name, br#"{"status":"succeeded","credit_limit":"x"}"#).is_ok());
     }
 
     #[test]

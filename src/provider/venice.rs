@@ -152,8 +152,31 @@ impl Adapter for Venice {
         Ok(Request::patch(url, p.auth, Value::Object(body)))
     }
 
-    fn parse_update(&self, p: &Info, _key: &str, _sent: &Value, body: &[u8]) -> Result<Key> {
-        parse_key(p, body)
+    /// The key as answered; a currency sent that the answer shows as something keyctl cannot
+    /// read (out of range, not a number) is exit 7, not the value sent.
+    fn parse_update(&self, p: &Info, _key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
+        let key = parse_key(p, body)?;
+        if let Some(Value::Object(set)) = sent.get("consumptionLimit") {
+            let shown = key
+                .raw
+                .get("consumptionLimits")
+                .or_else(|| key.raw.get("consumptionLimit"));
+            let what = match shown {
+                None | Some(Value::Null) => None,
+                Some(l @ Value::Object(_)) => set
+                    .keys()
+                    .find_map(|c| super::gates::unreadable_cap(l, c))
+                    .map(|w| format!("consumptionLimits.{w}")),
+                Some(other) => Some(format!(
+                    "consumptionLimits is {}, not an object",
+                    crate::text::describe(other)
+                )),
+            };
+            if let Some(what) = what {
+                return Err(super::gates::unreadable_answer(p, &what));
+            }
+        }
+        Ok(key)
     }
 
     /// `GET /api/v1/api_keys/{id}`.
@@ -337,8 +360,9 @@ pub fn needs_current(patch: &Patch, relative: bool) -> bool {
     n > 0 && n < 3
 }
 
-/// Fills the currencies `patch` leaves out with the key's current values (read in `before`), so
-/// they are sent unchanged. A current value that is not a number >= 0 or null fails the key
+/// Fills the currencies `patch` leaves out with the key's current values (read in `before` by
+/// [`crate::newkey::caps`], the reading a successor's caps are copied by), so they are sent
+/// unchanged. A current value that is not a number >= 0 or null (or is absent) fails the key
 /// (exit 7, naming the field): sending only the changed currency could drop a cap silently.
 pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
     let fail = |what: String| Error::Provider {
@@ -349,54 +373,24 @@ pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
              Give every currency explicitly (--limit, --limit-diem, --limit-vcu; `none` for no cap)"
         ),
     };
-    let read = before
-        .raw
-        .get("consumptionLimits")
-        .or_else(|| before.raw.get("consumptionLimit"));
-    // `consumptionLimits: null`: no cap in any currency, so the others are sent as null.
-    let none = serde_json::Map::new();
-    let all_null = matches!(read, Some(Value::Null));
-    let limits = match read {
-        Some(Value::Object(o)) => o,
-        Some(Value::Null) => &none,
-        Some(other) => {
-            return Err(fail(format!(
-                "the key's consumptionLimits is {}, not an object",
-                crate::text::describe(other)
-            )));
-        }
-        _ => return Err(fail("the key has no consumptionLimits".into())),
-    };
-    for (name, change) in [
-        ("usd", &mut patch.limit),
-        ("diem", &mut patch.limit_diem),
-        ("vcu", &mut patch.limit_vcu),
-    ] {
+    let caps = crate::newkey::caps(before).map_err(fail)?;
+    let changes = [
+        &mut patch.limit,
+        &mut patch.limit_diem,
+        &mut patch.limit_vcu,
+    ];
+    for ((name, cap), change) in caps.into_iter().zip(changes) {
         if !change.is_keep() {
             continue;
         }
-        *change = match limits.get(name) {
-            Some(Value::Null) => Change::Clear,
-            None if all_null => Change::Clear,
-            Some(Value::Number(n)) => match crate::patch::Amount::from_number(n) {
-                Some(a) => Change::Set(a),
-                None => {
-                    return Err(fail(format!(
-                        "consumptionLimits.{name} is {n}, not a number >= 0 or null"
-                    )));
-                }
-            },
-            Some(other) => {
-                return Err(fail(format!(
-                    "consumptionLimits.{name} is {}, not a number >= 0 or null",
-                    crate::text::describe(other)
-                )));
-            }
-            None => {
+        *change = match cap {
+            Ok(Some(c)) => c,
+            Ok(None) => {
                 return Err(fail(format!(
                     "consumptionLimits.{name} is absent from the key as read"
                 )));
             }
+            Err(what) => return Err(fail(what)),
         };
     }
     Ok(())
@@ -453,7 +447,8 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
             "PRIVATE_ONLY" => Some(Some("private-only".to_string())),
             _ => None,
         },
-        Some(Value::Null) => Some(None),
+        // Every Venice key has one of the three: `null`, another word or another type is not
+        // known (not "no setting", which a successor would turn into Venice's default, ALL).
         _ => None,
     };
     Key {
@@ -798,6 +793,45 @@ mod tests {
         let mut p = Patch::default();
         let e = keep_other_currencies(&Key::default(), &mut p).unwrap_err();
         assert!(e.to_string().contains("no consumptionLimits"), "{e}");
+    }
+
+    #[test]
+    fn an_answer_showing_a_currency_sent_as_unreadable_is_exit_7() {
+        let sent = json!({"id": KEY, "consumptionLimit": {"diem": 1}});
+        for (limits, field) in [
+            (
+                r#"{"usd": 5, "diem": "abc"}"#,
+                "consumptionLimits.diem is a string",
+            ),
+            (
+                r#"{"usd": 5, "diem": 1e400}"#,
+                "consumptionLimits.diem is a number",
+            ),
+            (r#""lots""#, "consumptionLimits is a string"),
+        ] {
+            let body =
+                format!(r#"{{"success":true,"data":{{"id":"k","consumptionLimits":{limits}}}}}"#);
+            let e = Venice
+                .parse_update(info(), KEY, &sent, body.as_bytes())
+                .unwrap_err();
+            assert_eq!(e.exit_code(), 7, "{limits}: {e}");
+            assert!(e.to_string().contains(field), "{e}");
+        }
+        // A currency not sent may be anything; one sent and readable is the key as answered.
+        let body =
+            br#"{"success":true,"data":{"id":"k","consumptionLimits":{"usd":"abc","diem":1}}}"#;
+        let k = Venice.parse_update(info(), KEY, &sent, body).unwrap();
+        assert_eq!(k.field("limits.diem"), Some(json!(1)));
+    }
+
+    #[test]
+    fn privacy_other_than_the_three_words_is_not_known() {
+        for odd in [json!(null), json!("SECRET"), json!(1)] {
+            let k = key_view(info(), &json!({"id": "k", "modelPrivacy": odd}));
+            assert_eq!(k.privacy, None, "{odd}");
+        }
+        let k = key_view(info(), &json!({"id": "k", "modelPrivacy": "PRIVATE_TEXT"}));
+        assert_eq!(k.privacy, Some(Some("private-text".into())));
     }
 
     fn answer(status: u16, body: Value) -> Error {

@@ -203,7 +203,8 @@ fn venice_key(id: &str, usd: Value) -> Value {
     json!({"id": id, "apiKeyType": "INFERENCE", "description": "ci-runner",
            "createdAt": "2026-01-01T00:00:00.000Z", "expiresAt": null,
            "consumptionLimits": {"usd": usd, "diem": null, "vcu": null},
-           "limitPeriod": "MONTH", "currentPeriodUsage": {"usd": "0", "diem": "0"}})
+           "limitPeriod": "MONTH", "modelPrivacy": "ALL",
+           "currentPeriodUsage": {"usd": "0", "diem": "0"}})
 }
 
 fn ionet_item(id: &str, limit: Value) -> Value {

@@ -234,9 +234,14 @@ async fn html_empty_truncated_and_oversized_bodies() {
         (500, Vec::new(), 7, "(empty body)"),
         (200, b"{\"data\": {\"hash\": ".to_vec(), 7, "not valid JSON"),
         (200, b"[1,2,3]".to_vec(), 7, "unexpected success response"),
-        // A number too large for any type is still JSON (read with its digits); the limit is
-        // shown as the one sent.
-        (200, b"{\"data\": {\"limit\": 1e999999}}".to_vec(), 0, ""),
+        // A number too large for any type is still JSON (read with its digits), but not a
+        // limit keyctl can read: exit 7 naming it, never shown as the one sent.
+        (
+            200,
+            b"{\"data\": {\"limit\": 1e999999}}".to_vec(),
+            7,
+            "the answer's limit is a number (1e+999999)",
+        ),
         (400, vec![0xff, 0xfe, 0xfd], 5, "HTTP 400"),
         (200, vec![b' '; 9 * 1024 * 1024], 7, "larger than 8 MiB"),
     ] {
@@ -257,7 +262,7 @@ async fn wrong_types_and_extra_fields_are_tolerated_where_unneeded() {
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "data": {"hash": 7, "name": ["x"], "limit": "lots", "disabled": "no", "surprise": {"a": 1}},
+            "data": {"hash": 7, "name": ["x"], "limit_remaining": "lots", "disabled": "no", "surprise": {"a": 1}},
             "extra": true
         })))
         .mount(&server)
