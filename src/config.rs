@@ -296,10 +296,7 @@ pub fn load() -> Result<Config> {
 
 fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let f = std::fs::File::open(path)?;
-    if f.metadata()?.is_dir() {
-        return Err(std::io::Error::other("it is a directory"));
-    }
+    let f = open_regular(path)?;
     let mut buf = Vec::new();
     f.take(MAX_CONFIG as u64 + 1).read_to_end(&mut buf)?;
     if buf.len() > MAX_CONFIG {
@@ -309,6 +306,73 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
         )));
     }
     Ok(buf)
+}
+
+/// Opens a file for reading only when it is a regular file (or a symbolic link to one), and
+/// never blocks doing so: the open is non-blocking (a FIFO without a writer would block a plain
+/// open forever; O_NOCTTY keeps a terminal from becoming ours), and the type is read from the
+/// opened file itself (fstat), so a swap between a check and the open cannot slip a FIFO or a
+/// device through. A FIFO, device, folder or socket is an error that says which it is. Used
+/// for the config file and for `credential_file`.
+pub fn open_regular(path: &Path) -> std::io::Result<std::fs::File> {
+    #[cfg(unix)]
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+    };
+    #[cfg(not(unix))]
+    let opened = std::fs::File::open(path);
+    let f = match opened {
+        Ok(f) => f,
+        // A socket cannot be opened at all (ENXIO), nor a terminal device without one: say
+        // what is there rather than the system's words.
+        Err(e) => {
+            return Err(match std::fs::metadata(path) {
+                Ok(m) if !m.is_file() => not_regular(&m.file_type()),
+                _ => e,
+            });
+        }
+    };
+    let m = f.metadata()?;
+    if !m.is_file() {
+        return Err(not_regular(&m.file_type()));
+    }
+    // O_NONBLOCK changes nothing for a regular file's reads.
+    Ok(f)
+}
+
+/// "it is a FIFO (named pipe), not a regular file": what stands at a path that must be a file.
+fn not_regular(t: &std::fs::FileType) -> std::io::Error {
+    let what = if t.is_dir() {
+        "it is a directory, not"
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileTypeExt;
+            if t.is_fifo() {
+                "it is a FIFO (named pipe), not"
+            } else if t.is_char_device() {
+                "it is a character device, not"
+            } else if t.is_block_device() {
+                "it is a block device, not"
+            } else if t.is_socket() {
+                "it is a socket, not"
+            } else {
+                "it is not"
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            "it is not"
+        }
+    };
+    std::io::Error::other(format!(
+        "{what} a regular file (keyctl reads only a regular file here, or a symbolic link to \
+         one)"
+    ))
 }
 
 /// Parses and checks a config file's text (`path` for messages and relative paths).
@@ -579,6 +643,47 @@ fn expand_path(doc: &Doc, p: &str) -> Option<PathBuf> {
     })
 }
 
+/// Whether a base URL carries something that looks like a key outside its scheme, host and
+/// port: in its user part, a path segment, the query or the fragment, each word checked
+/// after percent-decoding. Such a URL would be printed by `providers`, `auth status` and `-v`.
+/// A URL that does not parse is checked whole.
+fn url_holds_key(url: &str) -> bool {
+    let Ok(u) = reqwest::Url::parse(url.trim()) else {
+        return looks_like_key(url);
+    };
+    let decoded = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut words = vec![decoded(u.username())];
+    words.extend(u.password().map(decoded));
+    words.extend(u.path().split('/').map(decoded));
+    for part in [u.query(), u.fragment()].into_iter().flatten() {
+        words.extend(part.split(['&', '=', ';']).map(decoded));
+    }
+    words
+        .iter()
+        .any(|w| w.split_whitespace().any(looks_like_key))
+}
+
+/// Refuses a `base_url` that holds a key (not shown), then one [`BaseUrl::parse`] refuses.
+fn check_base_url(doc: &Doc, key: &str, url: &Spanned<String>) -> Result<()> {
+    if url_holds_key(url.get_ref()) {
+        return doc.err(
+            url.span(),
+            key,
+            "this URL holds something that looks like a key (not shown); give the service's \
+             address without it (e.g. \"https://api.example.com/v1\") and point to the key \
+             with credential_env, credential_file or credential_command",
+        );
+    }
+    match BaseUrl::parse(url.get_ref()) {
+        Ok(_) => Ok(()),
+        Err(e) => doc.err(url.span(), key, url_error(url.get_ref(), e)),
+    }
+}
+
 /// A refused base URL's message; none of it when the URL holds something that looks like a
 /// key (the message would show its host).
 fn url_error(url: &str, e: Error) -> String {
@@ -661,14 +766,19 @@ fn custom_provider(
             "missing base_url: the service's origin, e.g. \"https://api.example.com\"",
         );
     };
-    if let Err(e) = BaseUrl::parse(base.get_ref()) {
-        return doc.err(
-            base.span(),
-            &format!("{table}.base_url"),
-            url_error(base.get_ref(), e),
-        );
-    }
+    check_base_url(doc, &format!("{table}.base_url"), &base)?;
     let display = match body.name {
+        Some(n)
+            if looks_like_key(n.get_ref().trim())
+                || n.get_ref().split_whitespace().any(looks_like_key) =>
+        {
+            return doc.err(
+                n.span(),
+                &format!("{table}.name"),
+                "a name that looks like a key is refused (the name is printed in tables and \
+                 messages); write it in words, e.g. name = \"Acme Gateway\"",
+            );
+        }
         Some(n) if !n.get_ref().trim().is_empty() => crate::text::truncate(n.get_ref().trim(), 40),
         _ => id.clone(),
     };
@@ -723,14 +833,8 @@ fn profile(
             ),
         );
     };
-    if let Some(b) = &body.base_url
-        && let Err(e) = BaseUrl::parse(b.get_ref())
-    {
-        return doc.err(
-            b.span(),
-            &format!("{table}.base_url"),
-            url_error(b.get_ref(), e),
-        );
+    if let Some(b) = &body.base_url {
+        check_base_url(doc, &format!("{table}.base_url"), b)?;
     }
     let output = match body.output {
         None => None,
@@ -1195,6 +1299,127 @@ base_url = "http://127.0.0.1:9"
         std::fs::write(&at, "audit = false\n").unwrap();
         assert_eq!(read_bounded(&at).unwrap(), b"audit = false\n");
         assert!(read_bounded(dir.path()).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_regular_file_is_opened_and_never_with_a_wait() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo(3) with a NUL-terminated path that lives through the call.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let why = |p: &Path| open_regular(p).unwrap_err().to_string();
+        // A FIFO nobody writes to: a plain open would block here forever.
+        assert!(why(&fifo).starts_with("it is a FIFO (named pipe), not a regular file"));
+        assert!(why(dir.path()).starts_with("it is a directory, not a regular file"));
+        for dev in ["/dev/null", "/dev/zero", "/dev/tty"] {
+            assert!(
+                why(Path::new(dev)).starts_with("it is a character device, not a regular file"),
+                "{dev}: {}",
+                why(Path::new(dev))
+            );
+        }
+        let missing = dir.path().join("none");
+        assert_eq!(
+            open_regular(&missing).unwrap_err().kind(),
+            std::io::ErrorKind::NotFound
+        );
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "audit = false\n").unwrap();
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(read_bounded(&link).unwrap(), b"audit = false\n");
+        let to_fifo = dir.path().join("link-to-fifo");
+        std::os::unix::fs::symlink(&fifo, &to_fifo).unwrap();
+        assert!(why(&to_fifo).starts_with("it is a FIFO"));
+    }
+
+    #[test]
+    fn base_urls_and_names_holding_keys_are_refused_and_ordinary_ones_pass() {
+        let key = "sk-or-v1-0123456789abcdef0123456789abcdef";
+        for bad in [
+            format!("https://api.example.com/v1/{key}"),
+            format!("https://api.example.com/{key}/v1"),
+            "https://api.example.com/VENICE_ADMIN_KEY_abcdefghijklmnop".into(),
+            "https://api.example.com/v1/%73k-or-v1-abcdefghijklmnopq".into(),
+            "https://api.example.com/a%20Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc".into(),
+            format!("https://api.example.com/v1?key={key}"),
+            format!("https://api.example.com/v1#{key}"),
+            format!("https://{key}@api.example.com"),
+            "https://u:Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc@api.example.com".into(),
+            format!("not a url {key}"),
+        ] {
+            assert!(url_holds_key(&bad), "{bad}");
+            for text in [
+                format!(
+                    "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nbase_url = '{bad}'\n"
+                ),
+                format!(
+                    "[providers.x]\napi = 'openrouter'\ncredential_env = 'X'\nbase_url = '{bad}'\n"
+                ),
+            ] {
+                let e = err(&text);
+                assert!(
+                    e.contains(":4: profiles.a.base_url: this URL holds something that looks like a key (not shown)")
+                        || e.contains(":4: providers.x.base_url: this URL holds something that looks like a key (not shown)"),
+                    "{e}"
+                );
+                assert!(
+                    !e.contains("0123456789abcdef")
+                        && !e.contains("abcdefghijkl")
+                        && !e.contains("Rq3xY7bN2kLm"),
+                    "{e}"
+                );
+            }
+        }
+        for good in [
+            "https://api.example.com/v1",
+            "https://api.example.com",
+            "http://127.0.0.1:8080/api/v1/",
+            "https://gateway.example.com/tenants/eu-west-1/7f3a9c2e-1b4d-4e8f-9a6c-2d5e8f1b3c7a",
+            "https://a1b2c3d4e5f6a7b8c9d0.example.com/v1",
+        ] {
+            assert!(!url_holds_key(good), "{good}");
+            assert!(
+                cfg(&format!(
+                    "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nbase_url = '{good}'\n"
+                ))
+                .is_ok(),
+                "{good}"
+            );
+        }
+        let named = |n: &str| {
+            cfg(&format!(
+                "[providers.x]\napi = 'openrouter'\nbase_url = 'https://x.example'\ncredential_env = 'X'\nname = '{n}'\n"
+            ))
+        };
+        for bad in [
+            key.to_string(),
+            format!("Acme {key}"),
+            "VENICE_ADMIN_KEY_abcdefghijklmnop".into(),
+            "Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc".into(),
+        ] {
+            let e = named(&bad).unwrap_err().to_string();
+            assert!(
+                e.contains(":5: providers.x.name: a name that looks like a key is refused"),
+                "{e}"
+            );
+            assert!(
+                !e.contains("0123456789abcdef")
+                    && !e.contains("abcdefghijkl")
+                    && !e.contains("Rq3xY7bN2kLm"),
+                "{e}"
+            );
+        }
+        for good in [
+            "Acme Gateway 2",
+            "Acme Gateway",
+            "Mesh (EU, 2026)",
+            "io.net mirror",
+        ] {
+            assert_eq!(named(good).unwrap().providers[0].name, good);
+        }
     }
 
     #[test]
