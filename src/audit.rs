@@ -1,15 +1,21 @@
 //! The audit trail: one JSON line per key written by update, create, revoke and rotate.
 //!
-//! Lines go to `$XDG_STATE_HOME/keyctl/audit.jsonl` (directory 0700, file 0600), appended under
+//! Lines go to `$XDG_STATE_HOME/keyctl/audit.jsonl` (directory 0700, file 0600: an existing one
+//! of the user's is made so, another's that is open to others is warned about), appended under
 //! an exclusive file lock with one `write_all` each, so lines from concurrent runs never
 //! interleave; a line torn by a crash is ended before the next one is written, so it costs a
-//! reader one damaged line, not two. A line never holds the credential (every string is masked)
+//! reader one damaged line, not two. The trail is neither written nor read through a `keyctl`
+//! folder that is a symbolic link. A line never holds the credential (every string is masked)
 //! nor a new key's secret (never put in). `KEYCTL_AUDIT=off` or `audit = false` turns it off.
+//!
+//! The reader streams: [`open`] notes the file's length under the lock and lets go, then
+//! [`Opened::entries`] reads up to that length line by line, each line at most [`MAX_LINE`]
+//! bytes, as often as a caller needs (a table is read twice).
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Take, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -124,9 +130,13 @@ impl Trail {
         let v = entry(r, action, &self.head(now), status);
         let line = serde_json::to_string(&v).map_err(|e| format!("audit line: {e}"))? + "\n";
         append(&self.path, line.as_bytes()).map_err(|e| {
+            let next = if is_linked_folder(&e) {
+                "make it a real folder (move what it points to into its place)"
+            } else {
+                "check that its directory is writable"
+            };
             format!(
-                "could not write the audit trail {}: {e}; check that its directory is writable, \
-                 or set {ENV}=off",
+                "could not write the audit trail {}: {e}; {next}, or set {ENV}=off",
                 crate::text::sanitize(&self.path.display().to_string())
             )
         })?;
@@ -240,12 +250,24 @@ fn created_fields(k: &Key) -> Vec<FieldChange> {
 }
 
 /// Appends `line` (one whole line, ending in `\n`) to the file at `path` under an exclusive
-/// lock, first ending a line a crash left torn.
+/// lock, first ending a line a crash left torn. The trail's folder must not be a symbolic link
+/// (an error: nothing is written through it); it and the file are made private when they are
+/// the user's own.
 fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(dir) = dir {
+        refuse_linked(dir)?;
         create_dir(dir)?;
     }
-    let mut lock = fd_lock::RwLock::new(open_append(path)?);
+    let folder = dir.map(private_dir).transpose()?;
+    let file = open_append(path)?;
+    #[cfg(unix)]
+    make_private(&file, "file", path, 0o600);
+    // The folder opened above is still the one at its path (not swapped for a link meanwhile).
+    if let (Some(dir), Some(folder)) = (dir, folder) {
+        same_folder(dir, &folder)?;
+    }
+    let mut lock = fd_lock::RwLock::new(file);
     let mut f = lock_within(&mut lock, LOCK_WAIT)?;
     if torn(&mut f)? {
         f.write_all(b"\n")?;
@@ -312,7 +334,7 @@ fn torn(f: &mut File) -> std::io::Result<bool> {
 }
 
 /// Creates the directory and its parents (mode 0700 on Unix; existing ones are left as they
-/// are).
+/// are here: [`private_dir`] sees to the trail's own folder).
 fn create_dir(dir: &Path) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
@@ -343,6 +365,132 @@ fn regular(f: File) -> std::io::Result<File> {
         Ok(f)
     } else {
         Err(std::io::Error::other("it is not a regular file"))
+    }
+}
+
+/// The error for a trail whose folder (`$XDG_STATE_HOME/keyctl`) is a symbolic link: keyctl
+/// neither writes the trail through one (the lines would land wherever it points) nor reads
+/// it through one.
+#[derive(Debug)]
+pub struct LinkedFolder(PathBuf);
+
+impl std::fmt::Display for LinkedFolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "its folder {} is a symbolic link, which keyctl does not follow",
+            crate::text::sanitize(&self.0.display().to_string())
+        )
+    }
+}
+
+impl std::error::Error for LinkedFolder {}
+
+/// Whether an error of [`open`] or a write is a [`LinkedFolder`].
+pub fn is_linked_folder(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|inner| inner.is::<LinkedFolder>())
+}
+
+/// A [`LinkedFolder`] error when `dir` is a symbolic link (a missing one is not).
+fn refuse_linked(dir: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(dir) {
+        Ok(m) if m.file_type().is_symlink() => {
+            Err(std::io::Error::other(LinkedFolder(dir.to_path_buf())))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The trail's folder, opened without following a symbolic link (one is a [`LinkedFolder`]
+/// error) and made private (0700) when it is the user's own.
+#[cfg(unix)]
+fn private_dir(dir: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY)
+        .open(dir);
+    let folder = match opened {
+        Ok(f) => f,
+        Err(e) => {
+            refuse_linked(dir)?;
+            return Err(e);
+        }
+    };
+    make_private(&folder, "folder", dir, 0o700);
+    Ok(folder)
+}
+
+#[cfg(not(unix))]
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    refuse_linked(dir)
+}
+
+/// Whether `dir` is still the folder opened as `folder` (and not a link put in its place).
+#[cfg(unix)]
+fn same_folder(dir: &Path, folder: &File) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    refuse_linked(dir)?;
+    let (now, opened) = (std::fs::symlink_metadata(dir)?, folder.metadata()?);
+    if (now.dev(), now.ino()) == (opened.dev(), opened.ino()) {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(
+            "its folder was replaced while the line was being written",
+        ))
+    }
+}
+
+#[cfg(not(unix))]
+fn same_folder(dir: &Path, _folder: &()) -> std::io::Result<()> {
+    refuse_linked(dir)
+}
+
+/// This process's effective user id: whose files keyctl may make private.
+#[cfg(unix)]
+fn euid() -> u32 {
+    // SAFETY: geteuid(2) takes no arguments, always succeeds and touches no memory.
+    unsafe { libc::geteuid() }
+}
+
+/// Clears the group and other permission bits of the trail's folder or file (`f`, at `path`)
+/// when it is the user's own, so it is `private` (0700, 0600); one that belongs to another
+/// user and is open to others, or that cannot be changed, is said once on stderr (even with
+/// -q: nobody else would notice), and the line is written all the same.
+#[cfg(unix)]
+fn make_private(f: &File, what: &str, path: &Path, private: u32) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let Ok(m) = f.metadata() else { return };
+    let mode = m.mode() & 0o7777;
+    if mode & 0o077 == 0 {
+        return;
+    }
+    let shown = crate::text::sanitize(&path.display().to_string());
+    if m.uid() != euid() {
+        warn_once(&format!(
+            "the audit trail's {what} {shown} is mode {mode:04o} and belongs to another user \
+             (uid {}), so keyctl leaves it so: others can read or change the trail; have its \
+             owner run chmod {private:o} on it, or point XDG_STATE_HOME at a folder of yours",
+            m.uid()
+        ));
+        return;
+    }
+    let tight = std::fs::Permissions::from_mode(mode & !0o077);
+    if let Err(e) = f.set_permissions(tight) {
+        warn_once(&format!(
+            "the audit trail's {what} {shown} is mode {mode:04o} and could not be made \
+             private ({}); run chmod {private:o} on it",
+            crate::text::sanitize(&e.to_string())
+        ));
+    }
+}
+
+/// A warning about the trail's modes, said once a run on stderr, even with -q.
+#[cfg(unix)]
+fn warn_once(msg: &str) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        crate::output::tell(&format!("warning: {msg}"));
     }
 }
 
@@ -407,9 +555,28 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
         .ok_or_else(bad)
 }
 
-/// Reads the trail: the entries that pass `filter`, in file order, and how many damaged lines
-/// (not a JSON object: torn by a crash, edited) were skipped. A missing file is `NotFound`.
-pub fn read(path: &Path, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
+/// The longest line the reader takes (keyctl writes lines of a few KiB): a longer one is
+/// skipped, and counted, without being held in memory. A line's JSON takes up to some 40 times
+/// its size once parsed (`[{},{},…]`), so this also bounds what one entry costs.
+pub const MAX_LINE: usize = 256 << 10;
+
+/// The trail opened for reading: the file, and its length when it was opened.
+#[derive(Debug)]
+pub struct Opened {
+    file: File,
+    len: u64,
+}
+
+/// Opens the trail at `path` to read: a missing file is `NotFound`; a folder that is a
+/// symbolic link is a [`LinkedFolder`] error, and a file that is not a regular one (a FIFO, a
+/// device, a folder) an error too. Its length is taken under a shared lock, so it ends on a
+/// whole line (a writer holds the exclusive lock for the whole of its line); the lock is let go
+/// at once: lines appended later are not read, and a slow reader (`keyctl log | less`) never
+/// holds up a writer.
+pub fn open(path: &Path) -> std::io::Result<Opened> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        refuse_linked(dir)?;
+    }
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
     #[cfg(unix)]
@@ -421,32 +588,138 @@ pub fn read(path: &Path, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)
             LOCK_WAIT.as_secs()
         )));
     }
-    let guard = lock.read()?;
-    parse(BufReader::new(&*guard), filter)
+    let len = {
+        let guard = lock.read()?;
+        guard.metadata()?.len()
+    };
+    Ok(Opened {
+        file: lock.into_inner(),
+        len,
+    })
 }
 
-/// The entries of a trail's text that pass `filter`, and the number of damaged lines.
-fn parse(mut r: impl BufRead, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
-    let (mut entries, mut damaged) = (Vec::new(), 0usize);
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if r.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<Value>(&line) {
-            Ok(Value::Object(o)) => {
-                if filter.accepts(&o) {
-                    entries.push(Value::Object(o));
-                }
-            }
-            _ => damaged += 1,
+impl Opened {
+    /// The entries that pass `filter`, in file order, read from the start (again, on a second
+    /// call) up to the length the file had when it was opened.
+    pub fn entries<'a>(
+        &'a mut self,
+        filter: &'a Filter,
+    ) -> std::io::Result<Entries<'a, BufReader<Take<&'a File>>>> {
+        let mut file = &self.file;
+        file.seek(SeekFrom::Start(0))?;
+        let input = BufReader::with_capacity(64 * 1024, file.take(self.len));
+        Ok(Entries::new(input, filter))
+    }
+}
+
+/// The lines a reader skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Not a JSON object: cut short by a crash, or edited.
+    pub damaged: usize,
+    /// Longer than [`MAX_LINE`] (not keyctl's).
+    pub too_long: usize,
+}
+
+/// The entries of a trail's text that pass a filter, one line at a time: an iterator of JSON
+/// objects; [`Entries::skipped`] counts the lines left out. It ends after a read error.
+#[derive(Debug)]
+pub struct Entries<'a, R> {
+    input: R,
+    filter: &'a Filter,
+    line: Vec<u8>,
+    skipped: Skipped,
+    failed: bool,
+}
+
+impl<'a, R: BufRead> Entries<'a, R> {
+    pub fn new(input: R, filter: &'a Filter) -> Entries<'a, R> {
+        Entries {
+            input,
+            filter,
+            line: Vec::new(),
+            skipped: Skipped::default(),
+            failed: false,
         }
     }
-    Ok((entries, damaged))
+
+    /// The lines skipped so far.
+    pub fn skipped(&self) -> Skipped {
+        self.skipped
+    }
+}
+
+impl<R: BufRead> Iterator for Entries<'_, R> {
+    type Item = std::io::Result<Value>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.failed {
+            match next_line(&mut self.input, &mut self.line, MAX_LINE) {
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+                Ok(Line::End) => return None,
+                Ok(Line::TooLong) => self.skipped.too_long += 1,
+                Ok(Line::Text) if self.line.iter().all(u8::is_ascii_whitespace) => {}
+                Ok(Line::Text) => match serde_json::from_slice::<Value>(&self.line) {
+                    Ok(Value::Object(o)) if self.filter.accepts(&o) => {
+                        return Some(Ok(Value::Object(o)));
+                    }
+                    Ok(Value::Object(_)) => {}
+                    _ => self.skipped.damaged += 1,
+                },
+            }
+        }
+        None
+    }
+}
+
+/// What [`next_line`] found.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// A line, in the buffer (without its line break).
+    Text,
+    /// A line longer than the limit, skipped to its end.
+    TooLong,
+    /// The end of the input.
+    End,
+}
+
+/// Reads the next line into `buf` (cleared first) when it is at most `max` bytes long, else
+/// skips it to its end keeping at most `max` bytes at any time: a multi-GiB line is never held.
+fn next_line(r: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> std::io::Result<Line> {
+    buf.clear();
+    let (mut any, mut long) = (false, false);
+    loop {
+        let avail = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok(match (any, long) {
+                (false, _) => Line::End,
+                (true, false) => Line::Text,
+                (true, true) => Line::TooLong,
+            });
+        }
+        any = true;
+        let end = avail.iter().position(|b| *b == b'\n');
+        let piece = &avail[..end.unwrap_or(avail.len())];
+        if !long && buf.len() + piece.len() > max {
+            long = true;
+            buf.clear();
+        }
+        if !long {
+            buf.extend_from_slice(piece);
+        }
+        let used = end.map_or(avail.len(), |i| i + 1);
+        r.consume(used);
+        if end.is_some() {
+            return Ok(if long { Line::TooLong } else { Line::Text });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -458,6 +731,21 @@ mod tests {
     use crate::provider::ProviderKind;
     use crate::request::{AuthScheme, Request};
     use rust_decimal::Decimal;
+
+    /// Every entry of the trail at `path` that passes `filter`, and the damaged lines.
+    fn read(path: &Path, filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
+        let mut t = open(path)?;
+        let mut entries = t.entries(filter)?;
+        let v = entries.by_ref().collect::<std::io::Result<Vec<_>>>()?;
+        Ok((v, entries.skipped().damaged))
+    }
+
+    /// [`read`] of a trail's text.
+    fn parse(text: &[u8], filter: &Filter) -> std::io::Result<(Vec<Value>, usize)> {
+        let mut entries = Entries::new(text, filter);
+        let v = entries.by_ref().collect::<std::io::Result<Vec<_>>>()?;
+        Ok((v, entries.skipped().damaged))
+    }
 
     fn req() -> Box<Request> {
         Box::new(Request::patch(
@@ -859,5 +1147,132 @@ mod tests {
         append(&at, b"{\"a\":1}\n").unwrap();
         append(&at, b"{\"b\":2}\n").unwrap();
         assert_eq!(std::fs::read(&at).unwrap(), b"{\"a\":1}\n{\"b\":2}\n");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_loose_folder_and_file_of_the_users_own_are_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("keyctl");
+        let path = folder.join("audit.jsonl");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(&path, "").unwrap();
+        let set = |p: &Path, m: u32| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+        };
+        set(&folder, 0o777);
+        set(&path, 0o666);
+        let t = Trail::new(path.clone(), None);
+        assert!(t.record(&updated("audit-loose-1"), Mode::Update).unwrap());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        // 0755 and 0644 (a umask's) too; the owner's own bits are kept.
+        set(&folder, 0o755);
+        set(&path, 0o640);
+        assert!(t.record(&updated("audit-loose-2"), Mode::Update).unwrap());
+        assert_eq!((mode(&folder), mode(&path)), (0o700, 0o600));
+        assert_eq!(lines(&path).len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_loose_folder_of_another_user_is_left_and_the_line_written() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("keyctl");
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
+        // Only root can give a folder away (and write into another's 0777 folder anyway).
+        if std::os::unix::fs::chown(&folder, Some(65534), None).is_err() {
+            eprintln!("skipped: cannot chown (not root)");
+            return;
+        }
+        let path = folder.join("audit.jsonl");
+        let t = Trail::new(path.clone(), None);
+        assert!(t.record(&updated("audit-other-1"), Mode::Update).unwrap());
+        let m = std::fs::metadata(&folder).unwrap();
+        assert_eq!((m.uid(), m.mode() & 0o777), (65534, 0o777));
+        assert_eq!(lines(&path).len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_folder_is_neither_written_nor_read_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::create_dir(&elsewhere).unwrap();
+        let folder = dir.path().join("keyctl");
+        std::os::unix::fs::symlink(&elsewhere, &folder).unwrap();
+        let path = folder.join("audit.jsonl");
+        let t = Trail::new(path.clone(), None);
+        let e = t
+            .record(&updated("audit-link-1"), Mode::Update)
+            .unwrap_err();
+        assert!(e.contains("is a symbolic link"), "{e}");
+        assert!(e.contains("make it a real folder"), "{e}");
+        assert!(!elsewhere.join("audit.jsonl").exists());
+        // A dangling link too (the folder would be made where it points).
+        let gone = dir.path().join("gone");
+        let dangling = dir.path().join("dangling");
+        std::os::unix::fs::symlink(&gone, &dangling).unwrap();
+        let t = Trail::new(dangling.join("audit.jsonl"), None);
+        let e = t
+            .record(&updated("audit-link-2"), Mode::Update)
+            .unwrap_err();
+        assert!(e.contains("is a symbolic link"), "{e}");
+        assert!(!gone.exists());
+        // Reading: a trail found through the link is not read.
+        std::fs::write(elsewhere.join("audit.jsonl"), "{\"key\":\"k\"}\n").unwrap();
+        let e = open(&path).unwrap_err();
+        assert!(is_linked_folder(&e), "{e}");
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+    }
+
+    #[test]
+    fn a_line_past_the_limit_is_skipped_without_being_held() {
+        // 8 MiB of one line, then an entry; read through a 4 KiB buffer.
+        let long = std::io::repeat(b'x').take(8 << 20);
+        let rest: &[u8] = b"\n{\"key\":\"after\"}\n{\"key\":\"last\"}";
+        let input = BufReader::with_capacity(4096, long.chain(rest));
+        let filter = Filter::default();
+        let mut entries = Entries::new(input, &filter);
+        let first = entries.next().unwrap().unwrap();
+        assert_eq!(first["key"], json!("after"));
+        assert!(
+            entries.line.capacity() <= 2 * MAX_LINE,
+            "held the long line"
+        );
+        assert_eq!(entries.next().unwrap().unwrap()["key"], json!("last"));
+        assert!(entries.next().is_none());
+        let skipped = entries.skipped();
+        assert_eq!((skipped.too_long, skipped.damaged), (1, 0));
+        // A line of exactly the limit is read; one byte more is not.
+        for (n, read) in [(MAX_LINE, true), (MAX_LINE + 1, false)] {
+            let pad = " ".repeat(n - 2);
+            let text = format!("{{{pad}}}\n");
+            let (v, _) = parse(text.as_bytes(), &filter).unwrap();
+            assert_eq!(v.len(), usize::from(read), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_reader_sees_the_trail_as_it_was_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        append(&path, b"{\"key\":\"one\"}\n").unwrap();
+        let mut opened = open(&path).unwrap();
+        // Not held: a writer appends at once, and the reader does not see it.
+        append(&path, b"{\"key\":\"two\"}\n").unwrap();
+        let filter = Filter::default();
+        for _ in 0..2 {
+            let keys: Vec<Value> = opened
+                .entries(&filter)
+                .unwrap()
+                .map(|e| e.unwrap()["key"].clone())
+                .collect();
+            assert_eq!(keys, [json!("one")]);
+        }
     }
 }

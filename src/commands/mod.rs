@@ -181,6 +181,7 @@ fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<Strin
         crate::audit::default_path().as_deref(),
         enabled,
         filter,
+        global.quiet,
     )
 }
 
