@@ -386,6 +386,23 @@ impl Rotation<'_> {
             )
         });
         let kind: Option<KeyType> = p.key_type(&before);
+        // Venice keys have a type: a successor made without it would get the provider's
+        // default (INFERENCE), not the old key's.
+        if kind.is_none() && p.info().id == "venice" {
+            return Outcome::Failed(Error::Provider {
+                provider: p.info().name,
+                status: None,
+                message: format!(
+                    "the old key's apiKeyType could not be read ({}), so the successor's type \
+                     (ADMIN or INFERENCE) is not known; nothing was created. Make the new key \
+                     with `keyctl create -p venice --type ...` and retire the old one by hand",
+                    before
+                        .raw
+                        .get("apiKeyType")
+                        .map_or_else(|| "absent".to_string(), crate::text::describe)
+                ),
+            });
+        }
         // The successor's settings, each read in full (what this provider's create carries).
         let builds = |n: &NewKey| p.build_create(&self.s.base, n).is_ok();
         let new = match NewKey::successor(

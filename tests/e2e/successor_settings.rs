@@ -317,6 +317,15 @@ async fn venice_privacy_absent_or_unknown_gets_no_successor() {
 }
 
 #[tokio::test]
+async fn venice_key_type_absent_or_unknown_gets_no_successor() {
+    // A successor without the type would be the provider's default (INFERENCE).
+    for odd in [None, Some("\"OWNER\""), Some("null"), Some("1")] {
+        let key = with(venice_key(), "apiKeyType", odd);
+        refused(VENICE, key, None, "apiKeyType", "--type").await;
+    }
+}
+
+#[tokio::test]
 async fn venice_expiry_or_period_absent_or_odd_gets_no_successor() {
     for odd in [None, Some("\"soon\""), Some("7")] {
         let key = with(venice_key(), "expiresAt", odd);
