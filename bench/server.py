@@ -14,10 +14,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 DELAY = float(sys.argv[2]) / 1000.0 if len(sys.argv) > 2 else 0.0
 
 IONET = json.dumps({"status": "succeeded"}).encode()
+# Whole key objects: rotate copies only settings it can read (a key without its expiry, BYOK
+# setting, type or privacy gets no successor).
 GATES = json.dumps({"data": {"hash": "h", "name": "bench", "disabled": False, "limit": 50,
-                             "limit_remaining": 50, "limit_reset": "daily", "usage": 0}}).encode()
+                             "limit_remaining": 50, "limit_reset": "daily", "usage": 0,
+                             "include_byok_in_limit": False, "expires_at": None,
+                             "created_at": "2026-01-01T00:00:00Z"}}).encode()
 VENICE = json.dumps({"data": {"id": "v", "description": "bench", "consumptionLimits": {"usd": 50},
-                              "limitPeriod": "MONTH", "expiresAt": None}, "success": True}).encode()
+                              "limitPeriod": "MONTH", "expiresAt": None, "apiKeyType": "INFERENCE",
+                              "modelPrivacy": "ALL"}, "success": True}).encode()
 
 
 CREATED = {

@@ -785,6 +785,7 @@ mod tests {
                 after: Box::new(after),
                 secret: NewSecret::Shown(secret.into()),
                 req: req(),
+                error: None,
             },
         }
     }
@@ -946,9 +947,15 @@ mod tests {
                     mut after,
                     secret,
                     req,
+                    error,
                 } => {
                     after.name = Some(Some(format!("named {cred}")));
-                    Outcome::Created { after, secret, req }
+                    Outcome::Created {
+                        after,
+                        secret,
+                        req,
+                        error,
+                    }
                 }
                 o => o,
             };

@@ -146,7 +146,8 @@ pub struct GlobalArgs {
     ///
     /// Names: id, name, status, changes, disabled, limit, unit, limits.diem, limits.vcu, reset,
     /// usage, remaining, usage_total, expires, models, privacy, include_byok_in_limit,
-    /// last_used, created, updated.
+    /// last_used, created, updated; create and rotate also: secret (needed in TSV unless
+    /// --secret-file; rotate: before status), and rotate old_id.
     #[arg(global = true, long, value_name = "LIST", help_heading = "Output")]
     pub columns: Option<String>,
 

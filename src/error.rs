@@ -103,11 +103,12 @@ pub enum Error {
 
     /// `rotate` created the successor, but the step on the old key failed.
     #[error(
-        "the new key {new} was created (its secret is in this run's output), but the old key \
-         {old} could not be {step}: {cause}. The old key may still be active: finish by hand \
-         with `{next}`"
+        "the new key {new}, but the old key {old} could not be {step}: {cause}. The old key \
+         may still be active: finish by hand with `{next}`"
     )]
     OldKey {
+        /// The new key's id and where its secret went: `ID was created (its secret is on
+        /// stdout)`.
         new: String,
         old: String,
         step: String,
@@ -115,15 +116,11 @@ pub enum Error {
         cause: Box<Error>,
     },
 
-    /// `rotate` made the successor, but its secret did not reach where it was to go (stdout,
-    /// or the secret file): the old key was left as it is.
-    #[error(
-        "the new key {new} was created, but its secret was not delivered: {why}. The old key \
-         {old} was left as it is and still works; next: {next}"
-    )]
+    /// `create` or `rotate` made a key, but its secret did not reach where it was to go
+    /// (stdout, or the secret file); `rotate` then left the old key as it is.
+    #[error("the new key {new} was created, but its secret was not delivered: {why}; {next}")]
     Undelivered {
         new: String,
-        old: String,
         why: String,
         next: String,
     },

@@ -163,8 +163,8 @@ fn sync_stdout() -> bool {
 /// Lines holding a new secret: written as they are (not masked: the secret is exactly what
 /// the provider gave), each other line masked; the last without a line break when `open` (the
 /// rest of that line follows later). Flushed (and synced when stdout is a file): true when the
-/// secret reached stdout. A failed write is recorded and said on stderr.
-fn write_secret_lines(lines: &[(String, bool)], new_key: &str, open: bool) -> bool {
+/// secret reached stdout. A failed write is recorded; the caller says it (the key's error).
+fn write_secret_lines(lines: &[(String, bool)], open: bool) -> bool {
     let mut ok = true;
     for (i, (line, raw)) in lines.iter().enumerate() {
         let newline = !(open && i + 1 == lines.len());
@@ -177,11 +177,6 @@ fn write_secret_lines(lines: &[(String, bool)], new_key: &str, open: bool) -> bo
     ok = ok && sync_stdout();
     if !ok {
         secret_not_delivered();
-        error(&format!(
-            "could not write the new secret (of the new key {}) to stdout; the provider will not show \
-             it again: revoke that new key (keyctl revoke) and create another",
-            sanitize(new_key)
-        ));
     }
     ok
 }
@@ -336,11 +331,12 @@ pub enum Outcome {
     },
     /// A key read by `get` or `list`.
     Shown(Box<Key>),
-    /// A key `create` made, and where its secret went.
+    /// A key `create` made, and where its secret went (`error`: it did not get there).
     Created {
         after: Box<Key>,
         secret: NewSecret,
         req: Box<Request>,
+        error: Option<Error>,
     },
     /// A key `revoke` deleted; `before` as read first.
     Revoked {
@@ -387,7 +383,7 @@ impl Outcome {
     pub fn error(&self) -> Option<&Error> {
         match self {
             Outcome::Failed(e) | Outcome::Unknown(e) | Outcome::NotFound(e) => Some(e),
-            Outcome::Rotated { error, .. } => error.as_ref(),
+            Outcome::Rotated { error, .. } | Outcome::Created { error, .. } => error.as_ref(),
             _ => None,
         }
     }
@@ -533,8 +529,13 @@ fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
                 o.insert("notes".into(), json!(notes));
             }
         }
-        Outcome::Created { after, req, .. } => {
+        Outcome::Created {
+            after, req, error, ..
+        } => {
             o.insert("after".into(), after.to_json());
+            if let Some(e) = error {
+                o.insert("error".into(), error_json(e));
+            }
             if verbose {
                 o.insert("request".into(), request_json(req));
             }
@@ -657,6 +658,8 @@ enum Rest {
     Tsv { from: usize },
     /// The line saying what was done to the old key.
     Table,
+    /// Nothing: the whole record is written.
+    Nothing,
 }
 
 /// The fields of a rotation's JSON line known only once the old key's step is done: written
@@ -674,21 +677,27 @@ impl Printer {
         }
     }
 
-    /// The first part of a rotation's record, the part that holds the new secret, written and
-    /// flushed (synced when stdout is a file) before the old key is touched; `r` is the
-    /// rotation as it stands before that step. True when the secret reached stdout: only then
-    /// may the old key be disabled or deleted. The record is finished by the next [`push`].
-    /// The TSV columns must have `status` after `secret` (`rotate` checks that first).
+    /// The part of a new key's record that holds its secret, written and flushed (synced
+    /// when stdout is a file) before anything depends on it; the next [`push`] of the key's
+    /// result (as it ended) only records it, says its error and finishes the record. A
+    /// rotation's record is written up to its secret before the old key is touched: its
+    /// status, old-key step and error follow (the TSV columns must have `status` after
+    /// `secret` then: `rotate` checks that first); a created key's record is written whole.
+    /// True when the secret reached stdout: only then may anything go on.
     ///
     /// [`push`]: Printer::push
     pub fn push_secret_first(&mut self, r: &KeyResult) -> bool {
         let Some(secret) = r.outcome.secret() else {
             return false;
         };
-        let new_id = r.outcome.key().map_or("", |k| k.id.as_str());
+        let whole = !matches!(r.outcome, Outcome::Rotated { .. });
+        self.open = Some(Rest::Nothing);
         match self.view.format {
             Format::Json => {
                 let mut v = result_json(r, self.view.verbose);
+                if whole {
+                    return write_secret_lines(&[(json_line(&v), true)], false);
+                }
                 if let Some(o) = v.as_object_mut() {
                     for f in STEP_FIELDS {
                         o.shift_remove(f);
@@ -697,20 +706,22 @@ impl Printer {
                 let line = json_line(&v);
                 let head = line.strip_suffix('}').unwrap_or(&line);
                 self.open = Some(Rest::Json);
-                write_secret_lines(&[(head.to_string(), true)], new_id, true)
+                write_secret_lines(&[(head.to_string(), true)], true)
             }
             Format::Tsv => {
                 let cols = self.columns();
-                let Some(at) = cols.iter().position(|c| c.name == "secret") else {
-                    return false;
-                };
                 if !self.header_done && !self.view.no_headers {
                     write_out(&columns::tsv_header(&cols));
                 }
                 self.header_done = true;
-                let cells: Vec<String> = cols[..=at]
+                let at = cols.iter().position(|c| c.name == "secret");
+                let upto = match at {
+                    Some(at) if !whole => at + 1,
+                    _ => cols.len(),
+                };
+                let mut cells: Vec<String> = cols[..upto]
                     .iter()
-                    .zip(columns::tsv_cells(&cols[..=at], r))
+                    .zip(columns::tsv_cells(&cols[..upto], r))
                     .map(|(c, cell)| {
                         if c.name == "secret" {
                             printable_secret(secret)
@@ -719,12 +730,24 @@ impl Printer {
                         }
                     })
                     .collect();
-                self.open = Some(Rest::Tsv { from: at + 1 });
-                write_secret_lines(&[(cells.join("\t"), true)], new_id, true)
+                // A secret that fell back to stdout from its file, with --columns leaving it
+                // out: an extra last cell rather than lost.
+                if at.is_none() {
+                    cells.push(printable_secret(secret));
+                    warn("the new secret is the last cell of its row (--columns left it out)");
+                }
+                if upto < cols.len() {
+                    self.open = Some(Rest::Tsv { from: upto });
+                    write_secret_lines(&[(cells.join("\t"), true)], true)
+                } else {
+                    write_secret_lines(&[(cells.join("\t"), true)], false)
+                }
             }
             Format::Table => {
-                self.open = Some(Rest::Table);
-                write_secret_lines(&columns::created_text(r, true), new_id, false)
+                if !whole {
+                    self.open = Some(Rest::Table);
+                }
+                write_secret_lines(&columns::created_text(r, !whole), false)
             }
         }
     }
@@ -757,10 +780,16 @@ impl Printer {
                 write_line(&line);
             }
             Rest::Table => write_out(&columns::old_key_line(r)),
+            Rest::Nothing => {}
         }
     }
 
     pub fn push(&mut self, r: KeyResult) {
+        // A result holding a new secret is written through `push_secret_first` (by its
+        // command, before anything depends on it, or here).
+        if self.open.is_none() && r.outcome.secret().is_some() {
+            self.push_secret_first(&r);
+        }
         record(&r, self.mode);
         if let Some(e) = r.outcome.error() {
             let unknown = matches!(r.outcome, Outcome::Unknown(_));
@@ -785,12 +814,7 @@ impl Printer {
             // Masked value by value before serialising (`result_json`): masking the line
             // would cut into numbers and break the JSON.
             Format::Json => {
-                let line = json_line(&result_json(&r, self.view.verbose));
-                if r.outcome.secret().is_some() {
-                    write_secret_lines(&[(line, true)], new_id(&r), false);
-                } else {
-                    write_line(&line);
-                }
+                write_line(&json_line(&result_json(&r, self.view.verbose)));
             }
             // A key `get` could not read has no row (its error is on stderr, and in the exit
             // code): a row of empty cells would read as a key with nothing known.
@@ -811,39 +835,20 @@ impl Printer {
                     write_out(&columns::tsv_header(&cols));
                 }
                 self.header_done = true;
-                match r.outcome.secret() {
-                    // The secret cell as it is (printable), every other cell masked.
-                    Some(secret) => {
-                        let mut cells: Vec<String> = cols
-                            .iter()
-                            .zip(columns::tsv_cells(&cols, &r))
-                            .map(|(c, cell)| {
-                                if c.name == "secret" {
-                                    printable_secret(secret)
-                                } else {
-                                    redact(&cell)
-                                }
-                            })
-                            .collect();
-                        // A secret that fell back to stdout from its file, with --columns
-                        // leaving it out: an extra last cell rather than lost.
-                        if !cols.iter().any(|c| c.name == "secret") {
-                            cells.push(printable_secret(secret));
-                            warn(
-                                "the new secret is the last cell of its row (--columns left it out)",
-                            );
-                        }
-                        write_secret_lines(&[(cells.join("\t"), true)], new_id(&r), false);
-                    }
-                    None => write_out(&columns::tsv_row(&cols, &r)),
-                }
+                write_out(&columns::tsv_row(&cols, &r));
             }
             Format::Table => match &r.outcome {
                 Outcome::DryRun { .. } => write_out(&plan_text(&r, self.view.verbose)),
                 // A new key is shown at once, in full, with its secret (never in a cell that
                 // a narrow terminal would wrap).
                 Outcome::Created { .. } | Outcome::Rotated { .. } => {
-                    write_secret_lines(&columns::created_text(&r, false), new_id(&r), false);
+                    write_out(
+                        &columns::created_text(&r, false)
+                            .into_iter()
+                            .map(|(l, _)| l)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
                 }
                 // Counted in the summary line, not one row each.
                 Outcome::NotAttempted => {}
@@ -883,11 +888,6 @@ impl Printer {
             colour_stdout(),
         ));
     }
-}
-
-/// The id of the key a result made (its successor, for a rotation).
-fn new_id(r: &KeyResult) -> &str {
-    r.outcome.key().map_or("", |k| k.id.as_str())
 }
 
 /// An error about one key, naming the provider once: `ModelGates key K: not found ...`.

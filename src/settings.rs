@@ -414,6 +414,30 @@ pub struct Target {
 }
 
 impl Target {
+    /// The options that name this account again in a command to run by hand: `-P NAME` for a
+    /// profile, else `-p ID`, with `--base-url URL` when it is not the provider's own and
+    /// `--api-key-file PATH` when the credential came from one, so a pasted next step goes to
+    /// the same account.
+    pub fn selector(&self, global: &Global) -> String {
+        let mut s = match &self.profile {
+            Some(name) => format!("-P {}", crate::text::sanitize(name)),
+            None => format!("-p {}", self.p.info().id),
+        };
+        let own = BaseUrl::parse(self.p.info().base_url)
+            .map(|b| b.shown())
+            .unwrap_or_default();
+        if self.profile.is_none() && self.base.shown() != own {
+            s.push_str(&format!(" --base-url {}", self.base.shown()));
+        }
+        if let (true, Some(f)) = (self.from_flag, &global.api_key_file) {
+            s.push_str(&format!(
+                " --api-key-file {}",
+                crate::text::sanitize(&f.display().to_string())
+            ));
+        }
+        s
+    }
+
     /// The credential, or the error that names what to set.
     pub fn require(self) -> Result<(ProviderKind, BaseUrl, Secret)> {
         match self.credential? {

@@ -92,6 +92,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         printer.finish();
         return Ok(tally.report(p, "would create", cancel));
     }
+    let sel = target.selector(global);
     let s = super::open(global, target, cancel)?;
     if plans.len() > 1 {
         lifecycle::check_room(&s, plans.len()).await?;
@@ -105,22 +106,33 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             Outcome::NotAttempted
         } else {
             match lifecycle::create(&s, &planned.req, &mut file).await {
-                Made::Key(key, secret, _) => Outcome::Created {
-                    after: key,
-                    secret,
-                    req: Box::new(planned.req),
-                },
+                Made::Key(key, secret, failure) => {
+                    let new_shown = crate::text::sanitize(&key.id);
+                    let made = Outcome::Created {
+                        after: key,
+                        secret,
+                        req: Box::new(planned.req),
+                        error: None,
+                    };
+                    deliver(&mut printer, made, failure, &name, &new_shown, &sel, p)
+                }
                 Made::Not(o) => o,
             }
         };
         // A refused credential or a rate limit that outlasted the retries would fail every
-        // other create the same way: the rest are not attempted.
+        // other create the same way; a secret that could not be delivered would be followed
+        // by every later one: the rest are not attempted.
         if stop.is_none() {
             stop = match outcome.error() {
                 Some(Error::Auth { .. }) => Some("the provider refused the credential".into()),
                 Some(Error::RateLimited { .. }) => {
                     Some("the provider is still rate limiting after the retries".into())
                 }
+                _ if output::secret_undelivered() => Some(
+                    "a new key's secret could not be delivered (see above), and every later \
+                     secret would be lost the same way"
+                        .into(),
+                ),
                 _ => None,
             };
         }
@@ -137,15 +149,6 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             key,
             outcome,
         });
-        // A secret that could not be delivered (stdout closed or full, the secret file
-        // failing) would be followed by every later one: no more keys are made to be lost.
-        if stop.is_none() && output::secret_undelivered() {
-            stop = Some(
-                "a new key's secret could not be delivered (see above), and every later \
-                 secret would be lost the same way"
-                    .into(),
-            );
-        }
     }
     printer.finish();
     if let Some(f) = file {
@@ -193,4 +196,65 @@ async fn read_names(path: &std::path::Path, cancel: &Cancel) -> Result<Vec<Strin
         )));
     }
     Ok(names)
+}
+
+/// Delivers a new key's secret before the key is counted or recorded: its record is written
+/// through `printer` now (the key's `push` then finishes it), and a secret that reached
+/// neither its file nor stdout (or only stdout, instead of its file) is the key's error.
+fn deliver(
+    printer: &mut Printer,
+    made: Outcome,
+    failure: Option<lifecycle::FileFailure>,
+    name: &str,
+    new_shown: &str,
+    sel: &str,
+    p: crate::provider::ProviderKind,
+) -> Outcome {
+    let r = KeyResult {
+        provider: p,
+        key: if new_shown.is_empty() {
+            name
+        } else {
+            new_shown
+        }
+        .to_string(),
+        outcome: made,
+    };
+    // In its file (synced, still linked there), or on stdout.
+    let delivered = r.outcome.secret().is_none() || printer.push_secret_first(&r);
+    let lost = format!(
+        "revoke it (`keyctl revoke {sel} {}`) and create another",
+        if new_shown.is_empty() {
+            "NEW-ID"
+        } else {
+            new_shown
+        }
+    );
+    let error = match (failure, delivered) {
+        (None, true) => None,
+        (Some(f), true) => Some((
+            format!("{}; it is shown on stdout instead", f.0),
+            "store it where it belongs".to_string(),
+        )),
+        (Some(f), false) => Some((
+            format!(
+                "{}, and stdout could not take it either, so it is lost",
+                f.0
+            ),
+            lost,
+        )),
+        (None, false) => Some((
+            "could not write the new secret to stdout, so it is lost".to_string(),
+            lost,
+        )),
+    };
+    let mut outcome = r.outcome;
+    if let (Some((why, next)), Outcome::Created { error: e, .. }) = (error, &mut outcome) {
+        *e = Some(Error::Undelivered {
+            new: new_shown.to_string(),
+            why,
+            next,
+        });
+    }
+    outcome
 }

@@ -112,14 +112,12 @@ impl SecretFile {
                     let _ = std::fs::remove_file(&self.path);
                 }
                 Err(FileFailure(format!(
-                    "cannot write the secret to {shown} ({e}); it is shown on stdout instead, \
-                     and the run exits non-zero"
+                    "cannot write the secret to {shown} ({e})"
                 )))
             }
             (Ok(()), Err(why)) => Err(FileFailure(format!(
                 "the secret file {shown} {why} while the key was being created, so the secret \
-                 written to it is not there; it is shown on stdout instead, and the run exits \
-                 non-zero"
+                 written to it is not there"
             ))),
         }
     }
@@ -173,8 +171,8 @@ fn sync_parent(path: &Path) {
 }
 
 /// Where a new secret goes: the file when there is one, else stdout. When the file cannot take
-/// it, the secret is shown on stdout instead (said on stderr, the run exits non-zero) and the
-/// failure is handed back: `rotate` then leaves the old key as it is.
+/// it, the secret is to be shown on stdout instead (the run exits non-zero) and the failure is
+/// handed back, for the caller to say: `rotate` then leaves the old key as it is.
 pub fn place_secret(
     secret: String,
     file: &mut Option<SecretFile>,
@@ -184,7 +182,6 @@ pub fn place_secret(
         Some(f) => match f.write(&secret) {
             Ok(placed) => (placed, None),
             Err(e) => {
-                output::error(&e.0);
                 output::secret_not_delivered();
                 (NewSecret::Shown(secret), Some(e))
             }

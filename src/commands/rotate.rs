@@ -61,7 +61,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     // Every key id and the old-key step are checked before anything is sent.
     super::update::check_keys(&keys, "nothing was changed", |k| {
         p.build_get(&base, k)?;
-        old_step(p, &base, k, &old, None, now).map(drop)
+        old_step(p, &base, "", k, &old, None, now).map(drop)
     })?;
     // The successor's settings as flags alone give them (a check of unsupported flags).
     p.build_create(
@@ -103,6 +103,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
             ));
         }
     }
+    let sel = target.selector(global);
     let s = super::open(global, target, cancel)?;
     let mut file = match (&secret_file, dry_run) {
         (Some(path), false) => Some(SecretFile::create(path)?),
@@ -111,6 +112,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     let job = Rotation {
         p,
         s: &s,
+        sel,
         old,
         name,
         over,
@@ -181,7 +183,7 @@ fn check_secret_before_status(global: &Global, to_file: bool) -> Result<()> {
 /// `disable` (ModelGates, novapai, OpenRouter).
 fn default_old(p: ProviderKind, base: &BaseUrl, now: DateTime<Utc>) -> OldKeyArg {
     let expire = OldKeyArg::ExpireIn(DEFAULT_GRACE);
-    if old_step(p, base, p.info().sample_key, &expire, None, now).is_ok() {
+    if old_step(p, base, "", p.info().sample_key, &expire, None, now).is_ok() {
         expire
     } else {
         OldKeyArg::Disable
@@ -207,17 +209,6 @@ struct Step {
     by_hand: String,
 }
 
-impl Step {
-    /// The command that does the step by hand, or what to say when there is none (`keep`).
-    fn by_hand_or_none(&self) -> String {
-        if self.by_hand.is_empty() {
-            "nothing more: the old key is kept".into()
-        } else {
-            self.by_hand.clone()
-        }
-    }
-}
-
 /// What the answer to the old-key step must show when it shows the key.
 enum Expect {
     Nothing,
@@ -230,12 +221,12 @@ enum Expect {
 fn old_step(
     p: ProviderKind,
     base: &BaseUrl,
+    sel: &str,
     key: &str,
     old: &OldKeyArg,
     before: Option<&Key>,
     now: DateTime<Utc>,
 ) -> Result<Step> {
-    let id = p.info().id;
     let shown = crate::text::sanitize(key);
     let step = |req, words: String, expect, by_hand| Step {
         req,
@@ -257,7 +248,7 @@ fn old_step(
             Some(p.build_delete(base, key)?),
             "revoked".into(),
             Expect::Nothing,
-            format!("keyctl revoke -p {id} {shown}"),
+            format!("keyctl revoke {sel} {shown}"),
         )),
         OldKeyArg::Disable => {
             let patch = Patch {
@@ -275,7 +266,7 @@ fn old_step(
                 Some(req),
                 "disabled".into(),
                 Expect::Disabled,
-                format!("keyctl update -p {id} {shown} --disable"),
+                format!("keyctl update {sel} {shown} --disable"),
             ))
         }
         OldKeyArg::ExpireIn(d) => {
@@ -317,7 +308,7 @@ fn old_step(
                 format!("expires at {}", crate::patch::rfc3339(&at)),
                 Expect::ExpiresAt(at),
                 format!(
-                    "keyctl update -p {id} {shown} --expires {}",
+                    "keyctl update {sel} {shown} --expires {}",
                     crate::patch::rfc3339(&at)
                 ),
             ))
@@ -329,6 +320,8 @@ fn old_step(
 struct Rotation<'a> {
     p: ProviderKind,
     s: &'a Session,
+    /// The options that name the account in a command to run by hand (`-P NAME`, ...).
+    sel: String,
     old: OldKeyArg,
     /// `--name`: the successor's name (one key only).
     name: Option<String>,
@@ -421,7 +414,15 @@ impl Rotation<'_> {
             Ok(x) => x,
             Err(e) => return Outcome::Failed(e),
         };
-        let step = match old_step(p, &self.s.base, key, &self.old, Some(&before), self.now) {
+        let step = match old_step(
+            p,
+            &self.s.base,
+            &self.sel,
+            key,
+            &self.old,
+            Some(&before),
+            self.now,
+        ) {
             Ok(x) => x,
             Err(e) => return Outcome::Failed(e),
         };
@@ -472,43 +473,65 @@ impl Rotation<'_> {
         // What must be true before the old key is touched: the new secret delivered (in its
         // file, synced and still linked there; or written and flushed to stdout, before the
         // step) and the new key not the old key itself.
-        let held: Option<Error> = if let Some(f) = failure {
-            // The secret is on stdout in this key's record (written after: no step follows).
-            Some(Error::Undelivered {
-                new: crate::text::sanitize(&new_id),
-                old: crate::text::sanitize(key),
-                why: f.0,
-                next: format!(
-                    "store the secret shown on stdout where it belongs, then finish with `{}`",
-                    step.by_hand_or_none()
+        let new_shown = crate::text::sanitize(&new_id);
+        let undelivered = |why: String, next: String| Error::Undelivered {
+            new: new_shown.clone(),
+            why,
+            next: format!(
+                "the old key {} was left as it is and still works: {next}",
+                crate::text::sanitize(key)
+            ),
+        };
+        let lost = format!(
+            "revoke the new key (`keyctl revoke {} {new_shown} --yes`) and rotate again",
+            self.sel
+        );
+        // A secret its file could not take is to be on stdout, and nothing follows it: the
+        // record says `partial` from its first part on.
+        if let (Some(f), Outcome::Rotated { error, .. }) = (&failure, &mut r.outcome) {
+            *error = Some(undelivered(f.0.clone(), String::new()));
+        }
+        let delivered = match (&failure, r.outcome.secret()) {
+            // In its file, synced and still linked there.
+            (None, None) => true,
+            _ => printer.push_secret_first(&r),
+        };
+        let held: Option<Error> = match (failure, delivered) {
+            (Some(f), true) => Some(undelivered(
+                format!("{}; it is shown on stdout instead", f.0),
+                if step.by_hand.is_empty() {
+                    "store the secret where it belongs".into()
+                } else {
+                    format!(
+                        "store the secret where it belongs, then finish with `{}`",
+                        step.by_hand
+                    )
+                },
+            )),
+            (Some(f), false) => Some(undelivered(
+                format!(
+                    "{}, and stdout could not take it either, so it is lost",
+                    f.0
                 ),
-            })
-        } else if r.outcome.secret().is_some() && !printer.push_secret_first(&r) {
-            Some(Error::Undelivered {
-                new: crate::text::sanitize(&new_id),
-                old: crate::text::sanitize(key),
-                why: "stdout could not take it, so it is lost".into(),
-                next: format!(
-                    "revoke the new key (`keyctl revoke -p {} {} --yes`) and rotate again",
-                    p.info().id,
-                    crate::text::sanitize(&new_id)
-                ),
-            })
-        } else if same {
-            Some(Error::Provider {
+                lost,
+            )),
+            (None, false) => Some(undelivered(
+                "could not write the new secret to stdout, so it is lost".into(),
+                lost,
+            )),
+            (None, true) if same => Some(Error::Provider {
                 provider: p.info().name,
                 status: None,
                 message: format!(
                     "the create was answered with the old key's own id ({}) as the new key's, so \
                      the old key was left as it is (it would have been {}); check both with \
-                     `keyctl list -p {}`",
+                     `keyctl list {}`",
                     crate::text::sanitize(key),
                     step.words,
-                    p.info().id
+                    self.sel
                 ),
-            })
-        } else {
-            None
+            }),
+            (None, true) => None,
         };
         if let Some(e) = held {
             if let Outcome::Rotated { error, old, .. } = &mut r.outcome {
@@ -536,8 +559,21 @@ impl Rotation<'_> {
                 Err(e) => Some(e),
             },
         };
+        let secret_at = match &r.outcome {
+            Outcome::Rotated {
+                secret: output::NewSecret::File(path),
+                ..
+            } => format!(
+                "its secret is in {}",
+                crate::text::sanitize(&path.display().to_string())
+            ),
+            _ => "its secret is on stdout".into(),
+        };
         let error = error.map(|cause| Error::OldKey {
-            new: new_id.clone(),
+            new: format!(
+                "{} was created ({secret_at})",
+                crate::text::sanitize(&new_id)
+            ),
             old: key.to_string(),
             step: match self.old {
                 OldKeyArg::ExpireIn(_) => "set to expire".into(),

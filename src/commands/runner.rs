@@ -167,12 +167,14 @@ impl Tally {
             Outcome::Updated { .. }
             | Outcome::DryRun { .. }
             | Outcome::Shown(_)
-            | Outcome::Created { .. }
+            | Outcome::Created { error: None, .. }
             | Outcome::Revoked { .. }
             | Outcome::Rotated { error: None, .. } => self.done += 1,
             Outcome::Unchanged { .. } => self.unchanged += 1,
             Outcome::NotFound(_) => self.not_found += 1,
-            Outcome::Failed(_) | Outcome::Rotated { .. } => self.failed += 1,
+            Outcome::Failed(_) | Outcome::Rotated { .. } | Outcome::Created { .. } => {
+                self.failed += 1
+            }
             Outcome::Unknown(_) => self.unknown += 1,
             Outcome::NotAttempted => self.not_attempted += 1,
         }

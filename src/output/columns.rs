@@ -215,6 +215,7 @@ fn status_cell(r: &KeyResult) -> String {
             format!("{} ({})", r.outcome.status(), e.kind())
         }
         Outcome::NotFound(_) => "not found".into(),
+        Outcome::Created { error: Some(e), .. } => format!("created ({})", e.kind()),
         o => o.status().replace('_', " "),
     }
 }
@@ -536,11 +537,13 @@ fn status_ansi(o: &Outcome) -> anstyle::AnsiColor {
     match o {
         Outcome::Updated { .. }
         | Outcome::Shown(_)
-        | Outcome::Created { .. }
+        | Outcome::Created { error: None, .. }
         | Outcome::Revoked { .. }
         | Outcome::Rotated { error: None, .. } => AnsiColor::Green,
         Outcome::Failed(_) | Outcome::NotFound(_) => AnsiColor::Red,
-        Outcome::Unknown(_) | Outcome::Rotated { .. } => AnsiColor::Yellow,
+        Outcome::Unknown(_) | Outcome::Rotated { .. } | Outcome::Created { .. } => {
+            AnsiColor::Yellow
+        }
         Outcome::DryRun { .. } => AnsiColor::Cyan,
         Outcome::Unchanged { .. } | Outcome::NotAttempted => AnsiColor::BrightBlack,
     }

@@ -536,13 +536,16 @@ fn check_block(stdout: &str, heading: &str, secret: &str) {
 }
 
 /// The command the partial message gives to finish the old key's step by hand.
-fn finish_by_hand(p: Prov, old: &str, key: &str) -> String {
+/// The command names the same account as the run (`-p ID --base-url URL` here), so it can be
+/// pasted as it is.
+fn finish_by_hand(p: Prov, server: &MockServer, old: &str, key: &str) -> String {
+    let sel = format!("-p {} --base-url {}/", p.id, server.uri());
     format!(
         "The old key may still be active: finish by hand with `keyctl {old}`",
         old = match old {
-            "revoke" => format!("revoke -p {} {key}", p.id),
-            "disable" => format!("update -p {} {key} --disable", p.id),
-            at => format!("update -p {} {key} --expires {at}", p.id),
+            "revoke" => format!("revoke {sel} {key}"),
+            "disable" => format!("update {sel} {key} --disable"),
+            at => format!("update {sel} {key} --expires {at}"),
         }
     )
 }
@@ -2117,7 +2120,7 @@ async fn partial_names_the_command(p: Prov, extra: &[&str], old: &str) {
     } else {
         old
     };
-    let want = finish_by_hand(p, old, p.key);
+    let want = finish_by_hand(p, &server, old, p.key);
     out.stderr_has(&want);
     let msg = one_line(&out)["error"]["message"]
         .as_str()

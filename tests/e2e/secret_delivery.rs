@@ -489,7 +489,8 @@ async fn a_secret_file_on_a_full_disk_shows_the_secret_and_keeps_the_old_key() {
     assert_eq!(count(&server, "PATCH").await, 0);
     assert!(
         stderr.contains(&format!(
-            "then finish with `keyctl update -p modelgates {GATES_KEY} --disable`"
+            "then finish with `keyctl update -p modelgates --base-url {}/ {GATES_KEY} --disable`",
+            server.uri()
         )),
         "{stderr}"
     );
@@ -628,9 +629,19 @@ async fn create_from_file_stops_at_the_first_undelivered_secret() {
         assert_eq!(count(&server, "POST").await, 1, "one key made, then stop");
         assert!(stderr.contains("stopped creating keys"), "{stderr}");
         assert!(
-            stderr.contains("1 created, 0 failed, 2 not attempted"),
+            stderr.contains("0 created, 1 failed, 2 not attempted"),
             "{stderr}"
         );
+        assert!(
+            stderr.contains("could not write the new secret to stdout, so it is lost"),
+            "{stderr}"
+        );
+        let revoke = format!(
+            "revoke it (`keyctl revoke -p modelgates --base-url {}/ {NEW_HASH}`) and create \
+             another",
+            server.uri()
+        );
+        assert!(stderr.contains(&revoke), "{stderr}");
     }
 }
 
@@ -660,4 +671,153 @@ async fn a_successor_with_the_old_keys_id_never_retires_it() {
         assert_eq!(line["secret"], NEW_SECRET);
         assert_eq!(out.stdout.matches(NEW_SECRET).count(), 1);
     }
+}
+
+#[tokio::test]
+async fn an_undelivered_secret_is_the_created_keys_error_in_the_audit_trail() {
+    let server = gates(created(NEW_HASH), 0).await;
+    let state = tempfile::tempdir().unwrap();
+    let st = state.path().display().to_string();
+    let a = ["create", "-p", "modelgates", "--name", "ci", "-o", "json"];
+    let env = vec![
+        ("KEYCTL_AUDIT".to_string(), "on".to_string()),
+        ("XDG_STATE_HOME".to_string(), st.clone()),
+    ];
+    let (code, stderr) = run(args(&server, &a), Stdout::Full, env).await;
+    assert_eq!(code, 1, "{stderr}");
+    let trail = std::fs::read_to_string(state.path().join("keyctl/audit.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(trail.lines().next().unwrap()).unwrap();
+    assert_eq!(line["status"], "created", "{line}");
+    assert_eq!(line["new_key"], NEW_HASH, "{line}");
+    assert!(
+        line["error"].to_string().contains("undelivered")
+            || line["error"].to_string().contains("so it is lost"),
+        "{line}"
+    );
+    assert!(!trail.contains("NEWSECRET"), "{trail}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The README's CI rotation recipe, run as written (a stand-in `gh` on PATH)
+
+const VENICE_OLD: &str = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
+const VENICE_NEW: &str = "7d1f0c2a-5b3e-4c8d-9e6f-0a1b2c3d4e5f";
+const VENICE_SECRET: &str = "VENICE_INFERENCE_KEY_NEWSECRET_q8w7e6r5t4y3u2i1o0p9";
+
+/// The recipe's script, from the README.
+fn recipe() -> String {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let start = readme
+        .find("#!/bin/sh\n# Runs weekly from cron; VENICE_ADMIN_KEY")
+        .expect("the recipe is in the README");
+    let end = readme[start..].find("\n```").expect("its block ends") + start;
+    readme[start..end].to_string()
+}
+
+/// A Venice stand-in whose old-key PATCH answers `patch_status`; runs the recipe in a fresh
+/// folder holding `current-key-id`; returns the folder, the exit code and stderr.
+async fn run_recipe(patch_status: u16) -> (tempfile::TempDir, i32, String) {
+    let server = common::server().await;
+    let old = json!({
+        "id": VENICE_OLD, "apiKeyType": "INFERENCE", "description": "app",
+        "createdAt": "2026-01-01T00:00:00.000Z", "expiresAt": null,
+        "consumptionLimits": {"usd": 50}, "limitPeriod": "MONTH", "modelPrivacy": "ALL"
+    });
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/api_keys/{VENICE_OLD}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": old.clone()})))
+        .mount(&server)
+        .await;
+    let mut made = old.clone();
+    made["id"] = json!(VENICE_NEW);
+    made["apiKey"] = json!(VENICE_SECRET);
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": made})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(move |r: &Request| {
+            let sent: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            let mut k = old.clone();
+            k["expiresAt"] = sent["expiresAt"].clone();
+            ResponseTemplate::new(patch_status)
+                .set_body_json(json!({"success": patch_status == 200, "data": k}))
+        })
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("current-key-id"), format!("{VENICE_OLD}\n")).unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let gh = bin.join("gh");
+    std::fs::write(&gh, "#!/bin/sh\ncat > \"$(dirname \"$0\")/../gh-got\"\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&gh, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let keyctl_dir = std::path::Path::new(env!("CARGO_BIN_EXE_keyctl"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}:{}",
+        bin.display(),
+        keyctl_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let script = recipe();
+    let cwd = dir.path().to_path_buf();
+    let uri = server.uri();
+    let (code, stderr) = tokio::task::spawn_blocking(move || {
+        let mut cmd = Command::new("sh");
+        for v in common::cleared() {
+            cmd.env_remove(v);
+        }
+        let o = cmd
+            .arg("-c")
+            .arg(&script)
+            .current_dir(&cwd)
+            .env("PATH", path)
+            .env("VENICE_ADMIN_KEY", SECRET)
+            .env("KEYCTL_VENICE_BASE_URL", uri)
+            .env("KEYCTL_AUDIT", "off")
+            .env("NO_COLOR", "1")
+            .env("KEYCTL_BACKOFF_MS", "10")
+            .output()
+            .expect("sh runs");
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    })
+    .await
+    .unwrap();
+    assert!(!stderr.contains("NEWSECRET"), "{stderr}");
+    (dir, code, stderr)
+}
+
+#[tokio::test]
+async fn the_readmes_rotation_recipe_installs_the_secret_and_moves_the_id() {
+    let (dir, code, stderr) = run_recipe(200).await;
+    assert_eq!(code, 0, "{stderr}");
+    let got = std::fs::read_to_string(dir.path().join("gh-got")).unwrap();
+    assert_eq!(got.trim(), VENICE_SECRET);
+    let id = std::fs::read_to_string(dir.path().join("current-key-id")).unwrap();
+    assert_eq!(id.trim(), VENICE_NEW);
+    assert!(!dir.path().join("new.key").exists());
+}
+
+#[tokio::test]
+async fn the_readmes_rotation_recipe_on_a_failed_old_key_step_installs_and_says_the_step() {
+    let (dir, code, stderr) = run_recipe(400).await;
+    assert_eq!(code, 5, "{stderr}");
+    let got = std::fs::read_to_string(dir.path().join("gh-got")).unwrap();
+    assert_eq!(got.trim(), VENICE_SECRET);
+    let id = std::fs::read_to_string(dir.path().join("current-key-id")).unwrap();
+    assert_eq!(id.trim(), VENICE_NEW);
+    assert!(
+        stderr.contains("finish by hand with `keyctl update -p venice"),
+        "{stderr}"
+    );
 }
