@@ -27,12 +27,12 @@ VENICE = json.dumps({"data": {"id": "v", "description": "bench", "consumptionLim
 
 CREATED = {
     "ionet": json.dumps({"status": "succeeded", "data": {
-        "key_id": "4a1b2c3d-0000-4000-8000-000000000001", "value": "io-v2-BENCH-SECRET",
+        "key_id": "4a1b2c3d-0000-4000-8000-000000000001", "value": "io-v2-eyJhbGciOiJIUzI1NiJ9.c3RhbmQtaW4.q8w7e6r5t4y3u2i1",
         "description": "bench", "credit_limit": 5, "expires_at": None}}).encode(),
     "gates": json.dumps({"data": {"hash": "n", "name": "bench", "disabled": False, "limit": 5,
-                                  "limit_reset": None, "usage": 0}, "key": "sk-BENCH-SECRET"}).encode(),
+                                  "limit_reset": None, "usage": 0}, "key": "sk-mg-v1-9f8e7d6c5b4a39281706f5e4d3c2b1a0"}).encode(),
     "venice": json.dumps({"success": True, "data": {
-        "id": "5b2c3d4e-0000-4000-8000-000000000001", "apiKey": "VENICE_INFERENCE_KEY_BENCH",
+        "id": "5b2c3d4e-0000-4000-8000-000000000001", "apiKey": "VENICE_INFERENCE_KEY_7Hq2Lm9Xz4Wp0Rt6",
         "apiKeyType": "INFERENCE", "description": "bench", "expiresAt": None,
         "consumptionLimit": {"usd": 5}, "limitPeriod": "EPOCH", "modelPrivacy": "ALL"}}).encode(),
 }
