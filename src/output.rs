@@ -74,6 +74,18 @@ static BAR: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex:
 /// file): the run then exits non-zero (see [`secret_undelivered`]).
 static UNDELIVERED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Set when a result record of `create` or `rotate` (a new key's id, what was done to an old
+/// key) could not be written to stdout: the run then exits non-zero and says so.
+static RECORD_LOST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// How many writes to stdout failed.
+static STDOUT_FAILURES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether a `create`/`rotate` result record could not be written to stdout.
+pub fn record_lost() -> bool {
+    RECORD_LOST.load(std::sync::atomic::Ordering::SeqCst)
+}
+
 /// Records that a new secret did not reach its place.
 pub fn secret_not_delivered() {
     UNDELIVERED.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -109,8 +121,8 @@ fn write_err(line: &str) {
     }
 }
 
-fn write_out(text: &str) {
-    write_line(&redact(text));
+fn write_out(text: &str) -> bool {
+    write_line(&redact(text))
 }
 
 /// A line on stdout as it is (already masked by its caller). A closed pipe (`keyctl ... |
@@ -130,28 +142,43 @@ fn write_stdout(text: &str, newline: bool) -> bool {
             .and_then(|_| o.flush())
             .is_ok()
     };
+    let counted = |ok: bool| {
+        if !ok {
+            STDOUT_FAILURES.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        ok
+    };
     // The progress bar (stderr, on a terminal) is lifted while the line is written, or a
     // terminal showing both would keep a stale copy of the bar above each line.
     match BAR.lock().ok().and_then(|b| b.clone()) {
-        Some(bar) => bar.suspend(write),
-        None => write(),
+        Some(bar) => counted(bar.suspend(write)),
+        None => counted(write()),
     }
 }
 
 /// When stdout is a regular file (`> rotation.json`), syncs it to disk, so a full disk that
 /// accepted the write into memory is found out now rather than after the old key is gone;
-/// true for pipes and terminals (a flush is all they take).
+/// true for pipes and terminals (a flush is all they take). False for `/dev/null`: a secret
+/// written there is thrown away (`> /dev/null`, or a stdout that was closed, `>&-`, which the
+/// runtime reopens on `/dev/null` at start).
 fn sync_stdout() -> bool {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;
+        use std::os::unix::fs::{FileTypeExt, MetadataExt};
         let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() else {
             return false;
         };
         let f = std::fs::File::from(fd);
         match f.metadata() {
             Ok(m) if m.is_file() => f.sync_data().is_ok(),
-            _ => true,
+            Ok(m) if m.file_type().is_char_device() => {
+                // /dev/null is device 1:3 on Linux; its own rdev where it can be read.
+                let null = std::fs::metadata("/dev/null").map_or(0x103, |n| n.rdev());
+                m.rdev() != null
+            }
+            Ok(_) => true,
+            Err(_) => false,
         }
     }
     #[cfg(not(unix))]
@@ -164,7 +191,7 @@ fn sync_stdout() -> bool {
 /// the provider gave), each other line masked; the last without a line break when `open` (the
 /// rest of that line follows later). Flushed (and synced when stdout is a file): true when the
 /// secret reached stdout. A failed write is recorded; the caller says it (the key's error).
-fn write_secret_lines(lines: &[(String, bool)], open: bool) -> bool {
+fn write_secret_lines(lines: &[(String, bool)], open: bool, holds_secret: bool) -> bool {
     let mut ok = true;
     for (i, (line, raw)) in lines.iter().enumerate() {
         let newline = !(open && i + 1 == lines.len());
@@ -175,8 +202,10 @@ fn write_secret_lines(lines: &[(String, bool)], open: bool) -> bool {
         };
     }
     ok = ok && sync_stdout();
-    if !ok {
+    if !ok && holds_secret {
         secret_not_delivered();
+    } else if !ok {
+        RECORD_LOST.store(true, std::sync::atomic::Ordering::SeqCst);
     }
     ok
 }
@@ -687,16 +716,29 @@ impl Printer {
     ///
     /// [`push`]: Printer::push
     pub fn push_secret_first(&mut self, r: &KeyResult) -> bool {
-        let Some(secret) = r.outcome.secret() else {
+        let Some(placed) = r.outcome.new_secret() else {
             return false;
         };
+        let secret = r.outcome.secret();
+        let holds = secret.is_some();
         let whole = !matches!(r.outcome, Outcome::Rotated { .. });
+        // A secret in its file, with TSV columns that cannot be split before the status (no
+        // `secret` cell, or `status` first): the record is written whole at the end.
+        if let (NewSecret::File(_), Format::Tsv, false) = (placed, self.view.format, whole) {
+            let cols = self.columns();
+            let at = |n: &str| cols.iter().position(|c| c.name == n);
+            match (at("secret"), at("status")) {
+                (Some(a), Some(b)) if b < a => return true,
+                (None, _) => return true,
+                _ => {}
+            }
+        }
         self.open = Some(Rest::Nothing);
         match self.view.format {
             Format::Json => {
                 let mut v = result_json(r, self.view.verbose);
                 if whole {
-                    return write_secret_lines(&[(json_line(&v), true)], false);
+                    return write_secret_lines(&[(json_line(&v), true)], false, holds);
                 }
                 if let Some(o) = v.as_object_mut() {
                     for f in STEP_FIELDS {
@@ -706,7 +748,7 @@ impl Printer {
                 let line = json_line(&v);
                 let head = line.strip_suffix('}').unwrap_or(&line);
                 self.open = Some(Rest::Json);
-                write_secret_lines(&[(head.to_string(), true)], true)
+                write_secret_lines(&[(head.to_string(), true)], true, holds)
             }
             Format::Tsv => {
                 let cols = self.columns();
@@ -722,32 +764,29 @@ impl Printer {
                 let mut cells: Vec<String> = cols[..upto]
                     .iter()
                     .zip(columns::tsv_cells(&cols[..upto], r))
-                    .map(|(c, cell)| {
-                        if c.name == "secret" {
-                            printable_secret(secret)
-                        } else {
-                            redact(&cell)
-                        }
+                    .map(|(c, cell)| match secret {
+                        Some(secret) if c.name == "secret" => printable_secret(secret),
+                        _ => redact(&cell),
                     })
                     .collect();
                 // A secret that fell back to stdout from its file, with --columns leaving it
                 // out: an extra last cell rather than lost.
-                if at.is_none() {
+                if let (None, Some(secret)) = (at, secret) {
                     cells.push(printable_secret(secret));
                     warn("the new secret is the last cell of its row (--columns left it out)");
                 }
                 if upto < cols.len() {
                     self.open = Some(Rest::Tsv { from: upto });
-                    write_secret_lines(&[(cells.join("\t"), true)], true)
+                    write_secret_lines(&[(cells.join("\t"), true)], true, holds)
                 } else {
-                    write_secret_lines(&[(cells.join("\t"), true)], false)
+                    write_secret_lines(&[(cells.join("\t"), true)], false, holds)
                 }
             }
             Format::Table => {
                 if !whole {
                     self.open = Some(Rest::Table);
                 }
-                write_secret_lines(&columns::created_text(r, !whole), false)
+                write_secret_lines(&columns::created_text(r, !whole), false, holds)
             }
         }
     }
@@ -756,7 +795,7 @@ impl Printer {
     ///
     /// [`push_secret_first`]: Printer::push_secret_first
     fn finish_open(&mut self, rest: Rest, r: &KeyResult) {
-        match rest {
+        let ok = match rest {
             Rest::Json => {
                 let full = result_json(r, self.view.verbose);
                 let mut tail = Map::new();
@@ -767,7 +806,7 @@ impl Printer {
                 }
                 let tail = json_line(&Value::Object(tail));
                 let inner = tail.strip_prefix('{').unwrap_or(&tail);
-                write_line(&format!(",{inner}"));
+                write_line(&format!(",{inner}"))
             }
             Rest::Tsv { from } => {
                 let cols = self.columns();
@@ -777,10 +816,13 @@ impl Printer {
                     line.push('\t');
                     line.push_str(&redact(&cell));
                 }
-                write_line(&line);
+                write_line(&line)
             }
             Rest::Table => write_out(&columns::old_key_line(r)),
-            Rest::Nothing => {}
+            Rest::Nothing => true,
+        };
+        if !ok {
+            RECORD_LOST.store(true, std::sync::atomic::Ordering::SeqCst);
         }
     }
 
@@ -799,6 +841,19 @@ impl Printer {
             self.finish_open(rest, &r);
             return;
         }
+        let failed = STDOUT_FAILURES.load(std::sync::atomic::Ordering::SeqCst);
+        self.write(r);
+        // A record of a new key or a rotation that did not reach stdout: the run says so and
+        // exits non-zero (an update's or a read's goes on quietly, as with `| head`).
+        if matches!(self.mode, Mode::Create | Mode::Rotate)
+            && STDOUT_FAILURES.load(std::sync::atomic::Ordering::SeqCst) != failed
+        {
+            RECORD_LOST.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// Writes one result in the view's format (a table's rows are kept for the end).
+    fn write(&mut self, r: KeyResult) {
         if let Outcome::Unchanged { reason, .. } = &r.outcome {
             diag(&format!(
                 "{} key {}: unchanged: {reason}",
@@ -838,7 +893,9 @@ impl Printer {
                 write_out(&columns::tsv_row(&cols, &r));
             }
             Format::Table => match &r.outcome {
-                Outcome::DryRun { .. } => write_out(&plan_text(&r, self.view.verbose)),
+                Outcome::DryRun { .. } => {
+                    write_out(&plan_text(&r, self.view.verbose));
+                }
                 // A new key is shown at once, in full, with its secret (never in a cell that
                 // a narrow terminal would wrap).
                 Outcome::Created { .. } | Outcome::Rotated { .. } => {

@@ -431,9 +431,16 @@ pub fn check_columns(global: &crate::settings::Global, to_file: bool) -> Result<
 }
 
 /// The exit code, made non-zero when a new secret did not reach its place (stdout could not be
-/// written, or the secret file): the run said so on stderr, and a script must not go on.
+/// written, or the secret file), or a result record could not be written to stdout: the run
+/// says so on stderr, and a script must not go on.
 pub fn delivered(code: i32) -> i32 {
-    if code == 0 && output::secret_undelivered() {
+    if output::record_lost() {
+        output::error(
+            "the result of a key could not be written to stdout (a closed pipe, a full disk): \
+             the change was made; `keyctl log` shows what this run did",
+        );
+    }
+    if code == 0 && (output::secret_undelivered() || output::record_lost()) {
         1
     } else {
         code

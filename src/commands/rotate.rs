@@ -125,6 +125,9 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     let mut pacer = Pacer::new(p);
     let total = keys.len();
     let mut stopped = false;
+    // Every id this run names (old keys, successors made), as ids compare.
+    let mut seen: std::collections::HashSet<String> =
+        keys.iter().map(|k| same_id_form(k)).collect();
     for key in keys {
         // A secret that could not be delivered would be followed by every later one: no more
         // successors are made to be lost (and no more old keys touched).
@@ -132,7 +135,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         let outcome = if cancel.is_cancelled() || stopped {
             Outcome::NotAttempted
         } else {
-            job.one(&key, &mut pacer, &mut file, &mut printer, cancel)
+            job.one(&key, &mut pacer, &mut file, &mut printer, &mut seen, cancel)
                 .await
         };
         tally.count(&outcome);
@@ -158,6 +161,27 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         if dry_run { "would rotate" } else { "rotated" },
         cancel,
     )))
+}
+
+/// An id as ids compare: invisible characters and surrounding space removed, percent-escapes
+/// decoded, lower case, and for a UUID its hyphens, braces and `urn:uuid:` set aside.
+fn same_id_form(id: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
+    let visible: String = decoded
+        .chars()
+        .filter(|c| !crate::visible::is_invisible(*c) && !c.is_control() && !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase();
+    let bare = visible.strip_prefix("urn:uuid:").unwrap_or(&visible);
+    let hexish: String = bare
+        .chars()
+        .filter(|c| !matches!(c, '-' | '{' | '}'))
+        .collect();
+    if hexish.len() == 32 && hexish.chars().all(|c| c.is_ascii_hexdigit()) {
+        hexish
+    } else {
+        bare.to_string()
+    }
 }
 
 /// TSV `--columns` must put `secret` before `status` when the secret goes to stdout: a row's
@@ -342,6 +366,7 @@ impl Rotation<'_> {
         pacer: &mut Pacer,
         file: &mut Option<SecretFile>,
         printer: &mut Printer,
+        seen: &mut std::collections::HashSet<String>,
         cancel: &Cancel,
     ) -> Outcome {
         let p = self.p;
@@ -458,7 +483,11 @@ impl Rotation<'_> {
             Made::Not(o) => return o,
         };
         let new_id = after.id.clone();
-        let same = !new_id.trim().is_empty() && new_id.trim().eq_ignore_ascii_case(key.trim());
+        // The new id as an id (invisible characters, case, hyphens, braces and `urn:uuid:`
+        // set aside): one that names a key of this run (the old key, another old key, a
+        // successor made before) is not a new key.
+        let canon = same_id_form(&new_id);
+        let clash = canon.is_empty() || !seen.insert(canon);
         let mut r = KeyResult {
             provider: p,
             key: key.to_string(),
@@ -491,11 +520,15 @@ impl Rotation<'_> {
         if let (Some(f), Outcome::Rotated { error, .. }) = (&failure, &mut r.outcome) {
             *error = Some(undelivered(f.0.clone(), String::new()));
         }
-        let delivered = match (&failure, r.outcome.secret()) {
-            // In its file, synced and still linked there.
-            (None, None) => true,
-            _ => printer.push_secret_first(&r),
-        };
+        // The record's part up to the secret (or the file it is in) goes out first.
+        let delivered = printer.push_secret_first(&r);
+        let in_file = matches!(
+            &r.outcome,
+            Outcome::Rotated {
+                secret: output::NewSecret::File(_),
+                ..
+            }
+        );
         let held: Option<Error> = match (failure, delivered) {
             (Some(f), true) => Some(undelivered(
                 format!("{}; it is shown on stdout instead", f.0),
@@ -515,18 +548,43 @@ impl Rotation<'_> {
                 ),
                 lost,
             )),
+            // The secret is in its file; the record naming the new key is not out.
+            (None, false) if in_file => Some(undelivered(
+                "its secret is in its file, but the result naming the new key could not be \
+                 written to stdout"
+                    .into(),
+                if step.by_hand.is_empty() {
+                    "take the secret from its file".into()
+                } else {
+                    format!(
+                        "take the secret from its file, then finish with `{}`",
+                        step.by_hand
+                    )
+                },
+            )),
             (None, false) => Some(undelivered(
                 "could not write the new secret to stdout, so it is lost".into(),
                 lost,
             )),
-            (None, true) if same => Some(Error::Provider {
+            (None, true) if clash && new_id.trim().is_empty() => Some(Error::Provider {
                 provider: p.info().name,
                 status: None,
                 message: format!(
-                    "the create was answered with the old key's own id ({}) as the new key's, so \
-                     the old key was left as it is (it would have been {}); check both with \
-                     `keyctl list {}`",
-                    crate::text::sanitize(key),
+                    "the create answer has no id for the new key, so it cannot be told from the \
+                     old key: the old key was left as it is (it would have been {}); find the \
+                     new key with `keyctl list {}`",
+                    step.words, self.sel
+                ),
+            }),
+            (None, true) if clash => Some(Error::Provider {
+                provider: p.info().name,
+                status: None,
+                message: format!(
+                    "the create was answered with the id of a key this run already names ({}: \
+                     the old key's own id, another old key's, or an earlier successor's) as the \
+                     new key's, so the old key was left as it is (it would have been {}); check \
+                     with `keyctl list {}`",
+                    crate::text::sanitize(&new_id),
                     step.words,
                     self.sel
                 ),

@@ -97,6 +97,10 @@ enum Stdout {
     ClosedPipe,
     /// A file (read back afterwards).
     File(PathBuf),
+    /// `/dev/null`: the secret is thrown away.
+    DevNull,
+    /// No stdout at all (`>&-`; the runtime reopens fd 1 on `/dev/null`).
+    Closed,
 }
 
 /// Runs keyctl with `args` (credential set, audit off) and stdout as asked: the exit code and
@@ -131,6 +135,19 @@ async fn run(args: Vec<String>, stdout: Stdout, env: Vec<(String, String)>) -> (
             Stdout::File(p) => {
                 let f = std::fs::File::create(p).expect("stdout file");
                 cmd.stdout(f);
+            }
+            Stdout::DevNull => {
+                cmd.stdout(Stdio::null());
+            }
+            Stdout::Closed => {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: only an async-signal-safe call between fork and exec.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::close(1);
+                        Ok(())
+                    });
+                }
             }
         }
         let mut child = cmd.spawn().expect("keyctl runs");
@@ -820,4 +837,190 @@ async fn the_readmes_rotation_recipe_on_a_failed_old_key_step_installs_and_says_
         stderr.contains("finish by hand with `keyctl update -p venice"),
         "{stderr}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// A secret thrown away: stdout on /dev/null, or closed (`>&-`)
+
+#[tokio::test]
+async fn a_secret_written_to_dev_null_or_a_closed_stdout_is_not_delivered() {
+    for (stdout, what) in [(Stdout::DevNull, "/dev/null"), (Stdout::Closed, ">&-")] {
+        let server = gates(created(NEW_HASH), 0).await;
+        let mut a = vec!["rotate", "-p", "modelgates", GATES_KEY, KEY_2, "-o", "json"];
+        a.extend(["--old", "revoke", "--yes"]);
+        let (code, stderr) = run(args(&server, &a), stdout, Vec::new()).await;
+        assert_eq!(code, 1, "{what}: {stderr}");
+        assert_eq!(count(&server, "POST").await, 1, "{what}");
+        assert_eq!(count(&server, "PATCH").await, 0, "{what}");
+        assert_eq!(count(&server, "DELETE").await, 0, "{what}: nothing deleted");
+        assert!(stderr.contains("so it is lost"), "{what}: {stderr}");
+    }
+    for stdout in [Stdout::DevNull, Stdout::Closed] {
+        let server = gates(created(NEW_HASH), 0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let names = dir.path().join("names");
+        std::fs::write(&names, "ci-a\nci-b\n").unwrap();
+        let n = names.display().to_string();
+        let a = ["create", "-p", "modelgates", "--from-file", &n];
+        let (code, stderr) = run(args(&server, &a), stdout, Vec::new()).await;
+        assert_eq!(code, 1, "{stderr}");
+        assert_eq!(count(&server, "POST").await, 1, "one key made, then stop");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The record naming the new key must be out before the old key is touched, with --secret-file too
+
+#[tokio::test]
+async fn with_a_secret_file_a_record_that_cannot_be_written_holds_the_old_key_step() {
+    for format in ["json", "tsv", "table"] {
+        let server = gates(created(NEW_HASH), 0).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("new.key");
+        let f = file.display().to_string();
+        let a = [
+            "rotate",
+            "-p",
+            "modelgates",
+            GATES_KEY,
+            "--secret-file",
+            &f,
+            "-o",
+            format,
+        ];
+        let (code, stderr) = run(args(&server, &a), Stdout::Full, Vec::new()).await;
+        assert_eq!(code, 1, "{format}: {stderr}");
+        assert_eq!(count(&server, "PATCH").await, 0, "{format}: {stderr}");
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            format!("{NEW_SECRET}\n"),
+            "the secret is in its file"
+        );
+        assert!(
+            stderr.contains("the result naming the new key could not be written"),
+            "{format}: {stderr}"
+        );
+        assert!(
+            stderr.contains(NEW_HASH),
+            "the new id is on stderr: {stderr}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_create_whose_result_cannot_be_written_exits_1_and_says_so() {
+    let server = gates(created(NEW_HASH), 0).await;
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("new.key").display().to_string();
+    let a = [
+        "create",
+        "-p",
+        "modelgates",
+        "--name",
+        "ci",
+        "--secret-file",
+        &f,
+        "-o",
+        "json",
+    ];
+    let (code, stderr) = run(args(&server, &a), Stdout::Full, Vec::new()).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("could not be written to stdout"),
+        "{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Create answers naming a key of this run, in any spelling, or no key
+
+/// A Venice stand-in: each key read answers with its own id, a create answers with `new_id`.
+async fn venice(new_id: Value) -> MockServer {
+    let server = common::server().await;
+    Mock::given(method("GET"))
+        .respond_with(|r: &Request| {
+            let id = r
+                .url
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            ResponseTemplate::new(200).set_body_json(json!({"data": {
+                "id": id, "apiKeyType": "INFERENCE", "description": "app",
+                "createdAt": "2026-01-01T00:00:00.000Z", "expiresAt": null,
+                "consumptionLimits": {"usd": 50}, "limitPeriod": "MONTH", "modelPrivacy": "ALL"
+            }}))
+        })
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": {
+                "id": new_id, "apiKey": VENICE_SECRET, "apiKeyType": "INFERENCE",
+                "description": "app", "expiresAt": null, "consumptionLimit": {"usd": 50},
+                "limitPeriod": "MONTH", "modelPrivacy": "ALL"
+            }})),
+        )
+        .mount(&server)
+        .await;
+    mount_steps(&server).await;
+    server
+}
+
+#[tokio::test]
+async fn a_successor_answered_with_the_old_id_in_another_spelling_never_retires_it() {
+    let upper = VENICE_OLD.to_uppercase();
+    let bare = VENICE_OLD.replace('-', "");
+    let braces = format!("{{{VENICE_OLD}}}");
+    let urn = format!("urn:uuid:{VENICE_OLD}");
+    let zwsp = format!("{VENICE_OLD}\u{200b}");
+    for id in [upper, bare.clone(), braces, urn, zwsp] {
+        let server = venice(json!(id)).await;
+        let out = Keyctl::new("VENICE_ADMIN_KEY", &["rotate", "-p", "venice", VENICE_OLD])
+            .args(&["-o", "json", "--old", "revoke", "--yes"])
+            .env("KEYCTL_AUDIT", "off")
+            .base(&server)
+            .run()
+            .await;
+        out.code(7)
+            .stderr_has("the id of a key this run already names");
+        assert_eq!(count(&server, "DELETE").await, 0, "{id:?}");
+        assert_eq!(count(&server, "PATCH").await, 0, "{id:?}");
+        assert_eq!(out.json_lines()[0]["secret"], VENICE_SECRET);
+    }
+}
+
+#[tokio::test]
+async fn a_successor_answered_with_another_old_keys_id_or_no_id_never_retires_anything() {
+    // Two keys: the first's create answers with the second's id.
+    let other = "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e";
+    let server = venice(json!(other)).await;
+    let out = Keyctl::new(
+        "VENICE_ADMIN_KEY",
+        &["rotate", "-p", "venice", VENICE_OLD, other],
+    )
+    .args(&["-o", "json", "--yes"])
+    .env("KEYCTL_AUDIT", "off")
+    .base(&server)
+    .run()
+    .await;
+    out.code(7);
+    assert_eq!(count(&server, "PATCH").await, 0, "{}", out.stderr);
+    for id in [json!(""), json!("  "), json!(null), json!(42)] {
+        let server = venice(id.clone()).await;
+        let out = Keyctl::new("VENICE_ADMIN_KEY", &["rotate", "-p", "venice", VENICE_OLD])
+            .args(&["-o", "json"])
+            .env("KEYCTL_AUDIT", "off")
+            .base(&server)
+            .run()
+            .await;
+        assert_eq!(count(&server, "PATCH").await, 0, "{id}: {}", out.stderr);
+        assert_ne!(out.code, 0, "{id}: {}", out.stderr);
+        assert_eq!(
+            out.stdout.matches(VENICE_SECRET).count(),
+            1,
+            "{id}: the secret, once"
+        );
+    }
 }
