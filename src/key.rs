@@ -87,7 +87,27 @@ pub struct Key {
     pub include_byok_in_limit: Known<bool>,
     /// The provider's own object, as read.
     pub raw: Value,
+    /// Settings left not known because the answers read disagree about them (io.net: the
+    /// key's usage read and its list entry), or because an answer shows one as something
+    /// keyctl cannot read: the field's name in [`FIELDS`] and why, for a message (a successor
+    /// names it rather than copy either value). Each field here is not known. Not part of the
+    /// JSON form.
+    pub conflicts: Vec<(&'static str, String)>,
 }
+
+/// The settings two reads of one key must agree on ([`Key::fill_from`]): what `rotate` copies,
+/// the creation time its expiry policy measures, and the enabled state.
+const AGREED: [&str; 9] = [
+    "disabled",
+    "limit",
+    "limits",
+    "reset",
+    "expires",
+    "created",
+    "models",
+    "privacy",
+    "include_byok_in_limit",
+];
 
 /// The key's fields besides `provider`, `id` and `raw`, in the order of its JSON form.
 pub const FIELDS: [&str; 16] = [
@@ -219,8 +239,69 @@ impl Key {
         }
     }
 
-    /// Fills every field not known here from `other` (the same key read another way).
+    /// Why `field` is not known, when an answer disagreed about it or showed it as something
+    /// keyctl cannot read ([`Key::conflicts`]).
+    pub fn conflict(&self, field: &str) -> Option<&str> {
+        self.conflicts
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, why)| why.as_str())
+    }
+
+    /// Notes that the answer shows `field` as something keyctl cannot read (`why`): it stays
+    /// not known, and another read of the key does not fill it ([`Key::fill_from`]).
+    pub fn unreadable(&mut self, field: &'static str, why: String) {
+        self.forget(field);
+        if self.conflict(field).is_none() {
+            self.conflicts.push((field, why));
+        }
+    }
+
+    /// Makes the setting `field` (one of [`AGREED`]) not known.
+    fn forget(&mut self, field: &str) {
+        match field {
+            "disabled" => self.disabled = None,
+            "limit" => self.limit = None,
+            "limits" => self.limits = None,
+            "reset" => self.reset = None,
+            "expires" => self.expires = None,
+            "created" => self.created = None,
+            "models" => self.models = None,
+            "privacy" => self.privacy = None,
+            "include_byok_in_limit" => self.include_byok_in_limit = None,
+            _ => {}
+        }
+    }
+
+    /// Fills every field not known here from `other` (the same key read another way: io.net's
+    /// entry in the key list completing its usage read). A setting both know must agree: one
+    /// they show differently (`100` here, `null` there), or that one shows as something keyctl
+    /// cannot read and the other has, becomes not known, with both values in
+    /// [`Key::conflicts`], rather than either value silently winning.
     pub fn fill_from(&mut self, other: &Key) {
+        let show = |v: &Value| crate::text::truncate(&v.to_string(), 40);
+        for field in AGREED {
+            let why = match (self.field(field), other.field(field)) {
+                (Some(a), Some(b)) if !agree(&a, &b) => format!(
+                    "the provider's answers disagree: {field} is {} in the key's own read and \
+                     {} in its entry in the key list",
+                    show(&a),
+                    show(&b)
+                ),
+                (Some(a), None) if other.conflict(field).is_some() => format!(
+                    "the provider's answers disagree: {field} is {} in the key's own read, but \
+                     its entry in the key list shows {}",
+                    show(&a),
+                    other.conflict(field).unwrap_or_default()
+                ),
+                (None, _) if self.conflict(field).is_none() => match other.conflict(field) {
+                    Some(why) => why.to_string(),
+                    None => continue,
+                },
+                _ => continue,
+            };
+            self.unreadable(field, why);
+        }
         fn fill<T: Clone>(a: &mut Known<T>, b: &Known<T>) {
             if a.is_none() {
                 a.clone_from(b);
@@ -250,6 +331,11 @@ impl Key {
             for (k, v) in b {
                 a.entry(k.clone()).or_insert_with(|| v.clone());
             }
+        }
+        // What the reads disagree about stays not known.
+        let unsure: Vec<&'static str> = self.conflicts.iter().map(|(f, _)| *f).collect();
+        for field in unsure {
+            self.forget(field);
         }
     }
 
@@ -324,7 +410,29 @@ impl Key {
                 _ => None,
             };
         }
+        // A setting the change sets is known now: no longer in doubt.
+        let set: Vec<&'static str> = k
+            .conflicts
+            .iter()
+            .map(|(f, _)| *f)
+            .filter(|f| k.field(f).is_some())
+            .collect();
+        k.conflicts.retain(|(f, _)| !set.contains(f));
         k
+    }
+}
+
+/// Two JSON forms of one setting say the same (numbers compared as decimals, in objects and
+/// lists too: `50` = `50.0`).
+fn agree(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| agree(v, w)))
+        }
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(v, w)| agree(v, w))
+        }
+        _ => same(a, b),
     }
 }
 
@@ -626,21 +734,87 @@ mod tests {
     #[test]
     fn fill_from_takes_only_what_is_not_known() {
         let mut a = Key::unread("ionet", "k", Unit::Credits);
-        a.limit = Some(Some(d("5")));
+        // (A figure, not a setting: two reads a moment apart may differ.)
+        a.usage = Some(Some(d("5")));
         a.raw = json!({"status": "succeeded"});
         let mut b = Key::unread("ionet", "k", Unit::Credits);
-        b.limit = Some(Some(d("9")));
+        b.usage = Some(Some(d("9")));
         b.name = Some(Some("ci".into()));
         b.models = Some(None);
         b.raw = json!({"status": "other", "id": "k"});
         a.fill_from(&b);
-        assert_eq!(a.limit, Some(Some(d("5"))));
+        assert_eq!(a.usage, Some(Some(d("5"))));
         assert_eq!(a.name, Some(Some("ci".into())));
         assert_eq!(a.models, Some(None));
         assert_eq!(a.raw, json!({"status": "succeeded", "id": "k"}));
         let mut empty = Key::unread("ionet", "k", Unit::Credits);
         empty.fill_from(&b);
         assert_eq!(empty.raw, b.raw);
+    }
+
+    #[test]
+    fn fill_from_keeps_a_disagreement_visible() {
+        // io.net: the usage read (`a`) says no cap, the list entry (`b`) says 100.
+        let read = |limit| {
+            let mut k = Key::unread("ionet", "k", Unit::Credits);
+            k.limit = limit;
+            k.reset = Some(Some(Reset::Weekly));
+            k
+        };
+        let mut a = read(Some(None));
+        let mut b = read(Some(Some(d("100"))));
+        b.models = Some(None);
+        a.fill_from(&b);
+        assert_eq!(a.limit, None);
+        assert_eq!(
+            a.conflict("limit"),
+            Some(
+                "the provider's answers disagree: limit is null in the key's own read and 100 \
+                 in its entry in the key list"
+            )
+        );
+        // What they agree on, or only one knows, is filled as before.
+        assert_eq!(a.reset, Some(Some(Reset::Weekly)));
+        assert_eq!(a.models, Some(None));
+        assert_eq!(a.conflicts.len(), 1);
+        // 1000 against 100, too; 100 against 100.0 is agreement.
+        let mut a = read(Some(Some(d("1000"))));
+        a.fill_from(&b);
+        assert_eq!(a.limit, None);
+        assert!(a.conflict("limit").is_some_and(|w| w.contains("1000")));
+        let mut a = read(Some(Some(d("100.0"))));
+        a.fill_from(&b);
+        assert_eq!(a.limit, Some(Some(d("100"))));
+        assert!(a.conflicts.is_empty());
+        // A value one read shows as unreadable is not filled from the other.
+        let mut a = read(None);
+        a.unreadable("limit", "the usage read shows credit_limit as -1".into());
+        a.fill_from(&b);
+        assert_eq!(a.limit, None);
+        assert_eq!(
+            a.conflict("limit"),
+            Some("the usage read shows credit_limit as -1")
+        );
+        // ... nor does the other's unreadable value give way to this one's.
+        let mut odd = read(None);
+        odd.unreadable("limit", "the key list shows credit_limit as -1".into());
+        let mut a = read(Some(Some(d("100"))));
+        a.fill_from(&odd);
+        assert_eq!(a.limit, None);
+        assert!(
+            a.conflict("limit").is_some_and(
+                |w| w.contains("100 in the key's own read") && w.contains("credit_limit as -1")
+            ),
+            "{:?}",
+            a.conflicts
+        );
+        // A change that sets the field settles it.
+        let after = a.apply(&Patch {
+            limit: Change::Set("7".parse::<Amount>().unwrap()),
+            ..Default::default()
+        });
+        assert_eq!(after.limit, Some(Some(d("7"))));
+        assert!(after.conflicts.is_empty());
     }
 
     #[test]

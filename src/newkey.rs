@@ -45,7 +45,35 @@ impl NewKey {
         builds: &dyn Fn(&NewKey) -> bool,
     ) -> Result<NewKey> {
         let carries = Carries::of(builds, now);
+        // A successor is created enabled: from a disabled old key it would allow what the old
+        // key does not.
+        if carries.disabled && old.disabled == Some(Some(true)) {
+            return Err(Error::usage(format!(
+                "the old key is disabled: its successor would be created enabled, allowing what \
+                 the old key does not, so nothing was created and the old key was left as it \
+                 is. Enable it first with `keyctl update -p {p} {id} --enable` if a working \
+                 successor is wanted, or make a new key with `keyctl create`",
+                p = crate::text::sanitize(old.provider),
+                id = crate::text::sanitize(&old.id)
+            )));
+        }
         let inherited = inherit(provider, &carries, old, over, now)?;
+        if carries.disabled && old.disabled != Some(Some(false)) {
+            return Err(Error::Provider {
+                provider,
+                status: None,
+                message: format!(
+                    "the old key's disabled could not be read: {}. Its successor would be \
+                     created enabled and could allow what the old key does not, so nothing was \
+                     created and the old key was left as it is. Check the key with `keyctl get \
+                     -p {p} {id}`; enable it with `keyctl update -p {p} {id} --enable` if a \
+                     working successor is wanted, or make a new key with `keyctl create`",
+                    as_read(old, "disabled"),
+                    p = crate::text::sanitize(old.provider),
+                    id = crate::text::sanitize(&old.id)
+                ),
+            });
+        }
         Ok(NewKey {
             name,
             kind,
@@ -65,6 +93,8 @@ struct Carries {
     models: bool,
     byok: bool,
     privacy: bool,
+    /// The enabled state (OpenRouter-style providers; a successor is created enabled).
+    disabled: bool,
 }
 
 impl Carries {
@@ -108,6 +138,10 @@ impl Carries {
                 privacy: Some(Privacy::All),
                 ..Patch::default()
             }),
+            disabled: builds(Patch {
+                disabled: Some(false),
+                ..Patch::default()
+            }),
         }
     }
 }
@@ -123,22 +157,43 @@ pub const CURRENCIES: [&str; 3] = ["usd", "diem", "vcu"];
 /// A key's caps as read from its `consumptionLimits` (`consumptionLimit` in some answers),
 /// strictly: the one reading that `update` (to send the currencies it does not change as they
 /// are) and `rotate` (to copy them to a successor) share. `consumptionLimits: null` is no cap in
-/// any currency. `Err`: the object is absent or not an object (what it is instead).
+/// any currency. `Err`: the object is absent or not an object (what it is instead), or the
+/// answer has both spellings and they do not read the same (neither is taken over the other:
+/// `{}` beside `{"usd": 50}` could otherwise drop the cap).
 pub fn caps(key: &Key) -> std::result::Result<[(&'static str, Cap); 3], String> {
-    let read = key
-        .raw
-        .get("consumptionLimits")
-        .or_else(|| key.raw.get("consumptionLimit"));
+    match (
+        key.raw.get("consumptionLimits"),
+        key.raw.get("consumptionLimit"),
+    ) {
+        (Some(a), Some(b)) => {
+            let read = caps_of(a);
+            if read == caps_of(b) {
+                read
+            } else {
+                Err(format!(
+                    "the key shows both consumptionLimits, {}, and consumptionLimit, {}, and \
+                     they disagree",
+                    crate::text::describe(a),
+                    crate::text::describe(b)
+                ))
+            }
+        }
+        (Some(one), None) | (None, Some(one)) => caps_of(one),
+        (None, None) => Err("the key has no consumptionLimits".into()),
+    }
+}
+
+/// The caps of one `consumptionLimits` value (see [`caps`]).
+fn caps_of(read: &Value) -> std::result::Result<[(&'static str, Cap); 3], String> {
     let limits = match read {
-        Some(Value::Object(o)) => o,
-        Some(Value::Null) => return Ok(CURRENCIES.map(|c| (c, Ok(Some(Change::Clear))))),
-        Some(other) => {
+        Value::Object(o) => o,
+        Value::Null => return Ok(CURRENCIES.map(|c| (c, Ok(Some(Change::Clear))))),
+        other => {
             return Err(format!(
                 "the key's consumptionLimits is {}, not an object",
                 crate::text::describe(other)
             ));
         }
-        None => return Err("the key has no consumptionLimits".into()),
     };
     Ok(CURRENCIES.map(|name| {
         let cap = match limits.get(name) {
@@ -179,12 +234,17 @@ fn unreadable(provider: &'static str, old: &Key, field: &str, what: &str, flag: 
 }
 
 /// What the old key's answer shows for the key-model `field`, under the provider's own name
-/// for it (the names each API uses), for a message.
+/// for it (the names each API uses), for a message; or why it is in doubt, when the provider's
+/// answers disagree about it ([`Key::conflicts`]).
 fn as_read(old: &Key, field: &str) -> String {
+    if let Some(why) = old.conflict(field) {
+        return why.to_string();
+    }
     let names: &[&str] = match field {
         "limit" => &["limit", "credit_limit"],
         "reset" => &["limit_reset", "credit_refresh_cycle", "limitPeriod"],
         "expires" => &["expires_at", "expiresAt"],
+        "created" => &["created_at", "createdAt"],
         "models" => &["allowed_models"],
         "privacy" => &["modelPrivacy"],
         _ => &[],
@@ -311,12 +371,37 @@ fn expiry(provider: &'static str, old: &Key, now: DateTime<Utc>) -> Result<Chang
             let what = format!("'{}' is not a timestamp", crate::text::truncate(at, 40));
             unreadable(provider, old, "expires", &what, flag)
         })?;
-    let created = old
-        .created
-        .clone()
-        .flatten()
-        .and_then(|c| DateTime::parse_from_rfc3339(&c).ok())
-        .map(|c| c.with_timezone(&Utc));
+    // The creation time measures the key's life: one the answer shows but that cannot be
+    // read is refused (taken as absent, the successor would get the old key's very moment);
+    // one the answer does not show (or shows as null) falls back to that moment.
+    let shown = ["created_at", "createdAt"]
+        .iter()
+        .find_map(|n| old.raw.get(*n))
+        .filter(|v| !v.is_null() && v.as_str() != Some(""));
+    let unread_creation = |what: &str| Error::Provider {
+        provider,
+        status: None,
+        message: format!(
+            "the old key's created_at could not be read: {what}. The successor's expiry is the \
+             old key's life (expiry minus creation) from now, which cannot be measured, so \
+             nothing was created and the old key was left as it is. Give the successor's \
+             expiry with {flag}, or check the key with `keyctl get -p {} {}`",
+            crate::text::sanitize(old.provider),
+            crate::text::sanitize(&old.id)
+        ),
+    };
+    let created = match &old.created {
+        Some(Some(c)) => match DateTime::parse_from_rfc3339(c) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => {
+                let what = format!("'{}' is not a timestamp", crate::text::truncate(c, 40));
+                return Err(unread_creation(&what));
+            }
+        },
+        Some(None) => None,
+        None if shown.is_none() && old.conflict("created").is_none() => None,
+        None => return Err(unread_creation(&as_read(old, "created"))),
+    };
     let lifetime = created
         .map(|c| at - c)
         .filter(|l| *l > chrono::Duration::zero());
@@ -454,9 +539,14 @@ mod tests {
             match f {
                 Family::OpenRouter => s.models.is_keep() && currencies && s.privacy.is_none(),
                 Family::Ionet => {
-                    s.include_byok_in_limit.is_none() && currencies && s.privacy.is_none()
+                    s.include_byok_in_limit.is_none()
+                        && currencies
+                        && s.privacy.is_none()
+                        && s.disabled.is_none()
                 }
-                Family::Venice => s.models.is_keep() && s.include_byok_in_limit.is_none(),
+                Family::Venice => {
+                    s.models.is_keep() && s.include_byok_in_limit.is_none() && s.disabled.is_none()
+                }
             }
         }
     }
@@ -473,11 +563,13 @@ mod tests {
             privacy: Some(None),
             include_byok_in_limit: Some(None),
             limits: Some(None),
+            disabled: Some(None),
             ..Key::unread("x", "k", Unit::Usd)
         };
         match f {
             Family::OpenRouter => Key {
                 include_byok_in_limit: Some(Some(true)),
+                disabled: Some(Some(false)),
                 ..base
             },
             Family::Ionet => Key {
@@ -906,6 +998,200 @@ mod tests {
             caps(&key(json!({"consumptionLimits": [1]}))).unwrap_err(),
             "the key's consumptionLimits is a list ([1]), not an object"
         );
+    }
+
+    #[test]
+    fn a_disabled_old_key_gets_no_successor() {
+        let key = Key {
+            disabled: Some(Some(true)),
+            ..old(Family::OpenRouter)
+        };
+        let e = successor(Family::OpenRouter, &key, &Patch::default()).unwrap_err();
+        assert_eq!((e.exit_code(), e.kind()), (2, "usage"), "{e}");
+        let m = e.to_string();
+        assert!(m.contains("the old key is disabled"), "{m}");
+        assert!(m.contains("keyctl update -p x k --enable"), "{m}");
+        assert!(
+            m.contains("keyctl create") && m.contains("nothing was created"),
+            "{m}"
+        );
+        // Even with every setting unreadable: no flag makes a disabled key's successor right.
+        let key = Key {
+            disabled: Some(Some(true)),
+            ..Key::unread("x", "k", Unit::Usd)
+        };
+        let e = successor(Family::OpenRouter, &key, &Patch::default()).unwrap_err();
+        assert_eq!(e.exit_code(), 2, "{e}");
+    }
+
+    #[test]
+    fn an_unreadable_enabled_state_gets_no_successor() {
+        for (disabled, raw, shown) in [
+            (None, json!({}), "the key as read does not have it"),
+            (
+                None,
+                json!({"disabled": "no"}),
+                "disabled is a string (\"no\")",
+            ),
+            (Some(None), json!({"disabled": null}), "disabled is null"),
+        ] {
+            let key = Key {
+                disabled,
+                raw,
+                ..old(Family::OpenRouter)
+            };
+            let e = successor(Family::OpenRouter, &key, &Patch::default()).unwrap_err();
+            assert_eq!((e.exit_code(), e.kind()), (7, "provider"), "{e}");
+            let m = e.to_string();
+            assert!(
+                m.contains("the old key's disabled could not be read"),
+                "{m}"
+            );
+            assert!(m.contains(shown), "{m}");
+            assert!(
+                m.contains("--enable") && m.contains("nothing was created"),
+                "{m}"
+            );
+        }
+        // Providers without an enabled state (their create refuses one) are not asked.
+        for f in [Family::Ionet, Family::Venice] {
+            let key = Key {
+                disabled: Some(None),
+                ..old(f)
+            };
+            assert!(successor(f, &key, &Patch::default()).is_ok(), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_creation_time_is_refused_when_the_key_expires() {
+        let expiring = |created, raw| Key {
+            created,
+            raw,
+            expires: Some(Some("2027-01-01T00:00:00Z".into())),
+            ..old(Family::Ionet)
+        };
+        for (raw, shown) in [
+            (json!({"created_at": "yesterday"}), "created_at is a string"),
+            (json!({"createdAt": 5}), "createdAt is a number (5)"),
+            (json!({"created_at": {}}), "created_at is an object"),
+        ] {
+            let e = successor(Family::Ionet, &expiring(None, raw), &Patch::default()).unwrap_err();
+            assert_eq!((e.exit_code(), e.kind()), (7, "provider"), "{e}");
+            let m = e.to_string();
+            assert!(
+                m.starts_with("P: the old key's created_at could not be read: "),
+                "{m}"
+            );
+            assert!(m.contains(shown) && m.contains("--expires"), "{m}");
+        }
+        // A flag for the expiry makes the creation time irrelevant.
+        let over = Patch {
+            expires: Change::Clear,
+            ..Patch::default()
+        };
+        let odd = expiring(None, json!({"created_at": "yesterday"}));
+        assert_eq!(
+            successor(Family::Ionet, &odd, &over).unwrap().expires,
+            Change::Clear
+        );
+        // Absent, null or "": the documented fallback, the same expiry moment.
+        for raw in [
+            json!({}),
+            json!({"created_at": null}),
+            json!({"createdAt": ""}),
+        ] {
+            let s = successor(Family::Ionet, &expiring(None, raw), &Patch::default()).unwrap();
+            assert_eq!(s.expires, at("2027-01-01T00:00:00Z"));
+        }
+        let s = successor(
+            Family::Ionet,
+            &expiring(Some(None), json!({"created_at": null})),
+            &Patch::default(),
+        )
+        .unwrap();
+        assert_eq!(s.expires, at("2027-01-01T00:00:00Z"));
+        // A key without an expiry does not need it.
+        let never = Key {
+            expires: Some(None),
+            raw: json!({"created_at": "yesterday"}),
+            ..old(Family::Ionet)
+        };
+        let s = successor(Family::Ionet, &never, &Patch::default()).unwrap();
+        assert_eq!(s.expires, Change::Clear);
+    }
+
+    #[test]
+    fn a_setting_the_answers_disagree_about_is_named_with_both_values() {
+        let why = "the provider's answers disagree: limit is null in the key's own read and \
+                   100 in its entry in the key list";
+        let key = Key {
+            limit: None,
+            conflicts: vec![("limit", why.to_string())],
+            raw: json!({"credit_limit": null}),
+            ..old(Family::Ionet)
+        };
+        let e = successor(Family::Ionet, &key, &Patch::default()).unwrap_err();
+        assert_eq!((e.exit_code(), e.kind()), (7, "provider"), "{e}");
+        let m = e.to_string();
+        assert!(
+            m.starts_with(&format!("P: the old key's limit could not be read: {why}")),
+            "{m}"
+        );
+        assert!(
+            m.contains("--limit") && m.contains("nothing was created"),
+            "{m}"
+        );
+        let over = Patch {
+            limit: amount("100"),
+            ..Patch::default()
+        };
+        assert_eq!(
+            successor(Family::Ionet, &key, &over).unwrap().limit,
+            amount("100")
+        );
+    }
+
+    #[test]
+    fn both_spellings_of_venice_caps_must_agree() {
+        let key = |raw| Key {
+            raw,
+            ..Key::default()
+        };
+        let e = caps(&key(
+            json!({"consumptionLimits": {}, "consumptionLimit": {"usd": 50}}),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            e,
+            "the key shows both consumptionLimits, an object ({}), and consumptionLimit, an \
+             object ({\"usd\":50}), and they disagree"
+        );
+        let e = caps(&key(
+            json!({"consumptionLimits": null, "consumptionLimit": {"usd": 50}}),
+        ))
+        .unwrap_err();
+        assert!(e.contains("disagree"), "{e}");
+        // The same caps (50 = 50.0) in both: read as one.
+        let c = caps(&key(json!({"consumptionLimits": {"usd": 50, "diem": null},
+                                 "consumptionLimit": {"usd": 50.0, "diem": null}})))
+        .unwrap();
+        assert_eq!(c[0], ("usd", Ok(Some(amount("50")))));
+        // One spelling alone is used, whichever it is.
+        for name in ["consumptionLimits", "consumptionLimit"] {
+            let c = caps(&key(json!({name: {"usd": 50}}))).unwrap();
+            assert_eq!(c[0], ("usd", Ok(Some(amount("50")))));
+        }
+        // Through a successor: exit 7 naming limits, every currency's flag the way out.
+        let old = Key {
+            raw: json!({"consumptionLimits": {}, "consumptionLimit": {"usd": 50}}),
+            ..old(Family::Venice)
+        };
+        let e = successor(Family::Venice, &old, &Patch::default()).unwrap_err();
+        assert_eq!(e.exit_code(), 7, "{e}");
+        let m = e.to_string();
+        assert!(m.contains("the old key's limits could not be read"), "{m}");
+        assert!(m.contains("disagree") && m.contains("--limit-diem"), "{m}");
     }
 
     #[test]

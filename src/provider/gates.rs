@@ -305,6 +305,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         privacy: Some(None),
         include_byok_in_limit: bool_field(data, "include_byok_in_limit"),
         raw: data.clone(),
+        conflicts: Vec::new(),
     }
 }
 

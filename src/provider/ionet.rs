@@ -200,6 +200,7 @@ impl Adapter for Ionet {
             key::remaining_or(key::money_field(d, "remaining_credit"), &k.limit, &k.usage);
         k.reset = reset_of(d);
         k.raw = d.clone();
+        unreadable_settings(&mut k, d, "the usage read");
         Ok(k)
     }
 
@@ -340,7 +341,7 @@ fn reset_of(d: &Value) -> key::Known<crate::patch::Reset> {
 fn list_view(p: &Info, d: &Value) -> Key {
     let limit = key::money_field(d, "credit_limit");
     let usage = key::money_field(d, "credit_used");
-    Key {
+    let mut k = Key {
         provider: p.id,
         id: match d.get("id") {
             Some(Value::String(s)) => s.clone(),
@@ -366,6 +367,27 @@ fn list_view(p: &Info, d: &Value) -> Key {
         privacy: Some(None),
         include_byok_in_limit: Some(None),
         raw: d.clone(),
+        conflicts: Vec::new(),
+    };
+    unreadable_settings(&mut k, d, "the key list");
+    k
+}
+
+/// Notes each setting both io.net answers carry (`credit_limit`, `credit_refresh_cycle`) that
+/// `d` (from `source`) shows as something keyctl cannot read, so the other answer's value does
+/// not silently stand in for it when the two are merged ([`Key::fill_from`]).
+fn unreadable_settings(k: &mut Key, d: &Value, source: &str) {
+    for (field, name) in [("limit", "credit_limit"), ("reset", "credit_refresh_cycle")] {
+        // (A `null` cycle says nothing: io.net has no "never".)
+        let Some(v) = d.get(name).filter(|v| !(v.is_null() && field == "reset")) else {
+            continue;
+        };
+        if k.field(field).is_none() {
+            k.unreadable(
+                field,
+                format!("{source} shows {name} as {}", crate::text::describe(v)),
+            );
+        }
     }
 }
 
@@ -685,6 +707,74 @@ mod tests {
         assert_eq!(l[0].expires, Some(None));
         assert_eq!(l[0].disabled, Some(None));
         assert!(Ionet.parse_list(p(), br#"{"data":{}}"#).is_err());
+    }
+
+    #[test]
+    fn a_cap_the_usage_read_and_the_list_disagree_about_is_not_known() {
+        let list = Ionet
+            .parse_list(
+                p(),
+                json!({"status": "succeeded", "data": [{"id": KEY, "credit_limit": 100,
+                    "credit_refresh_cycle": "weekly", "allowed_models": []}]})
+                .to_string()
+                .as_bytes(),
+            )
+            .unwrap()
+            .keys;
+        for (usage, shown) in [
+            (
+                json!(null),
+                "limit is null in the key's own read and 100 in its entry",
+            ),
+            (
+                json!(1000),
+                "limit is 1000 in the key's own read and 100 in its entry",
+            ),
+            (
+                json!(-1),
+                "the usage read shows credit_limit as a number (-1)",
+            ),
+        ] {
+            let body = json!({"data": {"credit_limit": usage, "credit_used": 1,
+                "credit_refresh_cycle": "weekly"}});
+            let mut k = Ionet
+                .parse_get(p(), KEY, body.to_string().as_bytes())
+                .unwrap();
+            k.fill_from(&list[0]);
+            assert_eq!(k.limit, None, "{usage}");
+            assert!(
+                k.conflict("limit").is_some_and(|w| w.contains(shown)),
+                "{usage}: {:?}",
+                k.conflicts
+            );
+            assert_eq!(k.reset, Some(Some(Reset::Weekly)));
+        }
+        // Agreeing (100 and 100.0), or the usage read without the field: the list's value.
+        for body in [
+            json!({"data": {"credit_limit": 100.0}}),
+            json!({"data": {"credit_used": 1}}),
+        ] {
+            let mut k = Ionet
+                .parse_get(p(), KEY, body.to_string().as_bytes())
+                .unwrap();
+            k.fill_from(&list[0]);
+            assert_eq!(k.limit, Some(Some(100.into())), "{body}");
+            assert!(k.conflicts.is_empty(), "{body}");
+        }
+        // A cycle the list shows oddly is not covered by the usage read's.
+        let odd = Ionet
+            .parse_list(
+                p(),
+                br#"{"data": [{"id": "x", "credit_limit": 1, "credit_refresh_cycle": "fortnightly"}]}"#,
+            )
+            .unwrap()
+            .keys;
+        assert_eq!(odd[0].reset, None);
+        assert!(
+            odd[0]
+                .conflict("reset")
+                .is_some_and(|w| w.contains("fortnightly"))
+        );
     }
 
     #[test]

@@ -411,12 +411,9 @@ pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
 /// One Venice key object, normalized. Responses name the limits `consumptionLimits`; `usage`
 /// is `currentPeriodUsage.usd` (a numeric string, present only when the key has a limit).
 pub fn key_view(p: &Info, data: &Value) -> Key {
-    let consumption = data
-        .get("consumptionLimits")
-        .or_else(|| data.get("consumptionLimit"));
-    let limits = match consumption {
-        Some(Value::Null) => Some(Some(key::Limits::default())),
-        Some(l @ Value::Object(_)) => {
+    let read = |consumption: &Value| match consumption {
+        Value::Null => Some(Some(key::Limits::default())),
+        l @ Value::Object(_) => {
             // A currency the answer lacks or that is not a cap (>= 0 or null) is not known.
             let cur = |n: &str| key::money_field(l, n);
             Some(Some(key::Limits {
@@ -426,6 +423,13 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
             }))
         }
         _ => None,
+    };
+    // Both spellings in one answer must say the same: caps that disagree are not known (as
+    // `newkey::caps` refuses them), not one spelling's silently.
+    let limits = match (data.get("consumptionLimits"), data.get("consumptionLimit")) {
+        (Some(a), Some(b)) => Some(read(a)).filter(|x| *x == read(b)).flatten(),
+        (Some(one), None) | (None, Some(one)) => read(one),
+        (None, None) => None,
     };
     let limit = match &limits {
         Some(Some(l)) => l.usd,
@@ -474,6 +478,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         privacy,
         include_byok_in_limit: Some(None),
         raw: data.clone(),
+        conflicts: Vec::new(),
     }
 }
 
@@ -754,6 +759,30 @@ mod tests {
         assert!(!needs_current(&all, false));
         assert!(!needs_current(&Patch::default(), false));
         assert!(needs_current(&Patch::default(), true));
+    }
+
+    #[test]
+    fn both_spellings_of_the_caps_must_agree() {
+        let both = json!({"id": KEY, "consumptionLimits": {}, "consumptionLimit": {"usd": 50}});
+        let k = key_view(info(), &both);
+        assert_eq!((&k.limits, &k.limit), (&None, &None));
+        // `update` keeping the other currencies refuses them as `rotate` does (one reading).
+        let mut p = Patch {
+            limit_diem: Change::Set("5".parse().unwrap()),
+            ..Default::default()
+        };
+        let e = keep_other_currencies(&k, &mut p).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(e.to_string().contains("disagree"), "{e}");
+        // Agreeing, or one spelling alone: read as before.
+        for data in [
+            json!({"consumptionLimits": {"usd": 50}, "consumptionLimit": {"usd": 50.0}}),
+            json!({"consumptionLimit": {"usd": 50}}),
+            json!({"consumptionLimits": {"usd": 50}}),
+        ] {
+            let k = key_view(info(), &data);
+            assert_eq!(k.limit, Some(Some(50.into())), "{data}");
+        }
     }
 
     #[test]

@@ -205,7 +205,7 @@ fn one_line(out: &Out) -> Value {
 /// Rotating `p.key` read as `key` (and io.net's `usage`) is refused: exit 7, status `failed`,
 /// kind `provider`, the message naming `field` and `flag` on stdout's JSON and on stderr, and
 /// the server saw the reads and nothing else.
-async fn refused(p: Prov, key: Value, usage: Option<Value>, field: &str, flag: &str) {
+async fn refused(p: Prov, key: Value, usage: Option<Value>, field: &str, flag: &str) -> String {
     let what = format!("{} {field}: {key}", p.id);
     let server = common::server().await;
     mount_old(&server, p, key, usage).await;
@@ -227,6 +227,7 @@ async fn refused(p: Prov, key: Value, usage: Option<Value>, field: &str, flag: &
         "{line}"
     );
     assert_eq!(calls(&server).await, reads(p), "{what}");
+    message.to_string()
 }
 
 // =============================================================================================
@@ -740,4 +741,210 @@ async fn an_unreadable_figure_the_update_did_not_set_is_tolerated() {
     let (out, line) = update_answered(MODELGATES, &["--limit", "75"], answer).await;
     out.code(0);
     assert_eq!(line["after"]["limit"], 75, "{line}");
+}
+
+// =============================================================================================
+// Follow-up attack on the fixes above (f1cc07b): conflicting sources, a disabled old key, an
+// unreadable creation time
+
+/// io.net reads a key twice (its usage answer and its list entry): when they disagree on the
+/// cap, neither wins (the usage answer's `null` won, and the successor was sent
+/// `credit_limit: null`, uncapped): exit 7 naming the field and both values, nothing created.
+#[tokio::test]
+async fn ionet_usage_and_list_disagreeing_on_the_cap_get_no_successor() {
+    for (list, usage, a, b) in [
+        ("100", "null", "null", "100"),
+        ("100", "1000", "1000", "100"),
+        ("null", "100", "100", "null"),
+    ] {
+        let key = with(ionet_item(), "credit_limit", Some(list));
+        let answer = with(ionet_usage(), "data.credit_limit", Some(usage));
+        let m = refused(IONET, key, Some(answer), "limit", "--limit").await;
+        let both = format!(
+            "the provider's answers disagree: limit is {a} in the key's own read and {b} in \
+             its entry in the key list"
+        );
+        assert!(m.contains(&both), "{list}/{usage}: {m}");
+    }
+    // The usage answer's unreadable cap is not papered over by the list's.
+    let answer = with(ionet_usage(), "data.credit_limit", Some("-1"));
+    let m = refused(IONET, ionet_item(), Some(answer), "limit", "--limit").await;
+    assert!(
+        m.contains("the usage read shows credit_limit as a number (-1)"),
+        "{m}"
+    );
+    // A disagreeing refresh cycle too.
+    let answer = with(
+        ionet_usage(),
+        "data.credit_refresh_cycle",
+        Some("\"daily\""),
+    );
+    let m = refused(IONET, ionet_item(), Some(answer), "reset", "--reset").await;
+    assert!(m.contains("\"daily\"") && m.contains("\"weekly\""), "{m}");
+}
+
+/// Agreeing answers (`100` and `100.0`) are one value: the rotation proceeds with it.
+#[tokio::test]
+async fn ionet_usage_and_list_agreeing_on_the_cap_proceed() {
+    let answer = with(ionet_usage(), "data.credit_limit", Some("100.0"));
+    proceeds(
+        IONET,
+        ionet_item(),
+        Some(answer),
+        &[],
+        json!({"description": rotated("batch"), "credit_limit": 100,
+               "credit_refresh_cycle": "weekly", "allowed_models": ["llama-3", "qwen"],
+               "expires_at": "never"}),
+    )
+    .await;
+}
+
+/// `consumptionLimits: {}` beside `consumptionLimit: {"usd": 50}` gave a successor with no caps
+/// at all: two spellings that disagree are refused (exit 7, naming both).
+#[tokio::test]
+async fn venice_caps_spelled_two_ways_that_disagree_get_no_successor() {
+    for (limits, limit) in [
+        ("{}", r#"{"usd": 50}"#),
+        ("null", r#"{"usd": 50}"#),
+        (r#"{"usd": 50}"#, "{}"),
+        (r#"{"usd": 50, "diem": 10}"#, r#"{"usd": 50, "diem": 1}"#),
+    ] {
+        let key = with(venice_key(), "consumptionLimits", Some(limits));
+        let key = with(key, "consumptionLimit", Some(limit));
+        let m = refused(VENICE, key, None, "limits", "--limit-diem").await;
+        assert!(
+            m.contains("the key shows both consumptionLimits") && m.contains("disagree"),
+            "{limits} / {limit}: {m}"
+        );
+    }
+}
+
+/// One spelling alone is used, whichever it is; both saying the same are one.
+#[tokio::test]
+async fn venice_caps_in_one_spelling_or_two_that_agree_are_copied() {
+    let body = json!({"apiKeyType": "INFERENCE", "description": rotated("app"),
+        "consumptionLimit": {"usd": 50, "diem": 10, "vcu": null},
+        "limitPeriod": "MONTH", "modelPrivacy": "PRIVATE_ONLY"});
+    let alone = with(venice_key(), "consumptionLimits", None);
+    let alone = with(
+        alone,
+        "consumptionLimit",
+        Some(r#"{"usd": 50, "diem": 10, "vcu": null}"#),
+    );
+    proceeds(VENICE, alone, None, &[], body.clone()).await;
+    let both = with(
+        venice_key(),
+        "consumptionLimit",
+        Some(r#"{"usd": 50.0, "diem": 10, "vcu": null}"#),
+    );
+    proceeds(VENICE, both, None, &[], body).await;
+}
+
+/// A disabled old key got an enabled successor: refused (exit 2, kind usage), nothing created,
+/// the message saying to enable it first or use create.
+#[tokio::test]
+async fn a_disabled_old_key_gets_no_successor() {
+    for p in [MODELGATES, NOVAPAI, OPENROUTER] {
+        let server = common::server().await;
+        mount_old(
+            &server,
+            p,
+            with(gates_key(), "disabled", Some("true")),
+            None,
+        )
+        .await;
+        forbid_writes(&server).await;
+        let out = rotate(p, &server, &[]).run().await;
+        assert_eq!(out.code, 2, "{}: {out:?}", p.id);
+        let line = one_line(&out);
+        assert_eq!(line["status"], "failed", "{line}");
+        assert_eq!(line["error"]["kind"], "usage", "{line}");
+        let m = line["error"]["message"].as_str().unwrap_or_default();
+        for text in [m, out.stderr.as_str()] {
+            assert!(text.contains("the old key is disabled"), "{text}");
+            assert!(
+                text.contains(&format!("keyctl update -p {} {GATES_KEY} --enable", p.id)),
+                "{text}"
+            );
+            assert!(text.contains("keyctl create"), "{text}");
+            assert!(text.contains("nothing was created"), "{text}");
+        }
+        assert!(line.get("new_key").is_none(), "{line}");
+        assert_eq!(calls(&server).await, reads(p), "{}", p.id);
+    }
+}
+
+/// An enabled state that cannot be read (absent, `null`, a string, a number) could be a disabled
+/// key's: no successor (exit 7, naming `disabled`).
+#[tokio::test]
+async fn an_unreadable_enabled_state_gets_no_successor() {
+    for p in [MODELGATES, NOVAPAI, OPENROUTER] {
+        for odd in [None, Some("null"), Some("\"false\""), Some("0")] {
+            let key = with(gates_key(), "disabled", odd);
+            refused(p, key, None, "disabled", "--enable").await;
+        }
+    }
+}
+
+/// An expiring key whose creation time is present but not a timestamp: the successor got the
+/// old key's very expiry moment (as if the time were absent). Refused (exit 7, naming
+/// created_at, `--expires` the way out).
+#[tokio::test]
+async fn an_unreadable_creation_time_of_an_expiring_key_gets_no_successor() {
+    for p in [MODELGATES, VENICE, IONET] {
+        for odd in ["\"yesterday\"", "5", "{}"] {
+            let key = match p.id {
+                "venice" => with(
+                    with(venice_key(), "createdAt", Some(odd)),
+                    "expiresAt",
+                    Some("\"2099-01-01T00:00:00.000Z\""),
+                ),
+                "ionet" => with(
+                    with(ionet_item(), "created_at", Some(odd)),
+                    "expires_at",
+                    Some("\"2099-01-01T00:00:00\""),
+                ),
+                _ => with(
+                    with(gates_key(), "created_at", Some(odd)),
+                    "expires_at",
+                    Some("\"2099-01-01T00:00:00Z\""),
+                ),
+            };
+            refused(p, key, None, "created_at", "--expires").await;
+        }
+    }
+}
+
+/// The way out: `--expires`; and an absent creation time keeps the documented fallback (the
+/// same expiry moment).
+#[tokio::test]
+async fn an_expires_flag_or_an_absent_creation_time_lets_the_rotation_proceed() {
+    let odd = with(
+        with(gates_key(), "created_at", Some("\"yesterday\"")),
+        "expires_at",
+        Some("\"2099-01-01T00:00:00Z\""),
+    );
+    proceeds(
+        MODELGATES,
+        odd,
+        None,
+        &["--expires", "never"],
+        json!({"name": rotated("ci-runner"), "limit": 50, "limit_reset": "monthly",
+               "include_byok_in_limit": true, "expires_at": null}),
+    )
+    .await;
+    let absent = with(
+        with(gates_key(), "created_at", None),
+        "expires_at",
+        Some("\"2099-01-01T00:00:00Z\""),
+    );
+    proceeds(
+        MODELGATES,
+        absent,
+        None,
+        &[],
+        json!({"name": rotated("ci-runner"), "limit": 50, "limit_reset": "monthly",
+               "include_byok_in_limit": true, "expires_at": "2099-01-01T00:00:00Z"}),
+    )
+    .await;
 }
