@@ -2451,8 +2451,17 @@ async fn rotate_several_keys_from_a_file_without_a_terminal_rotates_each() {
         json!({"data": gates_key(GATES_KEY_2, "b")}),
     )
     .await;
-    for n in ["a", "b"] {
-        mount_create(&server, MODELGATES, successor_body(MODELGATES, n)).await;
+    // Each successor has an id of its own (one naming a key of the run retires nothing).
+    for (n, hash) in [("a", NEW_HASH), ("b", GATES_KEY_3)] {
+        let mut answer = gates_created("x");
+        answer["data"]["hash"] = json!(hash);
+        mount_create_answer(
+            &server,
+            MODELGATES,
+            successor_body(MODELGATES, n),
+            ok(201, answer),
+        )
+        .await;
     }
     for k in [GATES_KEY, GATES_KEY_2] {
         Mock::given(method("PATCH"))
