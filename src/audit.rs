@@ -568,20 +568,31 @@ pub struct Opened {
 }
 
 /// Opens the trail at `path` to read: a missing file is `NotFound`; a folder that is a
-/// symbolic link is a [`LinkedFolder`] error, and a file that is not a regular one (a FIFO, a
-/// device, a folder) an error too. Its length is taken under a shared lock, so it ends on a
-/// whole line (a writer holds the exclusive lock for the whole of its line); the lock is let go
-/// at once: lines appended later are not read, and a slow reader (`keyctl log | less`) never
-/// holds up a writer.
+/// symbolic link is a [`LinkedFolder`] error, and a file that is a symbolic link (not followed)
+/// or not a regular one (a FIFO, a device, a folder) an error too. Its length is taken under a
+/// shared lock, so it ends on a whole line (a writer holds the exclusive lock for the whole of
+/// its line); the lock is let go at once: lines appended later are not read, and a slow reader
+/// (`keyctl log | less`) never holds up a writer.
 pub fn open(path: &Path) -> std::io::Result<Opened> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         refuse_linked(dir)?;
     }
     let mut o = std::fs::OpenOptions::new();
     o.read(true);
+    // As for writing: a symbolic link is not followed (ELOOP), and a FIFO does not block.
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK);
-    let lock = fd_lock::RwLock::new(regular(o.open(path)?)?);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut o, libc::O_NONBLOCK | libc::O_NOFOLLOW);
+    let file = o.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return std::io::Error::other(
+                "it is a symbolic link, which keyctl does not follow (put the file it points \
+                 to in its place)",
+            );
+        }
+        e
+    })?;
+    let lock = fd_lock::RwLock::new(regular(file)?);
     if !wait_for(|| lock.try_read().is_ok(), LOCK_WAIT) {
         return Err(std::io::Error::other(format!(
             "another process has held its lock for {} s; try again",
@@ -1235,6 +1246,28 @@ mod tests {
         let e = open(&path).unwrap_err();
         assert!(is_linked_folder(&e), "{e}");
         assert!(e.to_string().contains("symbolic link"), "{e}");
+    }
+
+    /// Issue 20, attacker's pass (F6a): a trail file that is a symbolic link is not read
+    /// through (the writer refuses it too).
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_trail_file_is_not_read_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("elsewhere.jsonl");
+        std::fs::write(&target, "{\"key\":\"k\"}\n").unwrap();
+        let path = dir.path().join("audit.jsonl");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        let e = open(&path).unwrap_err();
+        assert!(e.to_string().contains("is a symbolic link"), "{e}");
+        assert!(!is_linked_folder(&e), "{e}");
+        // The writer refuses it too; the target is left as it was.
+        let t = Trail::new(path.clone(), None);
+        assert!(t.record(&updated("audit-link-3"), Mode::Update).is_err());
+        assert_eq!(
+            std::fs::read_to_string(&target).unwrap(),
+            "{\"key\":\"k\"}\n"
+        );
     }
 
     #[test]

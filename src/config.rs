@@ -647,7 +647,7 @@ fn expand_path(doc: &Doc, p: &str) -> Option<PathBuf> {
 /// port: in its user part, a path segment, the query or the fragment, each word checked
 /// after percent-decoding. Such a URL would be printed by `providers`, `auth status` and `-v`.
 /// A URL that does not parse is checked whole.
-fn url_holds_key(url: &str) -> bool {
+pub(crate) fn url_holds_key(url: &str) -> bool {
     let Ok(u) = reqwest::Url::parse(url.trim()) else {
         return looks_like_key(url);
     };

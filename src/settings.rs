@@ -106,6 +106,7 @@ impl Global {
             connect_timeout,
             max_wait,
         } = g;
+        check_env_base_urls()?;
         let provider = match (provider, env_value("KEYCTL_PROVIDER")) {
             (Some(p), _) => Some((p, Origin::Flag)),
             (None, Some(v)) => Some((v, Origin::Env)),
@@ -545,16 +546,54 @@ pub fn check_stdin(from_file: Option<&Path>, global: &Global) -> Result<()> {
     Ok(())
 }
 
-/// --base-url, then KEYCTL_<ID>_BASE_URL, then the provider's documented default.
+/// --base-url, then KEYCTL_<ID>_BASE_URL (refused, not shown, when it holds something that
+/// looks like a key: see [`env_base_url`]), then the provider's documented default.
 pub fn base_url(p: ProviderKind, flag: Option<&str>) -> Result<BaseUrl> {
     if let Some(u) = flag {
         return BaseUrl::parse(u);
     }
-    match std::env::var(p.base_url_env()) {
-        Ok(u) if !u.trim().is_empty() => BaseUrl::parse(&u)
-            .map_err(|e| Error::usage(format!("{} (from {})", e, p.base_url_env()))),
-        _ => BaseUrl::parse(p.info().base_url),
+    match env_base_url(p)? {
+        Some(u) => BaseUrl::parse(&u).map_err(|e| {
+            let var = p.base_url_env();
+            if crate::config::looks_like_key(&u) {
+                Error::usage(format!(
+                    "{var} is not a usable base URL (not shown: it holds something that looks \
+                     like a key); set it to the service's https:// address"
+                ))
+            } else {
+                Error::usage(format!("{e} (from {var})"))
+            }
+        }),
+        None => BaseUrl::parse(p.info().base_url),
     }
+}
+
+/// The provider's KEYCTL_<ID>_BASE_URL, when set to something other than white space. One that
+/// holds something that looks like a key outside its scheme, host and port (the same check as
+/// a config file's `base_url`) is refused, exit 2, without its value: `providers`, `auth
+/// status` and `-v` would print it.
+fn env_base_url(p: ProviderKind) -> Result<Option<String>> {
+    let var = p.base_url_env();
+    let Some(u) = std::env::var(&var).ok().filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if crate::config::url_holds_key(&u) {
+        return Err(Error::usage(format!(
+            "{var} holds something that looks like a key (not shown); set it to the service's \
+             address without it (e.g. https://api.example.com/v1) and give the key through \
+             the provider's credential variable or --api-key-file"
+        )));
+    }
+    Ok(Some(u))
+}
+
+/// Refuses any configured provider's KEYCTL_<ID>_BASE_URL that holds something that looks like
+/// a key (see [`env_base_url`]), before any command runs, as a config file's is refused when
+/// it is loaded.
+fn check_env_base_urls() -> Result<()> {
+    crate::provider::configured()
+        .into_iter()
+        .try_for_each(|p| env_base_url(p).map(drop))
 }
 
 /// The admin credential from --api-key-file or the source (a variable, a file, a command),

@@ -365,9 +365,11 @@ pub fn quotable(body: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
-/// A short, safe excerpt of an answer's body for a message, from its [`quotable`] form.
+/// A short, safe excerpt of an answer's body for a message, from its [`quotable`] form, and
+/// scrubbed once more after the snippet's own steps (tags, controls and white space dropped or
+/// collapsed), which join text.
 pub fn quote(body: &[u8]) -> String {
-    crate::text::snippet(&quotable(body))
+    crate::secret::scrub_quoted(&crate::text::snippet(&quotable(body))).into_owned()
 }
 
 /// Removes the secret fields from `v` and scrubs its strings and names; whether anything
@@ -588,7 +590,11 @@ impl fmt::Display for ProviderKind {
 pub fn error_for(p: &Info, message: Option<String>, resp: &Response) -> Error {
     let status = resp.status;
     let mut message = match message {
-        Some(m) => crate::text::server_text(&crate::secret::scrub_quoted(&m)),
+        // Scrubbed before and after sanitising: stripping controls joins text.
+        Some(m) => {
+            crate::secret::scrub_quoted(&crate::text::server_text(&crate::secret::scrub_quoted(&m)))
+                .into_owned()
+        }
         None if resp.too_large => format!(
             "HTTP {status}, with a body larger than {} MiB that keyctl did not read",
             crate::request::MAX_BODY / 1024 / 1024

@@ -477,6 +477,95 @@ async fn ordinary_base_urls_and_names_pass() {
         .stdout_has("https://api.example.com/v1");
 }
 
+/// Issue 20, attacker's pass (F6b): a KEYCTL_<ID>_BASE_URL that holds a key is refused like a
+/// config file's `base_url` (exit 2, the variable named, the value not shown) by every
+/// command, `providers` included, and nothing is sent; an ordinary one still works.
+#[tokio::test]
+async fn key_like_base_urls_from_the_environment_are_refused_without_being_shown() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&server)
+        .await;
+    let acme = "[providers.acme]\napi = \"openrouter\"\ncredential_env = \"X\"\n\
+                base_url = \"https://gw.example.com\"\nname = \"Acme\"\n";
+    let cases: [(&str, String); 5] = [
+        (
+            "KEYCTL_MODELGATES_BASE_URL",
+            "https://api.example.com/0123456789abcdef0123456789abcdef".into(),
+        ),
+        (
+            "KEYCTL_MODELGATES_BASE_URL",
+            format!("{}/v1/{KEY}", server.uri()),
+        ),
+        (
+            "KEYCTL_VENICE_BASE_URL",
+            "https://api.example.com/VENICE_ADMIN_KEY_abcdefghijklmnop/v1".into(),
+        ),
+        (
+            "KEYCTL_OPENROUTER_BASE_URL",
+            "https://user:Rq3xY7bN2kLm9PqS4tUv8WxZ1aBc@api.example.com".into(),
+        ),
+        (
+            "KEYCTL_ACME_BASE_URL",
+            format!("https://gw.example.com/v1?key={KEY}"),
+        ),
+    ];
+    let mut failed = Vec::new();
+    for (var, url) in &cases {
+        let dir = Dir::new();
+        dir.config(acme);
+        for args in [
+            &["providers"][..],
+            &["providers", "-o", "json"],
+            &["auth", "status", "-p", "modelgates", "-v"],
+            &["list", "-p", "modelgates", "-v"],
+            &["list", "-p", "acme"],
+        ] {
+            let out = dir
+                .keyctl(args)
+                .env(var, url)
+                .env("X", SECRET)
+                .env("MODELGATES_MANAGEMENT_KEY", SECRET)
+                .run()
+                .await;
+            let mut why = Vec::new();
+            if out.code != 2 {
+                why.push(format!("exit {}", out.code));
+            }
+            if !out.stderr.contains(&format!(
+                "{var} holds something that looks like a key (not shown)"
+            )) {
+                why.push("stderr lacks the message".into());
+            }
+            if PLANTED
+                .iter()
+                .any(|p| out.stderr.contains(p) || out.stdout.contains(p))
+            {
+                why.push("the key was printed".into());
+            }
+            if !why.is_empty() {
+                failed.push(format!(
+                    "{var}={url} ({args:?}): {}\n{out:?}",
+                    why.join("; ")
+                ));
+            }
+        }
+    }
+    assert!(failed.is_empty(), "{}", failed.join("\n\n"));
+    assert_eq!(server.received_requests().await.unwrap().len(), 0);
+    // An ordinary address from the variable is used and shown.
+    let dir = Dir::new();
+    dir.config(acme);
+    let base = format!("{}/api/v1", server.uri());
+    let out = dir
+        .keyctl(&["providers", "-o", "json"])
+        .env("KEYCTL_MODELGATES_BASE_URL", &base)
+        .run()
+        .await;
+    out.code(0).stdout_has(&base);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. What a credential_command leaves running
 // ---------------------------------------------------------------------------------------------

@@ -639,3 +639,36 @@ async fn a_state_folder_that_is_a_symlink_is_neither_written_nor_read_through() 
         .stderr_has("is a symbolic link, which keyctl does not follow");
     assert_eq!(out.stdout, "");
 }
+
+/// Issue 20, attacker's pass (F6a): an `audit.jsonl` that is a symbolic link (in a real
+/// folder) is not read through, in any format: exit 2, a message that says so, nothing on
+/// stdout; the file it points to is left as it was.
+#[tokio::test]
+async fn a_trail_file_that_is_a_symlink_is_not_read_through() {
+    let home = Home::new();
+    home.make_dir();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("other.jsonl");
+    let lines = venice_lines();
+    std::fs::write(&target, format!("{}\n", lines[0])).unwrap();
+    std::os::unix::fs::symlink(&target, home.trail()).unwrap();
+    for format in ["table", "json", "tsv"] {
+        let out = home
+            .keyctl(Keyctl::bare(&["log", "-o", format]))
+            .run()
+            .await;
+        out.code(2)
+            .stderr_has("cannot read the audit trail")
+            .stderr_has("is a symbolic link, which keyctl does not follow");
+        assert_eq!(out.stdout, "", "-o {format}");
+        assert!(
+            !out.stderr.contains(VENICE_KEY),
+            "-o {format}: {}",
+            out.stderr
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap(),
+        format!("{}\n", lines[0])
+    );
+}
