@@ -279,7 +279,32 @@ impl Key {
     /// cannot read and the other has, becomes not known, with both values in
     /// [`Key::conflicts`], rather than either value silently winning.
     pub fn fill_from(&mut self, other: &Key) {
-        let show = |v: &Value| crate::text::truncate(&v.to_string(), 40);
+        self.check_agreement(other);
+        self.complete_from(other);
+    }
+
+    /// Marks every setting this read and `other` show differently as not known (see
+    /// [`Key::fill_from`]).
+    fn check_agreement(&mut self, other: &Key) {
+        // At most 40 characters of each value (the model stays free of the text module).
+        let show = |v: &Value| {
+            // Controls, bidi overrides and zero-width characters left out (JSON escapes only
+            // the C0 controls).
+            let s: String = v
+                .to_string()
+                .chars()
+                .filter(|c| {
+                    !c.is_control()
+                        && !matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+                            | '\u{2060}'..='\u{206f}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
+                })
+                .collect();
+            if s.chars().count() > 40 {
+                format!("{}…", s.chars().take(39).collect::<String>())
+            } else {
+                s
+            }
+        };
         for field in AGREED {
             let why = match (self.field(field), other.field(field)) {
                 (Some(a), Some(b)) if !agree(&a, &b) => format!(
@@ -302,6 +327,12 @@ impl Key {
             };
             self.unreadable(field, why);
         }
+    }
+
+    /// Fills every field not known here from `other`, with no check that they agree: a
+    /// provider's answer to an update completed from the state the update predicts (the
+    /// answer wins where it says something).
+    pub fn complete_from(&mut self, other: &Key) {
         fn fill<T: Clone>(a: &mut Known<T>, b: &Known<T>) {
             if a.is_none() {
                 a.clone_from(b);

@@ -261,7 +261,10 @@ fn without_separators(s: &str) -> String {
 }
 
 /// Whether the folded `new` holds the folded credential `cred` whole, or a telling window of
-/// its secret part, as written, with separators (`-`, `_`, `.`) left out of both, or reversed.
+/// its secret part, as written or with separators (`-`, `_`, `.`) left out of both. (Reversed
+/// forms are not compared: a reversed window of a random key meets sequences such as
+/// `9876543210` in ordinary ones, and any encoding a hostile server might choose is beyond a
+/// window rule anyway.)
 fn like(cred: &str, new: &str) -> bool {
     let bare_cred = without_separators(cred);
     let bare_new = without_separators(new);
@@ -273,16 +276,15 @@ fn like(cred: &str, new: &str) -> bool {
     // `io-v2-eyJ…`): its signature is the secret part.
     let tail = jwt_signature(tail).unwrap_or(tail);
     let bare_tail = without_separators(tail);
-    let reversed: String = bare_new.chars().rev().collect();
     let telling = |w: &[u8]| {
         let mut distinct: Vec<u8> = w.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
         distinct.len() >= 3 && !w.iter().all(|b| prefix.as_bytes().contains(b)) && !is_public(w)
     };
-    [new, bare_new.as_str(), reversed.as_str()]
+    [new, bare_new.as_str()]
         .into_iter()
-        .zip([tail, bare_tail.as_str(), bare_tail.as_str()])
+        .zip([tail, bare_tail.as_str()])
         .any(|(new, tail)| {
             let new = new.as_bytes();
             if new.len() < WINDOW {
@@ -1405,9 +1407,9 @@ pub(crate) mod tests {
     }
 
     /// Issue 20, attacker's pass (F5): near copies outside the 8-byte rule as written:
-    /// separators inserted every 6 or 7 characters, fullwidth forms, the credential reversed.
+    /// separators inserted every 6 or 7 characters, fullwidth forms.
     #[test]
-    fn near_copies_with_separators_fullwidth_or_reversed_are_held() {
+    fn near_copies_with_separators_or_fullwidth_are_held() {
         let _one = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
         let admin = "sk-mg-v1-ADMINq8w7e6r5t4y3u2i1o0p9a8s7d6f5g4h3j2k1l0";
         register_text(admin);
@@ -1435,8 +1437,6 @@ pub(crate) mod tests {
             every(5, "-"),
             every(3, "-_."),
             fullwidth,
-            admin.chars().rev().collect::<String>(),
-            tail.chars().rev().collect::<String>().to_ascii_uppercase(),
         ] {
             assert!(holds_credential(&near), "{near:?}");
         }

@@ -473,7 +473,7 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
     match plan.p.parse_update(key, &sent, &body) {
         Ok(mut after) => {
             // io.net answers with no key data: what was not sent is as predicted.
-            after.fill_from(&predicted);
+            after.complete_from(&predicted);
             Outcome::Updated {
                 changes: changes(&after),
                 req: Box::new(req),
