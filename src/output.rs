@@ -724,14 +724,10 @@ impl Printer {
         let whole = !matches!(r.outcome, Outcome::Rotated { .. });
         // A secret in its file, with TSV columns that cannot be split before the status (no
         // `secret` cell, or `status` first): the record is written whole at the end.
-        if let (NewSecret::File(_), Format::Tsv, false) = (placed, self.view.format, whole) {
-            let cols = self.columns();
-            let at = |n: &str| cols.iter().position(|c| c.name == n);
-            match (at("secret"), at("status")) {
-                (Some(a), Some(b)) if b < a => return true,
-                (None, _) => return true,
-                _ => {}
-            }
+        if let (NewSecret::File(_), Format::Tsv, false) = (placed, self.view.format, whole)
+            && !columns::secret_before_status(&self.columns())
+        {
+            return true;
         }
         self.open = Some(Rest::Nothing);
         match self.view.format {

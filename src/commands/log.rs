@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
+use comfy_table::{ColumnConstraint, Width};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
@@ -415,17 +415,7 @@ impl Chunks {
 
 /// One chunk of a long table: the style of `records::table`, each column `widths` wide.
 fn chunk(rows: &[Vec<String>], widths: &[u16], width: Option<usize>, header: bool) -> String {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(u16::try_from(w).unwrap_or(u16::MAX));
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
+    let mut t = records::styled(width);
     if header {
         t.set_header(HEADERS.iter().map(|h| h.to_uppercase()));
     }

@@ -163,8 +163,9 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     )))
 }
 
-/// An id as ids compare: invisible characters and surrounding space removed, percent-escapes
-/// decoded, lower case, and for a UUID its hyphens, braces and `urn:uuid:` set aside.
+/// An id as ids compare: invisible characters, controls and white space removed, percent-escapes
+/// decoded, lower case, and a UUID in one spelling whatever way it was written (hyphens,
+/// braces, `urn:uuid:`, case: `uuid`'s own parser).
 fn same_id_form(id: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
     let visible: String = decoded
@@ -172,15 +173,9 @@ fn same_id_form(id: &str) -> String {
         .filter(|c| !crate::visible::is_invisible(*c) && !c.is_control() && !c.is_whitespace())
         .collect::<String>()
         .to_lowercase();
-    let bare = visible.strip_prefix("urn:uuid:").unwrap_or(&visible);
-    let hexish: String = bare
-        .chars()
-        .filter(|c| !matches!(c, '-' | '{' | '}'))
-        .collect();
-    if hexish.len() == 32 && hexish.chars().all(|c| c.is_ascii_hexdigit()) {
-        hexish
-    } else {
-        bare.to_string()
+    match uuid::Uuid::parse_str(&visible) {
+        Ok(u) => u.simple().to_string(),
+        Err(_) => visible,
     }
 }
 
@@ -192,15 +187,15 @@ fn check_secret_before_status(global: &Global, to_file: bool) -> Result<()> {
     let (Some(cols), output::Format::Tsv, false) = (&v.columns, v.format, to_file) else {
         return Ok(());
     };
-    let at = |name: &str| cols.iter().position(|c| c.name == name);
-    match (at("secret"), at("status")) {
-        (Some(secret), Some(status)) if status < secret => Err(Error::usage(
+    // Without `secret` at all, `lifecycle::check_columns` has refused the run already.
+    if cols.iter().any(|c| c.name == "secret") && !output::columns::secret_before_status(cols) {
+        return Err(Error::usage(
             "--columns puts status before secret: rotate writes each row up to the new secret \
              before it touches the old key, and the status is known only after; put secret \
              first (e.g. --columns id,secret,status); nothing was changed",
-        )),
-        _ => Ok(()),
+        ));
     }
+    Ok(())
 }
 
 /// `expire-in 24h` where the provider can change a key's expiry (io.net, Venice), else

@@ -97,6 +97,17 @@ pub static COLUMNS: [Column; 22] = [
     field_column!("updated", "UPDATED", 5),
 ];
 
+/// Whether a row in these columns can be written up to its `secret` cell before its status is
+/// known: there is a `secret` column and no `status` before it.
+pub fn secret_before_status(cols: &[&Column]) -> bool {
+    let at = |n: &str| cols.iter().position(|c| c.name == n);
+    match (at("secret"), at("status")) {
+        (Some(secret), Some(status)) => secret < status,
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
 /// The names `--columns` accepts.
 pub fn column_names() -> Vec<&'static str> {
     COLUMNS.iter().map(|c| c.name).collect()

@@ -66,6 +66,23 @@ fn tsv_row(row: &[String]) -> String {
         .join("\t")
 }
 
+/// An empty table in the records' style, fitted to `width` when known (else as wide as its
+/// cells): the one place the style is set, for [`table`] and `keyctl log`'s chunks.
+pub fn styled(width: Option<usize>) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
+    match width {
+        Some(w) => {
+            t.set_content_arrangement(ContentArrangement::Dynamic)
+                .set_width(u16::try_from(w).unwrap_or(u16::MAX));
+        }
+        None => {
+            t.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    t
+}
+
 /// The table: fitted to `width` when known (long cells wrap, nothing is cut; headers and short
 /// cells never wrap), its cells sanitised.
 pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
@@ -80,17 +97,7 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
     {
         return blocks(&r.headers, &cells);
     }
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(u16::try_from(w).unwrap_or(u16::MAX));
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
+    let mut t = styled(width);
     if headers {
         t.set_header(&titles);
     }
