@@ -20,7 +20,8 @@ pub struct Session {
     origin: String,
     http: Arc<Http>,
     secret: Secret,
-    /// The key list, read once per run when the provider's single-key read needs it
+    /// Every key, disabled ones too, read at most once per run: for names, id prefixes and
+    /// `--match`, and where the provider's single-key read needs it
     /// (`Adapter::get_completes_from_list`: every `get` of a run needs the same list).
     list_once: tokio::sync::OnceCell<Vec<Key>>,
     /// Where the credential came from, when not the provider's own variable (a profile's
@@ -147,13 +148,23 @@ impl Session {
         }
     }
 
+    /// Every key of the account, disabled ones too (all pages), read at most once per run.
+    pub async fn listing(&self) -> Result<&[Key]> {
+        Ok(self.list_once.get_or_try_init(|| self.list(true)).await?)
+    }
+
+    /// Whether this run has already read the whole listing.
+    pub fn has_listing(&self) -> bool {
+        self.list_once.initialized()
+    }
+
     /// One key; completed from the key's list entry where the provider's read lacks fields
     /// (io.net has no single-key read: its usage endpoint plus the list entry).
     pub async fn get(&self, key: &str) -> Result<Key> {
         let req = self.p.build_get(&self.base, key)?;
         let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
         if self.p.info().adapter.get_completes_from_list() {
-            let all = self.list_once.get_or_try_init(|| self.list(false)).await?;
+            let all = self.listing().await?;
             if let Some(entry) = all.iter().find(|k| same_id(&k.id, &view.id)) {
                 view.fill_from(entry);
             }
