@@ -41,6 +41,14 @@ pub enum Error {
         message: String,
     },
 
+    /// A key reference (a name, an id prefix) that no key of the listing answers to. Nothing
+    /// was sent.
+    #[error("{provider}: {message}")]
+    Unresolved {
+        provider: &'static str,
+        message: String,
+    },
+
     /// 400 / 422 and other 4xx: the provider says the request is invalid.
     #[error("{provider} rejected the request (HTTP {status}): {message}")]
     Rejected {
@@ -137,7 +145,7 @@ impl Error {
             Error::Internal(_) | Error::Undelivered { .. } => 1,
             Error::Usage(_) | Error::Unsupported { .. } => 2,
             Error::Credential(_) | Error::Auth { .. } => 3,
-            Error::NotFound { .. } => 4,
+            Error::NotFound { .. } | Error::Unresolved { .. } => 4,
             Error::Rejected { .. } => 5,
             Error::RateLimited { .. } => 6,
             Error::Provider { .. } => 7,
@@ -156,7 +164,7 @@ impl Error {
             Error::Unsupported { .. } => "unsupported",
             Error::Credential(_) => "credential",
             Error::Auth { .. } => "auth",
-            Error::NotFound { .. } => "not_found",
+            Error::NotFound { .. } | Error::Unresolved { .. } => "not_found",
             Error::Rejected { .. } => "invalid_request",
             Error::RateLimited { .. } => "rate_limited",
             Error::Provider { .. } => "provider",

@@ -112,10 +112,21 @@ impl Session {
     /// Every key, reading pages until one is short (a provider with a page size), else one
     /// request.
     pub async fn list(&self, include_disabled: bool) -> Result<Vec<Key>> {
+        let all = self.list_within(include_disabled, usize::MAX).await?;
+        all.ok_or_else(|| Error::Internal("an unbounded list stopped early".into()))
+    }
+
+    /// [`Session::list`] that gives up (`None`) rather than read more than `max_pages` pages.
+    async fn list_within(&self, include_disabled: bool, max_pages: usize) -> Result<Option<Vec<Key>>> {
+        let mut pages = 0usize;
         let mut all = Vec::new();
         let mut offset = 0;
         let mut bytes = 0usize;
         loop {
+            if pages >= max_pages {
+                return Ok(None);
+            }
+            pages += 1;
             let req = self.p.build_list(&self.base, offset, include_disabled)?;
             let body = self.send(&req).await?;
             bytes = bytes.saturating_add(body.len());
@@ -136,7 +147,7 @@ impl Session {
             all.extend(page.keys);
             match self.p.info().page_size {
                 Some(size) if n >= size && n > 0 => offset += n,
-                _ => return Ok(all),
+                _ => return Ok(Some(all)),
             }
             if offset > 1_000_000 {
                 return Err(Error::Provider {
@@ -156,6 +167,39 @@ impl Session {
     /// Whether this run has already read the whole listing.
     pub fn has_listing(&self) -> bool {
         self.list_once.initialized()
+    }
+
+    /// Before `n` keys are read one by one: reads the listing instead when that is cheaper —
+    /// one request for a provider without pages, else when the listing ends within `n / 2`
+    /// pages (so a wrong guess costs at most half again). A listing that fails or runs longer
+    /// leaves the reads to [`Session::get`]. Not for a provider whose entries lack what its read
+    /// gives (io.net's usage).
+    pub async fn prefer_listing(&self, n: usize, cancel: &crate::http::Cancel) {
+        if n < 2 || self.has_listing() || self.p.info().adapter.get_completes_from_list() {
+            return;
+        }
+        let budget = match self.p.info().page_size {
+            None => 1,
+            Some(_) => n / 2,
+        };
+        if cancel.is_cancelled() {
+            return;
+        }
+        if let Ok(Some(all)) = self.list_within(true, budget).await {
+            let _ = self.list_once.set(all);
+        }
+    }
+
+    /// One key before a change: its entry in the listing when this run has read it (and the
+    /// provider's entries are whole), else [`Session::get`].
+    pub async fn read(&self, key: &str) -> Result<Key> {
+        if !self.p.info().adapter.get_completes_from_list()
+            && let Some(all) = self.list_once.get()
+            && let Some(entry) = all.iter().find(|k| same_id(&k.id, key))
+        {
+            return Ok(entry.clone());
+        }
+        self.get(key).await
     }
 
     /// One key; completed from the key's list entry where the provider's read lacks fields

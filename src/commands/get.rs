@@ -1,4 +1,5 @@
-//! `keyctl get`: each key's normalized view, one read per key (in order).
+//! `keyctl get`: each key's normalized view, one read per key (in order), or its listing entry
+//! when the run read the listing to find keys by name.
 
 use super::runner::Tally;
 use crate::cli::GetArgs;
@@ -9,9 +10,17 @@ use crate::settings::Global;
 
 /// `keyctl get`: each key's normalized view.
 pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32> {
-    let GetArgs { keys } = args;
+    let GetArgs { keys, match_glob } = args;
     let (p, s) = super::session(global, cancel).await?;
-    let keys = super::update::unique_keys(keys);
+    let keys = super::keys::resolve(
+        p,
+        Some(&s),
+        keys,
+        match_glob.as_deref(),
+        "nothing was read",
+        || Error::Internal("a session without a credential".into()),
+    )
+    .await?;
     for k in &keys {
         p.build_get(&s.base, k)?;
     }
@@ -21,7 +30,7 @@ pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32>
         let outcome = if cancel.is_cancelled() {
             Outcome::NotAttempted
         } else {
-            match s.get(&key).await {
+            match s.read(&key).await {
                 Ok(v) => Outcome::Shown(Box::new(v)),
                 Err(Error::Interrupted { .. }) => Outcome::NotAttempted,
                 Err(e) => Outcome::Failed(e),
@@ -38,5 +47,5 @@ pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32>
     if cancel.signal().is_some() {
         tally.report(p, "read", cancel);
     }
-    Ok(tally.first_code.unwrap_or(0))
+    Ok(tally.code())
 }

@@ -7,6 +7,7 @@ mod check;
 mod completions;
 mod create;
 mod get;
+mod keys;
 mod lifecycle;
 mod list;
 mod log;
@@ -47,7 +48,7 @@ pub async fn run(cli: Cli) -> i32 {
     };
     config.install();
     if let Command::Support = command {
-        return exit_code(support::run());
+        return exit_code(support::run(&global));
     }
     let mut global = global;
     // `log -P NAME` filters by a name the trail holds: the profile may be gone from the config
@@ -162,7 +163,7 @@ impl Job {
 
 /// `keyctl log`: the audit trail, filtered by --since, --key, -p and -P.
 fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<String>) -> Result<i32> {
-    let crate::cli::LogArgs { since, key } = args;
+    let crate::cli::LogArgs { since, key, action, status, name, tail } = args;
     let since = since
         .map(|s| crate::audit::parse_since(&s, chrono::Utc::now()).map_err(Error::usage))
         .transpose()?;
@@ -174,6 +175,7 @@ fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<Strin
         key,
         provider,
         profile,
+        ..log::filters(action, status, name.as_deref(), tail)?
     };
     let enabled = global.audit.as_ref().is_ok_and(Option::is_some);
     log::run(

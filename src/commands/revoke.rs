@@ -37,27 +37,27 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
         ));
     }
     let target = global.target(cancel).await?;
-    let mut keys = super::update::gather_keys(keys, from_file.as_deref(), cancel).await?;
+    let refs = super::keys::gather(keys, from_file.as_deref(), cancel).await?;
     let p = target.p;
-    let base = &target.base;
-    super::update::check_keys(&keys, "nothing was deleted", |k| {
+    let s = Arc::new(super::open(global, target, cancel)?);
+    let keys = super::keys::resolve(
+        p,
+        Some(&s),
+        refs,
+        match_glob.as_deref(),
+        "nothing was deleted",
+        || Error::Internal("a session without a credential".into()),
+    )
+    .await?;
+    let base = &s.base;
+    super::keys::check_keys(&keys, "nothing was deleted", |k| {
         p.build_delete(base, k).map(drop)
     })?;
-    let s = Arc::new(super::open(global, target, cancel)?);
-    if let Some(glob) = &match_glob {
-        let matched = super::update::select(&s, glob).await?;
-        output::diag(&format!(
-            "--match {}: selected {} key(s)",
-            crate::text::sanitize(glob),
-            matched.len()
-        ));
-        keys.extend(matched);
-        keys = super::update::unique_keys(keys);
-    }
     if keys.is_empty() {
         output::warn("no key to revoke (--match selected none)");
         return Ok(0);
     }
+    s.prefer_listing(keys.len(), cancel).await;
     let reads = read_all(&s, &keys, global.concurrency(concurrency), cancel).await;
     if cancel.is_cancelled() {
         return Err(Error::Interrupted {
@@ -109,7 +109,7 @@ async fn read_all(
                     }),
                 );
             }
-            let r = s.get(&k).await;
+            let r = s.read(&k).await;
             (k, r)
         });
     }
@@ -208,6 +208,7 @@ impl KeyJob for Revoke {
             Some(Err(Error::Interrupted { .. })) | None => return Outcome::NotAttempted,
             Some(Err(e)) => return Outcome::Failed(e.clone()),
         };
+        crate::audit::note_name(&key, &before);
         let req = match self.p.build_delete(&self.s.base, &key) {
             Ok(r) => r,
             Err(e) => return Outcome::Failed(e),

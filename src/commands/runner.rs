@@ -27,7 +27,7 @@ pub struct Runner<J> {
     pub max_failures: usize,
 }
 
-/// How many keys ended in each status, and the exit code of the first failed one.
+/// How many keys ended in each status, and the exit code of the worst failed one.
 #[derive(Debug, Default)]
 pub struct Tally {
     /// Updated, dry run (would update) or read, by the command.
@@ -38,7 +38,10 @@ pub struct Tally {
     not_found: usize,
     unknown: usize,
     not_attempted: usize,
-    pub first_code: Option<i32>,
+    /// The exit code of the worst failed key so far ([`severity`]).
+    worst: Option<i32>,
+    /// Some key's write was sent (updated, created, revoked, rotated, or unknown).
+    sent: bool,
     /// Why no new key was started (when some were left).
     halted: Option<Halt>,
     max_failures: usize,
@@ -178,13 +181,35 @@ impl Tally {
             Outcome::Unknown(_) => self.unknown += 1,
             Outcome::NotAttempted => self.not_attempted += 1,
         }
-        if let (None, Some(e)) = (self.first_code, o.error()) {
-            self.first_code = Some(e.exit_code());
+        self.sent |= matches!(
+            o,
+            Outcome::Updated { .. }
+                | Outcome::Created { .. }
+                | Outcome::Revoked { .. }
+                | Outcome::Rotated { .. }
+                | Outcome::Unknown(_)
+        );
+        if let Some(e) = o.error() {
+            let code = e.exit_code();
+            if self.worst.is_none_or(|w| severity(code) > severity(w)) {
+                self.worst = Some(code);
+            }
         }
     }
 
-    /// Prints the summary (several keys, a signal or a halt) and returns the exit code: that of
-    /// the first failed key in input order, 0 if none (a signal overrides it in `run`).
+    /// The run's exit code: that of its worst failed key ([`severity`]), 0 if none. Once a write
+    /// was sent, a key refused for its own state (exit 2 for that key alone) is 5: exit 2 says
+    /// nothing was sent.
+    pub fn code(&self) -> i32 {
+        match self.worst {
+            Some(2) if self.sent => 5,
+            Some(c) => c,
+            None => 0,
+        }
+    }
+
+    /// Prints the summary (several keys, a signal or a halt) and returns [`Tally::code`] (a
+    /// signal overrides it in `run`).
     /// `verb` names what happened to the keys that went well ("updated", "would update", "read").
     pub fn report(&self, p: ProviderKind, verb: &str, cancel: &Cancel) -> i32 {
         let stopped = cancel.signal().is_some() || self.halted.is_some();
@@ -229,7 +254,24 @@ impl Tally {
                 output::diag(&line);
             }
         }
-        self.first_code.unwrap_or(0)
+        self.code()
+    }
+}
+
+/// How bad a key's exit code is, the worst highest: an internal error or a lost secret (1),
+/// a refused credential (3), the provider failing (7), the network (8), rate limits (6), a
+/// rejected request (5), a key not found (4), a key refused for its state (2).
+fn severity(code: i32) -> u8 {
+    match code {
+        1 => 8,
+        3 => 7,
+        7 => 6,
+        8 => 5,
+        6 => 4,
+        5 => 3,
+        4 => 2,
+        2 => 1,
+        _ => 9,
     }
 }
 

@@ -2,12 +2,11 @@
 //! before anything is sent, then read (where the change needs the current state), build and
 //! send each key's change through the runner.
 
-use std::collections::HashSet;
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Utc;
 
+use super::keys;
 use super::runner::{KeyJob, Runner, outcome_of};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
@@ -16,9 +15,8 @@ use crate::key::{self, Key};
 use crate::output::{self, Outcome, Printer};
 use crate::patch::{Amount, Change, Patch, Relative, RelativeOutcome};
 use crate::provider::{BaseUrl, ProviderKind};
-use crate::secret::ReadError;
 use crate::session::Session;
-use crate::settings::{self, Global, MAX_KEY_FILE, Update};
+use crate::settings::{self, Global, Update};
 
 pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i32> {
     // Standard input is read once; then the credential first: it is registered for masking
@@ -37,13 +35,15 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         dry_run,
     } = Update::from_args(args, global, Utc::now())?;
     let p = target.p;
-    let mut keys = gather_keys(keys, from_file.as_deref(), cancel).await?;
-    // Check every flag and key id before anything is sent (placeholder for a relative limit).
+    let refs = keys::gather(keys, from_file.as_deref(), cancel).await?;
+    // Check every flag before anything is read or sent (placeholder for a relative limit); the
+    // keys are checked once they are resolved to ids.
     let mut probe = patch.clone();
     if relative.is_some() {
         probe.limit = Change::Set(Amount::zero());
     }
-    check_all(p, &target.base, &keys, &probe)?;
+    p.build_update(&target.base, p.info().sample_key, &probe)?;
+    let by_listing = match_glob.is_some() || refs.iter().any(|r| !keys::is_full_id(p, r));
     let merge = p.needs_current(&patch, relative.is_some());
     for w in p.warnings(&patch) {
         output::warn(&w);
@@ -56,28 +56,24 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     // shows `from → to`; without one it shows `?` for what it cannot know.
     let has_credential = matches!(target.credential, Ok(Some(_)));
     let needs_read = relative.is_some() || merge || (dry_run && has_credential);
-    let needs_session = !dry_run || needs_read || match_glob.is_some();
+    let needs_session = !dry_run || needs_read || by_listing;
     let hint = target.hint();
+    let missing = settings::missing(p, &target.source, target.profile.as_deref());
     let secret = match target.credential {
         Ok(Some(s)) => Some(s),
         Ok(None) if !needs_session => {
             output::warn(&format!("{env} is not set (needed for a real run)"));
             None
         }
-        Ok(None) if dry_run && merge && relative.is_none() && match_glob.is_none() => {
+        Ok(None) if dry_run && merge && relative.is_none() && !by_listing => {
             output::warn(&format!(
                 "{env} is not set: cannot read the key's current limits, so the dry run shows only \
                  the currencies given; a real run reads them and sends the others unchanged"
             ));
             None
         }
-        Ok(None) => {
-            return Err(settings::missing(
-                p,
-                &target.source,
-                target.profile.as_deref(),
-            ));
-        }
+        Ok(None) if by_listing && dry_run => None,
+        Ok(None) => return Err(missing),
         Err(e) => return Err(e),
     };
     let base = target.base;
@@ -95,33 +91,24 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         }
         _ => None,
     };
-    if let Some(glob) = &match_glob {
-        let Some(s) = &session else {
-            return Err(Error::Internal("--match without a session".into()));
-        };
-        let matched = select(s, glob).await?;
-        if matched.is_empty() {
-            // A mistyped glob in a cron line must not look like a run that did its work.
-            output::warn(&format!(
-                "--match {}: no key's name matches (names are matched case-sensitively)",
-                crate::text::sanitize(glob)
-            ));
-        } else {
-            output::diag(&format!(
-                "--match {}: selected {} key(s)",
-                crate::text::sanitize(glob),
-                matched.len()
-            ));
-        }
-        keys.extend(matched);
-        keys = unique_keys(keys);
-        if !yes && !dry_run && !settings::interactive() {
-            return Err(Error::usage(format!(
-                "--match selected {} key(s); nothing was changed: add --yes to update them, or --dry-run to preview",
-                keys.len()
-            )));
-        }
-        check_all(p, &base, &keys, &probe)?;
+    let keys = keys::resolve(
+        p,
+        session.as_deref(),
+        refs,
+        match_glob.as_deref(),
+        "nothing was sent",
+        || missing,
+    )
+    .await?;
+    check_all(p, &base, &keys, &probe)?;
+    if match_glob.is_some() && !yes && !dry_run && !settings::interactive() {
+        return Err(Error::usage(format!(
+            "--match selected {} key(s); nothing was changed: add --yes to update them, or --dry-run to preview",
+            keys.len()
+        )));
+    }
+    if let (Some(s), true) = (&session, needs_read) {
+        s.prefer_listing(keys.len(), cancel).await;
     }
     // A person at a terminal confirms a write to several keys, any --disable and any --match.
     let risky = keys.len() > 1 || patch.disabled == Some(true) || match_glob.is_some();
@@ -238,122 +225,12 @@ impl KeyJob for Plan {
     }
 }
 
-/// Keys in input order without repeats (linear time); one warning for all repeats.
-pub fn unique_keys(keys: Vec<String>) -> Vec<String> {
-    let mut seen: HashSet<String> = HashSet::with_capacity(keys.len());
-    let mut out = Vec::with_capacity(keys.len());
-    let (mut repeats, mut example) = (0usize, None);
-    for k in keys {
-        if seen.contains(&k) {
-            repeats += 1;
-            example.get_or_insert(k);
-        } else {
-            seen.insert(k.clone());
-            out.push(k);
-        }
-    }
-    if let Some(k) = example {
-        output::warn(&format!(
-            "{repeats} key id(s) given more than once (e.g. {}); each key is handled once",
-            crate::text::sanitize(&k)
-        ));
-    }
-    out
-}
-
-/// Builds every request before anything is sent: one bad key or flag stops the whole run. The
-/// change is checked once on its own first (with a key id the provider accepts), so a bad value
-/// is reported once and not as "N key ids are invalid".
+/// Builds every key's request before anything is sent: one bad key stops the whole run (the
+/// change itself was checked on its own first, so a bad value is reported once).
 fn check_all(p: ProviderKind, base: &BaseUrl, keys: &[String], patch: &Patch) -> Result<()> {
-    p.build_update(base, p.info().sample_key, patch)?;
-    check_keys(keys, "nothing was sent", |k| {
+    keys::check_keys(keys, "nothing was sent", |k| {
         p.build_update(base, k, patch).map(drop)
     })
-}
-
-/// Every key id must make its request (`build`) before anything is sent: one that cannot stops
-/// the run, and the message lists the first 10 (`nothing`: what did not happen). A flag the
-/// provider does not support is reported as it is.
-pub fn check_keys(
-    keys: &[String],
-    nothing: &str,
-    build: impl Fn(&str) -> Result<()>,
-) -> Result<()> {
-    let mut bad = Vec::new();
-    let mut n_bad = 0usize;
-    for k in keys {
-        match build(k) {
-            Ok(_) => {}
-            Err(e @ Error::Unsupported { .. }) => return Err(e),
-            Err(e) => {
-                n_bad += 1;
-                if bad.len() < 10 {
-                    bad.push(e.to_string());
-                }
-            }
-        }
-    }
-    match n_bad {
-        0 => Ok(()),
-        1 if bad[0].ends_with(nothing) => Err(Error::usage(bad[0].clone())),
-        1 => Err(Error::usage(format!("{}; {nothing}", bad[0]))),
-        n => Err(Error::usage(format!(
-            "{n} key ids are invalid, {nothing}:\n  {}{}",
-            bad.join("\n  "),
-            if n > bad.len() {
-                format!("\n  ... and {} more", n - bad.len())
-            } else {
-                String::new()
-            }
-        ))),
-    }
-}
-
-/// Key ids from the command line, --from-file (bounded), or nothing (for --match).
-pub async fn gather_keys(
-    keys: Vec<String>,
-    from_file: Option<&Path>,
-    cancel: &Cancel,
-) -> Result<Vec<String>> {
-    let mut all = keys;
-    if let Some(path) = from_file {
-        let shown = path.display();
-        let text = read_list(path, "one key id per line", cancel).await?;
-        // `#` starts a comment, on a line of its own or after an id (no key id has a `#`).
-        all.extend(
-            text.lines()
-                .map(|l| l.split('#').next().unwrap_or_default().trim())
-                .filter(|l| !l.is_empty())
-                .map(str::to_string),
-        );
-        if all.is_empty() {
-            return Err(Error::usage(format!(
-                "--from-file {shown}: no key ids in it (one per line; # starts a comment)"
-            )));
-        }
-    }
-    Ok(unique_keys(all))
-}
-
-/// The text of a `--from-file` list (a file, or `-` for standard input), bounded, without a
-/// leading byte-order mark; `what` says what each line holds, for the messages.
-pub async fn read_list(path: &Path, what: &str, cancel: &Cancel) -> Result<String> {
-    let shown = path.display();
-    let read = settings::read_input(path, MAX_KEY_FILE, cancel).await?;
-    let text = read.map_err(|e| {
-        Error::usage(match e {
-            ReadError::TooLarge => format!(
-                "--from-file {shown}: larger than {} MiB; split it into several runs",
-                MAX_KEY_FILE / 1024 / 1024
-            ),
-            ReadError::NotUtf8 => format!("--from-file {shown}: not UTF-8 text ({what})"),
-            ReadError::Io(e) => format!("--from-file {shown}: {e}"),
-        })
-    })?;
-    let mut text = text;
-    let bom = text.len() - text.trim_start_matches('\u{feff}').len();
-    text.drain(..bom);
-    Ok(text)
 }
 
 /// Everything a per-key task needs, shared by all tasks.
@@ -375,47 +252,51 @@ struct Plan {
 impl Plan {
     /// The patch for one key, given its current state (when read), and the patch the key's
     /// state is predicted from (before the provider-specific merge).
-    fn resolve(&self, before: Option<&Key>) -> Result<Option<(Patch, Patch)>> {
+    /// `Err(Ok(reason))`: nothing to send for this key (the reason says why).
+    fn resolve(&self, before: Option<&Key>) -> std::result::Result<(Patch, Patch), Result<String>> {
         let mut patch = self.patch.clone();
         if let (Some(rel), Some(before)) = (&self.relative, before) {
-            let current = before.limit.flatten().ok_or_else(|| {
-                Error::usage(format!(
-                    "--limit {}: the key has no current limit to change; set one with --limit N",
-                    crate::patch::signed(rel.delta)
-                ))
-            })?;
-            match rel.apply(current)? {
+            let delta = crate::patch::signed(rel.delta);
+            let current = match &before.limit {
+                Some(Some(a)) => a.clone(),
+                // No cap: a relative change has nothing to add to (a bulk `+N` over keys of
+                // which some are uncapped must not fail on those).
+                Some(None) => return Err(Ok(format!("no cap: {delta} leaves it unlimited"))),
+                None => {
+                    return Err(Err(Error::Provider {
+                        provider: self.p.info().name,
+                        status: None,
+                        message: format!(
+                            "the key's current limit could not be read, so --limit {delta} \
+                             cannot be applied to it; check it with keyctl get, or set it with \
+                             --limit N"
+                        ),
+                    }));
+                }
+            };
+            match rel.apply(current).map_err(Err)? {
                 RelativeOutcome::Set(a) => patch.limit = Change::Set(a),
-                RelativeOutcome::AtCap { .. } => return Ok(None),
+                RelativeOutcome::AtCap { .. } => {
+                    let cap = rel.max.as_ref().map(|c| c.to_string()).unwrap_or_default();
+                    return Err(Ok(format!(
+                        "already at or over the cap --limit-max {cap}; nothing sent"
+                    )));
+                }
             }
         }
         let asked = patch.clone();
         if let (true, Some(before)) = (self.merge, before) {
-            self.p.merge_current(before, &mut patch)?;
+            self.p.merge_current(before, &mut patch).map_err(Err)?;
         }
-        Ok(Some((patch, asked)))
+        Ok((patch, asked))
     }
-}
-
-/// Keys whose name matches `glob`, from every page of the list.
-pub async fn select(s: &Session, glob: &str) -> Result<Vec<String>> {
-    let m = globset::Glob::new(glob)
-        .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))?
-        .compile_matcher();
-    Ok(s.list(true)
-        .await?
-        .into_iter()
-        .filter(|k| k.name.clone().flatten().is_some_and(|n| m.is_match(n)))
-        .map(|k| k.id)
-        .filter(|id| !id.is_empty())
-        .collect())
 }
 
 /// Reads (when needed), builds and sends (unless dry run) the change for one key.
 async fn one_key(plan: &Plan, key: &str) -> Outcome {
     let session = plan.session.as_deref();
     let before = match (plan.read_first, session) {
-        (true, Some(s)) => match s.get(key).await {
+        (true, Some(s)) => match s.read(key).await {
             Ok(v) => Some(v),
             // A read changes nothing: an interrupted read is `not_attempted`.
             Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
@@ -424,18 +305,14 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
         _ => None,
     };
     let (patch, asked) = match plan.resolve(before.as_ref()) {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            let cap = plan.relative.as_ref().and_then(|r| r.max.clone());
+        Ok(p) => p,
+        Err(Ok(reason)) => {
             return Outcome::Unchanged {
                 before: before.map(Box::new),
-                reason: format!(
-                    "already at or over the cap --limit-max {}; nothing sent",
-                    cap.map(|c| c.to_string()).unwrap_or_default()
-                ),
+                reason,
             };
         }
-        Err(e) => return Outcome::Failed(e),
+        Err(Err(e)) => return Outcome::Failed(e),
     };
     let req = match plan.p.build_update(&plan.base, key, &patch) {
         Ok(r) => r,
