@@ -548,7 +548,7 @@ pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String>
             crate::text::truncate(t, 40)
         )
     };
-    let back = humantime::parse_duration(t).map_err(|_| bad())?;
+    let back = crate::duration::parse(t).map_err(|e| format!("{}: {e}", bad()))?;
     chrono::Duration::from_std(back)
         .ok()
         .and_then(|d| now.checked_sub_signed(d))

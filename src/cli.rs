@@ -173,16 +173,16 @@ pub struct GlobalArgs {
 
     /// Time limit for one whole request attempt (e.g. 30s, 2m) [default: 30s, or the
     /// profile's `timeout`]
-    #[arg(global = true, long, value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    #[arg(global = true, long, value_parser = crate::duration::parse, value_name = "DURATION", help_heading = "Network")]
     pub timeout: Option<Duration>,
 
     /// Time limit for opening a connection
-    #[arg(global = true, long, default_value = "10s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    #[arg(global = true, long, default_value = "10s", value_parser = crate::duration::parse, value_name = "DURATION", help_heading = "Network")]
     pub connect_timeout: Duration,
 
-    /// Longest single wait keyctl accepts before a retry; a provider asking for more fails the
-    /// key at once (exit 6 on 429)
-    #[arg(global = true, long, default_value = "60s", value_parser = parse_duration, value_name = "DURATION", help_heading = "Network")]
+    /// Longest single wait keyctl accepts before a retry (at most 24h); a provider asking for
+    /// more fails the key at once (exit 6 on 429)
+    #[arg(global = true, long, default_value = "60s", value_parser = crate::duration::max_wait, value_name = "DURATION", help_heading = "Network")]
     pub max_wait: Duration,
 
     /// Provider, in any case, or one from the config file's [providers.NAME]; or set
@@ -248,15 +248,6 @@ impl clap::builder::TypedValueParser for ProviderArg {
             clap::builder::PossibleValue::new(i.id).aliases(i.aliases.iter().copied())
         })))
     }
-}
-
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("'{s}' is not a duration ({e}); use e.g. 30s, 2m, 1h"))?;
-    if d.is_zero() {
-        return Err("the duration must be more than zero".into());
-    }
-    Ok(d)
 }
 
 #[derive(Debug, Subcommand)]
@@ -403,7 +394,7 @@ pub struct CheckArgs {
     pub all: bool,
 
     /// Keys that expire within DURATION from now (or have expired)
-    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = crate::duration::parse, value_name = "DURATION")]
     pub expiring_within: Option<Duration>,
 
     /// Keys whose usage has reached PERCENT of their limit (80%) or AMOUNT (40)
@@ -606,7 +597,9 @@ impl std::str::FromStr for OldKeyArg {
                     "'{t}' is not an action: use revoke, disable, keep, or expire-in=DURATION (e.g. expire-in=24h)"
                 )
             })?;
-        parse_duration(rest).map(OldKeyArg::ExpireIn)
+        crate::duration::parse(rest)
+            .map(OldKeyArg::ExpireIn)
+            .map_err(|e| e.to_string())
     }
 }
 

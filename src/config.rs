@@ -886,11 +886,11 @@ fn profile(
     };
     let timeout = match body.timeout {
         None => None,
-        Some(t) => Some(crate::cli::parse_duration(t.get_ref()).or_else(|_| {
+        Some(t) => Some(crate::duration::parse(t.get_ref()).or_else(|e| {
             doc.err(
                 t.span(),
                 &format!("{table}.timeout"),
-                "not a duration more than zero; use e.g. \"30s\", \"2m\"",
+                format!("not a duration more than zero: {e}"),
             )
         })?),
     };

@@ -294,20 +294,17 @@ impl FromStr for ExpirySpec {
         {
             return Ok(ExpirySpec::At(dt.and_utc()));
         }
-        if t.starts_with(|c: char| c.is_ascii_digit())
-            && let Ok(d) = humantime::parse_duration(t)
-        {
-            if d.is_zero() {
-                return Err(format!(
-                    "'{t}' is a zero duration; the key would expire now"
-                ));
-            }
-            return Ok(ExpirySpec::In(d));
+        match crate::duration::parse(t) {
+            Ok(d) => Ok(ExpirySpec::In(d)),
+            Err(crate::duration::Refusal::Zero) => Err(format!(
+                "'{t}' is a zero duration; the key would expire now"
+            )),
+            Err(e) if e.is_syntax() => Err(format!(
+                "'{t}' is not a valid expiry: use an RFC 3339 timestamp (2026-12-31T23:59:59Z), \
+                 a date (2026-12-31), 'never', or a duration from now (90m, 12h, 30d, 2w): {e}"
+            )),
+            Err(e) => Err(format!("'{t}': {e}")),
         }
-        Err(format!(
-            "'{t}' is not a valid expiry: use an RFC 3339 timestamp (2026-12-31T23:59:59Z), \
-             a date (2026-12-31), a duration from now (90m, 12h, 30d, 2w) or 'never'"
-        ))
     }
 }
 

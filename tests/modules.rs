@@ -112,7 +112,7 @@ fn layers_hold() {
             "provider/ imports {forbidden}"
         );
     }
-    for leaf in ["visible", "request", "error"] {
+    for leaf in ["visible", "request", "error", "duration"] {
         assert!(deps(leaf).is_empty(), "{leaf} imports {:?}", deps(leaf));
     }
     assert_eq!(

@@ -8,6 +8,7 @@ mod bounds;
 mod common;
 mod config_files;
 mod config_profiles;
+mod durations;
 mod gates;
 mod hostile;
 mod input;

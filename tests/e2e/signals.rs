@@ -611,9 +611,24 @@ async fn huge_retry_after(status: u16) -> MockServer {
 }
 
 #[tokio::test]
-async fn huge_retry_after_with_huge_max_wait_waits_without_panicking() {
-    // Regression: this overflowed `Instant` and panicked. Now keyctl waits; SIGTERM ends it.
+async fn huge_max_wait_is_refused_and_a_day_long_retry_after_waits_without_panicking() {
+    // Regression: a `--max-wait` of 2^64 s let a huge Retry-After overflow `Instant` and panic.
+    // `--max-wait` is now at most 24h (issue 21): more is a usage error, nothing sent.
     let server = huge_retry_after(429).await;
+    let out = run_update(
+        &server,
+        &["--max-wait", "18446744073709551615s"],
+        &[GATES_KEY.into()],
+    )
+    .await;
+    out.code(2).stderr_has("more than 24h");
+    assert!(paths(&server).await.is_empty());
+    // The longest wait allowed is waited for; SIGTERM ends it.
+    let server = MockServer::start().await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "86400"))
+        .mount(&server)
+        .await;
     let f = Plan::new(&server, 1, "TERM")
         .at(Duration::from_millis(500))
         .after(Duration::from_millis(300))
@@ -621,7 +636,7 @@ async fn huge_retry_after_with_huge_max_wait_waits_without_panicking() {
         .run(
             &update(
                 &server,
-                &["-o", "json", "--max-wait", "18446744073709551615s"],
+                &["-o", "json", "--max-wait", "24h"],
                 &[GATES_KEY.into()],
             ),
             &[],
