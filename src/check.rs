@@ -1,4 +1,5 @@
-//! `keyctl check`: which keys match --expiring-within, --usage-over and --disabled.
+//! `keyctl check`: which keys match --expiring-within, --usage-over, --remaining-under and
+//! --disabled, and which keys `rotate` retired (left out unless --include-rotated-out).
 //!
 //! Pure: a [`Criteria`] and a [`Key`] as read give the reasons the key matches ([`reasons`]),
 //! empty when it does not. Nothing here reads the clock (`now` is passed in), prints or fails:
@@ -76,18 +77,57 @@ pub struct Criteria {
     pub usage_over: Option<UsageOver>,
     /// `--disabled`: the key is known to be disabled.
     pub disabled: bool,
+    /// `--remaining-under`: less than this amount left this period (limit - usage).
+    pub remaining_under: Option<Decimal>,
 }
 
 impl Criteria {
     /// True when no criterion is given (then no key matches).
     pub fn is_empty(&self) -> bool {
-        self.expiring_within.is_none() && self.usage_over.is_none() && !self.disabled
+        self.expiring_within.is_none()
+            && self.usage_over.is_none()
+            && !self.disabled
+            && self.remaining_under.is_none()
     }
 }
 
+/// `--remaining-under AMOUNT`: a plain decimal >= 0 in the key's unit (USD, or credits on
+/// io.net).
+pub fn parse_remaining_under(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    let shown = crate::text::truncate(t, 40);
+    let forms = "write an amount in the key's unit (USD, or credits on io.net) such as 5 or 2.50";
+    if t.is_empty() {
+        return Err(format!("--remaining-under needs an amount; {forms}"));
+    }
+    if t.starts_with('-') {
+        return Err(format!(
+            "--remaining-under '{shown}' is negative; what is left is never below 0: {forms}"
+        ));
+    }
+    if t.ends_with('%') {
+        return Err(format!(
+            "--remaining-under '{shown}' is a percent; it takes an amount ({forms}); for a share \
+             of the limit use --usage-over, e.g. --usage-over 80%"
+        ));
+    }
+    Amount::from_str(t)
+        .map(|a| a.value().normalize())
+        .map_err(|_| format!("--remaining-under '{shown}' is not a plain decimal; {forms}"))
+}
+
+/// Whether `rotate` retired `k`: its name ends with ` (rotated out YYYY-MM-DD)` (the suffix
+/// whole, as on a name cut to Venice's 64 characters) and it is disabled or has an expiry, the
+/// state `rotate` gave it. A key only named so, still enabled with no expiry, is not.
+pub fn rotated_out(k: &Key) -> bool {
+    let named = known(&k.name).is_some_and(|n| crate::newkey::is_rotated_out(n));
+    named && (k.disabled == Some(Some(true)) || known(&k.expires).is_some())
+}
+
 /// Why the key matches (empty: it does not), one reason per criterion that matches, in the
-/// order expiry, usage, disabled: "expires in 3 days (2026-11-26T00:00:00Z)", "expired 2 days
-/// ago (…)", "usage 85% of limit (42.5 of 50 USD)", "usage 40.2 ≥ 40 USD", "disabled".
+/// order expiry, usage, disabled, remaining: "expires in 3 days (2026-11-26T00:00:00Z)",
+/// "expired 2 days ago (…)", "usage 85% of limit (42.5 of 50 USD)", "usage 40.2 ≥ 40 USD",
+/// "disabled", "remaining 3.5 < 5 USD".
 ///
 /// - Expiry: `expires` at or before `now + expiring_within` (an expired key matches too); no
 ///   expiry (`null`), not known, or not a timestamp [`expiry_of`] understands never matches.
@@ -99,6 +139,7 @@ impl Criteria {
 ///   the USD cap (`limits.usd`) and the USD spend of the current period; the key holds no DIEM
 ///   or VCU usage to compare `limits.diem`/`limits.vcu` with, so those caps are not checked.
 /// - Disabled: `disabled` known to be true (io.net and Venice keys have no such state).
+/// - Remaining: strictly less than the amount left (see [`remaining_under`]).
 pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(within) = c.expiring_within {
@@ -110,7 +151,29 @@ pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
     if c.disabled && k.disabled == Some(Some(true)) {
         out.push("disabled".into());
     }
+    if let Some(under) = c.remaining_under {
+        out.extend(remaining_under(k, under));
+    }
     out
+}
+
+/// The remaining reason, when less than `under` is left this period: the key's `remaining`
+/// (the provider's figure, else limit - usage). No cap never matches; neither does a
+/// remaining that is not known (no figure, and limit or usage unknown).
+fn remaining_under(k: &Key, under: Decimal) -> Option<String> {
+    let left = match &k.remaining {
+        Some(Some(r)) => *r,
+        Some(None) => return None,
+        None => crate::key::remaining_or(None, &k.limit, &k.usage)??,
+    };
+    let unit = unit_word(k.unit);
+    (left < under).then(|| {
+        format!(
+            "remaining {} < {} {unit}",
+            left.normalize(),
+            under.normalize()
+        )
+    })
 }
 
 /// A key's `expires` as a moment: RFC 3339 (any offset), the zone-less forms adapters may pass
@@ -443,6 +506,7 @@ mod tests {
             expiring_within: Some(days(7)),
             usage_over: Some("90%".parse().unwrap()),
             disabled: true,
+            remaining_under: None,
         };
         assert_eq!(
             reasons(&c, &page.keys[0], now),
@@ -586,15 +650,96 @@ mod tests {
             expiring_within: Some(Duration::from_secs(6 * 3600)),
             usage_over: Some(UsageOver::Percent(d("80"))),
             disabled: true,
+            remaining_under: Some(d("5.01")),
         };
         assert_eq!(
             reasons(&c, &k, now()),
             [
                 "expires in 5 hours (2026-11-23T05:00:00Z)",
                 "usage 90% of limit (45 of 50 USD)",
-                "disabled"
+                "disabled",
+                "remaining 5 < 5.01 USD"
             ]
         );
+    }
+
+    #[test]
+    fn remaining_under_is_strict_and_skips_no_cap_and_unknowns() {
+        let c = |a: &str| Criteria {
+            remaining_under: Some(d(a)),
+            ..Criteria::default()
+        };
+        // Computed from limit - usage when the provider gives no figure.
+        let k = spent(val("46.5"), val("50"), Unit::Usd);
+        assert_eq!(reasons(&c("5"), &k, now()), ["remaining 3.5 < 5 USD"]);
+        assert!(reasons(&c("3.5"), &k, now()).is_empty());
+        // The provider's own figure first.
+        let mut k = spent(val("1"), val("50"), Unit::Credits);
+        k.remaining = val("2");
+        assert_eq!(reasons(&c("2.5"), &k, now()), ["remaining 2 < 2.5 credits"]);
+        // Spent past the cap: 0 left.
+        let k = spent(val("60"), val("50"), Unit::Usd);
+        assert_eq!(reasons(&c("0.01"), &k, now()), ["remaining 0 < 0.01 USD"]);
+        assert!(reasons(&c("0"), &k, now()).is_empty());
+        // No cap, or not known: never.
+        let mut none = spent(val("1000"), Some(None), Unit::Usd);
+        none.remaining = Some(None);
+        assert!(reasons(&c("1000000"), &none, now()).is_empty());
+        for (u, l) in [(None, val("10")), (val("5"), None), (Some(None), val("1"))] {
+            assert!(reasons(&c("100"), &spent(u, l, Unit::Usd), now()).is_empty());
+        }
+    }
+
+    #[test]
+    fn remaining_under_parses_amounts_only() {
+        assert_eq!(parse_remaining_under(" 5 "), Ok(d("5")));
+        assert_eq!(parse_remaining_under("2.50"), Ok(d("2.5")));
+        assert_eq!(parse_remaining_under("0"), Ok(d("0")));
+        for bad in ["", "-1", "5%", "abc", "1e3", "+5"] {
+            let e = parse_remaining_under(bad).unwrap_err();
+            assert!(e.contains("--remaining-under"), "{bad}: {e}");
+        }
+        assert!(
+            parse_remaining_under("5%")
+                .unwrap_err()
+                .contains("--usage-over")
+        );
+    }
+
+    #[test]
+    fn rotated_out_needs_the_suffix_and_the_state_rotate_gave() {
+        let key = |name: &str, disabled: Known<bool>, expires: Known<String>| {
+            let mut k = Key::unread("modelgates", "h", Unit::Usd);
+            k.name = Some(Some(name.into()));
+            k.disabled = disabled;
+            k.expires = expires;
+            k
+        };
+        let named = "ci (rotated out 2026-11-23)";
+        let at = Some(Some("2026-11-24T00:00:00Z".to_string()));
+        assert!(rotated_out(&key(named, Some(Some(true)), Some(None))));
+        assert!(rotated_out(&key(named, None, at.clone())));
+        // Named so but still enabled with no expiry: a key in use.
+        assert!(!rotated_out(&key(named, Some(Some(false)), Some(None))));
+        assert!(!rotated_out(&key(named, None, None)));
+        // Retired state without the name.
+        assert!(!rotated_out(&key("ci", Some(Some(true)), at.clone())));
+        assert!(!rotated_out(&key(
+            "ci (rotated 2026-11-23)",
+            Some(Some(true)),
+            at
+        )));
+        // The Venice cut: the old name is cut, the suffix kept whole.
+        let cut = crate::newkey::rotated_out_name(
+            Some(&"v".repeat(70)),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            Some(64),
+        );
+        assert!(rotated_out(&key(
+            &cut,
+            None,
+            Some(Some("2026-11-24".into()))
+        )));
     }
 
     #[test]
@@ -664,6 +809,7 @@ mod tests {
                                     expiring_within: *w,
                                     usage_over: *o,
                                     disabled: n % 2 == 0,
+                                    remaining_under: o.map(|_| Decimal::MAX),
                                 };
                                 let r = reasons(&c, &k, *at);
                                 assert!(r.iter().all(|s| !s.is_empty()));

@@ -289,7 +289,7 @@ pub enum Command {
         mut_arg("disable", |a| a.hide(true)),
         mut_arg("enable", |a| a.hide(true)),
         mut_arg("limit", |a| a.value_name("N|none").help(NEW_LIMIT)),
-        mut_arg("name", |a| a.help("The successor's name (one key only; default: the old name plus \" (rotated DATE)\")"))
+        mut_arg("name", |a| a.help("The successor's name (one key only; default: the old key's name, and the old key is renamed NAME (rotated out DATE))"))
     )]
     Rotate(Box<RotateArgs>),
 
@@ -477,6 +477,24 @@ Examples:
 
 /// Arguments of `keyctl create` (the Output, Network and Credentials options follow them).
 #[derive(Debug, Args)]
+
+    /// Keys with less than AMOUNT left this period (limit minus usage, in the key's unit);
+    /// keys with no cap never match
+    #[arg(long, value_name = "AMOUNT")]
+    pub remaining_under: Option<String>,
+
+    /// Only keys whose name matches GLOB
+    #[arg(long = "match", value_name = "GLOB")]
+    pub match_glob: Option<String>,
+
+    /// Leave out keys whose name matches GLOB (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Also check keys that rotate retired (named "NAME (rotated out DATE)" and disabled or
+    /// set to expire); left out by default
+    #[arg(long)]
+    pub include_rotated_out: bool,
 pub struct CreateArgs {
     /// Create one key per name in FILE, one per line (# comments, blank lines skipped; - for
     /// stdin); the change flags apply to each
@@ -557,7 +575,7 @@ pub struct RotateArgs {
     pub secret_file: Option<PathBuf>,
 
     /// Settings for the successor that differ from the old key's (--name: its name; default:
-    /// the old name plus " (rotated DATE)")
+    /// the old key's name)
     #[command(
         flatten,
         next_help_heading = "Successor settings (default: the old key's)"
@@ -565,6 +583,11 @@ pub struct RotateArgs {
     pub change: ChangeArgs,
 
     /// Read the old key and show both steps; change nothing
+    /// Create the key even if the account already has a key with that name (or the file gives
+    /// a name twice); without it such a run is refused before anything is created
+    #[arg(long, help_heading = "Keys")]
+    pub allow_duplicate_name: bool,
+
     #[arg(long, help_heading = "Keys")]
     pub dry_run: bool,
 }

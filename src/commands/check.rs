@@ -1,6 +1,8 @@
 //! `keyctl check`: the keys of one account or of every profile that expire soon, are nearly
 //! spent or are disabled; exit 9 when any matches (an account that could not be read: its
-//! error's code, which wins: the check is incomplete), 0 when none does.
+//! error's code, which wins: the check is incomplete), 0 when none does. Keys are chosen by
+//! name (`--match`, `--exclude`), and the keys `rotate` retired are left out unless
+//! `--include-rotated-out`.
 
 use serde_json::json;
 
@@ -23,6 +25,10 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         expiring_within,
         usage_over,
         disabled,
+        remaining_under,
+        match_glob,
+        exclude,
+        include_rotated_out,
     } = args;
     super::no_columns(global, "keyctl check")?;
     let usage_over = usage_over
@@ -31,17 +37,22 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
                 .map_err(|e| Error::usage(format!("--usage-over: {e}")))
         })
         .transpose()?;
+    let remaining_under = remaining_under
+        .map(|s| crate::check::parse_remaining_under(&s).map_err(Error::usage))
+        .transpose()?;
     let criteria = Criteria {
         expiring_within,
         usage_over,
         disabled,
+        remaining_under,
     };
     if criteria.is_empty() {
         return Err(Error::usage(
-            "say what to look for: --expiring-within DURATION, --usage-over PERCENT%|AMOUNT \
-             and/or --disabled",
+            "say what to look for: --expiring-within DURATION, --usage-over PERCENT%|AMOUNT, \
+             --remaining-under AMOUNT and/or --disabled",
         ));
     }
+    let names = Names::new(match_glob.as_deref(), &exclude)?;
     let scopes = super::scopes(global, all)?;
     let now = chrono::Utc::now();
     let mut r = Records {
@@ -53,6 +64,8 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
     };
     let mut codes = Vec::new();
     let mut accounts = 0;
+    // Keys `rotate` retired that would have matched, left out.
+    let mut retired = 0usize;
     let mut unread = Vec::new();
     for profile in scopes {
         if cancel.is_cancelled() {
@@ -95,8 +108,15 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         };
         accounts += 1;
         for k in keys {
+            if !names.keeps(&k) {
+                continue;
+            }
             let why = crate::check::reasons(&criteria, &k, now);
             if why.is_empty() {
+                continue;
+            }
+            if !include_rotated_out && crate::check::rotated_out(&k) {
+                retired += 1;
                 continue;
             }
             r.rows.push(vec![
@@ -132,8 +152,19 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
             sent: crate::error::Sent::Nothing,
         });
     }
-    // The count is for a person: on a terminal only (cron mails whatever a job prints).
-    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    // The count is for a person: on a terminal only (cron mails whatever a job prints). Keys
+    // left out as retired are said too when keys matched (a mail is sent anyway then), so a
+    // check with nothing else to report stays silent.
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    if retired > 0 && (terminal || matched > 0) {
+        output::diag(&format!(
+            "{retired} key{} that rotate retired (named \"… (rotated out DATE)\", disabled or \
+             expiring) left out; --include-rotated-out checks {}",
+            if retired == 1 { "" } else { "s" },
+            if retired == 1 { "it" } else { "them" }
+        ));
+    }
+    if terminal {
         output::diag(&format!(
             "{matched} key{} matched in {accounts} account{}",
             if matched == 1 { "" } else { "s" },
@@ -146,6 +177,53 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         (0, _) => MATCHED,
         (code, _) => code,
     })
+}
+
+/// `--match` and `--exclude`: which keys are checked, by name. A key with no name matches no
+/// glob: `--match` leaves it out, `--exclude` keeps it.
+struct Names {
+    only: Option<globset::GlobMatcher>,
+    not: Option<globset::GlobSet>,
+}
+
+impl Names {
+    fn new(only: Option<&str>, exclude: &[String]) -> Result<Names> {
+        let only = only
+            .map(|g| {
+                globset::Glob::new(g)
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))
+            })
+            .transpose()?;
+        let not = if exclude.is_empty() {
+            None
+        } else {
+            let mut set = globset::GlobSetBuilder::new();
+            for g in exclude {
+                set.add(
+                    globset::Glob::new(g)
+                        .map_err(|e| Error::usage(format!("--exclude: bad glob: {e}")))?,
+                );
+            }
+            Some(
+                set.build()
+                    .map_err(|e| Error::usage(format!("--exclude: bad glob: {e}")))?,
+            )
+        };
+        Ok(Names { only, not })
+    }
+
+    fn keeps(&self, k: &crate::key::Key) -> bool {
+        let name = k.name.clone().flatten();
+        let name = name.as_deref();
+        self.only
+            .as_ref()
+            .is_none_or(|m| name.is_some_and(|n| m.is_match(n)))
+            && self
+                .not
+                .as_ref()
+                .is_none_or(|set| !name.is_some_and(|n| set.is_match(n)))
+    }
 }
 
 /// Every key of one account (disabled ones too when `--disabled` asks for them).

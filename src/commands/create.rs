@@ -18,6 +18,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         from_file,
         key_type,
         secret_file,
+        allow_duplicate_name,
         change,
         dry_run,
     } = args;
@@ -33,7 +34,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             ));
         }
         (Some(n), None) => vec![n],
-        (None, Some(path)) => read_names(path, cancel).await?,
+        (None, Some(path)) => read_names(path, allow_duplicate_name, cancel).await?,
         (None, None) => {
             return Err(Error::usage(format!(
                 "keyctl create needs --name TEXT, the new key's name{} (or --from-file with one \
@@ -74,11 +75,24 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     let mut printer = Printer::new(&global.view, Mode::Create);
     let mut tally = Tally::new(plans.len());
     if dry_run {
-        if matches!(target.credential, Ok(None)) {
-            output::warn(&format!(
-                "{} is not set (needed for a real run)",
+        // With a credential, the names are checked as a real run checks them, so the dry run
+        // predicts it; without one they cannot be.
+        let unchecked = if allow_duplicate_name {
+            ""
+        } else {
+            "; the names could not be checked against the account's keys"
+        };
+        match &target.credential {
+            Ok(Some(_)) if !allow_duplicate_name => {
+                let s = super::open(global, target, cancel)?;
+                names_free(&s, &plans, from_file.as_deref()).await?;
+            }
+            Ok(Some(_)) => {}
+            Ok(None) => output::warn(&format!(
+                "{} is not set (needed for a real run){unchecked}",
                 p.info().credential_env
-            ));
+            )),
+            Err(e) => output::warn(&format!("the credential cannot be read ({e}){unchecked}")),
         }
         for planned in plans {
             let outcome = lifecycle::dry_run(p, planned, Vec::new());
@@ -94,6 +108,9 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     }
     let sel = target.selector(global);
     let s = super::open(global, target, cancel)?;
+    if !allow_duplicate_name {
+        names_free(&s, &plans, from_file.as_deref()).await?;
+    }
     if plans.len() > 1 {
         lifecycle::check_room(&s, plans.len()).await?;
     }
@@ -164,8 +181,81 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     Ok(lifecycle::delivered(tally.report(p, "created", cancel)))
 }
 
-/// Names from `--from-file`: one per line, `#` lines and blank lines skipped, each name once.
-async fn read_names(path: &std::path::Path, cancel: &Cancel) -> Result<Vec<String>> {
+/// Refuses (exit 2, nothing created) names the account already has: every name of the run is
+/// compared, exactly (case and spaces count), with every key's name in one listing (all pages,
+/// disabled keys too), and every clash is named with the existing key's id.
+async fn names_free(
+    s: &crate::session::Session,
+    plans: &[lifecycle::Planned],
+    from_file: Option<&std::path::Path>,
+) -> Result<()> {
+    let listing = s.listing().await?;
+    let mut taken: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for k in listing {
+        if let Some(Some(n)) = &k.name {
+            taken.entry(n.as_str()).or_default().push(k.id.as_str());
+        }
+    }
+    let clashes: Vec<String> = plans
+        .iter()
+        .filter_map(|pl| {
+            let ids = taken.get(pl.new.name.as_str())?;
+            Some(format!(
+                "'{}' is the name of {} {}",
+                crate::text::sanitize(&pl.new.name),
+                if ids.len() == 1 { "key" } else { "keys" },
+                ids.iter()
+                    .map(|id| crate::text::sanitize(id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
+        .collect();
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    let p = s.p;
+    let shown = 10;
+    let mut list = clashes
+        .iter()
+        .take(shown)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if clashes.len() > shown {
+        list.push_str(&format!("; and {} more", clashes.len() - shown));
+    }
+    Err(Error::usage(format!(
+        "{p} already has {}: {list}. Names stay unique so that keys can be found by name; \
+         choose {}, or add --allow-duplicate-name to make {} anyway. Nothing was created{}",
+        if clashes.len() == 1 {
+            "a key with that name"
+        } else {
+            "keys with those names"
+        },
+        if clashes.len() == 1 {
+            "another name"
+        } else {
+            "other names"
+        },
+        if clashes.len() == 1 { "it" } else { "them" },
+        match from_file {
+            Some(f) => format!(
+                " (--from-file {} is checked whole before any key is made)",
+                crate::text::sanitize(&f.display().to_string())
+            ),
+            None => String::new(),
+        }
+    )))
+}
+
+/// Names from `--from-file`: one per line, `#` lines and blank lines skipped, each name once
+/// (unless `--allow-duplicate-name`).
+async fn read_names(
+    path: &std::path::Path,
+    allow_duplicate_name: bool,
+    cancel: &Cancel,
+) -> Result<Vec<String>> {
     let shown = path.display();
     let text = super::update::read_list(path, "one name per line", cancel).await?;
     let mut names: Vec<String> = Vec::new();
@@ -181,9 +271,11 @@ async fn read_names(path: &std::path::Path, cancel: &Cancel) -> Result<Vec<Strin
                 i + 1
             )));
         }
-        if !seen.insert(name.to_string()) {
+        if !seen.insert(name.to_string()) && !allow_duplicate_name {
             return Err(Error::usage(format!(
-                "--from-file {shown}, line {}: the name '{}' is given twice; each line makes one key",
+                "--from-file {shown}, line {}: the name '{}' is given twice; each line makes one \
+                 key, and names stay unique (--allow-duplicate-name makes both); nothing was \
+                 created",
                 i + 1,
                 crate::text::sanitize(name)
             )));

@@ -393,13 +393,19 @@ fn at_cap(p: ProviderKind, e: Error) -> Error {
 }
 
 /// A provider's cap on active keys (Venice: 500), checked before a bulk create: the run is
-/// refused with nothing created when it would go over.
+/// refused with nothing created when it would go over. The keys are counted in the run's one
+/// listing (the one its names were checked against), disabled keys left out.
 pub async fn check_room(s: &Session, adding: usize) -> Result<()> {
     let p = s.p;
     let Some(max) = p.info().max_keys else {
         return Ok(());
     };
-    let have = s.list(false).await?.len();
+    let have = s
+        .listing()
+        .await?
+        .iter()
+        .filter(|k| k.disabled != Some(Some(true)))
+        .count();
     if have + adding > max {
         return Err(Error::usage(format!(
             "{p} allows at most {max} active keys per account; it has {have} and this run would \

@@ -220,7 +220,8 @@ fn describe_old(old: &OldKeyArg) -> String {
 }
 
 /// The old-key step: its request (`None`: nothing to send), what it does in words, what the
-/// answer must show, and the command that does it by hand.
+/// answer must show, the command that does it by hand, and the old key's new name when the
+/// step renames it.
 struct Step {
     req: Option<Request>,
     words: String,
@@ -236,7 +237,10 @@ enum Expect {
 }
 
 /// The old-key step for `key`. An expiry never lengthens the old key's life: one that ends
-/// sooner is left as it is.
+/// sooner is left as it is. With the old key as read (`before`), a disable or an expiry also
+/// renames it `NAME (rotated out YYYY-MM-DD)` (Venice: cut to 64 characters, the suffix whole)
+/// in the same request, so its successor alone has the name; where the provider's update
+/// cannot rename, the old key keeps its name (see [`name_kept`]).
 fn old_step(
     p: ProviderKind,
     base: &BaseUrl,
@@ -247,6 +251,7 @@ fn old_step(
     now: DateTime<Utc>,
 ) -> Result<Step> {
     let shown = crate::text::sanitize(key);
+    renamed: Option<String>,
     let step = |req, words: String, expect, by_hand| Step {
         req,
         words,
@@ -273,7 +278,16 @@ fn old_step(
             let patch = Patch {
                 disabled: Some(true),
                 ..Patch::default()
+        renamed: None,
             };
+    // The old key's new name, when it is known.
+    let rename = before.map(|k| {
+        newkey::rotated_out_name(
+            k.name.clone().flatten().as_deref(),
+            now.date_naive(),
+            name_cap(p),
+        )
+    });
             let req = p.build_update(base, key, &patch).map_err(|e| {
                 flag(
                     e,
@@ -281,11 +295,18 @@ fn old_step(
                     "its keys cannot be disabled; use --old expire-in=DURATION, revoke or keep",
                 )
             })?;
-            Ok(step(
-                Some(req),
-                "disabled".into(),
-                Expect::Disabled,
-                format!("keyctl update {sel} {shown} --disable"),
+            Ok(renaming(
+                p,
+                base,
+                key,
+                patch,
+                step(
+                    Some(req),
+                    "disabled".into(),
+                    Expect::Disabled,
+                    format!("keyctl update {sel} {shown} --disable"),
+                ),
+                rename,
             ))
         }
         OldKeyArg::ExpireIn(d) => {
@@ -322,13 +343,19 @@ fn old_step(
                     "a key's expiry is fixed when it is created; use --old disable, revoke or keep",
                 )
             })?;
-            Ok(step(
-                Some(req),
-                format!("expires at {}", crate::patch::rfc3339(&at)),
-                Expect::ExpiresAt(at),
-                format!(
-                    "keyctl update {sel} {shown} --expires {}",
-                    crate::patch::rfc3339(&at)
+            Ok(renaming(
+                p,
+                base,
+                key,
+                patch,
+                step(
+                    Some(req),
+                    format!("expires at {}", crate::patch::rfc3339(&at)),
+                    Expect::ExpiresAt(at),
+                    format!(
+                        "keyctl update {sel} {shown} --expires {}",
+                        crate::patch::rfc3339(&at)
+                    ),
                 ),
             ))
         }
@@ -351,11 +378,87 @@ struct Rotation<'a> {
     verbose: bool,
 }
 
+                rename,
 impl Rotation<'_> {
     /// One key's rotation. When the successor's secret goes to stdout, the part of the record
     /// that holds it is written through `printer` before the old key is touched (the next
     /// `push` finishes it): the old key's step is sent only once the secret was delivered.
     async fn one(
+/// The most characters a key's name may have on this provider (Venice's descriptions: 64).
+fn name_cap(p: ProviderKind) -> Option<usize> {
+    (p.info().api == "venice").then_some(64)
+}
+
+/// `step` with the rename added to its request (the same `patch` plus the name), when there is
+/// a new name and the provider's update can carry it; else `step` as it is.
+fn renaming(
+    p: ProviderKind,
+    base: &BaseUrl,
+    key: &str,
+    patch: Patch,
+    step: Step,
+    rename: Option<String>,
+) -> Step {
+    let Some(name) = rename else {
+        return step;
+    };
+    let with_name = Patch {
+        name: Some(name.clone()),
+        ..patch
+    };
+    match p.build_update(base, key, &with_name) {
+        Ok(req) => Step {
+            req: Some(req),
+            by_hand: format!("{} --name {}", step.by_hand, shell_word(&name)),
+            renamed: Some(name),
+            ..step
+        },
+        Err(_) => step,
+    }
+}
+
+/// The notice for an old key that keeps its name while its successor has it too (`--old keep`,
+/// an expiry already sooner than asked, a provider whose update cannot rename): two keys then
+/// answer to one name until it is renamed. None when there is nothing to say (the step renames
+/// it, or deletes it).
+fn name_kept(
+    p: ProviderKind,
+    sel: &str,
+    key: &str,
+    before: &Key,
+    step: &Step,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let is_delete = step
+        .req
+        .as_ref()
+        .is_some_and(|r| r.method == crate::request::Method::Delete);
+    if step.renamed.is_some() || is_delete {
+        return None;
+    }
+    let name = before.name.clone().flatten()?;
+    let new_name = newkey::rotated_out_name(Some(&name), now.date_naive(), name_cap(p));
+    let shown = crate::text::sanitize(key);
+    Some(format!(
+        "the old key {shown} keeps its name '{}' ({}), so it and its successor share that name: \
+         rename it with `keyctl update {sel} {shown} --name {}`",
+        crate::text::sanitize(&name),
+        step.words,
+        shell_word(&crate::text::sanitize(&new_name))
+    ))
+}
+
+/// `s` as one word for a POSIX shell: as it is when it holds only safe characters, else in
+/// single quotes (a quote inside written `'\''`).
+fn shell_word(s: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.,:/@+=%".contains(c);
+    if !s.is_empty() && s.chars().all(safe) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
         &self,
         key: &str,
         pacer: &mut Pacer,
@@ -390,14 +493,12 @@ impl Rotation<'_> {
                 ),
             });
         }
-        let max = (p.info().id == "venice").then_some(64);
-        let name = self.name.clone().unwrap_or_else(|| {
-            newkey::successor_name(
-                before.name.clone().flatten().as_deref(),
-                self.now.date_naive(),
-                max,
-            )
-        });
+        // The old key's exact name (it is renamed `NAME (rotated out DATE)` in its step), or
+        // `--name`.
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| newkey::successor_name(before.name.clone().flatten().as_deref()));
         let kind: Option<KeyType> = p.key_type(&before);
         // Venice keys have a type: a successor made without it would get the provider's
         // default (INFERENCE), not the old key's.
@@ -448,7 +549,15 @@ impl Rotation<'_> {
         };
         if self.dry_run {
             let after = lifecycle::predicted(p, &planned.new);
-            let mut notes = vec![format!("then the old key: {}", step.words)];
+            let mut notes = vec![match &step.renamed {
+                Some(n) => format!(
+                    "then the old key: {}, renamed '{}'",
+                    step.words,
+                    crate::text::sanitize(n)
+                ),
+                None => format!("then the old key: {}", step.words),
+            }];
+            notes.extend(kept_name);
             if let (true, Some(r)) = (self.verbose, &step.req) {
                 notes.push(format!(
                     "  {} {} {}",
@@ -467,6 +576,7 @@ impl Rotation<'_> {
                 after: Box::new(after),
                 req: Box::new(planned.req),
                 notes,
+        let kept_name = name_kept(p, &self.sel, key, &before, &step, self.now);
             };
         }
         if !pacer.turn(cancel).await {
@@ -656,6 +766,9 @@ fn not_as_asked(p: ProviderKind, k: &Key, expect: &Expect) -> Option<Error> {
             }
             Some(None) => "set to never expire".into(),
             _ => return None,
+        if let (None, Some(n)) = (&error, &kept_name) {
+            output::warn(&format!("{p}: {n}"));
+        }
         },
         _ => return None,
     };

@@ -61,6 +61,14 @@ async fn expect_create(server: &MockServer, p: &str, body: Value, status: u16, a
     m.mount(server).await;
 }
 
+/// A server with an empty key listing: every real create reads the listing first (its names
+/// are checked against the account's, issue 21).
+async fn server_no_keys() -> MockServer {
+    let server = crate::common::server().await;
+    crate::unique_names::no_keys(&server).await;
+    server
+}
+
 async fn forbid_post(server: &MockServer) {
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(201))
@@ -71,7 +79,7 @@ async fn forbid_post(server: &MockServer) {
 
 #[tokio::test]
 async fn ionet_create_sends_the_documented_body_and_reads_data_value() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .and(path("/v1/api-keys/sub-keys"))
         .and(header("x-api-key", SECRET))
@@ -125,7 +133,7 @@ async fn ionet_create_sends_the_documented_body_and_reads_data_value() {
 
 #[tokio::test]
 async fn ionet_create_without_expires_says_180_days_and_sends_none() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     expect_create(
         &server,
         "/v1/api-keys/sub-keys",
@@ -157,7 +165,7 @@ async fn ionet_create_without_expires_says_180_days_and_sends_none() {
 
 #[tokio::test]
 async fn ionet_no_cap_is_an_explicit_null_on_create() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     expect_create(
         &server,
         "/v1/api-keys/sub-keys",
@@ -191,7 +199,7 @@ async fn gates_create_on_each_openrouter_style_provider() {
         ("novapai", "NOVAPAI_MANAGEMENT_KEY"),
         ("openrouter", "OPENROUTER_MANAGEMENT_KEY"),
     ] {
-        let server = crate::common::server().await;
+        let server = server_no_keys().await;
         Mock::given(method("POST"))
             .and(path("/api/v1/keys"))
             .and(header("authorization", format!("Bearer {SECRET}").as_str()))
@@ -231,7 +239,7 @@ async fn gates_create_on_each_openrouter_style_provider() {
 #[tokio::test]
 async fn gates_secret_is_also_read_from_data_key() {
     // OpenRouter's cookbook reads `data.key`; the spec puts it top-level. Both are read.
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     let mut answer = gates_answer("ci");
     let secret = answer["key"].take();
     answer.as_object_mut().unwrap().remove("key");
@@ -255,7 +263,7 @@ async fn gates_secret_is_also_read_from_data_key() {
 
 #[tokio::test]
 async fn gates_no_limit_and_no_reset_are_explicit_nulls() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     expect_create(
         &server,
         "/api/v1/keys",
@@ -277,7 +285,7 @@ async fn gates_no_limit_and_no_reset_are_explicit_nulls() {
 
 #[tokio::test]
 async fn venice_create_body_type_and_secret() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api_keys"))
         .and(header("authorization", format!("Bearer {SECRET}").as_str()))
@@ -325,7 +333,7 @@ async fn venice_create_body_type_and_secret() {
 
 #[tokio::test]
 async fn venice_default_type_is_inference_and_daily_reset_is_noted() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     expect_create(
         &server,
         "/api/v1/api_keys",
@@ -347,7 +355,7 @@ async fn venice_default_type_is_inference_and_daily_reset_is_noted() {
 
 #[tokio::test]
 async fn venice_description_over_64_characters_is_refused_before_sending() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     forbid_post(&server).await;
     let long = "n".repeat(65);
     Keyctl::new(
@@ -373,7 +381,7 @@ async fn venice_description_over_64_characters_is_refused_before_sending() {
 
 #[tokio::test]
 async fn unsupported_flags_and_bad_input_are_exit_2_with_nothing_sent() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     forbid_post(&server).await;
     for (env, args, needle) in [
         (
@@ -446,7 +454,7 @@ async fn unsupported_flags_and_bad_input_are_exit_2_with_nothing_sent() {
 
 #[tokio::test]
 async fn dry_run_shows_the_request_and_sends_nothing() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     forbid_post(&server).await;
     let out = Keyctl::new(
         "MODELGATES_MANAGEMENT_KEY",
@@ -496,7 +504,7 @@ async fn dry_run_shows_the_request_and_sends_nothing() {
 
 #[tokio::test]
 async fn the_table_shows_the_secret_whole_with_a_warning_and_quiet_keeps_it() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(201).set_body_json(gates_answer("ci")))
         .expect(2)
@@ -568,7 +576,7 @@ async fn secret_file_is_new_0600_and_keeps_the_secret_off_stdout() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ci.key");
     let f = file.to_str().unwrap();
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(201).set_body_json(gates_answer("ci")))
         .expect(1)
@@ -605,7 +613,7 @@ async fn secret_file_is_new_0600_and_keeps_the_secret_off_stdout() {
     let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
     // An existing file is never overwritten, and nothing is created.
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     forbid_post(&server).await;
     Keyctl::new(
         "MODELGATES_MANAGEMENT_KEY",
@@ -654,7 +662,7 @@ async fn secret_file_is_new_0600_and_keeps_the_secret_off_stdout() {
 async fn a_failed_create_leaves_no_secret_file_behind() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ci.key");
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(400)
@@ -686,7 +694,7 @@ async fn a_failed_create_leaves_no_secret_file_behind() {
 #[tokio::test]
 async fn a_create_is_not_retried_once_it_may_have_been_applied() {
     // 500: the provider may have made the key; one attempt only.
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(500).set_body_string("boom"))
         .expect(1)
@@ -716,7 +724,7 @@ async fn a_create_is_not_retried_once_it_may_have_been_applied() {
     assert_eq!(line["key"], "ci", "{line}");
     assert_eq!(line["error"]["http_status"], 500, "{line}");
     // A timeout: the answer may be on its way; one attempt, and the outcome is unknown.
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(201)
@@ -760,7 +768,7 @@ async fn a_create_answered_500_502_or_504_is_unknown_exit_7() {
         ("VENICE_ADMIN_KEY", "venice", 502),
         ("NOVAPAI_MANAGEMENT_KEY", "novapai", 504),
     ] {
-        let server = crate::common::server().await;
+        let server = server_no_keys().await;
         Mock::given(method("POST"))
             .respond_with(ResponseTemplate::new(status).set_body_json(json!({"error": "upstream"})))
             .expect(1)
@@ -789,7 +797,7 @@ async fn a_create_answered_500_502_or_504_is_unknown_exit_7() {
 
 #[tokio::test]
 async fn a_failed_create_line_names_the_key_it_was_for() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(400)
@@ -829,7 +837,7 @@ async fn tsv_columns_without_secret_is_exit_2_before_anything_is_sent() {
         ("IONET_ADMIN_KEY", "ionet"),
         ("VENICE_ADMIN_KEY", "venice"),
     ] {
-        let server = crate::common::server().await;
+        let server = server_no_keys().await;
         forbid_post(&server).await;
         let out = Keyctl::new(env, &["create", "-p", p, "--name", "ci"])
             .base(&server)
@@ -844,7 +852,7 @@ async fn tsv_columns_without_secret_is_exit_2_before_anything_is_sent() {
 
 #[tokio::test]
 async fn tsv_columns_with_secret_or_a_secret_file_create() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     expect_create(
         &server,
         "/api/v1/keys",
@@ -867,7 +875,7 @@ async fn tsv_columns_with_secret_or_a_secret_file_create() {
     // A secret file takes the secret: the columns may leave it out.
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ci.key");
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     expect_create(
         &server,
         "/api/v1/keys",
@@ -895,7 +903,7 @@ async fn tsv_columns_with_secret_or_a_secret_file_create() {
 
 #[tokio::test]
 async fn a_create_is_retried_after_429_and_503() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
         .up_to_n_times(1)
@@ -926,7 +934,7 @@ async fn a_create_is_retried_after_429_and_503() {
 
 #[tokio::test]
 async fn an_answer_without_a_secret_names_the_key_to_revoke() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     let mut answer = gates_answer("ci");
     answer.as_object_mut().unwrap().remove("key");
     Mock::given(method("POST"))
@@ -948,7 +956,7 @@ async fn an_answer_without_a_secret_names_the_key_to_revoke() {
 #[tokio::test]
 async fn an_unreadable_answer_is_never_quoted() {
     // Not JSON, but holding something secret-like: the error must not show it.
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200).set_body_string(format!("{{\"apiKey\": \"{VENICE_NEW}\"")),
@@ -972,7 +980,7 @@ async fn names_from_a_file_make_one_key_each() {
     let dir = tempfile::tempdir().unwrap();
     let names = dir.path().join("names.txt");
     std::fs::write(&names, "# CI keys\nci-a\n\nci-b\nci c\n").unwrap();
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     for n in ["ci-a", "ci-b", "ci c"] {
         expect_create(
             &server,
@@ -1031,7 +1039,7 @@ async fn venice_bulk_creates_respect_the_500_key_cap() {
     let dir = tempfile::tempdir().unwrap();
     let names = dir.path().join("names.txt");
     std::fs::write(&names, "a\nb\n").unwrap();
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     mount_venice_list(&server, 499).await;
     forbid_post(&server).await;
     Keyctl::new(
@@ -1059,7 +1067,7 @@ async fn venice_creates_are_paced_to_its_rate() {
     let names = dir.path().join("names.txt");
     let list: Vec<String> = (0..21).map(|i| format!("k{i}")).collect();
     std::fs::write(&names, list.join("\n")).unwrap();
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     mount_venice_list(&server, 3).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api_keys"))
@@ -1098,7 +1106,7 @@ async fn a_refused_credential_stops_a_bulk_create() {
     let dir = tempfile::tempdir().unwrap();
     let names = dir.path().join("names.txt");
     std::fs::write(&names, "a\nb\nc\n").unwrap();
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(401)
@@ -1148,7 +1156,7 @@ async fn a_refused_credential_stops_a_bulk_create() {
 
 #[tokio::test]
 async fn venice_400_at_the_key_cap_says_what_to_do() {
-    let server = crate::common::server().await;
+    let server = server_no_keys().await;
     Mock::given(method("POST"))
         .respond_with(ResponseTemplate::new(400).set_body_json(
             json!({"error": "You have reached the maximum number of API keys (500)"}),

@@ -535,17 +535,19 @@ fn check_block(stdout: &str, heading: &str, secret: &str) {
     assert_eq!(stdout.matches(secret).count(), 1, "{stdout}");
 }
 
-/// The command the partial message gives to finish the old key's step by hand.
+/// The command the partial message gives to finish the old key's step by hand (the rename
+/// of the old key, named `ci-runner`, with it).
 /// The command names the same account as the run (`-p ID --base-url URL` here), so it can be
 /// pasted as it is.
 fn finish_by_hand(p: Prov, server: &MockServer, old: &str, key: &str) -> String {
     let sel = format!("-p {} --base-url {}/", p.id, server.uri());
+    let rename = format!("--name '{}'", rotated_out("ci-runner"));
     format!(
         "The old key may still be active: finish by hand with `keyctl {old}`",
         old = match old {
             "revoke" => format!("revoke {sel} {key}"),
-            "disable" => format!("update {sel} {key} --disable"),
-            at => format!("update {sel} {key} --expires {at}"),
+            "disable" => format!("update {sel} {key} --disable {rename}"),
+            at => format!("update {sel} {key} --expires {at} {rename}"),
         }
     )
 }
@@ -554,8 +556,14 @@ fn today() -> String {
     Utc::now().date_naive().format("%Y-%m-%d").to_string()
 }
 
+/// The successor's name: the old key's exact name (issue 21: the name stays).
 fn rotated(name: &str) -> String {
-    format!("{name} (rotated {})", today())
+    name.to_string()
+}
+
+/// The old key's name after the old-key step: `NAME (rotated out YYYY-MM-DD)` (UTC).
+fn rotated_out(name: &str) -> String {
+    format!("{name} (rotated out {})", today())
 }
 
 fn secret_of(p: Prov) -> &'static str {
@@ -1340,7 +1348,7 @@ async fn rotate_modelgates_creates_the_successor_then_disables_the_old_key() {
     check_rotated(MODELGATES, &server, &out, "disabled").await;
     assert_eq!(
         bodies(&server, MODELGATES, "PATCH").await,
-        [json!({"disabled": true})]
+        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
     );
 }
 
@@ -1350,7 +1358,7 @@ async fn rotate_novapai_creates_the_successor_then_disables_the_old_key() {
     check_rotated(NOVAPAI, &server, &out, "disabled").await;
     assert_eq!(
         bodies(&server, NOVAPAI, "PATCH").await,
-        [json!({"disabled": true})]
+        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
     );
 }
 
@@ -1360,7 +1368,7 @@ async fn rotate_openrouter_creates_the_successor_then_disables_the_old_key() {
     check_rotated(OPENROUTER, &server, &out, "disabled").await;
     assert_eq!(
         bodies(&server, OPENROUTER, "PATCH").await,
-        [json!({"disabled": true})]
+        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
     );
 }
 
@@ -1371,7 +1379,10 @@ async fn rotate_ionet_creates_the_successor_then_expires_the_old_key_in_24h() {
     let patches = bodies(&server, IONET, "PATCH").await;
     assert_eq!(patches.len(), 1);
     let b = patches[0].as_object().unwrap();
-    assert_eq!(b.keys().collect::<Vec<_>>(), ["expires_at"], "{b:?}");
+    let mut keys: Vec<&String> = b.keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["description", "expires_at"], "{b:?}");
+    assert_eq!(b["description"], json!(rotated_out("batch")), "{b:?}");
     about_hours_from_now(&b["expires_at"], 24);
     assert!(
         line["old_key"]["action"]
@@ -1391,8 +1402,9 @@ async fn rotate_venice_creates_the_successor_then_expires_the_old_key_in_24h() {
     let b = patches[0].as_object().unwrap();
     let mut keys: Vec<&String> = b.keys().collect();
     keys.sort();
-    assert_eq!(keys, ["expiresAt", "id"], "{b:?}");
+    assert_eq!(keys, ["description", "expiresAt", "id"], "{b:?}");
     assert_eq!(b["id"], VENICE_KEY);
+    assert_eq!(b["description"], json!(rotated_out("app")), "{b:?}");
     about_hours_from_now(&b["expiresAt"], 24);
 }
 
@@ -1638,29 +1650,47 @@ async fn rotate_venice_64_character_name_is_cut_so_the_suffix_fits() {
         json!({"data": venice_key(VENICE_KEY, &long)}),
     )
     .await;
-    let suffix = format!(" (rotated {})", today());
-    let want_name = format!("{}{suffix}", "n".repeat(64 - suffix.len()));
-    assert_eq!(want_name.chars().count(), 64);
-    let mut want = successor_body(VENICE, "x");
-    want["description"] = json!(want_name);
+    // The successor keeps the name whole; the old key's new name is cut to fit the suffix.
+    let want = successor_body(VENICE, &long);
     mount_create(&server, VENICE, want).await;
     mount_patched(&server, VENICE, 1).await;
     let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
         .run()
         .await;
     out.code(0);
+    let suffix = format!(" (rotated out {})", today());
+    let want_old = format!("{}{suffix}", "n".repeat(64 - suffix.len()));
+    assert_eq!(want_old.chars().count(), 64);
+    assert_eq!(
+        bodies(&server, VENICE, "PATCH").await[0]["description"],
+        json!(want_old)
+    );
 }
 
 #[tokio::test]
 async fn rotate_a_rotated_key_replaces_the_old_suffix() {
-    let server = common::server().await;
-    mount_old(&server, MODELGATES, "ci-runner (rotated 2020-01-02)").await;
-    mount_create(&server, MODELGATES, successor_body(MODELGATES, "ci-runner")).await;
-    mount_patched(&server, MODELGATES, 1).await;
-    let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY, "-o", "json"])
-        .run()
-        .await;
-    out.code(0);
+    // A retired key's ` (rotated out DATE)` is not carried over nor stacked; an older
+    // version's ` (rotated DATE)` is part of the name now, kept as it is.
+    for (old, base) in [
+        ("ci-runner (rotated out 2020-01-02)", "ci-runner"),
+        (
+            "ci-runner (rotated 2020-01-02)",
+            "ci-runner (rotated 2020-01-02)",
+        ),
+    ] {
+        let server = common::server().await;
+        mount_old(&server, MODELGATES, old).await;
+        mount_create(&server, MODELGATES, successor_body(MODELGATES, base)).await;
+        mount_patched(&server, MODELGATES, 1).await;
+        let out = keyctl(MODELGATES, "rotate", &server, &[GATES_KEY, "-o", "json"])
+            .run()
+            .await;
+        out.code(0);
+        assert_eq!(
+            bodies(&server, MODELGATES, "PATCH").await,
+            [json!({"disabled": true, "name": rotated_out(base)})]
+        );
+    }
 }
 
 #[tokio::test]
@@ -2466,7 +2496,8 @@ async fn rotate_several_keys_from_a_file_without_a_terminal_rotates_each() {
     for k in [GATES_KEY, GATES_KEY_2] {
         Mock::given(method("PATCH"))
             .and(path(format!("/api/v1/keys/{k}")))
-            .and(body_json(json!({"disabled": true})))
+            .and(body_json(json!({"disabled": true,
+                "name": rotated_out(if k == GATES_KEY { "a" } else { "b" })})))
             .respond_with(ok(200, {
                 let mut key = gates_key(k, "x");
                 key["disabled"] = json!(true);
@@ -2740,7 +2771,7 @@ async fn rotate_gates_with_times(created: Value, expires: Value, want: Value) ->
     assert_eq!(one_line(&out)["status"], "rotated", "{}", out.stdout);
     assert_eq!(
         bodies(&server, MODELGATES, "PATCH").await,
-        [json!({"disabled": true})]
+        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
     );
     out
 }

@@ -30,5 +30,6 @@ mod shell_docs;
 mod signals;
 mod snapshots;
 mod successor_settings;
+mod unique_names;
 mod venice;
 mod wire;

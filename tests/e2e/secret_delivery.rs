@@ -40,6 +40,8 @@ fn created(hash: &str) -> Value {
 /// (after `delay` ms), and a PATCH or DELETE answers as applied.
 async fn gates(answer: Value, delay: u64) -> MockServer {
     let server = common::server().await;
+    // A create reads the account's listing first (its names are checked): an empty one.
+    crate::unique_names::no_keys(&server).await;
     Mock::given(method("GET"))
         .and(path_regex(r"^/api/v1/keys/[0-9a-f]{64}$"))
         .respond_with(|r: &Request| {
@@ -506,8 +508,10 @@ async fn a_secret_file_on_a_full_disk_shows_the_secret_and_keeps_the_old_key() {
     assert_eq!(count(&server, "PATCH").await, 0);
     assert!(
         stderr.contains(&format!(
-            "then finish with `keyctl update -p modelgates --base-url {}/ {GATES_KEY} --disable`",
-            server.uri()
+            "then finish with `keyctl update -p modelgates --base-url {}/ {GATES_KEY} --disable \
+             --name 'ci-runner (rotated out {})'`",
+            server.uri(),
+            chrono::Utc::now().date_naive().format("%Y-%m-%d")
         )),
         "{stderr}"
     );
@@ -519,7 +523,10 @@ async fn a_secret_file_on_a_full_disk_shows_the_secret_and_keeps_the_old_key() {
 /// A create that answers only after `act` has been done to the secret file.
 async fn gates_acting_on(file: PathBuf, act: fn(&Path)) -> MockServer {
     let server = common::server().await;
+    // A create reads the account's listing first (its names are checked): an empty one.
+    crate::unique_names::no_keys(&server).await;
     Mock::given(method("GET"))
+        .and(path_regex(r"^/api/v1/keys/[0-9a-f]{64}$"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"data": key(GATES_KEY, "ci")})),
         )

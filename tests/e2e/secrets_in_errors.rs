@@ -185,6 +185,8 @@ fn cases(f: &Family) -> Vec<Case> {
 /// `keyctl create -p <family> --name ci <extra>` with its own state folder: the output and
 /// the trail's text.
 async fn create_in(server: &MockServer, f: &Family, extra: &[&str]) -> (Out, String) {
+    // A create reads the account's listing first (its name is checked): an empty one.
+    crate::unique_names::no_keys(server).await;
     let state = tempfile::tempdir().unwrap();
     let out = Keyctl::new(f.env, &["create", "-p", f.id, "--name", "ci"])
         .base(server)
@@ -200,7 +202,14 @@ async fn create_in(server: &MockServer, f: &Family, extra: &[&str]) -> (Out, Str
 
 /// The POSTs `server` received, each to the create path with `{"name": "ci"}` in the body.
 async fn creates_received(server: &MockServer, f: &Family) -> usize {
-    let reqs = server.received_requests().await.unwrap();
+    // The listing read first (the name is checked) is not a create.
+    let reqs: Vec<_> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.method.as_str() != "GET")
+        .collect();
     for r in &reqs {
         assert_eq!(r.method.as_str(), "POST", "{}", f.id);
         assert_eq!(r.url.path(), f.create_path, "{}", f.id);
@@ -390,6 +399,7 @@ fn created_with(f: &Family, secret: &str) -> ResponseTemplate {
 /// the trail.
 async fn create_answered(p: &Pair, secret: &str, format: &str) -> (Out, String) {
     let server = server().await;
+    crate::unique_names::no_keys(&server).await;
     Mock::given(method("POST"))
         .and(path(p.f.create_path))
         .respond_with(created_with(p.f, secret))
@@ -494,6 +504,7 @@ async fn a_new_key_sharing_the_admin_keys_prefix_is_still_shown() {
     }
     // The default admin credential of the other tests, with a key of another kind.
     let server = server().await;
+    crate::unique_names::no_keys(&server).await;
     Mock::given(method("POST"))
         .respond_with(created_with(&GATES, GATES.secret))
         .expect(1)
