@@ -7,6 +7,8 @@
 //! reader one damaged line, not two. The trail is neither written nor read through a `keyctl`
 //! folder that is a symbolic link. A line never holds the credential (every string is masked)
 //! nor a new key's secret (never put in). `KEYCTL_AUDIT=off` or `audit = false` turns it off.
+//! Each line also says who wrote it ([`Who`]: the key's name when known, the local user and
+//! host, and the command line's arguments, masked and bounded).
 //!
 //! The reader streams: [`open`] notes the file's length under the lock and lets go, then
 //! [`Opened::entries`] reads up to that length line by line, each line at most [`MAX_LINE`]
@@ -17,7 +19,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Take, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
@@ -88,12 +90,32 @@ fn take_status(keys: &[&str]) -> Option<u16> {
     found
 }
 
-/// The trail of one run: where it is written, the run's id and the profile used.
+/// The name of each key read before its write (see [`note_name`]).
+static NAMES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+/// Notes the name of `key` as read before its write (`revoke` reads each key before deleting
+/// it): [`Trail::record`] uses it when the outcome carries no view of the key (a delete that
+/// failed, or found the key gone).
+pub fn note_name(key: &str, k: &Key) {
+    if let Some(name) = k.name.clone().flatten().filter(|n| !n.is_empty()) {
+        let mut m = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        m.insert(key.to_string(), name);
+    }
+}
+
+/// The name noted for `key`, if any.
+fn noted_name(key: &str) -> Option<String> {
+    let m = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    m.get(key).cloned()
+}
+
+/// The trail of one run: where it is written, the run's id, the profile used and who ran it.
 #[derive(Debug, Clone)]
 pub struct Trail {
     path: PathBuf,
     run: String,
     profile: Option<String>,
+    who: Arc<Who>,
 }
 
 impl Trail {
@@ -104,6 +126,7 @@ impl Trail {
             path,
             run: crate::output::run_id().to_string(),
             profile,
+            who: Arc::new(Who::of_this_run()),
         }
     }
 
@@ -127,7 +150,7 @@ impl Trail {
             .error()
             .and_then(|e| e.http_status())
             .or_else(|| take_status(&[&r.key, new_key(&r.outcome).unwrap_or_default(), ""]));
-        let v = entry(r, action, &self.head(now), status);
+        let v = entry(r, action, &self.head(now), status, &self.who);
         let line = serde_json::to_string(&v).map_err(|e| format!("audit line: {e}"))? + "\n";
         append(&self.path, line.as_bytes()).map_err(|e| {
             let next = if is_linked_folder(&e) {
@@ -198,9 +221,27 @@ fn new_key(o: &Outcome) -> Option<&str> {
     }
 }
 
+/// The key's name, when known: from the outcome's views of the key (for a create or a
+/// rotation the new key's, for a revoke the one read before deleting), else as noted by
+/// [`note_name`] when it was read.
+fn key_name(r: &KeyResult) -> Option<String> {
+    let views: [Option<&Key>; 2] = match &r.outcome {
+        Outcome::Updated { before, after, .. } => [Some(after), before.as_deref()],
+        Outcome::Created { after, .. } => [Some(after), None],
+        Outcome::Revoked { before, .. } => [before.as_deref(), None],
+        Outcome::Rotated { before, after, .. } => [Some(after), Some(before)],
+        _ => [None, None],
+    };
+    views
+        .into_iter()
+        .flatten()
+        .find_map(|k| k.name.clone().flatten().filter(|n| !n.is_empty()))
+        .or_else(|| noted_name(&r.key))
+}
+
 /// One line's object, every string masked: never the secret of a new key (not put in) nor
-/// the credential (masked).
-fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>) -> Value {
+/// the credential (masked), nor a token shaped like a key's secret (a secret pasted as a name).
+fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>, who: &Who) -> Value {
     let mut o = Map::new();
     o.insert("time".into(), json!(head.time));
     o.insert("run".into(), json!(head.run));
@@ -211,6 +252,7 @@ fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>) -> 
         _ => &r.key,
     };
     o.insert("key".into(), json!(key));
+    o.insert("name".into(), json!(key_name(r)));
     o.insert("action".into(), json!(action));
     o.insert("status".into(), json!(r.outcome.status()));
     o.insert("changes".into(), changes(&r.outcome));
@@ -228,9 +270,210 @@ fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>) -> 
     if let Some(e) = r.outcome.error() {
         o.insert("error".into(), json!(e.to_string()));
     }
+    o.insert("user".into(), json!(who.user));
+    o.insert("host".into(), json!(who.host));
+    o.insert("argv".into(), json!(who.argv()));
     let mut v = Value::Object(o);
     crate::secret::mask_json(&mut v);
+    mask_key_like_json(&mut v);
     v
+}
+
+/// Masks every token shaped like a key's secret in the strings of `v` (see
+/// [`crate::secret::mask_key_like`]); key ids are not shaped so.
+fn mask_key_like_json(v: &mut Value) {
+    match v {
+        Value::String(s) => {
+            if let std::borrow::Cow::Owned(m) = crate::secret::mask_key_like(s) {
+                *s = m;
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(mask_key_like_json),
+        Value::Object(o) => o.values_mut().for_each(mask_key_like_json),
+        _ => {}
+    }
+}
+
+/// The most arguments a line records: the rest are counted in one last element.
+pub const MAX_ARGS: usize = 64;
+
+/// The most characters of one argument a line records (a longer one is cut, marked `…`).
+pub const MAX_ARG_CHARS: usize = 1024;
+
+/// The longest user or host name a line records, in characters.
+const MAX_NAME_CHARS: usize = 255;
+
+/// Starts of key secrets (as `provider::refuse_secret_id` knows them): an argument, or the
+/// value of `--flag=VALUE`, that starts with one is a pasted secret and recorded as `****`.
+const SECRET_STARTS: [&str; 5] = [
+    "sk-or-",
+    "VENICE_ADMIN_KEY_",
+    "VENICE_INFERENCE_KEY_",
+    "io-v2-",
+    "eyJ",
+];
+
+/// Who wrote a run's lines: the local user, the host and the command line, found once a run.
+#[derive(Debug)]
+pub struct Who {
+    user: String,
+    host: Option<String>,
+    /// The arguments as given (bounded), masked when first recorded (see [`Who::argv`]).
+    raw: Vec<String>,
+    argv: OnceLock<Vec<String>>,
+}
+
+impl Who {
+    /// This process's user, host and arguments.
+    fn of_this_run() -> Who {
+        Who::new(
+            local_user(),
+            local_host(),
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned()),
+        )
+    }
+
+    /// The arguments after the program's name (it is recorded as `keyctl`, without its path),
+    /// at most [`MAX_ARGS`] of them.
+    fn new(user: String, host: Option<String>, args: impl Iterator<Item = String>) -> Who {
+        let mut raw = vec!["keyctl".to_string()];
+        let mut more = 0usize;
+        for a in args {
+            if raw.len() < MAX_ARGS {
+                raw.push(a);
+            } else {
+                more += 1;
+            }
+        }
+        if more > 0 {
+            raw.push(format!("… ({more} more argument(s) not recorded)"));
+        }
+        Who {
+            user,
+            host,
+            raw,
+            argv: OnceLock::new(),
+        }
+    }
+
+    /// The arguments, each masked and cut to [`MAX_ARG_CHARS`]: masked when the first line is
+    /// written, once the run's credential is registered.
+    fn argv(&self) -> &[String] {
+        self.argv
+            .get_or_init(|| self.raw.iter().map(|a| mask_arg(a)).collect())
+    }
+}
+
+/// One argument as a line records it: `****` for one that holds the credential (or a near
+/// copy of it) or starts like a key's secret (also after `--flag=`); else sanitised, with
+/// registered secrets and tokens shaped like a key's secret masked, cut to [`MAX_ARG_CHARS`].
+fn mask_arg(a: &str) -> String {
+    use crate::secret::MASK;
+    if crate::secret::holds_credential(a) {
+        return MASK.to_string();
+    }
+    let clean = crate::text::sanitize(a);
+    let (flag, value) = match clean.split_once('=') {
+        Some((f, v)) if f.starts_with("--") => (Some(f), v),
+        _ => (None, clean.as_str()),
+    };
+    let masked = if SECRET_STARTS.iter().any(|p| value.trim().starts_with(p)) {
+        MASK.to_string()
+    } else {
+        crate::secret::mask_key_like(value).into_owned()
+    };
+    let whole = match flag {
+        Some(f) => format!("{f}={masked}"),
+        None => masked,
+    };
+    crate::visible::cut(&whole, MAX_ARG_CHARS)
+}
+
+/// The local user: the passwd name of the real user id, else `$USER` or `$LOGNAME`, else the
+/// number; sanitised and bounded.
+fn local_user() -> String {
+    let name = passwd_name()
+        .or_else(|| {
+            ["USER", "LOGNAME"].iter().find_map(|v| {
+                std::env::var_os(v)
+                    .map(|u| u.to_string_lossy().trim().to_string())
+                    .filter(|u| !u.is_empty())
+            })
+        })
+        .unwrap_or_else(uid_text);
+    crate::visible::cut(&crate::text::sanitize(&name), MAX_NAME_CHARS)
+}
+
+#[cfg(unix)]
+fn uid_text() -> String {
+    // SAFETY: getuid(2) takes no arguments, always succeeds and touches no memory.
+    unsafe { libc::getuid() }.to_string()
+}
+
+#[cfg(not(unix))]
+fn uid_text() -> String {
+    "unknown".into()
+}
+
+/// The passwd entry's name of the real user id (getpwuid_r), if there is one.
+#[cfg(unix)]
+fn passwd_name() -> Option<String> {
+    // SAFETY: getuid(2) takes no arguments, always succeeds and touches no memory.
+    let uid = unsafe { libc::getuid() };
+    let mut len = 1024usize;
+    loop {
+        let mut buf: Vec<libc::c_char> = vec![0; len];
+        // SAFETY: passwd is plain data (integers and pointers), for which all zeroes is valid.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut found: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is to live memory of the given size; getpwuid_r writes the
+        // entry's strings into `buf` and points `pwd`'s fields (and `found`) into it.
+        let rc =
+            unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut found) };
+        if rc == libc::ERANGE && len < 1 << 20 {
+            len *= 4;
+            continue;
+        }
+        if rc != 0 || found.is_null() || pwd.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name points to a NUL-terminated string inside `buf`, which is
+        // alive here.
+        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
+        let name = name.to_string_lossy().into_owned();
+        return Some(name).filter(|n| !n.is_empty());
+    }
+}
+
+#[cfg(not(unix))]
+fn passwd_name() -> Option<String> {
+    None
+}
+
+/// The host's name (gethostname, at most 255 bytes), sanitised; None when it cannot be read.
+#[cfg(unix)]
+fn local_host() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is live and its length is passed; gethostname writes at most that
+    // many bytes (one fewer is left for the NUL below).
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len() - 1);
+    let name = String::from_utf8_lossy(&buf[..end]).trim().to_string();
+    Some(crate::visible::cut(
+        &crate::text::sanitize(&name),
+        MAX_NAME_CHARS,
+    ))
+    .filter(|n| !n.is_empty())
+}
+
+#[cfg(not(unix))]
+fn local_host() -> Option<String> {
+    std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty())
 }
 
 /// The changes of a write: an update's fields (before → after), a created key's settings
@@ -504,7 +747,31 @@ pub struct Filter {
     /// Provider id (`venice`), any case.
     pub provider: Option<String>,
     pub profile: Option<String>,
+    /// Entries of these actions (any of them; empty: every action).
+    pub actions: Vec<String>,
+    /// Entries of these statuses (any of them; empty: every status).
+    pub statuses: Vec<String>,
+    /// Entries whose key's `name` matches this glob (an entry without a name never does).
+    pub name: Option<globset::GlobMatcher>,
+    /// Only the last this many entries that pass (`-n/--tail`): [`Opened::entries`] counts
+    /// them first, then skips the rest, so memory stays bounded whatever the number.
+    pub last: Option<usize>,
 }
+
+/// The actions a line records (`--action`).
+pub const RECORDED_ACTIONS: [&str; 4] = ["update", "create", "revoke", "rotate"];
+
+/// The statuses a line records (`--status`): those of a write's outcome.
+pub const RECORDED_STATUSES: [&str; 8] = [
+    "updated",
+    "created",
+    "revoked",
+    "rotated",
+    "partial",
+    "not_found",
+    "failed",
+    "unknown",
+];
 
 impl Filter {
     /// Whether an entry passes.
@@ -527,7 +794,20 @@ impl Filter {
             .profile
             .as_deref()
             .is_none_or(|p| s("profile") == Some(p));
-        since && key && provider && profile
+        let one_of = |list: &[String], field: &str| {
+            list.is_empty() || s(field).is_some_and(|v| list.iter().any(|l| l == v))
+        };
+        let name = self
+            .name
+            .as_ref()
+            .is_none_or(|g| s("name").is_some_and(|n| g.is_match(n)));
+        since
+            && key
+            && provider
+            && profile
+            && one_of(&self.actions, "action")
+            && one_of(&self.statuses, "status")
+            && name
     }
 }
 
@@ -565,6 +845,8 @@ pub const MAX_LINE: usize = 256 << 10;
 pub struct Opened {
     file: File,
     len: u64,
+    /// For `Filter::last`: the entries that pass, counted once (see [`Opened::entries`]).
+    passing: Option<usize>,
 }
 
 /// Opens the trail at `path` to read: a missing file is `NotFound`; a folder that is a
@@ -606,14 +888,46 @@ pub fn open(path: &Path) -> std::io::Result<Opened> {
     Ok(Opened {
         file: lock.into_inner(),
         len,
+        passing: None,
     })
 }
 
 impl Opened {
     /// The entries that pass `filter`, in file order, read from the start (again, on a second
-    /// call) up to the length the file had when it was opened.
+    /// call) up to the length the file had when it was opened. With `filter.last` (N), only
+    /// the last N of them: the first call counts the entries that pass (one more read of the
+    /// file, holding none of them), and every call skips all but the last N.
     pub fn entries<'a>(
         &'a mut self,
+        filter: &'a Filter,
+    ) -> std::io::Result<Entries<'a, BufReader<Take<&'a File>>>> {
+        let skip = match filter.last {
+            None => 0,
+            Some(n) => {
+                let passing = match self.passing {
+                    Some(p) => p,
+                    None => {
+                        let mut all = self.read(filter)?;
+                        let mut p = 0usize;
+                        for e in all.by_ref() {
+                            e?;
+                            p += 1;
+                        }
+                        self.passing = Some(p);
+                        p
+                    }
+                };
+                passing.saturating_sub(n)
+            }
+        };
+        let mut entries = self.read(filter)?;
+        entries.skip = skip;
+        Ok(entries)
+    }
+
+    /// Every entry that passes `filter`, from the start.
+    fn read<'a>(
+        &'a self,
         filter: &'a Filter,
     ) -> std::io::Result<Entries<'a, BufReader<Take<&'a File>>>> {
         let mut file = &self.file;
@@ -641,6 +955,8 @@ pub struct Entries<'a, R> {
     line: Vec<u8>,
     skipped: Skipped,
     failed: bool,
+    /// Entries that pass but are left out first (`-n/--tail`: all but the last N).
+    skip: usize,
 }
 
 impl<'a, R: BufRead> Entries<'a, R> {
@@ -651,6 +967,7 @@ impl<'a, R: BufRead> Entries<'a, R> {
             line: Vec::new(),
             skipped: Skipped::default(),
             failed: false,
+            skip: 0,
         }
     }
 
@@ -675,6 +992,10 @@ impl<R: BufRead> Iterator for Entries<'_, R> {
                 Ok(Line::Text) if self.line.iter().all(u8::is_ascii_whitespace) => {}
                 Ok(Line::Text) => match serde_json::from_slice::<Value>(&self.line) {
                     Ok(Value::Object(o)) if self.filter.accepts(&o) => {
+                        if self.skip > 0 {
+                            self.skip -= 1;
+                            continue;
+                        }
                         return Some(Ok(Value::Object(o)));
                     }
                     Ok(Value::Object(_)) => {}
@@ -856,12 +1177,19 @@ mod tests {
                 "profile",
                 "provider",
                 "key",
+                "name",
                 "action",
                 "status",
                 "changes",
-                "http_status"
+                "http_status",
+                "user",
+                "host",
+                "argv"
             ]
         );
+        assert_eq!(o["name"], Value::Null);
+        assert_eq!(o["argv"][0], json!("keyctl"));
+        assert!(!o["user"].as_str().unwrap().is_empty());
         assert_eq!(o["run"], json!(t.run_id()));
         assert_eq!(o["profile"], json!("venice-prod"));
         assert_eq!(o["action"], json!("update"));
@@ -1132,6 +1460,141 @@ mod tests {
             })
             .is_empty()
         );
+    }
+
+    #[test]
+    fn the_new_filters_select_entries_and_old_lines_pass() {
+        let text = [
+            // Written before names were recorded: no name, user, host or argv.
+            r#"{"time":"2026-11-01T00:00:00.000Z","key":"a","action":"update","status":"updated"}"#,
+            r#"{"key":"b","name":"ci-agent-01","action":"revoke","status":"revoked"}"#,
+            r#"{"key":"c","name":"ci-agent-02","action":"revoke","status":"failed"}"#,
+            r#"{"key":"d","name":"prod-1","action":"update","status":"updated"}"#,
+            r#"{"key":"e","name":"ci-agent-03","action":"create","status":"created"}"#,
+        ]
+        .join("\n");
+        let keys = |f: Filter| {
+            parse(text.as_bytes(), &f)
+                .unwrap()
+                .0
+                .iter()
+                .map(|e| e["key"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        };
+        let glob = |g: &str| Some(globset::Glob::new(g).unwrap().compile_matcher());
+        let list = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(keys(Filter::default()), ["a", "b", "c", "d", "e"]);
+        let f = |actions: &[&str], statuses: &[&str], name: Option<&str>| Filter {
+            actions: list(actions),
+            statuses: list(statuses),
+            name: name.and_then(glob),
+            ..Filter::default()
+        };
+        assert_eq!(keys(f(&["update"], &[], None)), ["a", "d"]);
+        assert_eq!(keys(f(&["update", "create"], &[], None)), ["a", "d", "e"]);
+        assert_eq!(keys(f(&[], &["failed", "created"], None)), ["c", "e"]);
+        // A line without a name never matches a --name glob, not even `*`.
+        assert_eq!(keys(f(&[], &[], Some("*"))), ["b", "c", "d", "e"]);
+        assert_eq!(keys(f(&[], &[], Some("ci-*"))), ["b", "c", "e"]);
+        assert_eq!(keys(f(&["revoke"], &["revoked"], Some("ci-*"))), ["b"]);
+    }
+
+    #[test]
+    fn the_last_n_entries_are_read_without_holding_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.jsonl");
+        let text: String = (0..10)
+            .map(|i| {
+                let action = if i % 2 == 0 { "update" } else { "revoke" };
+                format!("{{\"key\":\"k{i}\",\"action\":\"{action}\"}}\nnot json\n")
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+        let mut t = open(&path).unwrap();
+        let keys = |t: &mut Opened, f: &Filter| {
+            let mut entries = t.entries(f).unwrap();
+            let v: Vec<String> = entries
+                .by_ref()
+                .map(|e| e.unwrap()["key"].as_str().unwrap().to_string())
+                .collect();
+            (v, entries.skipped().damaged)
+        };
+        let f = Filter {
+            last: Some(2),
+            actions: vec!["update".into()],
+            ..Filter::default()
+        };
+        // Read twice (as a long table is): the same entries, and every damaged line counted.
+        for _ in 0..2 {
+            assert_eq!(keys(&mut t, &f), (vec!["k6".into(), "k8".into()], 10));
+        }
+        let mut t = open(&path).unwrap();
+        let more = Filter {
+            last: Some(50),
+            ..Filter::default()
+        };
+        assert_eq!(keys(&mut t, &more).0.len(), 10);
+        let mut t = open(&path).unwrap();
+        let none = Filter {
+            last: Some(0),
+            ..Filter::default()
+        };
+        assert!(keys(&mut t, &none).0.is_empty());
+    }
+
+    #[test]
+    fn arguments_are_masked_and_bounded() {
+        assert_eq!(mask_arg("--limit"), "--limit");
+        assert_eq!(mask_arg("ci-agent-08"), "ci-agent-08");
+        let hex = "f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce943";
+        assert_eq!(mask_arg(hex), hex);
+        // Pasted secrets, whole or after --flag=, and key-like tokens inside an argument.
+        assert_eq!(mask_arg("sk-or-v1-short"), "****");
+        assert_eq!(mask_arg("--name=VENICE_ADMIN_KEY_abc"), "--name=****");
+        assert_eq!(
+            mask_arg("old sk-or-v1-3f8a1c6e9b2d5f8a1c4e7b0d3f6a9c2e5b8d1f key"),
+            "old **** key"
+        );
+        assert_eq!(mask_arg("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig"), "****");
+        // Controls dropped; a long argument cut.
+        assert_eq!(mask_arg("a\u{1b}[31mb"), "ab");
+        let long = mask_arg(&"x".repeat(5000));
+        assert_eq!(long.chars().count(), MAX_ARG_CHARS + 1);
+        assert!(long.ends_with('…'));
+        // At most MAX_ARGS arguments, the rest counted.
+        let who = Who::new("u".into(), None, (0..100).map(|i| format!("a{i}")));
+        let argv = who.argv();
+        assert_eq!(argv.len(), MAX_ARGS + 1);
+        assert_eq!(argv[0], "keyctl");
+        assert_eq!(argv[MAX_ARGS - 1], "a62");
+        assert_eq!(argv[MAX_ARGS], "… (37 more argument(s) not recorded)");
+    }
+
+    #[test]
+    fn a_revoke_line_names_the_key_read_before_it_failed() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Trail::new(dir.path().join("a.jsonl"), None);
+        let mut read = Key::unread("venice", "audit-rev-1", Unit::Usd);
+        read.name = Some(Some("ci-deploy".into()));
+        note_name("audit-rev-1", &read);
+        let failed = KeyResult {
+            provider: ProviderKind::Venice,
+            key: "audit-rev-1".into(),
+            outcome: Outcome::Failed(Error::usage("boom")),
+        };
+        assert!(t.record(&failed, Mode::Revoke).unwrap());
+        let revoked = KeyResult {
+            provider: ProviderKind::Venice,
+            key: "audit-rev-2".into(),
+            outcome: Outcome::Revoked {
+                before: Some(Box::new(read.clone())),
+                req: req(),
+            },
+        };
+        assert!(t.record(&revoked, Mode::Revoke).unwrap());
+        let v = lines(t.path());
+        assert_eq!(v[0]["name"], json!("ci-deploy"));
+        assert_eq!(v[1]["name"], json!("ci-deploy"));
     }
 
     #[test]

@@ -333,7 +333,8 @@ const LOG_EXAMPLES: &str = "\
 Examples:
   keyctl log --since 7d
   keyctl log --key e28e82dc-9df2-4b47-b726-d0a222ef2ab5 -o json | jq .changes
-  keyctl log -p modelgates --since 2026-11-01";
+  keyctl log -p modelgates --since 2026-11-01
+  keyctl log --action revoke --name 'ci-*' -n 20";
 
 const CHECK_EXAMPLES: &str = "\
 Examples:
@@ -384,6 +385,33 @@ pub struct LogArgs {
     /// Only entries about this key id (the old or the new key of a rotation)
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
+
+    /// Only entries of these actions (repeat it, or a comma-separated list)
+    #[arg(
+        long,
+        value_name = "ACTION",
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(crate::audit::RECORDED_ACTIONS)
+    )]
+    pub action: Vec<String>,
+
+    /// Only entries of these statuses (repeat it, or a comma-separated list)
+    #[arg(
+        long,
+        value_name = "STATUS",
+        value_delimiter = ',',
+        value_parser = clap::builder::PossibleValuesParser::new(crate::audit::RECORDED_STATUSES)
+    )]
+    pub status: Vec<String>,
+
+    /// Only entries whose key's name matches this glob (e.g. 'ci-*'; entries written without
+    /// a name never match)
+    #[arg(long, value_name = "GLOB")]
+    pub name: Option<String>,
+
+    /// Only the last N entries that pass the other filters
+    #[arg(short = 'n', long, value_name = "N")]
+    pub tail: Option<usize>,
 }
 
 /// Arguments of `keyctl check`.

@@ -1,5 +1,6 @@
-//! `keyctl log`: the audit trail of writes, filtered (`--since`, `--key`, `-p`, `-P`), as a
-//! table, TSV or the stored JSON lines.
+//! `keyctl log`: the audit trail of writes, filtered (`--since`, `--key`, `--action`,
+//! `--status`, `--name`, `-p`, `-P`; `-n/--tail` keeps the last N), as a table, TSV or the
+//! stored JSON lines.
 //!
 //! The trail is streamed, so memory does not grow with it: JSON and TSV lines are printed as
 //! their entries are read. A table of up to [`WINDOW_ROWS`] entries (and [`WINDOW_BYTES`] of
@@ -21,10 +22,82 @@ use crate::output::records::{self, Records};
 use crate::output::{self, Format, View, columns};
 use crate::text::sanitize;
 
-/// The columns of the table and TSV, in order.
-const HEADERS: [&str; 8] = [
-    "time", "profile", "provider", "key", "action", "status", "changes", "http",
+/// The columns of the table and TSV, in order (`by`: `user@host`).
+const HEADERS: [&str; 10] = [
+    "time", "profile", "provider", "key", "name", "action", "status", "changes", "http", "by",
 ];
+
+/// The columns a table leaves out when no entry it shows has a value there (`name` and `by`:
+/// lines written before they were recorded have neither), so such a trail's table is the one
+/// it always was. TSV always has every column.
+const OPTIONAL: [usize; 2] = [4, 9];
+
+/// The columns a table shows: their indexes in [`HEADERS`] and their names.
+#[derive(Debug, Clone)]
+struct Cols {
+    idx: Vec<usize>,
+    headers: Vec<&'static str>,
+}
+
+impl Cols {
+    /// Every column but an optional one whose widest cell is empty.
+    fn of(extremes: &Extremes) -> Cols {
+        let idx: Vec<usize> = (0..HEADERS.len())
+            .filter(|i| {
+                !OPTIONAL.contains(i) || extremes.widest.get(*i).is_some_and(|(w, _)| *w > 0)
+            })
+            .collect();
+        let headers = idx.iter().map(|i| HEADERS[*i]).collect();
+        Cols { idx, headers }
+    }
+
+    /// A row's cells of these columns.
+    fn project(&self, row: Vec<String>) -> Vec<String> {
+        let mut row: Vec<Option<String>> = row.into_iter().map(Some).collect();
+        self.idx
+            .iter()
+            .map(|i| row.get_mut(*i).and_then(Option::take).unwrap_or_default())
+            .collect()
+    }
+
+    /// Rows as records of these columns.
+    fn records(&self, rows: Vec<Vec<String>>) -> Records {
+        Records {
+            headers: self.headers.clone(),
+            rows: rows.into_iter().map(|r| self.project(r)).collect(),
+            json: Vec::new(),
+        }
+    }
+}
+
+/// The filters `keyctl log` adds to `--since`, `--key`, `-p` and `-P`: `--action` and
+/// `--status` (clap has checked their values), `--name GLOB` and `-n/--tail N`.
+pub fn filters(
+    actions: Vec<String>,
+    statuses: Vec<String>,
+    name: Option<&str>,
+    tail: Option<usize>,
+) -> Result<Filter> {
+    let name = name
+        .map(|g| {
+            globset::Glob::new(g)
+                .map(|g| g.compile_matcher())
+                .map_err(|e| {
+                    Error::usage(format!(
+                        "--name: bad glob: {}; write it as in --match (e.g. 'ci-*')",
+                        sanitize(&e.to_string())
+                    ))
+                })
+        })
+        .transpose()?;
+    Ok(Filter {
+        actions,
+        statuses,
+        name,
+        last: tail,
+        ..Filter::default()
+    })
+}
 
 /// The most entries printed as one table at once: a longer trail's table is read twice and
 /// printed in chunks.
@@ -233,14 +306,20 @@ fn table(
         }
     }
     let skipped = entries.skipped();
+    let cols = Cols::of(&extremes);
     if !spilled {
         if !window.rows.is_empty() {
-            out(&records::table(&window.take(), shape.width, shape.headers));
+            let rows = window.take().rows;
+            out(&records::table(
+                &cols.records(rows),
+                shape.width,
+                shape.headers,
+            ));
         }
         return Ok(skipped);
     }
-    let layout = layout(window.take().rows, extremes, shape);
-    let mut chunks = Chunks::new(layout, shape);
+    let layout = layout(window.take().rows, extremes, shape, &cols);
+    let mut chunks = Chunks::new(layout, shape, cols);
     for e in trail.entries(filter)? {
         chunks.push(cells(&e?), out);
     }
@@ -309,17 +388,9 @@ enum Layout {
 /// table of every row (what decides them is in those rows), but for how a terminal's width is
 /// shared out among long cells, which follows the sample. The widths are read off the top
 /// border (`┌──┬───┐`); a text without one is the blocks form.
-fn layout(mut sample: Vec<Vec<String>>, extremes: Extremes, shape: &Shape) -> Layout {
+fn layout(mut sample: Vec<Vec<String>>, extremes: Extremes, shape: &Shape, cols: &Cols) -> Layout {
     sample.extend(extremes.rows());
-    let t = records::table(
-        &Records {
-            headers: HEADERS.to_vec(),
-            rows: sample,
-            json: Vec::new(),
-        },
-        shape.width,
-        shape.headers,
-    );
+    let t = records::table(&cols.records(sample), shape.width, shape.headers);
     let border = t
         .lines()
         .next()
@@ -341,26 +412,29 @@ fn layout(mut sample: Vec<Vec<String>>, extremes: Extremes, shape: &Shape) -> La
 struct Chunks {
     layout: Layout,
     shape: Shape,
+    cols: Cols,
     rows: Batch,
     started: bool,
 }
 
 impl Chunks {
-    fn new(layout: Layout, shape: &Shape) -> Chunks {
+    fn new(layout: Layout, shape: &Shape, cols: Cols) -> Chunks {
         Chunks {
             layout,
             shape: *shape,
+            cols,
             rows: Batch::default(),
             started: false,
         }
     }
 
     fn push(&mut self, row: Vec<String>, out: &mut dyn FnMut(&str)) {
+        let row = self.cols.project(row);
         if self.layout == Layout::Blocks {
             // Blocks stand alone: `records::table` makes any row its block when the room is
             // too small for a table (0 always is).
             let one = Records {
-                headers: HEADERS.to_vec(),
+                headers: self.cols.headers.clone(),
                 rows: vec![row],
                 json: Vec::new(),
             };
@@ -400,7 +474,13 @@ impl Chunks {
             return;
         };
         let header = self.shape.headers && !self.started;
-        let text = chunk(&self.rows.take().rows, widths, self.shape.width, header);
+        let text = chunk(
+            &self.rows.take().rows,
+            &self.cols.headers,
+            widths,
+            self.shape.width,
+            header,
+        );
         let lines: Vec<&str> = text.lines().collect();
         let from = usize::from(self.started);
         let to = if last {
@@ -414,10 +494,16 @@ impl Chunks {
 }
 
 /// One chunk of a long table: the style of `records::table`, each column `widths` wide.
-fn chunk(rows: &[Vec<String>], widths: &[u16], width: Option<usize>, header: bool) -> String {
+fn chunk(
+    rows: &[Vec<String>],
+    headers: &[&str],
+    widths: &[u16],
+    width: Option<usize>,
+    header: bool,
+) -> String {
     let mut t = records::styled(width);
     if header {
-        t.set_header(HEADERS.iter().map(|h| h.to_uppercase()));
+        t.set_header(headers.iter().map(|h| h.to_uppercase()));
     }
     for row in rows {
         t.add_row(row);
@@ -442,11 +528,21 @@ fn row(e: &Value) -> Vec<String> {
         s("profile"),
         s("provider"),
         s("key"),
+        s("name"),
         s("action"),
         s("status"),
         changes_text(e),
         s("http_status"),
+        by(&s("user"), &s("host")),
     ]
+}
+
+/// `user@host`, `user` or `@host` as known; empty for a line written without them.
+fn by(user: &str, host: &str) -> String {
+    match (user, host) {
+        (u, "") => u.to_string(),
+        (u, h) => format!("{u}@{h}"),
+    }
 }
 
 /// `limit 10 → 50; reset daily → monthly`; a create's settings as `name ci-runner`, an update
@@ -520,14 +616,40 @@ mod tests {
     }
 
     #[test]
+    fn a_table_leaves_out_name_and_by_when_no_entry_has_them() {
+        let old = json!({"time": "t", "key": "k", "action": "update"});
+        let new = json!({"time": "t", "key": "k", "name": "ci-1", "user": "ana"});
+        let of = |rows: &[&Value]| {
+            let mut x = Extremes::default();
+            rows.iter().for_each(|r| x.add(&cells(r)));
+            Cols::of(&x).headers
+        };
+        assert_eq!(
+            of(&[&old]),
+            [
+                "time", "profile", "provider", "key", "action", "status", "changes", "http"
+            ]
+        );
+        assert_eq!(of(&[&old, &new]), HEADERS);
+        let cols = Cols::of(&Extremes::default());
+        assert_eq!(cols.project(cells(&new))[3], "k");
+        assert_eq!(cols.project(cells(&new)).len(), 8);
+    }
+
+    #[test]
     fn rows_have_every_column() {
         let e = json!({"time": "t", "profile": null, "provider": "venice", "key": "k",
                        "action": "revoke", "status": "revoked", "changes": [],
                        "http_status": 204});
         assert_eq!(
             row(&e),
-            ["t", "", "venice", "k", "revoke", "revoked", "", "204"]
+            [
+                "t", "", "venice", "k", "", "revoke", "revoked", "", "204", ""
+            ]
         );
+        let e = json!({"key": "k", "name": "ci-1", "user": "ana", "host": "build-3"});
+        let r = row(&e);
+        assert_eq!((r[4].as_str(), r[9].as_str()), ("ci-1", "ana@build-3"));
     }
 }
 
@@ -550,10 +672,16 @@ mod streaming {
                 } else {
                     format!("k-{i}")
                 };
-                let e = json!({"time": format!("2026-11-{:02}T10:00:00.000Z", 1 + i % 28),
+                let mut e = json!({"time": format!("2026-11-{:02}T10:00:00.000Z", 1 + i % 28),
                                "profile": if i % 3 == 0 { Value::Null } else { json!("work") },
                                "provider": "venice", "key": key, "action": "update",
                                "status": "updated", "changes": changes, "http_status": 200});
+                // Every fourth line names the key and who wrote it (the rest as before 21).
+                if i % 4 == 1 {
+                    e["name"] = json!(format!("ci-agent-{i:02}"));
+                    e["user"] = json!("ana");
+                    e["host"] = json!("build-3");
+                }
                 format!("{e}\n")
             })
             .collect();
@@ -577,13 +705,11 @@ mod streaming {
         let text = std::fs::read_to_string(path).unwrap();
         let rows = text
             .lines()
-            .map(|l| row(&serde_json::from_str(l).unwrap()))
-            .collect();
-        let r = Records {
-            headers: HEADERS.to_vec(),
-            rows,
-            json: Vec::new(),
-        };
+            .map(|l| cells(&serde_json::from_str(l).unwrap()))
+            .collect::<Vec<_>>();
+        let mut extremes = Extremes::default();
+        rows.iter().for_each(|r| extremes.add(r));
+        let r = Cols::of(&extremes).records(rows);
         records::table(&r, width, headers)
     }
 

@@ -27,16 +27,20 @@ use keyctl::provider::ProviderKind;
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
 
 /// The fields of an update's line, in the order they are written.
-const UPDATE_FIELDS: [&str; 9] = [
+const UPDATE_FIELDS: [&str; 13] = [
     "time",
     "run",
     "profile",
     "provider",
     "key",
+    "name",
     "action",
     "status",
     "changes",
     "http_status",
+    "user",
+    "host",
+    "argv",
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1444,7 +1448,8 @@ async fn log_tsv_has_a_header_and_the_columns() {
     assert_eq!(
         rows[0],
         [
-            "time", "profile", "provider", "key", "action", "status", "changes", "http"
+            "time", "profile", "provider", "key", "name", "action", "status", "changes", "http",
+            "by"
         ]
     );
     assert_eq!(rows.len(), 1 + all.len(), "{}", out.stdout);
@@ -1456,10 +1461,12 @@ async fn log_tsv_has_a_header_and_the_columns() {
             "",
             "venice",
             VENICE_KEY,
+            "",
             "update",
             "updated",
             "limit 10 → 50",
-            "200"
+            "200",
+            ""
         ]
     );
     assert_eq!(
@@ -1469,16 +1476,18 @@ async fn log_tsv_has_a_header_and_the_columns() {
             "work",
             "openrouter",
             "rot-old",
+            "",
             "rotate",
             "rotated",
             "new key rot-new; old key disabled",
-            "200"
+            "200",
+            ""
         ]
     );
     assert_eq!(rows[5][1], "ops");
-    assert_eq!(rows[5][5], "failed");
-    assert_eq!(rows[5][7], "500");
-    assert_eq!(rows[1][6], "limit 1 → 2");
+    assert_eq!(rows[5][6], "failed");
+    assert_eq!(rows[5][8], "500");
+    assert_eq!(rows[1][7], "limit 1 → 2");
     // --no-headers drops the header only.
     let out = home.bare(&["log", "-o", "tsv", "--no-headers"]).run().await;
     out.code(0);

@@ -440,11 +440,12 @@ status:   failed
 http:     500
 ";
 
+// TSV always has every column: since issue 21 also name and by (empty for these lines).
 const SMALL_TSV: &str = "\
-time	profile	provider	key	action	status	changes	http
-2026-11-20T10:00:00.000Z	work	venice	e28e82dc-9df2-4b47-b726-d0a222ef2ab5	update	updated	limit 10 → 50; reset daily → monthly	200
-2026-11-21T06:00:00.000Z	work	venice	e28e82dc-9df2-4b47-b726-d0a222ef2ab5	rotate	rotated	new key 0b8e82dc-9df2-4b47-b726-d0a222ef2ab5; old key revoked	200
-2026-11-22T06:00:00.000Z	work	venice	e28e82dc-9df2-4b47-b726-d0a222ef2ab5	revoke	failed		500
+time	profile	provider	key	name	action	status	changes	http	by
+2026-11-20T10:00:00.000Z	work	venice	e28e82dc-9df2-4b47-b726-d0a222ef2ab5		update	updated	limit 10 → 50; reset daily → monthly	200	
+2026-11-21T06:00:00.000Z	work	venice	e28e82dc-9df2-4b47-b726-d0a222ef2ab5		rotate	rotated	new key 0b8e82dc-9df2-4b47-b726-d0a222ef2ab5; old key revoked	200	
+2026-11-22T06:00:00.000Z	work	venice	e28e82dc-9df2-4b47-b726-d0a222ef2ab5		revoke	failed		500	
 ";
 
 #[tokio::test]

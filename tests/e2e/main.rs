@@ -2,6 +2,7 @@
 //! Every run goes through `common::Keyctl`, which scans stdout and stderr for the credential.
 
 mod attack_profiles;
+mod audit_names;
 mod audit_trail;
 mod auth_check;
 mod bounds;
