@@ -52,8 +52,8 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the command line (clap's errors and help exit as clap does). `support` takes none
-    /// of the options the other commands share: one given to it is a usage error.
+    /// Parses the command line (clap's errors and help exit as clap does). `support` takes only
+    /// `-o` and `-p` of the options the other commands share: another one is a usage error.
     pub fn parse_args() -> Cli {
         use clap::{CommandFactory, FromArgMatches};
         // Every provider's credential variable is registered for masking before anything can
@@ -73,6 +73,8 @@ impl Cli {
         if let Some(("support", _)) = matches.subcommand() {
             let given: Vec<String> = matches
                 .ids()
+                // `GlobalArgs` is the group of them all (given when any one is).
+                .filter(|id| !matches!(id.as_str(), "output" | "provider" | "GlobalArgs"))
                 .filter(|id| {
                     matches.value_source(id.as_str())
                         == Some(clap::parser::ValueSource::CommandLine)
@@ -83,7 +85,10 @@ impl Cli {
                 Cli::command()
                     .error(
                         clap::error::ErrorKind::ArgumentConflict,
-                        format!("keyctl support takes no options (got {})", given.join(", ")),
+                        format!(
+                            "keyctl support takes only -o/--output and -p/--provider (got {})",
+                            given.join(", ")
+                        ),
                     )
                     .exit();
             }
@@ -136,7 +141,7 @@ pub struct GlobalArgs {
         ignore_case = true,
         help_heading = "Output"
     )]
-    pub output: Option<Format>,
+    pub output: Option<OutputArg>,
 
     /// Leave out the header line of tsv and table output
     #[arg(global = true, long, help_heading = "Output")]
@@ -221,6 +226,35 @@ pub struct GlobalArgs {
     pub api_key_file: Option<PathBuf>,
 }
 
+/// `-o`: an output format, or `md` (Markdown), which only `keyctl support` prints (hidden from
+/// the possible values every other command lists).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputArg {
+    /// A table fitted to the terminal (the default on a terminal)
+    Table,
+    /// Tab-separated values with one header line (the default when piped)
+    Tsv,
+    /// One JSON object per key per line
+    Json,
+    /// Markdown (`keyctl support` only)
+    #[value(hide = true)]
+    Md,
+}
+
+impl OutputArg {
+    /// The format for every command but `support`: `md` is a usage error there.
+    pub fn format(self) -> crate::error::Result<Format> {
+        match self {
+            OutputArg::Table => Ok(Format::Table),
+            OutputArg::Tsv => Ok(Format::Tsv),
+            OutputArg::Json => Ok(Format::Json),
+            OutputArg::Md => Err(crate::error::Error::usage(
+                "-o md (Markdown) is for `keyctl support` only; use -o table, tsv or json",
+            )),
+        }
+    }
+}
+
 /// `-p`: any non-empty name (custom providers come from the config file, read later); the
 /// built-in ids are its possible values for help and completions.
 #[derive(Debug, Clone, Copy)]
@@ -294,7 +328,13 @@ pub enum Command {
     Rotate(Box<RotateArgs>),
 
     /// Print which change flags each provider supports, and the body field each becomes
-    #[command(after_help = "Example:\n  keyctl support > support.md")]
+    ///
+    /// On a terminal: a table fitted to its width. Piped: the Markdown the README carries. -o
+    /// forces one: table, md (Markdown), tsv, json (one line per command, flag and provider).
+    /// -p NAME shows that provider only.
+    #[command(
+        after_help = "Examples:\n  keyctl support -p venice\n  keyctl support -o md > support.md\n  keyctl support -o json | jq -c 'select(.supported | not)'"
+    )]
     Support,
 
     /// List the built-in and configured providers: base URL, credential source, and whether

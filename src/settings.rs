@@ -106,7 +106,9 @@ impl Global {
             connect_timeout,
             max_wait,
         } = g;
+        let output = output.map(crate::cli::OutputArg::format).transpose()?;
         check_env_base_urls()?;
+        note_profiles(&config);
         let provider = match (provider, env_value("KEYCTL_PROVIDER")) {
             (Some(p), _) => Some((p, Origin::Flag)),
             (None, Some(v)) => Some((v, Origin::Env)),
@@ -479,9 +481,57 @@ pub fn missing(p: ProviderKind, source: &Source, profile: Option<&str>) -> Error
              set it, or change the profile's credential source"
         )),
         None => Error::Credential(format!(
-            "missing {p} admin credential: set {var} or pass --api-key-file PATH (- for stdin)"
+            "missing {p} admin credential: set {var} or pass --api-key-file PATH (- for stdin){}",
+            try_profiles(p)
         )),
     }
+}
+
+/// The config file's profiles (name, provider) and where the file is, for [`missing`]'s hint.
+static PROFILES: std::sync::OnceLock<(Vec<(String, ProviderKind)>, String)> =
+    std::sync::OnceLock::new();
+
+/// Remembers the config file's profiles for [`missing`] (once a process).
+fn note_profiles(config: &Config) {
+    let list = config
+        .profiles
+        .iter()
+        .map(|pr| (pr.name.clone(), pr.provider.kind()))
+        .collect();
+    let _ = PROFILES.set((list, config.describe()));
+}
+
+/// `; or try -P NAME (a profile for P in FILE)` when the config file has profiles for `p` (up
+/// to 3 named, the rest counted), else nothing.
+fn try_profiles(p: ProviderKind) -> String {
+    let Some((all, file)) = PROFILES.get() else {
+        return String::new();
+    };
+    let names: Vec<String> = all
+        .iter()
+        .filter(|(_, k)| *k == p)
+        .map(|(n, _)| format!("-P {}", crate::text::sanitize(n)))
+        .collect();
+    let shown = match names.len() {
+        0 => return String::new(),
+        1 => names[0].clone(),
+        2 | 3 => format!(
+            "{} or {}",
+            names[..names.len() - 1].join(", "),
+            names[names.len() - 1]
+        ),
+        n => format!(
+            "{} or one of {} more (`keyctl providers` lists them)",
+            names[..3].join(", "),
+            n - 3
+        ),
+    };
+    let what = if names.len() == 1 {
+        "a profile"
+    } else {
+        "profiles"
+    };
+    format!("; or try {shown} ({what} for {p} in {file})")
 }
 
 /// `keyctl update`, resolved: the change as a [`Patch`] (checked against the clock now), the

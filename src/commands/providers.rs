@@ -1,10 +1,12 @@
 //! `keyctl providers`: the built-in and configured providers, their base URL, where their
-//! credential comes from and whether it is there (never its value).
+//! credential comes from and whether it is there (never its value); and the config file's
+//! profiles: a second table, a `profiles` column in TSV, a `profiles` list in each JSON line.
 
 use serde_json::json;
 
-use crate::config::Source;
+use crate::config::{Config, Profile, Source};
 use crate::error::{Error, Result};
+use crate::output::Format;
 use crate::output::records::{self, Records};
 use crate::settings::Global;
 
@@ -14,16 +16,25 @@ pub fn run(global: &Global) -> Result<i32> {
             "--columns applies to key output, not to `keyctl providers`",
         ));
     }
+    let view = global.listing_view();
+    let config = &global.config;
+    let default = default_profile(config);
+    let mut headers = vec![
+        "provider",
+        "name",
+        "api",
+        "base_url",
+        "credential",
+        "present",
+        "defined",
+    ];
+    // TSV is one table: each provider's profiles in a last column (`*`: the default).
+    let profile_column = view.format == Format::Tsv && !config.profiles.is_empty();
+    if profile_column {
+        headers.push("profiles");
+    }
     let mut r = Records {
-        headers: vec![
-            "provider",
-            "name",
-            "api",
-            "base_url",
-            "credential",
-            "present",
-            "defined",
-        ],
+        headers,
         rows: Vec::new(),
         json: Vec::new(),
     };
@@ -55,8 +66,29 @@ pub fn run(global: &Global) -> Result<i32> {
                 "built-in".into()
             },
         ]);
+        let mine: Vec<&Profile> = config
+            .profiles
+            .iter()
+            .filter(|pr| pr.provider.kind() == p)
+            .collect();
+        if profile_column {
+            let names: Vec<String> = mine
+                .iter()
+                .map(|pr| {
+                    let star = if default.is_some_and(|(d, _)| d == pr.name) {
+                        "*"
+                    } else {
+                        ""
+                    };
+                    format!("{}{star}", pr.name)
+                })
+                .collect();
+            if let Some(row) = r.rows.last_mut() {
+                row.push(names.join(","));
+            }
+        }
         let (kind, value) = describe(&source);
-        r.json.push(json!({
+        let mut line = json!({
             "provider": i.id,
             "name": i.name,
             "api": i.api,
@@ -65,23 +97,105 @@ pub fn run(global: &Global) -> Result<i32> {
             "credential": value,
             "credential_present": present,
             "defined": defined,
-        }));
+        });
+        if !config.profiles.is_empty()
+            && let Some(o) = line.as_object_mut()
+        {
+            let list: Vec<serde_json::Value> = mine
+                .iter()
+                .map(|pr| {
+                    let (kind, value) = profile_source(&pr.credential);
+                    json!({
+                        "name": pr.name,
+                        "credential_source": kind,
+                        "credential": value,
+                        "credential_present": self::present(&pr.credential),
+                        "default": default.is_some_and(|(d, _)| d == pr.name),
+                    })
+                })
+                .collect();
+            o.insert("profiles".into(), json!(list));
+        }
+        r.json.push(line);
     }
-    records::print(&global.listing_view(), &r);
-    // For a person: where the profiles are (a script reads the config file itself).
-    let profiles = &global.config.profiles;
-    if !profiles.is_empty() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        let list: Vec<String> = profiles
-            .iter()
-            .map(|p| format!("{} ({})", p.name, p.provider.kind().info().id))
-            .collect();
-        crate::output::diag(&format!(
-            "profiles in {}: {}; check them with `keyctl auth status --all`",
-            global.config.describe(),
-            list.join(", ")
-        ));
+    records::print(&view, &r);
+    if view.format == Format::Table && !config.profiles.is_empty() && !global.quiet {
+        crate::output::print_text(&format!("\nprofiles in {}:", config.describe()));
+        records::print(&view, &profiles_table(config, default));
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            crate::output::diag("check the profiles' credentials with `keyctl auth status --all`");
+        }
     }
     Ok(0)
+}
+
+/// The profile runs use when none is named: KEYCTL_PROFILE's, else the file's
+/// `default_profile`; with where that came from.
+fn default_profile(config: &Config) -> Option<(&str, &'static str)> {
+    let from_env = std::env::var("KEYCTL_PROFILE")
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    match from_env {
+        Some(v) => config
+            .profiles
+            .iter()
+            .find(|pr| pr.name == v)
+            .map(|pr| (pr.name.as_str(), "KEYCTL_PROFILE")),
+        None => config
+            .default_profile
+            .as_deref()
+            .map(|d| (d, "default_profile")),
+    }
+}
+
+/// The profiles as a table of their own: name, provider, credential source, present, default.
+fn profiles_table(config: &Config, default: Option<(&str, &str)>) -> Records {
+    let mut r = Records {
+        headers: vec!["profile", "provider", "credential", "present", "default"],
+        rows: Vec::new(),
+        json: Vec::new(),
+    };
+    for pr in &config.profiles {
+        let (kind, value) = profile_source(&pr.credential);
+        let shown = value.as_str().map_or_else(String::new, str::to_string);
+        r.rows.push(vec![
+            pr.name.clone(),
+            pr.provider.kind().info().id.into(),
+            format!("{kind} {shown}"),
+            match present(&pr.credential) {
+                Some(true) => "yes".into(),
+                Some(false) => "no".into(),
+                None => "not run".into(),
+            },
+            match default {
+                Some((d, "KEYCTL_PROFILE")) if d == pr.name => "yes (KEYCTL_PROFILE)".into(),
+                Some((d, _)) if d == pr.name => "yes".into(),
+                _ => String::new(),
+            },
+        ]);
+    }
+    r
+}
+
+/// A profile's credential source for the listing: the variable's name or the file's path; for
+/// a command only its program's name, since its arguments may carry a token or a vault path
+/// that is nobody else's business (`keyctl -v` shows it to the one who runs it).
+fn profile_source(s: &Source) -> (&'static str, serde_json::Value) {
+    match s {
+        Source::Command(argv) => {
+            let program = argv
+                .first()
+                .map(|a| {
+                    std::path::Path::new(a)
+                        .file_name()
+                        .map_or_else(|| a.clone(), |f| f.to_string_lossy().into_owned())
+                })
+                .unwrap_or_default();
+            ("command", json!(program))
+        }
+        other => describe(other),
+    }
 }
 
 /// Whether the credential is there, without reading it: a variable set to something, a file

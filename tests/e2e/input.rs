@@ -107,12 +107,12 @@ async fn missing_provider_and_unknown_provider() {
         .await
         .code(3);
     }
-    // `support` takes none of the shared options.
-    Keyctl::bare(&["support", "-p", "venice"])
+    // `support` takes none of the shared options but -o and -p.
+    Keyctl::bare(&["support", "--retries", "1"])
         .run()
         .await
         .code(2)
-        .stderr_has("support takes no options");
+        .stderr_has("support takes only -o/--output and -p/--provider");
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ mod lifecycle_revoke_rotate;
 mod log_streaming;
 mod model;
 mod openrouter;
+mod profiles_and_support;
 mod profiles_review;
 mod pty;
 mod pty_lifecycle;
