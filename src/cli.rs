@@ -472,6 +472,24 @@ pub struct CheckArgs {
     /// Keys that are disabled (ModelGates, novapai, OpenRouter)
     #[arg(long)]
     pub disabled: bool,
+
+    /// Keys with less than AMOUNT left this period (limit minus usage, in the key's unit);
+    /// keys with no cap never match
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub remaining_under: Option<String>,
+
+    /// Only keys whose name matches GLOB
+    #[arg(long = "match", value_name = "GLOB")]
+    pub match_glob: Option<String>,
+
+    /// Leave out keys whose name matches GLOB (repeatable)
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Also check keys that rotate retired (named "NAME (rotated out DATE)" and disabled or
+    /// set to expire); left out by default
+    #[arg(long)]
+    pub include_rotated_out: bool,
 }
 
 /// Arguments of `keyctl completions`.
@@ -545,24 +563,6 @@ Examples:
 
 /// Arguments of `keyctl create` (the Output, Network and Credentials options follow them).
 #[derive(Debug, Args)]
-
-    /// Keys with less than AMOUNT left this period (limit minus usage, in the key's unit);
-    /// keys with no cap never match
-    #[arg(long, value_name = "AMOUNT")]
-    pub remaining_under: Option<String>,
-
-    /// Only keys whose name matches GLOB
-    #[arg(long = "match", value_name = "GLOB")]
-    pub match_glob: Option<String>,
-
-    /// Leave out keys whose name matches GLOB (repeatable)
-    #[arg(long, value_name = "GLOB")]
-    pub exclude: Vec<String>,
-
-    /// Also check keys that rotate retired (named "NAME (rotated out DATE)" and disabled or
-    /// set to expire); left out by default
-    #[arg(long)]
-    pub include_rotated_out: bool,
 pub struct CreateArgs {
     /// Create one key per name in FILE, one per line (# comments, blank lines skipped; - for
     /// stdin); the change flags apply to each
@@ -577,6 +577,11 @@ pub struct CreateArgs {
     /// instead of showing it
     #[arg(long, value_name = "PATH", help_heading = "Keys")]
     pub secret_file: Option<PathBuf>,
+
+    /// Create the key even if the account already has a key with that name (or the file gives
+    /// a name twice); without it such a run is refused before anything is created
+    #[arg(long, help_heading = "Keys")]
+    pub allow_duplicate_name: bool,
 
     #[command(flatten, next_help_heading = "Settings")]
     pub change: ChangeArgs,
@@ -651,11 +656,6 @@ pub struct RotateArgs {
     pub change: ChangeArgs,
 
     /// Read the old key and show both steps; change nothing
-    /// Create the key even if the account already has a key with that name (or the file gives
-    /// a name twice); without it such a run is refused before anything is created
-    #[arg(long, help_heading = "Keys")]
-    pub allow_duplicate_name: bool,
-
     #[arg(long, help_heading = "Keys")]
     pub dry_run: bool,
 }

@@ -227,6 +227,7 @@ struct Step {
     words: String,
     expect: Expect,
     by_hand: String,
+    renamed: Option<String>,
 }
 
 /// What the answer to the old-key step must show when it shows the key.
@@ -251,13 +252,21 @@ fn old_step(
     now: DateTime<Utc>,
 ) -> Result<Step> {
     let shown = crate::text::sanitize(key);
-    renamed: Option<String>,
     let step = |req, words: String, expect, by_hand| Step {
         req,
         words,
         expect,
         by_hand,
+        renamed: None,
     };
+    // The old key's new name, when it is known.
+    let rename = before.map(|k| {
+        newkey::rotated_out_name(
+            k.name.clone().flatten().as_deref(),
+            now.date_naive(),
+            name_cap(p),
+        )
+    });
     let flag = |e: Error, flag: &str, instead: &str| match e {
         Error::Unsupported { provider, .. } => Error::Unsupported {
             provider,
@@ -278,16 +287,7 @@ fn old_step(
             let patch = Patch {
                 disabled: Some(true),
                 ..Patch::default()
-        renamed: None,
             };
-    // The old key's new name, when it is known.
-    let rename = before.map(|k| {
-        newkey::rotated_out_name(
-            k.name.clone().flatten().as_deref(),
-            now.date_naive(),
-            name_cap(p),
-        )
-    });
             let req = p.build_update(base, key, &patch).map_err(|e| {
                 flag(
                     e,
@@ -357,33 +357,12 @@ fn old_step(
                         crate::patch::rfc3339(&at)
                     ),
                 ),
+                rename,
             ))
         }
     }
 }
 
-/// Everything one key's rotation needs.
-struct Rotation<'a> {
-    p: ProviderKind,
-    s: &'a Session,
-    /// The options that name the account in a command to run by hand (`-P NAME`, ...).
-    sel: String,
-    old: OldKeyArg,
-    /// `--name`: the successor's name (one key only).
-    name: Option<String>,
-    /// The flags given: they override the old key's settings.
-    over: Patch,
-    now: DateTime<Utc>,
-    dry_run: bool,
-    verbose: bool,
-}
-
-                rename,
-impl Rotation<'_> {
-    /// One key's rotation. When the successor's secret goes to stdout, the part of the record
-    /// that holds it is written through `printer` before the old key is touched (the next
-    /// `push` finishes it): the old key's step is sent only once the secret was delivered.
-    async fn one(
 /// The most characters a key's name may have on this provider (Venice's descriptions: 64).
 fn name_cap(p: ProviderKind) -> Option<usize> {
     (p.info().api == "venice").then_some(64)
@@ -459,6 +438,27 @@ fn shell_word(s: &str) -> String {
     }
 }
 
+/// Everything one key's rotation needs.
+struct Rotation<'a> {
+    p: ProviderKind,
+    s: &'a Session,
+    /// The options that name the account in a command to run by hand (`-P NAME`, ...).
+    sel: String,
+    old: OldKeyArg,
+    /// `--name`: the successor's name (one key only).
+    name: Option<String>,
+    /// The flags given: they override the old key's settings.
+    over: Patch,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    verbose: bool,
+}
+
+impl Rotation<'_> {
+    /// One key's rotation. When the successor's secret goes to stdout, the part of the record
+    /// that holds it is written through `printer` before the old key is touched (the next
+    /// `push` finishes it): the old key's step is sent only once the secret was delivered.
+    async fn one(
         &self,
         key: &str,
         pacer: &mut Pacer,
@@ -547,6 +547,7 @@ fn shell_word(s: &str) -> String {
             Ok(x) => x,
             Err(e) => return Outcome::Failed(e),
         };
+        let kept_name = name_kept(p, &self.sel, key, &before, &step, self.now);
         if self.dry_run {
             let after = lifecycle::predicted(p, &planned.new);
             let mut notes = vec![match &step.renamed {
@@ -576,7 +577,6 @@ fn shell_word(s: &str) -> String {
                 after: Box::new(after),
                 req: Box::new(planned.req),
                 notes,
-        let kept_name = name_kept(p, &self.sel, key, &before, &step, self.now);
             };
         }
         if !pacer.turn(cancel).await {
@@ -745,6 +745,9 @@ fn shell_word(s: &str) -> String {
             next: step.by_hand.clone(),
             cause: Box::new(cause),
         });
+        if let (None, Some(n)) = (&error, &kept_name) {
+            output::warn(&format!("{p}: {n}"));
+        }
         if let Outcome::Rotated { error: e, .. } = &mut r.outcome {
             *e = error;
         }
@@ -766,9 +769,6 @@ fn not_as_asked(p: ProviderKind, k: &Key, expect: &Expect) -> Option<Error> {
             }
             Some(None) => "set to never expire".into(),
             _ => return None,
-        if let (None, Some(n)) = (&error, &kept_name) {
-            output::warn(&format!("{p}: {n}"));
-        }
         },
         _ => return None,
     };
