@@ -161,9 +161,17 @@ impl Job {
     }
 }
 
-/// `keyctl log`: the audit trail, filtered by --since, --key, -p and -P.
+/// `keyctl log`: the audit trail, filtered by --since, --key, --action, --status, --name, -p
+/// and -P, the last -n N of it.
 fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<String>) -> Result<i32> {
-    let crate::cli::LogArgs { since, key, action, status, name, tail } = args;
+    let crate::cli::LogArgs {
+        since,
+        key,
+        action,
+        status,
+        name,
+        tail,
+    } = args;
     let since = since
         .map(|s| crate::audit::parse_since(&s, chrono::Utc::now()).map_err(Error::usage))
         .transpose()?;
