@@ -4,8 +4,11 @@
 Usage: server.py PORT [DELAY_MS]. Listens on 127.0.0.1, HTTP/1.1 keep-alive, answers every
 PATCH with the provider's documented success shape after DELAY_MS milliseconds, every GET
 (the read a relative change or a dry run's plan makes) with a key of that provider, every POST
-with a created key and its secret, and every DELETE with the provider's success.
+with a created key and its secret, and every DELETE with the provider's success. The
+OpenRouter-style listing (`GET /api/v1/keys?offset=N`) holds BENCH_KEYS keys (default 10,000),
+100 a page: ids are i as 64 hex digits, names ci-agent-00000 ...
 """
+import os
 import json
 import sys
 import time
@@ -41,6 +44,26 @@ DELETED = {
     "gates": json.dumps({"deleted": True}).encode(),
     "venice": json.dumps({"success": True}).encode(),
 }
+
+
+N_KEYS = int(os.environ.get("BENCH_KEYS", "10000"))
+
+
+def listed(i):
+    return {"hash": format(i, "064x"), "name": "ci-agent-%05d" % i, "disabled": False,
+            "limit": 50, "limit_remaining": 50, "limit_reset": "daily", "usage": 0,
+            "include_byok_in_limit": False, "expires_at": None,
+            "created_at": "2026-01-01T00:00:00Z"}
+
+
+def page(path):
+    """The listing page `path` asks for (`offset=N`), 100 keys at most."""
+    offset = 0
+    for part in path.partition("?")[2].split("&"):
+        if part.startswith("offset="):
+            offset = int(part[len("offset="):] or 0)
+    keys = [listed(i) for i in range(offset, min(offset + 100, N_KEYS))]
+    return json.dumps({"data": keys}).encode()
 
 
 def family(path):
@@ -85,7 +108,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         if DELAY:
             time.sleep(DELAY)
-        self.answer(None)
+        if self.path.split("?")[0] == "/api/v1/keys":
+            self.answer(page(self.path))
+        else:
+            self.answer(None)
 
     def answer(self, body, status=200):
         """`status` with `body`, else the key of the provider the path belongs to."""

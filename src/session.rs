@@ -24,6 +24,8 @@ pub struct Session {
     /// `--match`, and where the provider's single-key read needs it
     /// (`Adapter::get_completes_from_list`: every `get` of a run needs the same list).
     list_once: tokio::sync::OnceCell<Vec<Key>>,
+    /// The listing's keys by id (as ids compare), built on the first read from it.
+    by_id: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
     /// Where the credential came from, when not the provider's own variable (a profile's
     /// source): named in a refusal's hint instead of the variable.
     source: Option<String>,
@@ -39,6 +41,7 @@ impl Session {
             http,
             secret,
             list_once: tokio::sync::OnceCell::new(),
+            by_id: std::sync::OnceLock::new(),
             source: None,
         }
     }
@@ -195,9 +198,17 @@ impl Session {
     pub async fn read(&self, key: &str) -> Result<Key> {
         if !self.p.info().adapter.get_completes_from_list()
             && let Some(all) = self.list_once.get()
-            && let Some(entry) = all.iter().find(|k| same_id(&k.id, key))
         {
-            return Ok(entry.clone());
+            let index = self.by_id.get_or_init(|| {
+                let mut m = std::collections::HashMap::with_capacity(all.len());
+                for (i, k) in all.iter().enumerate() {
+                    m.entry(id_form(&k.id)).or_insert(i);
+                }
+                m
+            });
+            if let Some(entry) = index.get(&id_form(key)).and_then(|&i| all.get(i)) {
+                return Ok(entry.clone());
+            }
         }
         self.get(key).await
     }
@@ -214,6 +225,14 @@ impl Session {
             }
         }
         Ok(view)
+    }
+}
+
+/// An id as [`same_id`] compares it: a UUID in one spelling, anything else as it is.
+fn id_form(id: &str) -> String {
+    match uuid::Uuid::parse_str(id.trim()) {
+        Ok(u) => u.hyphenated().to_string(),
+        Err(_) => id.to_string(),
     }
 }
 

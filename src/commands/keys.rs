@@ -99,11 +99,12 @@ pub async fn resolve(
         });
     };
     let listing = s.listing().await?;
+    let index = Index::new(listing);
     let mut ids = Vec::with_capacity(refs.len());
     let mut errors: Vec<Error> = Vec::new();
     let mut n_failed = 0usize;
     for r in wanted {
-        match find(p, listing, r) {
+        match find(p, &index, r) {
             Ok(id) => ids.push(id),
             Err(e) => {
                 n_failed += 1;
@@ -136,15 +137,33 @@ pub async fn resolve(
     Ok(unique_keys(ids))
 }
 
+/// The listing by name and by id, built once per run (a file of 10,000 names is not 10,000
+/// scans of the listing).
+struct Index<'a> {
+    all: &'a [Key],
+    names: std::collections::HashMap<&'a str, Vec<&'a Key>>,
+    ids: HashSet<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(all: &'a [Key]) -> Index<'a> {
+        let mut names: std::collections::HashMap<&str, Vec<&Key>> =
+            std::collections::HashMap::with_capacity(all.len());
+        for k in all {
+            if let Some(Some(n)) = &k.name {
+                names.entry(n.as_str()).or_default().push(k);
+            }
+        }
+        let ids = all.iter().map(|k| k.id.as_str()).collect();
+        Index { all, names, ids }
+    }
+}
+
 /// One reference against the listing.
-fn find(p: ProviderKind, listing: &[Key], r: Ref) -> Result<String> {
-    let named = |t: &str| -> Vec<&Key> {
-        listing
-            .iter()
-            .filter(|k| k.name.clone().flatten().as_deref() == Some(t))
-            .collect()
-    };
-    let exact_id = |t: &str| listing.iter().find(|k| k.id == t).map(|k| k.id.clone());
+fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
+    let listing = index.all;
+    let named = |t: &str| -> Vec<&Key> { index.names.get(t).cloned().unwrap_or_default() };
+    let exact_id = |t: &str| index.ids.get(t).map(|id| id.to_string());
     let (text, by_name, by_id) = match r {
         Ref::Id(id) => return Ok(id.to_string()),
         Ref::Name(t) => (t, true, false),
@@ -487,7 +506,8 @@ mod tests {
     fn names_then_ids_then_prefixes() {
         let l = listing();
         let gm = ProviderKind::ModelGates;
-        let f = |t: &str| find(gm, &l, Ref::parse(gm, t));
+        let index = Index::new(&l);
+        let f = |t: &str| find(gm, &index, Ref::parse(gm, t));
         assert_eq!(f("ci-agent-08").unwrap(), A);
         assert_eq!(f("c0ffee").unwrap(), C);
         assert_eq!(f("h1").unwrap(), "h1");

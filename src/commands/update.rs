@@ -258,7 +258,7 @@ impl Plan {
         if let (Some(rel), Some(before)) = (&self.relative, before) {
             let delta = crate::patch::signed(rel.delta);
             let current = match &before.limit {
-                Some(Some(a)) => a.clone(),
+                Some(Some(a)) => *a,
                 // No cap: a relative change has nothing to add to (a bulk `+N` over keys of
                 // which some are uncapped must not fail on those).
                 Some(None) => return Err(Ok(format!("no cap: {delta} leaves it unlimited"))),

@@ -52,7 +52,7 @@ fn a_100k_key_dry_run_is_bounded() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("100000 key id(s) given more than once"),
+        stderr.contains("100000 key(s) named more than once"),
         "{stderr}"
     );
     assert!(

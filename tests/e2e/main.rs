@@ -15,6 +15,7 @@ mod gates;
 mod hostile;
 mod input;
 mod ionet;
+mod key_refs;
 mod lifecycle_attack;
 mod lifecycle_create;
 mod lifecycle_revoke_rotate;
