@@ -180,6 +180,22 @@ for fmt in table json; do
   printf '%s\t%s\n' "$fmt" "$(cat "$TMP/time")" >> "$TMP/bounds.tsv"
 done
 
+# 10. keys by name in a 10,000-key ModelGates account (the stand-in's paged listing, 101 pages of
+# 100): a relative dry run over every key by full id (read by listing, not 10,000 GETs), by
+# --match and by name; one key by name (one listing) and by full id (one GET); curl reading the
+# same 101 pages in one process (keep-alive).
+python3 -c 'for i in range(10000): print(format(i, "064x"))' > "$TMP/ids10k.txt"
+python3 -c 'for i in range(10000): print("ci-agent-%05d" % i)' > "$TMP/names10k.txt"
+for o in $(seq 0 100 10000); do printf 'url = "%s/api/v1/keys?offset=%s"\noutput = /dev/null\n' "$U0" "$o"; done > "$TMP/pages.curl"
+G10="$BIN update -p modelgates --base-url $U0 --limit +5 --dry-run -o tsv"
+hyperfine -N --output=pipe --warmup 1 --runs "$RUNS" --export-json "$TMP/names.json" \
+  -n ids-10k "$G10 --from-file $TMP/ids10k.txt" \
+  -n match-10k "$G10 --match ci-*" \
+  -n names-10k "$G10 --from-file $TMP/names10k.txt" \
+  -n get-by-name "$BIN get -p modelgates --base-url $U0 ci-agent-04242" \
+  -n get-by-id "$BIN get -p modelgates --base-url $U0 $(printf '%064x' 4242)" \
+  -n curl-101-pages "curl -s -H 'Authorization: Bearer bench-secret' -K $TMP/pages.curl" >/dev/null
+
 AUDIT_LINES="$AUDIT_LINES" python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
 import json, os, platform, statistics, subprocess, sys, datetime
 tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick, runs, store_n = sys.argv[1:]
@@ -310,6 +326,19 @@ L.append(f"| flags, audit on | {ms(pr['flags']):.2f} ({spread(pr['flags'])}) |")
 L.append(f"| profile, audit on | {ms(pr['profile']):.2f} ({spread(pr['profile'])}) |")
 pn = load("profile_noaudit")
 L.append(f"| profile, audit off | {ms(pn['profile-audit-off']):.2f} ({spread(pn['profile-audit-off'])}) |")
+L.append("\n## 10. Keys by name: a 10,000-key account (local server, ModelGates)\n")
+L.append("The stand-in lists 10,000 keys, 100 a page (101 requests with the empty last page). A relative "
+         "`--limit +5 --dry-run` over every key reads each key's current limit: from the listing, "
+         "whether the keys are given by full id (a file of 10,000 ids), by `--match ci-*` or by name (a "
+         "file of 10,000 names). One key by name costs one listing; by full id, one GET. curl reads the "
+         "same 101 pages in one process. Target: the 10,000-key dry run under 2 s.\n")
+L.append("| run | median ms (min–max) | verdict |")
+L.append("|---|---|---|")
+nm = load("names")
+for name in ["ids-10k", "match-10k", "names-10k", "get-by-name", "get-by-id", "curl-101-pages"]:
+    r = nm[name]
+    verdict = ("PASS" if r["median"] < 2 else "FAIL") if name.endswith("10k") else ""
+    L.append(f"| `{name}` | {ms(r):.1f} ({spread(r)}) | {verdict} |")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 PY
