@@ -11,6 +11,9 @@ use crate::common::{IONET_KEY, Keyctl, VENICE_KEY, forbid_patch};
 
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
 
+/// A full ModelGates key hash (64 hex digits): used as is, with no listing read.
+const H1: &str = "7d3c9a41e8b2f0561c4d8e2a9b7f3e10c5a6d4b2e8f1097a3c5e7b9d1f2a4c6e";
+
 fn gates_key(hash: &str, name: &str, limit: serde_json::Value) -> serde_json::Value {
     json!({"hash": hash, "name": name, "label": name, "disabled": false, "limit": limit,
            "limit_remaining": 1, "limit_reset": "daily", "usage": 2})
@@ -48,13 +51,13 @@ fn mg(args: &[&str], server: &MockServer) -> Keyctl {
 #[tokio::test]
 async fn get_each_provider() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(40)).await;
-    let out = mg(&["get", "h1", "-o", "json"], &server).run().await;
+    mount_gates_get(&server, H1, json!(40)).await;
+    let out = mg(&["get", H1, "-o", "json"], &server).run().await;
     out.code(0);
     let l = &out.json_lines()[0];
     assert_eq!(l["status"], "ok");
     assert_eq!(l["after"]["limit"], json!(40));
-    assert_eq!(l["after"]["raw"]["hash"], "h1");
+    assert_eq!(l["after"]["raw"]["hash"], H1);
 
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -131,9 +134,9 @@ async fn list_reads_every_page() {
 #[tokio::test]
 async fn relative_limit_reads_then_sets_the_sum() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(40)).await;
-    mount_patch(&server, "h1", json!({"limit": 65}), 1).await;
-    mg(&["update", "h1", "--limit", "+25"], &server)
+    mount_gates_get(&server, H1, json!(40)).await;
+    mount_patch(&server, H1, json!({"limit": 65}), 1).await;
+    mg(&["update", H1, "--limit", "+25"], &server)
         .run()
         .await
         .code(0)
@@ -143,10 +146,10 @@ async fn relative_limit_reads_then_sets_the_sum() {
 #[tokio::test]
 async fn relative_limit_respects_the_cap() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(40)).await;
-    mount_patch(&server, "h1", json!({"limit": 50}), 1).await;
+    mount_gates_get(&server, H1, json!(40)).await;
+    mount_patch(&server, H1, json!({"limit": 50}), 1).await;
     mg(
-        &["update", "h1", "--limit", "+25", "--limit-max", "50"],
+        &["update", H1, "--limit", "+25", "--limit-max", "50"],
         &server,
     )
     .run()
@@ -157,12 +160,12 @@ async fn relative_limit_respects_the_cap() {
 #[tokio::test]
 async fn at_the_cap_nothing_is_sent() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(50)).await;
+    mount_gates_get(&server, H1, json!(50)).await;
     forbid_patch(&server).await;
     let out = mg(
         &[
             "update",
-            "h1",
+            H1,
             "--limit",
             "+25",
             "--limit-max",
@@ -181,34 +184,35 @@ async fn at_the_cap_nothing_is_sent() {
 #[tokio::test]
 async fn below_zero_is_an_error_and_nothing_is_sent() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(5)).await;
+    mount_gates_get(&server, H1, json!(5)).await;
     forbid_patch(&server).await;
-    mg(&["update", "h1", "--limit", "-10"], &server)
+    mg(&["update", H1, "--limit", "-10"], &server)
         .run()
         .await
         .code(2)
         .stderr_has("below 0");
 }
 
+/// A key with no cap stays without one: `+N` on it is `unchanged` (exit 0), not an error.
 #[tokio::test]
-async fn relative_on_a_key_without_limit_is_an_error() {
+async fn relative_on_a_key_without_limit_leaves_it_unlimited() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(null)).await;
+    mount_gates_get(&server, H1, json!(null)).await;
     forbid_patch(&server).await;
-    mg(&["update", "h1", "--limit", "+1"], &server)
+    let out = mg(&["update", H1, "--limit", "+1", "-o", "json"], &server)
         .run()
-        .await
-        .code(2)
-        .stderr_has("no current limit");
+        .await;
+    out.code(0).stderr_has("no cap: +1 leaves it unlimited");
+    assert_eq!(out.json_lines()[0]["status"], "unchanged");
 }
 
 #[tokio::test]
 async fn relative_dry_run_reads_and_shows_before_and_after() {
     let server = MockServer::start().await;
-    mount_gates_get(&server, "h1", json!(40)).await;
+    mount_gates_get(&server, H1, json!(40)).await;
     forbid_patch(&server).await;
     let out = mg(
-        &["update", "h1", "--limit", "+25", "--dry-run", "-o", "json"],
+        &["update", H1, "--limit", "+25", "--dry-run", "-o", "json"],
         &server,
     )
     .run()
@@ -223,13 +227,13 @@ async fn relative_dry_run_reads_and_shows_before_and_after() {
     );
     assert_eq!(l["request"]["body"], json!({"limit": 65}));
     let out = mg(
-        &["update", "h1", "--limit", "+25", "--dry-run", "-o", "table"],
+        &["update", H1, "--limit", "+25", "--dry-run", "-o", "table"],
         &server,
     )
     .run()
     .await;
     out.code(0)
-        .stdout_has("ModelGates key h1 \"k\":")
+        .stdout_has(&format!("ModelGates key {H1} \"k\":"))
         .stdout_has("  limit  40 → 65")
         .stderr_has("summary: 1 would update");
 }
@@ -272,11 +276,20 @@ async fn match_needs_yes() {
 #[tokio::test]
 async fn from_file_skips_comments_and_blank_lines() {
     let server = MockServer::start().await;
-    mount_patch(&server, "k1", json!({"limit": 3}), 1).await;
-    mount_patch(&server, "k2", json!({"limit": 3}), 1).await;
+    let (k1, k2, k3) = (
+        format!("{:064x}", 1),
+        format!("{:064x}", 2),
+        format!("{:064x}", 3),
+    );
+    mount_patch(&server, &k1, json!({"limit": 3}), 1).await;
+    mount_patch(&server, &k2, json!({"limit": 3}), 1).await;
     let dir = tempfile::tempdir().unwrap();
     let f = dir.path().join("keys.txt");
-    std::fs::write(&f, "# keys for CI\nk1\n\n   \n  k2  \n# k3\n").unwrap();
+    std::fs::write(
+        &f,
+        format!("# keys for CI\n{k1}\n\n   \n  {k2}  \n# {k3}\n"),
+    )
+    .unwrap();
     let out = mg(
         &[
             "update",
@@ -295,9 +308,9 @@ async fn from_file_skips_comments_and_blank_lines() {
     assert_eq!(out.json_lines().len(), 2);
     // And from standard input.
     let server = MockServer::start().await;
-    mount_patch(&server, "k1", json!({"limit": 3}), 1).await;
+    mount_patch(&server, &k1, json!({"limit": 3}), 1).await;
     mg(&["update", "--from-file", "-", "--limit", "3"], &server)
-        .stdin(b"k1\n# c\n")
+        .stdin(format!("{k1}\n# c\n").as_bytes())
         .run()
         .await
         .code(0);
@@ -315,7 +328,7 @@ async fn requests_overlap_up_to_the_concurrency() {
         .expect(8)
         .mount(&server)
         .await;
-    let keys: Vec<String> = (0..8).map(|i| format!("k{i}")).collect();
+    let keys: Vec<String> = (0..8).map(|i| format!("{i:064x}")).collect();
     let mut args: Vec<&str> = vec!["update", "--limit", "1", "--concurrency", "8", "-o", "json"];
     args.extend(keys.iter().map(String::as_str));
     let t = Instant::now();
