@@ -3,7 +3,7 @@
 //! JSON output and each documented error status. `openrouter.rs` has OpenRouter's reads.
 
 use serde_json::json;
-use wiremock::matchers::{body_json, header, method, path};
+use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{GATES_KEY, Keyctl, SECRET, fixture, forbid_patch, providers};
@@ -165,6 +165,17 @@ async fn unsupported_flags_name_provider_flag_and_alternative() {
 async fn key_hash_is_one_percent_encoded_segment() {
     let (p, env, _) = family()[0];
     let server = MockServer::start().await;
+    // An id that is not 64 hex digits is found in the listing (read once), then sent as one
+    // encoded path segment.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .and(query_param("offset", "0"))
+        .and(query_param("include_disabled", "true"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"hash": "a/b?c d", "name": "odd", "disabled": false, "limit": 5}]})))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("PATCH"))
         .and(path("/api/v1/keys/a%2Fb%3Fc%20d"))
         .respond_with(
@@ -173,7 +184,7 @@ async fn key_hash_is_one_percent_encoded_segment() {
         .expect(1)
         .mount(&server)
         .await;
-    Keyctl::new(env, &["update", "-p", p, "a/b?c d", "--limit", "1"])
+    Keyctl::new(env, &["update", "-p", p, "id:a/b?c d", "--limit", "1"])
         .base(&server)
         .run()
         .await
