@@ -189,7 +189,7 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
             }
             several => {
                 return Err(Error::usage(format!(
-                    "{p}: {} keys are named '{}'; name one by its id:{}",
+                    "{p}: {} keys are named '{}'; name one by its id{}",
                     several.len(),
                     sanitize(text),
                     candidates(several)
@@ -213,7 +213,7 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
                 [k] => return Ok(k.id.clone()),
                 several => {
                     return Err(Error::usage(format!(
-                        "{p}: {} keys have an id starting with '{}'; give more of the id:{}",
+                        "{p}: {} keys have an id starting with '{}'; give more of the id{}",
                         several.len(),
                         sanitize(text),
                         candidates(several)
@@ -236,13 +236,13 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
     Err(Error::Unresolved {
         provider: p.info().name,
         message: format!(
-            "{what} '{}' (among {} keys){}",
+            "{what} '{}' (among {} keys; {})",
             sanitize(text),
             listing.len(),
             if near.is_empty() {
-                "; keyctl list shows the names and ids".to_string()
+                "keyctl list shows the names and ids".to_string()
             } else {
-                format!("; did you mean {}?", near.join(", "))
+                format!("did you mean {}?", near.join(", "))
             }
         ),
     })
@@ -295,7 +295,11 @@ fn nearest(listing: &[Key], text: &str) -> Vec<String> {
 fn combine(first: &Error, all: &[Error], n: usize, nothing: &str) -> Error {
     let text = |e: &Error| e.to_string();
     let message = if n == 1 {
-        format!("{}; {nothing}", text(first))
+        // Candidates follow the first line: what did not happen goes before them.
+        match text(first).split_once('\n') {
+            Some((head, rest)) => format!("{head}; {nothing}:\n{rest}"),
+            None => format!("{}; {nothing}", text(first)),
+        }
     } else {
         format!(
             "{n} key references do not name one key, {nothing}:\n  {}{}",
