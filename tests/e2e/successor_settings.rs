@@ -7,7 +7,6 @@
 //! the same way. Last, under "answers with unreadable numbers": an `update` answered with a
 //! cap it cannot read (`1e400`, `"abc"`) is exit 7, not the value sent shown as the result.
 
-use chrono::Utc;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -449,11 +448,9 @@ async fn mount_old_step(server: &MockServer, p: Prov, key: Value) {
         .await;
 }
 
+/// The successor's name: the old key's exact name (issue 21).
 fn rotated(name: &str) -> String {
-    format!(
-        "{name} (rotated {})",
-        Utc::now().date_naive().format("%Y-%m-%d")
-    )
+    name.to_string()
 }
 
 /// Rotating `p.key` read as `key` with `flags`: the successor is created with exactly `body`
