@@ -1192,7 +1192,7 @@ async fn retry_after_zero_still_waits_the_floor() {
         .await;
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("keys");
-    let list: String = (0..30).map(|i| format!("key{i:02}\n")).collect();
+    let list: String = (0..30).map(|i| format!("{i:064x}\n")).collect();
     std::fs::write(&keys, list).unwrap();
     let t = Instant::now();
     Keyctl::new(
