@@ -175,7 +175,7 @@ async fn no_match_is_exit_4_with_the_nearest_names_and_nothing_sent() {
         .run()
         .await;
     out.code(4)
-        .stderr_has("no key is named, or has an id starting with, 'ci-agent-8' (among 5 keys)")
+        .stderr_has("no key is named, or has an id starting with, 'ci-agent-8' (among 5 keys;")
         .stderr_has("did you mean ci-agent-08, ci-agent-09?")
         .stderr_has("nothing was sent");
     // JSON kind for scripts: not_found. Several bad references are reported together.
