@@ -391,14 +391,17 @@ async fn quiet_prints_nothing_but_errors() {
     assert!(out.stdout.is_empty() && out.stderr.is_empty(), "{out:?}");
 }
 
+/// Each key is tried whatever the others did; the run exits with its worst key's code (a
+/// refused credential, 3, is worse than a key not found, 4), not the first failure's.
 #[tokio::test]
-async fn several_keys_go_on_past_a_failure() {
+async fn several_keys_go_on_past_a_failure_and_exit_with_the_worst() {
     let server = MockServer::start().await;
-    for (k, status) in [("k1", 200), ("k2", 404), ("k3", 200), ("k4", 401)] {
+    let ids: Vec<String> = (1..=4).map(|i| format!("{i:064x}")).collect();
+    for (k, status) in ids.iter().zip([200, 404, 200, 401]) {
         let body = if status == 200 {
             json!({"data": {"hash": k, "limit": 9}})
         } else {
-            json!({"error": {"code": status, "message": format!("nope {k}")}})
+            json!({"error": {"code": status, "message": format!("nope {}", &k[60..])}})
         };
         Mock::given(method("PATCH"))
             .and(path(format!("/api/v1/keys/{k}")))
@@ -407,28 +410,16 @@ async fn several_keys_go_on_past_a_failure() {
             .mount(&server)
             .await;
     }
-    let out = Keyctl::new(
-        "MODELGATES_MANAGEMENT_KEY",
-        &[
-            "update",
-            "-p",
-            "modelgates",
-            "k1",
-            "k2",
-            "k3",
-            "k4",
-            "--limit",
-            "9",
-            "-o",
-            "json",
-        ],
-    )
-    .base(&server)
-    .run()
-    .await;
-    out.code(4)
-        .stderr_has("nope k2")
-        .stderr_has("nope k4")
+    let mut args = vec!["update", "-p", "modelgates"];
+    args.extend(ids.iter().map(String::as_str));
+    args.extend(["--limit", "9", "-o", "json"]);
+    let out = Keyctl::new("MODELGATES_MANAGEMENT_KEY", &args)
+        .base(&server)
+        .run()
+        .await;
+    out.code(3)
+        .stderr_has("nope 0002")
+        .stderr_has("nope 0004")
         .stderr_has("summary: 2 updated, 0 unchanged, 2 failed");
     let keys: Vec<String> = out
         .json_lines()
@@ -441,12 +432,28 @@ async fn several_keys_go_on_past_a_failure() {
             )
         })
         .collect();
-    assert_eq!(keys, ["k1:updated", "k2:failed", "k3:updated", "k4:failed"]);
+    let want: Vec<String> = ids
+        .iter()
+        .zip(["updated", "failed", "updated", "failed"])
+        .map(|(k, s)| format!("{k}:{s}"))
+        .collect();
+    assert_eq!(keys, want);
 }
 
+/// A reference that is not a full id is looked up in the key list (read once); one that names
+/// no key stops the run before anything is sent (exit 4), also when the others are fine.
 #[tokio::test]
-async fn one_bad_key_among_several_sends_nothing() {
+async fn one_unknown_key_among_several_sends_nothing() {
     let server = silent_server().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/api-keys/sub-keys"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
+            "data": [{"id": IONET_KEY, "description": "build bot", "credit_limit": 10}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
     Keyctl::new(
         "IONET_ADMIN_KEY",
         &["update", "-p", "ionet", IONET_KEY, "nope", "--limit", "1"],
@@ -454,8 +461,10 @@ async fn one_bad_key_among_several_sends_nothing() {
     .base(&server)
     .run()
     .await
-    .code(2)
+    .code(4)
+    .stderr_has("no key is named, or has an id starting with, 'nope'")
     .stderr_has("nothing was sent");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
