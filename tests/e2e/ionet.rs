@@ -148,10 +148,25 @@ async fn unsupported_flags_send_nothing() {
     }
 }
 
+/// A reference that is not a UUID is a name (or an id prefix), looked up in one read of the
+/// key list: one the list lacks is exit 4 and nothing is sent; one it holds is sent to that
+/// key's UUID.
 #[tokio::test]
-async fn key_must_be_a_uuid() {
+async fn a_non_uuid_reference_is_looked_up_as_a_name() {
+    async fn mount_list(server: &MockServer) {
+        Mock::given(method("GET"))
+            .and(path("/v1/api-keys/sub-keys"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
+                "data": [{"id": IONET_KEY, "description": "build-bot", "credit_limit": 10}]})),
+            )
+            .expect(1)
+            .mount(server)
+            .await;
+    }
     let server = MockServer::start().await;
     forbid_patch(&server).await;
+    mount_list(&server).await;
     Keyctl::new(
         ENV,
         &["update", "-p", "ionet", "not-a-uuid", "--limit", "5"],
@@ -159,8 +174,20 @@ async fn key_must_be_a_uuid() {
     .base(&server)
     .run()
     .await
-    .code(2)
-    .stderr_has("not a UUID");
+    .code(4)
+    .stderr_has("'not-a-uuid'")
+    .stderr_has("nothing was sent");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+
+    let server = MockServer::start().await;
+    mount_list(&server).await;
+    expect_body(&server, json!({"credit_limit": 5})).await;
+    Keyctl::new(ENV, &["update", "-p", "ionet", "build-bot", "--limit", "5"])
+        .base(&server)
+        .run()
+        .await
+        .code(0);
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
 }
 
 async fn error_case(status: u16, body: serde_json::Value, code: i32, needle: &str) {
