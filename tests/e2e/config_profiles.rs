@@ -268,6 +268,13 @@ struct Row {
 
 const LIST_VE: &str = "/e-ve/api/v1/api_keys";
 const LIST_MG: &str = "/e-mg/api/v1/keys";
+/// Full key hashes (64 hex digits) for the concurrency rows: used as is, no listing read.
+const K1: &str = "0000000000000000000000000000000000000000000000000000000000000001";
+const K2: &str = "0000000000000000000000000000000000000000000000000000000000000002";
+const K3: &str = "0000000000000000000000000000000000000000000000000000000000000003";
+const K4: &str = "0000000000000000000000000000000000000000000000000000000000000004";
+const K5: &str = "0000000000000000000000000000000000000000000000000000000000000005";
+const K6: &str = "0000000000000000000000000000000000000000000000000000000000000006";
 /// How long the concurrency rows' server holds each answer.
 const SLOW_MS: u64 = 300;
 const SLOW: Duration = Duration::from_millis(SLOW_MS);
@@ -365,14 +372,14 @@ fn rows() -> Vec<Row> {
           &["list", "-p", "modelgates", "--timeout", "200ms", "--retries", "0"], Slow(600), Exit(8)),
         // concurrency: --concurrency > the profile's > 4 (six keys, answers held 300 ms)
         r("the profile's concurrency", "", &[],
-          &["update", "-P", "tuned", "k1", "k2", "k3", "k4", "k5", "k6", "--limit", "5"],
+          &["update", "-P", "tuned", K1, K2, K3, K4, K5, K6, "--limit", "5"],
           Slow(SLOW_MS), InFlight(2)),
         r("--concurrency beats the profile's", "", &[],
-          &["update", "-P", "tuned", "k1", "k2", "k3", "k4", "k5", "k6", "--limit", "5",
+          &["update", "-P", "tuned", K1, K2, K3, K4, K5, K6, "--limit", "5",
             "--concurrency", "3"],
           Slow(SLOW_MS), InFlight(3)),
         r("4 at once by default", "", &[],
-          &["update", "-P", "mg", "k1", "k2", "k3", "k4", "k5", "k6", "--limit", "5"],
+          &["update", "-P", "mg", K1, K2, K3, K4, K5, K6, "--limit", "5"],
           Slow(SLOW_MS), InFlight(4)),
     ]
 }
