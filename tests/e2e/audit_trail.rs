@@ -587,6 +587,8 @@ async fn dry_runs_of_create_revoke_and_rotate_record_nothing() {
             .await;
     }
     mount_read(&server, &p, GATES_KEY, json!(10)).await;
+    // A dry run with a credential checks the name against the account's listing.
+    crate::unique_names::no_keys(&server).await;
     for args in [
         vec!["create", "--name", "ci", "--limit", "20", "--dry-run"],
         vec!["revoke", GATES_KEY, "--dry-run"],
@@ -653,6 +655,8 @@ fn created(kind: ProviderKind) -> (u16, Value, &'static str, &'static str) {
 }
 
 async fn mount_create(server: &MockServer, kind: ProviderKind) {
+    // A create reads the account's listing first (its name is checked): an empty one.
+    crate::unique_names::no_keys(server).await;
     let (status, body, _, _) = created(kind);
     Mock::given(method("POST"))
         .and(path(create_path(kind)))
@@ -760,6 +764,7 @@ async fn create_records_the_http_status() {
 async fn a_failed_create_records_its_status() {
     let home = Home::new();
     let server = common::server().await;
+    crate::unique_names::no_keys(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/keys"))
         .respond_with(
@@ -941,7 +946,11 @@ async fn a_rotation_whose_old_key_step_fails_is_recorded_as_partial() {
     mount_create(&server, ProviderKind::ModelGates).await;
     Mock::given(method("PATCH"))
         .and(path(p.update_path.as_str()))
-        .and(body_json(json!({"disabled": true})))
+        // The same PATCH renames the old key (issue 21).
+        .and(body_json(json!({"disabled": true, "name": format!(
+            "ci-runner (rotated out {})",
+            chrono::Utc::now().date_naive().format("%Y-%m-%d")
+        )})))
         .respond_with(
             ResponseTemplate::new(500)
                 .set_body_json(json!({"error": {"code": 500, "message": "try later"}})),
