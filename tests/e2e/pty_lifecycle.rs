@@ -550,10 +550,12 @@ async fn rotate_one_key_with_the_default_step_asks_nothing() {
     Mock::given(method("PATCH"))
         .and(path(format!("/api/v1/keys/{GATES_KEY}")))
         // The same PATCH renames the old key (issue 21).
-        .and(wiremock::matchers::body_json(json!({"disabled": true, "name": format!(
-            "ci-runner (rotated out {})",
-            chrono::Utc::now().date_naive().format("%Y-%m-%d")
-        )})))
+        .and(wiremock::matchers::body_json(
+            json!({"disabled": true, "name": format!(
+                "ci-runner (rotated out {})",
+                chrono::Utc::now().date_naive().format("%Y-%m-%d")
+            )}),
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(disabled))
         .expect(1)
         .mount(&server)
