@@ -635,11 +635,15 @@ async fn a_venice_key_already_as_asked_is_unchanged_and_not_written() {
 // 7. `get` of a key that fails has no row
 // ---------------------------------------------------------------------------------------------
 
+/// A key `get` reads and one it cannot (404), by full ids.
+const GOOD: &str = "600d000000000000000000000000000000000000000000000000000000000001";
+const BAD: &str = "bad0000000000000000000000000000000000000000000000000000000000002";
+
 async fn good_and_bad() -> MockServer {
     let server = server().await;
-    gates_get(&server, "good", gates_key("good", "fine", json!(10))).await;
+    gates_get(&server, GOOD, gates_key(GOOD, "fine", json!(10))).await;
     Mock::given(method("GET"))
-        .and(path("/api/v1/keys/bad"))
+        .and(path(format!("/api/v1/keys/{BAD}")))
         .respond_with(
             ResponseTemplate::new(404).set_body_json(fixture("modelgates/error_404.json")),
         )
@@ -651,44 +655,40 @@ async fn good_and_bad() -> MockServer {
 #[tokio::test]
 async fn a_failed_get_has_no_row() {
     let server = good_and_bad().await;
-    let out = mg(&server, &["get", "good", "bad"]).run().await;
+    let out = mg(&server, &["get", GOOD, BAD]).run().await;
     out.code(4);
     let (h, rows) = tsv(&out);
     assert_eq!(h[0], "id", "{out:?}");
     assert_eq!(rows.len(), 1, "exactly one row: {out:?}");
-    assert_eq!(cell(&h, &rows[0], "id"), "good", "{out:?}");
-    assert!(!out.stdout.contains("bad"), "{out:?}");
+    assert_eq!(cell(&h, &rows[0], "id"), GOOD, "{out:?}");
+    assert!(!out.stdout.contains(BAD), "{out:?}");
     assert_eq!(
-        out.stderr.matches("bad").count(),
+        out.stderr.matches(BAD).count(),
         1,
         "the error names the key once:\n{}",
         out.stderr
     );
     // The bad key first: same.
-    let out = mg(&server, &["get", "bad", "good"]).run().await;
+    let out = mg(&server, &["get", BAD, GOOD]).run().await;
     out.code(4);
     let (_, rows) = tsv(&out);
     assert_eq!(rows.len(), 1, "{out:?}");
     // A table has no row for it either.
-    let out = mg(&server, &["get", "good", "bad", "-o", "table"])
-        .run()
-        .await;
+    let out = mg(&server, &["get", GOOD, BAD, "-o", "table"]).run().await;
     out.code(4);
-    assert!(!out.stdout.contains("bad"), "{out:?}");
-    out.stdout_has("good");
+    assert!(!out.stdout.contains(BAD), "{out:?}");
+    out.stdout_has(GOOD);
     // JSON keeps a `failed` line for it.
-    let out = mg(&server, &["get", "good", "bad", "-o", "json"])
-        .run()
-        .await;
+    let out = mg(&server, &["get", GOOD, BAD, "-o", "json"]).run().await;
     out.code(4);
     let lines = out.json_lines();
     assert_eq!(lines.len(), 2, "{out:?}");
     let bad = lines
         .iter()
-        .find(|l| l["key"] == "bad")
+        .find(|l| l["key"] == BAD)
         .unwrap_or_else(|| panic!("no line for bad: {out:?}"));
     assert_eq!(bad["status"], "failed", "{bad}");
-    let good = lines.iter().find(|l| l["key"] == "good").unwrap();
+    let good = lines.iter().find(|l| l["key"] == GOOD).unwrap();
     assert_eq!(good["status"], "ok", "{good}");
 }
 
@@ -698,10 +698,13 @@ async fn a_failed_get_has_no_row() {
 
 #[tokio::test]
 async fn comments_after_ids_in_a_key_file_are_stripped() {
-    let server = server_with_patches(&["h1", "h2", "h3"]).await;
+    let [h1, h2, h3] = [1, 2, 3].map(|i| format!("{i:064x}"));
+    let server = server_with_patches(&[&*h1, &*h2, &*h3]).await;
     let out = from_file(
         &server,
-        "h1 # production\n# only a comment\n   # indented comment\nh2#tight\n\th3\t# tabbed\n\nh1 # again\n",
+        &format!(
+            "{h1} # production\n# only a comment\n   # indented comment\n{h2} #spaced\n\t{h3}\t# tabbed\n\n{h1} # again\n"
+        ),
     )
     .await;
     out.code(0);
@@ -709,20 +712,40 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
     sent.sort();
     assert_eq!(
         sent,
-        ["/api/v1/keys/h1", "/api/v1/keys/h2", "/api/v1/keys/h3"],
+        [h1.clone(), h2.clone(), h3.clone()].map(|h| format!("/api/v1/keys/{h}")),
         "{out:?}"
     );
     assert!(!out.stdout.contains('#'), "{out:?}");
     // The same from standard input.
-    let server2 = server_with_patches(&["h1", "h2"]).await;
+    let server2 = server_with_patches(&[&*h1, &*h2]).await;
     let out = mg(&server2, &["update", "--limit", "5", "--from-file", "-"])
-        .stdin(b"h1   # a\n#b\nh2 #c\n")
+        .stdin(format!("{h1}   # a\n#b\n{h2} #c\n").as_bytes())
         .run()
         .await;
     out.code(0);
     let mut sent = requests(&server2, "PATCH").await;
     sent.sort();
-    assert_eq!(sent, ["/api/v1/keys/h1", "/api/v1/keys/h2"], "{out:?}");
+    assert_eq!(
+        sent,
+        [h1.clone(), h2.clone()].map(|h| format!("/api/v1/keys/{h}")),
+        "{out:?}"
+    );
+    // `#` glued to the text is part of it (a name may hold `#`): `ID#tight` is no full id, so it
+    // is looked up in the key list (read once), names no key, and nothing is sent.
+    let server3 = server_with_patches(&[&*h2]).await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .and(query_param("offset", "0"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": [gates_key(&h2, "k", json!(5))]})),
+        )
+        .expect(1)
+        .mount(&server3)
+        .await;
+    let out = from_file(&server3, &format!("{h2}#tight\n")).await;
+    out.code(4).stderr_has(&format!("'{h2}#tight'"));
+    assert!(requests(&server3, "PATCH").await.is_empty(), "{out:?}");
 }
 
 /// `update --limit 5 --from-file F` with F holding `contents`.
