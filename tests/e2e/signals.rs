@@ -46,9 +46,9 @@ async fn slow_patch(delay: Duration) -> MockServer {
     server
 }
 
-/// `key1`..`keyN`: made-up ModelGates ids.
+/// N made-up ModelGates ids, full 64-hex hashes (`00…01`..): used as is, with no listing read.
 fn keys(n: usize) -> Vec<String> {
-    (1..=n).map(|i| format!("key{i}")).collect()
+    (1..=n).map(|i| format!("{i:064x}")).collect()
 }
 
 /// `update -p modelgates --base-url URI --limit 1 EXTRA... KEYS...`.
@@ -453,13 +453,17 @@ async fn get_finishes_the_read_in_flight_and_starts_no_other() {
         .stderr_has("stopped by SIGTERM")
         .stderr_has("2 not attempted");
     let st = statuses(&out);
+    let ks = keys(3);
     let want: Vec<(String, String)> = vec![
-        ("key1".into(), "ok".into()),
-        ("key2".into(), "not_attempted".into()),
-        ("key3".into(), "not_attempted".into()),
+        (ks[0].clone(), "ok".into()),
+        (ks[1].clone(), "not_attempted".into()),
+        (ks[2].clone(), "not_attempted".into()),
     ];
     assert_eq!(st, want, "{}", out.stdout);
-    assert_eq!(paths(&server).await, vec!["/api/v1/keys/key1".to_string()]);
+    assert_eq!(
+        paths(&server).await,
+        vec![format!("/api/v1/keys/{}", ks[0])]
+    );
 }
 
 /// `keyctl get` changes nothing, yet its summary after a signal counts the key it read as
@@ -566,12 +570,20 @@ async fn max_failures_stops_starting_keys() {
     assert_eq!(paths(&server).await.len(), 5);
     // One stderr line per failed key, none per key not attempted.
     assert_eq!(
-        out.stderr.matches("ModelGates key key").count(),
+        out.stderr.matches("ModelGates key ").count(),
         5,
         "{}",
         out.stderr
     );
-    assert!(!out.stderr.contains("key6"), "{}", out.stderr);
+    for k in &ks[..5] {
+        assert_eq!(
+            out.stderr.matches(&format!("ModelGates key {k}")).count(),
+            1,
+            "{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains(&ks[5]), "{}", out.stderr);
 }
 
 #[tokio::test]
@@ -695,7 +707,7 @@ async fn table_mode_signal_on_500_keys_keeps_stderr_short() {
         out.stderr.len(),
         out.stderr
     );
-    assert!(!out.stderr.contains("key5"), "{}", out.stderr);
+    assert!(!out.stderr.contains(&ks[4]), "{}", out.stderr);
     // Four rows, the keys that were sent.
     assert_eq!(out.stdout.matches(" updated ").count(), 4, "{}", out.stdout);
     assert_eq!(paths(&server).await.len(), 4);
