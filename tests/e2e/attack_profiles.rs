@@ -884,6 +884,11 @@ async fn the_secret_as_id_refusal_says_nothing_was_sent_once() {
 // ---------------------------------------------------------------------------------------------
 
 /// `update -p modelgates --base-url S KEYS --limit 5 -o json` with the sandbox's state folder.
+/// Full ModelGates ids (used as is, with no listing read).
+const K1: &str = "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1";
+const K2: &str = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
+const K3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+
 fn update_run(sb: &Sandbox, s: &MockServer, keys: &[&str], extra: &[&str]) -> Keyctl {
     let mut args = vec!["update", "-p", "modelgates"];
     args.extend_from_slice(keys);
@@ -895,11 +900,11 @@ fn update_run(sb: &Sandbox, s: &MockServer, keys: &[&str], extra: &[&str]) -> Ke
 #[tokio::test]
 async fn an_audit_trail_that_is_a_symlink_is_not_followed() {
     let s = server().await;
-    mount_patch(&s, "k1").await;
+    mount_patch(&s, K1).await;
     let sb = Sandbox::new();
     let target = sb.write("elsewhere/precious.txt", "original\n");
     std::os::unix::fs::symlink(&target, sb.trail()).unwrap();
-    let out = update_run(&sb, &s, &["k1"], &[]).run().await;
+    let out = update_run(&sb, &s, &[K1], &[]).run().await;
     out.code(0)
         .stderr_has("warning: could not write the audit trail");
     assert_eq!(out.json_lines()[0]["status"], "updated", "{}", out.stdout);
@@ -916,11 +921,11 @@ async fn an_audit_trail_that_is_a_symlink_is_not_followed() {
 #[tokio::test]
 async fn an_audit_trail_that_is_a_fifo_costs_a_warning_not_a_hang_even_with_q() {
     let s = server().await;
-    mount_patch(&s, "k1").await;
+    mount_patch(&s, K1).await;
     let sb = Sandbox::new();
     mkfifo(&sb.trail());
     let t = Instant::now();
-    let out = update_run(&sb, &s, &["k1"], &["-q"]).run().await;
+    let out = update_run(&sb, &s, &[K1], &["-q"]).run().await;
     let took = t.elapsed();
     out.code(0)
         .stderr_has("warning: could not write the audit trail")
@@ -936,11 +941,11 @@ async fn an_audit_trail_that_is_a_fifo_costs_a_warning_not_a_hang_even_with_q() 
 #[tokio::test]
 async fn a_held_audit_lock_is_waited_for_about_5_s_then_a_warning() {
     let s = server().await;
-    mount_patch(&s, "k1").await;
+    mount_patch(&s, K1).await;
     let sb = Sandbox::new();
     let _lock = Flock::hold(&sb.trail());
     let t = Instant::now();
-    let out = update_run(&sb, &s, &["k1"], &[]).run().await;
+    let out = update_run(&sb, &s, &[K1], &[]).run().await;
     let took = t.elapsed();
     out.code(0)
         .stderr_has("warning: could not write the audit trail")
@@ -956,7 +961,7 @@ async fn a_held_audit_lock_is_waited_for_about_5_s_then_a_warning() {
 #[tokio::test]
 async fn sigterm_during_the_audit_lock_wait_is_exit_143() {
     let s = server().await;
-    mount_patch(&s, "k1").await;
+    mount_patch(&s, K1).await;
     let sb = Sandbox::new();
     let _lock = Flock::hold(&sb.trail());
     let args = [
@@ -965,7 +970,7 @@ async fn sigterm_during_the_audit_lock_wait_is_exit_143() {
         "modelgates",
         "--base-url",
         &s.uri(),
-        "k1",
+        K1,
         "--limit",
         "5",
         "-o",
@@ -990,7 +995,7 @@ async fn sigterm_during_the_audit_lock_wait_is_exit_143() {
 #[tokio::test]
 async fn a_held_audit_lock_costs_5_s_per_run_not_per_key() {
     let s = server().await;
-    for k in ["k1", "k2", "k3"] {
+    for k in [K1, K2, K3] {
         mount_patch(&s, k).await;
     }
     let sb = Sandbox::new();
@@ -1001,9 +1006,9 @@ async fn a_held_audit_lock_costs_5_s_per_run_not_per_key() {
         "modelgates",
         "--base-url",
         &s.uri(),
-        "k1",
-        "k2",
-        "k3",
+        K1,
+        K2,
+        K3,
         "--limit",
         "5",
         "-o",
