@@ -312,8 +312,10 @@ async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
         .respond_with(ok().set_delay(Duration::from_millis(1500)))
         .mount(&server)
         .await;
-    let keys: Vec<String> = (1..=8).map(|i| format!("key{i}")).collect();
+    // Full 64-hex ids: used as is, with no listing read.
+    let keys: Vec<String> = (1..=8).map(|i| format!("{i:064x}")).collect();
     let uri = server.uri();
+    let child_keys = keys.clone();
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyctl"));
         cmd.args([
@@ -325,7 +327,7 @@ async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
             "--base-url",
             &uri,
         ])
-        .args(&keys)
+        .args(&child_keys)
         .env("MODELGATES_MANAGEMENT_KEY", SECRET)
         .env("NO_COLOR", "1")
         .stdout(std::process::Stdio::piped())
@@ -356,7 +358,7 @@ async fn ctrl_c_stops_new_requests_and_reports_exit_130() {
         "{}",
         out.stdout
     );
-    for k in ["key5", "key6", "key7", "key8"] {
+    for k in &keys[4..] {
         assert!(
             !out.stdout.contains(k) && !out.stderr.contains(k),
             "{k}: {out:?}"
@@ -394,7 +396,7 @@ async fn a_429_slows_the_whole_run_down() {
         })
         .mount(&server)
         .await;
-    let keys: Vec<String> = (0..8).map(|i| format!("k{i}")).collect();
+    let keys: Vec<String> = (0..8).map(|i| format!("{i:064x}")).collect();
     let mut k = Keyctl::new(
         ENV,
         &[
