@@ -1008,28 +1008,53 @@ async fn revoke_venice_several_keys_where_one_is_gone_revokes_the_other_exit_4()
     assert_eq!(lines[1]["before"]["name"], "b");
 }
 
+/// An io.net reference that is not a UUID is a name (or an id prefix) looked up in one read of
+/// the key list: one the list lacks is exit 4 with nothing deleted, also among good ids and in
+/// a dry run; a listed key whose id is not a UUID is still exit 2 before anything is sent.
 #[tokio::test]
-async fn revoke_invalid_ionet_id_is_exit_2_before_anything_is_sent() {
+async fn revoke_ionet_reference_not_in_the_list_is_exit_4_before_anything_is_sent() {
+    let list = ionet_list(vec![
+        ionet_item(IONET_KEY, "ci-one"),
+        ionet_item("legacy-0001", "odd"),
+    ]);
+    let only_the_list = ["GET /v1/api-keys/sub-keys".to_string()];
     let server = common::server().await;
+    mount_ionet_list(&server, list.clone()).await;
     let out = keyctl(IONET, "revoke", &server, &["not-a-uuid", "--yes"])
+        .run()
+        .await;
+    out.code(4)
+        .stderr_has("'not-a-uuid'")
+        .stderr_has("nothing was deleted");
+    assert_eq!(calls(&server, IONET).await, only_the_list);
+    // One unknown reference among good ids stops the whole run too.
+    let server = common::server().await;
+    mount_ionet_list(&server, list.clone()).await;
+    let out = keyctl(IONET, "revoke", &server, &[IONET_KEY, "nope", "--yes"])
+        .run()
+        .await;
+    out.code(4)
+        .stderr_has("'nope'")
+        .stderr_has("nothing was deleted");
+    assert_eq!(calls(&server, IONET).await, only_the_list);
+    // Also for a dry run.
+    let server = common::server().await;
+    mount_ionet_list(&server, list.clone()).await;
+    let out = keyctl(IONET, "revoke", &server, &["nope", "--dry-run"])
+        .run()
+        .await;
+    out.code(4);
+    assert_eq!(calls(&server, IONET).await, only_the_list);
+    // A key the list names whose id is not a UUID: exit 2, nothing deleted.
+    let server = common::server().await;
+    mount_ionet_list(&server, list).await;
+    let out = keyctl(IONET, "revoke", &server, &["odd", "--yes"])
         .run()
         .await;
     out.code(2)
         .stderr_has("not a UUID")
         .stderr_has("nothing was deleted");
-    assert!(calls(&server, IONET).await.is_empty());
-    // One bad id among good ones stops the whole run too.
-    let out = keyctl(IONET, "revoke", &server, &[IONET_KEY, "nope", "--yes"])
-        .run()
-        .await;
-    out.code(2).stderr_has("not a UUID");
-    assert!(calls(&server, IONET).await.is_empty());
-    // Also for a dry run.
-    let out = keyctl(IONET, "revoke", &server, &["nope", "--dry-run"])
-        .run()
-        .await;
-    out.code(2);
-    assert!(calls(&server, IONET).await.is_empty());
+    assert_eq!(calls(&server, IONET).await, only_the_list);
 }
 
 /// A 500 on the delete is retried `--retries` times, then fails the key with exit 7.
@@ -1099,22 +1124,8 @@ async fn revoke_match_selects_by_name_from_the_paged_list() {
         .expect(1)
         .mount(&server)
         .await;
-    mount_read(
-        &server,
-        p,
-        GATES_KEY,
-        200,
-        json!({"data": gates_key(GATES_KEY, "ci-a")}),
-    )
-    .await;
-    mount_read(
-        &server,
-        p,
-        GATES_KEY_2,
-        200,
-        json!({"data": gates_key(GATES_KEY_2, "ci-b")}),
-    )
-    .await;
+    // No single-key read: each key's state before the delete is its entry in the listing this
+    // run has read.
     mount_delete(&server, p, GATES_KEY, None, 1).await;
     mount_delete(&server, p, GATES_KEY_2, None, 1).await;
     mount_delete(&server, p, GATES_KEY_3, None, 0).await;
@@ -1148,7 +1159,17 @@ async fn revoke_match_selects_by_name_from_the_paged_list() {
         ]
     );
     c.sort();
-    assert_eq!(c.len(), 6, "{c:?}");
+    let mut want = vec![
+        "GET /api/v1/keys?offset=0&include_disabled=true".to_string(),
+        "GET /api/v1/keys?offset=100&include_disabled=true".to_string(),
+        delete_call(p, GATES_KEY),
+        delete_call(p, GATES_KEY_2),
+    ];
+    want.sort();
+    assert_eq!(
+        c, want,
+        "the two list pages and two deletes, no single-key read"
+    );
 }
 
 #[tokio::test]
@@ -1192,14 +1213,7 @@ async fn revoke_match_on_ionet_and_venice_uses_the_single_list() {
         .expect(1)
         .mount(&server)
         .await;
-    mount_read(
-        &server,
-        VENICE,
-        VENICE_KEY_2,
-        200,
-        json!({"data": venice_key(VENICE_KEY_2, "ci-two")}),
-    )
-    .await;
+    // The key's state before the delete is its list entry: no `GET /api_keys/{id}`.
     mount_delete(&server, VENICE, VENICE_KEY_2, None, 1).await;
     mount_delete(&server, VENICE, VENICE_KEY, None, 0).await;
     let out = keyctl(
@@ -1211,12 +1225,15 @@ async fn revoke_match_on_ionet_and_venice_uses_the_single_list() {
     .run()
     .await;
     out.code(0);
-    assert_eq!(one_line(&out)["key"], VENICE_KEY_2);
+    let line = one_line(&out);
+    assert_eq!(
+        (&line["key"], &line["status"], &line["before"]["name"]),
+        (&json!(VENICE_KEY_2), &json!("revoked"), &json!("ci-two"))
+    );
     assert_eq!(
         calls(&server, VENICE).await,
         [
             "GET /api/v1/api_keys".to_string(),
-            format!("GET /api/v1/api_keys/{VENICE_KEY_2}"),
             delete_call(VENICE, VENICE_KEY_2)
         ]
     );
@@ -1913,14 +1930,20 @@ async fn rotate_bad_old_action_is_exit_2() {
     assert!(calls(&server, MODELGATES).await.is_empty());
 }
 
+/// An io.net reference that is not a UUID is looked up in one read of the key list: one the
+/// list lacks is exit 4 and nothing is created or changed.
 #[tokio::test]
-async fn rotate_invalid_ionet_id_is_exit_2_before_anything_is_sent() {
+async fn rotate_ionet_reference_not_in_the_list_is_exit_4_before_anything_is_sent() {
     let server = common::server().await;
+    mount_ionet_list(&server, ionet_list(vec![ionet_item(IONET_KEY, "ci-one")])).await;
     let out = keyctl(IONET, "rotate", &server, &["not-a-uuid"])
         .run()
         .await;
-    out.code(2).stderr_has("not a UUID");
-    assert!(calls(&server, IONET).await.is_empty());
+    out.code(4).stderr_has("'not-a-uuid'");
+    assert_eq!(
+        calls(&server, IONET).await,
+        ["GET /v1/api-keys/sub-keys".to_string()]
+    );
 }
 
 /// An old key expiring sooner than the grace gets no PATCH: its action starts with "kept"
@@ -2521,9 +2544,12 @@ async fn rotate_several_keys_from_a_file_without_a_terminal_rotates_each() {
     assert!(lines.iter().all(|l| l["status"] == "rotated"));
     assert_eq!(lines[0]["key"], GATES_KEY);
     assert_eq!(lines[1]["key"], GATES_KEY_2);
+    // The first page of the listing is tried first (it would hold both keys); the server
+    // refuses it, so each key is read by itself.
     assert_eq!(
         calls(&server, MODELGATES).await,
         [
+            "GET /api/v1/keys?offset=0&include_disabled=true".to_string(),
             format!("GET /api/v1/keys/{GATES_KEY}"),
             "POST /api/v1/keys".into(),
             format!("PATCH /api/v1/keys/{GATES_KEY}"),
