@@ -444,6 +444,16 @@ fn key_path(k: &str) -> String {
     format!("/api/v1/keys/{k}")
 }
 
+/// Two full ModelGates key hashes (64 hex digits): used as is, with no listing read.
+const K1: &str = "015f7e6bc5aeaf483724089e9252cc13b50951a6b69412522765cff4d780306e";
+const K2: &str = "6ab9f1eb8f7d3388f4f9d586f66e99fd54080df2c446f0e58668b09c08a16dd0";
+
+/// The `i`-th made-up full key hash: `i` in its first four digits, so the ids differ from
+/// their start (as a shortened id shows them).
+fn nth_key(i: usize) -> String {
+    format!("{i:04}{}", "c0de".repeat(15))
+}
+
 /// `update -p modelgates --limit 5 KEYS...`.
 fn update<'a>(keys: &[&'a str]) -> Vec<&'a str> {
     let mut v = vec!["update", "-p", "modelgates", "--limit", "5"];
@@ -457,30 +467,30 @@ fn update<'a>(keys: &[&'a str]) -> Vec<&'a str> {
 async fn confirm_yes_sends_every_patch() {
     for answer in ["y\n", "YES\n"] {
         let server = key_server(0).await;
-        let out = Pty::new(&server, &update(&["k1", "k2"]))
+        let out = Pty::new(&server, &update(&[K1, K2]))
             .answer(answer)
             .run()
             .await;
         out.asked(true)
             .code(0)
-            .asks_about(&["ModelGates", "update 2 key(s)", "k1", "k2", "limit", "→ 5"])
+            .asks_about(&["ModelGates", "update 2 key(s)", K1, K2, "limit", "→ 5"])
             .lacks(REFUSED);
         let mut sent = patches(&server).await;
         sent.sort();
-        assert_eq!(sent, [key_path("k1"), key_path("k2")], "{answer:?}");
+        assert_eq!(sent, [key_path(K1), key_path(K2)], "{answer:?}");
     }
 }
 
 /// Any answer but y/yes refuses: exit 2, the message, and no write at all.
 async fn refused_by(answer: &str) {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1", "k2"]))
+    let out = Pty::new(&server, &update(&[K1, K2]))
         .answer(answer)
         .run()
         .await;
     out.asked(true)
         .code(2)
-        .asks_about(&["update 2 key(s)", "k1", "k2", "limit", "→ 5"])
+        .asks_about(&["update 2 key(s)", K1, K2, "limit", "→ 5"])
         // On a line of its own, also after Ctrl-D (which the terminal does not echo).
         .has(&format!("\nerror: {REFUSED}"));
     assert!(writes(&server).await.is_empty(), "{answer:?}: {out:?}");
@@ -506,7 +516,7 @@ async fn confirm_eof_refuses_and_sends_nothing() {
 #[tokio::test]
 async fn yes_flag_on_a_pty_does_not_ask() {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1", "k2"]))
+    let out = Pty::new(&server, &update(&[K1, K2]))
         .args(&["--yes"])
         .answer("n\n")
         .run()
@@ -514,7 +524,7 @@ async fn yes_flag_on_a_pty_does_not_ask() {
     out.asked(false).code(0).lacks("Apply this change?");
     assert_eq!(patches(&server).await.len(), 2);
     let server = key_server(0).await;
-    Pty::new(&server, &update(&["k1", "k2"]))
+    Pty::new(&server, &update(&[K1, K2]))
         .args(&["-y"])
         .answer("n\n")
         .run()
@@ -527,18 +537,15 @@ async fn yes_flag_on_a_pty_does_not_ask() {
 #[tokio::test]
 async fn single_key_does_not_ask() {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1"]))
-        .answer("n\n")
-        .run()
-        .await;
+    let out = Pty::new(&server, &update(&[K1])).answer("n\n").run().await;
     out.asked(false).code(0).lacks("Apply this change?");
-    assert_eq!(patches(&server).await, [key_path("k1")]);
+    assert_eq!(patches(&server).await, [key_path(K1)]);
 }
 
 #[tokio::test]
 async fn dry_run_never_asks() {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1", "k2"]))
+    let out = Pty::new(&server, &update(&[K1, K2]))
         .args(&["--dry-run"])
         .answer("n\n")
         .run()
@@ -550,30 +557,30 @@ async fn dry_run_never_asks() {
 #[tokio::test]
 async fn disable_of_one_key_asks() {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &["update", "-p", "modelgates", "--disable", "k1"])
+    let out = Pty::new(&server, &["update", "-p", "modelgates", "--disable", K1])
         .answer("n\n")
         .run()
         .await;
     out.asked(true)
         .code(2)
-        .asks_about(&["update 1 key(s)", "k1", "disabled", "→ true"])
+        .asks_about(&["update 1 key(s)", K1, "disabled", "→ true"])
         .has(REFUSED);
     assert!(writes(&server).await.is_empty(), "{out:?}");
     // Answered yes, the one PATCH goes out.
     let server = key_server(0).await;
-    Pty::new(&server, &["update", "-p", "modelgates", "--disable", "k1"])
+    Pty::new(&server, &["update", "-p", "modelgates", "--disable", K1])
         .answer("y\n")
         .run()
         .await
         .asked(true)
         .code(0);
-    assert_eq!(patches(&server).await, [key_path("k1")]);
+    assert_eq!(patches(&server).await, [key_path(K1)]);
 }
 
 #[tokio::test]
 async fn more_than_ten_keys_are_summarised() {
     let server = key_server(0).await;
-    let keys: Vec<String> = (1..=13).map(|i| format!("key{i:02}")).collect();
+    let keys: Vec<String> = (1..=13).map(nth_key).collect();
     let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
     let out = Pty::new(&server, &update(&refs)).answer("\n").run().await;
     out.asked(true)
@@ -674,25 +681,25 @@ async fn without_a_terminal_nothing_asks() {
     assert_eq!(patches(&server).await.len(), 2, "{out:?}");
     // An explicit list of keys runs without a question, --disable too.
     let server = key_server(0).await;
-    let out = piped(&server, &update(&["k1", "k2"]), &[]).await;
+    let out = piped(&server, &update(&[K1, K2]), &[]).await;
     out.code(0);
     assert!(!out.stderr.contains("[y/N]"), "{out:?}");
     assert_eq!(patches(&server).await.len(), 2, "{out:?}");
     let server = key_server(0).await;
     let out = piped(
         &server,
-        &["update", "-p", "modelgates", "--disable", "k1"],
+        &["update", "-p", "modelgates", "--disable", K1],
         &[],
     )
     .await;
     out.code(0);
-    assert_eq!(patches(&server).await, [key_path("k1")], "{out:?}");
+    assert_eq!(patches(&server).await, [key_path(K1)], "{out:?}");
 }
 
 #[tokio::test]
 async fn ctrl_c_at_the_question_stops_and_sends_nothing() {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1", "k2"]))
+    let out = Pty::new(&server, &update(&[K1, K2]))
         .answer("\x03")
         .run()
         .await;
@@ -707,7 +714,7 @@ async fn stdout_to_a_file_still_asks() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("out.tsv");
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1", "k2"]))
+    let out = Pty::new(&server, &update(&[K1, K2]))
         .stdout_to(&file)
         .answer("y\n")
         .run()
@@ -728,7 +735,7 @@ async fn stderr_not_a_terminal_never_asks() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("err.txt");
     let server = key_server(0).await;
-    Pty::new(&server, &update(&["k1", "k2"]))
+    Pty::new(&server, &update(&[K1, K2]))
         .stderr_to(&file)
         .answer("n\n")
         .run()
@@ -905,7 +912,7 @@ async fn width_40_records_fit() {
 #[tokio::test]
 async fn statuses_are_coloured_on_a_terminal() {
     let server = key_server(0).await;
-    let out = Pty::new(&server, &update(&["k1", "k2"]))
+    let out = Pty::new(&server, &update(&[K1, K2]))
         .args(&["--yes"])
         .run()
         .await;
@@ -924,7 +931,7 @@ async fn statuses_are_coloured_on_a_terminal() {
 async fn no_color_and_dumb_terminals_get_no_escape() {
     for (k, v) in [("NO_COLOR", "1"), ("TERM", "dumb")] {
         let server = key_server(0).await;
-        let out = Pty::new(&server, &update(&["k1", "k2"]))
+        let out = Pty::new(&server, &update(&[K1, K2]))
             .args(&["--yes"])
             .env(k, v)
             .run()
@@ -941,7 +948,7 @@ async fn no_color_and_dumb_terminals_get_no_escape() {
 #[tokio::test]
 async fn piped_stdout_is_tsv_without_escapes() {
     let server = key_server(0).await;
-    let args = update(&["k1", "k2"]);
+    let args = update(&[K1, K2]);
     let mut args = args.clone();
     args.push("--yes");
     let out = piped(&server, &args, &[]).await;
@@ -961,7 +968,7 @@ async fn piped_stdout_is_tsv_without_escapes() {
 }
 
 fn many_keys() -> Vec<String> {
-    (1..=25).map(|i| format!("key{i:02}")).collect()
+    (1..=25).map(nth_key).collect()
 }
 
 #[tokio::test]
@@ -978,7 +985,7 @@ async fn progress_bar_on_a_terminal_only() {
     // The bar is cleared before the table: nothing of it after its last redraw.
     let tail = out.output.rsplit('\r').next().unwrap_or_default();
     assert!(
-        !tail.contains("ETA") && tail.contains("key25") && tail.contains("summary"),
+        !tail.contains("ETA") && tail.contains(&nth_key(25)[..8]) && tail.contains("summary"),
         "the bar was not cleared:\n{tail}"
     );
 
@@ -1006,24 +1013,19 @@ fn strip_ansi_removes_escapes_only() {
 async fn quiet_still_shows_the_plan_and_the_question() {
     for q in ["-q", "--quiet"] {
         let server = key_server(0).await;
-        let mut args = update(&["k1", "k2"]);
+        let mut args = update(&[K1, K2]);
         args.push(q);
         let out = Pty::new(&server, &args).answer("n\n").run().await;
-        out.asked(true).code(2).asks_about(&[
-            "update 2 key(s)",
-            "k1",
-            "k2",
-            "limit",
-            "→ 5",
-            PROMPT,
-        ]);
+        out.asked(true)
+            .code(2)
+            .asks_about(&["update 2 key(s)", K1, K2, "limit", "→ 5", PROMPT]);
         assert!(writes(&server).await.is_empty(), "{q}: {out:?}");
         // Answered yes, both keys are written.
         let server = key_server(0).await;
         let out = Pty::new(&server, &args).answer("y\n").run().await;
         out.asked(true)
             .code(0)
-            .asks_about(&["update 2 key(s)", "k1", "k2", PROMPT]);
+            .asks_about(&["update 2 key(s)", K1, K2, PROMPT]);
         assert_eq!(patches(&server).await.len(), 2, "{q}: {out:?}");
     }
 }
@@ -1143,7 +1145,7 @@ async fn sigint_while_the_preview_reads_stops_before_the_question() {
         let server = slow_read_server(3000).await;
         let (out, after) = drive(
             &server,
-            &update(&["k1", "k2"]),
+            &update(&[K1, K2]),
             json!({"sigint_after": 1.0, "how": how}),
         )
         .await;
@@ -1151,7 +1153,7 @@ async fn sigint_while_the_preview_reads_stops_before_the_question() {
         assert!(writes(&server).await.is_empty(), "{how}: {out:?}");
         out.has("nothing was changed");
         // No plan half shown: the key read before the signal is not planned after it.
-        out.lacks("→").lacks("ModelGates key k1");
+        out.lacks("→").lacks(&format!("ModelGates key {K1}"));
         // The preview was reading the first key when the signal came; no other read started.
         let reads = server.received_requests().await.unwrap();
         assert_eq!(reads.len(), 1, "{how}: {reads:?}\n{out:?}");
@@ -1170,7 +1172,7 @@ async fn hangup_at_the_question_exits_129_every_time() {
     // Before the fix about one hangup in five read as a refusal (exit 2): ten runs.
     for i in 0..10 {
         let server = key_server(0).await;
-        let (out, after) = drive(&server, &update(&["k1", "k2"]), json!({"hangup": true})).await;
+        let (out, after) = drive(&server, &update(&[K1, K2]), json!({"hangup": true})).await;
         assert!(out.prompted, "run {i}: never asked: {out:?}");
         assert_eq!(
             out.exit,
@@ -1293,7 +1295,7 @@ fn screen_follows_the_sequences_the_bar_uses() {
 /// `update --dry-run` of 120 keys on a terminal of `cols` columns: stdout prints a plan per key
 /// while the bar runs on stderr (the same terminal).
 async fn dry_run_screen(cols: u16) -> (PtyOut, Vec<String>, usize) {
-    let keys: Vec<String> = (1..=120).map(|i| format!("key{i:03}")).collect();
+    let keys: Vec<String> = (1..=120).map(nth_key).collect();
     let mut args = vec!["update", "-p", "modelgates", "--limit", "5", "--dry-run"];
     args.extend(["--concurrency", "2"]);
     args.extend(keys.iter().map(String::as_str));
@@ -1317,16 +1319,26 @@ async fn the_bar_leaves_no_stale_copy_among_the_plan_lines() {
             stale.is_empty(),
             "{cols} columns: bar left on screen: {stale:#?}"
         );
+        // Each plan heading once, found by its start (at 60 columns the heading of a full
+        // 64-hex id wraps onto a second row).
         for i in 1..=120 {
-            let id = format!("key{i:03}");
-            let headings = shown.iter().filter(|l| l.contains(&id)).count();
+            let id = nth_key(i);
+            let start = format!("ModelGates key {}", &id[..8]);
+            let headings = shown.iter().filter(|l| l.contains(&start)).count();
             assert_eq!(
                 headings, 1,
                 "{cols} columns: {id} shown {headings} times:\n{shown:#?}"
             );
         }
-        // No line (the bar's included) ran past the edge: a wrapped bar leaves its first row
-        // behind on terminals that do not count the rows it took.
-        assert_eq!(wrapped, 0, "{cols} columns: a line wrapped:\n{shown:#?}");
+        // No other line (the bar's included) ran past the edge: a wrapped bar leaves its first
+        // row behind on terminals that do not count the rows it took. The only rows that wrap
+        // are the plan headings wider than the terminal (93 characters), once each at 60.
+        let heading = format!("ModelGates key {} \"ci-runner\":", nth_key(1));
+        let per_heading = (heading.chars().count() - 1) / cols as usize;
+        assert_eq!(
+            wrapped,
+            120 * per_heading,
+            "{cols} columns: a line other than a plan heading wrapped:\n{shown:#?}"
+        );
     }
 }

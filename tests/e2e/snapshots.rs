@@ -322,8 +322,10 @@ async fn dry_run_table() {
 async fn dry_run_json() {
     let server = MockServer::start().await;
     forbid_patch(&server).await;
-    // No credential: nothing is read, so `before` is null and no change has a `from`.
-    let out = Keyctl::bare(&["update", "-p", "modelgates", GATES_KEY, "k2"])
+    // No credential: nothing is read, so `before` is null and no change has a `from`. Full
+    // ids (64 hex digits) need no listing, which would need the credential.
+    let second = "9b2e4f10c3a5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f";
+    let out = Keyctl::bare(&["update", "-p", "modelgates", GATES_KEY, second])
         .base(&server)
         .args(&["--disable", "--limit", "none", "--dry-run", "-o", "json"])
         .run()
