@@ -301,9 +301,17 @@ fn combine(first: &Error, all: &[Error], n: usize, nothing: &str) -> Error {
             None => format!("{}; {nothing}", text(first)),
         }
     } else {
+        // One provider for the run: named once, not on every line.
+        let inner = |e: &Error| {
+            let t = text(e);
+            match e {
+                Error::Unresolved { message, .. } => message.clone(),
+                _ => t.split_once(": ").map_or(t.clone(), |(_, m)| m.to_string()),
+            }
+        };
         format!(
             "{n} key references do not name one key, {nothing}:\n  {}{}",
-            all.iter().map(text).collect::<Vec<_>>().join("\n  "),
+            all.iter().map(inner).collect::<Vec<_>>().join("\n  "),
             if n > all.len() {
                 format!("\n  ... and {} more", n - all.len())
             } else {
