@@ -156,6 +156,11 @@ pub struct GlobalArgs {
     #[arg(global = true, long, value_name = "LIST", help_heading = "Output")]
     pub columns: Option<String>,
 
+    /// Show whole ids in tables (else, where they would not fit the terminal, each id's
+    /// shortest unique prefix of at least 8 characters, which any key argument takes)
+    #[arg(global = true, long, help_heading = "Output")]
+    pub wide: bool,
+
     /// Log each request to stderr, naming the key (method, URL, status, time, attempt;
     /// credential as ****)
     #[arg(
@@ -708,7 +713,75 @@ pub struct ListArgs {
     /// Include disabled keys (ModelGates, novapai, OpenRouter; the others list active keys only)
     #[arg(long)]
     pub include_disabled: bool,
+
+    /// Only keys whose name matches GLOB (case-sensitive; e.g. 'ci-*')
+    #[arg(long = "match", value_name = "GLOB")]
+    pub match_glob: Option<String>,
+
+    /// Order by FIELD: name, limit, usage, remaining, expires, created, last_used; a leading -
+    /// for descending (e.g. -usage). Keys without the value come last either way
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true, value_parser = SortArg::parse)]
+    pub sort: Option<SortArg>,
 }
+
+/// `list --sort`: a field and its direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortArg {
+    pub field: SortField,
+    pub descending: bool,
+}
+
+/// The fields `list --sort` orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Name,
+    Limit,
+    Usage,
+    Remaining,
+    Expires,
+    Created,
+    LastUsed,
+}
+
+impl SortField {
+    /// Every field, with the name `--sort` takes.
+    pub const ALL: [(&'static str, SortField); 7] = [
+        ("name", SortField::Name),
+        ("limit", SortField::Limit),
+        ("usage", SortField::Usage),
+        ("remaining", SortField::Remaining),
+        ("expires", SortField::Expires),
+        ("created", SortField::Created),
+        ("last_used", SortField::LastUsed),
+    ];
+}
+
+impl SortArg {
+    fn parse(s: &str) -> std::result::Result<SortArg, String> {
+        let t = s.trim();
+        let (descending, name) = match t.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, t.strip_prefix('+').unwrap_or(t)),
+        };
+        let wanted = name.to_ascii_lowercase().replace('-', "_");
+        SortField::ALL
+            .iter()
+            .find(|(n, _)| *n == wanted)
+            .map(|(_, field)| SortArg {
+                field: *field,
+                descending,
+            })
+            .ok_or_else(|| {
+                format!(
+                    "no field '{}' to sort by; use one of {} (a leading - for descending, e.g. \
+                     -usage)",
+                    crate::config::shown(name),
+                    SortField::ALL.map(|(n, _)| n).join(", ")
+                )
+            })
+    }
+}
+
 
 /// Arguments of `keyctl update` (the Output, Network and Credentials options follow them).
 #[derive(Debug, Args)]

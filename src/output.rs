@@ -321,6 +321,9 @@ pub struct View {
     pub columns: Option<Vec<&'static Column>>,
     /// `-v`: updates show their request too.
     pub verbose: bool,
+    /// `--wide`: a table shows ids whole (else, where whole ids would not fit, each id's
+    /// shortest unique prefix of at least 8 characters).
+    pub wide: bool,
 }
 
 impl View {
@@ -676,6 +679,9 @@ pub struct Printer {
     /// A rotation's record whose first part (with the new secret) is written, and what is
     /// left to write once the old key's step is done.
     open: Option<Rest>,
+    /// Ids of keys read but not shown (e.g. the rest of a listing `--match` left out): a
+    /// table's short ids are unique among these too.
+    known: Vec<String>,
 }
 
 /// The part of a rotation's record written after the old key's step.
@@ -703,7 +709,14 @@ impl Printer {
             rows: Vec::new(),
             header_done: false,
             open: None,
+            known: Vec::new(),
         }
+    }
+
+    /// Ids of keys the command read besides those it shows: a table's short ids are unique
+    /// among them too, so a pasted one names one key of the listing.
+    pub fn known_ids(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.known.extend(ids);
     }
 
     /// The part of a new key's record that holds its secret, written and flushed (synced
@@ -932,13 +945,17 @@ impl Printer {
         }
         let cols = self.columns();
         let fitted = self.view.columns.is_none();
-        write_out(&columns::table(
+        write_out(&columns::table_with(
             &cols,
             &self.rows,
             terminal_width(),
             fitted,
             !self.view.no_headers,
             colour_stdout(),
+            columns::IdForm {
+                wide: self.view.wide,
+                known: &self.known,
+            },
         ));
     }
 }

@@ -99,6 +99,7 @@ impl Global {
             output,
             no_headers,
             columns,
+            wide,
             verbose,
             quiet,
             retries,
@@ -147,6 +148,7 @@ impl Global {
                 no_headers,
                 columns,
                 verbose,
+                wide,
             },
             quiet,
             wire: WireOptions {

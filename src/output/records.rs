@@ -36,9 +36,56 @@ pub fn print(view: &View, r: &Records) {
             .for_each(|l| print_text(l)),
         Format::Table => {
             if !r.rows.is_empty() {
-                print_text(&table(r, terminal_width(), !view.no_headers));
+                print_text(&fitted(r, terminal_width(), !view.no_headers, view.wide));
             }
         }
+    }
+}
+
+/// The table of [`table`], with the cells of an `id` column shortened to each id's shortest
+/// unique prefix (`columns::short_ids`) when whole ids do not fit `width` and short ones do
+/// (unless `wide`, `--wide`); when neither fits, the blocks of [`table`] with ids whole.
+pub fn fitted(r: &Records, width: Option<usize>, headers: bool, wide: bool) -> String {
+    let at = r.headers.iter().position(|h| *h == "id");
+    let (Some(room), Some(at), false) = (width, at, wide) else {
+        return table(r, width, headers);
+    };
+    let titles: Vec<String> = r.headers.iter().map(|h| h.to_uppercase()).collect();
+    let cells = |r: &Records| -> Vec<Vec<String>> {
+        r.rows
+            .iter()
+            .map(|row| row.iter().map(|c| sanitize(c)).collect())
+            .collect()
+    };
+    if words_fit(&titles, &cells(r), room) {
+        return table(r, width, headers);
+    }
+    let name = r.headers.iter().position(|h| *h == "name");
+    let taken = r
+        .rows
+        .iter()
+        .filter_map(|row| row.get(name?))
+        .map(String::as_str)
+        .collect();
+    let short = super::columns::short_ids(
+        r.rows
+            .iter()
+            .filter_map(|row| row.get(at))
+            .map(String::as_str),
+        &taken,
+    );
+    let mut brief = r.clone();
+    for row in &mut brief.rows {
+        if let Some(id) = row.get_mut(at)
+            && let Some(p) = short.get(id.as_str())
+        {
+            *id = p.clone();
+        }
+    }
+    if words_fit(&titles, &cells(&brief), room) {
+        table(&brief, width, headers)
+    } else {
+        table(r, width, headers)
     }
 }
 

@@ -794,9 +794,11 @@ async fn list_server() -> MockServer {
     server
 }
 
+/// `list --wide` (ids whole: without it, ids that do not fit are shortened, as
+/// `table_ids.rs` checks) on a terminal `width` columns wide.
 async fn list_at(width: u16) -> (PtyOut, Vec<String>) {
     let server = list_server().await;
-    let out = Pty::new(&server, &["list", "-p", "modelgates"])
+    let out = Pty::new(&server, &["list", "-p", "modelgates", "--wide"])
         .cols(width)
         .run()
         .await;
