@@ -599,11 +599,11 @@ pub struct CreateArgs {
 /// Arguments of `keyctl revoke`.
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
-    /// Key id(s) to delete
+    /// Key(s) to delete: id, name or id prefix (name:TEXT, id:TEXT force one reading)
     #[arg(value_name = "KEY", required_unless_present_any = ["from_file", "match_glob"])]
     pub keys: Vec<String>,
 
-    /// Read key ids from FILE, one per line (# comments; - for stdin)
+    /// Read keys from FILE, one id or name per line (# comments; - for stdin)
     #[arg(long, value_name = "FILE", help_heading = "Keys")]
     pub from_file: Option<PathBuf>,
 
@@ -631,13 +631,17 @@ pub struct RevokeArgs {
 /// Arguments of `keyctl rotate`.
 #[derive(Debug, Args)]
 pub struct RotateArgs {
-    /// Key id(s) to replace
-    #[arg(value_name = "KEY", required_unless_present = "from_file")]
+    /// Key(s) to replace: id, name or id prefix (name:TEXT, id:TEXT force one reading)
+    #[arg(value_name = "KEY", required_unless_present_any = ["from_file", "match_glob"])]
     pub keys: Vec<String>,
 
-    /// Read key ids from FILE, one per line (# comments; - for stdin)
+    /// Read keys from FILE, one id or name per line (# comments; - for stdin)
     #[arg(long, value_name = "FILE", help_heading = "Keys")]
     pub from_file: Option<PathBuf>,
+
+    /// Select keys whose name matches GLOB (from `list`); without a terminal needs --yes
+    #[arg(long = "match", value_name = "GLOB", help_heading = "Keys")]
+    pub match_glob: Option<String>,
 
     /// What to do with the old key once its successor exists: revoke, disable, keep, or
     /// expire-in=DURATION. Default: expire-in=24h on io.net and Venice, disable elsewhere
@@ -702,9 +706,13 @@ impl std::str::FromStr for OldKeyArg {
 /// Arguments of `keyctl get`.
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// Key id(s)
-    #[arg(required = true, value_name = "KEY")]
+    /// Key(s): id, name or id prefix (name:TEXT, id:TEXT force one reading)
+    #[arg(value_name = "KEY", required_unless_present = "match_glob")]
     pub keys: Vec<String>,
+
+    /// Also every key whose name matches GLOB (from `list`)
+    #[arg(long = "match", value_name = "GLOB")]
+    pub match_glob: Option<String>,
 }
 
 /// Arguments of `keyctl list`.
@@ -782,15 +790,15 @@ impl SortArg {
     }
 }
 
-
 /// Arguments of `keyctl update` (the Output, Network and Credentials options follow them).
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// Key id(s): io.net sub-key UUID, ModelGates/novapai/OpenRouter key hash, Venice key id
+    /// Key(s): a full id (io.net/Venice UUID, ModelGates/novapai/OpenRouter hash) as is, else a
+    /// name or an id prefix of 6+ (name:TEXT, id:TEXT force one reading)
     #[arg(value_name = "KEY", required_unless_present_any = ["from_file", "match_glob"])]
     pub keys: Vec<String>,
 
-    /// Read key ids from FILE, one per line (# comments, blank lines skipped; - for stdin; at
+    /// Read keys from FILE, one id or name per line (# comments, blank lines skipped; - for stdin; at
     /// most 32 MiB)
     #[arg(long, value_name = "FILE", help_heading = "Keys")]
     pub from_file: Option<PathBuf>,

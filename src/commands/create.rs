@@ -257,7 +257,7 @@ async fn read_names(
     cancel: &Cancel,
 ) -> Result<Vec<String>> {
     let shown = path.display();
-    let text = super::update::read_list(path, "one name per line", cancel).await?;
+    let text = super::keys::read_list(path, "one name per line", cancel).await?;
     let mut names: Vec<String> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, line) in text.lines().enumerate() {

@@ -28,6 +28,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     let RotateArgs {
         keys,
         from_file,
+        match_glob,
         old,
         yes,
         secret_file,
@@ -39,7 +40,28 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     let p = target.p;
     let now = Utc::now();
     let (name, over) = lifecycle::settings("rotate", change, now)?;
-    let keys = super::update::gather_keys(keys, from_file.as_deref(), cancel).await?;
+    let refs = super::keys::gather(keys, from_file.as_deref(), cancel).await?;
+    if match_glob.is_some() && !yes && !dry_run && !settings::interactive() {
+        return Err(Error::usage(
+            "--match selects keys to rotate and there is no terminal to ask on: add --yes (or \
+             --dry-run to see them first); nothing was read or changed",
+        ));
+    }
+    let sel = target.selector(global);
+    let s = super::open(global, target, cancel)?;
+    let keys = super::keys::resolve(
+        p,
+        Some(&s),
+        refs,
+        match_glob.as_deref(),
+        "nothing was changed",
+        || Error::Internal("a session without a credential".into()),
+    )
+    .await?;
+    if keys.is_empty() {
+        output::warn("no key to rotate (--match selected none)");
+        return Ok(0);
+    }
     if name.is_some() && keys.len() > 1 {
         return Err(Error::usage(
             "--name names one successor: rotate one key per run with it, or leave it out (each \
@@ -53,13 +75,13 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
             "--secret-file holds one secret: rotate one key per run with it, or use -o json",
         ));
     }
-    let base = target.base.clone();
+    let base = s.base.clone();
     let old = match old {
         Some(o) => o,
         None => default_old(p, &base, now),
     };
     // Every key id and the old-key step are checked before anything is sent.
-    super::update::check_keys(&keys, "nothing was changed", |k| {
+    super::keys::check_keys(&keys, "nothing was changed", |k| {
         p.build_get(&base, k)?;
         old_step(p, &base, "", k, &old, None, now).map(drop)
     })?;
@@ -103,8 +125,6 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
             ));
         }
     }
-    let sel = target.selector(global);
-    let s = super::open(global, target, cancel)?;
     let mut file = match (&secret_file, dry_run) {
         (Some(path), false) => Some(SecretFile::create(path)?),
         _ => None,
@@ -120,6 +140,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         dry_run,
         verbose: global.view.verbose,
     };
+    s.prefer_listing(keys.len(), cancel).await;
     let mut printer = Printer::new(&global.view, Mode::Rotate);
     let mut tally = Tally::new(keys.len());
     let mut pacer = Pacer::new(p);
@@ -468,7 +489,7 @@ impl Rotation<'_> {
         cancel: &Cancel,
     ) -> Outcome {
         let p = self.p;
-        let before = match self.s.get(key).await {
+        let before = match self.s.read(key).await {
             Ok(k) => k,
             Err(e @ Error::NotFound { .. }) => return Outcome::NotFound(e),
             Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
