@@ -120,7 +120,11 @@ impl Session {
     }
 
     /// [`Session::list`] that gives up (`None`) rather than read more than `max_pages` pages.
-    async fn list_within(&self, include_disabled: bool, max_pages: usize) -> Result<Option<Vec<Key>>> {
+    async fn list_within(
+        &self,
+        include_disabled: bool,
+        max_pages: usize,
+    ) -> Result<Option<Vec<Key>>> {
         let mut pages = 0usize;
         let mut all = Vec::new();
         let mut offset = 0;

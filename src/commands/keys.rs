@@ -439,11 +439,7 @@ pub fn list_lines(text: &str) -> impl Iterator<Item = String> + '_ {
             let cut = l
                 .char_indices()
                 .find(|&(i, c)| {
-                    c == '#'
-                        && l[..i]
-                            .chars()
-                            .next_back()
-                            .is_none_or(char::is_whitespace)
+                    c == '#' && l[..i].chars().next_back().is_none_or(char::is_whitespace)
                 })
                 .map_or(l.len(), |(i, _)| i);
             l[..cut].trim()
@@ -537,7 +533,11 @@ mod tests {
         assert_eq!(f("name:c0ffee").unwrap_err().exit_code(), 4);
         let e = f("ci-agent-8").unwrap_err();
         assert_eq!(e.exit_code(), 4);
-        assert!(e.to_string().contains("did you mean ci-agent-08, ci-agent-09?"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("did you mean ci-agent-08, ci-agent-09?"),
+            "{e}"
+        );
         let e = f("zzzzzzzzzzzz").unwrap_err();
         assert!(!e.to_string().contains("did you mean"), "{e}");
     }

@@ -99,7 +99,10 @@ async fn a_name_resolves_through_one_listing_and_the_write_goes_to_its_id() {
     let seen = seen(&server).await;
     assert_eq!(
         seen,
-        ["GET /api/v1/keys".to_string(), format!("PATCH /api/v1/keys/{A}")]
+        [
+            "GET /api/v1/keys".to_string(),
+            format!("PATCH /api/v1/keys/{A}")
+        ]
     );
 }
 
@@ -107,13 +110,19 @@ async fn a_name_resolves_through_one_listing_and_the_write_goes_to_its_id() {
 async fn an_id_prefix_of_six_or_more_resolves_and_get_uses_the_listing_entry() {
     let server = server().await;
     listing(&server, keys()).await;
-    let out = gm(&["get", "c0ffee", "-o", "json"]).base(&server).run().await;
+    let out = gm(&["get", "c0ffee", "-o", "json"])
+        .base(&server)
+        .run()
+        .await;
     out.code(0);
     assert_eq!(out.json_lines()[0]["key"], C);
     // The listing entry is the key's view: no second read.
     assert_eq!(seen(&server).await, ["GET /api/v1/keys"]);
     // Upper case is the same prefix.
-    let out = gm(&["get", "51150BBF", "-o", "json"]).base(&server).run().await;
+    let out = gm(&["get", "51150BBF", "-o", "json"])
+        .base(&server)
+        .run()
+        .await;
     out.code(0);
     assert_eq!(out.json_lines()[0]["key"], B);
 }
@@ -152,13 +161,19 @@ async fn ambiguity_is_exit_2_with_every_candidate_and_nothing_sent() {
     let server = server().await;
     listing(&server, keys()).await;
     crate::common::forbid_patch(&server).await;
-    let out = gm(&["update", "dup", "--limit", "9"]).base(&server).run().await;
+    let out = gm(&["update", "dup", "--limit", "9"])
+        .base(&server)
+        .run()
+        .await;
     out.code(2)
         .stderr_has("2 keys are named 'dup'")
         .stderr_has(D1)
         .stderr_has(D2)
         .stderr_has("nothing was sent");
-    let out = gm(&["update", "51150b", "--limit", "9"]).base(&server).run().await;
+    let out = gm(&["update", "51150b", "--limit", "9"])
+        .base(&server)
+        .run()
+        .await;
     out.code(2)
         .stderr_has("2 keys have an id starting with '51150b'")
         .stderr_has(&format!("{A}  ci-agent-08"))
@@ -228,7 +243,11 @@ async fn several_names_a_prefix_and_match_read_the_listing_once() {
     let seen = seen(&server).await;
     assert_eq!(count(&seen, "GET /api/v1/keys"), 1, "{seen:?}");
     for id in [A, B, C] {
-        assert_eq!(count(&seen, &format!("PATCH /api/v1/keys/{id}")), 1, "{seen:?}");
+        assert_eq!(
+            count(&seen, &format!("PATCH /api/v1/keys/{id}")),
+            1,
+            "{seen:?}"
+        );
     }
     assert_eq!(seen.len(), 4, "{seen:?}");
 }
@@ -264,7 +283,9 @@ async fn match_selects_on_get_revoke_and_rotate() {
     for id in [A, B] {
         Mock::given(method("DELETE"))
             .and(path(format!("/api/v1/keys/{id}")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"success": true}})))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"data": {"success": true}})),
+            )
             .expect(1)
             .mount(&server)
             .await;
@@ -318,33 +339,44 @@ async fn venice_and_ionet_keys_by_name() {
     let server = server().await;
     Mock::given(method("GET"))
         .and(path("/api/v1/api_keys"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"object": "list", "data": [
             {"id": VENICE_KEY, "description": "app", "apiKeyType": "INFERENCE",
              "consumptionLimits": {"usd": 10, "diem": null, "vcu": null},
              "currentPeriodUsage": {"usd": "1", "diem": "0"}, "limitPeriod": "MONTH",
-             "expiresAt": null}]})))
+             "expiresAt": null}]})),
+        )
         .expect(1)
         .mount(&server)
         .await;
-    let out = Keyctl::new("VENICE_ADMIN_KEY", &["-p", "venice", "get", "app", "-o", "json"])
-        .base(&server)
-        .run()
-        .await;
+    let out = Keyctl::new(
+        "VENICE_ADMIN_KEY",
+        &["-p", "venice", "get", "app", "-o", "json"],
+    )
+    .base(&server)
+    .run()
+    .await;
     out.code(0);
     assert_eq!(out.json_lines()[0]["key"], VENICE_KEY);
 
     let server = server_ionet().await;
-    let out = Keyctl::new("IONET_ADMIN_KEY", &["-p", "ionet", "get", "batch", "-o", "json"])
-        .base(&server)
-        .run()
-        .await;
+    let out = Keyctl::new(
+        "IONET_ADMIN_KEY",
+        &["-p", "ionet", "get", "batch", "-o", "json"],
+    )
+    .base(&server)
+    .run()
+    .await;
     out.code(0);
     assert_eq!(out.json_lines()[0]["key"], IONET_KEY);
     // io.net's list lacks usage: its single-key read still runs, and the list is read once.
     let seen = seen(&server).await;
     assert_eq!(count(&seen, "GET /v1/api-keys/sub-keys"), 1, "{seen:?}");
     assert_eq!(
-        count(&seen, &format!("GET /v1/api-keys/sub-keys/{IONET_KEY}/usage")),
+        count(
+            &seen,
+            &format!("GET /v1/api-keys/sub-keys/{IONET_KEY}/usage")
+        ),
         1,
         "{seen:?}"
     );
@@ -354,18 +386,22 @@ async fn server_ionet() -> MockServer {
     let server = server().await;
     Mock::given(method("GET"))
         .and(path("/v1/api-keys/sub-keys"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
             "data": [{"id": IONET_KEY, "description": "batch", "created_at": "2026-01-01T00:00:00",
                       "expires_at": "2099-01-01T00:00:00", "expired": false,
                       "allowed_models": [], "credit_limit": 100, "credit_used": 3.5,
-                      "credit_refresh_cycle": "weekly"}]})))
+                      "credit_refresh_cycle": "weekly"}]})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
         .and(path(format!("/v1/api-keys/sub-keys/{IONET_KEY}/usage")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"status": "succeeded",
             "data": {"key_id": IONET_KEY, "credit_used": 3.5, "credit_limit": 100,
-                     "remaining_credit": 96.5, "credit_refresh_cycle": "weekly"}})))
+                     "remaining_credit": 96.5, "credit_refresh_cycle": "weekly"}})),
+        )
         .mount(&server)
         .await;
     server
@@ -373,17 +409,33 @@ async fn server_ionet() -> MockServer {
 
 #[tokio::test]
 async fn a_name_in_a_dry_run_without_the_credential_says_what_to_set() {
-    let out = Keyctl::bare(&["-p", "modelgates", "update", "ci-agent-08", "--limit", "5", "--dry-run"])
-        .run()
-        .await;
+    let out = Keyctl::bare(&[
+        "-p",
+        "modelgates",
+        "update",
+        "ci-agent-08",
+        "--limit",
+        "5",
+        "--dry-run",
+    ])
+    .run()
+    .await;
     out.code(3)
         .stderr_has("'ci-agent-08' is not a full key id")
         .stderr_has("MODELGATES_MANAGEMENT_KEY");
     // A full id still plans with no credential and no network.
-    Keyctl::bare(&["-p", "modelgates", "update", GATES_KEY, "--limit", "5", "--dry-run"])
-        .run()
-        .await
-        .code(0);
+    Keyctl::bare(&[
+        "-p",
+        "modelgates",
+        "update",
+        GATES_KEY,
+        "--limit",
+        "5",
+        "--dry-run",
+    ])
+    .run()
+    .await
+    .code(0);
 }
 
 #[tokio::test]
@@ -394,9 +446,16 @@ async fn a_pasted_secret_as_a_reference_is_refused_before_any_listing() {
         .expect(0)
         .mount(&server)
         .await;
-    let out = gm(&["get", "sk-or-v1-0123456789abcdef0123"]).base(&server).run().await;
+    let out = gm(&["get", "sk-or-v1-0123456789abcdef0123"])
+        .base(&server)
+        .run()
+        .await;
     out.code(2).stderr_has("is the secret, not the id");
-    assert!(!out.stderr.contains("0123456789abcdef0123"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains("0123456789abcdef0123"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// 10,000 keys, ids given in full from a file: the relative change reads the listing (100
@@ -413,7 +472,14 @@ async fn a_ten_thousand_key_relative_run_reads_by_listing() {
     listing(&server, all).await;
     let file = ids.join("\n");
     let out = gm(&[
-        "update", "--from-file", "-", "--limit", "+5", "--dry-run", "-o", "tsv",
+        "update",
+        "--from-file",
+        "-",
+        "--limit",
+        "+5",
+        "--dry-run",
+        "-o",
+        "tsv",
     ])
     .base(&server)
     .stdin(file.as_bytes())
@@ -440,7 +506,8 @@ async fn two_ids_in_a_large_account_are_read_one_by_one() {
         Mock::given(method("GET"))
             .and(path(format!("/api/v1/keys/{id}")))
             .respond_with(
-                ResponseTemplate::new(200).set_body_json(json!({"data": gates_key(id, "x", json!(10))})),
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"data": gates_key(id, "x", json!(10))})),
             )
             .expect(1)
             .mount(&server)
@@ -461,10 +528,18 @@ async fn a_relative_change_on_an_uncapped_key_is_unchanged_with_exit_0() {
     let server = server().await;
     listing(&server, keys()).await;
     patch_ok(&server, A).await;
-    let out = gm(&["update", "prod", "ci-agent-08", "--limit", "+25", "-o", "json"])
-        .base(&server)
-        .run()
-        .await;
+    let out = gm(&[
+        "update",
+        "prod",
+        "ci-agent-08",
+        "--limit",
+        "+25",
+        "-o",
+        "json",
+    ])
+    .base(&server)
+    .run()
+    .await;
     out.code(0);
     let lines = out.json_lines();
     let prod = lines.iter().find(|l| l["key"] == C).expect("prod's line");
@@ -474,8 +549,16 @@ async fn a_relative_change_on_an_uncapped_key_is_unchanged_with_exit_0() {
         "{prod}"
     );
     let seen = seen(&server).await;
-    assert_eq!(count(&seen, &format!("PATCH /api/v1/keys/{C}")), 0, "{seen:?}");
-    assert_eq!(count(&seen, &format!("PATCH /api/v1/keys/{A}")), 1, "{seen:?}");
+    assert_eq!(
+        count(&seen, &format!("PATCH /api/v1/keys/{C}")),
+        0,
+        "{seen:?}"
+    );
+    assert_eq!(
+        count(&seen, &format!("PATCH /api/v1/keys/{A}")),
+        1,
+        "{seen:?}"
+    );
 }
 
 /// One key written, one refused for its state (its limit would go below 0): the run sent a
@@ -491,14 +574,29 @@ async fn a_run_that_sent_writes_never_exits_2() {
         .await;
     // `dup` is ambiguous: refused as a whole before anything is sent.
     out.code(2);
-    let out = gm(&["update", "ci-agent-08", &format!("id:{D1}"), "--limit", "-10", "--yes"])
-        .base(&server)
-        .run()
-        .await;
+    let out = gm(&[
+        "update",
+        "ci-agent-08",
+        &format!("id:{D1}"),
+        "--limit",
+        "-10",
+        "--yes",
+    ])
+    .base(&server)
+    .run()
+    .await;
     out.code(5);
     let seen = seen(&server).await;
-    assert_eq!(count(&seen, &format!("PATCH /api/v1/keys/{A}")), 1, "{seen:?}");
-    assert_eq!(count(&seen, &format!("PATCH /api/v1/keys/{D1}")), 0, "{seen:?}");
+    assert_eq!(
+        count(&seen, &format!("PATCH /api/v1/keys/{A}")),
+        1,
+        "{seen:?}"
+    );
+    assert_eq!(
+        count(&seen, &format!("PATCH /api/v1/keys/{D1}")),
+        0,
+        "{seen:?}"
+    );
 }
 
 #[tokio::test]

@@ -391,7 +391,11 @@ async fn list_table_at_60_and_200_columns() {
         for l in out.stdout.lines() {
             assert!(l.chars().count() <= width, "{cols}: {l}");
         }
-        let id = if cols == "60" { &GATES_KEY[..8] } else { GATES_KEY };
+        let id = if cols == "60" {
+            &GATES_KEY[..8]
+        } else {
+            GATES_KEY
+        };
         assert!(out.stdout.contains(id), "{}", out.stdout);
         insta::assert_snapshot!(format!("list_table_{cols}"), render(&out, Some(&server)));
     }
