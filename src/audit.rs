@@ -742,7 +742,8 @@ fn warn_once(msg: &str) {
 pub struct Filter {
     /// Entries at this time or later.
     pub since: Option<DateTime<Utc>>,
-    /// Entries about this key id (`key`, or `new_key` of a rotation or create).
+    /// Entries about this key (`key`, or `new_key` of a rotation or create): its id, an id
+    /// prefix of 6+ characters, or its exact `name`.
     pub key: Option<String>,
     /// Provider id (`venice`), any case.
     pub provider: Option<String>,
@@ -782,10 +783,18 @@ impl Filter {
                 .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
                 .is_some_and(|t| t.with_timezone(&Utc) >= since)
         });
+        // An id, the start of one as a table shows it (6+ characters, as key references take
+        // it: commands/keys.rs MIN_PREFIX), or a key's name.
+        let is = |v: Option<&str>, k: &str| {
+            v.is_some_and(|v| {
+                v == k
+                    || (k.len() >= 6 && v.get(..k.len()).is_some_and(|h| h.eq_ignore_ascii_case(k)))
+            })
+        };
         let key = self
             .key
             .as_deref()
-            .is_none_or(|k| s("key") == Some(k) || s("new_key") == Some(k));
+            .is_none_or(|k| is(s("key"), k) || is(s("new_key"), k) || s("name") == Some(k));
         let provider = self
             .provider
             .as_deref()

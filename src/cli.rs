@@ -427,7 +427,8 @@ pub struct LogArgs {
     #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
 
-    /// Only entries about this key id (the old or the new key of a rotation)
+    /// Only entries about this key: its id, the start of it (6+ characters, as tables show
+    /// it) or its name (the old or the new key of a rotation)
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
 

@@ -239,13 +239,27 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
             "{what} '{}' (among {} keys; {})",
             sanitize(text),
             listing.len(),
-            if near.is_empty() {
+            if by_id && short_prefix(listing, text) {
+                format!("an id prefix needs at least {MIN_PREFIX} characters")
+            } else if by_name && text.contains(['*', '?', '[']) {
+                format!("a pattern selects keys with --match '{}'", sanitize(text))
+            } else if near.is_empty() {
                 "keyctl list shows the names and ids".to_string()
             } else {
                 format!("did you mean {}?", near.join(", "))
             }
         ),
     })
+}
+
+/// Whether `text`, shorter than an id prefix may be, starts some key's id (a short id typed
+/// from memory): the no-match message then says how long a prefix must be.
+fn short_prefix(listing: &[Key], text: &str) -> bool {
+    text.len() < MIN_PREFIX
+        && listing.iter().any(|k| {
+            k.id.get(..text.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(text))
+        })
 }
 
 /// Each candidate of an ambiguous reference, one per line: id and name (the first 10).
