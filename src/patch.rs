@@ -471,7 +471,8 @@ pub struct ChangeArgs {
     #[arg(long, value_name = "A,B|all")]
     pub models: Option<ModelList>,
 
-    /// New name / description of the key (Venice: at most 64 characters)
+    /// Rename the key to TEXT (io.net/Venice: its description; Venice: at most 64 characters).
+    /// To pick a key by its name, give the name as KEY
     #[arg(long, value_name = "TEXT")]
     pub name: Option<Name>,
 
