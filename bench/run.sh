@@ -34,8 +34,8 @@ PIDS=()
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-start_server() { # port delay_ms
-  python3 bench/server.py "$1" "$2" & PIDS+=($!)
+start_server() { # port delay_ms [keys in the ModelGates listing]
+  BENCH_KEYS="${3:-3}" python3 bench/server.py "$1" "$2" & PIDS+=($!)
   for _ in $(seq 50); do curl -s -o /dev/null -X PATCH "http://127.0.0.1:$1/x" && return 0; sleep 0.1; done
   echo "server on $1 did not start" >&2; exit 1
 }
@@ -63,14 +63,14 @@ for p in ionet modelgates novapai venice; do
     -n keyctl "${KC[$p]}" -n curl "${CU[$p]}" >/dev/null
 done
 
-# 8. the lifecycle: one create, one revoke (a read, then the delete) and one rotate (a read, the
-# create, the old key's step) vs the same requests in one curl (--next), ModelGates and Venice.
+# 8. the lifecycle: one create (the listing read for its name, then the create), one revoke (a
+# read, then the delete) and one rotate (a read, the create, the old key's step) vs the same requests in one curl (--next), ModelGates and Venice.
 AUTH="-H 'authorization: Bearer bench-secret' -H 'content-type: application/json'"
 declare -A LC
 LC[create_modelgates]="$BIN create -q -p modelgates --name bench --limit 5 -o json --base-url $U0"
-LC[create_modelgates_curl]="curl -s -o /dev/null -X POST $U0/api/v1/keys $AUTH -d '{\"name\":\"bench\",\"limit\":5}'"
+LC[create_modelgates_curl]="curl -s -o /dev/null $U0/api/v1/keys?offset=0 $AUTH --next -s -o /dev/null -X POST $U0/api/v1/keys $AUTH -d '{\"name\":\"bench\",\"limit\":5}'"
 LC[create_venice]="$BIN create -q -p venice --name bench --limit 5 --reset daily -o json --base-url $U0"
-LC[create_venice_curl]="curl -s -o /dev/null -X POST $U0/api/v1/api_keys $AUTH -d '{\"apiKeyType\":\"INFERENCE\",\"description\":\"bench\",\"consumptionLimit\":{\"usd\":5},\"limitPeriod\":\"EPOCH\"}'"
+LC[create_venice_curl]="curl -s -o /dev/null $U0/api/v1/api_keys $AUTH --next -s -o /dev/null -X POST $U0/api/v1/api_keys $AUTH -d '{\"apiKeyType\":\"INFERENCE\",\"description\":\"bench\",\"consumptionLimit\":{\"usd\":5},\"limitPeriod\":\"EPOCH\"}'"
 LC[revoke_modelgates]="$BIN revoke -q -p modelgates $GATES_ID --yes -o json --base-url $U0"
 LC[revoke_modelgates_curl]="curl -s -o /dev/null $U0/api/v1/keys/$GATES_ID $AUTH --next -s -o /dev/null -X DELETE $U0/api/v1/keys/$GATES_ID $AUTH"
 LC[revoke_venice]="$BIN revoke -q -p venice $VENICE_ID --yes -o json --base-url $U0"
@@ -108,7 +108,9 @@ hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/startup.json" \
   -n help "$BIN --help" -n version "$BIN --version" >/dev/null
 
 # 3. many keys against a server that adds 20 ms per answer
-seq -f "key%06g" 1 "$NKEYS" > "$TMP/keys.txt"
+# Full ids (64 hex digits), used as is: no listing is read.
+python3 -c 'import sys
+for i in range(1, int(sys.argv[1]) + 1): print(format(i, "064x"))' "$NKEYS" > "$TMP/keys.txt"
 U20="http://127.0.0.1:$P20"
 hyperfine -N --warmup 0 --runs "$BIGRUNS" --export-json "$TMP/many.json" \
   -n keyctl "$BIN update -q -p modelgates --from-file $TMP/keys.txt --limit 50 --concurrency $CONC --base-url $U20" >/dev/null
@@ -184,16 +186,17 @@ done
 # 100): a relative dry run over every key by full id (read by listing, not 10,000 GETs), by
 # --match and by name; one key by name (one listing) and by full id (one GET); curl reading the
 # same 101 pages in one process (keep-alive).
+P10K=$(free_port); start_server "$P10K" 0 10000; U10K="http://127.0.0.1:$P10K"
 python3 -c 'for i in range(10000): print(format(i, "064x"))' > "$TMP/ids10k.txt"
 python3 -c 'for i in range(10000): print("ci-agent-%05d" % i)' > "$TMP/names10k.txt"
-for o in $(seq 0 100 10000); do printf 'url = "%s/api/v1/keys?offset=%s"\noutput = /dev/null\n' "$U0" "$o"; done > "$TMP/pages.curl"
-G10="$BIN update -p modelgates --base-url $U0 --limit +5 --dry-run -o tsv"
+for o in $(seq 0 100 10000); do printf 'url = "%s/api/v1/keys?offset=%s"\noutput = /dev/null\n' "$U10K" "$o"; done > "$TMP/pages.curl"
+G10="$BIN update -p modelgates --base-url $U10K --limit +5 --dry-run -o tsv"
 hyperfine -N --output=pipe --warmup 1 --runs "$RUNS" --export-json "$TMP/names.json" \
   -n ids-10k "$G10 --from-file $TMP/ids10k.txt" \
   -n match-10k "$G10 --match ci-*" \
   -n names-10k "$G10 --from-file $TMP/names10k.txt" \
-  -n get-by-name "$BIN get -p modelgates --base-url $U0 ci-agent-04242" \
-  -n get-by-id "$BIN get -p modelgates --base-url $U0 $(printf '%064x' 4242)" \
+  -n get-by-name "$BIN get -p modelgates --base-url $U10K ci-agent-04242" \
+  -n get-by-id "$BIN get -p modelgates --base-url $U10K $(printf '%064x' 4242)" \
   -n curl-101-pages "curl -s -H 'Authorization: Bearer bench-secret' -K $TMP/pages.curl" >/dev/null
 
 AUDIT_LINES="$AUDIT_LINES" python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
@@ -304,12 +307,12 @@ for line in open(f"{tmp}/bounds.tsv"):
     verdict = "PASS" if secs < 2 and mib < 100 else "FAIL"
     L.append(f"| `-o {fmt}` | {secs:.2f} | {mib:.1f} | {verdict} |")
 L.append("\n## 8. Lifecycle: create, revoke, rotate vs curl (local server)\n")
-L.append("keyctl's revoke reads the key first and then deletes it, and rotate reads it, creates the "
+L.append("keyctl's create reads the listing first (a name the account has is refused), its revoke reads the key first and then deletes it, and rotate reads it, creates the "
          "successor and changes the old key: the curl column makes the same requests in one process "
          "(`--next`).\n")
 L.append("| command | provider | keyctl median ms (min–max) | curl median ms (min–max) | keyctl / curl |")
 L.append("|---|---|---|---|---|")
-for op, reqs in [("create", "POST"), ("revoke", "GET + DELETE"), ("rotate", "GET + POST + PATCH")]:
+for op, reqs in [("create", "GET list + POST"), ("revoke", "GET + DELETE"), ("rotate", "GET + POST + PATCH")]:
     for p in ["modelgates", "venice"]:
         r = load(f"lc_{op}_{p}")
         k, c = r["keyctl"], r["curl"]

@@ -5,8 +5,9 @@ Usage: server.py PORT [DELAY_MS]. Listens on 127.0.0.1, HTTP/1.1 keep-alive, ans
 PATCH with the provider's documented success shape after DELAY_MS milliseconds, every GET
 (the read a relative change or a dry run's plan makes) with a key of that provider, every POST
 with a created key and its secret, and every DELETE with the provider's success. The
-OpenRouter-style listing (`GET /api/v1/keys?offset=N`) holds BENCH_KEYS keys (default 10,000),
-100 a page: ids are i as 64 hex digits, names ci-agent-00000 ...
+OpenRouter-style listing (`GET /api/v1/keys?offset=N`) holds BENCH_KEYS keys (default 3), 100 a
+page: ids are i as 64 hex digits, names ci-agent-00000 ...; the Venice listing
+(`GET /api/v1/api_keys`) holds its one key.
 """
 import os
 import json
@@ -27,6 +28,10 @@ VENICE = json.dumps({"data": {"id": "v", "description": "bench", "consumptionLim
                               "limitPeriod": "MONTH", "expiresAt": None, "apiKeyType": "INFERENCE",
                               "modelPrivacy": "ALL"}, "success": True}).encode()
 
+# Named apart from the keys the benchmark creates (create refuses a name the account has).
+VENICE_LIST = json.dumps({"object": "list", "data": [
+    dict(json.loads(VENICE)["data"], description="bench-listed")]}).encode()
+
 
 CREATED = {
     "ionet": json.dumps({"status": "succeeded", "data": {
@@ -46,7 +51,7 @@ DELETED = {
 }
 
 
-N_KEYS = int(os.environ.get("BENCH_KEYS", "10000"))
+N_KEYS = int(os.environ.get("BENCH_KEYS", "3"))
 
 
 def listed(i):
@@ -110,6 +115,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(DELAY)
         if self.path.split("?")[0] == "/api/v1/keys":
             self.answer(page(self.path))
+        elif self.path.split("?")[0] == "/api/v1/api_keys":
+            self.answer(VENICE_LIST)
         else:
             self.answer(None)
 

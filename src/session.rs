@@ -200,21 +200,27 @@ impl Session {
     /// One key before a change: its entry in the listing when this run has read it (and the
     /// provider's entries are whole), else [`Session::get`].
     pub async fn read(&self, key: &str) -> Result<Key> {
-        if !self.p.info().adapter.get_completes_from_list()
-            && let Some(all) = self.list_once.get()
-        {
-            let index = self.by_id.get_or_init(|| {
-                let mut m = std::collections::HashMap::with_capacity(all.len());
-                for (i, k) in all.iter().enumerate() {
-                    m.entry(id_form(&k.id)).or_insert(i);
-                }
-                m
-            });
-            if let Some(entry) = index.get(&id_form(key)).and_then(|&i| all.get(i)) {
-                return Ok(entry.clone());
-            }
+        match self.cached(key) {
+            Some(entry) => Ok(entry),
+            None => self.get(key).await,
         }
-        self.get(key).await
+    }
+
+    /// The key's entry in the listing, when this run has read it (for names or `--match`) and
+    /// the provider's entries are whole: what the key was, at no cost.
+    pub fn cached(&self, key: &str) -> Option<Key> {
+        if self.p.info().adapter.get_completes_from_list() {
+            return None;
+        }
+        let all = self.list_once.get()?;
+        let index = self.by_id.get_or_init(|| {
+            let mut m = std::collections::HashMap::with_capacity(all.len());
+            for (i, k) in all.iter().enumerate() {
+                m.entry(id_form(&k.id)).or_insert(i);
+            }
+            m
+        });
+        index.get(&id_form(key)).and_then(|&i| all.get(i)).cloned()
     }
 
     /// One key; completed from the key's list entry where the provider's read lacks fields

@@ -302,6 +302,8 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
             Err(Error::Interrupted { .. }) => return Outcome::NotAttempted,
             Err(e) => return Outcome::Failed(e),
         },
+        // The listing read to find keys by name already holds what the key was.
+        (false, Some(s)) => s.cached(key),
         _ => None,
     };
     let (patch, asked) = match plan.resolve(before.as_ref()) {

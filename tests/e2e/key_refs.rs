@@ -90,12 +90,24 @@ async fn a_name_resolves_through_one_listing_and_the_write_goes_to_its_id() {
     let server = server().await;
     listing(&server, keys()).await;
     patch_ok(&server, A).await;
-    gm(&["update", "ci-agent-08", "--limit", "125", "-o", "json"])
+    let out = gm(&["update", "ci-agent-08", "--limit", "125", "-o", "json"])
         .base(&server)
         .run()
-        .await
-        .code(0)
-        .stdout_has(A);
+        .await;
+    out.code(0).stdout_has(A);
+    // The listing read for the name says what the key was: `100 → 125`, not `? → 125`.
+    let line = &out.json_lines()[0];
+    assert_eq!(line["before"]["limit"], 100, "{line}");
+    let limit = line["changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["field"] == "limit"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (limit["from"].clone(), limit["to"].clone()),
+        (json!(100), json!(125)),
+        "{line}"
+    );
     let seen = seen(&server).await;
     assert_eq!(
         seen,
