@@ -80,6 +80,19 @@ pub async fn resolve(
 ) -> Result<Vec<String>> {
     for r in &refs {
         crate::provider::refuse_secret_id(p.info(), r)?;
+        // Behind `name:` or `id:` it is the same pasted secret, and would be echoed whole in
+        // the no-match message.
+        if let Some(t) = r.strip_prefix("name:").or_else(|| r.strip_prefix("id:")) {
+            crate::provider::refuse_secret_id(p.info(), t)?;
+        }
+    }
+    if let Some(g) = glob.filter(|g| !g.contains(['*', '?', '[', '{'])) {
+        crate::provider::refuse_secret_id(p.info(), g).map_err(|_| {
+            Error::usage(format!(
+                "{p}: --match is given a key's secret, not a glob of names (e.g. 'ci-*'); \
+                 {nothing}"
+            ))
+        })?;
     }
     let matcher = glob.map(name_glob).transpose()?;
     let wanted: Vec<Ref> = refs.iter().map(|r| Ref::parse(p, r)).collect();
@@ -149,12 +162,17 @@ impl<'a> Index<'a> {
     fn new(all: &'a [Key]) -> Index<'a> {
         let mut names: std::collections::HashMap<&str, Vec<&Key>> =
             std::collections::HashMap::with_capacity(all.len());
+        let mut ids: HashSet<&str> = HashSet::with_capacity(all.len());
         for k in all {
+            // A key a paged listing shows twice (offsets shifted by a key made between two
+            // pages) is one key, not two by its name.
+            if !k.id.is_empty() && !ids.insert(k.id.as_str()) {
+                continue;
+            }
             if let Some(Some(n)) = &k.name {
                 names.entry(n.as_str()).or_default().push(k);
             }
         }
-        let ids = all.iter().map(|k| k.id.as_str()).collect();
         Index { all, names, ids }
     }
 }
@@ -173,9 +191,37 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
     if text.trim().is_empty() {
         return Err(Error::usage(format!("{p}: an empty key reference")));
     }
+    // Keys whose id is `text` or starts with it (6 characters or more), case folded.
+    let by_prefix = |t: &str| -> Vec<&Key> {
+        if t.chars().count() < MIN_PREFIX && !index.ids.contains(t) {
+            return Vec::new();
+        }
+        let lower = t.to_ascii_lowercase();
+        let mut once = HashSet::new();
+        listing
+            .iter()
+            .filter(|k| !k.id.is_empty() && k.id.to_ascii_lowercase().starts_with(&lower))
+            .filter(|k| once.insert(k.id.as_str()))
+            .collect()
+    };
     if by_name {
         match named(text).as_slice() {
             [] => {}
+            // A name that is also another key's id or the start of one (a short id pasted
+            // from a table) names two keys: neither is guessed.
+            [k] if !k.id.is_empty() && by_id => {
+                let mut both: Vec<&Key> = vec![k];
+                both.extend(by_prefix(text).into_iter().filter(|o| o.id != k.id));
+                if both.len() == 1 {
+                    return Ok(k.id.clone());
+                }
+                return Err(Error::usage(format!(
+                    "{p}: '{t}' is the name of one key and the start of the id of another; \
+                     say which with name:{t} or id:{t}{}",
+                    candidates(&both),
+                    t = sanitize(text)
+                )));
+            }
             [k] if !k.id.is_empty() => return Ok(k.id.clone()),
             [_] => {
                 return Err(Error::Provider {
@@ -203,11 +249,7 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
         }
         let n = text.chars().count();
         if n >= MIN_PREFIX {
-            let lower = text.to_ascii_lowercase();
-            let hits: Vec<&Key> = listing
-                .iter()
-                .filter(|k| !k.id.is_empty() && k.id.to_ascii_lowercase().starts_with(&lower))
-                .collect();
+            let hits = by_prefix(text);
             match hits.as_slice() {
                 [] => {}
                 [k] => return Ok(k.id.clone()),

@@ -49,15 +49,42 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     }
     let sel = target.selector(global);
     let s = super::open(global, target, cancel)?;
-    let keys = super::keys::resolve(
-        p,
-        Some(&s),
-        refs,
-        match_glob.as_deref(),
-        "nothing was changed",
-        || Error::Internal("a session without a credential".into()),
-    )
-    .await?;
+    let missing = || Error::Internal("a session without a credential".into());
+    let mut keys =
+        super::keys::resolve(p, Some(&s), refs, None, "nothing was changed", missing).await?;
+    if let Some(glob) = match_glob.as_deref() {
+        // Keys rotate retired (`NAME (rotated out DATE)`, disabled or expiring) are left out, as
+        // `check` leaves them out: a successor of one would take the name its own successor
+        // has. Named one by one they are still rotated.
+        let matched = super::keys::resolve(
+            p,
+            Some(&s),
+            Vec::new(),
+            Some(glob),
+            "nothing was changed",
+            missing,
+        )
+        .await?;
+        let retired: std::collections::HashSet<&str> = s
+            .listing()
+            .await?
+            .iter()
+            .filter(|k| crate::check::rotated_out(k))
+            .map(|k| k.id.as_str())
+            .collect();
+        let (out, kept): (Vec<String>, Vec<String>) = matched
+            .into_iter()
+            .partition(|k| retired.contains(k.as_str()));
+        if !out.is_empty() {
+            output::diag(&format!(
+                "--match: left out {} key(s) rotate retired ('(rotated out DATE)' names; \
+                 name one to rotate it anyway)",
+                out.len()
+            ));
+        }
+        keys.extend(kept);
+        keys = super::keys::unique_keys(keys);
+    }
     if keys.is_empty() {
         output::warn("no key to rotate (--match selected none)");
         return Ok(0);
@@ -448,6 +475,42 @@ fn name_kept(
     ))
 }
 
+/// For an old key rotate retired (its name ends ` (rotated out DATE)`): the failure when
+/// another key of the account has `name`, the successor's name, already (exit 2 for this key,
+/// nothing created). A listing that cannot be read is said, and the rotation goes on.
+async fn name_held(s: &Session, key: &str, before: &Key, name: &str) -> Option<Outcome> {
+    let old = before.name.clone().flatten()?;
+    if !newkey::is_rotated_out(&old) {
+        return None;
+    }
+    let all = match s.listing().await {
+        Ok(all) => all,
+        Err(Error::Interrupted { .. }) => return Some(Outcome::NotAttempted),
+        Err(e) => {
+            output::warn(&format!(
+                "{}: could not check whether another key is named '{}' ({e})",
+                s.p,
+                crate::text::sanitize(name)
+            ));
+            return None;
+        }
+    };
+    let me = same_id_form(key);
+    let other = all
+        .iter()
+        .find(|k| k.name.clone().flatten().as_deref() == Some(name) && same_id_form(&k.id) != me)?;
+    Some(Outcome::Failed(Error::usage(format!(
+        "{}: the old key is one rotate retired ('{}'); its successor would be named '{}', the \
+         name of key {} already, so nothing was created and the old key was left as it is. \
+         Rotate {} instead, or give the successor another name with --name",
+        s.p,
+        crate::text::sanitize(&old),
+        crate::text::sanitize(name),
+        crate::text::sanitize(&other.id),
+        crate::text::sanitize(&other.id)
+    ))))
+}
+
 /// `s` as one word for a POSIX shell: as it is when it holds only safe characters, else in
 /// single quotes (a quote inside written `'\''`).
 fn shell_word(s: &str) -> String {
@@ -520,6 +583,13 @@ impl Rotation<'_> {
             .name
             .clone()
             .unwrap_or_else(|| newkey::successor_name(before.name.clone().flatten().as_deref()));
+        // A retired key's successor takes the name without ` (rotated out DATE)`: a name
+        // another key has now (most often the retired key's own successor) is not given twice.
+        if self.name.is_none()
+            && let Some(held) = name_held(self.s, key, &before, &name).await
+        {
+            return held;
+        }
         let kind: Option<KeyType> = p.key_type(&before);
         // Venice keys have a type: a successor made without it would get the provider's
         // default (INFERENCE), not the old key's.

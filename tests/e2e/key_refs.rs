@@ -151,8 +151,13 @@ async fn name_and_id_force_one_reading() {
     ));
     listing(&server, ks).await;
     let get = |r: &'static str| gm(&["get", r, "-o", "json"]).base(&server).run();
-    // Plain: the name wins; id: the prefix; name: the name only.
-    let out = get("c0ffee").await;
+    // Plain: a name that also starts another key's id fits both (exit 2); id: the prefix;
+    // name: the name only.
+    get("c0ffee")
+        .await
+        .code(2)
+        .stderr_has("say which with name:c0ffee or id:c0ffee");
+    let out = get("name:c0ffee").await;
     out.code(0);
     assert_eq!(out.json_lines()[0]["after"]["name"], "c0ffee");
     let out = get("id:c0ffee").await;

@@ -22,6 +22,7 @@ mod lifecycle_revoke_rotate;
 mod list_sort_match;
 mod log_streaming;
 mod model;
+mod names_attack;
 mod names_operator;
 mod openrouter;
 mod profiles_and_support;
