@@ -392,18 +392,24 @@ async fn update_without_reading_first_records_the_new_values() {
     }
 }
 
+/// Full ModelGates ids (used as is, with no listing read).
+const KA: &str = "a000000000000000000000000000000000000000000000000000000000000001";
+const KB: &str = "b000000000000000000000000000000000000000000000000000000000000002";
+const KC: &str = "c000000000000000000000000000000000000000000000000000000000000003";
+const KD: &str = "d000000000000000000000000000000000000000000000000000000000000004";
+
 #[tokio::test]
 async fn failed_writes_are_recorded_with_their_status_and_unchanged_keys_are_not() {
     let p = test_provider(ProviderKind::ModelGates);
     let home = Home::new();
     let server = common::server().await;
     // k-a 10 → 50; k-b already at the cap (unchanged, nothing sent); k-c refused 422; k-d 500.
-    for (key, limit) in [("k-a", 10), ("k-b", 50), ("k-c", 10), ("k-d", 10)] {
+    for (key, limit) in [(KA, 10), (KB, 50), (KC, 10), (KD, 10)] {
         mount_read(&server, &p, key, json!(limit)).await;
     }
-    mount_update(&server, &p, "k-a", 200).await;
-    mount_update(&server, &p, "k-c", 422).await;
-    mount_update(&server, &p, "k-d", 500).await;
+    mount_update(&server, &p, KA, 200).await;
+    mount_update(&server, &p, KC, 422).await;
+    mount_update(&server, &p, KD, 500).await;
     let out = home
         .keyctl(
             MG,
@@ -411,10 +417,10 @@ async fn failed_writes_are_recorded_with_their_status_and_unchanged_keys_are_not
                 "update",
                 "-p",
                 "modelgates",
-                "k-a",
-                "k-b",
-                "k-c",
-                "k-d",
+                KA,
+                KB,
+                KC,
+                KD,
                 "--limit",
                 "+40",
                 "--limit-max",
@@ -430,7 +436,8 @@ async fn failed_writes_are_recorded_with_their_status_and_unchanged_keys_are_not
         .base(&server)
         .run()
         .await;
-    out.code(5).stderr_has("already at or over the cap");
+    // The worst key (k-d's 500) gives the exit code.
+    out.code(7).stderr_has("already at or over the cap");
     let run = run_of(&out);
     let lines = home.lines();
     let got: Vec<(&str, &str, Value)> = lines
@@ -446,9 +453,9 @@ async fn failed_writes_are_recorded_with_their_status_and_unchanged_keys_are_not
     assert_eq!(
         got,
         [
-            ("k-a", "updated", json!(200)),
-            ("k-c", "failed", json!(422)),
-            ("k-d", "failed", json!(500)),
+            (KA, "updated", json!(200)),
+            (KC, "failed", json!(422)),
+            (KD, "failed", json!(500)),
         ],
         "{lines:#?}"
     );
@@ -1171,7 +1178,8 @@ async fn two_concurrent_runs_write_whole_lines() {
     let server = echo_patch(Duration::from_millis(5)).await;
     // Long lines (over 4 KiB each: the name is one of the changes) make a torn write show.
     let name = "n".repeat(5000);
-    let keys = |prefix: &str| -> Vec<String> { (1..=50).map(|i| format!("{prefix}{i}")).collect() };
+    let keys =
+        |prefix: &str| -> Vec<String> { (1..=50).map(|i| format!("{prefix}{i:063x}")).collect() };
     let (ka, kb) = (keys("a"), keys("b"));
     let run = |ks: &[String]| {
         let mut args: Vec<&str> = vec![
@@ -1226,7 +1234,7 @@ async fn a_run_stopped_by_sigterm_has_a_line_for_every_updated_key() {
     for a in ["--limit", "1", "--concurrency", "4", "-o", "json"] {
         args.push(a.to_string());
     }
-    args.extend((1..=8).map(|i| format!("key{i}")));
+    args.extend((1..=8).map(|i| format!("{i:064x}")));
     let vars = home.vars();
     let env: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut r = Running::spawn(MG, &args, &env);
@@ -1584,8 +1592,8 @@ async fn update_despite_the_trail(home: &Home) {
                 "update",
                 "-p",
                 "modelgates",
-                "key1",
-                "key2",
+                KA,
+                KB,
                 "--limit",
                 "5",
                 "-o",

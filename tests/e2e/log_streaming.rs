@@ -550,6 +550,9 @@ async fn a_loose_folder_and_trail_of_the_users_own_are_made_0700_and_0600() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
+/// A second full ModelGates id (used as is, with no listing read).
+const K2: &str = "2000000000000000000000000000000000000000000000000000000000000002";
+
 #[tokio::test]
 async fn a_loose_folder_and_trail_of_another_user_are_warned_about_once_even_with_q() {
     let home = Home::new();
@@ -565,21 +568,13 @@ async fn a_loose_folder_and_trail_of_another_user_are_warned_about_once_even_wit
     std::os::unix::fs::chown(home.trail(), Some(65534), Some(65534)).unwrap();
     let server = gates().await;
     // Two keys: two lines, one warning.
-    let mut args = vec![
-        "update",
-        "-p",
-        "modelgates",
-        GATES_KEY,
-        "k2",
-        "--limit",
-        "5",
-    ];
+    let mut args = vec!["update", "-p", "modelgates", GATES_KEY, K2, "--limit", "5"];
     args.extend(["-o", "json", "-q"]);
     Mock::given(method("PATCH"))
-        .and(path("/api/v1/keys/k2"))
+        .and(path(format!("/api/v1/keys/{K2}")))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(json!({"data": {"hash": "k2", "name": "n", "limit": 5}})),
+                .set_body_json(json!({"data": {"hash": K2, "name": "n", "limit": 5}})),
         )
         .mount(&server)
         .await;
