@@ -921,8 +921,10 @@ base_url = "{u}/g"
 // 8. Record tables never split an id
 // ---------------------------------------------------------------------------------------------
 
+/// With `--wide`, ids stay whole: a table where they fit, records where they do not; never an
+/// id split over lines. (Without it, a table shows the id's short unique prefix: below.)
 #[tokio::test]
-async fn check_tables_keep_a_64_hex_id_whole_at_every_width() {
+async fn check_tables_with_wide_keep_a_64_hex_id_whole_at_every_width() {
     let s = gates_server("").await;
     let sb = Sandbox::new();
     sb.config("");
@@ -937,6 +939,7 @@ async fn check_tables_keep_a_64_hex_id_whole_at_every_width() {
                 "80%",
                 "-o",
                 "table",
+                "--wide",
             ],
         )
         .base(&s)
@@ -1109,4 +1112,38 @@ async fn check_help_escapes_the_percent_of_its_crontab_example() {
         .unwrap_or_else(|| panic!("no crontab line:\n{}", out.stdout));
     assert!(cron.contains("--usage-over 90\\%"), "{cron}");
     assert!(!cron.contains("90% "), "{cron}");
+}
+
+#[tokio::test]
+async fn check_tables_at_100_columns_show_the_ids_short_prefix_unbroken() {
+    let s = gates_server("").await;
+    let sb = Sandbox::new();
+    sb.config("");
+    let out = Keyctl::new(
+        "MODELGATES_MANAGEMENT_KEY",
+        &[
+            "check",
+            "-p",
+            "modelgates",
+            "--usage-over",
+            "80%",
+            "-o",
+            "table",
+        ],
+    )
+    .base(&s)
+    .env("KEYCTL_CONFIG", sb.config_path().to_str().unwrap())
+    .env("XDG_STATE_HOME", sb.path().join("state").to_str().unwrap())
+    .env("COLUMNS", "100")
+    .run()
+    .await;
+    out.code(9);
+    assert!(is_table(&out.stdout), "{}", out.stdout);
+    assert!(out.stdout.contains(&GATES_KEY[..8]), "{}", out.stdout);
+    assert!(!out.stdout.contains(GATES_KEY), "{}", out.stdout);
+    assert!(
+        out.stdout.lines().all(|l| l.chars().count() <= 100),
+        "{}",
+        out.stdout
+    );
 }
