@@ -117,7 +117,9 @@ pub async fn resolve(
     let mut errors: Vec<Error> = Vec::new();
     let mut n_failed = 0usize;
     for r in wanted {
-        match find(p, &index, r) {
+        // Near names are looked for only for the failures the message shows (each is a pass
+        // over every name: 10,000 mistyped lines against 10,000 keys would take minutes).
+        match find(p, &index, r, errors.len() < 10) {
             Ok(id) => ids.push(id),
             Err(e) => {
                 n_failed += 1;
@@ -156,6 +158,10 @@ struct Index<'a> {
     all: &'a [Key],
     names: std::collections::HashMap<&'a str, Vec<&'a Key>>,
     ids: HashSet<&'a str>,
+    /// Each id once, in ASCII lower case, sorted, with its place in the listing: an id prefix
+    /// is a binary search, not a pass over every key (a file of 20,000 references against a
+    /// large account would be quadratic).
+    folded: Vec<(String, usize)>,
 }
 
 impl<'a> Index<'a> {
@@ -163,22 +169,32 @@ impl<'a> Index<'a> {
         let mut names: std::collections::HashMap<&str, Vec<&Key>> =
             std::collections::HashMap::with_capacity(all.len());
         let mut ids: HashSet<&str> = HashSet::with_capacity(all.len());
-        for k in all {
+        let mut folded = Vec::with_capacity(all.len());
+        for (i, k) in all.iter().enumerate() {
             // A key a paged listing shows twice (offsets shifted by a key made between two
             // pages) is one key, not two by its name.
             if !k.id.is_empty() && !ids.insert(k.id.as_str()) {
                 continue;
             }
+            if !k.id.is_empty() {
+                folded.push((k.id.to_ascii_lowercase(), i));
+            }
             if let Some(Some(n)) = &k.name {
                 names.entry(n.as_str()).or_default().push(k);
             }
         }
-        Index { all, names, ids }
+        folded.sort_unstable();
+        Index {
+            all,
+            names,
+            ids,
+            folded,
+        }
     }
 }
 
-/// One reference against the listing.
-fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
+/// One reference against the listing; `suggest`: look for near names when none matches.
+fn find(p: ProviderKind, index: &Index, r: Ref, suggest: bool) -> Result<String> {
     let listing = index.all;
     let named = |t: &str| -> Vec<&Key> { index.names.get(t).cloned().unwrap_or_default() };
     let exact_id = |t: &str| index.ids.get(t).map(|id| id.to_string());
@@ -197,12 +213,17 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
             return Vec::new();
         }
         let lower = t.to_ascii_lowercase();
-        let mut once = HashSet::new();
-        listing
+        let from = index
+            .folded
+            .partition_point(|(id, _)| id.as_str() < lower.as_str());
+        let mut at: Vec<usize> = index.folded[from..]
             .iter()
-            .filter(|k| !k.id.is_empty() && k.id.to_ascii_lowercase().starts_with(&lower))
-            .filter(|k| once.insert(k.id.as_str()))
-            .collect()
+            .take_while(|(id, _)| id.starts_with(&lower))
+            .map(|&(_, i)| i)
+            .collect();
+        // In listing order, as the candidates are shown.
+        at.sort_unstable();
+        at.into_iter().filter_map(|i| listing.get(i)).collect()
     };
     if by_name {
         match named(text).as_slice() {
@@ -274,14 +295,18 @@ fn find(p: ProviderKind, index: &Index, r: Ref) -> Result<String> {
         (false, true) => "no key id starts with",
         _ => "no key is named, or has an id starting with,",
     };
-    let near = nearest(listing, text);
+    let near = if suggest {
+        nearest(listing, text)
+    } else {
+        Vec::new()
+    };
     Err(Error::Unresolved {
         provider: p.info().name,
         message: format!(
             "{what} '{}' (among {} keys; {})",
             sanitize(text),
             listing.len(),
-            if by_id && short_prefix(listing, text) {
+            if by_id && suggest && short_prefix(listing, text) {
                 format!("an id prefix needs at least {MIN_PREFIX} characters")
             } else if by_name && text.contains(['*', '?', '[']) {
                 format!("a pattern selects keys with --match '{}'", sanitize(text))
@@ -571,7 +596,7 @@ mod tests {
         let l = listing();
         let gm = ProviderKind::ModelGates;
         let index = Index::new(&l);
-        let f = |t: &str| find(gm, &index, Ref::parse(gm, t));
+        let f = |t: &str| find(gm, &index, Ref::parse(gm, t), true);
         assert_eq!(f("ci-agent-08").unwrap(), A);
         assert_eq!(f("c0ffee").unwrap(), C);
         assert_eq!(f("h1").unwrap(), "h1");

@@ -277,3 +277,42 @@ async fn a_key_a_paged_listing_shows_twice_is_one_key() {
     out.code(0);
     assert_eq!(out.json_lines()[0]["key"], json!(X));
 }
+
+#[tokio::test]
+async fn a_long_file_of_unknown_names_fails_fast() {
+    // 20,000 mistyped lines (a file run against the wrong account) against 2,000 keys: near
+    // names are looked for only for the 10 failures shown, and an id prefix is a binary search.
+    // Each line was a pass over every key (more than the 60 s `run` allows, debug build);
+    // about 1 s now.
+    let server = server().await;
+    let keys: Vec<Value> = (0..2000)
+        .map(|i| gates_key(&format!("{:064x}", i + 1), &format!("ci-agent-{i:05}")))
+        .collect();
+    gates_listing(&server, keys).await;
+    let lines: String = (0..20_000)
+        .map(|i| format!("prod-worker-{i:05}\n"))
+        .collect();
+    let started = std::time::Instant::now();
+    let out = Keyctl::new(
+        GATES,
+        &[
+            "update",
+            "-p",
+            "modelgates",
+            "--from-file",
+            "-",
+            "--limit",
+            "+5",
+            "--dry-run",
+        ],
+    )
+    .stdin(lines.as_bytes())
+    .base(&server)
+    .run()
+    .await;
+    let took = started.elapsed();
+    out.code(4)
+        .stderr_has("20000 key references do not name one key")
+        .stderr_has("... and 19990 more");
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}
