@@ -16,6 +16,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_keyctl");
 /// Runs `cmd` (stderr piped) to its end: its exit status, its stderr and its own peak resident
 /// set in KiB. `wait4` reports this child alone; `getrusage(RUSAGE_CHILDREN)` would report the
 /// largest child any test of this process ever ran.
+// The child is reaped by `wait4` itself, which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_measured(cmd: &mut Command) -> (std::process::ExitStatus, String, i64) {
     use std::io::Read;
     use std::os::unix::process::ExitStatusExt;
