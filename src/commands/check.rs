@@ -188,22 +188,13 @@ struct Names {
 
 impl Names {
     fn new(only: Option<&str>, exclude: &[String]) -> Result<Names> {
-        let only = only
-            .map(|g| {
-                globset::Glob::new(g)
-                    .map(|g| g.compile_matcher())
-                    .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))
-            })
-            .transpose()?;
+        let only = only.map(super::keys::name_glob).transpose()?;
         let not = if exclude.is_empty() {
             None
         } else {
             let mut set = globset::GlobSetBuilder::new();
             for g in exclude {
-                set.add(
-                    globset::Glob::new(g)
-                        .map_err(|e| Error::usage(format!("--exclude: bad glob: {e}")))?,
-                );
+                set.add(super::keys::name_pattern("--exclude", g)?);
             }
             Some(
                 set.build()

@@ -86,14 +86,6 @@ pub async fn resolve(
             crate::provider::refuse_secret_id(p.info(), t)?;
         }
     }
-    if let Some(g) = glob.filter(|g| !g.contains(['*', '?', '[', '{'])) {
-        crate::provider::refuse_secret_id(p.info(), g).map_err(|_| {
-            Error::usage(format!(
-                "{p}: --match is given a key's secret, not a glob of names (e.g. 'ci-*'); \
-                 {nothing}"
-            ))
-        })?;
-    }
     let matcher = glob.map(name_glob).transpose()?;
     let wanted: Vec<Ref> = refs.iter().map(|r| Ref::parse(p, r)).collect();
     if matcher.is_none() && !wanted.iter().any(|r| r.needs_listing()) {
@@ -415,9 +407,21 @@ fn combine(first: &Error, all: &[Error], n: usize, nothing: &str) -> Error {
 
 /// A `--match` glob on key names (case-sensitive); a bad one is exit 2.
 pub fn name_glob(glob: &str) -> Result<globset::GlobMatcher> {
-    Ok(globset::Glob::new(glob)
-        .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))?
-        .compile_matcher())
+    Ok(name_pattern("--match", glob)?.compile_matcher())
+}
+
+/// A glob on key names given to `flag` (`--match`, `--exclude`): a bad one is exit 2, and so
+/// is a key's secret pasted in its place (no glob characters, a secret's prefix), refused before
+/// anything is read and masked from then on.
+pub fn name_pattern(flag: &str, glob: &str) -> Result<globset::Glob> {
+    if !glob.contains(['*', '?', '[', '{']) && crate::provider::secret_shaped(glob) {
+        crate::secret::register_new(glob.trim());
+        return Err(Error::usage(format!(
+            "{flag} is given a key's secret, not a glob of names (e.g. 'ci-*'); nothing was read \
+             or sent"
+        )));
+    }
+    globset::Glob::new(glob).map_err(|e| Error::usage(format!("{flag}: bad glob: {e}")))
 }
 
 /// The ids of the keys whose name matches, in listing order.

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use rust_decimal::Decimal;
 
 use crate::cli::{ListArgs, SortArg, SortField};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::Cancel;
 use crate::key::Key;
 use crate::output::{self, KeyResult, Mode, Outcome, Printer};
@@ -21,7 +21,10 @@ pub async fn run(global: &Global, args: ListArgs, cancel: &Cancel) -> Result<i32
         sort,
     } = args;
     // A bad glob is a usage error before anything is sent.
-    let matcher = match_glob.as_deref().map(name_glob).transpose()?;
+    let matcher = match_glob
+        .as_deref()
+        .map(super::keys::name_glob)
+        .transpose()?;
     let (p, s) = super::session(global, cancel).await?;
     let mut keys = s.list(include_disabled).await?;
     let read: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
@@ -51,13 +54,6 @@ pub async fn run(global: &Global, args: ListArgs, cancel: &Cancel) -> Result<i32
     }
     printer.finish();
     Ok(0)
-}
-
-/// A `--match` glob on key names (case-sensitive, as `update --match`); a bad one is exit 2.
-fn name_glob(glob: &str) -> Result<globset::GlobMatcher> {
-    Ok(globset::Glob::new(glob)
-        .map_err(|e| Error::usage(format!("--match: bad glob: {e}")))?
-        .compile_matcher())
 }
 
 /// A key's value for `--sort`: a number, a time, or text; None when the key has none (no cap,

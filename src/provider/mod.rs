@@ -771,11 +771,17 @@ const SECRET_PREFIXES: [&str; 5] = [
     "eyJ",
 ];
 
+/// Whether `s` starts like a key's secret (one of the providers' secret prefixes).
+pub fn secret_shaped(s: &str) -> bool {
+    let s = s.trim();
+    SECRET_PREFIXES.iter().any(|p| s.starts_with(p))
+}
+
 /// A key id that starts like a key's secret is the secret pasted in the wrong place: refused
 /// before anything is sent (so it reaches no URL, log or audit trail), and masked from here on.
 pub fn refuse_secret_id(p: &Info, key: &str) -> Result<()> {
     let k = key.trim();
-    if !SECRET_PREFIXES.iter().any(|s| k.starts_with(s)) {
+    if !secret_shaped(k) {
         return Ok(());
     }
     crate::secret::register_new(k);

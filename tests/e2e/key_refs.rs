@@ -634,3 +634,30 @@ async fn query_of_the_listing_includes_disabled_keys() {
         .await
         .code(0);
 }
+
+/// A key's secret given as a glob (`list --match`, `check --match`/`--exclude`) is refused before
+/// anything is read, and not echoed.
+#[tokio::test]
+async fn a_secret_as_a_glob_is_refused_on_list_and_check() {
+    let server = server().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let pasted = "sk-or-v1-0123456789abcdef0123";
+    for args in [
+        vec!["list", "--match", pasted],
+        vec!["check", "--disabled", "--match", pasted],
+        vec!["check", "--disabled", "--exclude", pasted],
+    ] {
+        let out = gm(&args).base(&server).run().await;
+        out.code(2)
+            .stderr_has("is given a key's secret, not a glob");
+        assert!(
+            !out.stderr.contains("0123456789abcdef0123"),
+            "{}",
+            out.stderr
+        );
+    }
+}
