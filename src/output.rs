@@ -492,7 +492,9 @@ pub fn json_line(v: &Value) -> String {
     // serde_json escapes C0 controls; C1 controls (8-bit CSI, NEL) and DEL are escaped here.
     let hidden = |c: char| crate::visible::is_invisible(c) || c.is_control();
     let s = v.to_string();
-    if !s.chars().any(hidden) {
+    // ASCII without controls (almost every line) has nothing to escape: checked by byte.
+    let plain = |b: &u8| b.is_ascii() && !b.is_ascii_control();
+    if s.as_bytes().iter().all(plain) || !s.chars().any(hidden) {
         return s;
     }
     let mut out = String::with_capacity(s.len() + 16);
