@@ -12,15 +12,7 @@ use crate::settings::Global;
 pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32> {
     let GetArgs { keys, match_glob } = args;
     let (p, s) = super::session(global, cancel).await?;
-    let keys = super::keys::resolve(
-        p,
-        Some(&s),
-        keys,
-        match_glob.as_deref(),
-        "nothing was read",
-        || Error::Internal("a session without a credential".into()),
-    )
-    .await?;
+    let keys = super::keys::resolve_in(&s, keys, match_glob.as_deref(), "nothing was read").await?;
     for k in &keys {
         p.build_get(&s.base, k)?;
     }

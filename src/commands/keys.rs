@@ -144,6 +144,20 @@ pub async fn resolve(
     Ok(unique_keys(ids))
 }
 
+/// [`resolve`] in a run that has its session (the credential is there, so the listing can
+/// always be read).
+pub async fn resolve_in(
+    s: &Session,
+    refs: Vec<String>,
+    glob: Option<&str>,
+    nothing: &str,
+) -> Result<Vec<String>> {
+    resolve(s.p, Some(s), refs, glob, nothing, || {
+        Error::Internal("a session without a credential".into())
+    })
+    .await
+}
+
 /// The listing by name and by id, built once per run (a file of 10,000 names is not 10,000
 /// scans of the listing).
 struct Index<'a> {

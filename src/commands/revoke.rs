@@ -40,15 +40,8 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
     let refs = super::keys::gather(keys, from_file.as_deref(), cancel).await?;
     let p = target.p;
     let s = Arc::new(super::open(global, target, cancel)?);
-    let keys = super::keys::resolve(
-        p,
-        Some(&s),
-        refs,
-        match_glob.as_deref(),
-        "nothing was deleted",
-        || Error::Internal("a session without a credential".into()),
-    )
-    .await?;
+    let keys =
+        super::keys::resolve_in(&s, refs, match_glob.as_deref(), "nothing was deleted").await?;
     let base = &s.base;
     super::keys::check_keys(&keys, "nothing was deleted", |k| {
         p.build_delete(base, k).map(drop)

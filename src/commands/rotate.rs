@@ -49,22 +49,13 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     }
     let sel = target.selector(global);
     let s = super::open(global, target, cancel)?;
-    let missing = || Error::Internal("a session without a credential".into());
-    let mut keys =
-        super::keys::resolve(p, Some(&s), refs, None, "nothing was changed", missing).await?;
+    let mut keys = super::keys::resolve_in(&s, refs, None, "nothing was changed").await?;
     if let Some(glob) = match_glob.as_deref() {
         // Keys rotate retired (`NAME (rotated out DATE)`, disabled or expiring) are left out, as
         // `check` leaves them out: a successor of one would take the name its own successor
         // has. Named one by one they are still rotated.
-        let matched = super::keys::resolve(
-            p,
-            Some(&s),
-            Vec::new(),
-            Some(glob),
-            "nothing was changed",
-            missing,
-        )
-        .await?;
+        let matched =
+            super::keys::resolve_in(&s, Vec::new(), Some(glob), "nothing was changed").await?;
         let retired: std::collections::HashSet<&str> = s
             .listing()
             .await?
