@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use keyctl::provider::{self, Info, ProviderKind};
 use serde_json::{Value, json};
-use wiremock::matchers::{any, method};
+use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The admin credential every test uses; no output may ever contain it.
@@ -567,4 +567,33 @@ async fn catch_all_echoes_the_request_without_the_credential() {
     );
     assert!(!body.to_string().contains("TOPSECRET"), "{body}");
     assert!(body["headers"].get("authorization").is_none(), "{body}");
+}
+
+/// Serves `keys` as the ModelGates listing (`GET /api/v1/keys`), 100 a page by `offset`.
+pub async fn gates_listing(server: &MockServer, keys: Vec<Value>) {
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .respond_with(move |req: &Request| {
+            let offset: usize = req
+                .url
+                .query_pairs()
+                .find(|(k, _)| k == "offset")
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(0);
+            let page: Vec<Value> = keys.iter().skip(offset).take(100).cloned().collect();
+            ResponseTemplate::new(200).set_body_json(json!({"data": page}))
+        })
+        .mount(server)
+        .await;
+}
+
+/// `METHOD path` of every request the server saw.
+pub async fn seen(server: &MockServer) -> Vec<String> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.url.path()))
+        .collect()
 }

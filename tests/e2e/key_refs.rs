@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{GATES_KEY, IONET_KEY, Keyctl, VENICE_KEY, server};
+use crate::common::{GATES_KEY, IONET_KEY, Keyctl, VENICE_KEY, gates_listing, seen, server};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
 const A: &str = "51150bbe3f0a4c1d9e8b7a6f5e4d3c2b1a0918273645546372819a0b1c2d3e4f";
@@ -35,35 +35,6 @@ fn keys() -> Vec<Value> {
     ]
 }
 
-/// Serves `keys` as the ModelGates listing, 100 a page by `offset`.
-async fn listing(server: &MockServer, keys: Vec<Value>) {
-    Mock::given(method("GET"))
-        .and(path("/api/v1/keys"))
-        .respond_with(move |req: &Request| {
-            let offset: usize = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "offset")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let page: Vec<Value> = keys.iter().skip(offset).take(100).cloned().collect();
-            ResponseTemplate::new(200).set_body_json(json!({"data": page}))
-        })
-        .mount(server)
-        .await;
-}
-
-/// `METHOD path` of every request the server saw.
-async fn seen(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
-}
-
 fn count(seen: &[String], what: &str) -> usize {
     seen.iter().filter(|s| *s == what).count()
 }
@@ -88,7 +59,7 @@ fn gm(args: &[&str]) -> Keyctl {
 #[tokio::test]
 async fn a_name_resolves_through_one_listing_and_the_write_goes_to_its_id() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     patch_ok(&server, A).await;
     let out = gm(&["update", "ci-agent-08", "--limit", "125", "-o", "json"])
         .base(&server)
@@ -121,7 +92,7 @@ async fn a_name_resolves_through_one_listing_and_the_write_goes_to_its_id() {
 #[tokio::test]
 async fn an_id_prefix_of_six_or_more_resolves_and_get_uses_the_listing_entry() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     let out = gm(&["get", "c0ffee", "-o", "json"])
         .base(&server)
         .run()
@@ -149,7 +120,7 @@ async fn name_and_id_force_one_reading() {
         "c0ffee",
         json!(1),
     ));
-    listing(&server, ks).await;
+    gates_listing(&server, ks).await;
     let get = |r: &'static str| gm(&["get", r, "-o", "json"]).base(&server).run();
     // Plain: a name that also starts another key's id fits both (exit 2); id: the prefix;
     // name: the name only.
@@ -176,7 +147,7 @@ async fn name_and_id_force_one_reading() {
 #[tokio::test]
 async fn ambiguity_is_exit_2_with_every_candidate_and_nothing_sent() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     crate::common::forbid_patch(&server).await;
     let out = gm(&["update", "dup", "--limit", "9"])
         .base(&server)
@@ -200,7 +171,7 @@ async fn ambiguity_is_exit_2_with_every_candidate_and_nothing_sent() {
 #[tokio::test]
 async fn no_match_is_exit_4_with_the_nearest_names_and_nothing_sent() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     crate::common::forbid_patch(&server).await;
     let out = gm(&["update", "ci-agent-8", "--limit", "+25"])
         .base(&server)
@@ -245,7 +216,7 @@ async fn full_ids_are_used_as_is_with_no_listing() {
 #[tokio::test]
 async fn several_names_a_prefix_and_match_read_the_listing_once() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     patch_ok(&server, A).await;
     patch_ok(&server, B).await;
     patch_ok(&server, C).await;
@@ -272,7 +243,7 @@ async fn several_names_a_prefix_and_match_read_the_listing_once() {
 #[tokio::test]
 async fn from_file_lines_are_references_too() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     patch_ok(&server, A).await;
     patch_ok(&server, C).await;
     gm(&["update", "--from-file", "-", "--limit", "3", "--yes"])
@@ -289,7 +260,7 @@ async fn from_file_lines_are_references_too() {
 #[tokio::test]
 async fn match_selects_on_get_revoke_and_rotate() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     let out = gm(&["get", "--match", "ci-*", "-o", "json"])
         .base(&server)
         .run()
@@ -330,7 +301,7 @@ async fn match_selects_on_get_revoke_and_rotate() {
 #[tokio::test]
 async fn revoke_and_rotate_take_names() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     Mock::given(method("DELETE"))
         .and(path(format!("/api/v1/keys/{C}")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"success": true}})))
@@ -486,7 +457,7 @@ async fn a_ten_thousand_key_relative_run_reads_by_listing() {
         .enumerate()
         .map(|(i, id)| gates_key(id, &format!("k{i:05}"), json!(10)))
         .collect();
-    listing(&server, all).await;
+    gates_listing(&server, all).await;
     let file = ids.join("\n");
     let out = gm(&[
         "update",
@@ -518,7 +489,7 @@ async fn two_ids_in_a_large_account_are_read_one_by_one() {
     let all: Vec<Value> = (0..1_000)
         .map(|i| gates_key(&format!("{i:064x}"), &format!("k{i}"), json!(10)))
         .collect();
-    listing(&server, all).await;
+    gates_listing(&server, all).await;
     for id in [A, B] {
         Mock::given(method("GET"))
             .and(path(format!("/api/v1/keys/{id}")))
@@ -543,7 +514,7 @@ async fn two_ids_in_a_large_account_are_read_one_by_one() {
 #[tokio::test]
 async fn a_relative_change_on_an_uncapped_key_is_unchanged_with_exit_0() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     patch_ok(&server, A).await;
     let out = gm(&[
         "update",
@@ -583,7 +554,7 @@ async fn a_relative_change_on_an_uncapped_key_is_unchanged_with_exit_0() {
 #[tokio::test]
 async fn a_run_that_sent_writes_never_exits_2() {
     let server = server().await;
-    listing(&server, keys()).await;
+    gates_listing(&server, keys()).await;
     patch_ok(&server, A).await;
     let out = gm(&["update", "ci-agent-08", "dup", "--limit", "-10", "--yes"])
         .base(&server)

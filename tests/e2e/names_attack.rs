@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{Keyctl, Out, VENICE_KEY, server};
+use crate::common::{Keyctl, Out, VENICE_KEY, gates_listing, seen, server};
 
 const GATES: &str = "MODELGATES_MANAGEMENT_KEY";
 const VENICE: &str = "VENICE_ADMIN_KEY";
@@ -25,35 +25,6 @@ fn gates_key(hash: &str, name: &str) -> Value {
            "limit": 100, "limit_remaining": null, "limit_reset": null,
            "include_byok_in_limit": false, "usage": 1, "created_at": "2026-01-01T00:00:00Z",
            "expires_at": null})
-}
-
-/// Serves `keys` as the ModelGates listing, 100 a page by `offset`.
-async fn gates_listing(server: &MockServer, keys: Vec<Value>) {
-    Mock::given(method("GET"))
-        .and(path("/api/v1/keys"))
-        .respond_with(move |req: &Request| {
-            let offset: usize = req
-                .url
-                .query_pairs()
-                .find(|(k, _)| k == "offset")
-                .and_then(|(_, v)| v.parse().ok())
-                .unwrap_or(0);
-            let page: Vec<Value> = keys.iter().skip(offset).take(100).cloned().collect();
-            ResponseTemplate::new(200).set_body_json(json!({"data": page}))
-        })
-        .mount(server)
-        .await;
-}
-
-/// `METHOD path` of every request the server saw.
-async fn seen(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
 }
 
 async fn bodies(server: &MockServer, verb: &str) -> Vec<Value> {

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Keyctl, server};
+use crate::common::{Keyctl, seen, server};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
 const A: &str = "51150bbe5432d3b494f11575b889835af4403c9217da68f21d37be8497d39635";
@@ -28,17 +28,6 @@ async fn listing(server: &MockServer) {
         ))
         .mount(server)
         .await;
-}
-
-/// `METHOD path` of every request the server saw.
-async fn seen(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
 }
 
 fn gm(args: &[&str]) -> Keyctl {
