@@ -79,6 +79,8 @@ pub struct Criteria {
     pub disabled: bool,
     /// `--remaining-under`: less than this amount left this period (limit - usage).
     pub remaining_under: Option<Decimal>,
+    /// `--blocked`: the key is known to be blocked (its limit reached).
+    pub blocked: bool,
 }
 
 impl Criteria {
@@ -88,6 +90,7 @@ impl Criteria {
             && self.usage_over.is_none()
             && !self.disabled
             && self.remaining_under.is_none()
+            && !self.blocked
     }
 }
 
@@ -153,6 +156,9 @@ pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
     }
     if let Some(under) = c.remaining_under {
         out.extend(remaining_under(k, under));
+    }
+    if c.blocked && k.blocked == Some(true) {
+        out.push("blocked".into());
     }
     out
 }
@@ -507,6 +513,7 @@ mod tests {
             usage_over: Some("90%".parse().unwrap()),
             disabled: true,
             remaining_under: None,
+            blocked: false,
         };
         assert_eq!(
             reasons(&c, &page.keys[0], now),
@@ -651,6 +658,7 @@ mod tests {
             usage_over: Some(UsageOver::Percent(d("80"))),
             disabled: true,
             remaining_under: Some(d("5.01")),
+            blocked: false,
         };
         assert_eq!(
             reasons(&c, &k, now()),
@@ -810,6 +818,7 @@ mod tests {
                                     usage_over: *o,
                                     disabled: n % 2 == 0,
                                     remaining_under: o.map(|_| Decimal::MAX),
+                                    blocked: n % 3 == 0,
                                 };
                                 let r = reasons(&c, &k, *at);
                                 assert!(r.iter().all(|s| !s.is_empty()));

@@ -62,6 +62,9 @@ pub struct Key {
     pub name: Known<String>,
     /// `null` where the provider has no enabled/disabled state (io.net, Venice).
     pub disabled: Known<bool>,
+    /// Whether the provider stops the key for its spend (its limit reached): `Some(true)`,
+    /// `Some(false)`, or `None` when the answer does not tell. Not the same as `disabled`.
+    pub blocked: Option<bool>,
     /// The spending cap in `unit` per reset period; `null` = no cap.
     pub limit: Known<Decimal>,
     pub unit: Unit,

@@ -45,6 +45,7 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         usage_over,
         disabled,
         remaining_under,
+        blocked: false,
     };
     if criteria.is_empty() {
         return Err(Error::usage(

@@ -290,6 +290,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         id: text("hash").flatten().unwrap_or_default(),
         name: text("name").or_else(|| text("label")),
         disabled: bool_field(data, "disabled"),
+        blocked: None,
         limit,
         unit: p.unit,
         limits: Some(None),

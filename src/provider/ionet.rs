@@ -349,6 +349,7 @@ fn list_view(p: &Info, d: &Value) -> Key {
         },
         name: key::text_field(d, "description"),
         disabled: Some(None),
+        blocked: None,
         remaining: key::remaining_or(key::money_field(d, "remaining_credit"), &limit, &usage),
         limit,
         unit: p.unit,

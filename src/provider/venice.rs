@@ -463,6 +463,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         },
         name: key::text_field(data, "description"),
         disabled: Some(None),
+        blocked: None,
         remaining: key::remaining_or(None, &limit, &usage),
         limit,
         unit: p.unit,
