@@ -225,6 +225,11 @@ pub struct GlobalArgs {
     #[arg(global = true, long, value_name = "URL", help_heading = "Credentials")]
     pub base_url: Option<String>,
 
+    /// OpenRouter: the workspace (its UUID) whose keys are listed, named and created; else the
+    /// profile's `workspace`, else the default workspace only. Refused on other providers
+    #[arg(global = true, long, value_name = "ID", help_heading = "Credentials")]
+    pub workspace: Option<String>,
+
     /// Read the admin credential from this file (- for standard input) instead of the
     /// provider's environment variable; surrounding white space is trimmed (at most 64 KiB read)
     #[arg(global = true, long, value_name = "PATH", help_heading = "Credentials")]
@@ -484,6 +489,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub remaining_under: Option<String>,
 
+    /// Keys the provider has blocked for their spend (the limit reached: usage at or over it,
+    /// or no limit left); keys whose state is not known never match
+    #[arg(long)]
+    pub blocked: bool,
+
     /// Only keys whose name matches GLOB
     #[arg(long = "match", value_name = "GLOB")]
     pub match_glob: Option<String>,
@@ -521,6 +531,11 @@ Examples:
 
   # Cron: raise a limit by $25 a day, never past $500 (reads the current limit first)
   keyctl update -p modelgates f01d5260... --limit +25 --limit-max 500
+
+  # Cron: raise by $25 only the CI keys that have spent 90% of their limit (the others are
+  # unchanged, nothing sent); `keyctl check -P prod --match 'ci-*' --usage-over 90%` lists
+  # exactly the keys it writes. The --if-* conditions: a key is written when any holds
+  keyctl update -P prod --match 'ci-*' --yes --if-usage-over 90% --limit +25 --limit-max 500 -q
 
   # Many keys: from a file (one per line, # comments), or every key whose name matches
   keyctl update -p venice --from-file keys.txt --reset monthly --concurrency 8
@@ -822,6 +837,27 @@ pub struct UpdateArgs {
     /// Show the plan (each key's fields, from → to) and send nothing; -v adds the requests
     #[arg(long, help_heading = "Changes")]
     pub dry_run: bool,
+
+    /// Write only keys the provider blocks for their spend (limit reached; see `keyctl get`)
+    #[arg(long, help_heading = "Conditions")]
+    pub if_blocked: bool,
+
+    /// Write only keys whose usage has reached PERCENT of their limit (90%) or AMOUNT (40)
+    #[arg(long, value_name = "PERCENT%|AMOUNT", help_heading = "Conditions")]
+    pub if_usage_over: Option<String>,
+
+    /// Write only keys with less than AMOUNT left this period (no cap: never)
+    #[arg(
+        long,
+        value_name = "AMOUNT",
+        allow_hyphen_values = true,
+        help_heading = "Conditions"
+    )]
+    pub if_remaining_under: Option<String>,
+
+    /// Write only keys that expire within DURATION from now (or have expired)
+    #[arg(long, value_parser = crate::duration::parse, value_name = "DURATION", help_heading = "Conditions")]
+    pub if_expiring_within: Option<Duration>,
 
     /// Requests in flight at once (1-256) [default: 4, or the profile's `concurrency`]
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=256), value_name = "N", help_heading = "Network")]

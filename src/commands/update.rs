@@ -4,10 +4,12 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::keys;
 use super::runner::{KeyJob, Runner, outcome_of};
+use crate::check::{Criteria, UsageOver};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
 use crate::http::{Cancel, Http};
@@ -23,6 +25,7 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     // before any message can echo input.
     settings::check_stdin(args.from_file.as_deref(), global)?;
     let target = global.target(cancel).await?;
+    let now = Utc::now();
     let Update {
         keys,
         from_file,
@@ -33,7 +36,8 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         patch,
         relative,
         dry_run,
-    } = Update::from_args(args, global, Utc::now())?;
+        conditions,
+    } = Update::from_args(args, global, now)?;
     let p = target.p;
     let refs = keys::gather(keys, from_file.as_deref(), cancel).await?;
     // Check every flag before anything is read or sent (placeholder for a relative limit); the
@@ -55,7 +59,9 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     // A dry run reads each key's current state when it can (a credential is set), so the plan
     // shows `from → to`; without one it shows `?` for what it cannot know.
     let has_credential = matches!(target.credential, Ok(Some(_)));
-    let needs_read = relative.is_some() || merge || (dry_run && has_credential);
+    // A condition is checked on the key as read, as a relative limit is.
+    let needs_read =
+        relative.is_some() || merge || conditions.is_some() || (dry_run && has_credential);
     let needs_session = !dry_run || needs_read || by_listing;
     let hint = target.hint();
     let missing = settings::missing(p, &target.source, target.profile.as_deref());
@@ -127,6 +133,8 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         relative,
         base,
         dry_run,
+        conditions,
+        now,
     };
     if ask {
         confirm(&mut plan, &keys, cancel).await?;
@@ -150,8 +158,13 @@ const PREVIEW: usize = 10;
 async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()> {
     let p = plan.p;
     output::tell(&format!(
-        "{p}: about to update {} key(s){}:",
+        "{p}: about to update {} key(s){}{}:",
         keys.len(),
+        if plan.conditions.is_some() {
+            " (only those that meet the --if-* conditions are written)"
+        } else {
+            ""
+        },
         if keys.len() > PREVIEW {
             format!(", the first {PREVIEW} shown")
         } else {
@@ -175,12 +188,16 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
             key: key.clone(),
             outcome,
         };
-        match r.outcome.error() {
-            Some(e) => output::tell(&format!(
+        match (&r.outcome, r.outcome.error()) {
+            (_, Some(e)) => output::tell(&format!(
                 "{p} key {}: cannot plan: {e}",
                 crate::text::sanitize(key)
             )),
-            None => output::tell(&output::plan_text(&r, false)),
+            (Outcome::Unchanged { reason, .. }, None) => output::tell(&format!(
+                "{p} key {}: unchanged: {reason}",
+                crate::text::sanitize(key)
+            )),
+            (_, None) => output::tell(&output::plan_text(&r, false)),
         }
     }
     if keys.len() > PREVIEW {
@@ -202,7 +219,11 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
         output::tell(&format!(
             "... and {} more key(s){}{summary}",
             keys.len() - PREVIEW,
-            if summary.is_empty() { "" } else { ", each: " }
+            match (summary.is_empty(), plan.conditions.is_some()) {
+                (true, _) => "",
+                (false, false) => ", each: ",
+                (false, true) => ", each that meets the conditions: ",
+            }
         ));
     }
     (plan.dry_run, plan.read_first) = (dry, read);
@@ -247,6 +268,10 @@ struct Plan {
     /// The fields the change sets (`key::CHANGE_FIELDS` names), for `changes`.
     touched: Vec<&'static str>,
     dry_run: bool,
+    /// `--if-*`: only keys that meet any of these are written ([`judge`]).
+    conditions: Option<Criteria>,
+    /// The moment the run started: `--if-expiring-within` counts from it.
+    now: DateTime<Utc>,
 }
 
 impl Plan {
@@ -306,6 +331,24 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
         (false, Some(s)) => s.cached(key),
         _ => None,
     };
+    // The conditions, on the key as read: one that does not meet them (or whose state they
+    // need is not known) gets no write.
+    let mut notes = Vec::new();
+    if let Some(c) = &plan.conditions {
+        let judged = match &before {
+            Some(k) => judge(c, k, plan.now),
+            None => Err("condition not known: the key was not read; nothing sent".into()),
+        };
+        match judged {
+            Ok(met) => notes.push(format!("condition met: {}", met.join("; "))),
+            Err(reason) => {
+                return Outcome::Unchanged {
+                    before: before.map(Box::new),
+                    reason,
+                };
+            }
+        }
+    }
     let (patch, asked) = match plan.resolve(before.as_ref()) {
         Ok(p) => p,
         Err(Ok(reason)) => {
@@ -338,7 +381,7 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
             req: Box::new(req),
             before: before.map(Box::new),
             after: Box::new(predicted),
-            notes: Vec::new(),
+            notes,
         };
     }
     let Some(s) = session else {
@@ -362,5 +405,177 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
         }
         // A 2xx answer keyctl cannot read: the change was most likely applied.
         Err(e) => Outcome::Unknown(Error::Unknown { cause: Box::new(e) }),
+    }
+}
+
+/// Whether a key meets the `--if-*` conditions, as `keyctl check` with the same criteria
+/// decides it (any condition that holds: [`crate::check::reasons`]), and leaving out what check
+/// leaves out (disabled keys, keys `rotate` retired). `Ok`: the reasons it meets them. `Err`:
+/// why it gets no write: each condition it does not meet, or the field a condition needs that
+/// was not known (never a write on a guess).
+fn judge(c: &Criteria, k: &Key, now: DateTime<Utc>) -> std::result::Result<Vec<String>, String> {
+    let met = crate::check::reasons(c, k, now);
+    if !met.is_empty() {
+        if k.disabled == Some(Some(true)) {
+            return Err(format!(
+                "condition met ({}) but the key is disabled: conditions leave it out, as keyctl \
+                 check does; nothing sent",
+                met.join("; ")
+            ));
+        }
+        if crate::check::rotated_out(k) {
+            return Err(format!(
+                "condition met ({}) but rotate retired this key (\"… (rotated out DATE)\"): \
+                 conditions leave it out, as keyctl check does; nothing sent",
+                met.join("; ")
+            ));
+        }
+        return Ok(met);
+    }
+    let mut not_met = Vec::new();
+    let mut unknown = Vec::new();
+    let mut verdict = |v: Unmet| match v {
+        Unmet::No(why) => not_met.push(why),
+        Unmet::Unknown(why) => unknown.push(why),
+    };
+    if let Some(u) = &c.usage_over {
+        verdict(usage_unmet(k, u));
+    }
+    if let Some(under) = c.remaining_under {
+        verdict(remaining_unmet(k, under));
+    }
+    if let Some(within) = c.expiring_within {
+        verdict(expiry_unmet(k, within, now));
+    }
+    if c.blocked {
+        verdict(match k.blocked {
+            Some(_) => Unmet::No("not blocked".into()),
+            None => unknown_field("blocked state", "--if-blocked"),
+        });
+    }
+    if unknown.is_empty() {
+        Err(format!("condition not met: {}", not_met.join("; ")))
+    } else {
+        unknown.extend(not_met);
+        Err(format!(
+            "condition not known: {}; nothing sent",
+            unknown.join("; ")
+        ))
+    }
+}
+
+/// Why a condition does not hold: it is known not to, or the field it needs is not known.
+enum Unmet {
+    No(String),
+    Unknown(String),
+}
+
+fn unknown_field(field: &str, flag: &str) -> Unmet {
+    Unmet::Unknown(format!(
+        "the key's {field} is not known, so {flag} cannot be checked (keyctl get shows what \
+         the provider reports)"
+    ))
+}
+
+/// A known value of a field (`None`: not known, or null where a value is needed).
+fn value<T>(v: &crate::key::Known<T>) -> Option<&T> {
+    v.as_ref()?.as_ref()
+}
+
+fn unit_word(k: &Key) -> &'static str {
+    match k.unit {
+        crate::key::Unit::Usd => "USD",
+        crate::key::Unit::Credits => "credits",
+    }
+}
+
+fn usage_unmet(k: &Key, u: &UsageOver) -> Unmet {
+    let unit = unit_word(k);
+    let Some(usage) = value(&k.usage).map(|d| d.normalize()) else {
+        return unknown_field("usage", "--if-usage-over");
+    };
+    match *u {
+        UsageOver::Amount(a) => {
+            Unmet::No(format!("usage {usage} {unit} is under {}", a.normalize()))
+        }
+        UsageOver::Percent(p) => match &k.limit {
+            None => unknown_field("limit", "--if-usage-over"),
+            Some(None) => Unmet::No(format!(
+                "no cap: usage {usage} {unit} is no share of a limit"
+            )),
+            Some(Some(l)) => {
+                let share = usage
+                    .checked_div(*l)
+                    .and_then(|x| x.checked_mul(Decimal::ONE_HUNDRED))
+                    .map(|x| {
+                        x.round_dp_with_strategy(1, RoundingStrategy::ToZero)
+                            .normalize()
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| "?".into());
+                Unmet::No(format!(
+                    "usage {usage} of {} {unit} ({share}%) is under {}%",
+                    l.normalize(),
+                    p.normalize()
+                ))
+            }
+        },
+    }
+}
+
+fn remaining_unmet(k: &Key, under: Decimal) -> Unmet {
+    let left = match &k.remaining {
+        Some(r) => Some(*r),
+        None => crate::key::remaining_or(None, &k.limit, &k.usage),
+    };
+    match left {
+        None => unknown_field(
+            "remaining (nor its limit and usage)",
+            "--if-remaining-under",
+        ),
+        Some(None) => Unmet::No("no cap: nothing runs out".into()),
+        Some(Some(r)) => Unmet::No(format!(
+            "remaining {} {} is not under {}",
+            r.normalize(),
+            unit_word(k),
+            under.normalize()
+        )),
+    }
+}
+
+fn expiry_unmet(k: &Key, within: std::time::Duration, now: DateTime<Utc>) -> Unmet {
+    let flag = "--if-expiring-within";
+    match &k.expires {
+        None => unknown_field("expiry", flag),
+        Some(None) => Unmet::No("the key never expires".into()),
+        Some(Some(s)) => match crate::check::expiry_of(s) {
+            None => Unmet::Unknown(format!(
+                "the key's expiry '{}' is not a time keyctl reads, so {flag} cannot be checked",
+                crate::text::truncate(&crate::text::sanitize(s), 40)
+            )),
+            Some(at) => {
+                let left = at.signed_duration_since(now);
+                let in_words = TimeDelta::to_std(&left)
+                    .map(|d| format!(" (in {})", span(d)))
+                    .unwrap_or_default();
+                Unmet::No(format!(
+                    "expires {}{in_words}, not within {}",
+                    at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+                    span(within)
+                ))
+            }
+        },
+    }
+}
+
+/// A span in its largest whole unit: "7 days", "1 hour", "90 minutes" is "1 hour".
+fn span(d: std::time::Duration) -> String {
+    let secs = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match secs {
+        s if s >= 86_400 => plural(s / 86_400, "day"),
+        s if s >= 3_600 => plural(s / 3_600, "hour"),
+        s if s >= 60 => plural(s / 60, "minute"),
+        s => plural(s, "second"),
     }
 }
