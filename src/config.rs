@@ -18,7 +18,7 @@ use crate::provider::{BaseUrl, ProviderKind};
 const MAX_CONFIG: usize = 1024 * 1024;
 
 /// The keys of a profile, for messages.
-const PROFILE_KEYS: &str = "provider, base_url, credential_env, credential_file, \
+const PROFILE_KEYS: &str = "provider, base_url, workspace, credential_env, credential_file, \
                             credential_command, output, concurrency, retries, timeout";
 /// The keys of a custom provider, for messages.
 const PROVIDER_KEYS: &str =
@@ -75,6 +75,9 @@ pub struct Profile {
     pub name: String,
     pub provider: ProviderRef,
     pub base_url: Option<String>,
+    /// OpenRouter: the workspace whose keys the profile lists, names and creates (checked: a
+    /// UUID, on a provider with workspaces).
+    pub workspace: Option<crate::provider::Workspace>,
     pub credential: Source,
     pub output: Option<Format>,
     pub concurrency: Option<u16>,
@@ -156,6 +159,7 @@ macro_rules! sources {
 struct RawProfile {
     provider: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
+    workspace: Option<Spanned<String>>,
     output: Option<Spanned<String>>,
     concurrency: Option<Spanned<i64>>,
     retries: Option<Spanned<i64>>,
@@ -836,6 +840,33 @@ fn profile(
     if let Some(b) = &body.base_url {
         check_base_url(doc, &format!("{table}.base_url"), b)?;
     }
+    let workspace = match body.workspace {
+        None => None,
+        Some(w) => {
+            let key = format!("{table}.workspace");
+            // A custom provider has its API family's workspaces.
+            let (name, has) = match provider {
+                ProviderRef::Builtin(p) => (p.info().name, p.info().workspaces),
+                ProviderRef::Custom(i) => custom.get(i).map_or(("this provider", false), |c| {
+                    (c.id.as_str(), c.family.info().workspaces)
+                }),
+            };
+            if !has {
+                return doc.err(
+                    w.span(),
+                    &key,
+                    format!(
+                        "{name}'s key API has no workspaces (only OpenRouter's has): remove this \
+                         line, or use the profile for an OpenRouter account"
+                    ),
+                );
+            }
+            match crate::provider::Workspace::parse(w.get_ref(), "workspace") {
+                Ok(ws) => Some(ws),
+                Err(m) => return doc.err(w.span(), &key, m.trim_start_matches("workspace: ")),
+            }
+        }
+    };
     let output = match body.output {
         None => None,
         Some(o) => Some(
@@ -899,6 +930,7 @@ fn profile(
         name: pname,
         provider,
         base_url: body.base_url.map(Spanned::into_inner),
+        workspace,
         output,
         concurrency,
         retries,

@@ -2,6 +2,7 @@
 //! reads (`get`, every page of `list`) and the checked send that commands share.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -13,6 +14,40 @@ use crate::secret::Secret;
 /// The most bytes of key listings one run reads (over every page): an endless or huge listing
 /// fails (exit 7) instead of growing memory without bound.
 pub const MAX_LIST_BYTES: usize = 64 * 1024 * 1024;
+
+/// `-v` was given (set once by the settings step): notes that a terminal would show are shown
+/// on a pipe too.
+static VERBOSE: AtomicBool = AtomicBool::new(false);
+/// The default-workspace note was shown (once a run, however many listings).
+static WORKSPACE_NOTED: AtomicBool = AtomicBool::new(false);
+
+/// Records `-v` for the notes below.
+pub fn set_verbose(on: bool) {
+    VERBOSE.store(on, Ordering::Relaxed);
+}
+
+/// After a listing on OpenRouter without a workspace: once a run, on a terminal or with `-v`
+/// (never with `-q`), that only the default workspace's keys were listed.
+fn note_default_workspace(p: ProviderKind) {
+    use std::io::IsTerminal;
+    let i = p.info();
+    // A custom provider of the family takes a workspace, but is not known to have several.
+    if !i.workspaces || i.custom {
+        return;
+    }
+    if !(VERBOSE.load(Ordering::Relaxed) || std::io::stderr().is_terminal()) {
+        return;
+    }
+    if WORKSPACE_NOTED.swap(true, Ordering::Relaxed) {
+        return;
+    }
+    crate::output::diag(&format!(
+        "note: {} lists only the default workspace's keys unless a workspace is given; keys in \
+         its other workspaces were not read: pass --workspace ID (or set workspace in the \
+         profile) to read another",
+        i.name
+    ));
+}
 
 pub struct Session {
     pub p: ProviderKind,
@@ -154,7 +189,12 @@ impl Session {
             all.extend(page.keys);
             match self.p.info().page_size {
                 Some(size) if n >= size && n > 0 => offset += n,
-                _ => return Ok(Some(all)),
+                _ => {
+                    if self.base.workspace().is_none() {
+                        note_default_workspace(self.p);
+                    }
+                    return Ok(Some(all));
+                }
             }
             if offset > 1_000_000 {
                 return Err(Error::Provider {

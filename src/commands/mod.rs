@@ -207,9 +207,10 @@ fn scopes(global: &Global, all: bool) -> Result<Vec<Option<&crate::config::Profi
             "--all covers every profile: give it or -P/--profile NAME, not both",
         ));
     }
-    if global.api_key_file.is_some() || global.base_url.is_some() {
+    if global.api_key_file.is_some() || global.base_url.is_some() || global.workspace.is_some() {
         return Err(Error::usage(
-            "--api-key-file and --base-url name one account: use them with -p or -P, not --all",
+            "--api-key-file, --base-url and --workspace name one account: use them with -p or \
+             -P, not --all (a profile's own workspace applies under --all)",
         ));
     }
     let only = match global.provider_name() {

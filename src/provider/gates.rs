@@ -127,7 +127,9 @@ impl Adapter for Gates {
         self.parse_update(p, key, &Value::Null, body)
     }
 
-    /// `GET /api/v1/keys?offset=N[&include_disabled=true]`.
+    /// `GET /api/v1/keys?offset=N[&include_disabled=true][&workspace_id=UUID]`: without a
+    /// workspace, OpenRouter lists only its default workspace's keys (its document's `GET /keys`
+    /// query parameter; escaped, though a checked UUID needs none).
     fn build_list(
         &self,
         p: &Info,
@@ -139,6 +141,10 @@ impl Adapter for Gates {
         url.push_str(&format!("?offset={offset}"));
         if include_disabled {
             url.push_str("&include_disabled=true");
+        }
+        if let Some(ws) = base.workspace() {
+            url.push_str("&workspace_id=");
+            url.extend(url::form_urlencoded::byte_serialize(ws.as_str().as_bytes()));
         }
         Ok(Request::get(url, p.auth))
     }
@@ -153,7 +159,8 @@ impl Adapter for Gates {
     }
 
     /// `POST /api/v1/keys` with `name` and the settings; the expiry, fixed from then on, is
-    /// `expires_at` in UTC (`null` for none).
+    /// `expires_at` in UTC (`null` for none); the workspace, if given, is the body's
+    /// `workspace_id` (OpenRouter's document: a body field, not a query parameter).
     fn build_create(&self, p: &Info, base: &BaseUrl, new: &NewKey) -> Result<Request> {
         if let Some(t) = new.kind {
             return Err(p.unsupported(
@@ -179,6 +186,9 @@ impl Adapter for Gates {
             Change::Clear => {
                 body.insert("expires_at".into(), Value::Null);
             }
+        }
+        if let Some(ws) = base.workspace() {
+            body.insert("workspace_id".into(), json!(ws.as_str()));
         }
         let url = base.join(&["api", "v1", "keys"])?;
         Ok(Request::post(url, p.auth, Value::Object(body)))
@@ -288,7 +298,9 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
     Key {
         provider: p.id,
         id: text("hash").flatten().unwrap_or_default(),
-        name: text("name").or_else(|| text("label")),
+        // Only `name`: `label` can be the masked secret (`sk-or-v1-0e6...1c96` in OpenRouter's
+        // list example), so it is never shown as the name (it stays in `raw`).
+        name: text("name"),
         disabled: bool_field(data, "disabled"),
         blocked: None,
         limit,

@@ -128,6 +128,11 @@ pub struct Info {
     pub max_keys: Option<usize>,
     /// Defined in the config file (`[providers.NAME]`), not built in.
     pub custom: bool,
+    /// Its published document has workspaces: the key list shows one workspace's keys (the
+    /// default one unless `workspace_id` is given) and a create can name the workspace
+    /// (OpenRouter; a custom provider of its family inherits this). Elsewhere `--workspace` and
+    /// a profile's `workspace` are refused.
+    pub workspaces: bool,
     pub adapter: &'static dyn Adapter,
 }
 
@@ -148,6 +153,7 @@ static IONET: Info = Info {
     create_rate: None,
     max_keys: None,
     custom: false,
+    workspaces: false,
     adapter: &ionet::Ionet,
 };
 
@@ -165,6 +171,7 @@ static MODELGATES: Info = Info {
     create_rate: None,
     max_keys: None,
     custom: false,
+    workspaces: false,
     adapter: &gates::Gates,
 };
 
@@ -182,6 +189,7 @@ static NOVAPAI: Info = Info {
     create_rate: None,
     max_keys: None,
     custom: false,
+    workspaces: false,
     adapter: &gates::Gates,
 };
 
@@ -199,6 +207,7 @@ static OPENROUTER: Info = Info {
     create_rate: None,
     max_keys: None,
     custom: false,
+    workspaces: true,
     adapter: &gates::Gates,
 };
 
@@ -216,6 +225,7 @@ static VENICE: Info = Info {
     create_rate: Some((20, 60)),
     max_keys: Some(500),
     custom: false,
+    workspaces: false,
     adapter: &venice::Venice,
 };
 
@@ -490,6 +500,7 @@ impl ProviderKind {
 
     pub fn build_list(self, base: &BaseUrl, offset: usize, disabled: bool) -> Result<Request> {
         let i = self.info();
+        no_workspace_unless_supported(i, base)?;
         i.adapter.build_list(i, base, offset, disabled)
     }
 
@@ -500,6 +511,7 @@ impl ProviderKind {
 
     pub fn build_create(self, base: &BaseUrl, new: &NewKey) -> Result<Request> {
         let i = self.info();
+        no_workspace_unless_supported(i, base)?;
         i.adapter.build_create(i, base, new)
     }
 
@@ -639,7 +651,26 @@ pub fn error_for(p: &Info, message: Option<String>, resp: &Response) -> Error {
     }
 }
 
+/// A workspace on a provider without workspaces is refused (exit 2) before anything is built;
+/// the settings step refuses it first, this keeps every adapter from silently dropping it.
+fn no_workspace_unless_supported(i: &Info, base: &BaseUrl) -> Result<()> {
+    match base.workspace() {
+        Some(_) if !i.workspaces => Err(i.no_workspaces("--workspace")),
+        _ => Ok(()),
+    }
+}
+
 impl Info {
+    /// The refusal of a workspace (`what`: the flag or the profile key) on a provider whose
+    /// published document has none (exit 2, nothing sent).
+    pub fn no_workspaces(&self, what: &str) -> Error {
+        self.unsupported(
+            what,
+            "its published key API has no workspaces (only OpenRouter's does): leave the \
+             workspace out for this provider",
+        )
+    }
+
     /// The error for a flag this provider cannot honour (exit 2, nothing sent).
     pub fn unsupported(&self, flag: &str, instead: &str) -> Error {
         Error::Unsupported {
@@ -650,9 +681,45 @@ impl Info {
     }
 }
 
-/// A checked base URL: https, or http on a loopback host; no credentials, query or fragment.
+/// Where a provider's requests go: a checked base URL (https, or http on a loopback host; no
+/// credentials, query or fragment) and, on a provider with workspaces ([`Info::workspaces`]),
+/// the workspace the account's key list and creates are scoped to ([`BaseUrl::with_workspace`]:
+/// the adapter sends it where the provider's document allows, and nowhere else).
 #[derive(Debug, Clone, PartialEq)]
-pub struct BaseUrl(reqwest::Url);
+pub struct BaseUrl(reqwest::Url, Option<Workspace>);
+
+/// An OpenRouter workspace id: a UUID (the `format: uuid` of the `workspace_id` that
+/// OpenRouter's published document gives `GET /keys` and `POST /keys`), kept in its hyphenated
+/// lower-case form, which needs no escaping anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace(String);
+
+impl Workspace {
+    /// A workspace id as given (`what`: where it came from, for the message): a UUID in any
+    /// usual spelling, else a usage error that does not echo a pasted key.
+    pub fn parse(s: &str, what: &str) -> std::result::Result<Workspace, String> {
+        let t = s.trim();
+        match uuid::Uuid::parse_str(t) {
+            Ok(u) => Ok(Workspace(u.hyphenated().to_string())),
+            _ => Err(format!(
+                "{what}: '{}' is not a workspace id: OpenRouter's key endpoints take the \
+                 workspace's UUID (e.g. 0df9e665-d932-5740-b2c7-b52af166bc11), not its name or \
+                 slug; its workspace settings page, or GET /api/v1/workspaces, shows the id",
+                crate::config::shown(t)
+            )),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Workspace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 impl BaseUrl {
     pub fn parse(s: &str) -> Result<BaseUrl> {
@@ -691,7 +758,18 @@ impl BaseUrl {
         if url.host_str().is_none_or(str::is_empty) {
             return Err(Error::usage(format!("base URL '{shown}' has no host")));
         }
-        Ok(BaseUrl(url))
+        Ok(BaseUrl(url, None))
+    }
+
+    /// The same address scoped to `workspace` (see [`Info::workspaces`]).
+    pub fn with_workspace(mut self, workspace: Option<Workspace>) -> BaseUrl {
+        self.1 = workspace;
+        self
+    }
+
+    /// The workspace the key list and creates are scoped to, if one was given.
+    pub fn workspace(&self) -> Option<&Workspace> {
+        self.1.as_ref()
     }
 
     /// True for https (a plain-http base URL is loopback only, and needs no certificates).
