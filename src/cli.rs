@@ -225,11 +225,6 @@ pub struct GlobalArgs {
     #[arg(global = true, long, value_name = "URL", help_heading = "Credentials")]
     pub base_url: Option<String>,
 
-    /// OpenRouter: the workspace (its UUID) whose keys are listed, named and created; else the
-    /// profile's `workspace`, else the default workspace only. Refused on other providers
-    #[arg(global = true, long, value_name = "ID", help_heading = "Credentials")]
-    pub workspace: Option<String>,
-
     /// Read the admin credential from this file (- for standard input) instead of the
     /// provider's environment variable; surrounding white space is trimmed (at most 64 KiB read)
     #[arg(global = true, long, value_name = "PATH", help_heading = "Credentials")]
@@ -488,11 +483,6 @@ pub struct CheckArgs {
     /// keys with no cap never match
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub remaining_under: Option<String>,
-
-    /// Keys the provider has blocked for their spend (the limit reached: usage at or over it,
-    /// or no limit left); keys whose state is not known never match
-    #[arg(long)]
-    pub blocked: bool,
 
     /// Only keys whose name matches GLOB
     #[arg(long = "match", value_name = "GLOB")]
