@@ -225,6 +225,11 @@ pub struct GlobalArgs {
     #[arg(global = true, long, value_name = "URL", help_heading = "Credentials")]
     pub base_url: Option<String>,
 
+    /// OpenRouter: the workspace (its UUID) whose keys are listed, named and created; else the
+    /// profile's `workspace`, else the default workspace only. Refused on other providers
+    #[arg(global = true, long, value_name = "ID", help_heading = "Credentials")]
+    pub workspace: Option<String>,
+
     /// Read the admin credential from this file (- for standard input) instead of the
     /// provider's environment variable; surrounding white space is trimmed (at most 64 KiB read)
     #[arg(global = true, long, value_name = "PATH", help_heading = "Credentials")]

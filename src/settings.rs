@@ -27,6 +27,8 @@ pub struct Global {
     /// `-p`, else KEYCTL_PROVIDER (checked when a command needs a provider: `support` does not).
     provider: Option<(String, Origin)>,
     pub base_url: Option<String>,
+    /// `--workspace` as given (checked against the provider when a target is resolved).
+    pub workspace: Option<String>,
     pub api_key_file: Option<PathBuf>,
     pub view: View,
     pub quiet: bool,
@@ -95,6 +97,7 @@ impl Global {
             provider,
             profile,
             base_url,
+            workspace,
             api_key_file,
             output,
             no_headers,
@@ -139,9 +142,11 @@ impl Global {
             },
         };
         let columns = columns.as_deref().map(parse_columns).transpose()?;
+        crate::session::set_verbose(verbose);
         let mut global = Global {
             provider,
             base_url,
+            workspace,
             api_key_file,
             view: View {
                 format: output,
@@ -257,7 +262,9 @@ impl Global {
         };
         let source = self.source(p, profile);
         let credential = credential(p, self.api_key_file.as_deref(), &source, cancel).await;
-        let base = self.base_in(p, profile)?;
+        let base = self
+            .base_in(p, profile)?
+            .with_workspace(self.workspace_in(p, profile)?);
         Ok(Target {
             p,
             base,
@@ -279,6 +286,25 @@ impl Global {
             (None, Some(from_profile)) if !from_env => BaseUrl::parse(from_profile),
             (flag, _) => base_url(p, flag),
         }
+    }
+
+    /// The workspace for a provider and profile: --workspace, else the profile's `workspace`
+    /// (checked when the file was read). `--workspace` on a provider without workspaces, or not
+    /// a UUID, is exit 2 before anything is sent.
+    pub fn workspace_in(
+        &self,
+        p: ProviderKind,
+        profile: Option<&Profile>,
+    ) -> Result<Option<crate::provider::Workspace>> {
+        let Some(flag) = &self.workspace else {
+            return Ok(profile.and_then(|pr| pr.workspace.clone()));
+        };
+        if !p.info().workspaces {
+            return Err(p.info().no_workspaces("--workspace"));
+        }
+        crate::provider::Workspace::parse(flag, "--workspace")
+            .map(Some)
+            .map_err(Error::usage)
     }
 
     /// Where a provider's credential comes from: --api-key-file, else the profile's source,
@@ -433,6 +459,12 @@ impl Target {
             .unwrap_or_default();
         if self.profile.is_none() && self.base.shown() != own {
             s.push_str(&format!(" --base-url {}", self.base.shown()));
+        }
+        // A workspace the profile does not give (a checked UUID: nothing to quote).
+        if let Some(ws) = self.base.workspace()
+            && (self.profile.is_none() || global.workspace.is_some())
+        {
+            s.push_str(&format!(" --workspace {ws}"));
         }
         if let (true, Some(f)) = (self.from_flag, &global.api_key_file) {
             s.push_str(&format!(
