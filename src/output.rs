@@ -81,6 +81,37 @@ static RECORD_LOST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBoo
 /// How many writes to stdout failed.
 static STDOUT_FAILURES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// The first error writing stdout other than a closed pipe (a full disk, an I/O error): the
+/// output is cut short, and [`finish`] makes the run say so and exit 1.
+static STDOUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Records a failed write to stdout. A closed pipe (`keyctl list | head`) is the reader's
+/// choice and is not recorded; anything else is (the first one).
+fn note_stdout_error(e: &std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let _ = STDOUT_ERROR.set(e.to_string());
+    }
+}
+
+/// The run's exit code once its output is written: a run that did its job (0, or `check`'s 9:
+/// keys matched) but whose stdout could not be written (a full disk: `keyctl list -o json >
+/// keys.json`) says so and exits 1, so a script never trusts a cut-off file. A closed pipe
+/// keeps the code, as with `| head`; a run that already failed, or whose lost record or secret
+/// was already reported, keeps its own.
+pub fn finish(code: i32) -> i32 {
+    let done = matches!(code, 0 | 9);
+    match STDOUT_ERROR.get() {
+        Some(e) if done && !record_lost() && !secret_undelivered() => {
+            error(&format!(
+                "could not write to stdout ({e}): the output is incomplete; any change this run \
+                 made stands (`keyctl log` shows what it did)"
+            ));
+            1
+        }
+        _ => code,
+    }
+}
+
 /// Whether a `create`/`rotate` result record could not be written to stdout.
 pub fn record_lost() -> bool {
     RECORD_LOST.load(std::sync::atomic::Ordering::SeqCst)
@@ -137,10 +168,17 @@ fn write_line(text: &str) -> bool {
 fn write_stdout(text: &str, newline: bool) -> bool {
     let write = || {
         let mut o = std::io::stdout().lock();
-        o.write_all(text.as_bytes())
+        let written = o
+            .write_all(text.as_bytes())
             .and_then(|_| if newline { o.write_all(b"\n") } else { Ok(()) })
-            .and_then(|_| o.flush())
-            .is_ok()
+            .and_then(|_| o.flush());
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                note_stdout_error(&e);
+                false
+            }
+        }
     };
     let counted = |ok: bool| {
         if !ok {

@@ -37,6 +37,7 @@ mod secrets_in_errors;
 mod shell_docs;
 mod signals;
 mod snapshots;
+mod stdout_errors;
 mod successor_settings;
 mod table_ids;
 mod unique_names;
