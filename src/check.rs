@@ -1,5 +1,5 @@
-//! `keyctl check`: which keys match --expiring-within, --usage-over, --remaining-under and
-//! --disabled, and which keys `rotate` retired (left out unless --include-rotated-out).
+//! `keyctl check`: which keys match --expiring-within, --usage-over, --remaining-under,
+//! --disabled and --blocked, and which keys `rotate` retired (left out unless --include-rotated-out).
 //!
 //! Pure: a [`Criteria`] and a [`Key`] as read give the reasons the key matches ([`reasons`]),
 //! empty when it does not. Nothing here reads the clock (`now` is passed in), prints or fails:
@@ -128,9 +128,10 @@ pub fn rotated_out(k: &Key) -> bool {
 }
 
 /// Why the key matches (empty: it does not), one reason per criterion that matches, in the
-/// order expiry, usage, disabled, remaining: "expires in 3 days (2026-11-26T00:00:00Z)",
-/// "expired 2 days ago (…)", "usage 85% of limit (42.5 of 50 USD)", "usage 40.2 ≥ 40 USD",
-/// "disabled", "remaining 3.5 < 5 USD".
+/// order expiry, usage, disabled, remaining, blocked: "expires in 3 days
+/// (2026-11-26T00:00:00Z)", "expired 2 days ago (…)", "usage 85% of limit (42.5 of 50 USD)",
+/// "usage 40.2 ≥ 40 USD", "disabled", "remaining 3.5 < 5 USD", "blocked: usage 100 of 100
+/// credits".
 ///
 /// - Expiry: `expires` at or before `now + expiring_within` (an expired key matches too); no
 ///   expiry (`null`), not known, or not a timestamp [`expiry_of`] understands never matches.
@@ -143,6 +144,8 @@ pub fn rotated_out(k: &Key) -> bool {
 ///   or VCU usage to compare `limits.diem`/`limits.vcu` with, so those caps are not checked.
 /// - Disabled: `disabled` known to be true (io.net and Venice keys have no such state).
 /// - Remaining: strictly less than the amount left (see [`remaining_under`]).
+/// - Blocked: `blocked` known to be true ([`Key::blocked`], derived per provider), with the
+///   provider's figures that make it so; a key whose state is not known never matches.
 pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
     let mut out = Vec::new();
     if let Some(within) = c.expiring_within {
@@ -158,7 +161,10 @@ pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
         out.extend(remaining_under(k, under));
     }
     if c.blocked && k.blocked == Some(true) {
-        out.push("blocked".into());
+        out.push(match &k.blocked_why {
+            Some(why) => format!("blocked: {why}"),
+            None => "blocked".into(),
+        });
     }
     out
 }
@@ -618,6 +624,61 @@ mod tests {
             let mut k = Key::unread("openrouter", "h", Unit::Usd);
             k.disabled = state;
             assert_eq!(reasons(&c, &k, now()) == ["disabled"], want, "{state:?}");
+        }
+    }
+
+    #[test]
+    fn blocked_only_when_known_true_with_the_providers_figures() {
+        let c = Criteria {
+            blocked: true,
+            ..Criteria::default()
+        };
+        let ionet = ProviderKind::Ionet
+            .parse_list(
+                br#"{"status":"succeeded","data":[
+                    {"id":"a","credit_limit":100,"credit_used":100},
+                    {"id":"b","credit_limit":100,"credit_used":99},
+                    {"id":"c","credit_limit":null,"credit_used":500},
+                    {"id":"d","credit_limit":100}]}"#,
+            )
+            .unwrap();
+        let got: Vec<Vec<String>> = ionet.keys.iter().map(|k| reasons(&c, k, now())).collect();
+        assert_eq!(
+            got,
+            [
+                vec!["blocked: usage 100 of 100 credits".to_string()],
+                vec![],
+                vec![],
+                vec![]
+            ]
+        );
+        let gates = |body: &[u8]| ProviderKind::OpenRouter.parse_get("h", body).unwrap();
+        let spent = gates(
+            br#"{"data":{"hash":"h","disabled":false,"limit":10,"limit_remaining":0,
+                "usage":10,"limit_reset":null}}"#,
+        );
+        assert_eq!(
+            reasons(&c, &spent, now()),
+            ["blocked: limit_remaining 0 of the 10 USD limit"]
+        );
+        // Disabled is not blocked; blocked needs no --disabled.
+        let off = gates(br#"{"data":{"hash":"h","disabled":true,"limit":10,"limit_remaining":4}}"#);
+        assert!(reasons(&c, &off, now()).is_empty());
+        let venice = ProviderKind::Venice
+            .parse_get(
+                "v",
+                br#"{"data":{"id":"v","consumptionLimits":{"usd":10,"diem":1,"vcu":null},
+                    "currentPeriodUsage":{"usd":"2","diem":"1"},"limitPeriod":"EPOCH"}}"#,
+            )
+            .unwrap();
+        assert_eq!(reasons(&c, &venice, now()), ["blocked: usage 1 of 1 DIEM"]);
+        // Not asked: no reason.
+        assert!(reasons(&over("100%"), &venice, now()).is_empty());
+        // Known false or not known: none.
+        for state in [None, Some(false)] {
+            let mut k = venice.clone();
+            k.blocked = state;
+            assert!(reasons(&c, &k, now()).is_empty(), "{state:?}");
         }
     }
 

@@ -489,6 +489,11 @@ pub struct CheckArgs {
     #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
     pub remaining_under: Option<String>,
 
+    /// Keys the provider has blocked for their spend (the limit reached: usage at or over it,
+    /// or no limit left); keys whose state is not known never match
+    #[arg(long)]
+    pub blocked: bool,
+
     /// Only keys whose name matches GLOB
     #[arg(long = "match", value_name = "GLOB")]
     pub match_glob: Option<String>,

@@ -1,5 +1,5 @@
 //! `keyctl check`: the keys of one account or of every profile that expire soon, are nearly
-//! spent or are disabled; exit 9 when any matches (an account that could not be read: its
+//! spent, are blocked or are disabled; exit 9 when any matches (an account that could not be read: its
 //! error's code, which wins: the check is incomplete), 0 when none does. Keys are chosen by
 //! name (`--match`, `--exclude`), and the keys `rotate` retired are left out unless
 //! `--include-rotated-out`.
@@ -26,6 +26,7 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         usage_over,
         disabled,
         remaining_under,
+        blocked,
         match_glob,
         exclude,
         include_rotated_out,
@@ -45,12 +46,12 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         usage_over,
         disabled,
         remaining_under,
-        blocked: false,
+        blocked,
     };
     if criteria.is_empty() {
         return Err(Error::usage(
             "say what to look for: --expiring-within DURATION, --usage-over PERCENT%|AMOUNT, \
-             --remaining-under AMOUNT and/or --disabled",
+             --remaining-under AMOUNT, --blocked and/or --disabled",
         ));
     }
     let names = Names::new(match_glob.as_deref(), &exclude)?;

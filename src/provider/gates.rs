@@ -295,6 +295,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         Some(Some(s)) => Some(Some(s)),
         _ => None,
     };
+    let blocking = key::blocked_by_remaining(data, &limit, p.unit);
     Key {
         provider: p.id,
         id: text("hash").flatten().unwrap_or_default(),
@@ -302,7 +303,8 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         // list example), so it is never shown as the name (it stays in `raw`).
         name: text("name"),
         disabled: bool_field(data, "disabled"),
-        blocked: None,
+        blocked: blocking.state,
+        blocked_why: blocking.why,
         limit,
         unit: p.unit,
         limits: Some(None),

@@ -198,6 +198,7 @@ impl Adapter for Ionet {
         k.usage = key::money_field(d, "credit_used");
         k.remaining =
             key::remaining_or(key::money_field(d, "remaining_credit"), &k.limit, &k.usage);
+        k.set_blocked(key::blocked_by_usage(&k.limit, &k.usage, p.unit));
         k.reset = reset_of(d);
         k.raw = d.clone();
         unreadable_settings(&mut k, d, "the usage read");
@@ -341,6 +342,7 @@ fn reset_of(d: &Value) -> key::Known<crate::patch::Reset> {
 fn list_view(p: &Info, d: &Value) -> Key {
     let limit = key::money_field(d, "credit_limit");
     let usage = key::money_field(d, "credit_used");
+    let blocking = key::blocked_by_usage(&limit, &usage, p.unit);
     let mut k = Key {
         provider: p.id,
         id: match d.get("id") {
@@ -349,7 +351,8 @@ fn list_view(p: &Info, d: &Value) -> Key {
         },
         name: key::text_field(d, "description"),
         disabled: Some(None),
-        blocked: None,
+        blocked: blocking.state,
+        blocked_why: blocking.why,
         remaining: key::remaining_or(key::money_field(d, "remaining_credit"), &limit, &usage),
         limit,
         unit: p.unit,
@@ -687,6 +690,7 @@ mod tests {
             remaining: Some(Some(15.into())),
             reset: Some(Some(Reset::Daily)),
             unit: crate::key::Unit::Credits,
+            blocked: Some(false),
             raw: usage.clone(),
             ..Key::default()
         };

@@ -455,6 +455,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         // known (not "no setting", which a successor would turn into Venice's default, ALL).
         _ => None,
     };
+    let blocking = key::blocked_by_currency(&limits, data);
     Key {
         provider: p.id,
         id: match data.get("id") {
@@ -463,7 +464,8 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         },
         name: key::text_field(data, "description"),
         disabled: Some(None),
-        blocked: None,
+        blocked: blocking.state,
+        blocked_why: blocking.why,
         remaining: key::remaining_or(None, &limit, &usage),
         limit,
         unit: p.unit,
