@@ -8,6 +8,7 @@ mod auth_check;
 mod bounds;
 mod check_selection;
 mod common;
+mod conditional_writes;
 mod config_files;
 mod config_profiles;
 mod durations;
