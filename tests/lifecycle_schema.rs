@@ -747,3 +747,95 @@ fn keyctl_builds_the_documented_create_examples() {
     want["expiresAt"] = json!("2030-10-01T12:00:00Z");
     assert_eq!(build(ProviderKind::Venice, &v), want);
 }
+
+/// OpenRouter's published OpenAPI document, its key and workspace parts
+/// (`fixtures/openrouter/openapi_keys.json`; source and commit in fixtures/README.md).
+fn openrouter_doc() -> Value {
+    load("openrouter/openapi_keys.json")
+}
+
+fn workspace(id: &str) -> keyctl::provider::Workspace {
+    keyctl::provider::Workspace::parse(id, "--workspace").unwrap()
+}
+
+#[test]
+fn openrouter_create_bodies_with_a_workspace_validate_against_the_published_document() {
+    let doc = openrouter_doc();
+    let published = &doc["paths"]["/keys"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    // The document: the workspace is a body field of the create, a UUID, not a parameter.
+    assert_eq!(published["properties"]["workspace_id"]["format"], "uuid");
+    assert!(doc["paths"]["/keys"]["post"]["parameters"].is_null());
+    let doc_schema = jsonschema::options()
+        .should_validate_formats(true)
+        .build(published)
+        .unwrap();
+    let doc_props: Vec<String> = published["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let ours = create_schema("openrouter");
+    let p = ProviderKind::OpenRouter;
+    let id = "0df9e665-d932-5740-b2c7-b52af166bc11";
+    let mut built = 0;
+    for ws in [None, Some(id), Some("0DF9E665D9325740B2C7B52AF166BC11")] {
+        let base = BaseUrl::parse("https://openrouter.ai")
+            .unwrap()
+            .with_workspace(ws.map(workspace));
+        for new in &new_keys() {
+            let Ok(req) = p.build_create(&base, new) else {
+                continue;
+            };
+            built += 1;
+            let u = url::Url::parse(&req.url).unwrap();
+            assert_eq!((u.path(), u.query()), ("/api/v1/keys", None), "{}", req.url);
+            let body = req.body.unwrap();
+            for (what, schema) in [("published", &doc_schema), ("fixture", &ours)] {
+                let e = errors(schema, &body);
+                assert!(e.is_empty(), "{body} fails the {what} create body: {e:?}");
+            }
+            for k in body.as_object().unwrap().keys() {
+                assert!(doc_props.contains(k), "{k} is not in the published create body");
+            }
+            assert_eq!(
+                body.get("workspace_id"),
+                ws.map(|_| json!(id)).as_ref(),
+                "{body}"
+            );
+        }
+    }
+    assert!(built > 300, "only {built} create bodies built");
+    // The fixture schema agrees with the document on the workspace.
+    assert!(!ours.is_valid(&json!({"name": "ci", "workspace_id": "production"})));
+    assert!(!doc_schema.is_valid(&json!({"name": "ci", "workspace_id": "production"})));
+}
+
+#[test]
+fn the_published_key_examples_read_without_the_label_as_a_name() {
+    let doc = openrouter_doc();
+    let item = doc["paths"]["/keys"]["get"]["responses"]["200"]["content"]["application/json"]
+        ["schema"]["properties"]["data"]["items"]["example"]
+        .clone();
+    // The published list example: a `label` that is the masked secret.
+    assert_eq!(item["label"], "sk-or-v1-0e6...1c96");
+    let p = ProviderKind::OpenRouter;
+    let page = p
+        .parse_list(json!({ "data": [item.clone()] }).to_string().as_bytes())
+        .unwrap();
+    assert_eq!(page.keys[0].name, Some(Some("My Production Key".into())));
+    assert_eq!(page.keys[0].raw["label"], "sk-or-v1-0e6...1c96");
+    // Without a name, the key has none: the label is not taken for one.
+    let mut nameless = item;
+    nameless.as_object_mut().unwrap().remove("name");
+    let page = p
+        .parse_list(json!({ "data": [nameless] }).to_string().as_bytes())
+        .unwrap();
+    assert_eq!(page.keys[0].name, None);
+    let created = doc["paths"]["/keys"]["post"]["responses"]["201"]["content"]["application/json"]
+        ["example"]
+        .to_string();
+    let made = p.parse_create(created.as_bytes()).unwrap();
+    assert_eq!(made.key.name, Some(Some("My New API Key".into())));
+}

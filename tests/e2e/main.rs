@@ -26,6 +26,7 @@ mod model;
 mod names_attack;
 mod names_operator;
 mod openrouter;
+mod openrouter_workspace;
 mod profiles_and_support;
 mod profiles_review;
 mod pty;
