@@ -532,9 +532,10 @@ Examples:
   # Cron: raise a limit by $25 a day, never past $500 (reads the current limit first)
   keyctl update -p modelgates f01d5260... --limit +25 --limit-max 500
 
-  # Cron: raise by $25 only the CI keys that have spent 90% of their limit (the others are
-  # unchanged, nothing sent); `keyctl check -P prod --match 'ci-*' --usage-over 90%` lists
-  # exactly the keys it writes. The --if-* conditions: a key is written when any holds
+  # Cron: raise by $25 only the CI keys that have spent 90% of their limit; the others (and
+  # any whose usage is not known) are unchanged, nothing sent. With several --if-* conditions
+  # a key is written when any holds: `keyctl check` with the same criteria lists exactly the
+  # keys that are written (here: keyctl check -P prod --match 'ci-*' --usage-over 90%)
   keyctl update -P prod --match 'ci-*' --yes --if-usage-over 90% --limit +25 --limit-max 500 -q
 
   # Many keys: from a file (one per line, # comments), or every key whose name matches
