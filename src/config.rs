@@ -18,8 +18,8 @@ use crate::provider::{BaseUrl, ProviderKind};
 const MAX_CONFIG: usize = 1024 * 1024;
 
 /// The keys of a profile, for messages.
-const PROFILE_KEYS: &str = "provider, base_url, workspace, credential_env, credential_file, \
-                            credential_command, output, concurrency, retries, timeout";
+const PROFILE_KEYS: &str = "provider, base_url, credential_env, credential_file, \
+                            credential_command, output, concurrency, retries, timeout, workspace";
 /// The keys of a custom provider, for messages.
 const PROVIDER_KEYS: &str =
     "api, base_url, name, credential_env, credential_file, credential_command";
