@@ -149,8 +149,8 @@ pub struct GlobalArgs {
 
     /// Columns to show, comma-separated, in order (e.g. id,name,limit,usage)
     ///
-    /// Names: id, name, status, changes, disabled, limit, unit, limits.diem, limits.vcu, reset,
-    /// usage, remaining, usage_total, expires, models, privacy, include_byok_in_limit,
+    /// Names: id, name, status, changes, disabled, blocked, limit, unit, limits.diem, limits.vcu,
+    /// reset, usage, remaining, usage_total, expires, models, privacy, include_byok_in_limit,
     /// last_used, created, updated; create and rotate also: secret (needed in TSV unless
     /// --secret-file; rotate: before status), and rotate old_id.
     #[arg(global = true, long, value_name = "LIST", help_heading = "Output")]

@@ -44,7 +44,7 @@ macro_rules! field_column {
 }
 
 /// Every column, in the order tables show them.
-pub static COLUMNS: [Column; 22] = [
+pub static COLUMNS: [Column; 23] = [
     Column {
         name: "id",
         header: "ID",
@@ -80,6 +80,7 @@ pub static COLUMNS: [Column; 22] = [
         cell: changes_cell,
     },
     field_column!("disabled", "DISABLED", 45),
+    field_column!("blocked", "BLOCKED", 55),
     field_column!("limit", "LIMIT", 80),
     field_column!("unit", "UNIT", 8),
     field_column!("limits.diem", "DIEM", 40),
@@ -149,7 +150,18 @@ pub fn defaults(mode: Mode, format: Format) -> Vec<&'static Column> {
             v.extend(reads.iter().skip(2).filter(|n| **n != "usage_total"));
             v
         }
-        Mode::Get | Mode::List => reads.to_vec(),
+        // `blocked` after `disabled` in a table; last in TSV, where scripts count on the
+        // positions of the columns before it.
+        Mode::Get | Mode::List if format == Format::Table => {
+            let mut v = reads.to_vec();
+            v.insert(3, "blocked");
+            v
+        }
+        Mode::Get | Mode::List => {
+            let mut v = reads.to_vec();
+            v.push("blocked");
+            v
+        }
         Mode::Create | Mode::Rotate => {
             let mut v = vec!["id"];
             if mode == Mode::Rotate {

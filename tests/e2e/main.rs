@@ -5,6 +5,7 @@ mod attack_profiles;
 mod audit_names;
 mod audit_trail;
 mod auth_check;
+mod blocked_state;
 mod bounds;
 mod check_selection;
 mod common;
