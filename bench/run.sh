@@ -199,6 +199,28 @@ hyperfine -N --output=pipe --warmup 1 --runs "$RUNS" --export-json "$TMP/names.j
   -n get-by-id "$BIN get -p modelgates --base-url $U10K $(printf '%064x' 4242)" \
   -n curl-101-pages "curl -s -H 'Authorization: Bearer bench-secret' -K $TMP/pages.curl" >/dev/null
 
+# 11. the README's conditional cron line (update --if-usage-over) over a 1,000-key ModelGates
+# account (the stand-in's paged listing, 11 requests with the empty last page), 50 of whose keys
+# have spent 95% of their limit: one listing read and 50 PATCHes, counted by the server for one
+# run (its count reset first: start_server's probe is a PATCH), then timed.
+P11=$(free_port); start_server "$P11" 0 1000; U11="http://127.0.0.1:$P11"
+cat >> "$XDG_CONFIG_HOME/keyctl/config.toml" <<CFG
+
+[profiles.prod]
+provider = "modelgates"
+base_url = "$U11"
+credential_env = "MODELGATES_MANAGEMENT_KEY"
+CFG
+CRON="$BIN update -P prod --match ci-* --yes --if-usage-over 90% --limit +25 --limit-max 500 -q"
+curl -s "$U11/__counts?reset=1" >/dev/null
+CRON_LINES_BEFORE=$(wc -l < "$XDG_STATE_HOME/keyctl/audit.jsonl")
+CRON_OUT=$($CRON 2>&1; echo "exit $?")
+CRON_LINES=$(( $(wc -l < "$XDG_STATE_HOME/keyctl/audit.jsonl") - CRON_LINES_BEFORE ))
+curl -s "$U11/__counts" > "$TMP/cron_counts.json"
+printf '%s' "$CRON_OUT" > "$TMP/cron_out.txt"
+echo "$CRON_LINES" > "$TMP/cron_audit.txt"
+hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/cron.json" -n cron-1000 "$CRON" >/dev/null
+
 AUDIT_LINES="$AUDIT_LINES" python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
 import json, os, platform, statistics, subprocess, sys, datetime
 tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick, runs, store_n = sys.argv[1:]
@@ -342,6 +364,22 @@ for name in ["ids-10k", "match-10k", "names-10k", "get-by-name", "get-by-id", "c
     r = nm[name]
     verdict = ("PASS" if r["median"] < 2 else "FAIL") if name.endswith("10k") else ""
     L.append(f"| `{name}` | {ms(r):.1f} ({spread(r)}) | {verdict} |")
+L.append("\n## 11. Conditional writes: the README's cron line over 1,000 keys (local server, ModelGates)\n")
+L.append("`keyctl update -P prod --match 'ci-*' --yes --if-usage-over 90% --limit +25 --limit-max 500 -q` "
+         "against the stand-in's 1,000-key account (10 pages of 100 and the empty last page), of which "
+         "every 20th key (50) has spent 47.5 of its 50 (95%). Requests counted by the server for one run; "
+         "time: hyperfine `-N`, median. Target: one listing read, 50 writes, under 1 s.\n")
+counts = json.load(open(f"{tmp}/cron_counts.json"))
+said = open(f"{tmp}/cron_out.txt").read().strip()
+audit = open(f"{tmp}/cron_audit.txt").read().strip()
+cr = load("cron")["cron-1000"]
+gets, patches = counts.get("GET", 0), counts.get("PATCH", 0)
+others = {m: n for m, n in counts.items() if m not in ("GET", "PATCH")}
+ok = gets == 11 and patches == 50 and not others and cr["median"] < 1 and said == "exit 0"
+L.append("| median ms (min–max) | listing GETs | PATCHes | other requests | audit lines | output | verdict |")
+L.append("|---|---|---|---|---|---|---|")
+L.append(f"| {ms(cr):.1f} ({spread(cr)}) | {gets} | {patches} | {sum(others.values())} | {audit} | "
+         f"{'none (exit 0)' if said == 'exit 0' else '`' + ' / '.join(said.splitlines()[-2:]) + '`'} | {'PASS' if ok else 'FAIL'} |")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 PY

@@ -6,12 +6,15 @@ PATCH with the provider's documented success shape after DELAY_MS milliseconds, 
 (the read a relative change or a dry run's plan makes) with a key of that provider, every POST
 with a created key and its secret, and every DELETE with the provider's success. The
 OpenRouter-style listing (`GET /api/v1/keys?offset=N`) holds BENCH_KEYS keys (default 3), 100 a
-page: ids are i as 64 hex digits, names ci-agent-00000 ...; the Venice listing
-(`GET /api/v1/api_keys`) holds its one key.
+page: ids are i as 64 hex digits, names ci-agent-00000 ...; every 20th key (i % 20 == 0: 50 of
+1,000) has spent 47.5 of its daily 50 (95%), the others 0; the Venice listing
+(`GET /api/v1/api_keys`) holds its one key. `GET /__counts` answers the requests served so far
+by method (`?reset=1` then starts the count again), itself not counted.
 """
 import os
 import json
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -54,10 +57,20 @@ DELETED = {
 N_KEYS = int(os.environ.get("BENCH_KEYS", "3"))
 
 
+COUNTS = {}
+COUNTS_LOCK = threading.Lock()
+
+
+def count(method):
+    with COUNTS_LOCK:
+        COUNTS[method] = COUNTS.get(method, 0) + 1
+
+
 def listed(i):
+    spent = 47.5 if i % 20 == 0 else 0
     return {"hash": format(i, "064x"), "name": "ci-agent-%05d" % i, "disabled": False,
-            "limit": 50, "limit_remaining": 50, "limit_reset": "daily", "usage": 0,
-            "include_byok_in_limit": False, "expires_at": None,
+            "limit": 50, "limit_remaining": 50 - spent, "limit_reset": "daily", "usage": spent,
+            "usage_daily": spent, "include_byok_in_limit": False, "expires_at": None,
             "created_at": "2026-01-01T00:00:00Z"}
 
 
@@ -71,6 +84,18 @@ def page(path):
     return json.dumps({"data": keys}).encode()
 
 
+def listing_index(path):
+    """i when `path` is `/api/v1/keys/<i as 64 hex digits>` of a key in the listing, else None."""
+    tail = path.split("?")[0].rsplit("/", 1)[-1]
+    if not path.startswith("/api/v1/keys/") or len(tail) != 64:
+        return None
+    try:
+        i = int(tail, 16)
+    except ValueError:
+        return None
+    return i if i < N_KEYS else None
+
+
 def family(path):
     if path.startswith("/v1/api-keys/"):
         return "ionet"
@@ -82,6 +107,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # else every answer stalls 40 ms on a delayed ACK
 
     def do_PATCH(self):
+        count("PATCH")
         n = int(self.headers.get("content-length") or 0)
         sent = self.rfile.read(n)
         if DELAY:
@@ -95,10 +121,17 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             changes = {}
         key = json.loads(VENICE if fam == "venice" else GATES)
+        # A key of the paged listing: that key, as the listing shows it.
+        listed_i = listing_index(self.path) if fam == "gates" else None
+        if listed_i is not None:
+            key = {"data": listed(listed_i)}
         key["data"].update({k: v for k, v in changes.items() if k != "consumptionLimit"})
+        if listed_i is not None and isinstance(changes.get("limit"), (int, float)):
+            key["data"]["limit_remaining"] = changes["limit"] - key["data"]["usage_daily"]
         self.answer(json.dumps(key).encode())
 
     def do_POST(self):
+        count("POST")
         n = int(self.headers.get("content-length") or 0)
         self.rfile.read(n)
         if DELAY:
@@ -106,11 +139,19 @@ class Handler(BaseHTTPRequestHandler):
         self.answer(CREATED[family(self.path)], 201)
 
     def do_DELETE(self):
+        count("DELETE")
         if DELAY:
             time.sleep(DELAY)
         self.answer(DELETED[family(self.path)])
 
     def do_GET(self):
+        if self.path.split("?")[0] == "/__counts":
+            with COUNTS_LOCK:
+                body = json.dumps(COUNTS).encode()
+                if "reset=1" in self.path:
+                    COUNTS.clear()
+            return self.answer(body)
+        count("GET")
         if DELAY:
             time.sleep(DELAY)
         if self.path.split("?")[0] == "/api/v1/keys":
