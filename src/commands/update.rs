@@ -530,7 +530,7 @@ fn remaining_unmet(k: &Key, under: Decimal) -> Unmet {
     };
     match left {
         None => unknown_field(
-            "remaining (nor its limit and usage)",
+            "remaining amount (nor its limit and usage)",
             "--if-remaining-under",
         ),
         Some(None) => Unmet::No("no cap: nothing runs out".into()),
@@ -577,5 +577,122 @@ fn span(d: std::time::Duration) -> String {
         s if s >= 3_600 => plural(s / 3_600, "hour"),
         s if s >= 60 => plural(s / 60, "minute"),
         s => plural(s, "second"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Unit;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
+    }
+
+    fn key(usage: Option<&str>, limit: Option<Option<&str>>) -> Key {
+        let mut k = Key::unread("modelgates", "h", Unit::Usd);
+        k.usage = usage.map(|u| Some(u.parse().unwrap()));
+        k.limit = limit.map(|l| l.map(|l| l.parse().unwrap()));
+        k
+    }
+
+    fn usage_over(s: &str) -> Criteria {
+        Criteria {
+            usage_over: Some(s.parse().unwrap()),
+            ..Criteria::default()
+        }
+    }
+
+    #[test]
+    fn a_key_that_meets_a_condition_gets_check_s_reasons() {
+        let k = key(Some("95"), Some(Some("100")));
+        assert_eq!(
+            judge(&usage_over("90%"), &k, now()),
+            Ok(vec!["usage 95% of limit (95 of 100 USD)".to_string()])
+        );
+    }
+
+    #[test]
+    fn a_key_that_does_not_says_why_per_condition() {
+        let k = key(Some("12.50"), Some(Some("100")));
+        assert_eq!(
+            judge(&usage_over("90%"), &k, now()).unwrap_err(),
+            "condition not met: usage 12.5 of 100 USD (12.5%) is under 90%"
+        );
+        assert_eq!(
+            judge(&usage_over("40"), &k, now()).unwrap_err(),
+            "condition not met: usage 12.5 USD is under 40"
+        );
+        let c = Criteria {
+            remaining_under: Some("5".parse().unwrap()),
+            expiring_within: Some(std::time::Duration::from_secs(7 * 86_400)),
+            blocked: true,
+            ..Criteria::default()
+        };
+        let mut k = key(Some("10"), Some(Some("100")));
+        k.expires = Some(Some("2026-12-23T00:00:00Z".into()));
+        k.blocked = Some(false);
+        assert_eq!(
+            judge(&c, &k, now()).unwrap_err(),
+            "condition not met: remaining 90 USD is not under 5; expires 2026-12-23T00:00:00Z \
+             (in 30 days), not within 7 days; not blocked"
+        );
+    }
+
+    #[test]
+    fn a_state_not_known_is_named_and_never_a_write() {
+        for (k, field) in [
+            (key(None, Some(Some("100"))), "usage"),
+            (key(Some("95"), None), "limit"),
+        ] {
+            let e = judge(&usage_over("90%"), &k, now()).unwrap_err();
+            assert!(
+                e.starts_with(&format!(
+                    "condition not known: the key's {field} is not known"
+                )) && e.ends_with("; nothing sent"),
+                "{e}"
+            );
+        }
+        let blocked = Criteria {
+            blocked: true,
+            ..Criteria::default()
+        };
+        let e = judge(&blocked, &key(None, None), now()).unwrap_err();
+        assert!(e.contains("blocked state is not known"), "{e}");
+        let mut k = key(None, None);
+        k.expires = Some(Some("soon".into()));
+        let within = Criteria {
+            expiring_within: Some(std::time::Duration::from_secs(60)),
+            ..Criteria::default()
+        };
+        let e = judge(&within, &k, now()).unwrap_err();
+        assert!(
+            e.contains("expiry 'soon' is not a time keyctl reads"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn keys_check_leaves_out_are_left_out() {
+        let mut k = key(Some("95"), Some(Some("100")));
+        k.disabled = Some(Some(true));
+        let e = judge(&usage_over("90%"), &k, now()).unwrap_err();
+        assert!(e.contains("the key is disabled"), "{e}");
+        let mut k = key(Some("95"), Some(Some("100")));
+        k.name = Some(Some("ci (rotated out 2026-11-01)".into()));
+        k.expires = Some(Some("2026-11-02T00:00:00Z".into()));
+        let e = judge(&usage_over("90%"), &k, now()).unwrap_err();
+        assert!(e.contains("rotate retired this key"), "{e}");
+    }
+
+    #[test]
+    fn spans_in_their_largest_unit() {
+        use std::time::Duration;
+        assert_eq!(span(Duration::from_secs(7 * 86_400)), "7 days");
+        assert_eq!(span(Duration::from_secs(5_400)), "1 hour");
+        assert_eq!(span(Duration::from_secs(60)), "1 minute");
+        assert_eq!(span(Duration::from_secs(1)), "1 second");
+        assert_eq!(span(Duration::MAX), format!("{} days", u64::MAX / 86_400));
     }
 }
