@@ -32,8 +32,9 @@ impl Unit {
     }
 }
 
-/// Venice's three per-currency caps (`null` = no cap in that currency; a currency not known,
-/// e.g. one the answer lacks or that is not a number >= 0, is left out).
+/// Venice's three per-currency caps (`null` = no cap in that currency, also when the answer's
+/// `consumptionLimits` leaves the currency out: each is optional in Venice's document; a
+/// currency not known, one present that is not a number >= 0, is left out).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     pub usd: Known<Decimal>,

@@ -722,17 +722,22 @@ pub struct Printer {
     /// Ids of keys read but not shown (e.g. the rest of a listing `--match` left out): a
     /// table's short ids are unique among these too.
     known: Vec<String>,
+    /// The next new key's state is read back after its secret is delivered (Venice caps): its
+    /// record is written up to the secret first, and its state after ([`Printer::hold_state`]).
+    held: bool,
 }
 
 /// The part of a rotation's record written after the old key's step.
 #[derive(Debug, Clone, Copy)]
 enum Rest {
-    /// The JSON fields that depend on the step ([`STEP_FIELDS`]) and the closing brace.
-    Json,
+    /// The JSON fields that depend on the step ([`STEP_FIELDS`]) and the closing brace, and
+    /// `after` too when the key's state was held for its read-back.
+    Json { after: bool },
     /// The TSV cells after the secret's (index `from` on).
     Tsv { from: usize },
-    /// The line saying what was done to the old key.
-    Table,
+    /// The line saying what was done to the old key (a rotation), after the key's fields when
+    /// they were held for the read-back.
+    Table { fields: bool },
     /// Nothing: the whole record is written.
     Nothing,
 }
@@ -750,7 +755,16 @@ impl Printer {
             header_done: false,
             open: None,
             known: Vec::new(),
+            held: false,
         }
+    }
+
+    /// The next new key's state (its `after`) is to be read back once its secret is delivered
+    /// (Venice caps, which a create answer can echo wrong): [`Printer::push_secret_first`]
+    /// writes its record up to the secret, and the push of its result writes the state as it
+    /// ended (TSV: the cells after the secret's). Cleared by that push.
+    pub fn hold_state(&mut self) {
+        self.held = true;
     }
 
     /// Ids of keys the command read besides those it shows: a table's short ids are unique
@@ -774,7 +788,8 @@ impl Printer {
         };
         let secret = r.outcome.secret();
         let holds = secret.is_some();
-        let whole = !matches!(r.outcome, Outcome::Rotated { .. });
+        let held = self.held;
+        let whole = !matches!(r.outcome, Outcome::Rotated { .. }) && !held;
         // A secret in its file, with TSV columns that cannot be split before the status (no
         // `secret` cell, or `status` first): the record is written whole at the end.
         if let (NewSecret::File(_), Format::Tsv, false) = (placed, self.view.format, whole)
@@ -793,10 +808,13 @@ impl Printer {
                     for f in STEP_FIELDS {
                         o.shift_remove(f);
                     }
+                    if held {
+                        o.shift_remove("after");
+                    }
                 }
                 let line = json_line(&v);
                 let head = line.strip_suffix('}').unwrap_or(&line);
-                self.open = Some(Rest::Json);
+                self.open = Some(Rest::Json { after: held });
                 write_secret_lines(&[(head.to_string(), true)], true, holds)
             }
             Format::Tsv => {
@@ -833,9 +851,15 @@ impl Printer {
             }
             Format::Table => {
                 if !whole {
-                    self.open = Some(Rest::Table);
+                    self.open = Some(Rest::Table { fields: held });
                 }
-                write_secret_lines(&columns::created_text(r, !whole), false, holds)
+                let mut lines = columns::created_text(r, !whole);
+                if held {
+                    // The fields follow the secret, once read back.
+                    let fields = columns::fields_text(r).lines().count();
+                    lines.drain(1..(1 + fields).min(lines.len()));
+                }
+                write_secret_lines(&lines, false, holds)
             }
         }
     }
@@ -845,10 +869,10 @@ impl Printer {
     /// [`push_secret_first`]: Printer::push_secret_first
     fn finish_open(&mut self, rest: Rest, r: &KeyResult) {
         let ok = match rest {
-            Rest::Json => {
+            Rest::Json { after } => {
                 let full = result_json(r, self.view.verbose);
                 let mut tail = Map::new();
-                for f in STEP_FIELDS {
+                for f in STEP_FIELDS.iter().chain(after.then_some(&"after")) {
                     if let Some(v) = full.get(f) {
                         tail.insert(f.to_string(), v.clone());
                     }
@@ -867,7 +891,16 @@ impl Printer {
                 }
                 write_line(&line)
             }
-            Rest::Table => write_out(&columns::old_key_line(r)),
+            Rest::Table { fields } => {
+                let mut lines: Vec<String> = Vec::new();
+                if fields {
+                    lines.extend(columns::fields_text(r).lines().map(|l| format!("  {l}")));
+                }
+                if matches!(r.outcome, Outcome::Rotated { .. }) {
+                    lines.push(columns::old_key_line(r));
+                }
+                lines.is_empty() || write_out(&lines.join("\n"))
+            }
             Rest::Nothing => true,
         };
         if !ok {
@@ -886,6 +919,7 @@ impl Printer {
             let unknown = matches!(r.outcome, Outcome::Unknown(_));
             error(&key_message(&r, e, unknown));
         }
+        self.held = false;
         if let Some(rest) = self.open.take() {
             self.finish_open(rest, &r);
             return;

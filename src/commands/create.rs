@@ -125,13 +125,38 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             match lifecycle::create(&s, &planned.req, &mut file).await {
                 Made::Key(key, secret, failure) => {
                     let new_shown = crate::text::sanitize(&key.id);
+                    let id = key.id.clone();
+                    // Caps to read back (Venice): the state follows the secret on stdout.
+                    let check = reads_back(p, &planned.req, &id);
+                    if check {
+                        printer.hold_state();
+                    }
+                    let sent = planned.req.body.clone().unwrap_or_default();
                     let made = Outcome::Created {
                         after: key,
                         secret,
                         req: Box::new(planned.req),
                         error: None,
                     };
-                    deliver(&mut printer, made, failure, &name, &new_shown, &sel, p)
+                    // The secret first; the read-back after it, whatever it comes to.
+                    let mut outcome =
+                        deliver(&mut printer, made, failure, &name, &new_shown, &sel, p);
+                    if check && let Outcome::Created { after, .. } = &mut outcome {
+                        match read_back(&s, &sent, &id).await {
+                            ReadBack::Same(k) => *after = k,
+                            ReadBack::Differs(k, what) => {
+                                output::warn(&differs_warning(p, &new_shown, &what, &sel));
+                                *after = k;
+                            }
+                            ReadBack::Failed(e) => output::warn(&format!(
+                                "{p}: the new key {new_shown} and its secret are made, but it \
+                                could not be read back to check its caps ({e}); the caps shown \
+                                are the create answer's, which can be wrong: check them with \
+                                `keyctl get {sel} {new_shown}`"
+                            )),
+                        }
+                    }
+                    outcome
                 }
                 Made::Not(o) => o,
             }
@@ -179,6 +204,70 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         ));
     }
     Ok(lifecycle::delivered(tally.report(p, "created", cancel)))
+}
+
+/// What reading a new key back came to ([`read_back`]).
+pub(crate) enum ReadBack {
+    /// It holds the caps sent: the key as read back.
+    Same(Box<crate::key::Key>),
+    /// It does not: the key as read back, and each currency that differs (`usd: sent 0, read
+    /// back none`).
+    Differs(Box<crate::key::Key>, Vec<String>),
+    Failed(Error),
+}
+
+/// Whether a new key is read back after its create `req` (sent): on Venice, when the create
+/// set caps, which its answer can echo wrong (a `diem` derived from `vcu`, a `usd` of 0 as
+/// `null`). Not without the new key's id.
+pub(crate) fn reads_back(
+    p: crate::provider::ProviderKind,
+    req: &crate::request::Request,
+    id: &str,
+) -> bool {
+    p.info().api == "venice"
+        && !id.is_empty()
+        && req
+            .body
+            .as_ref()
+            .is_some_and(crate::provider::venice::sets_caps)
+}
+
+/// Reads the new key `id` back (one `GET`, after its secret is delivered) and compares its
+/// caps with the create body `sent` ([`crate::provider::venice::caps_differ`]).
+pub(crate) async fn read_back(
+    s: &crate::session::Session,
+    sent: &serde_json::Value,
+    id: &str,
+) -> ReadBack {
+    match s.get(id).await {
+        Ok(mut k) => {
+            if k.id.is_empty() {
+                k.id = id.to_string();
+            }
+            let what = crate::provider::venice::caps_differ(sent, &k);
+            if what.is_empty() {
+                ReadBack::Same(Box::new(k))
+            } else {
+                ReadBack::Differs(Box::new(k), what)
+            }
+        }
+        Err(e) => ReadBack::Failed(e),
+    }
+}
+
+/// The warning for a new key whose caps, read back, are not the ones sent.
+pub(crate) fn differs_warning(
+    p: crate::provider::ProviderKind,
+    new_shown: &str,
+    what: &[String],
+    sel: &str,
+) -> String {
+    format!(
+        "{p}: the new key {new_shown}, read back, does not hold the caps sent ({}); what is shown \
+        is what it holds. Set them with `keyctl update {sel} {new_shown} --limit ... \
+        --limit-diem ...`, or check with `keyctl get {sel} {new_shown}`",
+        crate::text::sanitize(&what.join("; "))
+    )
 }
 
 /// Refuses (exit 2, nothing created) names the account already has: every name of the run is

@@ -670,6 +670,12 @@ impl Rotation<'_> {
             Made::Not(o) => return o,
         };
         let new_id = after.id.clone();
+        // Venice caps are read back after the secret is delivered (the create answer can echo
+        // them wrong): the record's state follows its secret on stdout.
+        let check = super::create::reads_back(p, &planned.req, &new_id);
+        if check {
+            printer.hold_state();
+        }
         // The new id as an id (invisible characters, case, hyphens, braces and `urn:uuid:`
         // set aside): one that names a key of this run (the old key, another old key, a
         // successor made before) is not a new key.
@@ -777,6 +783,53 @@ impl Rotation<'_> {
                 ),
             }),
             (None, true) => None,
+        };
+        // The successor holds the caps copied to it, as read back (not as the create answer
+        // echoed them): else, or when it cannot be read back, the old key is kept.
+        let held = match held {
+            None if check => {
+                let sent = planned.req.body.clone().unwrap_or_default();
+                let (read, doubt) = match super::create::read_back(self.s, &sent, &new_id).await {
+                    super::create::ReadBack::Same(k) => (Some(k), None),
+                    super::create::ReadBack::Differs(k, what) => (
+                        Some(k),
+                        Some(format!(
+                            "the successor {new_shown}, read back, does not hold the caps sent \
+                            ({}), so it does not hold the old key's",
+                            crate::text::sanitize(&what.join("; "))
+                        )),
+                    ),
+                    super::create::ReadBack::Failed(e) => (
+                        None,
+                        Some(format!(
+                            "the successor {new_shown} could not be read back to check that it \
+                            holds the old key's caps ({e})"
+                        )),
+                    ),
+                };
+                if let (Some(k), Outcome::Rotated { after, .. }) = (read, &mut r.outcome) {
+                    *after = k;
+                }
+                doubt.map(|why| Error::Provider {
+                    provider: p.info().name,
+                    status: None,
+                    message: format!(
+                        "{why}; the old key was left as it is (it would have been {}). Set the \
+                        successor's caps with `keyctl update {} {new_shown} ...` and then retire \
+                        the old key{}, or revoke the successor (`keyctl revoke {} {new_shown} \
+                        --yes`) and rotate again",
+                        step.words,
+                        self.sel,
+                        if step.by_hand.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (`{}`)", step.by_hand)
+                        },
+                        self.sel
+                    ),
+                })
+            }
+            other => other,
         };
         if let Some(e) = held {
             if let Outcome::Rotated { error, old, .. } = &mut r.outcome {

@@ -362,8 +362,12 @@ pub fn needs_current(patch: &Patch, relative: bool) -> bool {
 
 /// Fills the currencies `patch` leaves out with the key's current values (read in `before` by
 /// [`crate::newkey::caps`], the reading a successor's caps are copied by), so they are sent
-/// unchanged. A current value that is not a number >= 0 or null (or is absent) fails the key
-/// (exit 7, naming the field): sending only the changed currency could drop a cap silently.
+/// unchanged. A currency the key's `consumptionLimits` leaves out has no cap set (Venice's
+/// published document makes each of `usd`, `diem` and `vcu` optional, and its own examples omit
+/// the deprecated `vcu`): it stays left out of the write, not sent as `null`. A current value
+/// that is present but not a number >= 0 or null, or a `consumptionLimits` that is absent or
+/// not an object, fails the key (exit 7, naming the field): sending only the changed currency
+/// could drop a cap silently.
 pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
     let fail = |what: String| Error::Provider {
         provider: name(),
@@ -379,21 +383,64 @@ pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
         &mut patch.limit_diem,
         &mut patch.limit_vcu,
     ];
-    for ((name, cap), change) in caps.into_iter().zip(changes) {
+    for ((_, cap), change) in caps.into_iter().zip(changes) {
         if !change.is_keep() {
             continue;
         }
         *change = match cap {
             Ok(Some(c)) => c,
-            Ok(None) => {
-                return Err(fail(format!(
-                    "consumptionLimits.{name} is absent from the key as read"
-                )));
-            }
+            // Absent: no cap set in it; left out of the write as the key leaves it out.
+            Ok(None) => Change::Keep,
             Err(what) => return Err(fail(what)),
         };
     }
     Ok(())
+}
+
+/// Whether a create `body` (as sent) sets caps, so the new key is read back before its state
+/// is shown: Venice's create answer can echo them wrong (a `diem` derived from `vcu`, a `usd`
+/// of 0 as `null`).
+pub fn sets_caps(body: &Value) -> bool {
+    matches!(body.get("consumptionLimit"), Some(Value::Object(o)) if !o.is_empty())
+}
+
+/// Each currency where the key as read back (`read`) does not hold what the create `body` sent,
+/// as `usd: sent 0, read back none`: a currency sent as a number or `null`, or left out (no cap
+/// set, the reading [`keep_other_currencies`] and a successor share). A read-back whose caps
+/// cannot be read differs in every currency (`read back not readable`).
+pub fn caps_differ(body: &Value, read: &Key) -> Vec<String> {
+    let sent = body.get("consumptionLimit");
+    let word =
+        |d: &Option<Decimal>| d.map_or_else(|| "none".to_string(), |d| d.normalize().to_string());
+    let mut out = Vec::new();
+    for name in crate::newkey::CURRENCIES {
+        let want: Option<Option<Decimal>> = match sent.and_then(|c| c.get(name)) {
+            None | Some(Value::Null) => Some(None),
+            Some(v) => key::money_field(&json!({ "v": v }), "v"),
+        };
+        let got: Option<Option<Decimal>> = match &read.limits {
+            Some(Some(l)) => match name {
+                "usd" => l.usd,
+                "diem" => l.diem,
+                _ => l.vcu,
+            },
+            Some(None) => Some(None),
+            None => None,
+        };
+        if want.is_some() && want == got {
+            continue;
+        }
+        let shown = |v: &Option<Option<Decimal>>| match v {
+            Some(d) => word(d),
+            None => "not readable".into(),
+        };
+        out.push(format!(
+            "{name}: sent {}, read back {}",
+            shown(&want),
+            shown(&got)
+        ));
+    }
+    out
 }
 
 /// `{"data": key, "success": true}` into the normalized view.
@@ -414,8 +461,13 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
     let read = |consumption: &Value| match consumption {
         Value::Null => Some(Some(key::Limits::default())),
         l @ Value::Object(_) => {
-            // A currency the answer lacks or that is not a cap (>= 0 or null) is not known.
-            let cur = |n: &str| key::money_field(l, n);
+            // A currency the object leaves out has no cap set (each is optional in Venice's
+            // published document, and `vcu` is deprecated): `null`, as `update` and `rotate`
+            // read it. One present that is not a cap (>= 0 or null) is not known.
+            let cur = |n: &str| match l.get(n) {
+                None => Some(None),
+                Some(_) => key::money_field(l, n),
+            };
             Some(Some(key::Limits {
                 usd: cur("usd"),
                 diem: cur("diem"),
@@ -800,10 +852,6 @@ mod tests {
                 "consumptionLimits.usd is -1",
             ),
             (
-                json!({"diem": 1, "vcu": 0}),
-                "consumptionLimits.usd is absent",
-            ),
-            (
                 json!({"usd": 1, "diem": true, "vcu": 0}),
                 "consumptionLimits.diem is a boolean",
             ),
@@ -825,6 +873,63 @@ mod tests {
         let mut p = Patch::default();
         let e = keep_other_currencies(&Key::default(), &mut p).unwrap_err();
         assert!(e.to_string().contains("no consumptionLimits"), "{e}");
+    }
+
+    #[test]
+    fn read_back_caps_against_what_was_sent() {
+        let sent = json!({"apiKeyType": "INFERENCE", "consumptionLimit": {"usd": 0, "diem": 10}});
+        assert!(sets_caps(&sent));
+        assert!(!sets_caps(&json!({"apiKeyType": "INFERENCE"})));
+        assert!(!sets_caps(&json!({"consumptionLimit": {}})));
+        let read = |l: Value| key_view(info(), &json!({"id": KEY, "consumptionLimits": l}));
+        assert!(caps_differ(&sent, &read(json!({"usd": 0, "diem": 10.0}))).is_empty());
+        assert!(caps_differ(&sent, &read(json!({"usd": 0, "diem": 10, "vcu": null}))).is_empty());
+        assert_eq!(
+            caps_differ(&sent, &read(json!({"usd": null, "diem": 10, "vcu": 30}))),
+            [
+                "usd: sent 0, read back none",
+                "vcu: sent none, read back 30"
+            ]
+        );
+        assert_eq!(
+            caps_differ(&sent, &read(json!({"usd": 0, "diem": "x"}))),
+            ["diem: sent 10, read back not readable"]
+        );
+        assert_eq!(caps_differ(&sent, &Key::default()).len(), 3);
+    }
+
+    #[test]
+    fn an_absent_currency_is_no_cap_and_stays_absent() {
+        // Venice's own examples omit `vcu`; each currency is optional in its document.
+        for (limits, sent) in [
+            (json!({"usd": 10, "diem": 3}), json!({"usd": 50, "diem": 3})),
+            (
+                json!({"usd": 10, "vcu": null}),
+                json!({"usd": 50, "vcu": null}),
+            ),
+            (json!({"usd": 10}), json!({"usd": 50})),
+            (json!({}), json!({"usd": 50})),
+        ] {
+            let mut p = Patch {
+                limit: Change::Set("50".parse().unwrap()),
+                ..Default::default()
+            };
+            keep_other_currencies(&view(limits.clone()), &mut p).unwrap();
+            let b = build_body(&p).unwrap();
+            assert_eq!(
+                Value::Object(b),
+                json!({"consumptionLimit": sent}),
+                "{limits}"
+            );
+        }
+        let k = key_view(
+            info(),
+            &json!({"id": KEY, "consumptionLimits": {"usd": 10}}),
+        );
+        assert_eq!(
+            k.to_json()["limits"],
+            json!({"usd": 10, "diem": null, "vcu": null})
+        );
     }
 
     #[test]
@@ -954,8 +1059,11 @@ mod tests {
     fn success_and_errors() {
         let v = parse_update(br#"{"data":{"id":"k","description":"d","consumptionLimits":{"usd":50},"limitPeriod":"MONTH","expiresAt":null},"success":true}"#).unwrap();
         assert_eq!(v.limit, Some(Some(50.into())));
-        // Currencies the answer leaves out are not known (not "no cap").
-        assert_eq!(v.to_json()["limits"], json!({"usd": 50}));
+        // Currencies the answer leaves out have no cap set (optional in Venice's document).
+        assert_eq!(
+            v.to_json()["limits"],
+            json!({"usd": 50, "diem": null, "vcu": null})
+        );
         assert_eq!(v.reset, Some(Some(Reset::Monthly)));
         assert_eq!(v.expires, Some(None));
         // No currentPeriodUsage: usage and remaining are not known.

@@ -45,4 +45,6 @@ mod successor_settings;
 mod table_ids;
 mod unique_names;
 mod venice;
+mod venice_create_readback;
+mod venice_currencies;
 mod wire;
