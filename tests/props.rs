@@ -139,10 +139,13 @@ proptest! {
         }
     }
 
-    /// Whatever Venice answers for the key, the merge either fails the key (exit 7) or sends
-    /// all three currencies.
+    /// Whatever Venice answers for the key, the merge either fails the key (exit 7) or sends the
+    /// currency changed plus exactly the other currencies the key carries, each as read (all
+    /// `null` when `consumptionLimits` itself is `null`): a
+    /// currency the answer leaves out is no cap and stays out of the write (never a `null`
+    /// that would read as "remove the cap", never a value made up).
     #[test]
-    fn venice_merge_sends_all_currencies_or_nothing(limits in json_value()) {
+    fn venice_merge_keeps_every_currency_as_read_or_sends_nothing(limits in json_value()) {
         let before = Key { raw: serde_json::json!({ "consumptionLimits": limits }), ..Default::default() };
         let mut patch = Patch { limit_diem: Change::Set("5".parse().unwrap()), ..Default::default() };
         match venice::keep_other_currencies(&before, &mut patch) {
@@ -150,7 +153,19 @@ proptest! {
             Ok(()) => {
                 let body = venice::build_body(&patch).unwrap();
                 let c = body["consumptionLimit"].as_object().unwrap();
-                prop_assert_eq!(c.len(), 3);
+                prop_assert_eq!(&c["diem"], &serde_json::json!(5));
+                for name in ["usd", "vcu"] {
+                    // `consumptionLimits: null` is no cap in any currency: kept as `null`.
+                    let read = if limits.is_null() { Some(&limits) } else { limits.get(name) };
+                    prop_assert_eq!(c.get(name).is_some(), read.is_some(), "{}: {:?}", name, body);
+                    if let (Some(sent), Some(read)) = (c.get(name), read) {
+                        let same = match (sent.as_f64(), read.as_f64()) {
+                            (Some(a), Some(b)) => a == b,
+                            _ => sent == read,
+                        };
+                        prop_assert!(same, "{}: sent {} for {}", name, sent, read);
+                    }
+                }
             }
         }
     }
