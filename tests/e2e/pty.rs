@@ -49,12 +49,13 @@ const IDS: [&str; 5] = [
 ];
 
 /// Every header a table can show (`output::columns::COLUMNS`).
-const HEADERS: [&str; 20] = [
+const HEADERS: [&str; 21] = [
     "ID",
     "NAME",
     "STATUS",
     "CHANGES",
     "DISABLED",
+    "BLOCKED",
     "LIMIT",
     "UNIT",
     "DIEM",
