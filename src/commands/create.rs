@@ -145,7 +145,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                         match read_back(&s, &sent, &id).await {
                             ReadBack::Same(k) => *after = k,
                             ReadBack::Differs(k, what) => {
-                                output::warn(&differs_warning(p, &new_shown, &what, &sel));
+                                output::warn(&differs_warning(p, &new_shown, &what, &sel, &sent));
                                 *after = k;
                             }
                             ReadBack::Failed(e) => output::warn(&format!(
@@ -255,18 +255,21 @@ pub(crate) async fn read_back(
     }
 }
 
-/// The warning for a new key whose caps, read back, are not the ones sent.
+/// The warning for a new key whose caps, read back, are not the ones sent (the create body
+/// `sent`, whose caps the command it gives sets).
 pub(crate) fn differs_warning(
     p: crate::provider::ProviderKind,
     new_shown: &str,
     what: &[String],
     sel: &str,
+    sent: &serde_json::Value,
 ) -> String {
     format!(
         "{p}: the new key {new_shown}, read back, does not hold the caps sent ({}); what is shown \
-        is what it holds. Set them with `keyctl update {sel} {new_shown} --limit ... \
-        --limit-diem ...`, or check with `keyctl get {sel} {new_shown}`",
-        crate::text::sanitize(&what.join("; "))
+        is what it holds. Set them with `keyctl update {sel} {new_shown} {}`, then check with \
+        `keyctl get {sel} {new_shown}`",
+        crate::text::sanitize(&what.join("; ")),
+        crate::provider::venice::caps_flags(sent)
     )
 }
 

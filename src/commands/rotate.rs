@@ -803,27 +803,33 @@ impl Rotation<'_> {
                         None,
                         Some(format!(
                             "the successor {new_shown} could not be read back to check that it \
-                            holds the old key's caps ({e})"
+                            holds the old key's caps ({e}; the caps shown are the create \
+                            answer's, which can be wrong)"
                         )),
                     ),
                 };
                 if let (Some(k), Outcome::Rotated { after, .. }) = (read, &mut r.outcome) {
                     *after = k;
                 }
+                // Runnable as given: the caps sent, then the old key's own step (none with
+                // `--old keep`).
+                let set = format!(
+                    "keyctl update {} {new_shown} {}",
+                    self.sel,
+                    crate::provider::venice::caps_flags(&sent)
+                );
                 doubt.map(|why| Error::Provider {
                     provider: p.info().name,
                     status: None,
                     message: format!(
-                        "{why}; the old key was left as it is (it would have been {}). Set the \
-                        successor's caps with `keyctl update {} {new_shown} ...` and then retire \
-                        the old key{}, or revoke the successor (`keyctl revoke {} {new_shown} \
-                        --yes`) and rotate again",
+                        "{why}; the old key was left as it is (it would have been {}). Give the \
+                        successor the caps (`{set}`){}; or revoke the successor (`keyctl revoke \
+                        {} {new_shown} --yes`) and rotate again",
                         step.words,
-                        self.sel,
                         if step.by_hand.is_empty() {
                             String::new()
                         } else {
-                            format!(" (`{}`)", step.by_hand)
+                            format!(", then retire the old key (`{}`)", step.by_hand)
                         },
                         self.sel
                     ),

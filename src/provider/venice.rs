@@ -404,6 +404,30 @@ pub fn sets_caps(body: &Value) -> bool {
     matches!(body.get("consumptionLimit"), Some(Value::Object(o)) if !o.is_empty())
 }
 
+/// The `update` flags that set the caps a create `body` sent (`--limit 0 --limit-diem 10`;
+/// `none` for a currency sent as `null`; a currency left out gets no flag): the command to give
+/// a new key that does not hold them.
+pub fn caps_flags(body: &Value) -> String {
+    let sent = body.get("consumptionLimit");
+    let mut out = Vec::new();
+    for (name, flag) in
+        crate::newkey::CURRENCIES
+            .iter()
+            .zip(["--limit", "--limit-diem", "--limit-vcu"])
+    {
+        let value = match sent.and_then(|c| c.get(name)) {
+            None => continue,
+            Some(Value::Null) => "none".to_string(),
+            Some(v) => match key::money_field(&json!({ "v": v }), "v") {
+                Some(Some(d)) => d.normalize().to_string(),
+                _ => continue,
+            },
+        };
+        out.push(format!("{flag} {value}"));
+    }
+    out.join(" ")
+}
+
 /// Each currency where the key as read back (`read`) does not hold what the create `body` sent,
 /// as `usd: sent 0, read back none`: a currency sent as a number or `null`, or left out (no cap
 /// set, the reading [`keep_other_currencies`] and a successor share). A read-back whose caps
@@ -896,6 +920,11 @@ mod tests {
             ["diem: sent 10, read back not readable"]
         );
         assert_eq!(caps_differ(&sent, &Key::default()).len(), 3);
+        assert_eq!(caps_flags(&sent), "--limit 0 --limit-diem 10");
+        assert_eq!(
+            caps_flags(&json!({"consumptionLimit": {"usd": 50.50, "diem": null, "vcu": 3}})),
+            "--limit 50.5 --limit-diem none --limit-vcu 3"
+        );
     }
 
     #[test]

@@ -131,6 +131,12 @@ async fn a_read_back_that_differs_from_what_was_sent_is_shown_with_one_warning()
     assert_eq!(w.len(), 1, "{}", out.stderr);
     assert!(w[0].contains("usd: sent 0, read back none"), "{}", w[0]);
     assert!(!w[0].contains("diem:"), "{}", w[0]);
+    // The command that sets the caps sent, runnable as given (vcu was left out: no flag).
+    let update = format!(
+        "`keyctl update -p venice --base-url {}/ {NEW_UUID} --limit 0 --limit-diem 10`",
+        server.uri()
+    );
+    assert!(w[0].contains(&update), "{}", w[0]);
     assert!(w[0].contains(NEW_UUID), "{}", w[0]);
 }
 
@@ -186,7 +192,7 @@ async fn a_failed_read_back_still_delivers_the_secret_and_warns() {
         assert_eq!(line["secret"], VENICE_NEW);
         assert_eq!(line["status"], "created");
         out.stderr_has("could not be read back")
-            .stderr_has(&format!("keyctl get -p venice"));
+            .stderr_has("keyctl get -p venice");
         // --retries 0: one read-back, not retried.
         assert_eq!(seen(&server).await.len(), 3, "{:?}", seen(&server).await);
     }
@@ -275,6 +281,22 @@ async fn a_rotation_with_a_wrong_echo_but_a_right_read_back_retires_the_old_key(
     );
 }
 
+/// The partial message's commands, runnable as given against `server`: the successor's caps
+/// (those sent), then the old key's step (`--old revoke`), or the successor revoked. The
+/// secret is on stdout once and never on stderr.
+fn finish_by_hand(server: &MockServer, out: &Out, msg: &str) {
+    let sel = format!("-p venice --base-url {}/", server.uri());
+    for cmd in [
+        format!("(`keyctl update {sel} {NEW_UUID} --limit 0 --limit-diem 10`), then retire"),
+        format!("the old key (`keyctl revoke {sel} {VENICE_KEY}`)"),
+        format!("(`keyctl revoke {sel} {NEW_UUID} --yes`) and rotate again"),
+    ] {
+        assert!(msg.contains(&cmd), "{cmd}\n{msg}");
+    }
+    assert_eq!(out.stdout.matches(VENICE_NEW).count(), 1, "{}", out.stdout);
+    assert!(!out.stderr.contains(VENICE_NEW), "{}", out.stderr);
+}
+
 #[tokio::test]
 async fn a_successor_that_does_not_hold_the_caps_keeps_the_old_key() {
     let server = mount_rotation(ok(read(json!({"usd": null, "diem": 10})))).await;
@@ -286,6 +308,7 @@ async fn a_successor_that_does_not_hold_the_caps_keeps_the_old_key() {
     let msg = line["error"]["message"].as_str().unwrap_or_default();
     assert!(msg.contains("usd: sent 0, read back none"), "{msg}");
     assert!(msg.contains("old key was left as it is"), "{msg}");
+    finish_by_hand(&server, &out, msg);
     assert_eq!(deletes(&server).await, 0);
 }
 
@@ -299,5 +322,34 @@ async fn a_successor_that_cannot_be_read_back_keeps_the_old_key() {
     assert_eq!(line["status"], "partial", "{line}");
     assert_eq!(line["secret"], VENICE_NEW);
     out.stderr_has("could not be read back");
+    let msg = line["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("the caps shown are the create answer's"),
+        "{msg}"
+    );
+    finish_by_hand(&server, &out, msg);
+    assert_eq!(deletes(&server).await, 0);
+}
+
+/// A read-back answered 500 is retried as any read is (`--retries 2`: three GETs), and only
+/// then keeps the old key: partial, exit 7, no DELETE.
+#[tokio::test]
+async fn a_read_back_is_retried_before_the_old_key_is_kept() {
+    let server =
+        mount_rotation(ResponseTemplate::new(500).set_body_json(json!({"error": "x"}))).await;
+    let out = Keyctl::new(ENV, &["rotate", "-p", "venice", VENICE_KEY, "-o", "json"])
+        .base(&server)
+        .args(&["--retries", "2", "--old", "revoke", "--yes"])
+        .env("KEYCTL_BACKOFF_MS", "10")
+        .run()
+        .await;
+    out.code(7);
+    assert_eq!(out.json_lines()[0]["status"], "partial");
+    let reads = seen(&server)
+        .await
+        .iter()
+        .filter(|r| **r == format!("GET /api/v1/api_keys/{NEW_UUID}"))
+        .count();
+    assert_eq!(reads, 3);
     assert_eq!(deletes(&server).await, 0);
 }
