@@ -665,6 +665,10 @@ async fn mount_create(server: &MockServer, kind: ProviderKind) {
     // A create reads the account's listing first (its name is checked): an empty one.
     crate::unique_names::no_keys(server).await;
     let (status, body, _, _) = created(kind);
+    if kind == ProviderKind::Venice {
+        // A create that sets caps is read back: the key holds those sent.
+        common::venice_read_back(server, &body).await;
+    }
     Mock::given(method("POST"))
         .and(path(create_path(kind)))
         .respond_with(ResponseTemplate::new(status).set_body_json(body))

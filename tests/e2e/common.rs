@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Child, Command, Stdio};
-use std::sync::LazyLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use keyctl::provider::{self, Info, ProviderKind};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path};
-use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 /// The admin credential every test uses; no output may ever contain it.
 pub const SECRET: &str = "sk-live-TOPSECRET-4f9a2c7e1b";
@@ -596,4 +596,57 @@ pub async fn seen(server: &MockServer) -> Vec<String> {
         .iter()
         .map(|r| format!("{} {}", r.method, r.url.path()))
         .collect()
+}
+
+/// Never matches; keeps the body of the last `POST /api/v1/api_keys` (a Venice create).
+struct LastVeniceCreate(Arc<Mutex<Option<Value>>>);
+
+impl Match for LastVeniceCreate {
+    fn matches(&self, req: &Request) -> bool {
+        if let (Ok(body), Ok(mut last)) = (serde_json::from_slice(&req.body), self.0.lock()) {
+            *last = Some(body);
+        }
+        false
+    }
+}
+
+/// Venice's read-back of a key a create made (`GET /api/v1/api_keys/{id}`, which keyctl sends
+/// once the secret is delivered when the create set caps): answered with the key as created,
+/// i.e. the create answer `created` (`{"data": ...}` or the key itself; its `id` is the path)
+/// without its secret, a field it lacks taken from the last Venice create's body, and its caps
+/// (`consumptionLimits`) those that create sent (its `consumptionLimit`, as sent: a currency
+/// left out stays out). So the read-back holds what was sent, and a rotation retires its old
+/// key as it did before the read-back existed.
+pub async fn venice_read_back(server: &MockServer, created: &Value) {
+    let sent = Arc::new(Mutex::new(None::<Value>));
+    Mock::given(method("POST"))
+        .and(path("/api/v1/api_keys"))
+        .and(LastVeniceCreate(sent.clone()))
+        .respond_with(ResponseTemplate::new(500))
+        .with_priority(1)
+        .named("Venice create bodies, kept for the read-back (never matches)")
+        .mount(server)
+        .await;
+    let answer = created.get("data").unwrap_or(created).clone();
+    let id = answer["id"].as_str().unwrap_or_default().to_string();
+    Mock::given(method("GET"))
+        .and(path(format!("/api/v1/api_keys/{id}")))
+        .respond_with(move |_: &Request| {
+            let body = sent.lock().ok().and_then(|b| b.clone()).unwrap_or_default();
+            let mut key = serde_json::Map::new();
+            for (k, v) in body.as_object().into_iter().flatten() {
+                key.insert(k.clone(), v.clone());
+            }
+            for (k, v) in answer.as_object().into_iter().flatten() {
+                key.insert(k.clone(), v.clone());
+            }
+            key.remove("apiKey");
+            key.remove("consumptionLimit");
+            let caps = body.get("consumptionLimit").cloned().unwrap_or(Value::Null);
+            key.insert("consumptionLimits".into(), caps);
+            ResponseTemplate::new(200).set_body_json(json!({ "data": key }))
+        })
+        .named("Venice read-back of the key created")
+        .mount(server)
+        .await;
 }

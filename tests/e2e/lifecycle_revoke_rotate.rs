@@ -267,13 +267,16 @@ fn create_path(p: Prov) -> &'static str {
 }
 
 /// The create, expected once with exactly `body` (see [`same_body`]), answered with the
-/// provider's success.
+/// provider's success (Venice: and the successor's read-back, holding the caps sent).
 async fn mount_create(server: &MockServer, p: Prov, body: Value) {
     let (status, answer) = match p.id {
         "ionet" => (201, ionet_created()),
         "venice" => (200, venice_created("INFERENCE")),
         _ => (201, gates_created("x")),
     };
+    if p.id == "venice" {
+        common::venice_read_back(server, &answer).await;
+    }
     mount_create_answer(server, p, body, ok(status, answer)).await;
 }
 
@@ -513,8 +516,10 @@ const SECRET_HEADING: &str =
 
 /// The table block of a new key in `stdout`: the line `heading`, then only the key's
 /// `field: value` lines indented by two spaces, then [`SECRET_HEADING`], then the secret alone
-/// on its own line, not indented.
-fn check_block(stdout: &str, heading: &str, secret: &str) {
+/// on its own line, not indented. A Venice successor (`read_back`: its caps are read back once
+/// its secret is out) has its field lines after the secret instead, none before it. Returns the
+/// index (in `stdout.lines()`) of the line after the block, where the old key's line goes.
+fn check_block(stdout: &str, heading: &str, secret: &str, read_back: bool) -> usize {
     let lines: Vec<&str> = stdout.lines().collect();
     let at = lines
         .iter()
@@ -524,15 +529,24 @@ fn check_block(stdout: &str, heading: &str, secret: &str) {
         .iter()
         .position(|l| *l == SECRET_HEADING)
         .unwrap_or_else(|| panic!("no secret heading in:\n{stdout}"));
-    assert!(s > at + 1, "no field lines:\n{stdout}");
-    for l in &lines[at + 1..s] {
-        assert!(
-            l.starts_with("  ") && !l.starts_with("   ") && l.contains(": "),
-            "{l:?} is not an indented field line:\n{stdout}"
-        );
+    let field = |l: &str| l.starts_with("  ") && !l.starts_with("   ") && l.contains(": ");
+    let fields = if read_back {
+        assert_eq!(s, at + 1, "field lines before the secret:\n{stdout}");
+        let n = lines[s + 2..]
+            .iter()
+            .take_while(|l| !l.starts_with("  old key ") && field(l))
+            .count();
+        s + 2..s + 2 + n
+    } else {
+        at + 1..s
+    };
+    assert!(!fields.is_empty(), "no field lines:\n{stdout}");
+    for l in &lines[fields.clone()] {
+        assert!(field(l), "{l:?} is not an indented field line:\n{stdout}");
     }
     assert_eq!(lines.get(s + 1), Some(&secret), "{stdout}");
     assert_eq!(stdout.matches(secret).count(), 1, "{stdout}");
+    if read_back { fields.end } else { s + 2 }
 }
 
 /// The command the partial message gives to finish the old key's step by hand (the rename
@@ -622,6 +636,15 @@ fn reads(p: Prov) -> Vec<String> {
         "venice" => vec![format!("GET /api/v1/api_keys/{}", p.key)],
         _ => vec![format!("GET /api/v1/keys/{}", p.key)],
     }
+}
+
+/// The create of the successor of [`mount_create`] (Venice: and its read-back).
+fn created_calls(p: Prov) -> Vec<String> {
+    let mut v = vec![format!("POST {}", create_path(p))];
+    if p.id == "venice" {
+        v.push(format!("GET /api/v1/api_keys/{NEW_UUID}"));
+    }
+    v
 }
 
 fn delete_call(p: Prov, key: &str) -> String {
@@ -1353,7 +1376,7 @@ async fn check_rotated(p: Prov, server: &MockServer, out: &Out, action: &str) ->
         out.stdout
     );
     let mut want = reads(p);
-    want.push(format!("POST {}", create_path(p)));
+    want.extend(created_calls(p));
     want.push(format!("PATCH {}", update_path(p)));
     assert_eq!(calls(server, p).await, want, "{p:?}");
     line
@@ -1433,6 +1456,7 @@ async fn rotate_venice_keeps_the_admin_key_type() {
     mount_read(&server, VENICE, VENICE_KEY, 200, json!({"data": old})).await;
     let mut want = successor_body(VENICE, "ops");
     want["apiKeyType"] = json!("ADMIN");
+    common::venice_read_back(&server, &venice_created("ADMIN")).await;
     mount_create_answer(&server, VENICE, want, ok(200, venice_created("ADMIN"))).await;
     mount_patched(&server, VENICE, 1).await;
     let out = keyctl(VENICE, "rotate", &server, &[VENICE_KEY, "-o", "json"])
@@ -1442,6 +1466,9 @@ async fn rotate_venice_keeps_the_admin_key_type() {
     assert_eq!(one_line(&out)["status"], "rotated");
 }
 
+/// Each provider's table block: the secret on stdout only, once, and the old key's line after
+/// it. Venice's successor is read back once its secret is out, so its fields follow the secret
+/// (before the read-back they preceded it, as the other providers' still do).
 #[tokio::test]
 async fn rotate_table_output_shows_the_secret_on_stdout_only() {
     for p in ALL {
@@ -1466,7 +1493,7 @@ async fn rotate_table_output_shows_the_secret_on_stdout_only() {
             }
             _ => "disabled".into(),
         };
-        check_block(
+        let next = check_block(
             &out.stdout,
             &format!(
                 "{} key {}: its successor was created. The new key:",
@@ -1474,12 +1501,13 @@ async fn rotate_table_output_shows_the_secret_on_stdout_only() {
                 p.key
             ),
             secret_of(p),
+            p.id == "venice",
         );
-        // What was done to the old key: the line after the secret (written once it was out).
+        // What was done to the old key: the line after the secret (written once it was out;
+        // Venice: after the successor's fields, read back once the secret was out).
         let lines: Vec<&str> = out.stdout.lines().collect();
-        let s = lines.iter().position(|l| *l == secret_of(p)).unwrap();
         assert_eq!(
-            lines.get(s + 1).copied(),
+            lines.get(next).copied(),
             Some(format!("  old key {}: {action}", p.key).as_str()),
             "{}",
             out.stdout
@@ -1811,7 +1839,7 @@ async fn rotate_old_revoke(p: Prov) {
         "{line}"
     );
     let mut want = reads(p);
-    want.push(format!("POST {}", create_path(p)));
+    want.extend(created_calls(p));
     want.push(delete_call(p, p.key));
     assert_eq!(calls(&server, p).await, want, "{p:?}");
 }
@@ -1871,7 +1899,7 @@ async fn rotate_old_keep_sends_nothing_to_the_old_key() {
         );
         assert_eq!(line["secret"], secret_of(p));
         let mut want = reads(p);
-        want.push(format!("POST {}", create_path(p)));
+        want.extend(created_calls(p));
         assert_eq!(calls(&server, p).await, want, "{p:?}");
     }
 }
@@ -2222,6 +2250,8 @@ async fn rotate_old_revoke_failing_is_partial_exit_5_novapai() {
     old_step_fails(NOVAPAI, &["--old", "revoke", "--yes"]).await;
 }
 
+/// A failed old-key step (Venice) still shows the secret on stdout, in a table and in TSV; the
+/// table's successor fields, read back, sit between the secret and the old key's line.
 #[tokio::test]
 async fn rotate_partial_in_a_table_still_shows_the_secret_on_stdout() {
     for fmt in ["table", "tsv"] {
@@ -2238,16 +2268,21 @@ async fn rotate_partial_in_a_table_still_shows_the_secret_on_stdout() {
             .stderr_has(NEW_UUID);
         not_on_stderr(&out, VENICE_SECRET);
         if fmt == "table" {
-            check_block(
+            // The successor's fields, read back, follow the secret; the old key's line ends it.
+            let next = check_block(
                 &out.stdout,
                 &format!("Venice key {VENICE_KEY}: its successor was created. The new key:"),
                 VENICE_SECRET,
+                true,
             );
-            assert!(
-                out.stdout.ends_with(&format!(
-                    "{VENICE_SECRET}\n  old key {VENICE_KEY}: not done (see the error on \
-                     stderr); the old key may still be active\n"
-                )),
+            let lines: Vec<&str> = out.stdout.lines().collect();
+            assert_eq!(
+                lines[next..],
+                [format!(
+                    "  old key {VENICE_KEY}: not done (see the error on stderr); the old key \
+                     may still be active"
+                )
+                .as_str()],
                 "{}",
                 out.stdout
             );

@@ -1263,20 +1263,33 @@ fn schemas_name_every_provider_change_field_and_error_kind() {
 
 /// The provider's answer to a create: the new key and its secret where the provider puts it.
 fn create_answer(kind: ProviderKind) -> ResponseTemplate {
+    let (status, body) = created(kind);
+    ResponseTemplate::new(status).set_body_json(body)
+}
+
+/// The status and body of [`create_answer`].
+fn created(kind: ProviderKind) -> (u16, Value) {
     match api(kind) {
-        Api::Ionet => ResponseTemplate::new(201).set_body_json(json!({"status": "succeeded",
+        Api::Ionet => (
+            201,
+            json!({"status": "succeeded",
             "data": {"key_id": other_key(kind, 7), "value": "io-v2-NEWSECRET-abcdef0123456789",
                      "display": "io-v2-NEW...789", "description": "new", "credit_limit": 5,
                      "credit_refresh_cycle": "monthly", "allowed_models": null,
-                     "expires_at": "2027-05-22T00:00:00"}})),
-        Api::Gates => ResponseTemplate::new(201).set_body_json(
+                     "expires_at": "2027-05-22T00:00:00"}}),
+        ),
+        Api::Gates => (
+            201,
             json!({"data": gates_key(&other_key(kind, 7)), "key": "sk-or-v1-NEWSECRET-0123456789abcdef"}),
         ),
-        Api::Venice => ResponseTemplate::new(200).set_body_json(json!({"success": true,
+        Api::Venice => (
+            200,
+            json!({"success": true,
             "data": {"id": other_key(kind, 7), "apiKey": "VENICE_INFERENCE_KEY_NEWSECRET0123",
                      "apiKeyType": "INFERENCE", "description": "new", "expiresAt": null,
                      "consumptionLimit": {"usd": 5, "diem": null, "vcu": null},
-                     "limitPeriod": "EPOCH", "modelPrivacy": "ALL"}})),
+                     "limitPeriod": "EPOCH", "modelPrivacy": "ALL"}}),
+        ),
     }
 }
 
@@ -1289,9 +1302,13 @@ fn delete_answer(kind: ProviderKind) -> ResponseTemplate {
     })
 }
 
-/// A stand-in that also creates and deletes.
+/// A stand-in that also creates and deletes (Venice: and reads the new key back, holding the
+/// caps its create sent).
 async fn lifecycle_stand_in(t: &TestProvider) -> MockServer {
     let s = stand_in(t).await;
+    if api(t.kind) == Api::Venice {
+        crate::common::venice_read_back(&s, &created(t.kind).1).await;
+    }
     Mock::given(method("POST"))
         .respond_with(create_answer(t.kind))
         .mount(&s)

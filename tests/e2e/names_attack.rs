@@ -141,6 +141,9 @@ async fn venice_retired(server: &MockServer) {
             .mount(server)
             .await;
     }
+    // Each successor sets caps, so it is read back: it holds what its create sent.
+    crate::common::venice_read_back(server, &json!({"id": NEW_ID, "apiKeyType": "INFERENCE"}))
+        .await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api_keys"))
         .respond_with(|r: &Request| {

@@ -103,12 +103,15 @@ async fn mount(server: &MockServer, f: Fam, name: &str) {
                 .respond_with(ResponseTemplate::new(200).set_body_json(old))
                 .mount(server)
                 .await;
+            let created = json!({
+                "success": true, "data": {"id": NEW_ID,
+                "apiKey": "VENICE_INFERENCE_KEY_NEWSECRET_q8w7e6r5t4y3u2i1o0p9",
+                "apiKeyType": "INFERENCE", "description": name}});
+            // The successor sets the old key's caps, so it is read back: it holds them.
+            crate::common::venice_read_back(server, &created).await;
             Mock::given(method("POST"))
                 .and(path("/api/v1/api_keys"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                    "success": true, "data": {"id": NEW_ID,
-                    "apiKey": "VENICE_INFERENCE_KEY_NEWSECRET_q8w7e6r5t4y3u2i1o0p9",
-                    "apiKeyType": "INFERENCE", "description": name}})))
+                .respond_with(ResponseTemplate::new(200).set_body_json(created))
                 .mount(server)
                 .await;
             Mock::given(method("PATCH"))

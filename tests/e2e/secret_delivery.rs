@@ -756,6 +756,8 @@ async fn run_recipe(patch_status: u16) -> (tempfile::TempDir, i32, String) {
     let mut made = old.clone();
     made["id"] = json!(VENICE_NEW);
     made["apiKey"] = json!(VENICE_SECRET);
+    // The successor sets the old key's cap, so it is read back: it holds it.
+    common::venice_read_back(&server, &made).await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"success": true, "data": made})),

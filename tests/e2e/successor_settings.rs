@@ -388,7 +388,8 @@ async fn a_dry_run_shows_the_same_refusal() {
 // =============================================================================================
 // A flag given for the field: the old value is irrelevant and the rotation proceeds
 
-/// The create, expected once with exactly `body`, answered with the provider's success.
+/// The create, expected once with exactly `body`, answered with the provider's success
+/// (Venice: and the successor's read-back).
 async fn mount_create(server: &MockServer, p: Prov, body: Value) {
     let (at, status, answer) = match p.id {
         "ionet" => (
@@ -414,6 +415,10 @@ async fn mount_create(server: &MockServer, p: Prov, body: Value) {
                    "key": GATES_SECRET}),
         ),
     };
+    if p.id == "venice" {
+        // The successor sets caps, so it is read back: it holds those sent.
+        common::venice_read_back(server, &answer).await;
+    }
     Mock::given(method("POST"))
         .and(path(at))
         .and(wiremock::matchers::body_json(body))
@@ -470,6 +475,9 @@ async fn proceeds(p: Prov, key: Value, usage: Option<Value>, flags: &[&str], bod
         "venice" => "POST /api/v1/api_keys".to_string(),
         _ => "POST /api/v1/keys".to_string(),
     });
+    if p.id == "venice" {
+        want.push(format!("GET /api/v1/api_keys/{NEW_UUID}"));
+    }
     want.push(match p.id {
         "ionet" => format!("PATCH /v1/api-keys/sub-keys/{IONET_KEY}"),
         "venice" => "PATCH /api/v1/api_keys".to_string(),
