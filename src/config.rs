@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::error::{Error, Result};
+pub use crate::mask::{looks_like_key, shown};
 use crate::output::Format;
 use crate::provider::{BaseUrl, ProviderKind};
 
@@ -255,16 +256,6 @@ pub fn location() -> Option<(PathBuf, bool)> {
 fn env_nonempty(name: &str) -> Option<String> {
     let v = std::env::var_os(name)?.to_string_lossy().trim().to_string();
     (!v.is_empty()).then_some(v)
-}
-
-/// A value for a message: cut to 40 characters, and not shown at all when it looks like a
-/// key (a key pasted in the wrong place must not be printed back).
-pub fn shown(v: &str) -> String {
-    if looks_like_key(v) {
-        "(the value given, not shown: it looks like a key)".into()
-    } else {
-        crate::text::truncate(v, 40)
-    }
 }
 
 /// Reads and checks the config file; no file (at the default place) is an empty config.
@@ -591,35 +582,6 @@ fn source(doc: &Doc, table: &str, at: usize, s: RawSources) -> Result<Source> {
             ),
         ),
     }
-}
-
-/// A name that is more likely a key than a variable: longer than 64 characters, or with a
-/// 16-character stretch between underscores mixing letters and digits (`VENICE_ADMIN_KEY_` and a
-/// random tail is a valid variable name, and a Venice admin key).
-pub fn looks_like_key(name: &str) -> bool {
-    let known = [
-        "VENICE_ADMIN_KEY_",
-        "VENICE_INFERENCE_KEY_",
-        "sk-or-",
-        "io-v2-",
-        "eyJ",
-    ];
-    let has = |s: &str, f: fn(&char) -> bool| s.chars().any(|c| f(&c));
-    name.len() > 64
-        || known.iter().any(|k| {
-            name.strip_prefix(k)
-                .is_some_and(|rest| rest.len() >= 12 && has(rest, char::is_ascii_lowercase))
-        })
-        || name
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|part| {
-                // Random text mixes letters with digits, or both cases; words do not.
-                part.len() >= 16
-                    && has(part, char::is_ascii_alphabetic)
-                    && (has(part, char::is_ascii_digit)
-                        || (has(part, char::is_ascii_lowercase)
-                            && has(part, char::is_ascii_uppercase)))
-            })
 }
 
 fn valid_var(name: &str) -> bool {

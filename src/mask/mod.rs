@@ -8,6 +8,7 @@
 
 mod near_copy;
 mod quoted;
+mod shape;
 mod view;
 
 use std::borrow::Cow;
@@ -17,6 +18,7 @@ use crate::credential::Secret;
 
 pub use near_copy::{holds_credential, key_prefix_len};
 pub use quoted::{is_secret_field, mask_key_like, scrub_quoted};
+pub use shape::{looks_like_key, shown};
 
 /// The secrets of one kind: the forms that may appear in text (longest first), and every run
 /// of [`WINDOW`] bytes of them: any of those in a text is masked, so a server that echoes a

@@ -705,7 +705,7 @@ impl Workspace {
                 "{what}: '{}' is not a workspace id: OpenRouter's key endpoints take the \
                  workspace's UUID (e.g. 0df9e665-d932-5740-b2c7-b52af166bc11), not its name or \
                  slug; its workspace settings page, or GET /api/v1/workspaces, shows the id",
-                crate::config::shown(t)
+                crate::mask::shown(t)
             )),
         }
     }
