@@ -604,6 +604,19 @@ pub fn money_field(v: &Value, name: &str) -> Known<Decimal> {
     (!d.is_sign_negative() || d.is_zero()).then(|| Some(d.normalize()))
 }
 
+/// A provider's own figure of what is left (`limit_remaining`, `remaining_credit`): as
+/// [`money_field`], but a negative amount is read too: it is a key spent past its cap, which
+/// [`remaining_or`] shows as 0 left (not a figure to drop for `limit - usage`, which can say
+/// there is money left on a key the provider has stopped).
+pub fn figure_field(v: &Value, name: &str) -> Known<Decimal> {
+    match v.get(name)? {
+        Value::Null => Some(None),
+        Value::Number(n) => decimal_of_number(n).map(|d| Some(d.normalize())),
+        Value::String(s) => decimal_of_str(s).map(|d| Some(d.normalize())),
+        _ => None,
+    }
+}
+
 /// A string field; `null` known to be empty.
 pub fn text_field(v: &Value, name: &str) -> Known<String> {
     match v.get(name)? {

@@ -59,8 +59,9 @@ pub struct Session {
     /// `--match`, and where the provider's single-key read needs it
     /// (`Adapter::get_completes_from_list`: every `get` of a run needs the same list).
     list_once: tokio::sync::OnceCell<Vec<Key>>,
-    /// The listing's keys by id (as ids compare), built on the first read from it.
-    by_id: std::sync::OnceLock<std::collections::HashMap<String, usize>>,
+    /// The listing's keys by id (as ids compare), built on the first read from it; `None` for
+    /// an id the listing shows more than once with different contents.
+    by_id: std::sync::OnceLock<std::collections::HashMap<String, Option<usize>>>,
     /// Where the credential came from, when not the provider's own variable (a profile's
     /// source): named in a refusal's hint instead of the variable.
     source: Option<String>,
@@ -247,20 +248,37 @@ impl Session {
     }
 
     /// The key's entry in the listing, when this run has read it (for names or `--match`) and
-    /// the provider's entries are whole: what the key was, at no cost.
+    /// the provider's entries are whole: what the key was, at no cost. A key the listing shows
+    /// twice with different contents (a page read while the key changed) has no entry here:
+    /// neither copy is taken as its state, so [`Session::read`] reads the key itself.
     pub fn cached(&self, key: &str) -> Option<Key> {
         if self.p.info().adapter.get_completes_from_list() {
             return None;
         }
         let all = self.list_once.get()?;
         let index = self.by_id.get_or_init(|| {
-            let mut m = std::collections::HashMap::with_capacity(all.len());
+            let mut m: std::collections::HashMap<String, Option<usize>> =
+                std::collections::HashMap::with_capacity(all.len());
             for (i, k) in all.iter().enumerate() {
-                m.entry(id_form(&k.id)).or_insert(i);
+                m.entry(id_form(&k.id))
+                    .and_modify(|first| {
+                        if first
+                            .and_then(|f| all.get(f))
+                            .is_some_and(|f| f.raw != k.raw)
+                        {
+                            *first = None;
+                        }
+                    })
+                    .or_insert(Some(i));
             }
             m
         });
-        index.get(&id_form(key)).and_then(|&i| all.get(i)).cloned()
+        index
+            .get(&id_form(key))
+            .copied()
+            .flatten()
+            .and_then(|i| all.get(i))
+            .cloned()
     }
 
     /// One key; completed from the key's list entry where the provider's read lacks fields

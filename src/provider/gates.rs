@@ -275,7 +275,7 @@ pub const PAGE: usize = 100;
 /// period (`usage_daily`, `usage_weekly`, `usage_monthly`, or lifetime `usage` when the limit
 /// never resets); `usage_total` is lifetime `usage`.
 pub fn key_view(p: &Info, data: &Value) -> Key {
-    use key::{bool_field, money_field, text_field, time_field};
+    use key::{bool_field, figure_field, money_field, text_field, time_field};
     let reset = match data.get("limit_reset") {
         Some(Value::Null) => Some(Some(Reset::Never)),
         Some(Value::String(s)) => key::reset_word(s).map(Some),
@@ -290,7 +290,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         _ => None,
     };
     let limit = money_field(data, "limit");
-    let remaining = key::remaining_or(money_field(data, "limit_remaining"), &limit, &usage);
+    let remaining = key::remaining_or(figure_field(data, "limit_remaining"), &limit, &usage);
     let text = |n: &str| match text_field(data, n) {
         Some(Some(s)) => Some(Some(s)),
         _ => None,

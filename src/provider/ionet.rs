@@ -197,7 +197,7 @@ impl Adapter for Ionet {
         k.limit = key::money_field(d, "credit_limit");
         k.usage = key::money_field(d, "credit_used");
         k.remaining =
-            key::remaining_or(key::money_field(d, "remaining_credit"), &k.limit, &k.usage);
+            key::remaining_or(key::figure_field(d, "remaining_credit"), &k.limit, &k.usage);
         k.set_blocked(key::blocked_by_usage(&k.limit, &k.usage, p.unit));
         k.reset = reset_of(d);
         k.raw = d.clone();
@@ -353,7 +353,7 @@ fn list_view(p: &Info, d: &Value) -> Key {
         disabled: Some(None),
         blocked: blocking.state,
         blocked_why: blocking.why,
-        remaining: key::remaining_or(key::money_field(d, "remaining_credit"), &limit, &usage),
+        remaining: key::remaining_or(key::figure_field(d, "remaining_credit"), &limit, &usage),
         limit,
         unit: p.unit,
         limits: Some(None),
