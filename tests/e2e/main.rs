@@ -12,6 +12,7 @@ mod common;
 mod conditional_writes;
 mod config_files;
 mod config_profiles;
+mod cron_conditions_attack;
 mod durations;
 mod gates;
 mod hostile;
