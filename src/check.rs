@@ -34,7 +34,8 @@ impl FromStr for UsageOver {
     type Err = String;
 
     /// `80%`, `80 %`, `0.5%` (percent of the limit), `40`, `40.25` (an amount). Refuses an empty
-    /// value, a negative one, anything but a plain decimal, and a percent over 1000.
+    /// value, a negative one, anything but a plain decimal, a percent over 1000, and an amount
+    /// between 0 and 1 (`0.9`: a fraction meant as 90%, most likely).
     fn from_str(s: &str) -> Result<UsageOver, String> {
         let t = s.trim();
         let (number, percent) = match t.strip_suffix('%') {
@@ -55,6 +56,16 @@ impl FromStr for UsageOver {
             .value()
             .normalize();
         if !percent {
+            // 0.9 is most likely meant as 90%: as an amount it matches nearly every used key,
+            // and update would write them all.
+            if value > Decimal::ZERO && value < Decimal::ONE {
+                let as_percent = (value * Decimal::ONE_HUNDRED).normalize();
+                return Err(format!(
+                    "--usage-over '{shown}' has no %, so it is an amount ({shown} USD, or credits \
+                     on io.net, spent), which nearly every used key has reached; for a share of \
+                     the limit write {as_percent}%; an amount is 0 or at least 1"
+                ));
+            }
             return Ok(UsageOver::Amount(value));
         }
         if value > Decimal::from(MAX_PERCENT) {

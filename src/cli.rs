@@ -476,7 +476,8 @@ pub struct CheckArgs {
     #[arg(long, value_parser = crate::duration::parse, value_name = "DURATION")]
     pub expiring_within: Option<Duration>,
 
-    /// Keys whose usage has reached PERCENT of their limit (80%) or AMOUNT (40)
+    /// Keys whose usage has reached PERCENT of their limit (80%) or AMOUNT in the key's unit
+    /// (40: 40 USD spent, not 40%). With several criteria a key is listed when any matches
     #[arg(long, value_name = "PERCENT%|AMOUNT")]
     pub usage_over: Option<String>,
 
@@ -839,11 +840,14 @@ pub struct UpdateArgs {
     #[arg(long, help_heading = "Changes")]
     pub dry_run: bool,
 
-    /// Write only keys the provider blocks for their spend (limit reached; see `keyctl get`)
+    /// Write only keys the provider blocks for their spend (limit reached; see `keyctl get`).
+    /// With several --if-* a key is written when any holds; the others are unchanged, nothing
+    /// sent (`keyctl check` with the same criteria lists the keys written)
     #[arg(long, help_heading = "Conditions")]
     pub if_blocked: bool,
 
-    /// Write only keys whose usage has reached PERCENT of their limit (90%) or AMOUNT (40)
+    /// Write only keys whose usage has reached PERCENT of their limit (90%) or AMOUNT in the
+    /// key's unit (40: 40 USD spent, not 40%)
     #[arg(long, value_name = "PERCENT%|AMOUNT", help_heading = "Conditions")]
     pub if_usage_over: Option<String>,
 

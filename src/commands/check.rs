@@ -33,10 +33,7 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
     } = args;
     super::no_columns(global, "keyctl check")?;
     let usage_over = usage_over
-        .map(|s| {
-            s.parse::<UsageOver>()
-                .map_err(|e| Error::usage(format!("--usage-over: {e}")))
-        })
+        .map(|s| s.parse::<UsageOver>().map_err(Error::usage))
         .transpose()?;
     let remaining_under = remaining_under
         .map(|s| crate::check::parse_remaining_under(&s).map_err(Error::usage))

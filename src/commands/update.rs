@@ -496,7 +496,18 @@ fn usage_unmet(k: &Key, u: &UsageOver) -> Unmet {
     };
     match *u {
         UsageOver::Amount(a) => {
-            Unmet::No(format!("usage {usage} {unit} is under {}", a.normalize()))
+            let a = a.normalize();
+            // `--if-usage-over 90` over a $50 limit: an amount above the cap that reads as a
+            // percent, most likely meant as one.
+            let hint = match value(&k.limit) {
+                Some(l) if a > *l && a <= Decimal::ONE_HUNDRED => format!(
+                    " (an amount, above the key's {} {unit} limit: for a share of the limit \
+                     write {a}%)",
+                    l.normalize()
+                ),
+                _ => String::new(),
+            };
+            Unmet::No(format!("usage {usage} {unit} is under {a}{hint}"))
         }
         UsageOver::Percent(p) => match &k.limit {
             None => unknown_field("limit", "--if-usage-over"),

@@ -9,6 +9,7 @@ mod blocked_state;
 mod bounds;
 mod check_selection;
 mod common;
+mod condition_mistakes;
 mod conditional_writes;
 mod config_files;
 mod config_profiles;
