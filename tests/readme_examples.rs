@@ -1,5 +1,5 @@
-//! The README's shell examples and output "screenshots" run against the program, so the README
-//! cannot drift from it.
+//! The shell examples and output "screenshots" of the README and of every page in docs/ run
+//! against the program, so the documentation cannot drift from it.
 //!
 //! - Every line between `<!-- examples:start -->` and `<!-- examples:end -->` that is not blank,
 //!   a fence or a `#` comment is one command. The `# => ` lines right after it are its expected
@@ -22,7 +22,39 @@ use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const README: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+/// The documents whose examples run: README.md, CONTRIBUTING.md and every `docs/*.md`, with
+/// their paths relative to the repository for messages.
+fn documents() -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut names = vec!["README.md".to_string(), "CONTRIBUTING.md".to_string()];
+    let mut pages: Vec<String> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/ exists")
+        .map(|e| {
+            e.expect("docs/ entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".md"))
+        .map(|n| format!("docs/{n}"))
+        .collect();
+    pages.sort();
+    names.extend(pages);
+    names
+        .into_iter()
+        .map(|n| {
+            let text =
+                std::fs::read_to_string(root.join(&n)).unwrap_or_else(|e| panic!("{n}: {e}"));
+            (n, text)
+        })
+        .collect()
+}
+
+/// How many examples and console blocks the documents held when they moved out of the README
+/// (10 commands between the markers, 8 console blocks): a count below these means some were
+/// lost, not merely moved.
+const AT_LEAST_EXAMPLES: usize = 10;
+const AT_LEAST_SCREENSHOTS: usize = 8;
 
 /// The fake credential; no example may print it.
 const CREDENTIAL: &str = "mg-readme-example-7c41d9e2";
@@ -109,13 +141,13 @@ async fn stand_in() -> MockServer {
     Mock::given(method("PATCH"))
         .respond_with(ResponseTemplate::new(200))
         .expect(0)
-        .named("a README example sent a change (they must be reads or dry runs)")
+        .named("a documented example sent a change (they must be reads or dry runs)")
         .with_priority(1)
         .mount(&server)
         .await;
     Mock::given(any())
         .respond_with(ResponseTemplate::new(418).set_body_json(
-            json!({"error": {"code": 418, "message": "the README stand-in has no such endpoint"}}),
+            json!({"error": {"code": 418, "message": "the docs' stand-in has no such endpoint"}}),
         ))
         .with_priority(u8::MAX)
         .mount(&server)
@@ -123,44 +155,67 @@ async fn stand_in() -> MockServer {
     server
 }
 
-/// One command from the README and the standard output it documents.
+/// One command from the documentation and the standard output it documents.
 #[derive(Debug)]
 struct Example {
-    /// 1-based line in README.md, for messages.
-    line: usize,
+    /// `FILE:LINE` (1-based), for messages.
+    place: String,
     command: String,
     expected: Vec<String>,
 }
 
-/// The README's lines after `start` up to `end` (both exclusive), with their 1-based numbers.
-fn between<'a>(start: &str, end: &str) -> Vec<(usize, &'a str)> {
-    let lines: Vec<(usize, &str)> = README
-        .lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l))
-        .collect();
-    let from = lines
-        .iter()
-        .position(|(_, l)| l.trim() == start)
-        .unwrap_or_else(|| panic!("README.md has no {start} line"));
-    let to = lines[from..]
-        .iter()
-        .position(|(_, l)| l.trim() == end)
-        .unwrap_or_else(|| panic!("README.md has no {end} line after {start}"));
-    lines[from + 1..from + to].to_vec()
+/// Each run of a document's lines after a `start` line up to its `end` line (both exclusive),
+/// with their 1-based numbers.
+fn between<'a>(name: &str, text: &'a str, start: &str, end: &str) -> Vec<Vec<(usize, &'a str)>> {
+    let lines: Vec<(usize, &str)> = text.lines().enumerate().map(|(i, l)| (i + 1, l)).collect();
+    let mut runs = Vec::new();
+    let mut at = 0;
+    while let Some(from) = lines[at..].iter().position(|(_, l)| l.trim() == start) {
+        let from = at + from;
+        let to = lines[from..]
+            .iter()
+            .position(|(_, l)| l.trim() == end)
+            .unwrap_or_else(|| panic!("{name} has no {end} line after line {}", from + 1));
+        runs.push(lines[from + 1..from + to].to_vec());
+        at = from + to;
+    }
+    runs
 }
 
 fn examples() -> Vec<Example> {
     let mut out: Vec<Example> = Vec::new();
+    for (name, text) in documents() {
+        for run in between(
+            &name,
+            &text,
+            "<!-- examples:start -->",
+            "<!-- examples:end -->",
+        ) {
+            examples_in(&name, &run, &mut out);
+        }
+    }
+    for ex in &out {
+        assert!(
+            !ex.expected.is_empty(),
+            "{}: `{}` has no `# =>` line stating its output",
+            ex.place,
+            ex.command
+        );
+    }
+    out
+}
+
+/// The commands of one examples block and their `# =>` lines, appended to `out`.
+fn examples_in(name: &str, run: &[(usize, &str)], out: &mut Vec<Example>) {
     // Whether the previous non-blank line was the command or one of its `# =>` lines.
     let mut open = false;
-    for (n, line) in between("<!-- examples:start -->", "<!-- examples:end -->") {
+    for &(n, line) in run {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("# =>") {
             let ex = out
                 .last_mut()
                 .filter(|_| open)
-                .unwrap_or_else(|| panic!("README.md:{n}: `# =>` without a command just above"));
+                .unwrap_or_else(|| panic!("{name}:{n}: `# =>` without a command just above"));
             ex.expected
                 .push(rest.strip_prefix(' ').unwrap_or(rest).to_string());
             continue;
@@ -171,30 +226,29 @@ fn examples() -> Vec<Example> {
         }
         assert!(
             !t.ends_with('\\'),
-            "README.md:{n}: one command per line (no continuation lines)"
+            "{name}:{n}: one command per line (no continuation lines)"
         );
         out.push(Example {
-            line: n,
+            place: format!("{name}:{n}"),
             command: t.to_string(),
             expected: Vec::new(),
         });
         open = true;
     }
-    for ex in &out {
-        assert!(
-            !ex.expected.is_empty(),
-            "README.md:{}: `{}` has no `# =>` line stating its output",
-            ex.line,
-            ex.command
-        );
+}
+
+/// Every ```console block of every document: `$ COMMAND` then its output.
+fn screenshots() -> Vec<Example> {
+    let mut out = Vec::new();
+    for (name, text) in documents() {
+        screenshots_in(&name, &text, &mut out);
     }
     out
 }
 
-/// Every ```console block: `$ COMMAND` then its output.
-fn screenshots() -> Vec<Example> {
-    let mut out = Vec::new();
-    let mut lines = README.lines().enumerate();
+/// The ```console blocks of one document, appended to `out`.
+fn screenshots_in(name: &str, text: &str, out: &mut Vec<Example>) {
+    let mut lines = text.lines().enumerate();
     while let Some((i, line)) = lines.next() {
         if line.trim_end() != "```console" {
             continue;
@@ -208,25 +262,21 @@ fn screenshots() -> Vec<Example> {
         }
         let (first, rest) = block
             .split_first()
-            .unwrap_or_else(|| panic!("README.md:{}: empty console block", i + 1));
-        let command = first.strip_prefix("$ ").unwrap_or_else(|| {
-            panic!(
-                "README.md:{}: a console block starts with `$ COMMAND`",
-                i + 2
-            )
-        });
+            .unwrap_or_else(|| panic!("{name}:{}: empty console block", i + 1));
+        let command = first
+            .strip_prefix("$ ")
+            .unwrap_or_else(|| panic!("{name}:{}: a console block starts with `$ COMMAND`", i + 2));
         assert!(
             !rest.iter().any(|l| l.starts_with("$ ")),
-            "README.md:{}: one command per console block",
+            "{name}:{}: one command per console block",
             i + 1
         );
         out.push(Example {
-            line: i + 2,
+            place: format!("{name}:{}", i + 2),
             command: command.to_string(),
             expected: rest.iter().map(|l| l.to_string()).collect(),
         });
     }
-    out
 }
 
 struct Ran {
@@ -315,7 +365,7 @@ fn require_tools() {
             .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()));
         assert!(
             found,
-            "the README examples need `{tool}` on PATH: install it"
+            "the documented examples need `{tool}` on PATH: install it"
         );
     }
 }
@@ -337,11 +387,15 @@ async fn check(examples: Vec<Example>) -> Vec<String> {
         let leaked = ran.stdout.contains(CREDENTIAL) || ran.stderr.contains(CREDENTIAL);
         if ran.code != Some(0) || got != want || leaked {
             failures.push(format!(
-                "README.md:{}: {}\n  exit: {:?}{}\n  expected stdout:\n{}\n  got stdout:\n{}\n  stderr:\n{}",
-                ex.line,
+                "{}: {}\n  exit: {:?}{}\n  expected stdout:\n{}\n  got stdout:\n{}\n  stderr:\n{}",
+                ex.place,
                 ex.command,
                 ran.code,
-                if leaked { " (the credential was printed)" } else { "" },
+                if leaked {
+                    " (the credential was printed)"
+                } else {
+                    ""
+                },
                 indent(&want),
                 indent(&got),
                 indent(ran.stderr.trim_end()),
@@ -361,19 +415,23 @@ fn indent(s: &str) -> String {
 #[tokio::test]
 async fn readme_shell_examples_print_what_the_readme_says() {
     let examples = examples();
-    assert!(examples.len() >= 3, "too few examples found: {examples:?}");
+    assert!(
+        examples.len() >= AT_LEAST_EXAMPLES,
+        "{} examples found, fewer than the {AT_LEAST_EXAMPLES} the docs held: {examples:?}",
+        examples.len()
+    );
     for tool in ["jq", "awk", "cut"] {
         assert!(
             examples
                 .iter()
                 .any(|e| e.command.contains(&format!("| {tool} "))),
-            "the README examples should show keyctl piped into {tool}"
+            "the examples should show keyctl piped into {tool}"
         );
     }
     let failures = check(examples).await;
     assert!(
         failures.is_empty(),
-        "{} README example(s) differ from the program (fix the README or the program):\n\n{}",
+        "{} example(s) differ from the program (fix the documentation or the program):\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
@@ -382,11 +440,15 @@ async fn readme_shell_examples_print_what_the_readme_says() {
 #[tokio::test]
 async fn readme_output_screenshots_match_the_program() {
     let shots = screenshots();
-    assert!(shots.len() >= 3, "too few console blocks found: {shots:?}");
+    assert!(
+        shots.len() >= AT_LEAST_SCREENSHOTS,
+        "{} console blocks found, fewer than the {AT_LEAST_SCREENSHOTS} the docs held: {shots:?}",
+        shots.len()
+    );
     let failures = check(shots).await;
     assert!(
         failures.is_empty(),
-        "{} README console block(s) differ from the program (paste the new output):\n\n{}",
+        "{} console block(s) differ from the program (paste the new output):\n\n{}",
         failures.len(),
         failures.join("\n\n")
     );
