@@ -243,19 +243,12 @@ impl Doc<'_> {
 /// `$XDG_CONFIG_HOME/keyctl/config.toml`, else `~/.config/keyctl/config.toml` (either may be
 /// absent). `(path, explicit)`.
 pub fn location() -> Option<(PathBuf, bool)> {
-    if let Some(p) = env_nonempty("KEYCTL_CONFIG") {
+    let env = crate::env::get();
+    if let Some(p) = env.config_file() {
         return Some((PathBuf::from(p), true));
     }
-    let base = match env_nonempty("XDG_CONFIG_HOME").map(PathBuf::from) {
-        Some(p) if p.is_absolute() => p,
-        _ => PathBuf::from(env_nonempty("HOME")?).join(".config"),
-    };
+    let base = env.config_home()?;
     Some((base.join("keyctl").join("config.toml"), false))
-}
-
-fn env_nonempty(name: &str) -> Option<String> {
-    let v = std::env::var_os(name)?.to_string_lossy().trim().to_string();
-    (!v.is_empty()).then_some(v)
 }
 
 /// Reads and checks the config file; no file (at the default place) is an empty config.
@@ -598,7 +591,8 @@ fn expand_path(doc: &Doc, p: &str) -> Option<PathBuf> {
         return None;
     }
     let path = if p == "~" || p.starts_with("~/") {
-        PathBuf::from(env_nonempty("HOME")?).join(p.trim_start_matches('~').trim_start_matches('/'))
+        PathBuf::from(crate::env::get().home()?)
+            .join(p.trim_start_matches('~').trim_start_matches('/'))
     } else {
         PathBuf::from(p)
     };
@@ -713,17 +707,9 @@ fn custom_provider(
             "missing api: write api = \"openrouter\" (the key API ModelGates and novapai share)",
         );
     };
-    let family = match api.get_ref().trim().to_ascii_lowercase().as_str() {
-        "openrouter" => ProviderKind::OpenRouter,
-        "venice" => ProviderKind::Venice,
-        "ionet" | "io.net" => ProviderKind::Ionet,
-        _ => {
-            return doc.err(
-                api.span(),
-                &format!("{table}.api"),
-                "unknown API family; use \"openrouter\" (ModelGates, novapai), \"venice\" or \"ionet\"",
-            );
-        }
+    let family = match api.get_ref().parse::<crate::provider::Api>() {
+        Ok(api) => api.template(),
+        Err(e) => return doc.err(api.span(), &format!("{table}.api"), e),
     };
     let Some(base) = body.base_url else {
         return doc.err(

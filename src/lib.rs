@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod credential;
 pub mod duration;
+pub mod env;
 pub mod error;
 pub mod http;
 pub mod key;

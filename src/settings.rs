@@ -84,13 +84,6 @@ fn parse_columns(list: &str) -> Result<Vec<&'static output::Column>> {
     Ok(cols)
 }
 
-/// A variable's value, when it is set to something other than white space.
-fn env_value(name: &str) -> Option<String> {
-    let v = std::env::var_os(name)?;
-    let v = v.to_string_lossy().trim().to_string();
-    (!v.is_empty()).then_some(v)
-}
-
 impl Global {
     pub fn from_args(g: GlobalArgs, config: Config) -> Result<Global> {
         let GlobalArgs {
@@ -113,7 +106,7 @@ impl Global {
         let output = output.map(crate::cli::OutputArg::format).transpose()?;
         check_env_base_urls()?;
         note_profiles(&config);
-        let provider = match (provider, env_value("KEYCTL_PROVIDER")) {
+        let provider = match (provider, crate::env::get().provider()) {
             (Some(p), _) => Some((p, Origin::Flag)),
             (None, Some(v)) => Some((v, Origin::Env)),
             (None, None) => None,
@@ -124,9 +117,9 @@ impl Global {
         let chosen = choose_profile(&config, profile, provider.as_ref())?;
         let prof = chosen.map(|i| &config.profiles[i]);
         let output_from_profile = output.is_none()
-            && env_value("KEYCTL_OUTPUT").is_none()
+            && crate::env::get().output().is_none()
             && prof.is_some_and(|p| p.output.is_some());
-        let output = match (output, env_value("KEYCTL_OUTPUT")) {
+        let output = match (output, crate::env::get().output()) {
             (Some(o), _) => o,
             (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
                 Error::usage(format!(
@@ -278,7 +271,7 @@ impl Global {
     /// The base URL for a provider and profile: --base-url, else KEYCTL_<ID>_BASE_URL, else
     /// the profile's `base_url`, else the provider's own.
     pub fn base_in(&self, p: ProviderKind, profile: Option<&Profile>) -> Result<BaseUrl> {
-        let from_env = std::env::var(p.base_url_env()).is_ok_and(|v| !v.trim().is_empty());
+        let from_env = crate::env::get().base_url(&p.base_url_env()).is_some();
         match (
             self.base_url.as_deref(),
             profile.and_then(|pr| pr.base_url.as_deref()),
@@ -368,7 +361,7 @@ fn choose_profile(
     flag: Option<String>,
     provider: Option<&(String, Origin)>,
 ) -> Result<Option<usize>> {
-    let (name, origin) = match (flag, env_value("KEYCTL_PROFILE"), &config.default_profile) {
+    let (name, origin) = match (flag, crate::env::get().profile(), &config.default_profile) {
         (Some(n), _, _) => (n, Origin::Flag),
         (None, Some(n), _) => (n, Origin::Env),
         (None, None, Some(n)) => (n.clone(), Origin::File),
@@ -685,7 +678,7 @@ pub fn base_url(p: ProviderKind, flag: Option<&str>) -> Result<BaseUrl> {
 /// status` and `-v` would print it.
 fn env_base_url(p: ProviderKind) -> Result<Option<String>> {
     let var = p.base_url_env();
-    let Some(u) = std::env::var(&var).ok().filter(|u| !u.trim().is_empty()) else {
+    let Some(u) = crate::env::get().base_url(&var).map(str::to_string) else {
         return Ok(None);
     };
     if crate::config::url_holds_key(&u) {
@@ -788,9 +781,8 @@ async fn from_file(
 /// suite's override).
 fn command_timeout() -> Duration {
     // The test suite's hook can shorten the limit, never lengthen it.
-    std::env::var("KEYCTL_CREDENTIAL_TIMEOUT_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    crate::env::get()
+        .credential_timeout_ms()
         .map_or(Duration::from_secs(10), |ms| {
             Duration::from_millis(ms.min(10_000))
         })
@@ -1188,9 +1180,8 @@ pub async fn confirm(question: &str, cancel: &Cancel) -> Result<bool> {
 /// 500 ms, or KEYCTL_BACKOFF_MS (used by the test suite to keep retry tests fast).
 fn backoff_base() -> Duration {
     // A test hook; capped at a minute (a huge value would make every retry wait forever).
-    let ms = std::env::var("KEYCTL_BACKOFF_MS")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
+    let ms = crate::env::get()
+        .backoff_ms()
         .map_or(500, |ms| ms.min(60_000));
     Duration::from_millis(ms)
 }

@@ -21,7 +21,6 @@ mod notes;
 mod read;
 mod who;
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -47,26 +46,14 @@ pub const ENV: &str = "KEYCTL_AUDIT";
 /// The trail's file: `$XDG_STATE_HOME/keyctl/audit.jsonl` when XDG_STATE_HOME is set, non-empty
 /// and absolute; else `$HOME/.local/state/keyctl/audit.jsonl`; None without HOME.
 pub fn default_path() -> Option<PathBuf> {
-    path_from(std::env::var_os("XDG_STATE_HOME"), std::env::var_os("HOME"))
-}
-
-/// [`default_path`] from the two variables' values.
-fn path_from(xdg: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
-    let state = xdg
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| {
-            home.filter(|h| !h.is_empty())
-                .map(|h| PathBuf::from(h).join(".local").join("state"))
-        })?;
+    let state = crate::env::get().state_home()?;
     Some(state.join("keyctl").join("audit.jsonl"))
 }
 
 /// Whether to audit: `KEYCTL_AUDIT` (off/0/false/no, on/1/true/yes, any case) wins over the
 /// config file's `audit`; on by default. Another value of the variable is a usage error.
 pub fn enabled(config: Option<bool>) -> Result<bool, String> {
-    let var = std::env::var_os(ENV).map(|v| v.to_string_lossy().into_owned());
-    enabled_from(var.as_deref(), config)
+    enabled_from(crate::env::get().audit().as_deref(), config)
 }
 
 /// [`enabled`] from the variable's value (None: not set; empty counts as not set).
@@ -293,23 +280,6 @@ mod tests {
     use crate::output::NewSecret;
     use crate::provider::ProviderKind;
     use chrono::DateTime;
-
-    #[test]
-    fn paths_follow_xdg_then_home() {
-        let p = |x: Option<&str>, h: Option<&str>| {
-            path_from(x.map(OsString::from), h.map(OsString::from))
-        };
-        assert_eq!(
-            p(Some("/s"), Some("/h")),
-            Some(PathBuf::from("/s/keyctl/audit.jsonl"))
-        );
-        let home = Some(PathBuf::from("/h/.local/state/keyctl/audit.jsonl"));
-        assert_eq!(p(Some(""), Some("/h")), home);
-        assert_eq!(p(Some("rel"), Some("/h")), home);
-        assert_eq!(p(None, Some("/h")), home);
-        assert_eq!(p(None, None), None);
-        assert_eq!(p(None, Some("")), None);
-    }
 
     #[test]
     fn the_variable_wins_over_the_config() {

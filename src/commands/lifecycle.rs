@@ -202,9 +202,8 @@ impl Pacer {
     pub fn new(p: ProviderKind) -> Pacer {
         let i = p.info();
         // KEYCTL_CREATE_WINDOW_MS shortens the window (the test suite's minute is shorter).
-        let window = std::env::var("KEYCTL_CREATE_WINDOW_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
+        let window = crate::env::get()
+            .create_window_ms()
             .map(Duration::from_millis);
         Pacer {
             rate: i

@@ -232,7 +232,7 @@ fn scopes(global: &Global, all: bool) -> Result<Vec<Option<&crate::config::Profi
         let var = p
             .map(|p| p.provider.kind().base_url_env())
             .unwrap_or_default();
-        if std::env::var(&var).is_ok_and(|v| !v.trim().is_empty()) {
+        if crate::env::get().base_url(&var).is_some() {
             return Err(Error::usage(format!(
                 "--all: {var} is set and would send every such profile's credential to that one \
                  URL; unset it, or check one profile with -P NAME"

@@ -132,10 +132,7 @@ pub fn run(global: &Global) -> Result<i32> {
 /// The profile runs use when none is named: KEYCTL_PROFILE's, else the file's
 /// `default_profile`; with where that came from.
 fn default_profile(config: &Config) -> Option<(&str, &'static str)> {
-    let from_env = std::env::var("KEYCTL_PROFILE")
-        .ok()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
+    let from_env = crate::env::get().profile();
     match from_env {
         Some(v) => config
             .profiles
