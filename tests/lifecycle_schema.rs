@@ -761,8 +761,8 @@ fn workspace(id: &str) -> keyctl::provider::Workspace {
 #[test]
 fn openrouter_create_bodies_with_a_workspace_validate_against_the_published_document() {
     let doc = openrouter_doc();
-    let published = &doc["paths"]["/keys"]["post"]["requestBody"]["content"]["application/json"]
-        ["schema"];
+    let published =
+        &doc["paths"]["/keys"]["post"]["requestBody"]["content"]["application/json"]["schema"];
     // The document: the workspace is a body field of the create, a UUID, not a parameter.
     assert_eq!(published["properties"]["workspace_id"]["format"], "uuid");
     assert!(doc["paths"]["/keys"]["post"]["parameters"].is_null());
@@ -797,7 +797,10 @@ fn openrouter_create_bodies_with_a_workspace_validate_against_the_published_docu
                 assert!(e.is_empty(), "{body} fails the {what} create body: {e:?}");
             }
             for k in body.as_object().unwrap().keys() {
-                assert!(doc_props.contains(k), "{k} is not in the published create body");
+                assert!(
+                    doc_props.contains(k),
+                    "{k} is not in the published create body"
+                );
             }
             assert_eq!(
                 body.get("workspace_id"),

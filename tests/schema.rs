@@ -487,7 +487,12 @@ fn openrouter_update_bodies_validate_against_the_published_document() {
             continue;
         };
         built += 1;
-        assert_eq!(url::Url::parse(&req.url).unwrap().query(), None, "{}", req.url);
+        assert_eq!(
+            url::Url::parse(&req.url).unwrap().query(),
+            None,
+            "{}",
+            req.url
+        );
         let body = req.body.expect("update has a body");
         let e: Vec<String> = v.iter_errors(&body).map(|e| e.to_string()).collect();
         assert!(e.is_empty(), "{body} fails the published PATCH body: {e:?}");
