@@ -707,9 +707,17 @@ fn custom_provider(
             "missing api: write api = \"openrouter\" (the key API ModelGates and novapai share)",
         );
     };
-    let family = match api.get_ref().parse::<crate::provider::Api>() {
-        Ok(api) => api.template(),
-        Err(e) => return doc.err(api.span(), &format!("{table}.api"), e),
+    let family = match api.get_ref().trim().to_ascii_lowercase().as_str() {
+        "openrouter" => ProviderKind::OpenRouter,
+        "venice" => ProviderKind::Venice,
+        "ionet" | "io.net" => ProviderKind::Ionet,
+        _ => {
+            return doc.err(
+                api.span(),
+                &format!("{table}.api"),
+                "unknown API family; use \"openrouter\" (ModelGates, novapai), \"venice\" or \"ionet\"",
+            );
+        }
     };
     let Some(base) = body.base_url else {
         return doc.err(
