@@ -233,8 +233,8 @@ async fn providers_lists_the_profiles_in_tsv_and_json() {
 
 /// The README's support tables, between its markers.
 fn readme_tables() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
-        .expect("README.md");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/providers.md"))
+        .expect("docs/providers.md");
     let start = readme.find("<!-- support-table:start -->\n").unwrap()
         + "<!-- support-table:start -->\n".len();
     let end = readme.find("<!-- support-table:end -->").unwrap();

@@ -730,8 +730,8 @@ const VENICE_SECRET: &str = "VENICE_INFERENCE_KEY_NEWSECRET_q8w7e6r5t4y3u2i1o0p9
 
 /// The recipe's script, from the README.
 fn recipe() -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/lifecycle.md"))
+        .expect("docs/lifecycle.md");
     let start = readme
         .find("#!/bin/sh\n# Runs weekly from cron; VENICE_ADMIN_KEY")
         .expect("the recipe is in the README");
