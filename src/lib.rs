@@ -4,11 +4,11 @@
 //! that imports them back (a test checks the module graph has no cycle).
 
 pub mod audit;
-pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod credential;
+pub mod criteria;
 pub mod duration;
 pub mod env;
 pub mod error;

@@ -576,7 +576,7 @@ pub struct Update {
     pub dry_run: bool,
     /// `--if-*`: write only the keys that meet any of these (`check`'s criteria); None when no
     /// condition is given.
-    pub conditions: Option<crate::check::Criteria>,
+    pub conditions: Option<crate::criteria::Criteria>,
 }
 
 impl Update {
@@ -604,16 +604,16 @@ impl Update {
                     .replace("--remaining-under", "--if-remaining-under"),
             )
         };
-        let conditions = crate::check::Criteria {
+        let conditions = crate::criteria::Criteria {
             usage_over: if_usage_over
-                .map(|s| s.parse::<crate::check::UsageOver>().map_err(named))
+                .map(|s| s.parse::<crate::criteria::UsageOver>().map_err(named))
                 .transpose()?,
             remaining_under: if_remaining_under
-                .map(|s| crate::check::parse_remaining_under(&s).map_err(named))
+                .map(|s| crate::criteria::parse_remaining_under(&s).map_err(named))
                 .transpose()?,
             expiring_within: if_expiring_within,
             blocked: if_blocked,
-            ..crate::check::Criteria::default()
+            ..crate::criteria::Criteria::default()
         };
         let conditions = (!conditions.is_empty()).then_some(conditions);
         let relative = match (&change.limit, limit_max) {

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::check::{Criteria, UsageOver};
+use crate::criteria::{Criteria, UsageOver};
 use crate::cli::CheckArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
@@ -36,7 +36,7 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         .map(|s| s.parse::<UsageOver>().map_err(Error::usage))
         .transpose()?;
     let remaining_under = remaining_under
-        .map(|s| crate::check::parse_remaining_under(&s).map_err(Error::usage))
+        .map(|s| crate::criteria::parse_remaining_under(&s).map_err(Error::usage))
         .transpose()?;
     let criteria = Criteria {
         expiring_within,
@@ -110,11 +110,11 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
             if !names.keeps(&k) {
                 continue;
             }
-            let why = crate::check::reasons(&criteria, &k, now);
+            let why = crate::criteria::reasons(&criteria, &k, now);
             if why.is_empty() {
                 continue;
             }
-            if !include_rotated_out && crate::check::rotated_out(&k) {
+            if !include_rotated_out && crate::criteria::rotated_out(&k) {
                 retired += 1;
                 continue;
             }

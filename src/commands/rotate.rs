@@ -60,7 +60,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
             .listing()
             .await?
             .iter()
-            .filter(|k| crate::check::rotated_out(k))
+            .filter(|k| crate::criteria::rotated_out(k))
             .map(|k| k.id.as_str())
             .collect();
         let (out, kept): (Vec<String>, Vec<String>) = matched

@@ -9,7 +9,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::keys;
 use super::runner::{KeyJob, Runner, outcome_of};
-use crate::check::{Criteria, UsageOver};
+use crate::criteria::{Criteria, UsageOver};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
 use crate::http::{Cancel, Http};
@@ -409,12 +409,12 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
 }
 
 /// Whether a key meets the `--if-*` conditions, as `keyctl check` with the same criteria
-/// decides it (any condition that holds: [`crate::check::reasons`]), and leaving out what check
+/// decides it (any condition that holds: [`crate::criteria::reasons`]), and leaving out what check
 /// leaves out (disabled keys, keys `rotate` retired). `Ok`: the reasons it meets them. `Err`:
 /// why it gets no write: each condition it does not meet, or the field a condition needs that
 /// was not known (never a write on a guess).
 fn judge(c: &Criteria, k: &Key, now: DateTime<Utc>) -> std::result::Result<Vec<String>, String> {
-    let met = crate::check::reasons(c, k, now);
+    let met = crate::criteria::reasons(c, k, now);
     if !met.is_empty() {
         if k.disabled == Some(Some(true)) {
             return Err(format!(
@@ -423,7 +423,7 @@ fn judge(c: &Criteria, k: &Key, now: DateTime<Utc>) -> std::result::Result<Vec<S
                 met.join("; ")
             ));
         }
-        if crate::check::rotated_out(k) {
+        if crate::criteria::rotated_out(k) {
             return Err(format!(
                 "condition met ({}) but rotate retired this key (\"… (rotated out DATE)\"): \
                  conditions leave it out, as keyctl check does; nothing sent",
@@ -559,7 +559,7 @@ fn expiry_unmet(k: &Key, within: std::time::Duration, now: DateTime<Utc>) -> Unm
     match &k.expires {
         None => unknown_field("expiry", flag),
         Some(None) => Unmet::No("the key never expires".into()),
-        Some(Some(s)) => match crate::check::expiry_of(s) {
+        Some(Some(s)) => match crate::criteria::expiry_of(s) {
             None => Unmet::Unknown(format!(
                 "the key's expiry '{}' is not a time keyctl reads, so {flag} cannot be checked",
                 crate::text::truncate(&crate::text::sanitize(s), 40)

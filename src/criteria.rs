@@ -1,83 +1,25 @@
-//! `keyctl check`: which keys match --expiring-within, --usage-over, --remaining-under,
-//! --disabled and --blocked, and which keys `rotate` retired (left out unless --include-rotated-out).
+//! The check criteria: which keys match --expiring-within, --usage-over, --remaining-under,
+//! --disabled and --blocked (`keyctl check`, and `update --if-*`), and which keys `rotate`
+//! retired (left out unless --include-rotated-out). The flags' values are parsed in `parse`,
+//! expiry is read and worded in `expiry`.
 //!
 //! Pure: a [`Criteria`] and a [`Key`] as read give the reasons the key matches ([`reasons`]),
 //! empty when it does not. Nothing here reads the clock (`now` is passed in), prints or fails:
 //! a field that is not known, or not understood, simply never matches.
 
-use std::str::FromStr;
+mod expiry;
+mod parse;
+
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::key::{Key, Known, Unit};
-use crate::patch::Amount;
+use crate::key::{Key, Known};
+use expiry::expiring;
 
-/// The largest percent `--usage-over` takes.
-pub const MAX_PERCENT: u32 = 1000;
-
-/// `--usage-over`: a share of the key's limit (`80%`) or an amount in the key's unit (`40`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UsageOver {
-    /// Percent of the limit, 0 to [`MAX_PERCENT`] (`80` for `80%`).
-    Percent(Decimal),
-    /// An amount >= 0 in the key's unit (USD, or credits on io.net).
-    Amount(Decimal),
-}
-
-/// What `--usage-over` accepts, for the end of every refusal.
-const USAGE_FORMS: &str = "write a percent of the key's limit such as 80% (or 0.5%), or an \
-                           amount in the key's unit (USD, or credits on io.net) such as 40 or 40.25";
-
-impl FromStr for UsageOver {
-    type Err = String;
-
-    /// `80%`, `80 %`, `0.5%` (percent of the limit), `40`, `40.25` (an amount). Refuses an empty
-    /// value, a negative one, anything but a plain decimal, a percent over 1000, and an amount
-    /// between 0 and 1 (`0.9`: a fraction meant as 90%, most likely).
-    fn from_str(s: &str) -> Result<UsageOver, String> {
-        let t = s.trim();
-        let (number, percent) = match t.strip_suffix('%') {
-            Some(n) => (n.trim_end(), true),
-            None => (t, false),
-        };
-        let shown = crate::text::truncate(t, 40);
-        if number.is_empty() {
-            return Err(format!("--usage-over needs a number; {USAGE_FORMS}"));
-        }
-        if number.starts_with('-') {
-            return Err(format!(
-                "--usage-over '{shown}' is negative; usage is never below 0: {USAGE_FORMS}"
-            ));
-        }
-        let value = Amount::from_str(number)
-            .map_err(|_| format!("--usage-over '{shown}' is not a plain decimal; {USAGE_FORMS}"))?
-            .value()
-            .normalize();
-        if !percent {
-            // 0.9 is most likely meant as 90%: as an amount it matches nearly every used key,
-            // and update would write them all.
-            if value > Decimal::ZERO && value < Decimal::ONE {
-                let as_percent = (value * Decimal::ONE_HUNDRED).normalize();
-                return Err(format!(
-                    "--usage-over '{shown}' has no %, so it is an amount ({shown} USD, or credits \
-                     on io.net, spent), which nearly every used key has reached; for a share of \
-                     the limit write {as_percent}%; an amount is 0 or at least 1"
-                ));
-            }
-            return Ok(UsageOver::Amount(value));
-        }
-        if value > Decimal::from(MAX_PERCENT) {
-            return Err(format!(
-                "--usage-over '{shown}' is more than {MAX_PERCENT}%: providers stop a key at its \
-                 limit, so usage never gets that far past it and no key would match (a typo?); \
-                 write a percent from 0% to {MAX_PERCENT}%, or leave out the % for an amount"
-            ));
-        }
-        Ok(UsageOver::Percent(value))
-    }
-}
+pub use expiry::expiry_of;
+pub use parse::{MAX_PERCENT, UsageOver, parse_remaining_under};
 
 /// What `keyctl check` looks for; a key matches when any criterion given matches.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -103,31 +45,6 @@ impl Criteria {
             && self.remaining_under.is_none()
             && !self.blocked
     }
-}
-
-/// `--remaining-under AMOUNT`: a plain decimal >= 0 in the key's unit (USD, or credits on
-/// io.net).
-pub fn parse_remaining_under(s: &str) -> Result<Decimal, String> {
-    let t = s.trim();
-    let shown = crate::text::truncate(t, 40);
-    let forms = "write an amount in the key's unit (USD, or credits on io.net) such as 5 or 2.50";
-    if t.is_empty() {
-        return Err(format!("--remaining-under needs an amount; {forms}"));
-    }
-    if t.starts_with('-') {
-        return Err(format!(
-            "--remaining-under '{shown}' is negative; what is left is never below 0: {forms}"
-        ));
-    }
-    if t.ends_with('%') {
-        return Err(format!(
-            "--remaining-under '{shown}' is a percent; it takes an amount ({forms}); for a share \
-             of the limit use --usage-over, e.g. --usage-over 80%"
-        ));
-    }
-    Amount::from_str(t)
-        .map(|a| a.value().normalize())
-        .map_err(|_| format!("--remaining-under '{shown}' is not a plain decimal; {forms}"))
 }
 
 /// Whether `rotate` retired `k`: its name ends with ` (rotated out YYYY-MM-DD)` (the suffix
@@ -189,7 +106,7 @@ fn remaining_under(k: &Key, under: Decimal) -> Option<String> {
         Some(None) => return None,
         None => crate::key::remaining_or(None, &k.limit, &k.usage)??,
     };
-    let unit = unit_word(k.unit);
+    let unit = k.unit.word();
     (left < under).then(|| {
         format!(
             "remaining {} < {} {unit}",
@@ -199,69 +116,10 @@ fn remaining_under(k: &Key, under: Decimal) -> Option<String> {
     })
 }
 
-/// A key's `expires` as a moment: RFC 3339 (any offset), the zone-less forms adapters may pass
-/// on (`2026-08-20T00:00:00`, `2026-08-20 00:00:00`, with or without a fraction; taken as UTC)
-/// and a date `YYYY-MM-DD` (00:00 UTC, as Venice accepts it). Anything else (`never`, `""`,
-/// garbage) is None.
-pub fn expiry_of(s: &str) -> Option<DateTime<Utc>> {
-    let t = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(t) {
-        return Some(d.with_timezone(&Utc));
-    }
-    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok());
-    match naive {
-        Some(n) => Some(n.and_utc()),
-        None => Some(
-            NaiveDate::parse_from_str(t, "%Y-%m-%d")
-                .ok()?
-                .and_hms_opt(0, 0, 0)?
-                .and_utc(),
-        ),
-    }
-}
-
-/// The expiry reason, when the key expires at or before `now + within`. A window too large
-/// for the calendar reaches every expiry.
-fn expiring(k: &Key, within: Duration, now: DateTime<Utc>) -> Option<String> {
-    let at = expiry_of(known(&k.expires)?)?;
-    let horizon = TimeDelta::from_std(within)
-        .ok()
-        .and_then(|d| now.checked_add_signed(d));
-    if horizon.is_some_and(|h| at > h) {
-        return None;
-    }
-    Some(expiry_words(at, now))
-}
-
-/// "expires in 3 days (…)", "expires now (…)" or "expired 2 days ago (…)".
-fn expiry_words(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
-    let shown = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-    let delta = at.signed_duration_since(now);
-    let span = span_words(delta.num_seconds().unsigned_abs());
-    match delta.cmp(&TimeDelta::zero()) {
-        std::cmp::Ordering::Greater => format!("expires in {span} ({shown})"),
-        std::cmp::Ordering::Equal => format!("expires now ({shown})"),
-        std::cmp::Ordering::Less => format!("expired {span} ago ({shown})"),
-    }
-}
-
-/// A span in its largest whole unit: "3 days", "1 hour", "5 minutes", "less than a minute".
-fn span_words(secs: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match secs {
-        s if s >= 86_400 => plural(s / 86_400, "day"),
-        s if s >= 3_600 => plural(s / 3_600, "hour"),
-        s if s >= 60 => plural(s / 60, "minute"),
-        _ => "less than a minute".into(),
-    }
-}
-
 /// The usage reason, when the key's usage is at or over `u`.
 fn usage_over(k: &Key, u: &UsageOver) -> Option<String> {
     let usage = *known(&k.usage)?;
-    let unit = unit_word(k.unit);
+    let unit = k.unit.word();
     match *u {
         UsageOver::Amount(a) => {
             (usage >= a).then(|| format!("usage {} ≥ {} {unit}", usage.normalize(), a.normalize()))
@@ -308,14 +166,6 @@ fn percent_of(usage: Decimal, limit: Decimal) -> Option<Decimal> {
     usage.checked_div(limit)?.checked_mul(Decimal::ONE_HUNDRED)
 }
 
-/// The unit as messages write it after an amount.
-fn unit_word(u: Unit) -> &'static str {
-    match u {
-        Unit::Usd => "USD",
-        Unit::Credits => "credits",
-    }
-}
-
 /// The value of a field known to have one.
 fn known<T>(k: &Known<T>) -> Option<&T> {
     k.as_ref()?.as_ref()
@@ -324,88 +174,51 @@ fn known<T>(k: &Known<T>) -> Option<&T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::key::Limits;
+    use crate::key::{Limits, Unit};
     use crate::provider::ProviderKind;
-    use chrono::TimeZone;
+    use chrono::{NaiveDate, TimeZone};
 
-    fn d(s: &str) -> Decimal {
+    pub(super) fn d(s: &str) -> Decimal {
         s.parse().unwrap()
     }
 
-    fn now() -> DateTime<Utc> {
+    pub(super) fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
     }
 
-    fn days(n: u64) -> Duration {
+    pub(super) fn days(n: u64) -> Duration {
         Duration::from_secs(n * 86_400)
     }
 
-    fn expiring_in(within: Duration) -> Criteria {
+    pub(super) fn expiring_in(within: Duration) -> Criteria {
         Criteria {
             expiring_within: Some(within),
             ..Criteria::default()
         }
     }
 
-    fn over(s: &str) -> Criteria {
+    pub(super) fn over(s: &str) -> Criteria {
         Criteria {
             usage_over: Some(s.parse().unwrap()),
             ..Criteria::default()
         }
     }
 
-    fn key_expiring(e: Known<String>) -> Key {
+    pub(super) fn key_expiring(e: Known<String>) -> Key {
         let mut k = Key::unread("modelgates", "h", Unit::Usd);
         k.expires = e;
         k
     }
 
-    fn spent(usage: Known<Decimal>, limit: Known<Decimal>, unit: Unit) -> Key {
+    pub(super) fn spent(usage: Known<Decimal>, limit: Known<Decimal>, unit: Unit) -> Key {
         let mut k = Key::unread("modelgates", "h", unit);
         k.usage = usage;
         k.limit = limit;
         k
     }
 
-    fn val(s: &str) -> Known<Decimal> {
+    pub(super) fn val(s: &str) -> Known<Decimal> {
         Some(Some(d(s)))
-    }
-
-    #[test]
-    fn usage_over_parses_percent_and_amounts() {
-        let ok = [
-            ("80%", UsageOver::Percent(d("80"))),
-            ("80 %", UsageOver::Percent(d("80"))),
-            (" 0.5% ", UsageOver::Percent(d("0.5"))),
-            ("0%", UsageOver::Percent(d("0"))),
-            ("1000%", UsageOver::Percent(d("1000"))),
-            ("40", UsageOver::Amount(d("40"))),
-            ("40.25", UsageOver::Amount(d("40.25"))),
-            ("0", UsageOver::Amount(d("0"))),
-            ("5000", UsageOver::Amount(d("5000"))),
-        ];
-        for (s, want) in ok {
-            assert_eq!(s.parse::<UsageOver>(), Ok(want), "{s}");
-        }
-    }
-
-    #[test]
-    fn usage_over_refusals_say_what_to_write() {
-        for bad in [
-            "", " ", "%", " % ", "abc", "abc%", "80%%", "1e3", "+5", "5.", ".5", "4 0",
-        ] {
-            let e = bad.parse::<UsageOver>().unwrap_err();
-            assert!(e.contains("80%") && e.contains("40.25"), "{bad}: {e}");
-        }
-        let e = "-5%".parse::<UsageOver>().unwrap_err();
-        assert!(e.contains("negative"), "{e}");
-        assert!("-1".parse::<UsageOver>().unwrap_err().contains("negative"));
-        let e = "1000.1%".parse::<UsageOver>().unwrap_err();
-        assert!(e.contains("more than 1000%") && e.contains("limit"), "{e}");
-        assert!("1500 %".parse::<UsageOver>().is_err());
-        // Control characters typed in are not echoed.
-        let e = "a\u{1b}[31mb".parse::<UsageOver>().unwrap_err();
-        assert!(!e.contains('\u{1b}'), "{e}");
     }
 
     #[test]
@@ -423,95 +236,6 @@ mod tests {
             ..Criteria::default()
         };
         assert!(!dis.is_empty());
-    }
-
-    #[test]
-    fn expiring_within_a_window_and_expired_keys() {
-        let c = expiring_in(days(7));
-        let k = key_expiring(Some(Some("2026-11-26T00:00:00Z".into())));
-        assert_eq!(
-            reasons(&c, &k, now()),
-            ["expires in 3 days (2026-11-26T00:00:00Z)"]
-        );
-        let k = key_expiring(Some(Some("2026-11-21T00:00:00Z".into())));
-        assert_eq!(
-            reasons(&c, &k, now()),
-            ["expired 2 days ago (2026-11-21T00:00:00Z)"]
-        );
-        let k = key_expiring(Some(Some("2026-12-15T00:00:00Z".into())));
-        assert!(reasons(&c, &k, now()).is_empty());
-    }
-
-    #[test]
-    fn the_expiry_edge_is_inclusive() {
-        let c = expiring_in(days(7));
-        let edge = key_expiring(Some(Some("2026-11-30T00:00:00Z".into())));
-        assert_eq!(
-            reasons(&c, &edge, now()),
-            ["expires in 7 days (2026-11-30T00:00:00Z)"]
-        );
-        let past = key_expiring(Some(Some("2026-11-30T00:00:00.001Z".into())));
-        assert!(reasons(&c, &past, now()).is_empty());
-        let at_now = key_expiring(Some(Some("2026-11-23T00:00:00Z".into())));
-        assert_eq!(
-            reasons(&expiring_in(Duration::ZERO), &at_now, now()),
-            ["expires now (2026-11-23T00:00:00Z)"]
-        );
-        let soon = key_expiring(Some(Some("2026-11-23T00:00:30Z".into())));
-        assert!(reasons(&expiring_in(Duration::ZERO), &soon, now()).is_empty());
-        assert_eq!(
-            reasons(&expiring_in(Duration::from_secs(30)), &soon, now()),
-            ["expires in less than a minute (2026-11-23T00:00:30Z)"]
-        );
-    }
-
-    #[test]
-    fn never_expiring_unknown_and_unparseable_never_match() {
-        let c = expiring_in(Duration::MAX);
-        for e in [
-            None,
-            Some(None),
-            Some(Some("never".to_string())),
-            Some(Some(String::new())),
-            Some(Some("soon".to_string())),
-            Some(Some("2026-13-01".to_string())),
-            Some(Some("31/12/2026".to_string())),
-        ] {
-            assert!(
-                reasons(&c, &key_expiring(e.clone()), now()).is_empty(),
-                "{e:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn expiry_formats_the_adapters_produce() {
-        let at = |s: &str| expiry_of(s).map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true));
-        assert_eq!(
-            at("2026-11-26T00:00:00Z").as_deref(),
-            Some("2026-11-26T00:00:00Z")
-        );
-        assert_eq!(
-            at("2026-11-26T02:00:00+02:00").as_deref(),
-            Some("2026-11-26T00:00:00Z")
-        );
-        assert_eq!(
-            at("2026-11-26T00:00:00.500Z").as_deref(),
-            Some("2026-11-26T00:00:00.500Z")
-        );
-        assert_eq!(
-            at("2026-08-20T00:00:00").as_deref(),
-            Some("2026-08-20T00:00:00Z")
-        );
-        assert_eq!(
-            at("2026-08-20 10:30:00.25").as_deref(),
-            Some("2026-08-20T10:30:00.250Z")
-        );
-        assert_eq!(at(" 2026-08-20 ").as_deref(), Some("2026-08-20T00:00:00Z"));
-        assert_eq!(at("never"), None);
-        // A window past the end of the calendar reaches every dated expiry.
-        let far = key_expiring(Some(Some("9999-12-31T23:59:59Z".into())));
-        assert_eq!(reasons(&expiring_in(Duration::MAX), &far, now()).len(), 1);
     }
 
     #[test]
@@ -771,22 +495,6 @@ mod tests {
     }
 
     #[test]
-    fn remaining_under_parses_amounts_only() {
-        assert_eq!(parse_remaining_under(" 5 "), Ok(d("5")));
-        assert_eq!(parse_remaining_under("2.50"), Ok(d("2.5")));
-        assert_eq!(parse_remaining_under("0"), Ok(d("0")));
-        for bad in ["", "-1", "5%", "abc", "1e3", "+5"] {
-            let e = parse_remaining_under(bad).unwrap_err();
-            assert!(e.contains("--remaining-under"), "{bad}: {e}");
-        }
-        assert!(
-            parse_remaining_under("5%")
-                .unwrap_err()
-                .contains("--usage-over")
-        );
-    }
-
-    #[test]
     fn rotated_out_needs_the_suffix_and_the_state_rotate_gave() {
         let key = |name: &str, disabled: Known<bool>, expires: Known<String>| {
             let mut k = Key::unread("modelgates", "h", Unit::Usd);
@@ -820,19 +528,6 @@ mod tests {
             None,
             Some(Some("2026-11-24".into()))
         )));
-    }
-
-    #[test]
-    fn span_words_pick_the_largest_unit() {
-        assert_eq!(span_words(0), "less than a minute");
-        assert_eq!(span_words(59), "less than a minute");
-        assert_eq!(span_words(60), "1 minute");
-        assert_eq!(span_words(3_599), "59 minutes");
-        assert_eq!(span_words(3_600), "1 hour");
-        assert_eq!(span_words(86_399), "23 hours");
-        assert_eq!(span_words(86_400), "1 day");
-        assert_eq!(span_words(3 * 86_400 + 5), "3 days");
-        assert_eq!(span_words(u64::MAX), format!("{} days", u64::MAX / 86_400));
     }
 
     #[test]
