@@ -23,6 +23,6 @@ pub mod request;
 pub mod secret;
 pub mod session;
 pub mod settings;
-pub mod support;
+pub mod support_table;
 pub mod text;
 pub mod visible;

@@ -12,7 +12,7 @@ fn readme_support_table_matches_the_code() {
     let in_doc = &doc[start + "<!-- support-table:start -->\n".len()..end];
     assert_eq!(
         in_doc,
-        keyctl::support::markdown(),
+        keyctl::support_table::markdown(),
         "docs/providers.md's support tables are stale: paste the output of `keyctl support -o md`"
     );
 }

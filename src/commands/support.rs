@@ -8,7 +8,7 @@ use crate::cli::{GlobalArgs, OutputArg};
 use crate::error::{Error, Result};
 use crate::output::{print_text, records, terminal_width};
 use crate::provider::ProviderKind;
-use crate::support;
+use crate::support_table;
 
 pub fn run(args: &GlobalArgs) -> Result<i32> {
     let providers = match args.provider.as_deref() {
@@ -22,12 +22,12 @@ pub fn run(args: &GlobalArgs) -> Result<i32> {
         OutputArg::Md
     });
     match format {
-        OutputArg::Md => print_text(&support::markdown_for(&providers)),
-        OutputArg::Table => print_text(&support::table_for(&providers, terminal_width())),
-        OutputArg::Tsv => support::tsv_for(&providers, true)
+        OutputArg::Md => print_text(&support_table::markdown_for(&providers)),
+        OutputArg::Table => print_text(&support_table::table_for(&providers, terminal_width())),
+        OutputArg::Tsv => support_table::tsv_for(&providers, true)
             .iter()
             .for_each(|l| print_text(l)),
-        OutputArg::Json => support::json_for(&providers)
+        OutputArg::Json => support_table::json_for(&providers)
             .iter()
             .for_each(|v| print_text(&records::json_text(v))),
     }
