@@ -26,7 +26,7 @@ fn data(name: &str) -> Value {
 
 async fn create(server: &MockServer, extra: &[&str]) -> Out {
     // A create reads the account's listing first (its name is checked): an empty one.
-    crate::unique_names::no_keys(server).await;
+    crate::common::no_keys(server).await;
     let out = Keyctl::bare(&["create", "-p", "modelgates", "--name", "ci"])
         .env("MODELGATES_MANAGEMENT_KEY", ADMIN)
         .base(server)
@@ -158,7 +158,7 @@ async fn a_secret_without_key_data_is_still_shown() {
 #[tokio::test]
 async fn a_secret_that_cannot_be_written_to_stdout_fails_the_run() {
     let server = server().await;
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("POST"))
         .respond_with(answer(data("ci"), json!(NEW)))
         .mount(&server)

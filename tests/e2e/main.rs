@@ -1,52 +1,26 @@
-//! End-to-end runs of the keyctl binary against wiremock on loopback, one module per theme.
-//! Every run goes through `common::Keyctl`, which scans stdout and stderr for the credential.
+//! End-to-end runs of the keyctl binary against wiremock on loopback, one module per command
+//! or behaviour; the fixtures they share are in `common`. Every run goes through
+//! `common::Keyctl`, which scans stdout and stderr for the credential.
 
 mod attack_profiles;
-mod audit_names;
-mod audit_trail;
 mod auth_check;
-mod blocked_state;
-mod bounds;
-mod check_selection;
+mod check;
 mod common;
-mod condition_mistakes;
-mod conditional_writes;
-mod config_files;
-mod config_profiles;
-mod cron_conditions_attack;
+mod config;
+mod create;
 mod durations;
-mod gates;
+mod get_list;
 mod hostile;
-mod input;
-mod ionet;
-mod key_refs;
 mod lifecycle_attack;
-mod lifecycle_create;
-mod lifecycle_revoke_rotate;
-mod list_sort_match;
-mod log_streaming;
-mod model;
-mod names_attack;
-mod names_operator;
-mod openrouter;
-mod openrouter_workspace;
-mod profiles_and_support;
+mod log;
+mod output;
 mod profiles_review;
+mod providers;
 mod pty;
-mod pty_lifecycle;
-mod reads;
 mod review;
-mod rotation_names;
-mod secret_delivery;
-mod secrets_in_errors;
-mod shell_docs;
+mod revoke;
+mod rotate;
+mod selection;
 mod signals;
-mod snapshots;
-mod stdout_errors;
-mod successor_settings;
-mod table_ids;
-mod unique_names;
-mod venice;
-mod venice_create_readback;
-mod venice_currencies;
+mod update;
 mod wire;

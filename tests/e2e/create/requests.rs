@@ -65,7 +65,7 @@ async fn expect_create(server: &MockServer, p: &str, body: Value, status: u16, a
 /// are checked against the account's, issue 21).
 async fn server_no_keys() -> MockServer {
     let server = crate::common::server().await;
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     server
 }
 

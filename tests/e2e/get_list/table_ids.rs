@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::common::pty::{PtyOut, SCRIPT, clean, finish};
 use crate::common::{Keyctl, SECRET, server};
-use crate::pty::{PtyOut, SCRIPT, clean, finish};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
 

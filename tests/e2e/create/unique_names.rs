@@ -8,29 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{GATES_KEY, IONET_KEY, Keyctl, Out, VENICE_KEY};
-
-/// Mounts an empty key listing for every API family (OpenRouter-style, io.net, Venice), below
-/// any mock a test mounts itself and above the catch-all: the listing a real `create` reads
-/// to check its names.
-pub async fn no_keys(server: &MockServer) {
-    for (at, body) in [
-        ("/api/v1/keys", json!({"data": []})),
-        (
-            "/v1/api-keys/sub-keys",
-            json!({"status": "succeeded", "data": []}),
-        ),
-        ("/api/v1/api_keys", json!({"data": []})),
-    ] {
-        Mock::given(method("GET"))
-            .and(path(at))
-            .respond_with(ResponseTemplate::new(200).set_body_json(body))
-            .with_priority(200)
-            .named("no keys (empty listing)")
-            .mount(server)
-            .await;
-    }
-}
+use crate::common::{GATES_KEY, IONET_KEY, Keyctl, Out, VENICE_KEY, no_keys};
 
 /// One provider family as these tests drive it.
 #[derive(Clone, Copy, Debug)]

@@ -595,7 +595,7 @@ async fn dry_runs_of_create_revoke_and_rotate_record_nothing() {
     }
     mount_read(&server, &p, GATES_KEY, json!(10)).await;
     // A dry run with a credential checks the name against the account's listing.
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     for args in [
         vec!["create", "--name", "ci", "--limit", "20", "--dry-run"],
         vec!["revoke", GATES_KEY, "--dry-run"],
@@ -663,7 +663,7 @@ fn created(kind: ProviderKind) -> (u16, Value, &'static str, &'static str) {
 
 async fn mount_create(server: &MockServer, kind: ProviderKind) {
     // A create reads the account's listing first (its name is checked): an empty one.
-    crate::unique_names::no_keys(server).await;
+    crate::common::no_keys(server).await;
     let (status, body, _, _) = created(kind);
     if kind == ProviderKind::Venice {
         // A create that sets caps is read back: the key holds those sent.
@@ -775,7 +775,7 @@ async fn create_records_the_http_status() {
 async fn a_failed_create_records_its_status() {
     let home = Home::new();
     let server = common::server().await;
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/keys"))
         .respond_with(

@@ -716,8 +716,8 @@ async fn on_a_terminal_a_leftover_holding_the_output_does_not_hold_keyctl() {
     let t = Instant::now();
     let raw = tokio::task::spawn_blocking(move || {
         let mut cmd = Command::new("python3");
-        cmd.arg(crate::pty::SCRIPT).arg(spec.to_string());
-        crate::pty::clean(&mut cmd);
+        cmd.arg(crate::common::pty::SCRIPT).arg(spec.to_string());
+        crate::common::pty::clean(&mut cmd);
         cmd.envs(env.iter().map(|(k, v)| (k, v)))
             .env("TERM", "dumb")
             .stdin(Stdio::null())
@@ -732,7 +732,7 @@ async fn on_a_terminal_a_leftover_holding_the_output_does_not_hold_keyctl() {
     let pid = pid_in(&dir);
     let still = alive(pid);
     kill(pid);
-    let (out, _) = crate::pty::finish(&raw);
+    let (out, _) = crate::common::pty::finish(&raw);
     let out = Out {
         code: out.exit.unwrap_or(-1),
         stdout: out.output,

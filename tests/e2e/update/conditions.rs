@@ -612,7 +612,7 @@ async fn bad_conditions_are_refused_before_anything_is_sent() {
 /// output (-q), exit 0, and one audit line per written key (none for the skipped keys).
 #[tokio::test]
 async fn the_readme_cron_line_as_written() {
-    let readme = include_str!("../../README.md");
+    let readme = include_str!("../../../README.md");
     let line = readme
         .lines()
         .find(|l| l.contains("$KEYCTL update -P prod --match 'ci-*' --yes --if-usage-over"))

@@ -41,7 +41,7 @@ fn created(hash: &str) -> Value {
 async fn gates(answer: Value, delay: u64) -> MockServer {
     let server = common::server().await;
     // A create reads the account's listing first (its names are checked): an empty one.
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("GET"))
         .and(path_regex(r"^/api/v1/keys/[0-9a-f]{64}$"))
         .respond_with(|r: &Request| {
@@ -524,7 +524,7 @@ async fn a_secret_file_on_a_full_disk_shows_the_secret_and_keeps_the_old_key() {
 async fn gates_acting_on(file: PathBuf, act: fn(&Path)) -> MockServer {
     let server = common::server().await;
     // A create reads the account's listing first (its names are checked): an empty one.
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("GET"))
         .and(path_regex(r"^/api/v1/keys/[0-9a-f]{64}$"))
         .respond_with(

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::pty::{PtyOut, SCRIPT, clean, finish};
 use crate::common::{self, GATES_KEY, IONET_KEY, SECRET, VENICE_KEY};
-use crate::pty::{PtyOut, SCRIPT, clean, finish};
 
 const REFUSED: &str = "not confirmed; nothing was deleted";
 const ROTATE_REFUSED: &str = "not confirmed; nothing was changed";

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use super::common::*;
+use crate::common::*;
 use keyctl::provider::ProviderKind;
 
 /// The three keys of one provider and what `blocked` is for each (`None`: not known).

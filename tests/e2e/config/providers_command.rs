@@ -11,8 +11,8 @@ use std::process::{Command, Stdio};
 use serde_json::{Value, json};
 use wiremock::MockServer;
 
+use crate::common::pty::{SCRIPT, clean, finish};
 use crate::common::{GATES_KEY, Keyctl, VENICE_KEY, server};
-use crate::pty::{SCRIPT, clean, finish};
 
 /// A folder with a config file, its own HOME and state folder.
 struct Dir {

@@ -14,6 +14,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
+pub mod lifecycle;
+pub mod pty;
+
 /// The admin credential every test uses; no output may ever contain it.
 pub const SECRET: &str = "sk-live-TOPSECRET-4f9a2c7e1b";
 
@@ -649,4 +652,26 @@ pub async fn venice_read_back(server: &MockServer, created: &Value) {
         .named("Venice read-back of the key created")
         .mount(server)
         .await;
+}
+
+/// Mounts an empty key listing for every API family (OpenRouter-style, io.net, Venice), below
+/// any mock a test mounts itself and above the catch-all: the listing a real `create` reads
+/// to check its names.
+pub async fn no_keys(server: &MockServer) {
+    for (at, body) in [
+        ("/api/v1/keys", json!({"data": []})),
+        (
+            "/v1/api-keys/sub-keys",
+            json!({"status": "succeeded", "data": []}),
+        ),
+        ("/api/v1/api_keys", json!({"data": []})),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(at))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .with_priority(200)
+            .named("no keys (empty listing)")
+            .mount(server)
+            .await;
+    }
 }

@@ -36,7 +36,7 @@ fn read(limits: Value) -> Value {
 /// new key's read answered `readback`.
 async fn mount(echo: Value, readback: ResponseTemplate) -> MockServer {
     let server = server().await;
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("POST"))
         .and(path("/api/v1/api_keys"))
         .respond_with(ResponseTemplate::new(200).set_body_json(created(echo)))

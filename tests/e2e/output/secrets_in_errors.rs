@@ -186,7 +186,7 @@ fn cases(f: &Family) -> Vec<Case> {
 /// the trail's text.
 async fn create_in(server: &MockServer, f: &Family, extra: &[&str]) -> (Out, String) {
     // A create reads the account's listing first (its name is checked): an empty one.
-    crate::unique_names::no_keys(server).await;
+    crate::common::no_keys(server).await;
     let state = tempfile::tempdir().unwrap();
     let out = Keyctl::new(f.env, &["create", "-p", f.id, "--name", "ci"])
         .base(server)
@@ -399,7 +399,7 @@ fn created_with(f: &Family, secret: &str) -> ResponseTemplate {
 /// the trail.
 async fn create_answered(p: &Pair, secret: &str, format: &str) -> (Out, String) {
     let server = server().await;
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("POST"))
         .and(path(p.f.create_path))
         .respond_with(created_with(p.f, secret))
@@ -504,7 +504,7 @@ async fn a_new_key_sharing_the_admin_keys_prefix_is_still_shown() {
     }
     // The default admin credential of the other tests, with a key of another kind.
     let server = server().await;
-    crate::unique_names::no_keys(&server).await;
+    crate::common::no_keys(&server).await;
     Mock::given(method("POST"))
         .respond_with(created_with(&GATES, GATES.secret))
         .expect(1)

@@ -293,8 +293,8 @@ async fn on_a_terminal_the_note_shows_without_v() {
     });
     let out = tokio::task::spawn_blocking(move || {
         let mut cmd = std::process::Command::new("python3");
-        cmd.arg(crate::pty::SCRIPT).arg(spec.to_string());
-        crate::pty::clean(&mut cmd);
+        cmd.arg(crate::common::pty::SCRIPT).arg(spec.to_string());
+        crate::common::pty::clean(&mut cmd);
         cmd.env(ENV, crate::common::SECRET)
             .env("TERM", "xterm-256color")
             .stdin(std::process::Stdio::null())
@@ -303,7 +303,7 @@ async fn on_a_terminal_the_note_shows_without_v() {
     })
     .await
     .unwrap();
-    let (r, _) = crate::pty::finish(&out);
+    let (r, _) = crate::common::pty::finish(&out);
     assert_eq!(r.exit, Some(0), "{}", r.output);
     assert_eq!(r.output.matches(NOTE).count(), 1, "{}", r.output);
 }

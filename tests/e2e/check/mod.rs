@@ -1,0 +1,3 @@
+//! `keyctl check`: which keys it selects.
+
+mod selection;

@@ -1,0 +1,5 @@
+//! `keyctl create`: the create request per provider, unique names, Venice's read-back.
+
+mod requests;
+mod unique_names;
+mod venice_read_back;

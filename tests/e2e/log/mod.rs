@@ -1,0 +1,5 @@
+//! The audit trail and `keyctl log`.
+
+mod audit_names;
+mod audit_trail;
+mod streaming;

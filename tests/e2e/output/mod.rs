@@ -1,0 +1,7 @@
+//! Output: the JSON model, whole-run snapshots, a stdout that cannot be written, secrets kept out of errors, completions and the man page.
+
+mod json_model;
+mod secrets_in_errors;
+mod shell_docs;
+mod snapshots;
+mod stdout_errors;

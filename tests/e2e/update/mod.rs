@@ -1,0 +1,7 @@
+//! `keyctl update`: conditions (`--if-*`), the input it reads (key files, stdin), and its bounds.
+
+mod bounds;
+mod condition_mistakes;
+mod conditions;
+mod cron_conditions;
+mod input;
