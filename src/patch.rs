@@ -636,6 +636,38 @@ impl Patch {
             && limit_vcu.is_keep()
             && privacy.is_none()
     }
+
+    /// This patch with every field `over` sets replaced by `over`'s.
+    pub fn overlay(mut self, over: &Patch) -> Patch {
+        let Patch {
+            limit,
+            reset,
+            expires,
+            models,
+            name,
+            disabled,
+            include_byok_in_limit,
+            limit_diem,
+            limit_vcu,
+            privacy,
+        } = over.clone();
+        fn pick<T>(mine: &mut Change<T>, theirs: Change<T>) {
+            if !theirs.is_keep() {
+                *mine = theirs;
+            }
+        }
+        pick(&mut self.limit, limit);
+        pick(&mut self.expires, expires);
+        pick(&mut self.models, models);
+        pick(&mut self.limit_diem, limit_diem);
+        pick(&mut self.limit_vcu, limit_vcu);
+        self.reset = reset.or(self.reset);
+        self.name = name.or(self.name);
+        self.disabled = disabled.or(self.disabled);
+        self.include_byok_in_limit = include_byok_in_limit.or(self.include_byok_in_limit);
+        self.privacy = privacy.or(self.privacy);
+        self
+    }
 }
 
 #[cfg(test)]
