@@ -58,13 +58,9 @@ impl Cli {
         use clap::{CommandFactory, FromArgMatches};
         // Every provider's credential variable is registered for masking before anything can
         // echo input (a pasted key as a flag value, KEYCTL_OUTPUT, --columns).
-        for p in crate::provider::all() {
-            let var = p.info().credential_env;
-            if let Ok(v) = std::env::var(var)
-                && let Ok(Some(s)) = crate::secret::Secret::parse(&v, var)
-            {
-                crate::secret::register(&s);
-            }
+        let vars = crate::provider::all().iter().map(|p| p.info().credential_env);
+        for s in crate::credential::set_variables(vars) {
+            crate::secret::register(&s);
         }
         let matches = match Cli::command().try_get_matches() {
             Ok(m) => m,

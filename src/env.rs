@@ -137,6 +137,13 @@ impl Env {
     }
 }
 
+/// Whether a person can answer a question: standard input and standard error are terminals
+/// (asked at each call).
+pub fn interactive() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
 /// [`Env::state_home`] from the two variables' values.
 fn state_home_from(xdg: Option<OsString>, home: Option<OsString>) -> Option<PathBuf> {
     xdg.map(PathBuf::from)

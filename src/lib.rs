@@ -13,6 +13,7 @@ pub mod duration;
 pub mod env;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod key;
 pub mod mask;
 pub mod newkey;

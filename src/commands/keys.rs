@@ -12,7 +12,7 @@ use crate::output;
 use crate::provider::ProviderKind;
 use crate::secret::ReadError;
 use crate::session::Session;
-use crate::settings::{self, MAX_KEY_FILE};
+use crate::settings::MAX_KEY_FILE;
 use crate::text::sanitize;
 
 /// The shortest id prefix that names a key.
@@ -551,7 +551,7 @@ pub fn list_lines(text: &str) -> impl Iterator<Item = String> + '_ {
 /// leading byte-order mark; `what` says what each line holds, for the messages.
 pub async fn read_list(path: &Path, what: &str, cancel: &Cancel) -> Result<String> {
     let shown = path.display();
-    let read = settings::read_input(path, MAX_KEY_FILE, cancel).await?;
+    let read = crate::input::read_input(path, MAX_KEY_FILE, cancel).await?;
     let text = read.map_err(|e| {
         Error::usage(match e {
             ReadError::TooLarge => format!(

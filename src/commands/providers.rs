@@ -4,7 +4,8 @@
 
 use serde_json::json;
 
-use crate::config::{Config, Profile, Source};
+use crate::config::{Config, Profile};
+use crate::credential::Source;
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::output::records::{self, Records};
@@ -43,7 +44,7 @@ pub fn run(global: &Global) -> Result<i32> {
         let base = crate::settings::base_url(p, None)
             .map_or_else(|e| format!("(invalid: {e})"), |b| b.shown());
         let source = global.source(p, None);
-        let present = present(&source);
+        let present = source.present();
         let defined = if i.custom {
             format!("config {}", global.config.describe())
         } else {
@@ -109,7 +110,7 @@ pub fn run(global: &Global) -> Result<i32> {
                         "name": pr.name,
                         "credential_source": kind,
                         "credential": value,
-                        "credential_present": self::present(&pr.credential),
+                        "credential_present": pr.credential.present(),
                         "default": default.is_some_and(|(d, _)| d == pr.name),
                     })
                 })
@@ -160,7 +161,7 @@ fn profiles_table(config: &Config, default: Option<(&str, &str)>) -> Records {
             pr.name.clone(),
             pr.provider.kind().info().id.into(),
             format!("{kind} {shown}"),
-            match present(&pr.credential) {
+            match pr.credential.present() {
                 Some(true) => "yes".into(),
                 Some(false) => "no".into(),
                 None => "not run".into(),
@@ -192,19 +193,6 @@ fn profile_source(s: &Source) -> (&'static str, serde_json::Value) {
             ("command", json!(program))
         }
         other => describe(other),
-    }
-}
-
-/// Whether the credential is there, without reading it: a variable set to something, a file
-/// that exists and is not empty; a command is not run (it may ask for a fingerprint).
-pub fn present(s: &Source) -> Option<bool> {
-    match s {
-        Source::Env(v) => {
-            Some(std::env::var_os(v).is_some_and(|x| !x.to_string_lossy().trim().is_empty()))
-        }
-        Source::File(p) if p.as_os_str() == "-" => None,
-        Source::File(p) => Some(std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() > 0)),
-        Source::Command(_) => None,
     }
 }
 

@@ -30,7 +30,7 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
     } = args;
     settings::check_stdin(from_file.as_deref(), global)?;
     // Without a person to ask, deleting needs --yes: checked before anything is read.
-    if !yes && !dry_run && !settings::interactive() {
+    if !yes && !dry_run && !crate::env::interactive() {
         return Err(Error::usage(
             "keyctl revoke deletes keys for good and there is no terminal to ask on: add --yes \
              (or --dry-run to see the keys first); nothing was read or deleted",
@@ -144,7 +144,7 @@ async fn confirm(
             "  ({missing} key(s) could not be read and will not be revoked: see below)"
         ));
     }
-    if settings::confirm(&format!("Revoke {found} key(s)?"), cancel).await? {
+    if crate::input::confirm(&format!("Revoke {found} key(s)?"), cancel).await? {
         Ok(())
     } else {
         Err(Error::usage(

@@ -41,7 +41,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
     let now = Utc::now();
     let (name, over) = lifecycle::settings("rotate", change, now)?;
     let refs = super::keys::gather(keys, from_file.as_deref(), cancel).await?;
-    if match_glob.is_some() && !yes && !dry_run && !settings::interactive() {
+    if match_glob.is_some() && !yes && !dry_run && !crate::env::interactive() {
         return Err(Error::usage(
             "--match selects keys to rotate and there is no terminal to ask on: add --yes (or \
              --dry-run to see them first); nothing was read or changed",
@@ -113,13 +113,13 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         },
     )?;
     let revoking = old == OldKeyArg::Revoke;
-    if revoking && !yes && !dry_run && !settings::interactive() {
+    if revoking && !yes && !dry_run && !crate::env::interactive() {
         return Err(Error::usage(
             "--old revoke deletes the old keys for good and there is no terminal to ask on: add \
              --yes (or leave --old out: the default step can be undone); nothing was changed",
         ));
     }
-    if !yes && !dry_run && settings::interactive() && (keys.len() > 1 || revoking) {
+    if !yes && !dry_run && crate::env::interactive() && (keys.len() > 1 || revoking) {
         output::tell(&format!(
             "{p}: about to rotate {} key(s): each gets a successor with its settings, then the \
              old key is {}{}:",
@@ -137,7 +137,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         if keys.len() > 20 {
             output::tell(&format!("  ... and {} more", keys.len() - 20));
         }
-        if !settings::confirm("Rotate?", cancel).await? {
+        if !crate::input::confirm("Rotate?", cancel).await? {
             return Err(Error::usage(
                 "not confirmed; nothing was changed (--dry-run shows the plan, --yes skips this question)",
             ));

@@ -53,7 +53,7 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
         output::warn(&w);
     }
     let env = match &target.source {
-        crate::config::Source::Env(v) => v.clone(),
+        crate::credential::Source::Env(v) => v.clone(),
         _ => p.info().credential_env.to_string(),
     };
     // A dry run reads each key's current state when it can (a credential is set), so the plan
@@ -107,7 +107,7 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     )
     .await?;
     check_all(p, &base, &keys, &probe)?;
-    if match_glob.is_some() && !yes && !dry_run && !settings::interactive() {
+    if match_glob.is_some() && !yes && !dry_run && !crate::env::interactive() {
         return Err(Error::usage(format!(
             "--match selected {} key(s); nothing was changed: add --yes to update them, or --dry-run to preview",
             keys.len()
@@ -118,7 +118,7 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     }
     // A person at a terminal confirms a write to several keys, any --disable and any --match.
     let risky = keys.len() > 1 || patch.disabled == Some(true) || match_glob.is_some();
-    let ask = risky && !yes && !dry_run && settings::interactive();
+    let ask = risky && !yes && !dry_run && crate::env::interactive();
     let mut touched = patch.touched();
     if relative.is_some() {
         touched.insert(0, "limit");
@@ -227,7 +227,7 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
         ));
     }
     (plan.dry_run, plan.read_first) = (dry, read);
-    if settings::confirm("Apply this change?", cancel).await? {
+    if crate::input::confirm("Apply this change?", cancel).await? {
         Ok(())
     } else {
         Err(Error::usage(

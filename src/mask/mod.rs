@@ -14,7 +14,7 @@ mod view;
 use std::borrow::Cow;
 use std::sync::RwLock;
 
-use crate::credential::Secret;
+use crate::credential::{SECRET_PREFIXES, Secret};
 
 pub use near_copy::{holds_credential, key_prefix_len};
 pub use quoted::{is_secret_field, mask_key_like, scrub_quoted};
@@ -48,14 +48,11 @@ static ADMIN: Registry = Registry::new();
 /// masked everywhere else (stderr, other fields).
 static NEW: Registry = Registry::new();
 
-/// Pieces of keys that are public: documented key prefixes, the credential variables' names
-/// and the usual JWT headers. A window inside one of them tells nothing about a secret (every
-/// key of the kind starts so), and masking it would garble messages and other keys.
-const PUBLIC: [&str; 14] = [
-    "venice_admin_key_",
-    "venice_inference_key_",
-    "sk-or-v1-",
-    "io-v2-",
+/// Pieces of keys that are public besides the documented key prefixes (the `public` parts of
+/// [`SECRET_PREFIXES`], in lower case): the credential variables' names and the usual JWT headers. A window
+/// inside one of them tells nothing about a secret (every key of the kind starts so), and
+/// masking it would garble messages and other keys.
+const PUBLIC: [&str; 10] = [
     "ionet_admin_key",
     "modelgates_management_key",
     "novapai_management_key",
@@ -72,6 +69,13 @@ fn is_public(window: &[u8]) -> bool {
     PUBLIC
         .iter()
         .any(|p| p.as_bytes().windows(window.len()).any(|w| w == window))
+        || SECRET_PREFIXES.iter().any(|p| {
+            p.public.as_bytes().windows(window.len()).any(|w| {
+                w.iter()
+                    .zip(window)
+                    .all(|(p, b)| p.to_ascii_lowercase() == *b)
+            })
+        })
 }
 
 /// The secret's windows, with a bitset of their first two bytes to skip most positions fast.

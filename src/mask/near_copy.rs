@@ -2,6 +2,7 @@
 //! not shown.
 
 use super::{ADMIN, WINDOW, is_public};
+use crate::credential::SECRET_PREFIXES;
 
 /// Whether `s` holds a registered admin credential or something like it: a "new secret" that
 /// does must not be shown. Compared after folding (see [`fold`]: case, invisible characters,
@@ -97,23 +98,23 @@ fn jwt_signature(t: &str) -> Option<&str> {
         .then_some(sig)
 }
 
-/// Documented public starts of keys, in lower case (see [`key_prefix_len`]).
-const KEY_PREFIXES: [&str; 4] = [
-    "venice_admin_key_",
-    "venice_inference_key_",
-    "sk-or-v1-",
-    "io-v2-",
-];
-
-/// The length of the public start of a folded (lower-case) key: a documented prefix, else up
+/// The length of the public start of a folded (lower-case) key: a documented prefix (the
+/// `public` part of [`SECRET_PREFIXES`]), else up
 /// to five leading word segments (letters, then digits: `sk-`, `live-`, `v1-`, `acme-`), each
 /// ended by `-` or `_`, within the first 40 bytes. A random tail starts with a digit or mixes
 /// them among its letters, so it is not taken for a prefix.
 pub fn key_prefix_len(s: &str) -> usize {
-    if let Some(n) = KEY_PREFIXES
+    if let Some(n) = SECRET_PREFIXES
         .iter()
-        .filter(|p| s.starts_with(*p))
-        .map(|p| p.len())
+        .map(|p| p.public)
+        .filter(|p| {
+            !p.is_empty()
+                && s.len() >= p.len()
+                && s.bytes()
+                    .zip(p.bytes())
+                    .all(|(c, p)| c == p.to_ascii_lowercase())
+        })
+        .map(str::len)
         .max()
     {
         return n;

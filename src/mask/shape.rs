@@ -1,21 +1,16 @@
 //! Whether a text given in the wrong place looks like a key (a variable name, a profile or
 //! provider name, a workspace id), and how such a value is shown in a message: never echoed.
 
+use crate::credential::SECRET_PREFIXES;
+
 /// A name that is more likely a key than a variable: longer than 64 characters, or with a
 /// 16-character stretch between underscores mixing letters and digits (`VENICE_ADMIN_KEY_` and a
 /// random tail is a valid variable name, and a Venice admin key).
 pub fn looks_like_key(name: &str) -> bool {
-    let known = [
-        "VENICE_ADMIN_KEY_",
-        "VENICE_INFERENCE_KEY_",
-        "sk-or-",
-        "io-v2-",
-        "eyJ",
-    ];
     let has = |s: &str, f: fn(&char) -> bool| s.chars().any(|c| f(&c));
     name.len() > 64
-        || known.iter().any(|k| {
-            name.strip_prefix(k)
+        || SECRET_PREFIXES.iter().any(|k| {
+            name.strip_prefix(k.start)
                 .is_some_and(|rest| rest.len() >= 12 && has(rest, char::is_ascii_lowercase))
         })
         || name
