@@ -17,6 +17,7 @@ pub mod input;
 pub mod key;
 pub mod mask;
 pub mod newkey;
+pub mod outcome;
 pub mod output;
 pub mod patch;
 pub mod provider;

@@ -5,12 +5,14 @@
 use chrono::Utc;
 
 use super::lifecycle::{self, Made, Pacer, SecretFile};
+use super::report::Reporter;
 use super::runner::Tally;
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::newkey::NewKey;
-use crate::output::{self, KeyResult, Mode, Outcome, Printer};
+use crate::outcome::{KeyResult, Mode, Outcome};
+use crate::output;
 use crate::settings::{self, Global};
 
 pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i32> {
@@ -72,7 +74,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             output::warn(&n);
         }
     }
-    let mut printer = Printer::new(&global.view, Mode::Create);
+    let mut report = Reporter::writing(global, Mode::Create, !dry_run);
     let mut tally = Tally::new(plans.len());
     if dry_run {
         // With a credential, the names are checked as a real run checks them, so the dry run
@@ -97,13 +99,13 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         for planned in plans {
             let outcome = lifecycle::dry_run(p, planned, Vec::new());
             tally.count(&outcome);
-            printer.push(KeyResult {
+            report.push(KeyResult {
                 provider: p,
                 key: String::new(),
                 outcome,
             });
         }
-        printer.finish();
+        report.finish();
         return Ok(tally.report(p, "would create", cancel));
     }
     let sel = target.selector(global);
@@ -129,7 +131,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                     // Caps to read back (Venice): the state follows the secret on stdout.
                     let check = reads_back(p, &planned.req, &id);
                     if check {
-                        printer.hold_state();
+                        report.hold_state();
                     }
                     let sent = planned.req.body.clone().unwrap_or_default();
                     let made = Outcome::Created {
@@ -140,7 +142,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                     };
                     // The secret first; the read-back after it, whatever it comes to.
                     let mut outcome =
-                        deliver(&mut printer, made, failure, &name, &new_shown, &sel, p);
+                        deliver(&mut report, made, failure, &name, &new_shown, &sel, p);
                     if check && let Outcome::Created { after, .. } = &mut outcome {
                         match read_back(&s, &sent, &id).await {
                             ReadBack::Same(k) => *after = k,
@@ -186,13 +188,13 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             .map(|k| k.id.clone())
             .filter(|id| !id.is_empty())
             .unwrap_or(name);
-        printer.push(KeyResult {
+        report.push(KeyResult {
             provider: p,
             key,
             outcome,
         });
     }
-    printer.finish();
+    report.finish();
     if let Some(f) = file {
         f.discard_unused();
     }
@@ -383,10 +385,10 @@ async fn read_names(
 }
 
 /// Delivers a new key's secret before the key is counted or recorded: its record is written
-/// through `printer` now (the key's `push` then finishes it), and a secret that reached
+/// through `report` now (the key's `push` then finishes it), and a secret that reached
 /// neither its file nor stdout (or only stdout, instead of its file) is the key's error.
 fn deliver(
-    printer: &mut Printer,
+    report: &mut Reporter,
     made: Outcome,
     failure: Option<lifecycle::FileFailure>,
     name: &str,
@@ -405,7 +407,7 @@ fn deliver(
         outcome: made,
     };
     // In its file (synced, still linked there), or on stdout.
-    let delivered = r.outcome.secret().is_none() || printer.push_secret_first(&r);
+    let delivered = r.outcome.secret().is_none() || report.push_secret_first(&r);
     let lost = format!(
         "revoke it (`keyctl revoke {sel} {}`) and create another",
         if new_shown.is_empty() {

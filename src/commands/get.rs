@@ -1,11 +1,12 @@
 //! `keyctl get`: each key's normalized view, one read per key (in order), or its listing entry
 //! when the run read the listing to find keys by name.
 
+use super::report::Reporter;
 use super::runner::Tally;
 use crate::cli::GetArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
-use crate::output::{KeyResult, Mode, Outcome, Printer};
+use crate::outcome::{KeyResult, Mode, Outcome};
 use crate::settings::Global;
 
 /// `keyctl get`: each key's normalized view.
@@ -16,7 +17,7 @@ pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32>
     for k in &keys {
         p.build_get(&s.base, k)?;
     }
-    let mut printer = Printer::new(&global.view, Mode::Get);
+    let mut report = Reporter::new(&global.view, Mode::Get);
     let mut tally = Tally::new(keys.len());
     for key in keys {
         let outcome = if cancel.is_cancelled() {
@@ -29,13 +30,13 @@ pub async fn run(global: &Global, args: GetArgs, cancel: &Cancel) -> Result<i32>
             }
         };
         tally.count(&outcome);
-        printer.push(KeyResult {
+        report.push(KeyResult {
             provider: p,
             key,
             outcome,
         });
     }
-    printer.finish();
+    report.finish();
     if cancel.signal().is_some() {
         tally.report(p, "read", cancel);
     }

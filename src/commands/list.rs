@@ -5,11 +5,13 @@ use std::cmp::Ordering;
 
 use rust_decimal::Decimal;
 
+use super::report::Reporter;
 use crate::cli::{ListArgs, SortArg, SortField};
 use crate::error::Result;
 use crate::http::Cancel;
 use crate::key::Key;
-use crate::output::{self, KeyResult, Mode, Outcome, Printer};
+use crate::outcome::{KeyResult, Mode, Outcome};
+use crate::output;
 use crate::settings::Global;
 use crate::text::sanitize;
 
@@ -42,17 +44,17 @@ pub async fn run(global: &Global, args: ListArgs, cancel: &Cancel) -> Result<i32
     if let Some(order) = sort {
         sort_keys(&mut keys, order);
     }
-    let mut printer = Printer::new(&global.view, Mode::List);
+    let mut report = Reporter::new(&global.view, Mode::List);
     // Short ids in a table are unique among every key read, not only those shown.
-    printer.known_ids(read);
+    report.known_ids(read);
     for v in keys {
-        printer.push(KeyResult {
+        report.push(KeyResult {
             provider: p,
             key: v.id.clone(),
             outcome: Outcome::Shown(Box::new(v)),
         });
     }
-    printer.finish();
+    report.finish();
     Ok(0)
 }
 

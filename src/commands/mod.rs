@@ -12,6 +12,7 @@ mod lifecycle;
 mod list;
 mod log;
 mod providers;
+mod report;
 mod revoke;
 mod rotate;
 mod runner;
@@ -87,15 +88,10 @@ pub async fn run(cli: Cli) -> i32 {
             global.source(kind, Some(p))
         ));
     }
-    let audit = match (&global.audit, job.writes()) {
-        (Err(e), true) => return exit_code(Err(Error::usage(e.clone()))),
-        (Ok(path), true) => path.clone(),
-        _ => None,
-    };
-    if let Some(path) = &audit {
-        let trail =
-            crate::audit::Trail::new(path.clone(), global.profile().map(|p| p.name.clone()));
-        output::set_recorder(Box::new(move |r, mode| trail.record(r, mode)));
+    // The trail itself is opened by the command's `report::Reporter`, which records each
+    // result in it.
+    if let (Err(e), true) = (&global.audit, job.writes()) {
+        return exit_code(Err(Error::usage(e.clone())));
     }
     let cancel = Cancel::default();
     // SIGXFSZ (a file-size limit hit while writing a secret file) would kill the run after a

@@ -5,12 +5,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::report::Reporter;
 use super::runner::{KeyJob, Runner, Tally, outcome_of};
 use crate::cli::RevokeArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::Key;
-use crate::output::{self, Mode, Outcome, Printer};
+use crate::outcome::{Mode, Outcome};
+use crate::output;
 use crate::provider::ProviderKind;
 use crate::session::Session;
 use crate::settings::{self, Global};
@@ -61,7 +63,7 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
     if !yes && !dry_run && found > 0 {
         confirm(p, &keys, &reads, found, cancel).await?;
     }
-    let mut printer = Printer::new(&global.view, Mode::Revoke);
+    let mut report = Reporter::writing(global, Mode::Revoke, !dry_run);
     let job = Revoke {
         p,
         s,
@@ -74,9 +76,9 @@ pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i
         max_failures: max_failures as usize,
     };
     let tally: Tally = runner
-        .run(keys, global.concurrency(concurrency), &mut printer)
+        .run(keys, global.concurrency(concurrency), &mut report)
         .await;
-    printer.finish();
+    report.finish();
     Ok(tally.report(p, if dry_run { "would revoke" } else { "revoked" }, cancel))
 }
 

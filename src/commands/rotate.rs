@@ -8,13 +8,15 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::lifecycle::{self, Made, Pacer, SecretFile};
+use super::report::Reporter;
 use super::runner::Tally;
 use crate::cli::{OldKeyArg, RotateArgs};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::{self, Key};
 use crate::newkey::{self, NewKey};
-use crate::output::{self, KeyResult, Mode, Outcome, Printer};
+use crate::outcome::{KeyResult, Mode, NewSecret, Outcome};
+use crate::output;
 use crate::patch::{Change, KeyType, Patch};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::request::Request;
@@ -159,7 +161,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         verbose: global.view.verbose,
     };
     s.prefer_listing(keys.len(), cancel).await;
-    let mut printer = Printer::new(&global.view, Mode::Rotate);
+    let mut report = Reporter::writing(global, Mode::Rotate, !dry_run);
     let mut tally = Tally::new(keys.len());
     let mut pacer = Pacer::new(p);
     let total = keys.len();
@@ -174,17 +176,17 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         let outcome = if cancel.is_cancelled() || stopped {
             Outcome::NotAttempted
         } else {
-            job.one(&key, &mut pacer, &mut file, &mut printer, &mut seen, cancel)
+            job.one(&key, &mut pacer, &mut file, &mut report, &mut seen, cancel)
                 .await
         };
         tally.count(&outcome);
-        printer.push(KeyResult {
+        report.push(KeyResult {
             provider: p,
             key,
             outcome,
         });
     }
-    printer.finish();
+    report.finish();
     if let Some(f) = file {
         f.discard_unused();
     }
@@ -531,14 +533,14 @@ struct Rotation<'a> {
 
 impl Rotation<'_> {
     /// One key's rotation. When the successor's secret goes to stdout, the part of the record
-    /// that holds it is written through `printer` before the old key is touched (the next
+    /// that holds it is written through `report` before the old key is touched (the next
     /// `push` finishes it): the old key's step is sent only once the secret was delivered.
     async fn one(
         &self,
         key: &str,
         pacer: &mut Pacer,
         file: &mut Option<SecretFile>,
-        printer: &mut Printer,
+        report: &mut Reporter,
         seen: &mut std::collections::HashSet<String>,
         cancel: &Cancel,
     ) -> Outcome {
@@ -674,7 +676,7 @@ impl Rotation<'_> {
         // them wrong): the record's state follows its secret on stdout.
         let check = super::create::reads_back(p, &planned.req, &new_id);
         if check {
-            printer.hold_state();
+            report.hold_state();
         }
         // The new id as an id (invisible characters, case, hyphens, braces and `urn:uuid:`
         // set aside): one that names a key of this run (the old key, another old key, a
@@ -714,11 +716,11 @@ impl Rotation<'_> {
             *error = Some(undelivered(f.0.clone(), String::new()));
         }
         // The record's part up to the secret (or the file it is in) goes out first.
-        let delivered = printer.push_secret_first(&r);
+        let delivered = report.push_secret_first(&r);
         let in_file = matches!(
             &r.outcome,
             Outcome::Rotated {
-                secret: output::NewSecret::File(_),
+                secret: NewSecret::File(_),
                 ..
             }
         );
@@ -865,7 +867,7 @@ impl Rotation<'_> {
         };
         let secret_at = match &r.outcome {
             Outcome::Rotated {
-                secret: output::NewSecret::File(path),
+                secret: NewSecret::File(path),
                 ..
             } => format!(
                 "its secret is in {}",

@@ -5,9 +5,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
+use super::report::Reporter;
 use crate::error::{Error, Sent};
 use crate::http::Cancel;
-use crate::output::{self, KeyResult, Outcome, Printer};
+use crate::outcome::{KeyResult, Outcome};
+use crate::output;
 use crate::provider::ProviderKind;
 
 use super::signal_name;
@@ -71,7 +73,7 @@ impl Halt {
 impl<J: KeyJob> Runner<J> {
     /// Results are printed in input order; at most a window of tasks exists at once (so 100,000
     /// keys cost a window, not 100,000 tasks), and at most `concurrency` of them send.
-    pub async fn run(self, keys: Vec<String>, concurrency: usize, printer: &mut Printer) -> Tally {
+    pub async fn run(self, keys: Vec<String>, concurrency: usize, report: &mut Reporter) -> Tally {
         let concurrency = concurrency.max(1);
         let window = (concurrency * 8).max(64);
         let sem = Arc::new(tokio::sync::Semaphore::new(concurrency));
@@ -102,7 +104,7 @@ impl<J: KeyJob> Runner<J> {
                 b.inc(1);
                 b.set_message(format!("{} failed,", tally.failed));
             }
-            printer.push(KeyResult {
+            report.push(KeyResult {
                 provider: self.job.provider(),
                 key,
                 outcome,

@@ -8,13 +8,15 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::keys;
+use super::report::Reporter;
 use super::runner::{KeyJob, Runner, outcome_of};
 use crate::criteria::{Criteria, UsageOver};
 use crate::cli::UpdateArgs;
 use crate::error::{Error, Result};
 use crate::http::{Cancel, Http};
 use crate::key::{self, Key};
-use crate::output::{self, Outcome, Printer};
+use crate::outcome::{KeyResult, Mode, Outcome};
+use crate::output;
 use crate::patch::{Amount, Change, Patch, Relative, RelativeOutcome};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::session::Session;
@@ -139,14 +141,14 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     if ask {
         confirm(&mut plan, &keys, cancel).await?;
     }
-    let mut printer = Printer::new(&global.view, output::Mode::Update);
+    let mut report = Reporter::writing(global, Mode::Update, !dry_run);
     let runner = Runner {
         job: Arc::new(plan),
         cancel: cancel.clone(),
         max_failures,
     };
-    let tally = runner.run(keys, concurrency, &mut printer).await;
-    printer.finish();
+    let tally = runner.run(keys, concurrency, &mut report).await;
+    report.finish();
     Ok(tally.report(p, if dry_run { "would update" } else { "updated" }, cancel))
 }
 
@@ -183,7 +185,7 @@ async fn confirm(plan: &mut Plan, keys: &[String], cancel: &Cancel) -> Result<()
                 sent: crate::error::Sent::Nothing,
             });
         }
-        let r = output::KeyResult {
+        let r = KeyResult {
             provider: p,
             key: key.clone(),
             outcome,

@@ -6,10 +6,12 @@
 //! serialised, and every line masked again as all output is. Long cells wrap in a table, never
 //! cut, so ids can be copied whole.
 
-use comfy_table::{ColumnConstraint, ContentArrangement, Table, Width, presets};
+use comfy_table::{ColumnConstraint, Width};
 use serde_json::Value;
 use unicode_width::UnicodeWidthStr;
 
+pub use super::fit::styled;
+use super::fit::table_width;
 use super::{Format, View, json_line, print_text, terminal_width};
 use crate::text::sanitize;
 
@@ -43,7 +45,7 @@ pub fn print(view: &View, r: &Records) {
 }
 
 /// The table of [`table`], with the cells of an `id` column shortened to each id's shortest
-/// unique prefix (`columns::short_ids`) when whole ids do not fit `width` and short ones do
+/// unique prefix (`columns::key_table::short_ids`) when whole ids do not fit `width` and short ones do
 /// (unless `wide`, `--wide`); when neither fits, the blocks of [`table`] with ids whole.
 pub fn fitted(r: &Records, width: Option<usize>, headers: bool, wide: bool) -> String {
     let at = r.headers.iter().position(|h| *h == "id");
@@ -67,7 +69,7 @@ pub fn fitted(r: &Records, width: Option<usize>, headers: bool, wide: bool) -> S
         .filter_map(|row| row.get(name?))
         .map(String::as_str)
         .collect();
-    let short = super::columns::short_ids(
+    let short = super::key_table::short_ids(
         r.rows
             .iter()
             .filter_map(|row| row.get(at))
@@ -113,23 +115,6 @@ fn tsv_row(row: &[String]) -> String {
         .join("\t")
 }
 
-/// An empty table in the records' style, fitted to `width` when known (else as wide as its
-/// cells): the one place the style is set, for [`table`] and `keyctl log`'s chunks.
-pub fn styled(width: Option<usize>) -> Table {
-    let mut t = Table::new();
-    t.load_style(presets::UTF8_FULL_CONDENSED).force_no_tty();
-    match width {
-        Some(w) => {
-            t.set_content_arrangement(ContentArrangement::Dynamic)
-                .set_width(u16::try_from(w).unwrap_or(u16::MAX));
-        }
-        None => {
-            t.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
-    t
-}
-
 /// The table: fitted to `width` when known (long cells wrap, nothing is cut; headers and short
 /// cells never wrap), its cells sanitised.
 pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
@@ -159,8 +144,7 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
         .zip(&words)
         .map(|(l, w)| l.max(*w))
         .collect();
-    let fits =
-        |ws: &[usize]| width.is_none_or(|room| ws.iter().map(|w| w + 3).sum::<usize>() < room);
+    let fits = |ws: &[usize]| width.is_none_or(|room| table_width(ws) <= room);
     let least = if fits(&roomy) { roomy } else { words };
     t.set_constraints(least.iter().map(|w| {
         // comfy-table counts the padding (one space each side) in a column's width.
@@ -192,11 +176,7 @@ fn longest_words(titles: &[String], cells: &[Vec<String>]) -> Vec<usize> {
 /// Whether a table can be `room` columns wide without breaking a word (borders and padding
 /// counted).
 fn words_fit(titles: &[String], cells: &[Vec<String>], room: usize) -> bool {
-    longest_words(titles, cells)
-        .iter()
-        .map(|w| w + 3)
-        .sum::<usize>()
-        < room
+    table_width(&longest_words(titles, cells)) <= room
 }
 
 /// Rows as blocks of `header: value` lines, a blank line between rows: for a terminal too
@@ -243,9 +223,7 @@ fn least_widths(titles: &[String], cells: &[Vec<String>], width: Option<usize>) 
         return at(0);
     };
     let top = widest.iter().copied().max().unwrap_or(0);
-    // UTF8_FULL_CONDENSED: one border more than columns, and one space of padding each side
-    // per column.
-    let fits = |ws: &[usize]| ws.iter().map(|w| w + 3).sum::<usize>() < room;
+    let fits = |ws: &[usize]| table_width(ws) <= room;
     (0..=top)
         .rev()
         .map(at)
