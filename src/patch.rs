@@ -141,7 +141,7 @@ impl FromStr for CurrencyLimit {
 }
 
 impl CurrencyLimit {
-    fn change(this: Option<CurrencyLimit>) -> Change<Amount> {
+    pub fn change(this: Option<CurrencyLimit>) -> Change<Amount> {
         match this {
             None => Change::Keep,
             Some(CurrencyLimit::None) => Change::Clear,
@@ -449,58 +449,6 @@ impl Privacy {
     }
 }
 
-/// The change flags exactly as the user gave them (before any cross-flag rule); clap fills
-/// this struct directly, and [`Patch::from_args`] resolves it (see the README's mapping table).
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ChangeArgs {
-    /// Spending limit: a decimal >= 0 (USD; io.net credits), `none` to remove the cap, or
-    /// +N / -N to change the current limit (read first)
-    #[arg(long, value_name = "N|+N|-N|none", allow_hyphen_values = true)]
-    pub limit: Option<LimitArg>,
-
-    /// When usage resets: 8h, daily, weekly, monthly or never
-    #[arg(long, value_enum, value_name = "PERIOD")]
-    pub reset: Option<Reset>,
-
-    /// Expiry: RFC 3339 time, YYYY-MM-DD (00:00 UTC), a duration from now (90m, 12h, 30d, 2w),
-    /// or `never`
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub expires: Option<ExpirySpec>,
-
-    /// Allowed models, comma-separated; `all` or '' removes the restriction (io.net)
-    #[arg(long, value_name = "A,B|all")]
-    pub models: Option<ModelList>,
-
-    /// Rename the key to TEXT (io.net/Venice: its description; Venice: at most 64 characters).
-    /// To pick a key by its name, give the name as KEY
-    #[arg(long, value_name = "TEXT")]
-    pub name: Option<Name>,
-
-    /// Disable the key (ModelGates, novapai, OpenRouter)
-    #[arg(long, conflicts_with = "enable")]
-    pub disable: bool,
-
-    /// Enable the key (ModelGates, novapai, OpenRouter)
-    #[arg(long)]
-    pub enable: bool,
-
-    /// Count BYOK usage against the limit: true or false (ModelGates, novapai, OpenRouter)
-    #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set)]
-    pub include_byok_in_limit: Option<bool>,
-
-    /// DIEM limit, a decimal >= 0, or `none` for no DIEM cap (Venice)
-    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
-    pub limit_diem: Option<CurrencyLimit>,
-
-    /// VCU limit, a decimal >= 0, or `none` (Venice; deprecated by Venice)
-    #[arg(long, value_name = "N|none", allow_hyphen_values = true)]
-    pub limit_vcu: Option<CurrencyLimit>,
-
-    /// Which models the key may use: all, private-text or private-only (Venice)
-    #[arg(long, value_enum, value_name = "WHICH")]
-    pub privacy: Option<Privacy>,
-}
-
 /// The normalized change every provider adapter maps onto its own request body.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Patch {
@@ -517,70 +465,6 @@ pub struct Patch {
 }
 
 impl Patch {
-    /// Resolves the flags into a patch. `now` is the clock used for relative expiries.
-    pub fn from_args(args: ChangeArgs, now: DateTime<Utc>) -> Result<Patch> {
-        let relative = matches!(args.limit, Some(LimitArg::Relative(_)));
-        let patch = Patch::resolve(args, now)?;
-        if patch.is_empty() && !relative {
-            return Err(Error::usage(
-                "nothing to update: give at least one change flag (--limit, --reset, --expires, \
-                 --models, --name, --disable/--enable, --include-byok-in-limit, --limit-diem, --limit-vcu, --privacy)",
-            ));
-        }
-        Ok(patch)
-    }
-
-    /// The flags as a patch, with no rule about which must be given (`create` needs none); a
-    /// relative `--limit` is left to the caller (it is `Keep` here).
-    pub fn resolve(args: ChangeArgs, now: DateTime<Utc>) -> Result<Patch> {
-        let ChangeArgs {
-            limit,
-            reset,
-            expires,
-            models,
-            name,
-            disable,
-            enable,
-            include_byok_in_limit,
-            limit_diem,
-            limit_vcu,
-            privacy,
-        } = args;
-        if disable && enable {
-            return Err(Error::usage(
-                "--disable and --enable cannot be used together",
-            ));
-        }
-        let patch = Patch {
-            limit: match limit {
-                None | Some(LimitArg::Relative(_)) => Change::Keep,
-                Some(LimitArg::None) => Change::Clear,
-                Some(LimitArg::Amount(a)) => Change::Set(a),
-            },
-            reset,
-            expires: match expires {
-                None => Change::Keep,
-                Some(spec) => spec.resolve(now)?,
-            },
-            models: match models {
-                None => Change::Keep,
-                Some(ModelList::All) => Change::Clear,
-                Some(ModelList::Only(v)) => Change::Set(v),
-            },
-            name: name.map(|n| n.0),
-            disabled: match (disable, enable) {
-                (true, _) => Some(true),
-                (_, true) => Some(false),
-                _ => None,
-            },
-            include_byok_in_limit,
-            limit_diem: CurrencyLimit::change(limit_diem),
-            limit_vcu: CurrencyLimit::change(limit_vcu),
-            privacy,
-        };
-        Ok(patch)
-    }
-
     /// The fields of the key model this change sets (`key::CHANGE_FIELDS` names).
     pub fn touched(&self) -> Vec<&'static str> {
         let Patch {
@@ -845,22 +729,5 @@ mod tests {
         assert!("  ".parse::<Name>().is_err());
         assert!("a\nb".parse::<Name>().is_err());
         assert_eq!("prod key".parse::<Name>().unwrap().0, "prod key");
-    }
-
-    #[test]
-    fn nothing_to_update_is_a_usage_error() {
-        let e = Patch::from_args(ChangeArgs::default(), now()).unwrap_err();
-        assert_eq!(e.exit_code(), 2);
-        assert!(e.to_string().contains("nothing to update"));
-    }
-
-    #[test]
-    fn disable_and_enable_conflict() {
-        let args = ChangeArgs {
-            disable: true,
-            enable: true,
-            ..Default::default()
-        };
-        assert!(Patch::from_args(args, now()).is_err());
     }
 }

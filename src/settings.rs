@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::{GlobalArgs, UpdateArgs};
+use crate::cli::{Batch, GlobalArgs, KeySelection, UpdateArgs};
 use crate::config::{Config, Profile};
 use crate::credential::Source;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::http::{Cancel, WireOptions};
-use crate::output::{self, Format, View};
+use crate::output::{Format, View};
 use crate::patch::{LimitArg, Patch, Relative};
 use crate::provider::{BaseUrl, ProviderKind};
 
@@ -67,33 +67,6 @@ pub enum Origin {
     File,
 }
 
-/// `--columns id,name,limit`: known names (or table headers), in the order given.
-fn parse_columns(list: &str) -> Result<Vec<&'static output::Column>> {
-    let mut cols: Vec<&'static output::Column> = Vec::new();
-    for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-        // The name, or the header a table shows (`diem`, `last used`, `byok`, `total`).
-        let header = name.replace('_', " ");
-        let Some(c) = output::COLUMNS
-            .iter()
-            .find(|c| c.name.eq_ignore_ascii_case(name) || c.header.eq_ignore_ascii_case(&header))
-        else {
-            return Err(Error::usage(format!(
-                "--columns: no column '{}'; the columns are {}",
-                crate::config::shown(name),
-                output::column_names().join(", ")
-            )));
-        };
-        cols.push(c);
-    }
-    if cols.is_empty() {
-        return Err(Error::usage(format!(
-            "--columns: give at least one column: {}",
-            output::column_names().join(", ")
-        )));
-    }
-    Ok(cols)
-}
-
 impl Global {
     pub fn from_args(g: GlobalArgs, config: Config) -> Result<Global> {
         Global::resolve(g, config, crate::env::get())
@@ -131,9 +104,8 @@ impl Global {
             .map(|on| on.then(crate::audit::default_path).flatten());
         let chosen = choose_profile(&config, profile, provider.as_ref(), env)?;
         let prof = chosen.map(|i| &config.profiles[i]);
-        let output_from_profile = output.is_none()
-            && env.output().is_none()
-            && prof.is_some_and(|p| p.output.is_some());
+        let output_from_profile =
+            output.is_none() && env.output().is_none() && prof.is_some_and(|p| p.output.is_some());
         let output = match (output, env.output()) {
             (Some(o), _) => o,
             (None, Some(v)) => <Format as clap::ValueEnum>::from_str(&v, true).map_err(|_| {
@@ -149,7 +121,7 @@ impl Global {
                 None => View::default_format(),
             },
         };
-        let columns = columns.as_deref().map(parse_columns).transpose()?;
+        let columns = columns.map(|c| c.0);
         crate::session::set_verbose(verbose);
         let mut global = Global {
             provider,
@@ -347,8 +319,8 @@ mod target;
 #[cfg(test)]
 mod tests;
 
-pub use target::{Target, missing};
 use target::note_profiles;
+pub use target::{Target, missing};
 
 /// The built-in and configured provider ids.
 fn provider_ids() -> Vec<&'static str> {
@@ -479,12 +451,17 @@ pub struct Update {
 impl Update {
     pub fn from_args(args: UpdateArgs, global: &Global, now: DateTime<Utc>) -> Result<Update> {
         let UpdateArgs {
-            keys,
-            from_file,
-            match_glob,
+            select:
+                KeySelection {
+                    keys,
+                    from_file,
+                    match_glob,
+                },
             yes,
-            concurrency,
-            max_failures,
+            batch: Batch {
+                concurrency,
+                max_failures,
+            },
             limit_max,
             change,
             dry_run,
@@ -529,7 +506,7 @@ impl Update {
             yes,
             concurrency: global.concurrency(concurrency),
             max_failures: max_failures as usize,
-            patch: Patch::from_args(change, now)?,
+            patch: change.into_patch(now)?,
             relative,
             dry_run,
             conditions,
@@ -605,8 +582,6 @@ fn check_env_base_urls(env: &Env) -> Result<()> {
 /// 500 ms, or KEYCTL_BACKOFF_MS (used by the test suite to keep retry tests fast).
 fn backoff_base(env: &Env) -> Duration {
     // A test hook; capped at a minute (a huge value would make every retry wait forever).
-    let ms = env
-        .backoff_ms()
-        .map_or(500, |ms| ms.min(60_000));
+    let ms = env.backoff_ms().map_or(500, |ms| ms.min(60_000));
     Duration::from_millis(ms)
 }

@@ -14,7 +14,8 @@ use crate::http::Cancel;
 use crate::key::{self, Key};
 use crate::newkey::NewKey;
 use crate::output::{self, NewSecret, Outcome};
-use crate::patch::{ChangeArgs, LimitArg, Patch};
+use crate::cli::ChangeArgs;
+use crate::patch::{LimitArg, Patch};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::request::Request;
 use crate::session::Session;
@@ -46,7 +47,7 @@ pub fn settings(
         }));
     }
     let name = change.name.take().map(|n| n.0);
-    Ok((name, Patch::resolve(change, now)?))
+    Ok((name, change.resolve(now)?))
 }
 
 /// A new file for a secret: created with mode 0600 (owner only), refused if it exists.

@@ -168,9 +168,6 @@ fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<Strin
         name,
         tail,
     } = args;
-    let since = since
-        .map(|s| crate::audit::parse_since(&s, chrono::Utc::now()).map_err(Error::usage))
-        .transpose()?;
     let provider = global.provider_name().map(|n| {
         crate::provider::find(n).map_or_else(|| n.to_ascii_lowercase(), |p| p.info().id.to_string())
     });

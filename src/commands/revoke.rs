@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::report::Reporter;
 use super::runner::{KeyJob, Runner, Tally, outcome_of};
-use crate::cli::RevokeArgs;
+use crate::cli::{Batch, KeySelection, RevokeArgs};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::Key;
@@ -22,13 +22,18 @@ const PREVIEW: usize = 20;
 
 pub async fn run(global: &Global, args: RevokeArgs, cancel: &Cancel) -> Result<i32> {
     let RevokeArgs {
-        keys,
-        from_file,
-        match_glob,
+        select:
+            KeySelection {
+                keys,
+                from_file,
+                match_glob,
+            },
         yes,
         dry_run,
-        concurrency,
-        max_failures,
+        batch: Batch {
+            concurrency,
+            max_failures,
+        },
     } = args;
     settings::check_stdin(from_file.as_deref(), global)?;
     // Without a person to ask, deleting needs --yes: checked before anything is read.

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::lifecycle::{self, Made, Pacer, SecretFile};
 use super::report::Reporter;
 use super::runner::Tally;
-use crate::cli::{OldKeyArg, RotateArgs};
+use crate::cli::{KeySelection, OldKeyArg, RotateArgs};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::{self, Key};
@@ -28,9 +28,12 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(24 * 3600);
 
 pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i32> {
     let RotateArgs {
-        keys,
-        from_file,
-        match_glob,
+        select:
+            KeySelection {
+                keys,
+                from_file,
+                match_glob,
+            },
         old,
         yes,
         secret_file,

@@ -25,7 +25,7 @@ use crate::settings::{self, Global, Update};
 pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i32> {
     // Standard input is read once; then the credential first: it is registered for masking
     // before any message can echo input.
-    settings::check_stdin(args.from_file.as_deref(), global)?;
+    settings::check_stdin(args.select.from_file.as_deref(), global)?;
     let target = global.target(cancel).await?;
     let now = Utc::now();
     let Update {
