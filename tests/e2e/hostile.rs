@@ -6,6 +6,8 @@
 //! stops accepting after a few seconds (or when dropped), and each connection has read and write
 //! timeouts, so no test can hang on it.
 
+mod lifecycle_answers;
+
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,8 +2,7 @@
 //! or behaviour; the fixtures they share are in `common`. Every run goes through
 //! `common::Keyctl`, which scans stdout and stderr for the credential.
 
-mod attack_profiles;
-mod auth_check;
+mod auth;
 mod check;
 mod common;
 mod config;
@@ -11,13 +10,10 @@ mod create;
 mod durations;
 mod get_list;
 mod hostile;
-mod lifecycle_attack;
 mod log;
 mod output;
-mod profiles_review;
 mod providers;
 mod pty;
-mod review;
 mod revoke;
 mod rotate;
 mod selection;

@@ -6,6 +6,8 @@
 //! flight, sends signals with `kill -NAME pid`, and waits with a hard limit (the child is killed
 //! if a test fails or the limit passes). Every output still goes through `common::scan`.
 
+mod all_profiles;
+
 use std::time::{Duration, Instant};
 
 use serde_json::json;

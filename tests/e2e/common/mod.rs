@@ -14,8 +14,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
+pub mod command_home;
+pub mod config_home;
 pub mod lifecycle;
+pub mod profile_home;
 pub mod pty;
+pub mod stand_ins;
 
 /// The admin credential every test uses; no output may ever contain it.
 pub const SECRET: &str = "sk-live-TOPSECRET-4f9a2c7e1b";

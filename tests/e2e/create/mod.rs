@@ -1,5 +1,6 @@
 //! `keyctl create`: the create request per provider, unique names, Venice's read-back.
 
 mod requests;
+mod secret_shown;
 mod unique_names;
 mod venice_read_back;

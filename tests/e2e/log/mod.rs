@@ -2,4 +2,6 @@
 
 mod audit_names;
 mod audit_trail;
+mod audit_variable;
 mod streaming;
+mod trail_file;
