@@ -147,7 +147,9 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                         match read_back(&s, &sent, &id).await {
                             ReadBack::Same(k) => *after = k,
                             ReadBack::Differs(k, what) => {
-                                output::warn(&differs_warning(p, &new_shown, &what, &sel, &sent));
+                                output::warn(&differs_warning(
+                                    p, &new_shown, &what, &sel, &sent, &k,
+                                ));
                                 *after = k;
                             }
                             ReadBack::Failed(e) => output::warn(&format!(
@@ -243,9 +245,20 @@ pub(crate) async fn read_back(
 ) -> ReadBack {
     match s.get(id).await {
         Ok(mut k) => {
-            if k.id.is_empty() {
-                k.id = id.to_string();
+            // An answer for another key says nothing of this one (and must not stand for it in
+            // the output or the audit trail).
+            if !k.id.is_empty() && !same_key(&k.id, id) {
+                return ReadBack::Failed(Error::Provider {
+                    provider: s.p.info().name,
+                    status: None,
+                    message: format!(
+                        "the answer is for another key ({}), not {}",
+                        crate::text::sanitize(&k.id),
+                        crate::text::sanitize(id)
+                    ),
+                });
             }
+            k.id = id.to_string();
             let what = crate::provider::venice::caps_differ(sent, &k);
             if what.is_empty() {
                 ReadBack::Same(Box::new(k))
@@ -257,21 +270,31 @@ pub(crate) async fn read_back(
     }
 }
 
-/// The warning for a new key whose caps, read back, are not the ones sent (the create body
-/// `sent`, whose caps the command it gives sets).
+/// Whether a read-back's id names the key asked for: equal, or the same UUID written otherwise.
+fn same_key(read: &str, asked: &str) -> bool {
+    read == asked
+        || matches!(
+            (uuid::Uuid::parse_str(read.trim()), uuid::Uuid::parse_str(asked.trim())),
+            (Ok(a), Ok(b)) if a == b
+        )
+}
+
+/// The warning for a new key whose caps, read back (`read`), are not the ones sent (the create
+/// body `sent`, whose caps the command it gives sets).
 pub(crate) fn differs_warning(
     p: crate::provider::ProviderKind,
     new_shown: &str,
     what: &[String],
     sel: &str,
     sent: &serde_json::Value,
+    read: &crate::key::Key,
 ) -> String {
     format!(
         "{p}: the new key {new_shown}, read back, does not hold the caps sent ({}); what is shown \
         is what it holds. Set them with `keyctl update {sel} {new_shown} {}`, then check with \
         `keyctl get {sel} {new_shown}`",
         crate::text::sanitize(&what.join("; ")),
-        crate::provider::venice::caps_flags(sent)
+        crate::provider::venice::caps_flags(sent, Some(read))
     )
 }
 

@@ -813,16 +813,16 @@ impl Rotation<'_> {
                         )),
                     ),
                 };
-                if let (Some(k), Outcome::Rotated { after, .. }) = (read, &mut r.outcome) {
-                    *after = k;
-                }
-                // Runnable as given: the caps sent, then the old key's own step (none with
-                // `--old keep`).
+                // Runnable as given: the caps sent (a cap read back where none was sent
+                // cleared), then the old key's own step (none with `--old keep`).
                 let set = format!(
                     "keyctl update {} {new_shown} {}",
                     self.sel,
-                    crate::provider::venice::caps_flags(&sent)
+                    crate::provider::venice::caps_flags(&sent, read.as_deref())
                 );
+                if let (Some(k), Outcome::Rotated { after, .. }) = (read, &mut r.outcome) {
+                    *after = k;
+                }
                 doubt.map(|why| Error::Provider {
                     provider: p.info().name,
                     status: None,

@@ -405,9 +405,10 @@ pub fn sets_caps(body: &Value) -> bool {
 }
 
 /// The `update` flags that set the caps a create `body` sent (`--limit 0 --limit-diem 10`;
-/// `none` for a currency sent as `null`; a currency left out gets no flag): the command to give
-/// a new key that does not hold them.
-pub fn caps_flags(body: &Value) -> String {
+/// `none` for a currency sent as `null`; a currency left out gets no flag, unless the key as
+/// read back (`read`) shows one there: then `none`, as `update` would otherwise keep it): the
+/// command to give a new key that does not hold them.
+pub fn caps_flags(body: &Value, read: Option<&Key>) -> String {
     let sent = body.get("consumptionLimit");
     let mut out = Vec::new();
     for (name, flag) in
@@ -416,7 +417,19 @@ pub fn caps_flags(body: &Value) -> String {
             .zip(["--limit", "--limit-diem", "--limit-vcu"])
     {
         let value = match sent.and_then(|c| c.get(name)) {
-            None => continue,
+            None => match read.map(|k| match &k.limits {
+                Some(Some(l)) => match *name {
+                    "usd" => l.usd,
+                    "diem" => l.diem,
+                    _ => l.vcu,
+                },
+                Some(None) => Some(None),
+                None => None,
+            }) {
+                // Read back as no cap, or not read back: nothing to clear.
+                None | Some(Some(None)) => continue,
+                Some(_) => "none".to_string(),
+            },
             Some(Value::Null) => "none".to_string(),
             Some(v) => match key::money_field(&json!({ "v": v }), "v") {
                 Some(Some(d)) => d.normalize().to_string(),
@@ -474,7 +487,13 @@ pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
         return Err(super::unexpected_shape(p, "`success` is false", body));
     }
     match v.get("data") {
-        Some(data @ Value::Object(_)) => Ok(key_view(p, data)),
+        Some(Value::Object(o)) => {
+            // A key's read carries no secret; a field that may hold one (`apiKey`, `key`, …) is
+            // not kept in `raw`, which is printed.
+            let mut data = o.clone();
+            data.retain(|k, _| !crate::secret::is_secret_field(k));
+            Ok(key_view(p, &Value::Object(data)))
+        }
         _ => Err(super::unexpected_shape(p, "no `data` object", body)),
     }
 }
@@ -920,11 +939,28 @@ mod tests {
             ["diem: sent 10, read back not readable"]
         );
         assert_eq!(caps_differ(&sent, &Key::default()).len(), 3);
-        assert_eq!(caps_flags(&sent), "--limit 0 --limit-diem 10");
+        assert_eq!(caps_flags(&sent, None), "--limit 0 --limit-diem 10");
         assert_eq!(
-            caps_flags(&json!({"consumptionLimit": {"usd": 50.50, "diem": null, "vcu": 3}})),
+            caps_flags(
+                &json!({"consumptionLimit": {"usd": 50.50, "diem": null, "vcu": 3}}),
+                None
+            ),
             "--limit 50.5 --limit-diem none --limit-vcu 3"
         );
+        // A currency left out that the key holds a cap in (or one not readable) is cleared;
+        // one it holds no cap in gets no flag.
+        let both = read(json!({"usd": null, "diem": 10, "vcu": 30}));
+        assert_eq!(
+            caps_flags(&sent, Some(&both)),
+            "--limit 0 --limit-diem 10 --limit-vcu none"
+        );
+        let odd = read(json!({"usd": 0, "diem": 10, "vcu": -1}));
+        assert_eq!(
+            caps_flags(&sent, Some(&odd)),
+            "--limit 0 --limit-diem 10 --limit-vcu none"
+        );
+        let none = read(json!({"usd": 0, "diem": 10, "vcu": null}));
+        assert_eq!(caps_flags(&sent, Some(&none)), "--limit 0 --limit-diem 10");
     }
 
     #[test]

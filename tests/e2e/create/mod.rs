@@ -4,3 +4,4 @@ mod requests;
 mod secret_shown;
 mod unique_names;
 mod venice_read_back;
+mod venice_read_back_attack;
