@@ -1,6 +1,6 @@
 //! The process environment keyctl reads about itself, read once: every `KEYCTL_*` variable, and
 //! the folders its files live in (XDG_CONFIG_HOME, XDG_STATE_HOME, HOME). The credential
-//! variables are not here: only `crate::credential` reads those.
+//! variables are not here: only the credential module reads those.
 //!
 //! The XDG folders are built by hand: no kept crate gives exactly the documented rules on both
 //! Linux and macOS (`dirs` and `directories` use `~/Library` on macOS; `etcetera`'s XDG

@@ -3,7 +3,7 @@
 //! the checked [`Secret`] they give, and the one list of the providers' secret prefixes. This is
 //! the only module that reads a credential variable.
 //!
-//! Masking (`crate::mask`) builds on [`Secret`] and [`SECRET_PREFIXES`], so the readers cannot
+//! Masking (the mask module) builds on [`Secret`] and [`SECRET_PREFIXES`], so the readers cannot
 //! name it: the caller hands its functions in as a [`Masking`].
 
 mod command;

@@ -840,20 +840,8 @@ pub fn display_url(s: &str) -> String {
     crate::text::sanitize(&shown)
 }
 
-/// The documented prefixes of key secrets (never of key ids).
-const SECRET_PREFIXES: [&str; 5] = [
-    "sk-or-",
-    "VENICE_ADMIN_KEY_",
-    "VENICE_INFERENCE_KEY_",
-    "io-v2-",
-    "eyJ",
-];
-
-/// Whether `s` starts like a key's secret (one of the providers' secret prefixes).
-pub fn secret_shaped(s: &str) -> bool {
-    let s = s.trim();
-    SECRET_PREFIXES.iter().any(|p| s.starts_with(p))
-}
+/// Whether `s` starts like a key's secret (the credential module's one list of prefixes).
+pub use crate::credential::secret_shaped;
 
 /// A key id that starts like a key's secret is the secret pasted in the wrong place: refused
 /// before anything is sent (so it reaches no URL, log or audit trail), and masked from here on.
