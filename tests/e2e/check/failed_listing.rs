@@ -4,7 +4,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::command_home::{Sandbox, paths};
+use crate::common::gates_profiles::paths;
+use crate::common::home::Home;
 use crate::common::{IONET_KEY, Keyctl, SECRET, server};
 
 /// Found by the attack review of profiles.
@@ -20,7 +21,7 @@ async fn ionet_check_of_a_list_with_a_failed_status_is_exit_7_not_all_clear() {
             )
             .mount(&s)
             .await;
-        let sb = Sandbox::new();
+        let sb = Home::new();
         let mut k = Keyctl::new(
             "IONET_ADMIN_KEY",
             &[

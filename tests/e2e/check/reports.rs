@@ -1,7 +1,8 @@
 //! `check`'s warnings and help: `--disabled` warns that Venice keys have no disabled state,
 //! the crontab example of `check --help` escapes its percent.
 
-use crate::common::profile_home::{Sandbox, mount_gates, mount_venice, srv, take};
+use crate::common::home::Home;
+use crate::common::profile_servers::{mount_gates, mount_venice, srv, take};
 use crate::common::{Keyctl, SECRET};
 
 /// Found by the operator review of profiles.
@@ -10,7 +11,7 @@ async fn check_disabled_warns_that_venice_keys_have_no_disabled_state() {
     let s = srv().await;
     mount_venice(&s, "/v").await;
     mount_gates(&s, "/g").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&format!(
         r#"
 [profiles.ven]

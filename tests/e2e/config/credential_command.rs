@@ -9,7 +9,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::command_home::{H_ON, KEY, Sandbox, assert_hidden, gkey, paths};
+use crate::common::gates_profiles::{ENV, H_ON, KEY, assert_hidden, gkey, paths};
+use crate::common::home::Home;
 use crate::common::{Out, SECRET, cleared, scan, server};
 
 /// `keyctl <args>` run in the folder `dir` (the [`cleared`] environment, the credential
@@ -43,7 +44,7 @@ async fn run_in(dir: &Path, args: &[&str], env: Vec<(String, String)>) -> Out {
 }
 
 /// One profile `a` whose credential is `credential_command = [script]`, at `s`.
-fn command_profile(sb: &Sandbox, s: &MockServer, script: &str) {
+fn command_profile(sb: &Home, s: &MockServer, script: &str) {
     sb.config(&format!(
         "[profiles.a]\nprovider = \"modelgates\"\nbase_url = \"{}\"\n\
          credential_command = [\"{script}\"]\n",
@@ -55,7 +56,7 @@ fn command_profile(sb: &Sandbox, s: &MockServer, script: &str) {
 #[tokio::test]
 async fn a_key_printed_on_the_commands_stderr_is_never_shown() {
     let s = server().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let script = sb.script("getkey.sh", &format!("echo 'your key: {KEY}' >&2"));
     command_profile(&sb, &s, &script.display().to_string());
     for args in [
@@ -63,7 +64,7 @@ async fn a_key_printed_on_the_commands_stderr_is_never_shown() {
         &["auth", "status", "-P", "a", "-o", "json"],
         &["auth", "status", "--all", "-o", "tsv"],
     ] {
-        let out = sb.keyctl(args).run().await;
+        let out = sb.keyctl_with(ENV, args).run().await;
         out.code(3);
         assert!(
             format!("{}{}", out.stdout, out.stderr).contains("printed nothing"),
@@ -81,7 +82,7 @@ async fn a_key_printed_on_the_commands_stderr_is_never_shown() {
 #[tokio::test]
 async fn a_failing_command_that_printed_the_key_and_repeats_it_on_stderr_shows_it_nowhere() {
     let s = server().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let script = sb.script(
         "getkey.sh",
         &format!("echo '{KEY}'\necho \"error: could not store {KEY}\" >&2\nexit 1"),
@@ -92,7 +93,7 @@ async fn a_failing_command_that_printed_the_key_and_repeats_it_on_stderr_shows_i
         &["list", "-P", "a", "-v"],
         &["auth", "status", "-P", "a", "-o", "json"],
     ] {
-        let out = sb.keyctl(args).run().await;
+        let out = sb.keyctl_with(ENV, args).run().await;
         out.code(3);
         assert!(
             format!("{}{}", out.stdout, out.stderr).contains("failed (exit status 1)"),
@@ -116,7 +117,7 @@ async fn a_relative_program_starts_at_the_config_files_folder_not_the_current_on
         .expect(1)
         .mount(&s)
         .await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.script("getkey.sh", &format!("echo '{SECRET}'"));
     command_profile(&sb, &s, "./getkey.sh");
     // The current folder holds another ./getkey.sh, which must not run.

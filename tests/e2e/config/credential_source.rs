@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde_json::json;
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::profile_home::{Sandbox, Srv, mount_gates, mount_venice, srv, take};
+use crate::common::home::Home;
+use crate::common::profile_servers::{Srv, mount_gates, mount_venice, srv, take};
 use crate::common::{GATES_KEY, Keyctl, SECRET};
 
 /// Found by the operator review of profiles.
@@ -15,7 +16,7 @@ async fn verbose_names_the_profile_and_its_credential_source_never_the_credentia
     let s = srv().await;
     mount_venice(&s, "/pv").await;
     mount_gates(&s, "/pc").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let key_file = sb.write("mg.key", &format!("{SECRET}\n"));
     sb.config(&format!(
         r#"
@@ -75,7 +76,7 @@ base_url = "{u}/pc"
 
 /// Writes two profiles (`ven`, the default, and `mg`) on `s`, and a key file holding SECRET
 /// (returned).
-fn two_profiles(sb: &Sandbox, s: &Srv) -> PathBuf {
+fn two_profiles(sb: &Home, s: &Srv) -> PathBuf {
     let key_file = sb.write("f.key", &format!("{SECRET}\n"));
     sb.config(&format!(
         r#"
@@ -101,7 +102,7 @@ base_url = "{u}"
 async fn verbose_with_api_key_file_names_the_file_in_use() {
     let s = srv().await;
     mount_venice(&s, "").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let key_file = two_profiles(&sb, &s);
     let cfg = sb.config_path().display().to_string();
     let out = sb
@@ -134,7 +135,7 @@ async fn verbose_with_all_does_not_name_the_default_profile_alone() {
     let s = srv().await;
     mount_venice(&s, "").await;
     mount_gates(&s, "").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     two_profiles(&sb, &s);
     let out = sb
         .keyctl(&["auth", "status", "--all", "-v"])
@@ -157,7 +158,7 @@ async fn verbose_with_all_does_not_name_the_default_profile_alone() {
 #[tokio::test]
 async fn a_401_with_api_key_file_names_the_file_not_the_profile() {
     let s = unauthorized().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let key_file = two_profiles(&sb, &s);
     let out = sb
         .keyctl(&["list", "-P", "mg", "--api-key-file"])
@@ -191,7 +192,7 @@ async fn unauthorized() -> Srv {
 #[tokio::test]
 async fn a_401_to_a_profile_run_names_the_profiles_source_not_the_providers_variable() {
     let s = unauthorized().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let key_file = sb.write("k", "sk-from-command-0003\n");
     sb.config(&format!(
         r#"

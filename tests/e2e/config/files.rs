@@ -16,7 +16,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{Keyctl, Out, Running, SECRET, server};
+use crate::common::home::Home;
+use crate::common::{Out, SECRET, server};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -25,91 +26,12 @@ use crate::common::{Keyctl, Out, Running, SECRET, server};
 /// A key-like token (OpenRouter's prefix and 32 hex digits): never printed back.
 const KEY: &str = "sk-or-v1-9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
+/// The variable a background run sets to SECRET: one no profile here reads.
+const UNUSED_CREDENTIAL: &str = "KEYCTL_UNUSED_CREDENTIAL";
+
 /// A run that must end at once: past this it is killed and the test fails (on the landed main
 /// these runs blocked forever).
 const QUICK: Duration = Duration::from_secs(5);
-
-/// A temporary folder for one test: the config file, key files, scripts, the state folder.
-struct Dir {
-    tmp: tempfile::TempDir,
-}
-
-impl Dir {
-    fn new() -> Dir {
-        Dir {
-            tmp: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn s(&self) -> String {
-        self.path().display().to_string()
-    }
-
-    /// Writes `rel` (creating its folders) and returns its full path.
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    fn config_path(&self) -> PathBuf {
-        self.path().join("config.toml")
-    }
-
-    /// Writes `config.toml`.
-    fn config(&self, text: &str) {
-        std::fs::write(self.config_path(), text).unwrap();
-    }
-
-    /// The environment of a run: this folder's config file, state folder and HOME, and a
-    /// proxy that refuses everything (loopback goes direct; a request for a real host, as a
-    /// regression would send, fails here instead of leaving the machine).
-    fn env(&self) -> Vec<(String, String)> {
-        let d = self.s();
-        let mut env = vec![
-            (
-                "KEYCTL_CONFIG".into(),
-                self.config_path().display().to_string(),
-            ),
-            ("XDG_CONFIG_HOME".into(), format!("{d}/xdg-config")),
-            ("XDG_STATE_HOME".into(), format!("{d}/state")),
-            ("HOME".into(), d),
-            ("NO_PROXY".into(), String::new()),
-            ("no_proxy".into(), String::new()),
-        ];
-        for v in [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            env.push((v.into(), "http://127.0.0.1:9".into()));
-        }
-        env
-    }
-
-    /// `keyctl <args>` with no credential ([`Keyctl::bare`]) and this folder's files.
-    fn keyctl(&self, args: &[&str]) -> Keyctl {
-        self.env()
-            .iter()
-            .fold(Keyctl::bare(args), |k, (n, v)| k.env(n, v))
-    }
-
-    /// `keyctl <args>` in the background, to be waited for with a limit.
-    fn spawn(&self, args: &[&str], env: &[(String, String)]) -> Running {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        // The variable set to SECRET is one no profile here reads.
-        Running::spawn("KEYCTL_UNUSED_CREDENTIAL", &args, &env)
-    }
-}
 
 /// Makes a FIFO at `p` (nobody ever writes to it).
 fn mkfifo(p: &Path) {
@@ -180,7 +102,7 @@ fn kill(pid: i32) {
 }
 
 /// The pid a script wrote to `{D}/pid`.
-fn pid_in(dir: &Dir) -> i32 {
+fn pid_in(dir: &Home) -> i32 {
     let p = dir.path().join("pid");
     std::fs::read_to_string(&p)
         .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
@@ -196,9 +118,12 @@ fn pid_in(dir: &Dir) -> i32 {
 #[tokio::test]
 async fn a_fifo_config_file_is_refused_at_once() {
     // Named by KEYCTL_CONFIG.
-    let dir = Dir::new();
+    let dir = Home::offline();
     mkfifo(&dir.config_path());
-    let f = dir.spawn(&["providers"], &dir.env()).finish(QUICK).await;
+    let f = dir
+        .spawn(UNUSED_CREDENTIAL, &["providers"], &dir.env())
+        .finish(QUICK)
+        .await;
     f.out
         .code(2)
         .stderr_has(&format!(
@@ -208,7 +133,7 @@ async fn a_fifo_config_file_is_refused_at_once() {
         ))
         .stderr_has("fix or unset it");
     // At the default place ($XDG_CONFIG_HOME/keyctl/config.toml).
-    let dir = Dir::new();
+    let dir = Home::offline();
     let at = dir.path().join("xdg-config/keyctl/config.toml");
     std::fs::create_dir_all(at.parent().unwrap()).unwrap();
     mkfifo(&at);
@@ -217,7 +142,10 @@ async fn a_fifo_config_file_is_refused_at_once() {
         .into_iter()
         .filter(|(k, _)| k != "KEYCTL_CONFIG")
         .collect();
-    let f = dir.spawn(&["providers"], &env).finish(QUICK).await;
+    let f = dir
+        .spawn(UNUSED_CREDENTIAL, &["providers"], &env)
+        .finish(QUICK)
+        .await;
     f.out.code(2).stderr_has(&format!(
         "cannot read the config file {}: it is a FIFO (named pipe), not a regular file",
         at.display()
@@ -226,7 +154,7 @@ async fn a_fifo_config_file_is_refused_at_once() {
 
 #[tokio::test]
 async fn config_files_that_are_not_regular_files_are_exit_2_and_a_link_to_one_is_fine() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     let sub = dir.path().join("folder");
     std::fs::create_dir_all(&sub).unwrap();
     let cases: [(&str, &str); 3] = [
@@ -241,7 +169,10 @@ async fn config_files_that_are_not_regular_files_are_exit_2_and_a_link_to_one_is
     for (at, want) in cases {
         let mut env = dir.env();
         env[0].1 = at.to_string();
-        let f = dir.spawn(&["providers"], &env).finish(QUICK).await;
+        let f = dir
+            .spawn(UNUSED_CREDENTIAL, &["providers"], &env)
+            .finish(QUICK)
+            .await;
         if f.out.code != 2 || !f.out.stderr.contains(want) {
             failed.push(format!("{at}: {:?}", f.out));
         }
@@ -262,7 +193,7 @@ async fn config_files_that_are_not_regular_files_are_exit_2_and_a_link_to_one_is
 }
 
 /// A Venice profile `c` reading `credential_file = "{file}"`, against `server`.
-fn file_profile(dir: &Dir, server: &MockServer, file: &Path) {
+fn file_profile(dir: &Home, server: &MockServer, file: &Path) {
     dir.config(&format!(
         "[profiles.c]\nprovider = \"venice\"\nbase_url = \"{}\"\ncredential_file = \"{}\"\n",
         server.uri(),
@@ -273,13 +204,13 @@ fn file_profile(dir: &Dir, server: &MockServer, file: &Path) {
 #[tokio::test]
 async fn a_fifo_credential_file_is_exit_3_at_once_and_nothing_is_sent() {
     let server = venice_server().await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     let fifo = dir.path().join("admin.key");
     mkfifo(&fifo);
     file_profile(&dir, &server, &fifo);
     let t = Instant::now();
     let f = dir
-        .spawn(&["list", "-P", "c"], &dir.env())
+        .spawn(UNUSED_CREDENTIAL, &["list", "-P", "c"], &dir.env())
         .finish(QUICK)
         .await;
     let took = t.elapsed();
@@ -294,7 +225,7 @@ async fn a_fifo_credential_file_is_exit_3_at_once_and_nothing_is_sent() {
 #[tokio::test]
 async fn credential_files_that_are_not_regular_files_are_exit_3_and_a_link_to_one_is_read() {
     let server = venice_server().await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     let folder = dir.path().join("keys");
     std::fs::create_dir_all(&folder).unwrap();
     let cases: [(PathBuf, &str); 4] = [
@@ -316,7 +247,7 @@ async fn credential_files_that_are_not_regular_files_are_exit_3_and_a_link_to_on
     for (at, want) in &cases {
         file_profile(&dir, &server, at);
         let f = dir
-            .spawn(&["list", "-P", "c"], &dir.env())
+            .spawn(UNUSED_CREDENTIAL, &["list", "-P", "c"], &dir.env())
             .finish(QUICK)
             .await;
         let whole = format!(
@@ -428,7 +359,7 @@ async fn key_like_base_urls_and_provider_names_are_refused_without_being_shown()
     ];
     let mut failed = Vec::new();
     for (what, text, want) in &cases {
-        let dir = Dir::new();
+        let dir = Home::offline();
         dir.config(text);
         let file = dir.config_path().display().to_string();
         for args in [
@@ -460,7 +391,7 @@ async fn key_like_base_urls_and_provider_names_are_refused_without_being_shown()
 
 #[tokio::test]
 async fn ordinary_base_urls_and_names_pass() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(
         "[providers.acme]\napi = \"openrouter\"\nbase_url = \"https://api.example.com/v1\"\n\
          credential_env = \"ACME_KEY\"\nname = \"Acme Gateway 2\"\n\n\
@@ -513,7 +444,7 @@ async fn key_like_base_urls_from_the_environment_are_refused_without_being_shown
     ];
     let mut failed = Vec::new();
     for (var, url) in &cases {
-        let dir = Dir::new();
+        let dir = Home::offline();
         dir.config(acme);
         for args in [
             &["providers"][..],
@@ -555,7 +486,7 @@ async fn key_like_base_urls_from_the_environment_are_refused_without_being_shown
     assert!(failed.is_empty(), "{}", failed.join("\n\n"));
     assert_eq!(server.received_requests().await.unwrap().len(), 0);
     // An ordinary address from the variable is used and shown.
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(acme);
     let base = format!("{}/api/v1", server.uri());
     let out = dir
@@ -572,7 +503,7 @@ async fn key_like_base_urls_from_the_environment_are_refused_without_being_shown
 
 /// A Venice profile `c` at `server` whose credential_command is `/bin/sh {D}/cred.sh` (`{D}`
 /// the folder, `{S}` the key in the script).
-fn command_profile(dir: &Dir, server: &MockServer, script: &str) {
+fn command_profile(dir: &Home, server: &MockServer, script: &str) {
     let d = dir.s();
     dir.write("cred.sh", &script.replace("{D}", &d).replace("{S}", SECRET));
     dir.config(&format!(
@@ -601,7 +532,7 @@ async fn a_credential_commands_leftover_process_is_killed_once_it_exited() {
     let mut failed = Vec::new();
     for (what, script, code) in cases {
         let server = venice_server().await;
-        let dir = Dir::new();
+        let dir = Home::offline();
         command_profile(&dir, &server, script);
         let out = dir.keyctl(&["list", "-P", "c"]).run().await;
         let pid = pid_in(&dir);
@@ -631,7 +562,7 @@ async fn a_leftover_holding_the_commands_output_open_neither_holds_keyctl_nor_ou
     // The leftover keeps the command's standard output open: the landed main read until the
     // 10 s time-out, then failed (exit 3).
     let server = venice_server().await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     command_profile(
         &dir,
         &server,
@@ -639,7 +570,7 @@ async fn a_leftover_holding_the_commands_output_open_neither_holds_keyctl_nor_ou
     );
     let t = Instant::now();
     let f = dir
-        .spawn(&["list", "-P", "c"], &dir.env())
+        .spawn(UNUSED_CREDENTIAL, &["list", "-P", "c"], &dir.env())
         .finish(Duration::from_secs(20))
         .await;
     let took = t.elapsed();
@@ -662,7 +593,7 @@ async fn a_leftover_that_left_the_process_group_does_not_hold_keyctl() {
     // It started a session of its own (as a daemon would), with the output still open: keyctl
     // cannot kill it, and reads for at most half a second after the command exited.
     let server = venice_server().await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     command_profile(
         &dir,
         &server,
@@ -671,7 +602,7 @@ async fn a_leftover_that_left_the_process_group_does_not_hold_keyctl() {
     );
     let t = Instant::now();
     let f = dir
-        .spawn(&["list", "-P", "c"], &dir.env())
+        .spawn(UNUSED_CREDENTIAL, &["list", "-P", "c"], &dir.env())
         .finish(Duration::from_secs(20))
         .await;
     let took = t.elapsed();
@@ -696,7 +627,7 @@ async fn on_a_terminal_a_leftover_holding_the_output_does_not_hold_keyctl() {
     // and what it leaves is left alone (README); keyctl still does not wait for it. The
     // leftover ignores SIGHUP, as a leftover of a shell's keyctl would not get one.
     let server = venice_server().await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     command_profile(
         &dir,
         &server,

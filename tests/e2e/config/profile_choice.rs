@@ -2,7 +2,8 @@
 //! KEYCTL_PROFILE with `-p` of its provider is used, and `--all` refuses a base-URL variable
 //! that would redirect the profiles.
 
-use crate::common::profile_home::{Sandbox, gates_server, mount_venice, nothing_sent, srv, take};
+use crate::common::home::Home;
+use crate::common::profile_servers::{gates_server, mount_venice, nothing_sent, srv, take};
 use crate::common::{GATES_KEY, Keyctl, SECRET};
 
 const VEN_DEFAULT: &str = r#"
@@ -16,7 +17,7 @@ base_url = "{U}/pv"
 
 /// Both credentials set, with the base URL variable pointing at `/ev` on the server: the path
 /// and the header show which of profile or provider was used.
-fn venice_run(sb: &Sandbox, args: &[&str]) -> Keyctl {
+fn venice_run(sb: &Home, args: &[&str]) -> Keyctl {
     sb.keyctl(args)
         .env("PV_KEY", "pv-profile-cred-0001")
         .env("VENICE_ADMIN_KEY", "ve-own-cred-0002")
@@ -28,7 +29,7 @@ async fn default_profile_is_not_used_when_p_or_keyctl_provider_names_a_provider(
     let s = srv().await;
     mount_venice(&s, "/pv").await;
     mount_venice(&s, "/ev").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&VEN_DEFAULT.replace("{U}", &s.uri()));
     let ev = format!("{}/ev", s.uri());
 
@@ -87,7 +88,7 @@ async fn default_profile_is_not_used_when_p_or_keyctl_provider_names_a_provider(
 async fn an_explicit_keyctl_profile_with_p_of_the_same_provider_uses_the_profile() {
     let s = srv().await;
     mount_venice(&s, "/pv").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     // No default_profile here: KEYCTL_PROFILE names the profile explicitly.
     sb.config(&VEN_DEFAULT.replace("{U}", &s.uri()).replace(
         "default_profile = \"ven\"",
@@ -129,7 +130,7 @@ async fn all_with_a_profiles_base_url_variable_set_is_exit_2_and_sends_nothing()
     mount_venice(&ven, "").await;
     let mg = gates_server("").await;
     let elsewhere = srv().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&format!(
         r#"
 [profiles.v]

@@ -3,7 +3,6 @@
 //! `file:line: key`); `credential_command` and `credential_file`; custom providers; and
 //! `keyctl providers`, which never prints a credential.
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,70 +10,12 @@ use serde_json::{Value, json};
 use wiremock::matchers::{any, body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::common::home::Home;
 use crate::common::{GATES_KEY, Keyctl, SECRET, VENICE_KEY};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A temporary folder for one run: the config file, key files, scripts, the state folder.
-struct Dir {
-    tmp: tempfile::TempDir,
-}
-
-impl Dir {
-    fn new() -> Dir {
-        Dir {
-            tmp: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    fn s(&self) -> String {
-        self.path().display().to_string()
-    }
-
-    /// Writes `rel` (creating its folders) and returns its full path.
-    fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    /// `config.toml` in this folder.
-    fn config(&self, text: &str) -> PathBuf {
-        self.write("config.toml", text)
-    }
-
-    /// `keyctl <args>` (no credential: [`Keyctl::bare`]) with the config file of this folder,
-    /// its own state folder and HOME, and a proxy that refuses everything (a request meant for
-    /// loopback goes direct; one meant for a real provider fails instead of leaving the
-    /// machine).
-    fn keyctl(&self, args: &[&str]) -> Keyctl {
-        let d = self.s();
-        let mut k = Keyctl::bare(args)
-            .env("KEYCTL_CONFIG", &format!("{d}/config.toml"))
-            .env("XDG_STATE_HOME", &format!("{d}/state"))
-            .env("HOME", &d)
-            .env("NO_PROXY", "")
-            .env("no_proxy", "");
-        for v in [
-            "HTTPS_PROXY",
-            "https_proxy",
-            "HTTP_PROXY",
-            "http_proxy",
-            "ALL_PROXY",
-            "all_proxy",
-        ] {
-            k = k.env(v, "http://127.0.0.1:9");
-        }
-        k
-    }
-}
 
 /// A key every API family's list parser accepts.
 fn listed_key() -> Value {
@@ -386,7 +327,7 @@ fn rows() -> Vec<Row> {
 
 /// Checks one row; the error names it.
 async fn check_row(row: &Row) -> Result<(), String> {
-    let dir = Dir::new();
+    let dir = Home::offline();
     let (server, arrivals) = stub(row.mode).await;
     let sub = |s: &str| s.replace("{U}", &server.uri()).replace("{D}", &dir.s());
     dir.config(&sub(&format!("{}{PROFILES}", row.top)));
@@ -648,7 +589,7 @@ fn bad_rows() -> Vec<Bad> {
 async fn bad_files_are_exit_2_with_file_line_and_key() {
     let mut failed = Vec::new();
     for row in bad_rows() {
-        let dir = Dir::new();
+        let dir = Home::offline();
         let server = MockServer::start().await;
         let file = dir.config(&row.text.replace("{S}", SECRET));
         let sub = |s: &str| {
@@ -701,7 +642,7 @@ async fn credential_env_holding_a_key_shaped_like_a_variable_is_refused() {
     // is a valid variable name. It must be refused like any other key (exit 2), and never
     // printed.
     let key = "VENICE_ADMIN_KEY_6mZ8Qz3vTqXb1RkP0aLs9WdFyH2uJcE4";
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&format!(
         "[profiles.a]\nprovider = \"venice\"\ncredential_env = \"{key}\"\n\
          [providers.acme]\napi = \"openrouter\"\nbase_url = \"https://acme.example\"\n\
@@ -726,7 +667,7 @@ async fn credential_env_holding_a_key_shaped_like_a_variable_is_refused() {
 
 #[tokio::test]
 async fn a_missing_config_at_the_default_place_is_fine() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     let out = Keyctl::bare(&["providers", "-o", "json"])
         .env("XDG_CONFIG_HOME", &format!("{}/nowhere", dir.s()))
         .env("XDG_STATE_HOME", &format!("{}/state", dir.s()))
@@ -760,7 +701,7 @@ async fn a_missing_config_at_the_default_place_is_fine() {
 
 #[tokio::test]
 async fn a_broken_config_does_not_break_help_version_completions_or_man() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config("[profiles.a\nthis is not toml\n");
     for (args, want) in [
         (&["completions", "bash"][..], "_keyctl()"),
@@ -801,7 +742,7 @@ async fn a_broken_config_does_not_break_help_version_completions_or_man() {
 /// A server that accepts the Venice list with SECRET, and a folder with a profile `c` whose
 /// credential_command is `/bin/sh {D}/cred.sh <extra>` (run through sh, so no script is
 /// executed right after being written: no "text file busy").
-async fn command_setup(script: &str, extra: &[&str]) -> (Dir, MockServer) {
+async fn command_setup(script: &str, extra: &[&str]) -> (Home, MockServer) {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/v1/api_keys"))
@@ -809,7 +750,7 @@ async fn command_setup(script: &str, extra: &[&str]) -> (Dir, MockServer) {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
         .mount(&server)
         .await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     let d = dir.s();
     dir.write("cred.sh", &script.replace("{D}", &d).replace("{S}", SECRET));
     let mut argv = vec!["\"/bin/sh\"".to_string(), format!("\"{d}/cred.sh\"")];
@@ -932,7 +873,7 @@ async fn credential_command_printing_too_much_says_so() {
 
 #[tokio::test]
 async fn credential_command_not_found_is_exit_3() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     let server = MockServer::start().await;
     dir.config(&format!(
         "[profiles.c]\nprovider = \"venice\"\nbase_url = \"{}\"\n\
@@ -1096,7 +1037,7 @@ async fn credential_file_paths_and_contents() {
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
             .mount(&server)
             .await;
-        let dir = Dir::new();
+        let dir = Home::offline();
         let d = dir.s();
         let sub = |s: &str| s.replace("{D}", &d).replace("{S}", SECRET);
         for (p, t) in *files {
@@ -1176,7 +1117,7 @@ async fn a_custom_provider_lists_and_updates_with_its_own_credential() {
         .expect(1)
         .mount(&server)
         .await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&acme_config(&server, ""));
     // Every built-in variable set too: none of them is used.
     let k = |args: &[&str]| {
@@ -1211,7 +1152,7 @@ async fn a_profile_of_a_custom_provider() {
         .expect(2)
         .mount(&server)
         .await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&acme_config(
         &server,
         "[profiles.work]\nprovider = \"acme\"\ncredential_env = \"ACME_PROF\"\n",
@@ -1257,7 +1198,7 @@ async fn a_custom_providers_base_url_variable() {
         .expect(1)
         .mount(&server)
         .await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&acme_config(&server, ""));
     dir.keyctl(&["list", "-p", "acme"])
         .env("ACME_KEY", ACME_KEY)
@@ -1270,7 +1211,7 @@ async fn a_custom_providers_base_url_variable() {
 #[tokio::test]
 async fn support_shows_the_custom_provider() {
     let server = MockServer::start().await;
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&acme_config(&server, ""));
     let out = dir.keyctl(&["support"]).run().await;
     out.code(0);
@@ -1307,7 +1248,7 @@ const VALUES: [(&str, &str); 6] = [
 
 /// Custom providers of each source kind: env (set and not), file (there, missing, empty),
 /// command (never run).
-fn providers_config(dir: &Dir) -> String {
+fn providers_config(dir: &Home) -> String {
     let d = dir.s();
     dir.write("keys/bfile.key", "file-secret-value-666666\n");
     dir.write("keys/empty.key", "");
@@ -1348,7 +1289,7 @@ credential_command = ["/bin/sh", "-c", "touch {d}/ran"]
 
 #[tokio::test]
 async fn providers_lists_custom_ones_and_never_a_credential() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&providers_config(&dir));
     let d = dir.s();
     let run = |args: &'static [&'static str]| {
@@ -1456,7 +1397,7 @@ async fn providers_lists_custom_ones_and_never_a_credential() {
 
 #[tokio::test]
 async fn providers_json_has_the_source_and_whether_it_is_present() {
-    let dir = Dir::new();
+    let dir = Home::offline();
     dir.config(&providers_config(&dir));
     let d = dir.s();
     let mut k = dir.keyctl(&["providers", "-o", "json"]);
@@ -1552,7 +1493,7 @@ async fn providers_json_has_the_source_and_whether_it_is_present() {
 async fn a_custom_provider_named_like_a_built_in_one_is_exit_2() {
     let server = MockServer::start().await;
     for name in ["venice", "Venice", "openrouter", "io.net"] {
-        let dir = Dir::new();
+        let dir = Home::offline();
         dir.config(&format!(
             "[providers.\"{name}\"]\napi = \"openrouter\"\nbase_url = \"{}\"\ncredential_env = \"X\"\n",
             server.uri()

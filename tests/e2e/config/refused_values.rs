@@ -1,7 +1,8 @@
 //! Config files refused: values that look like keys (never printed back), duplicate custom
 //! provider ids, an http base URL that looks like a key.
 
-use crate::common::command_home::{KEY, Sandbox, assert_hidden, paths};
+use crate::common::gates_profiles::{ENV, KEY, assert_hidden, paths};
+use crate::common::home::Home;
 use crate::common::server;
 
 /// Found by the attack review of profiles.
@@ -43,14 +44,19 @@ async fn config_values_that_look_like_keys_are_refused_and_never_printed() {
     ];
     let s = server().await;
     for (text, want) in cases {
-        let sb = Sandbox::new();
+        let sb = Home::new();
         sb.config(&text);
         for args in [
             &["auth", "status"][..],
             &["providers"],
             &["list", "-p", "venice"],
         ] {
-            let out = sb.keyctl(args).arg("--base-url").arg(&s.uri()).run().await;
+            let out = sb
+                .keyctl_with(ENV, args)
+                .arg("--base-url")
+                .arg(&s.uri())
+                .run()
+                .await;
             out.code(2).stderr_has(want);
             assert_hidden(&out, KEY, &text);
         }
@@ -62,14 +68,14 @@ async fn config_values_that_look_like_keys_are_refused_and_never_printed() {
 #[tokio::test]
 async fn duplicate_custom_provider_ids_are_refused() {
     for (a, b) in [("ACME", "acme"), ("a-b", "a_b"), ("a.b", "a-b")] {
-        let sb = Sandbox::new();
+        let sb = Home::new();
         sb.config(&format!(
             "[providers.'{a}']\napi = 'openrouter'\nbase_url = 'https://x.example'\n\
              credential_env = 'X'\n\n[providers.'{b}']\napi = 'openrouter'\n\
              base_url = 'https://y.example'\ncredential_env = 'Y'\n"
         ));
         for args in [&["providers"][..], &["list", "-p", b]] {
-            let out = sb.keyctl(args).run().await;
+            let out = sb.keyctl_with(ENV, args).run().await;
             out.code(2)
                 // Ids are lower-cased: `[providers.ACME]` is named `acme`.
                 .stderr_has(&format!(
@@ -85,11 +91,11 @@ async fn duplicate_custom_provider_ids_are_refused() {
 /// Found by the attack review of profiles.
 #[tokio::test]
 async fn a_refused_http_base_url_that_looks_like_a_key_is_not_printed() {
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&format!(
         "[profiles.a]\nprovider = 'venice'\ncredential_env = 'X'\nbase_url = 'http://{KEY}.example'\n"
     ));
-    let out = sb.keyctl(&["auth", "status"]).run().await;
+    let out = sb.keyctl_with(ENV, &["auth", "status"]).run().await;
     out.code(2).stderr_has("profiles.a.base_url");
     assert_hidden(&out, KEY, "base_url");
 }

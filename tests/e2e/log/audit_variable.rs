@@ -1,13 +1,14 @@
 //! An unusable KEYCTL_AUDIT stops only real writes (dry runs and reads go on).
 
-use crate::common::profile_home::{Sandbox, assert_tsv, gates_server, nothing_sent, take};
+use crate::common::home::Home;
+use crate::common::profile_servers::{assert_tsv, gates_server, nothing_sent, take};
 use crate::common::{GATES_KEY, SECRET};
 
 /// Found by the operator review of profiles.
 #[tokio::test]
 async fn an_unusable_keyctl_audit_blocks_only_real_writes() {
     let s = gates_server("").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config("");
     let run = |args: &[&str]| {
         let mut all = args.to_vec();

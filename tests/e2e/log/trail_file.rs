@@ -11,7 +11,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::command_home::Sandbox;
+use crate::common::gates_profiles::ENV;
+use crate::common::home::Home;
 use crate::common::{Keyctl, server};
 
 /// Mounts `PATCH /api/v1/keys/{key}` answering the updated key.
@@ -65,12 +66,12 @@ const K2: &str = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2
 
 const K3: &str = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
 
-fn update_run(sb: &Sandbox, s: &MockServer, keys: &[&str], extra: &[&str]) -> Keyctl {
+fn update_run(sb: &Home, s: &MockServer, keys: &[&str], extra: &[&str]) -> Keyctl {
     let mut args = vec!["update", "-p", "modelgates"];
     args.extend_from_slice(keys);
     args.extend_from_slice(&["--limit", "5", "-o", "json"]);
     args.extend_from_slice(extra);
-    sb.keyctl_no_config(&args).base(s)
+    sb.keyctl_with_no_config(ENV, &args).base(s)
 }
 
 /// Found by the attack review of profiles.
@@ -78,16 +79,16 @@ fn update_run(sb: &Sandbox, s: &MockServer, keys: &[&str], extra: &[&str]) -> Ke
 async fn an_audit_trail_that_is_a_symlink_is_not_followed() {
     let s = server().await;
     mount_patch(&s, K1).await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let target = sb.write("elsewhere/precious.txt", "original\n");
-    std::os::unix::fs::symlink(&target, sb.trail()).unwrap();
+    std::os::unix::fs::symlink(&target, sb.trail_in_its_folder()).unwrap();
     let out = update_run(&sb, &s, &[K1], &[]).run().await;
     out.code(0)
         .stderr_has("warning: could not write the audit trail");
     assert_eq!(out.json_lines()[0]["status"], "updated", "{}", out.stdout);
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "original\n");
     assert!(
-        std::fs::symlink_metadata(sb.trail())
+        std::fs::symlink_metadata(sb.trail_in_its_folder())
             .unwrap()
             .file_type()
             .is_symlink(),
@@ -100,8 +101,8 @@ async fn an_audit_trail_that_is_a_symlink_is_not_followed() {
 async fn an_audit_trail_that_is_a_fifo_costs_a_warning_not_a_hang_even_with_q() {
     let s = server().await;
     mount_patch(&s, K1).await;
-    let sb = Sandbox::new();
-    mkfifo(&sb.trail());
+    let sb = Home::new();
+    mkfifo(&sb.trail_in_its_folder());
     let t = Instant::now();
     let out = update_run(&sb, &s, &[K1], &["-q"]).run().await;
     let took = t.elapsed();
@@ -121,8 +122,8 @@ async fn an_audit_trail_that_is_a_fifo_costs_a_warning_not_a_hang_even_with_q() 
 async fn a_held_audit_lock_is_waited_for_about_5_s_then_a_warning() {
     let s = server().await;
     mount_patch(&s, K1).await;
-    let sb = Sandbox::new();
-    let _lock = Flock::hold(&sb.trail());
+    let sb = Home::new();
+    let _lock = Flock::hold(&sb.trail_in_its_folder());
     let t = Instant::now();
     let out = update_run(&sb, &s, &[K1], &[]).run().await;
     let took = t.elapsed();
@@ -134,7 +135,10 @@ async fn a_held_audit_lock_is_waited_for_about_5_s_then_a_warning() {
         took >= Duration::from_millis(4500) && took < Duration::from_secs(9),
         "took {took:?}, not about 5 s"
     );
-    assert_eq!(std::fs::read_to_string(sb.trail()).unwrap(), "");
+    assert_eq!(
+        std::fs::read_to_string(sb.trail_in_its_folder()).unwrap(),
+        ""
+    );
 }
 
 /// Found by the attack review of profiles.
@@ -142,8 +146,8 @@ async fn a_held_audit_lock_is_waited_for_about_5_s_then_a_warning() {
 async fn sigterm_during_the_audit_lock_wait_is_exit_143() {
     let s = server().await;
     mount_patch(&s, K1).await;
-    let sb = Sandbox::new();
-    let _lock = Flock::hold(&sb.trail());
+    let sb = Home::new();
+    let _lock = Flock::hold(&sb.trail_in_its_folder());
     let args = [
         "update",
         "-p",
@@ -156,7 +160,7 @@ async fn sigterm_during_the_audit_lock_wait_is_exit_143() {
         "-o",
         "json",
     ];
-    let mut r = sb.spawn(&args, &sb.env_without_config());
+    let mut r = sb.spawn(ENV, &args, &sb.env_without_config());
     r.requests(&s, 1).await;
     // The answer came at once: the run now waits for the lock.
     r.settle(Duration::ZERO, Duration::from_millis(1000)).await;
@@ -179,8 +183,8 @@ async fn a_held_audit_lock_costs_5_s_per_run_not_per_key() {
     for k in [K1, K2, K3] {
         mount_patch(&s, k).await;
     }
-    let sb = Sandbox::new();
-    let _lock = Flock::hold(&sb.trail());
+    let sb = Home::new();
+    let _lock = Flock::hold(&sb.trail_in_its_folder());
     let args = [
         "update",
         "-p",
@@ -195,7 +199,7 @@ async fn a_held_audit_lock_costs_5_s_per_run_not_per_key() {
         "-o",
         "json",
     ];
-    let mut r = sb.spawn(&args, &sb.env_without_config());
+    let mut r = sb.spawn(ENV, &args, &sb.env_without_config());
     let f = r.finish(Duration::from_secs(20)).await;
     f.out.code(0);
     assert_eq!(f.out.json_lines().len(), 3, "{}", f.out.stdout);
@@ -210,13 +214,13 @@ async fn a_held_audit_lock_costs_5_s_per_run_not_per_key() {
 #[tokio::test]
 async fn log_of_a_trail_that_is_a_device_or_a_fifo_fails_fast() {
     for kind in ["zero", "fifo"] {
-        let sb = Sandbox::new();
-        let trail = sb.trail();
+        let sb = Home::new();
+        let trail = sb.trail_in_its_folder();
         match kind {
             "zero" => std::os::unix::fs::symlink("/dev/zero", &trail).unwrap(),
             _ => mkfifo(&trail),
         }
-        let mut r = sb.spawn(&["log"], &sb.env_without_config());
+        let mut r = sb.spawn(ENV, &["log"], &sb.env_without_config());
         let f = r.finish(Duration::from_secs(10)).await;
         f.out
             .code(2)
@@ -238,11 +242,11 @@ async fn log_of_a_trail_that_is_a_device_or_a_fifo_fails_fast() {
 /// Found by the attack review of profiles.
 #[tokio::test]
 async fn log_does_not_hang_on_a_held_audit_lock() {
-    let sb = Sandbox::new();
-    let trail = sb.trail();
+    let sb = Home::new();
+    let trail = sb.trail_in_its_folder();
     std::fs::write(&trail, "").unwrap();
     let _lock = Flock::hold(&trail);
-    let mut r = sb.spawn(&["log"], &sb.env_without_config());
+    let mut r = sb.spawn(ENV, &["log"], &sb.env_without_config());
     let f = r.finish(Duration::from_secs(10)).await;
     assert!(
         f.after_signal < Duration::from_secs(8),

@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use crate::common::profile_home::{Sandbox, gates_server, is_table};
+use crate::common::home::Home;
+use crate::common::profile_servers::{gates_server, is_table};
 use crate::common::{GATES_KEY, Keyctl};
 
 /// The 64-hex id appears whole on one line of `stdout`.
@@ -21,7 +22,7 @@ fn id_whole_on_a_line(stdout: &str, id: &str, what: &str) {
 #[tokio::test]
 async fn check_tables_with_wide_keep_a_64_hex_id_whole_at_every_width() {
     let s = gates_server("").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config("");
     for cols in ["200", "100", "60"] {
         let out = Keyctl::new(
@@ -83,7 +84,7 @@ async fn check_tables_with_wide_keep_a_64_hex_id_whole_at_every_width() {
 /// Found by the operator review of profiles.
 #[tokio::test]
 async fn log_tables_keep_long_keys_whole_at_every_width() {
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config("");
     let keys = [
         GATES_KEY,
@@ -135,7 +136,7 @@ async fn log_tables_keep_long_keys_whole_at_every_width() {
 #[tokio::test]
 async fn check_tables_at_100_columns_show_the_ids_short_prefix_unbroken() {
     let s = gates_server("").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config("");
     let out = Keyctl::new(
         "MODELGATES_MANAGEMENT_KEY",

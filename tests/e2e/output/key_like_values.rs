@@ -1,7 +1,8 @@
 //! Flags, variables and key ids that look like keys are refused before anything is sent and
 //! never echoed.
 
-use crate::common::command_home::{KEY, Sandbox, assert_hidden, gates_profile, paths};
+use crate::common::gates_profiles::{ENV, KEY, assert_hidden, gates_profile, paths};
+use crate::common::home::Home;
 use crate::common::{Keyctl, server};
 
 /// A Venice inference key's secret.
@@ -14,7 +15,7 @@ type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
 #[tokio::test]
 async fn flags_and_variables_that_look_like_keys_are_exit_2_and_never_echoed() {
     let s = server().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&gates_profile("a", &s.uri()));
     let u = s.uri();
     let cases: Vec<Case> = vec![
@@ -46,7 +47,9 @@ async fn flags_and_variables_that_look_like_keys_are_exit_2_and_never_echoed() {
         ),
     ];
     for (args, env, want) in cases {
-        let k = env.iter().fold(sb.keyctl(&args), |k, (n, v)| k.env(n, v));
+        let k = env
+            .iter()
+            .fold(sb.keyctl_with(ENV, &args), |k, (n, v)| k.env(n, v));
         let out = k.run().await;
         out.code(2)
             .stderr_has(want)
@@ -89,7 +92,7 @@ async fn a_key_id_that_is_a_secret_is_refused_before_anything_is_sent() {
     ];
     for (var, args, secret) in cases {
         let s = server().await;
-        let sb = Sandbox::new();
+        let sb = Home::new();
         let mut k = Keyctl::new(var, &args).base(&s).arg("-o").arg("json");
         for (n, v) in sb.env_without_config() {
             k = k.env(&n, &v);
@@ -119,7 +122,7 @@ async fn a_key_id_that_is_a_secret_is_refused_before_anything_is_sent() {
 #[tokio::test]
 async fn the_secret_as_id_refusal_says_nothing_was_sent_once() {
     let s = server().await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let mut k = Keyctl::new(
         "VENICE_ADMIN_KEY",
         &["update", "-p", "venice", VENICE_SECRET, "--limit", "5"],

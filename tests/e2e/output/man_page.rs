@@ -1,7 +1,7 @@
 //! The man page passes groff and documents the environment, the files and the exit status.
 
 use crate::common::Keyctl;
-use crate::common::profile_home::have;
+use crate::common::profile_servers::have;
 
 /// Found by the operator review of profiles.
 #[tokio::test]

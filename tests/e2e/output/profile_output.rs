@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use crate::common::profile_home::{Sandbox, assert_tsv, gates_server, is_table};
+use crate::common::home::Home;
+use crate::common::profile_servers::{assert_tsv, gates_server, is_table};
 use crate::common::{GATES_KEY, SECRET};
 
 fn output_profiles(u: &str) -> String {
@@ -28,7 +29,7 @@ output = "json"
 #[tokio::test]
 async fn a_profiles_output_table_is_tsv_in_a_pipe_json_is_json_and_o_beats_it() {
     let s = gates_server("").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&output_profiles(&s.uri()));
     let run = |args: &[&str]| sb.keyctl(args).env("PG_KEY", SECRET);
 
@@ -61,7 +62,7 @@ async fn a_profiles_output_table_is_tsv_in_a_pipe_json_is_json_and_o_beats_it() 
 #[tokio::test]
 async fn listings_that_are_not_key_output_ignore_the_profiles_output() {
     let s = gates_server("").await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     sb.config(&format!(
         "default_profile = \"js\"\n{}",
         output_profiles(&s.uri())

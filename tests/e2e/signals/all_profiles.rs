@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::command_home::{H_ON, Sandbox, gates_profile, gkey, paths};
+use crate::common::gates_profiles::{ENV, H_ON, gates_profile, gkey, paths};
+use crate::common::home::Home;
 use crate::common::{Finished, Out, SECRET, server};
 
 /// `GET /api/v1/key` of a management key (LIFECYCLE.md 3.5).
@@ -102,7 +103,7 @@ async fn auth_status_stopped_while_b_is_in_flight(slow: Duration) -> Finished {
     mount_check(&s, "/a", Duration::ZERO, 1).await;
     mount_check(&s, "/b", slow, 1).await;
     mount_check(&s, "/c", Duration::ZERO, 0).await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let u = s.uri();
     sb.config(
         &[
@@ -113,6 +114,7 @@ async fn auth_status_stopped_while_b_is_in_flight(slow: Duration) -> Finished {
         .concat(),
     );
     let mut r = sb.spawn(
+        ENV,
         &["auth", "status", "--all", "--retries", "0", "-o", "json"],
         &sb.env(),
     );
@@ -201,7 +203,7 @@ async fn check_all_sigterm_prints_the_matches_found_and_names_the_profiles_not_c
     mount_list(&s, "/a", Duration::ZERO, 1).await;
     mount_list(&s, "/b", Duration::from_secs(20), 1).await;
     mount_list(&s, "/c", Duration::ZERO, 0).await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     let u = s.uri();
     sb.config(
         &[
@@ -212,6 +214,7 @@ async fn check_all_sigterm_prints_the_matches_found_and_names_the_profiles_not_c
         .concat(),
     );
     let mut r = sb.spawn(
+        ENV,
         &[
             "check",
             "--all",
@@ -256,7 +259,7 @@ async fn sigint_while_a_credential_command_sleeps_kills_its_children_and_keeps_t
     mount_check(&s, "/a", Duration::ZERO, 1).await;
     mount_check(&s, "/b", Duration::ZERO, 0).await;
     mount_check(&s, "/c", Duration::ZERO, 0).await;
-    let sb = Sandbox::new();
+    let sb = Home::new();
     // The command starts a `sleep` (recording its pid) and waits for it.
     sb.script(
         "slowkey.sh",
@@ -271,7 +274,7 @@ async fn sigint_while_a_credential_command_sleeps_kills_its_children_and_keeps_t
         pid_file.display(),
         gates_profile("c", &format!("{u}/c")),
     ));
-    let mut r = sb.spawn(&["auth", "status", "--all", "-o", "json"], &sb.env());
+    let mut r = sb.spawn(ENV, &["auth", "status", "--all", "-o", "json"], &sb.env());
     r.requests(&s, 1).await;
     assert!(
         eventually(Duration::from_secs(15), || pid_file.exists()).await,

@@ -1,67 +1,13 @@
-//! A temporary home for runs that read a config file of profiles (the file, the state folder,
-//! HOME, key files), ModelGates and Venice stand-ins whose requests can be taken, and readers of
-//! TSV and record tables.
+//! ModelGates and Venice servers for runs of a config file's profiles, whose requests (with
+//! their authorization header) can be taken, and readers of TSV and record tables.
 
 use std::cell::Cell;
-use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::common::{GATES_KEY, Keyctl, Out, VENICE_KEY, server};
-
-/// A temporary folder per test: the config file, the state folder, HOME, key files.
-pub(crate) struct Sandbox {
-    pub(crate) tmp: tempfile::TempDir,
-}
-
-impl Sandbox {
-    pub(crate) fn new() -> Sandbox {
-        Sandbox {
-            tmp: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    pub(crate) fn path(&self) -> &Path {
-        self.tmp.path()
-    }
-
-    /// The config file's path (written by [`Sandbox::config`]).
-    pub(crate) fn config_path(&self) -> PathBuf {
-        self.path().join("config.toml")
-    }
-
-    /// Writes `config.toml`.
-    pub(crate) fn config(&self, text: &str) -> &Sandbox {
-        std::fs::write(self.config_path(), text).unwrap();
-        self
-    }
-
-    /// Writes a file in the sandbox and returns its path.
-    pub(crate) fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let p = self.path().join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(&p, text).unwrap();
-        p
-    }
-
-    /// The audit trail's path under this sandbox's XDG_STATE_HOME.
-    pub(crate) fn trail(&self) -> PathBuf {
-        self.path().join("state").join("keyctl").join("audit.jsonl")
-    }
-
-    /// `keyctl <args>` with no credential ([`Keyctl::bare`]), this sandbox's config file, state
-    /// folder and HOME.
-    pub(crate) fn keyctl(&self, args: &[&str]) -> Keyctl {
-        let d = self.path();
-        Keyctl::bare(args)
-            .env("KEYCTL_CONFIG", self.config_path().to_str().unwrap())
-            .env("XDG_CONFIG_HOME", d.join("xdg-config").to_str().unwrap())
-            .env("XDG_STATE_HOME", d.join("state").to_str().unwrap())
-            .env("HOME", d.to_str().unwrap())
-    }
-}
+use crate::common::{GATES_KEY, Out, VENICE_KEY, server};
 
 /// An OpenRouter-style (ModelGates) key at `usage` of a `limit` USD lifetime limit.
 pub(crate) fn gkey(hash: &str, name: &str, limit: f64, usage: f64) -> Value {
