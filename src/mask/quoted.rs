@@ -427,7 +427,8 @@ mod tests {
 
     /// Scrubbing a large hostile answer stays linear whatever it holds: key starts one after
     /// another, tags and entities never closed, escapes (1 MiB each; quadratic work would take
-    /// hours, linear work takes well under a second in a release build).
+    /// hours, linear work takes well under a second in a release build and 2 to 11 s in a debug
+    /// build on a loaded 2-core machine, so the bound is 60 s: far from both).
     #[test]
     fn scrubbing_a_large_hostile_answer_is_quick() {
         for piece in [
@@ -445,7 +446,7 @@ mod tests {
             let _ = scrub_quoted(&text);
             let took = t.elapsed();
             assert!(
-                took < std::time::Duration::from_secs(10),
+                took < std::time::Duration::from_secs(60),
                 "{piece:?}: {took:?}"
             );
         }
