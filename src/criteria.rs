@@ -243,7 +243,9 @@ mod tests {
         let now = now();
         // io.net: "never" is read as no expiry; a naive timestamp as UTC.
         let page = ProviderKind::Ionet
+            .adapter()
             .parse_list(
+                ProviderKind::Ionet.info(),
                 br#"{"status":"succeeded","data":[
                     {"id":"a","expires_at":"never","credit_limit":10,"credit_used":9},
                     {"id":"b","expires_at":"2026-11-24T12:00:00","credit_limit":null,"credit_used":9}]}"#,
@@ -369,7 +371,9 @@ mod tests {
             ..Criteria::default()
         };
         let ionet = ProviderKind::Ionet
+            .adapter()
             .parse_list(
+                ProviderKind::Ionet.info(),
                 br#"{"status":"succeeded","data":[
                     {"id":"a","credit_limit":100,"credit_used":100},
                     {"id":"b","credit_limit":100,"credit_used":99},

@@ -184,7 +184,7 @@ impl Session {
                     ),
                 });
             }
-            let page = self.p.parse_list(&body)?;
+            let page = self.p.adapter().parse_list(self.p.info(), &body)?;
             // A page is full by its entries, not by the keys keyctl could read from it.
             let n = page.entries;
             all.extend(page.keys);
@@ -223,7 +223,7 @@ impl Session {
     /// leaves the reads to [`Session::get`]. Not for a provider whose entries lack what its read
     /// gives (io.net's usage).
     pub async fn prefer_listing(&self, n: usize, cancel: &crate::http::Cancel) {
-        if n < 2 || self.has_listing() || self.p.info().adapter.get_completes_from_list() {
+        if n < 2 || self.has_listing() || self.p.adapter().get_completes_from_list() {
             return;
         }
         let budget = match self.p.info().page_size {
@@ -252,7 +252,7 @@ impl Session {
     /// twice with different contents (a page read while the key changed) has no entry here:
     /// neither copy is taken as its state, so [`Session::read`] reads the key itself.
     pub fn cached(&self, key: &str) -> Option<Key> {
-        if self.p.info().adapter.get_completes_from_list() {
+        if self.p.adapter().get_completes_from_list() {
             return None;
         }
         let all = self.list_once.get()?;
@@ -286,7 +286,7 @@ impl Session {
     pub async fn get(&self, key: &str) -> Result<Key> {
         let req = self.p.build_get(&self.base, key)?;
         let mut view = self.p.parse_get(key, &self.send(&req).await?)?;
-        if self.p.info().adapter.get_completes_from_list() {
+        if self.p.adapter().get_completes_from_list() {
             let all = self.listing().await?;
             if let Some(entry) = all.iter().find(|k| same_id(&k.id, &view.id)) {
                 view.fill_from(entry);

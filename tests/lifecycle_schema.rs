@@ -587,7 +587,7 @@ fn name_field(api: &str) -> &'static str {
 fn every_create_body_keyctl_builds_validates() {
     let keys = new_keys();
     for &p in all() {
-        let api = p.info().api;
+        let api = p.info().api.as_str();
         let schema = create_schema(api);
         let listed = props(&create_file(api));
         let base = BaseUrl::parse(p.info().base_url).unwrap();
@@ -636,7 +636,7 @@ fn every_create_body_keyctl_builds_validates() {
 #[test]
 fn every_delete_request_keyctl_builds_validates() {
     for &p in all() {
-        let api = p.info().api;
+        let api = p.info().api.as_str();
         let schema = delete_schema(api);
         let base = BaseUrl::parse(p.info().base_url).unwrap();
         let sample = p.info().sample_key;
@@ -825,7 +825,11 @@ fn the_published_key_examples_read_without_the_label_as_a_name() {
     assert_eq!(item["label"], "sk-or-v1-0e6...1c96");
     let p = ProviderKind::OpenRouter;
     let page = p
-        .parse_list(json!({ "data": [item.clone()] }).to_string().as_bytes())
+        .adapter()
+        .parse_list(
+            p.info(),
+            json!({ "data": [item.clone()] }).to_string().as_bytes(),
+        )
         .unwrap();
     assert_eq!(page.keys[0].name, Some(Some("My Production Key".into())));
     assert_eq!(page.keys[0].raw["label"], "sk-or-v1-0e6...1c96");
@@ -833,7 +837,11 @@ fn the_published_key_examples_read_without_the_label_as_a_name() {
     let mut nameless = item;
     nameless.as_object_mut().unwrap().remove("name");
     let page = p
-        .parse_list(json!({ "data": [nameless] }).to_string().as_bytes())
+        .adapter()
+        .parse_list(
+            p.info(),
+            json!({ "data": [nameless] }).to_string().as_bytes(),
+        )
         .unwrap();
     assert_eq!(page.keys[0].name, None);
     let created = doc["paths"]["/keys"]["post"]["responses"]["201"]["content"]["application/json"]

@@ -96,7 +96,7 @@ proptest! {
         for &p in all() {
             let _ = p.parse_update("k", &v, &body);
             let i = p.info();
-            let _ = i.adapter.error_message(&v);
+            let _ = i.adapter().error_message(&v);
             let e = p.error_for(&Response::new(status, body.clone()));
             prop_assert!(!e.to_string().chars().any(|c| c.is_control()));
         }
@@ -133,7 +133,7 @@ proptest! {
         let body = serde_json::to_vec(&v).unwrap();
         for &p in all() {
             for b in [&body, &bytes] {
-                let _ = p.parse_list(b);
+                let _ = p.adapter().parse_list(p.info(), b);
                 let _ = p.parse_get("k", b);
             }
         }

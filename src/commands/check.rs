@@ -74,7 +74,7 @@ pub async fn run(global: &Global, args: CheckArgs, cancel: &Cancel) -> Result<i3
         let pname = profile.map(|p| p.name.clone());
         if disabled
             && let Ok(p) = profile.map_or_else(|| global.provider(), |pr| Ok(pr.provider.kind()))
-            && p.info().api != "openrouter"
+            && p.info().api != crate::provider::Api::OpenRouter
         {
             output::warn(&format!(
                 "{}{p} keys have no disabled state: --disabled matches none of them",

@@ -66,11 +66,11 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         };
         plans.push(lifecycle::plan(p, &target.base, new)?);
     }
-    for w in p.warnings(&settings) {
+    for w in p.adapter().warnings(&settings) {
         output::warn(&w);
     }
     if let Some(first) = plans.first() {
-        for n in p.create_notices(&first.new, now) {
+        for n in p.adapter().create_notices(&first.new, now) {
             output::warn(&n);
         }
     }
@@ -228,7 +228,7 @@ pub(crate) fn reads_back(
     req: &crate::request::Request,
     id: &str,
 ) -> bool {
-    p.info().api == "venice"
+    p.info().api == crate::provider::Api::Venice
         && !id.is_empty()
         && req
             .body

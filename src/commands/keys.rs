@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::Key;
 use crate::output;
-use crate::provider::ProviderKind;
+use crate::provider::{Api, ProviderKind};
 use crate::secret::ReadError;
 use crate::session::Session;
 use crate::settings::MAX_KEY_FILE;
@@ -59,8 +59,8 @@ impl<'a> Ref<'a> {
 /// Venice and their kind), 64 hex digits (the OpenRouter-style APIs' key hash).
 pub fn is_full_id(p: ProviderKind, s: &str) -> bool {
     match p.info().api {
-        "openrouter" => s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()),
-        _ => s.len() == 36 && uuid::Uuid::try_parse(s).is_ok(),
+        Api::OpenRouter => s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()),
+        Api::Venice | Api::Ionet => s.len() == 36 && uuid::Uuid::try_parse(s).is_ok(),
     }
 }
 

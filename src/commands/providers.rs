@@ -53,7 +53,7 @@ pub fn run(global: &Global) -> Result<i32> {
         r.rows.push(vec![
             i.id.into(),
             i.name.into(),
-            i.api.into(),
+            i.api.as_str().into(),
             base.clone(),
             source.to_string(),
             match present {
@@ -92,7 +92,7 @@ pub fn run(global: &Global) -> Result<i32> {
         let mut line = json!({
             "provider": i.id,
             "name": i.name,
-            "api": i.api,
+            "api": i.api.as_str(),
             "base_url": base,
             "credential_source": kind,
             "credential": value,

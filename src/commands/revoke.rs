@@ -227,7 +227,7 @@ impl KeyJob for Revoke {
             };
         }
         match self.s.send(&req).await {
-            Ok(body) => match self.p.parse_delete(&body) {
+            Ok(body) => match self.p.adapter().parse_delete(self.p.info(), &body) {
                 Ok(()) => Outcome::Revoked {
                     before: Some(Box::new(before)),
                     req: Box::new(req),

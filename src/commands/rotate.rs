@@ -409,7 +409,7 @@ fn old_step(
 
 /// The most characters a key's name may have on this provider (Venice's descriptions: 64).
 fn name_cap(p: ProviderKind) -> Option<usize> {
-    (p.info().api == "venice").then_some(64)
+    (p.info().api == crate::provider::Api::Venice).then_some(64)
 }
 
 /// `step` with the rename added to its request (the same `patch` plus the name), when there is
@@ -565,7 +565,7 @@ impl Rotation<'_> {
                     "the key's settings could not be read in full ({}), so they cannot be copied \
                      to a successor; nothing was created. Check it with `keyctl get`, or make a \
                      new key with `keyctl create`",
-                    if p.info().adapter.get_completes_from_list() {
+                    if p.adapter().get_completes_from_list() {
                         "it is not in the provider's list of active keys: expired or revoked?"
                     } else {
                         "the answer has no name"
@@ -586,7 +586,7 @@ impl Rotation<'_> {
         {
             return held;
         }
-        let kind: Option<KeyType> = p.key_type(&before);
+        let kind: Option<KeyType> = p.adapter().key_type(&before);
         // Venice keys have a type: a successor made without it would get the provider's
         // default (INFERENCE), not the old key's.
         if kind.is_none() && p.info().id == "venice" {
@@ -856,7 +856,7 @@ impl Rotation<'_> {
             // as asked, is not done.
             Some(req) => match self.s.send(req).await {
                 Ok(body) if req.method == crate::request::Method::Delete => {
-                    p.parse_delete(&body).err()
+                    p.adapter().parse_delete(p.info(), &body).err()
                 }
                 Ok(body) => {
                     let sent = req.body.clone().unwrap_or_default();

@@ -50,8 +50,8 @@ pub async fn run(global: &Global, args: UpdateArgs, cancel: &Cancel) -> Result<i
     }
     p.build_update(&target.base, p.info().sample_key, &probe)?;
     let by_listing = match_glob.is_some() || refs.iter().any(|r| !keys::is_full_id(p, r));
-    let merge = p.needs_current(&patch, relative.is_some());
-    for w in p.warnings(&patch) {
+    let merge = p.adapter().needs_current(&patch, relative.is_some());
+    for w in p.adapter().warnings(&patch) {
         output::warn(&w);
     }
     let env = match &target.source {
@@ -313,7 +313,10 @@ impl Plan {
         }
         let asked = patch.clone();
         if let (true, Some(before)) = (self.merge, before) {
-            self.p.merge_current(before, &mut patch).map_err(Err)?;
+            self.p
+                .adapter()
+                .merge_current(self.p.info(), before, &mut patch)
+                .map_err(Err)?;
         }
         Ok((patch, asked))
     }

@@ -11,7 +11,7 @@ use super::raw::{RawFile, RawProvider, sources};
 use super::source::source;
 use super::{Config, CustomProvider, looks_like_key, shown};
 use crate::error::{Error, Result};
-use crate::provider::{BaseUrl, ProviderKind};
+use crate::provider::BaseUrl;
 
 /// Parses and checks a config file's text (`path` for messages and relative paths).
 pub fn parse(text: &str, path: &Path) -> Result<Config> {
@@ -180,17 +180,9 @@ fn custom_provider(
             "missing api: write api = \"openrouter\" (the key API ModelGates and novapai share)",
         );
     };
-    let family = match api.get_ref().trim().to_ascii_lowercase().as_str() {
-        "openrouter" => ProviderKind::OpenRouter,
-        "venice" => ProviderKind::Venice,
-        "ionet" | "io.net" => ProviderKind::Ionet,
-        _ => {
-            return doc.err(
-                api.span(),
-                &format!("{table}.api"),
-                "unknown API family; use \"openrouter\" (ModelGates, novapai), \"venice\" or \"ionet\"",
-            );
-        }
+    let family = match api.get_ref().parse::<crate::provider::Api>() {
+        Ok(api) => api.template(),
+        Err(e) => return doc.err(api.span(), &format!("{table}.api"), e),
     };
     let Some(base) = body.base_url else {
         return doc.err(

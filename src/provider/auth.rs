@@ -1,11 +1,12 @@
-//! The credential check of `keyctl auth status`: one cheap read per API family that proves the
-//! credential can manage keys.
+//! The credential check of `keyctl auth status`: one cheap read that proves the credential
+//! can manage keys, which each adapter builds and reads ([`super::Adapter::build_auth_check`],
+//! [`super::Adapter::read_auth_check`]):
 //!
-//! - `openrouter` (ModelGates, novapai, OpenRouter, and custom providers of that family):
+//! - OpenRouter's API (ModelGates, novapai, OpenRouter, and custom providers of that API):
 //!   `GET /api/v1/key`, which any key may call; its `data.is_management_key` says whether the
 //!   key can manage keys (the deprecated `data.is_provisioning_key`, when true, counts too).
-//! - `venice`: `GET /api/v1/api_keys` (the key list), which answers only an ADMIN key.
-//! - `ionet`: `GET /v1/api-keys/sub-keys` (the sub-key list), which answers only the admin key.
+//! - Venice's: `GET /api/v1/api_keys` (the key list), which answers only an ADMIN key.
+//! - io.net's: `GET /v1/api-keys/sub-keys` (the sub-key list), which answers only the admin key.
 //!
 //! Pure: [`build`] makes the request, [`parse`] reads a 2xx answer's body. A non-2xx answer is
 //! the adapter's error as for any other request (rejected, not found, ...).
@@ -13,25 +14,17 @@
 use serde_json::Value;
 
 use super::{BaseUrl, ProviderKind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::request::Request;
 
 /// The most characters of a body a message quotes.
 const QUOTE: usize = 100;
 
-/// The request for the provider's API family (`p.info().api`): the list request of the adapter
-/// for `venice` and `ionet` (exactly `GET /api/v1/api_keys` and `GET /v1/api-keys/sub-keys`),
-/// `GET /api/v1/key` for `openrouter`; the auth scheme is the provider's own.
+/// The request of the provider's adapter: the list request for Venice and io.net (exactly
+/// `GET /api/v1/api_keys` and `GET /v1/api-keys/sub-keys`), `GET /api/v1/key` for OpenRouter's
+/// API; the auth scheme is the provider's own.
 pub fn build(p: ProviderKind, base: &BaseUrl) -> Result<Request> {
-    let i = p.info();
-    match i.api {
-        "openrouter" => Ok(Request::get(base.join(&["api", "v1", "key"])?, i.auth)),
-        "venice" | "ionet" => p.build_list(base, 0, false),
-        other => Err(Error::Internal(format!(
-            "{}: no credential check for the API family '{other}'",
-            i.name
-        ))),
-    }
+    p.adapter().build_auth_check(p.info(), base)
 }
 
 /// A 2xx answer's body: `Ok(detail)` when it proves the credential manages keys ("management
@@ -40,15 +33,12 @@ pub fn build(p: ProviderKind, base: &BaseUrl) -> Result<Request> {
 /// the body is not what the provider documents (saying what was wrong, quoting at most 100
 /// characters of it, sanitized).
 pub fn parse(p: ProviderKind, body: &[u8]) -> std::result::Result<String, Denied> {
-    let i = p.info();
     let v = json_of(body).map_err(Denied::Unreadable)?;
-    let read = match i.api {
-        "openrouter" => management_key(&v, body),
-        "venice" => listed(&v, body),
-        "ionet" => succeeded(&v).and_then(|()| listed(&v, body)),
-        other => Err(format!("no credential check for the API family '{other}'")),
-    };
-    match read.map_err(Denied::Unreadable)? {
+    match p
+        .adapter()
+        .read_auth_check(&v, body)
+        .map_err(Denied::Unreadable)?
+    {
         Some(detail) => Ok(detail),
         None => Err(Denied::NotManagement(not_management(p))),
     }
@@ -86,38 +76,6 @@ fn json_of(body: &[u8]) -> std::result::Result<Value, String> {
     })
 }
 
-/// `GET /api/v1/key`: `{"data": {..., "is_management_key": bool, "is_provisioning_key": bool}}`.
-/// `Ok(None)`: a readable answer for a key that is not a management key.
-fn management_key(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String> {
-    let Some(data) = v.get("data").filter(|d| d.is_object()) else {
-        return Err(format!(
-            "the answer has no `data` object (expected the current key): {}",
-            quote(body)
-        ));
-    };
-    if flag(data, "is_management_key")? == Some(true) {
-        return Ok(Some("management key".into()));
-    }
-    if flag(data, "is_provisioning_key")? == Some(true) {
-        return Ok(Some(
-            "management key (reported through the deprecated is_provisioning_key)".into(),
-        ));
-    }
-    Ok(None)
-}
-
-/// A boolean field of `data`: absent or null is None; anything but a boolean is an error.
-fn flag(data: &Value, name: &str) -> std::result::Result<Option<bool>, String> {
-    match data.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(other) => Err(format!(
-            "`data.{name}` is {}, not true or false",
-            crate::text::describe(other)
-        )),
-    }
-}
-
 /// The refusal for a key that is not a management key, naming where to put one.
 fn not_management(p: ProviderKind) -> String {
     let i = p.info();
@@ -133,20 +91,8 @@ fn not_management(p: ProviderKind) -> String {
     )
 }
 
-/// io.net's envelope: `status`, when present, is `succeeded`.
-fn succeeded(v: &Value) -> std::result::Result<(), String> {
-    match v.get("status") {
-        None => Ok(()),
-        Some(Value::String(s)) if s == "succeeded" => Ok(()),
-        Some(other) => Err(format!(
-            "the answer's `status` is {}, not \"succeeded\"",
-            crate::text::describe(other)
-        )),
-    }
-}
-
 /// A list answer `{"data": [...]}`: "N keys listed".
-fn listed(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String> {
+pub(super) fn listed(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String> {
     match v.get("data").and_then(Value::as_array) {
         Some(a) if a.len() == 1 => Ok(Some("1 key listed".into())),
         Some(a) => Ok(Some(format!("{} keys listed", a.len()))),
@@ -159,7 +105,7 @@ fn listed(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String>
 
 /// At most [`QUOTE`] characters of the body, sanitized (credential masked, controls stripped),
 /// white space collapsed; a cut is marked by the last of them, `…`.
-fn quote(body: &[u8]) -> String {
+pub(super) fn quote(body: &[u8]) -> String {
     let text = crate::text::sanitize(&String::from_utf8_lossy(body));
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     crate::visible::cut(&collapsed, QUOTE - 1)

@@ -100,7 +100,7 @@ impl Adapter for Gates {
     /// `{"data": key}` into the normalized view. A cap sent that the answer shows as something
     /// keyctl cannot read (out of range, not a number) is exit 7, not the value sent.
     fn parse_update(&self, p: &Info, _key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
-        let v = super::parse_json(p, body)?;
+        let v = super::read::parse_json(p, body)?;
         match v.get("data") {
             Some(data @ Value::Object(_)) => {
                 if sent.get("limit").is_some()
@@ -110,7 +110,7 @@ impl Adapter for Gates {
                 }
                 Ok(key_view(p, data))
             }
-            _ => Err(super::unexpected_shape(p, "no `data` object", body)),
+            _ => Err(super::read::unexpected_shape(p, "no `data` object", body)),
         }
     }
 
@@ -151,11 +151,24 @@ impl Adapter for Gates {
 
     /// `{"data": [key...]}`.
     fn parse_list(&self, p: &Info, body: &[u8]) -> Result<super::Page> {
-        super::data_list(p, body, key_view)
+        super::read::data_list(p, body, key_view)
     }
 
     fn error_message(&self, body: &Value) -> Option<String> {
         error_message(body)
+    }
+
+    /// `GET /api/v1/key`, which any key may call (the workspace does not scope it).
+    fn build_auth_check(&self, p: &Info, base: &BaseUrl) -> Result<Request> {
+        Ok(Request::get(base.join(&["api", "v1", "key"])?, p.auth))
+    }
+
+    fn read_auth_check(
+        &self,
+        v: &Value,
+        body: &[u8],
+    ) -> std::result::Result<Option<String>, String> {
+        management_key(v, body)
     }
 
     /// `POST /api/v1/keys` with `name` and the settings; the expiry, fixed from then on, is
@@ -197,8 +210,8 @@ impl Adapter for Gates {
     /// `{"data": key, "key": "sk-…"}`: the secret is the top-level `key` (OpenRouter's spec,
     /// novapai's example); `data.key` (OpenRouter's cookbook) is read too.
     fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
-        let mut v = super::parse_created_json(p, body)?;
-        let top = super::take_secret(&mut v, "key");
+        let mut v = super::read::parse_created_json(p, body)?;
+        let top = super::read::take_secret(&mut v, "key");
         let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
             // The secret without the key's data: the secret is what must not be lost.
             return match top {
@@ -209,7 +222,7 @@ impl Adapter for Gates {
                 None => Err(created_without(p, "a `data` object")),
             };
         };
-        let inner = super::take_secret(data, "key");
+        let inner = super::read::take_secret(data, "key");
         Ok(super::Created {
             key: key_view(p, data),
             secret: top.or(inner),
@@ -336,6 +349,38 @@ pub fn error_message(body: &Value) -> Option<String> {
             })
         }
         _ => None,
+    }
+}
+
+/// `GET /api/v1/key`: `{"data": {..., "is_management_key": bool, "is_provisioning_key": bool}}`.
+/// `Ok(None)`: a readable answer for a key that is not a management key.
+fn management_key(v: &Value, body: &[u8]) -> std::result::Result<Option<String>, String> {
+    let Some(data) = v.get("data").filter(|d| d.is_object()) else {
+        return Err(format!(
+            "the answer has no `data` object (expected the current key): {}",
+            super::auth::quote(body)
+        ));
+    };
+    if flag(data, "is_management_key")? == Some(true) {
+        return Ok(Some("management key".into()));
+    }
+    if flag(data, "is_provisioning_key")? == Some(true) {
+        return Ok(Some(
+            "management key (reported through the deprecated is_provisioning_key)".into(),
+        ));
+    }
+    Ok(None)
+}
+
+/// A boolean field of `data`: absent or null is None; anything but a boolean is an error.
+fn flag(data: &Value, name: &str) -> std::result::Result<Option<bool>, String> {
+    match data.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(other) => Err(format!(
+            "`data.{name}` is {}, not true or false",
+            crate::text::describe(other)
+        )),
     }
 }
 

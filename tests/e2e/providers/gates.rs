@@ -13,7 +13,7 @@ use crate::common::{GATES_KEY, Keyctl, SECRET, fixture, forbid_patch, providers}
 fn family() -> Vec<(&'static str, &'static str, &'static str)> {
     let rows: Vec<_> = providers()
         .into_iter()
-        .filter(|t| t.info.api == "openrouter")
+        .filter(|t| t.info.api == keyctl::provider::Api::OpenRouter)
         .map(|t| (t.info.id, t.info.credential_env, t.info.name))
         .collect();
     assert_eq!(rows.len(), 3, "{rows:?}");

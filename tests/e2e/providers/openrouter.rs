@@ -68,7 +68,7 @@ fn the_provider_table_row_is_the_one_these_tests_assume() {
     assert_eq!(t.update_path, key_path());
     let i = t.info;
     assert_eq!(
-        (i.id, i.name, i.base_url, i.credential_env, i.api),
+        (i.id, i.name, i.base_url, i.credential_env, i.api.as_str()),
         (
             "openrouter",
             "OpenRouter",

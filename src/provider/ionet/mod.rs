@@ -1,130 +1,22 @@
 //! io.net IO Intelligence: `PATCH /v1/api-keys/sub-keys/{key_id}` (key id a UUID), admin key in
 //! `x-api-key`. Omitted and `null` fields are left unchanged; success carries no key data.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+mod body;
 
 use super::{Adapter, BaseUrl, Info};
 use crate::error::{Error, Result};
 use crate::key::{self, Key};
 use crate::newkey::NewKey;
-use crate::patch::{Change, Patch, Reset, rfc3339};
+use crate::patch::{Change, Patch};
 use crate::request::Request;
 
 /// The io.net adapter.
 pub struct Ionet;
 
-fn unsupported(flag: &str, instead: &str) -> Error {
-    crate::provider::ProviderKind::Ionet
-        .info()
-        .unsupported(flag, instead)
-}
-
-/// The sub-key's UUID in canonical hyphenated form.
-pub fn check_key(key: &str) -> Result<String> {
-    uuid::Uuid::parse_str(key.trim())
-        .map(|u| u.hyphenated().to_string())
-        .map_err(|_| {
-            Error::usage(format!(
-                "io.net: key id '{}' is not a UUID; io.net sub-key ids look like 3f2b8c1e-9a4d-4e6f-8b21-5c7d0e9f1a23 \
-                 (copy it from the io.net dashboard)",
-                crate::text::sanitize(key)
-            ))
-        })
-}
-
-/// Maps the normalized patch onto `UpdateSubKeyRequest`.
-pub fn build_body(patch: &Patch) -> Result<Value> {
-    let Patch {
-        limit,
-        reset,
-        expires,
-        models,
-        name,
-        disabled,
-        include_byok_in_limit,
-        limit_diem,
-        limit_vcu,
-        privacy,
-    } = patch;
-    let mut body = Map::new();
-    match limit {
-        Change::Keep => {}
-        Change::Set(a) => {
-            body.insert("credit_limit".into(), a.to_json());
-        }
-        Change::Clear => {
-            return Err(unsupported(
-                "--limit none",
-                "io.net cannot remove a credit cap; set a new cap with --limit N (a higher value also unblocks a key that went over its limit)",
-            ));
-        }
-    }
-    if let Some(r) = reset {
-        if *r == Reset::Never {
-            return Err(unsupported(
-                "--reset never",
-                "io.net credits always refresh; use --reset 8h, daily, weekly or monthly",
-            ));
-        }
-        body.insert("credit_refresh_cycle".into(), json!(r.as_str()));
-    }
-    match expires {
-        Change::Keep => {}
-        Change::Set(at) => {
-            body.insert("expires_at".into(), json!(rfc3339(at)));
-        }
-        Change::Clear => {
-            body.insert("expires_at".into(), json!("never"));
-        }
-    }
-    match models {
-        Change::Keep => {}
-        Change::Set(list) => {
-            body.insert("allowed_models".into(), json!(list));
-        }
-        Change::Clear => {
-            body.insert("allowed_models".into(), json!([]));
-        }
-    }
-    if let Some(n) = name {
-        body.insert("description".into(), json!(n));
-    }
-    if disabled.is_some() {
-        return Err(unsupported(
-            if *disabled == Some(true) {
-                "--disable"
-            } else {
-                "--enable"
-            },
-            "io.net sub-keys cannot be disabled or enabled through the update API; to stop spending set --limit 0, or end the key with --expires",
-        ));
-    }
-    if include_byok_in_limit.is_some() {
-        return Err(unsupported(
-            "--include-byok-in-limit",
-            "io.net has no BYOK setting; it supports --limit, --reset, --expires, --models and --name",
-        ));
-    }
-    if !limit_diem.is_keep() {
-        return Err(unsupported(
-            "--limit-diem",
-            "io.net limits are in credits; use --limit",
-        ));
-    }
-    if !limit_vcu.is_keep() {
-        return Err(unsupported(
-            "--limit-vcu",
-            "io.net limits are in credits; use --limit",
-        ));
-    }
-    if privacy.is_some() {
-        return Err(unsupported(
-            "--privacy",
-            "io.net restricts models with --models (an allow-list), not by privacy",
-        ));
-    }
-    Ok(Value::Object(body))
-}
+use body::unsupported;
+pub use body::{build_body, check_key};
 
 impl Adapter for Ionet {
     fn build_update(&self, p: &Info, base: &BaseUrl, key: &str, patch: &Patch) -> Result<Request> {
@@ -137,9 +29,9 @@ impl Adapter for Ionet {
     /// io.net answers `{"status":"succeeded"}` and no key data: the key shows what was set
     /// (the run completes it from the state read before, when there was one).
     fn parse_update(&self, p: &Info, key: &str, sent: &Value, body: &[u8]) -> Result<Key> {
-        let v = super::parse_json(p, body)?;
+        let v = super::read::parse_json(p, body)?;
         if v.get("status").and_then(Value::as_str) != Some("succeeded") {
-            return Err(super::unexpected_shape(
+            return Err(super::read::unexpected_shape(
                 p,
                 "expected {\"status\":\"succeeded\"}",
                 body,
@@ -181,13 +73,17 @@ impl Adapter for Ionet {
     /// The usage answer (`{credit_used, credit_limit, remaining_credit, credit_refresh_cycle}`,
     /// possibly under `data`) as a partial key; the list entry completes it.
     fn parse_get(&self, p: &Info, key: &str, body: &[u8]) -> Result<Key> {
-        let v = super::parse_json(p, body)?;
+        let v = super::read::parse_json(p, body)?;
         let d = match v.get("data") {
             Some(d @ Value::Object(_)) => d,
             _ => &v,
         };
         if !d.is_object() {
-            return Err(super::unexpected_shape(p, "usage is not an object", body));
+            return Err(super::read::unexpected_shape(
+                p,
+                "usage is not an object",
+                body,
+            ));
         }
         let mut k = Key::unread(
             p.id,
@@ -228,7 +124,7 @@ impl Adapter for Ionet {
                 ),
             });
         }
-        super::data_list(p, body, list_view)
+        super::read::data_list(p, body, list_view)
     }
 
     fn error_message(&self, body: &Value) -> Option<String> {
@@ -276,11 +172,11 @@ impl Adapter for Ionet {
     /// `{"status":"succeeded","data":{"key_id","value",…}}`: the secret is `data.value`, the id
     /// `data.key_id` (`id` in the list).
     fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
-        let mut v = super::parse_created_json(p, body)?;
+        let mut v = super::read::parse_created_json(p, body)?;
         let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
             return Err(super::gates::created_without(p, "a `data` object"));
         };
-        let secret = super::take_secret(data, "value");
+        let secret = super::read::take_secret(data, "value");
         let mut k = list_view(p, data);
         if k.id.is_empty()
             && let Some(Value::String(id)) = data.get("key_id")
@@ -318,6 +214,21 @@ impl Adapter for Ionet {
                 ),
             }),
         }
+    }
+
+    /// The sub-key list (`GET /v1/api-keys/sub-keys`), which answers only the admin key.
+    fn build_auth_check(&self, p: &Info, base: &BaseUrl) -> Result<Request> {
+        super::no_workspace_unless_supported(p, base)?;
+        self.build_list(p, base, 0, false)
+    }
+
+    /// `{"status": "succeeded", "data": [...]}`: "N keys listed".
+    fn read_auth_check(
+        &self,
+        v: &Value,
+        body: &[u8],
+    ) -> std::result::Result<Option<String>, String> {
+        succeeded(v).and_then(|()| super::auth::listed(v, body))
     }
 
     /// `DELETE /v1/api-keys/sub-keys/{key_id}` (the key's expiry is set to now).
@@ -429,11 +340,23 @@ pub fn error_message(body: &Value) -> Option<String> {
     }
 }
 
+/// io.net's envelope: `status`, when present, is `succeeded`.
+fn succeeded(v: &Value) -> std::result::Result<(), String> {
+    match v.get("status") {
+        None => Ok(()),
+        Some(Value::String(s)) if s == "succeeded" => Ok(()),
+        Some(other) => Err(format!(
+            "the answer's `status` is {}, not \"succeeded\"",
+            crate::text::describe(other)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::patch::Amount;
-    use chrono::{DateTime, Utc};
+    use crate::patch::Reset;
+    use serde_json::json;
 
     use crate::provider::ProviderKind;
     use crate::request::AuthScheme;
@@ -456,18 +379,6 @@ mod tests {
         BaseUrl::parse("https://api.intelligence.io.solutions").unwrap()
     }
 
-    fn amount(s: &str) -> Amount {
-        s.parse().unwrap()
-    }
-
-    fn body(p: Patch) -> Value {
-        build_body(&p).unwrap()
-    }
-
-    fn err(p: Patch) -> Error {
-        build_body(&p).unwrap_err()
-    }
-
     #[test]
     fn an_answer_showing_the_cap_sent_as_unreadable_is_exit_7() {
         let sent = json!({"credit_limit": 75});
@@ -488,149 +399,6 @@ mod tests {
         // A cap not sent may be anything.
         let name = json!({"description": "n"});
         assert!(parse_update(KEY, &name, br#"{"status":"succeeded","credit_limit":"x"}"#).is_ok());
-    }
-
-    #[test]
-    fn limit_maps_to_credit_limit() {
-        let p = Patch {
-            limit: Change::Set(amount("50")),
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"credit_limit": 50}));
-        let p = Patch {
-            limit: Change::Set(amount("12.5")),
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"credit_limit": 12.5}));
-    }
-
-    #[test]
-    fn limit_none_is_refused() {
-        let e = err(Patch {
-            limit: Change::Clear,
-            ..Default::default()
-        });
-        assert_eq!(e.exit_code(), 2);
-        let m = e.to_string();
-        assert!(
-            m.contains("io.net") && m.contains("--limit none") && m.contains("--limit N"),
-            "{m}"
-        );
-    }
-
-    #[test]
-    fn every_reset_but_never() {
-        for (r, s) in [
-            (Reset::EightHours, "8h"),
-            (Reset::Daily, "daily"),
-            (Reset::Weekly, "weekly"),
-            (Reset::Monthly, "monthly"),
-        ] {
-            let p = Patch {
-                reset: Some(r),
-                ..Default::default()
-            };
-            assert_eq!(body(p), json!({"credit_refresh_cycle": s}));
-        }
-        let e = err(Patch {
-            reset: Some(Reset::Never),
-            ..Default::default()
-        });
-        assert!(e.to_string().contains("--reset never"), "{e}");
-    }
-
-    #[test]
-    fn expiry_and_never() {
-        let at: DateTime<Utc> = "2027-01-02T03:04:05Z".parse().unwrap();
-        let p = Patch {
-            expires: Change::Set(at),
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"expires_at": "2027-01-02T03:04:05Z"}));
-        let p = Patch {
-            expires: Change::Clear,
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"expires_at": "never"}));
-    }
-
-    #[test]
-    fn models_list_and_all() {
-        let p = Patch {
-            models: Change::Set(vec!["a".into(), "b".into()]),
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"allowed_models": ["a", "b"]}));
-        let p = Patch {
-            models: Change::Clear,
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"allowed_models": []}));
-    }
-
-    #[test]
-    fn name_is_description() {
-        let p = Patch {
-            name: Some("ci".into()),
-            ..Default::default()
-        };
-        assert_eq!(body(p), json!({"description": "ci"}));
-    }
-
-    #[test]
-    fn unsupported_flags() {
-        let cases = [
-            (
-                Patch {
-                    disabled: Some(true),
-                    ..Default::default()
-                },
-                "--disable",
-            ),
-            (
-                Patch {
-                    disabled: Some(false),
-                    ..Default::default()
-                },
-                "--enable",
-            ),
-            (
-                Patch {
-                    include_byok_in_limit: Some(true),
-                    ..Default::default()
-                },
-                "--include-byok-in-limit",
-            ),
-            (
-                Patch {
-                    limit_diem: Change::Set(amount("1")),
-                    ..Default::default()
-                },
-                "--limit-diem",
-            ),
-            (
-                Patch {
-                    limit_vcu: Change::Set(amount("1")),
-                    ..Default::default()
-                },
-                "--limit-vcu",
-            ),
-            (
-                Patch {
-                    privacy: Some(crate::patch::Privacy::All),
-                    ..Default::default()
-                },
-                "--privacy",
-            ),
-        ];
-        for (p, flag) in cases {
-            let e = err(p);
-            assert_eq!(e.exit_code(), 2);
-            assert!(
-                e.to_string().contains(flag) && e.to_string().contains("io.net"),
-                "{e}"
-            );
-        }
     }
 
     #[test]

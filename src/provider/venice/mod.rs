@@ -3,18 +3,23 @@
 //! removes the expiry; `limitPeriod` is EPOCH (daily), MONTH or LIFETIME; `modelPrivacy` is ALL,
 //! PRIVATE_TEXT or PRIVATE_ONLY. Bounds and formats follow Venice's published `swagger.yaml`.
 
-use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
+
+mod body;
+mod caps;
 
 use super::{Adapter, BaseUrl, Info};
 use crate::error::{Error, Result};
 use crate::key::{self, Key};
 use crate::newkey::NewKey;
-use crate::patch::{Change, KeyType, Patch, Privacy, Reset};
+use crate::patch::{Change, KeyType, Patch};
 use crate::request::{Request, Response};
 
 /// The Venice adapter.
 pub struct Venice;
+
+pub use body::{build_body, expires_at};
+pub use caps::{caps_differ, caps_flags, keep_other_currencies, sets_caps};
 
 fn name() -> &'static str {
     crate::provider::ProviderKind::Venice.info().name
@@ -24,122 +29,6 @@ fn unsupported(flag: &str, instead: &str) -> Error {
     crate::provider::ProviderKind::Venice
         .info()
         .unsupported(flag, instead)
-}
-
-/// The largest value Venice's published spec allows for each currency of `consumptionLimit`.
-const MAX_LIMIT: i64 = 9_999_999_999;
-/// The longest `description` Venice's published spec allows.
-const MAX_DESCRIPTION: usize = 64;
-
-/// `expiresAt` as Venice's spec wants it: `YYYY-MM-DDTHH:MM:SS(.sss)?Z`, whole seconds or
-/// exactly three fraction digits (a finer fraction is cut to milliseconds).
-pub fn expires_at(at: &chrono::DateTime<chrono::Utc>) -> String {
-    use chrono::{SecondsFormat, Timelike};
-    let format = if at.nanosecond() == 0 {
-        SecondsFormat::Secs
-    } else {
-        SecondsFormat::Millis
-    };
-    at.to_rfc3339_opts(format, true)
-}
-
-/// Maps the normalized patch onto Venice's update body (without the `id`).
-pub fn build_body(patch: &Patch) -> Result<Map<String, Value>> {
-    let Patch {
-        limit,
-        reset,
-        expires,
-        models,
-        name,
-        disabled,
-        include_byok_in_limit,
-        limit_diem,
-        limit_vcu,
-        privacy,
-    } = patch;
-    let mut body = Map::new();
-    let mut consumption = Map::new();
-    // Each currency: a number, or null for "no cap in this currency".
-    for (name, change) in [("usd", limit), ("diem", limit_diem), ("vcu", limit_vcu)] {
-        match change {
-            Change::Keep => {}
-            Change::Set(a) => {
-                if a.value() > Decimal::from(MAX_LIMIT) {
-                    return Err(Error::usage(format!(
-                        "Venice accepts at most 9,999,999,999 per currency; {name} {a} is more \
-                         (nothing was sent)"
-                    )));
-                }
-                consumption.insert(name.into(), a.to_json());
-            }
-            Change::Clear => {
-                consumption.insert(name.into(), Value::Null);
-            }
-        }
-    }
-    if !consumption.is_empty() {
-        body.insert("consumptionLimit".into(), Value::Object(consumption));
-    }
-    if let Some(r) = reset {
-        let period = match r {
-            Reset::Daily => "EPOCH",
-            Reset::Monthly => "MONTH",
-            Reset::Never => "LIFETIME",
-            Reset::EightHours | Reset::Weekly => {
-                return Err(unsupported(
-                    &format!("--reset {}", r.as_str()),
-                    "Venice limits reset daily (EPOCH), monthly (MONTH) or never (LIFETIME)",
-                ));
-            }
-        };
-        body.insert("limitPeriod".into(), json!(period));
-    }
-    match expires {
-        Change::Keep => {}
-        Change::Set(at) => {
-            body.insert("expiresAt".into(), json!(expires_at(at)));
-        }
-        Change::Clear => {
-            body.insert("expiresAt".into(), Value::Null);
-        }
-    }
-    if !models.is_keep() {
-        return Err(unsupported(
-            "--models",
-            "Venice keys have no model allow-list; it supports --limit, --limit-diem, --limit-vcu, --reset, --expires, --name and --privacy (all, private-text or private-only models)",
-        ));
-    }
-    if let Some(n) = name {
-        let len = n.chars().count();
-        if len > MAX_DESCRIPTION {
-            return Err(Error::usage(format!(
-                "Venice key descriptions are at most {MAX_DESCRIPTION} characters; --name has {len} \
-                 (nothing was sent)"
-            )));
-        }
-        body.insert("description".into(), json!(n));
-    }
-    if let Some(d) = disabled {
-        return Err(unsupported(
-            if *d { "--disable" } else { "--enable" },
-            "Venice keys cannot be disabled or enabled through the update API; end the key with --expires, or stop its spending with --limit 0 --limit-diem 0 --limit-vcu 0",
-        ));
-    }
-    if include_byok_in_limit.is_some() {
-        return Err(unsupported(
-            "--include-byok-in-limit",
-            "Venice has no BYOK setting",
-        ));
-    }
-    if let Some(p) = privacy {
-        let v = match p {
-            Privacy::All => "ALL",
-            Privacy::PrivateText => "PRIVATE_TEXT",
-            Privacy::PrivateOnly => "PRIVATE_ONLY",
-        };
-        body.insert("modelPrivacy".into(), json!(v));
-    }
-    Ok(body)
 }
 
 impl Adapter for Venice {
@@ -199,7 +88,7 @@ impl Adapter for Venice {
 
     /// `{"data": [key...], "object": "list"}`.
     fn parse_list(&self, p: &Info, body: &[u8]) -> Result<super::Page> {
-        super::data_list(p, body, key_view)
+        super::read::data_list(p, body, key_view)
     }
 
     fn error_message(&self, body: &Value) -> Option<String> {
@@ -223,7 +112,7 @@ impl Adapter for Venice {
                     // delete "API key could not be found" (not "Route not found").
                     m.contains("api key") && (m.contains("not found") || m.contains("not be found"))
                 });
-        match super::error_for(p, message, resp) {
+        match super::read::error_for(p, message, resp) {
             Error::Rejected {
                 provider,
                 status,
@@ -294,11 +183,11 @@ impl Adapter for Venice {
     /// `{"success":true,"data":{"id","apiKey",…,"consumptionLimit"}}` (answered 200): the secret
     /// is `data.apiKey`.
     fn parse_create(&self, p: &Info, body: &[u8]) -> Result<super::Created> {
-        let mut v = super::parse_created_json(p, body)?;
+        let mut v = super::read::parse_created_json(p, body)?;
         let Some(data) = v.get_mut("data").filter(|d| d.is_object()) else {
             return Err(super::gates::created_without(p, "a `data` object"));
         };
-        let secret = super::take_secret(data, "apiKey");
+        let secret = super::read::take_secret(data, "apiKey");
         Ok(super::Created {
             key: key_view(p, data),
             secret,
@@ -324,6 +213,21 @@ impl Adapter for Venice {
             "INFERENCE" => Some(KeyType::Inference),
             _ => None,
         }
+    }
+
+    /// The key list (`GET /api/v1/api_keys`), which answers only an ADMIN key.
+    fn build_auth_check(&self, p: &Info, base: &BaseUrl) -> Result<Request> {
+        super::no_workspace_unless_supported(p, base)?;
+        self.build_list(p, base, 0, false)
+    }
+
+    /// `{"data": [...]}`: "N keys listed".
+    fn read_auth_check(
+        &self,
+        v: &Value,
+        body: &[u8],
+    ) -> std::result::Result<Option<String>, String> {
+        super::auth::listed(v, body)
     }
 
     /// `DELETE /api/v1/api_keys?id=…` (the id in the query; an unknown id is 400).
@@ -359,132 +263,11 @@ pub fn needs_current(patch: &Patch, relative: bool) -> bool {
     let n = set.iter().filter(|b| **b).count();
     n > 0 && n < 3
 }
-
-/// Fills the currencies `patch` leaves out with the key's current values (read in `before` by
-/// [`crate::newkey::caps`], the reading a successor's caps are copied by), so they are sent
-/// unchanged. A currency the key's `consumptionLimits` leaves out has no cap set (Venice's
-/// published document makes each of `usd`, `diem` and `vcu` optional, and its own examples omit
-/// the deprecated `vcu`): it stays left out of the write, not sent as `null`. A current value
-/// that is present but not a number >= 0 or null, or a `consumptionLimits` that is absent or
-/// not an object, fails the key (exit 7, naming the field): sending only the changed currency
-/// could drop a cap silently.
-pub fn keep_other_currencies(before: &Key, patch: &mut Patch) -> Result<()> {
-    let fail = |what: String| Error::Provider {
-        provider: name(),
-        status: None,
-        message: format!(
-            "cannot keep the other currencies unchanged: {what}; nothing was sent for this key. \
-             Give every currency explicitly (--limit, --limit-diem, --limit-vcu; `none` for no cap)"
-        ),
-    };
-    let caps = crate::newkey::caps(before).map_err(fail)?;
-    let changes = [
-        &mut patch.limit,
-        &mut patch.limit_diem,
-        &mut patch.limit_vcu,
-    ];
-    for ((_, cap), change) in caps.into_iter().zip(changes) {
-        if !change.is_keep() {
-            continue;
-        }
-        *change = match cap {
-            Ok(Some(c)) => c,
-            // Absent: no cap set in it; left out of the write as the key leaves it out.
-            Ok(None) => Change::Keep,
-            Err(what) => return Err(fail(what)),
-        };
-    }
-    Ok(())
-}
-
-/// Whether a create `body` (as sent) sets caps, so the new key is read back before its state
-/// is shown: Venice's create answer can echo them wrong (a `diem` derived from `vcu`, a `usd`
-/// of 0 as `null`).
-pub fn sets_caps(body: &Value) -> bool {
-    matches!(body.get("consumptionLimit"), Some(Value::Object(o)) if !o.is_empty())
-}
-
-/// The `update` flags that set the caps a create `body` sent (`--limit 0 --limit-diem 10`;
-/// `none` for a currency sent as `null`; a currency left out gets no flag, unless the key as
-/// read back (`read`) shows one there: then `none`, as `update` would otherwise keep it): the
-/// command to give a new key that does not hold them.
-pub fn caps_flags(body: &Value, read: Option<&Key>) -> String {
-    let sent = body.get("consumptionLimit");
-    let mut out = Vec::new();
-    for (name, flag) in
-        crate::newkey::CURRENCIES
-            .iter()
-            .zip(["--limit", "--limit-diem", "--limit-vcu"])
-    {
-        let value = match sent.and_then(|c| c.get(name)) {
-            None => match read.map(|k| match &k.limits {
-                Some(Some(l)) => match *name {
-                    "usd" => l.usd,
-                    "diem" => l.diem,
-                    _ => l.vcu,
-                },
-                Some(None) => Some(None),
-                None => None,
-            }) {
-                // Read back as no cap, or not read back: nothing to clear.
-                None | Some(Some(None)) => continue,
-                Some(_) => "none".to_string(),
-            },
-            Some(Value::Null) => "none".to_string(),
-            Some(v) => match key::money_field(&json!({ "v": v }), "v") {
-                Some(Some(d)) => d.normalize().to_string(),
-                _ => continue,
-            },
-        };
-        out.push(format!("{flag} {value}"));
-    }
-    out.join(" ")
-}
-
-/// Each currency where the key as read back (`read`) does not hold what the create `body` sent,
-/// as `usd: sent 0, read back none`: a currency sent as a number or `null`, or left out (no cap
-/// set, the reading [`keep_other_currencies`] and a successor share). A read-back whose caps
-/// cannot be read differs in every currency (`read back not readable`).
-pub fn caps_differ(body: &Value, read: &Key) -> Vec<String> {
-    let sent = body.get("consumptionLimit");
-    let word =
-        |d: &Option<Decimal>| d.map_or_else(|| "none".to_string(), |d| d.normalize().to_string());
-    let mut out = Vec::new();
-    for name in crate::newkey::CURRENCIES {
-        let want: Option<Option<Decimal>> = match sent.and_then(|c| c.get(name)) {
-            None | Some(Value::Null) => Some(None),
-            Some(v) => key::money_field(&json!({ "v": v }), "v"),
-        };
-        let got: Option<Option<Decimal>> = match &read.limits {
-            Some(Some(l)) => match name {
-                "usd" => l.usd,
-                "diem" => l.diem,
-                _ => l.vcu,
-            },
-            Some(None) => Some(None),
-            None => None,
-        };
-        if want.is_some() && want == got {
-            continue;
-        }
-        let shown = |v: &Option<Option<Decimal>>| match v {
-            Some(d) => word(d),
-            None => "not readable".into(),
-        };
-        out.push(format!(
-            "{name}: sent {}, read back {}",
-            shown(&want),
-            shown(&got)
-        ));
-    }
-    out
-}
-
 /// `{"data": key, "success": true}` into the normalized view.
 pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
-    let v = super::parse_json(p, body)?;
+    let v = super::read::parse_json(p, body)?;
     if v.get("success").and_then(Value::as_bool) == Some(false) {
-        return Err(super::unexpected_shape(p, "`success` is false", body));
+        return Err(super::read::unexpected_shape(p, "`success` is false", body));
     }
     match v.get("data") {
         Some(Value::Object(o)) => {
@@ -494,7 +277,7 @@ pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
             data.retain(|k, _| !crate::secret::is_secret_field(k));
             Ok(key_view(p, &Value::Object(data)))
         }
-        _ => Err(super::unexpected_shape(p, "no `data` object", body)),
+        _ => Err(super::read::unexpected_shape(p, "no `data` object", body)),
     }
 }
 
@@ -629,6 +412,7 @@ pub fn error_message(body: &Value) -> Option<String> {
 mod tests {
     use super::*;
 
+    use crate::patch::{Privacy, Reset};
     use crate::provider::ProviderKind;
 
     const KEY: &str = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
@@ -646,355 +430,6 @@ mod tests {
         let r = Venice.build_update(info(), &base, KEY, &p).unwrap();
         assert_eq!(r.url, "https://api.venice.ai/api/v1/api_keys");
         r.body.unwrap()
-    }
-
-    #[test]
-    fn id_travels_in_body_and_limits_nest() {
-        let b = req(Patch {
-            limit: Change::Set("50".parse().unwrap()),
-            limit_diem: Change::Set("10".parse().unwrap()),
-            limit_vcu: Change::Set("30".parse().unwrap()),
-            ..Default::default()
-        });
-        assert_eq!(
-            b,
-            json!({"id": KEY, "consumptionLimit": {"usd": 50, "diem": 10, "vcu": 30}})
-        );
-        let b = req(Patch {
-            limit_diem: Change::Set("2.5".parse().unwrap()),
-            ..Default::default()
-        });
-        assert_eq!(b, json!({"id": KEY, "consumptionLimit": {"diem": 2.5}}));
-    }
-
-    #[test]
-    fn periods() {
-        for (r, s) in [
-            (Reset::Daily, "EPOCH"),
-            (Reset::Monthly, "MONTH"),
-            (Reset::Never, "LIFETIME"),
-        ] {
-            assert_eq!(
-                req(Patch {
-                    reset: Some(r),
-                    ..Default::default()
-                }),
-                json!({"id": KEY, "limitPeriod": s})
-            );
-        }
-        for r in [Reset::EightHours, Reset::Weekly] {
-            let e = build_body(&Patch {
-                reset: Some(r),
-                ..Default::default()
-            })
-            .unwrap_err();
-            assert!(e.to_string().contains("Venice") && e.to_string().contains(r.as_str()));
-        }
-    }
-
-    #[test]
-    fn expiry_set_and_explicit_null() {
-        let at = "2027-03-01T00:00:00Z".parse().unwrap();
-        assert_eq!(
-            req(Patch {
-                expires: Change::Set(at),
-                ..Default::default()
-            }),
-            json!({"id": KEY, "expiresAt": "2027-03-01T00:00:00Z"})
-        );
-        let b = req(Patch {
-            expires: Change::Clear,
-            ..Default::default()
-        });
-        assert_eq!(b, json!({"id": KEY, "expiresAt": null}));
-    }
-
-    #[test]
-    fn name_is_description() {
-        assert_eq!(
-            req(Patch {
-                name: Some("d".into()),
-                ..Default::default()
-            }),
-            json!({"id": KEY, "description": "d"})
-        );
-    }
-
-    #[test]
-    fn unsupported() {
-        let cases = [
-            (
-                Patch {
-                    models: Change::Set(vec!["m".into()]),
-                    ..Default::default()
-                },
-                "--models",
-            ),
-            (
-                Patch {
-                    models: Change::Clear,
-                    ..Default::default()
-                },
-                "--models",
-            ),
-            (
-                Patch {
-                    disabled: Some(true),
-                    ..Default::default()
-                },
-                "--disable",
-            ),
-            (
-                Patch {
-                    disabled: Some(false),
-                    ..Default::default()
-                },
-                "--enable",
-            ),
-            (
-                Patch {
-                    include_byok_in_limit: Some(true),
-                    ..Default::default()
-                },
-                "--include-byok-in-limit",
-            ),
-        ];
-        for (p, flag) in cases {
-            let e = build_body(&p).unwrap_err();
-            assert_eq!(e.exit_code(), 2);
-            assert!(
-                e.to_string().contains("Venice") && e.to_string().contains(flag),
-                "{e}"
-            );
-        }
-    }
-
-    #[test]
-    fn published_spec_bounds() {
-        let at = |s: &str| Change::Set(chrono::DateTime::parse_from_rfc3339(s).unwrap().to_utc());
-        for (given, sent) in [
-            ("2030-06-01T12:30:45.123456Z", "2030-06-01T12:30:45.123Z"),
-            ("2030-06-01T12:30:45.1Z", "2030-06-01T12:30:45.100Z"),
-            ("2030-06-01T12:30:45+02:00", "2030-06-01T10:30:45Z"),
-        ] {
-            let b = req(Patch {
-                expires: at(given),
-                ..Default::default()
-            });
-            assert_eq!(b["expiresAt"], sent, "{given}");
-        }
-        let ok = |p: Patch| build_body(&p).is_ok();
-        let name = |n: usize| Patch {
-            name: Some("é".repeat(n)),
-            ..Default::default()
-        };
-        assert!(ok(name(64)));
-        assert_eq!(build_body(&name(65)).unwrap_err().exit_code(), 2);
-        for (v, good) in [
-            ("9999999999", true),
-            ("9999999999.5", false),
-            ("10000000000", false),
-        ] {
-            for p in [
-                Patch {
-                    limit: Change::Set(v.parse().unwrap()),
-                    ..Default::default()
-                },
-                Patch {
-                    limit_diem: Change::Set(v.parse().unwrap()),
-                    ..Default::default()
-                },
-                Patch {
-                    limit_vcu: Change::Set(v.parse().unwrap()),
-                    ..Default::default()
-                },
-            ] {
-                assert_eq!(ok(p), good, "{v}");
-            }
-        }
-    }
-
-    #[test]
-    fn none_is_null_per_currency() {
-        let b = req(Patch {
-            limit: Change::Clear,
-            limit_diem: Change::Clear,
-            limit_vcu: Change::Set("3".parse().unwrap()),
-            ..Default::default()
-        });
-        assert_eq!(
-            b,
-            json!({"id": KEY, "consumptionLimit": {"usd": null, "diem": null, "vcu": 3}})
-        );
-    }
-
-    fn view(limits: Value) -> Key {
-        Key {
-            raw: json!({ "consumptionLimits": limits }),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn merge_keeps_numbers_and_nulls() {
-        let mut p = Patch {
-            limit_diem: Change::Set("5".parse().unwrap()),
-            ..Default::default()
-        };
-        assert!(needs_current(&p, false));
-        keep_other_currencies(&view(json!({"usd": 12.5, "diem": 1, "vcu": null})), &mut p).unwrap();
-        let b = build_body(&p).unwrap();
-        assert_eq!(
-            Value::Object(b),
-            json!({"consumptionLimit": {"usd": 12.5, "diem": 5, "vcu": null}})
-        );
-        let all = Patch {
-            limit: Change::Set("1".parse().unwrap()),
-            limit_diem: Change::Set("1".parse().unwrap()),
-            limit_vcu: Change::Clear,
-            ..Default::default()
-        };
-        assert!(!needs_current(&all, false));
-        assert!(!needs_current(&Patch::default(), false));
-        assert!(needs_current(&Patch::default(), true));
-    }
-
-    #[test]
-    fn both_spellings_of_the_caps_must_agree() {
-        let both = json!({"id": KEY, "consumptionLimits": {}, "consumptionLimit": {"usd": 50}});
-        let k = key_view(info(), &both);
-        assert_eq!((&k.limits, &k.limit), (&None, &None));
-        // `update` keeping the other currencies refuses them as `rotate` does (one reading).
-        let mut p = Patch {
-            limit_diem: Change::Set("5".parse().unwrap()),
-            ..Default::default()
-        };
-        let e = keep_other_currencies(&k, &mut p).unwrap_err();
-        assert_eq!(e.exit_code(), 7);
-        assert!(e.to_string().contains("disagree"), "{e}");
-        // Agreeing, or one spelling alone: read as before.
-        for data in [
-            json!({"consumptionLimits": {"usd": 50}, "consumptionLimit": {"usd": 50.0}}),
-            json!({"consumptionLimit": {"usd": 50}}),
-            json!({"consumptionLimits": {"usd": 50}}),
-        ] {
-            let k = key_view(info(), &data);
-            assert_eq!(k.limit, Some(Some(50.into())), "{data}");
-        }
-    }
-
-    #[test]
-    fn merge_refuses_what_it_cannot_keep() {
-        for (limits, field) in [
-            (
-                json!({"usd": "10", "diem": 1, "vcu": 0}),
-                "consumptionLimits.usd is a string",
-            ),
-            (
-                json!({"usd": -1, "diem": 1, "vcu": 0}),
-                "consumptionLimits.usd is -1",
-            ),
-            (
-                json!({"usd": 1, "diem": true, "vcu": 0}),
-                "consumptionLimits.diem is a boolean",
-            ),
-            (
-                json!({"usd": 1, "diem": 1, "vcu": [1]}),
-                "consumptionLimits.vcu is a list",
-            ),
-            (json!("50"), "consumptionLimits is a string"),
-        ] {
-            let mut p = Patch {
-                name: Some("x".into()),
-                ..Default::default()
-            };
-            let e = keep_other_currencies(&view(limits.clone()), &mut p).unwrap_err();
-            assert_eq!(e.exit_code(), 7, "{limits}");
-            assert!(e.to_string().contains(field), "{limits}: {e}");
-            assert!(e.to_string().contains("nothing was sent"), "{e}");
-        }
-        let mut p = Patch::default();
-        let e = keep_other_currencies(&Key::default(), &mut p).unwrap_err();
-        assert!(e.to_string().contains("no consumptionLimits"), "{e}");
-    }
-
-    #[test]
-    fn read_back_caps_against_what_was_sent() {
-        let sent = json!({"apiKeyType": "INFERENCE", "consumptionLimit": {"usd": 0, "diem": 10}});
-        assert!(sets_caps(&sent));
-        assert!(!sets_caps(&json!({"apiKeyType": "INFERENCE"})));
-        assert!(!sets_caps(&json!({"consumptionLimit": {}})));
-        let read = |l: Value| key_view(info(), &json!({"id": KEY, "consumptionLimits": l}));
-        assert!(caps_differ(&sent, &read(json!({"usd": 0, "diem": 10.0}))).is_empty());
-        assert!(caps_differ(&sent, &read(json!({"usd": 0, "diem": 10, "vcu": null}))).is_empty());
-        assert_eq!(
-            caps_differ(&sent, &read(json!({"usd": null, "diem": 10, "vcu": 30}))),
-            [
-                "usd: sent 0, read back none",
-                "vcu: sent none, read back 30"
-            ]
-        );
-        assert_eq!(
-            caps_differ(&sent, &read(json!({"usd": 0, "diem": "x"}))),
-            ["diem: sent 10, read back not readable"]
-        );
-        assert_eq!(caps_differ(&sent, &Key::default()).len(), 3);
-        assert_eq!(caps_flags(&sent, None), "--limit 0 --limit-diem 10");
-        assert_eq!(
-            caps_flags(
-                &json!({"consumptionLimit": {"usd": 50.50, "diem": null, "vcu": 3}}),
-                None
-            ),
-            "--limit 50.5 --limit-diem none --limit-vcu 3"
-        );
-        // A currency left out that the key holds a cap in (or one not readable) is cleared;
-        // one it holds no cap in gets no flag.
-        let both = read(json!({"usd": null, "diem": 10, "vcu": 30}));
-        assert_eq!(
-            caps_flags(&sent, Some(&both)),
-            "--limit 0 --limit-diem 10 --limit-vcu none"
-        );
-        let odd = read(json!({"usd": 0, "diem": 10, "vcu": -1}));
-        assert_eq!(
-            caps_flags(&sent, Some(&odd)),
-            "--limit 0 --limit-diem 10 --limit-vcu none"
-        );
-        let none = read(json!({"usd": 0, "diem": 10, "vcu": null}));
-        assert_eq!(caps_flags(&sent, Some(&none)), "--limit 0 --limit-diem 10");
-    }
-
-    #[test]
-    fn an_absent_currency_is_no_cap_and_stays_absent() {
-        // Venice's own examples omit `vcu`; each currency is optional in its document.
-        for (limits, sent) in [
-            (json!({"usd": 10, "diem": 3}), json!({"usd": 50, "diem": 3})),
-            (
-                json!({"usd": 10, "vcu": null}),
-                json!({"usd": 50, "vcu": null}),
-            ),
-            (json!({"usd": 10}), json!({"usd": 50})),
-            (json!({}), json!({"usd": 50})),
-        ] {
-            let mut p = Patch {
-                limit: Change::Set("50".parse().unwrap()),
-                ..Default::default()
-            };
-            keep_other_currencies(&view(limits.clone()), &mut p).unwrap();
-            let b = build_body(&p).unwrap();
-            assert_eq!(
-                Value::Object(b),
-                json!({"consumptionLimit": sent}),
-                "{limits}"
-            );
-        }
-        let k = key_view(
-            info(),
-            &json!({"id": KEY, "consumptionLimits": {"usd": 10}}),
-        );
-        assert_eq!(
-            k.to_json()["limits"],
-            json!({"usd": 10, "diem": null, "vcu": null})
-        );
     }
 
     #[test]
