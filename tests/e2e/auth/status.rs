@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::config_home::{SECOND, Sandbox, cells, closed_url, profile};
+use crate::common::home::Home;
+use crate::common::profiles_file::{SECOND, cells, closed_url, profile};
 use crate::common::{Keyctl, Out, SECRET, server};
 
 const AUTH_HEADERS: &str = "profile\tprovider\tstatus\tdetail\tbase_url\tcredential";
@@ -94,7 +95,7 @@ async fn check_server(f: &Family, status: u16, body: Value, times: u64) -> MockS
 
 /// `keyctl auth status -p ID --base-url URI <more>` with the family's variable set to SECRET.
 async fn status_of(f: &Family, s: &MockServer, more: &[&str]) -> Out {
-    let sb = Sandbox::new();
+    let sb = Home::without_config();
     let mut args = vec!["auth", "status", "-p", f.id];
     args.extend_from_slice(more);
     sb.apply(Keyctl::new(f.var, &args).base(s)).run().await
@@ -243,7 +244,7 @@ async fn an_inference_key_is_rejected_as_not_a_management_key() {
 async fn a_missing_credential_is_exit_3_and_sends_nothing() {
     for f in families() {
         let s = server().await;
-        let sb = Sandbox::new();
+        let sb = Home::without_config();
         let out = sb
             .apply(Keyctl::bare(&["auth", "status", "-p", f.id, "-o", "tsv"]).base(&s))
             .run()
@@ -277,7 +278,7 @@ async fn a_missing_credential_is_exit_3_and_sends_nothing() {
 async fn a_closed_port_is_unreachable_exit_8_and_fast() {
     for f in families() {
         let url = closed_url();
-        let sb = Sandbox::new();
+        let sb = Home::without_config();
         let started = Instant::now();
         let out = sb
             .apply(Keyctl::new(
@@ -385,7 +386,7 @@ async fn an_unreadable_answer_is_an_error_not_a_rejection() {
 #[tokio::test]
 async fn a_missing_file_an_empty_file_or_a_failing_command_is_missing() {
     let s = server().await;
-    let sb = Sandbox::new();
+    let sb = Home::without_config();
     let empty = sb.path().join("empty.key");
     std::fs::write(&empty, "\n").unwrap();
     let gone = sb.path().join("gone.key");
@@ -487,7 +488,7 @@ async fn all_profiles_in_file_order_rejected_beats_unreachable() {
         .mount(&bad)
         .await;
     let down = closed_url();
-    let sb = Sandbox::new();
+    let sb = Home::without_config();
     let key_file = sb.path().join("venice.key");
     std::fs::write(&key_file, format!("{SECRET}\n")).unwrap();
     // Not in alphabetical order: the rows must follow the file.
@@ -578,7 +579,7 @@ async fn all_ok_and_unreachable_is_exit_8_all_ok_is_exit_0() {
     let ok = gates_ok(1).await;
     let f = &families()[4];
     let ionet = check_server(f, 200, f.ok_body.clone(), 1).await;
-    let sb = Sandbox::with_config(
+    let sb = Home::with_config(
         &[
             profile("gw", "modelgates", &ok.uri(), "credential_env = \"GW_KEY\""),
             profile(
@@ -602,7 +603,7 @@ async fn all_ok_and_unreachable_is_exit_8_all_ok_is_exit_0() {
     assert_eq!(st, ["ok", "unreachable"], "{}", out.stdout);
 
     let ok = gates_ok(1).await;
-    let sb = Sandbox::with_config(
+    let sb = Home::with_config(
         &[
             profile("gw", "modelgates", &ok.uri(), "credential_env = \"GW_KEY\""),
             profile("io", "ionet", &ionet.uri(), "credential_env = \"IO_KEY\""),
@@ -629,8 +630,8 @@ async fn all_ok_and_unreachable_is_exit_8_all_ok_is_exit_0() {
 #[tokio::test]
 async fn all_without_profiles_is_a_usage_error() {
     // No config file at all, and a config file with no profiles.
-    let none = Sandbox::new();
-    let empty = Sandbox::with_config("audit = false\n");
+    let none = Home::without_config();
+    let empty = Home::with_config("audit = false\n");
     for sb in [&none, &empty] {
         let out = sb
             .apply(Keyctl::new(
@@ -647,7 +648,7 @@ async fn all_without_profiles_is_a_usage_error() {
 #[tokio::test]
 async fn all_with_a_profile_flag_is_a_usage_error_and_sends_nothing() {
     let s = server().await;
-    let sb = Sandbox::with_config(&profile(
+    let sb = Home::with_config(&profile(
         "x",
         "modelgates",
         &s.uri(),
@@ -681,7 +682,7 @@ async fn all_with_a_provider_covers_only_its_profiles() {
     let vf = &families()[3];
     let v1 = check_server(vf, 200, vf.ok_body.clone(), 1).await;
     let v2 = check_server(vf, 200, vf.ok_body.clone(), 1).await;
-    let sb = Sandbox::with_config(
+    let sb = Home::with_config(
         &[
             profile("v-one", "venice", &v1.uri(), "credential_env = \"V_KEY\""),
             profile("gw", "modelgates", &mg.uri(), "credential_env = \"V_KEY\""),
@@ -711,7 +712,7 @@ async fn one_profile_flag_checks_that_profile_only() {
     let a = server().await;
     let b = gates_ok(1).await;
     let c = server().await;
-    let sb = Sandbox::with_config(
+    let sb = Home::with_config(
         &[
             profile("a", "modelgates", &a.uri(), "credential_env = \"K\""),
             profile("b", "modelgates", &b.uri(), "credential_env = \"K\""),

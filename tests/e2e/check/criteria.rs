@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::config_home::{SECOND, Sandbox, cells, closed_url, profile};
+use crate::common::home::Home;
+use crate::common::profiles_file::{SECOND, cells, closed_url, profile};
 use crate::common::{Keyctl, Out, SECRET, server};
 
 const CHECK_HEADERS: &str = "profile\tprovider\tid\tname\treasons\texpires\tusage\tlimit";
@@ -71,7 +72,7 @@ async fn gates_list(times_active: u64, times_all: u64) -> (MockServer, String) {
 
 /// `keyctl check -p modelgates --base-url URI <criteria>`.
 async fn check(s: &MockServer, more: &[&str]) -> Out {
-    let sb = Sandbox::new();
+    let sb = Home::without_config();
     let mut args = vec!["check", "-p", "modelgates"];
     args.extend_from_slice(more);
     sb.apply(Keyctl::new("MODELGATES_MANAGEMENT_KEY", &args).base(s))
@@ -260,7 +261,7 @@ async fn venice_list() -> MockServer {
 async fn check_all_labels_rows_with_their_profile() {
     let (gw, _) = gates_list(1, 0).await;
     let ven = venice_list().await;
-    let sb = Sandbox::with_config(
+    let sb = Home::with_config(
         &[
             profile("gw", "modelgates", &gw.uri(), "credential_env = \"GW_KEY\""),
             profile("ven", "venice", &ven.uri(), "credential_env = \"VEN_KEY\""),
@@ -307,7 +308,7 @@ async fn check_all_labels_rows_with_their_profile() {
 async fn check_all_an_unreachable_profile_wins_over_a_match() {
     let (gw, _) = gates_list(2, 0).await;
     let down = closed_url();
-    let sb = Sandbox::with_config(
+    let sb = Home::with_config(
         &[
             profile("gw", "modelgates", &gw.uri(), "credential_env = \"GW_KEY\""),
             profile("down", "openrouter", &down, "credential_env = \"GW_KEY\""),
@@ -355,7 +356,7 @@ async fn check_all_an_unreachable_profile_wins_over_a_match() {
 #[tokio::test]
 async fn check_all_with_a_profile_flag_or_no_profiles_is_exit_2() {
     let s = server().await;
-    let sb = Sandbox::with_config(&profile(
+    let sb = Home::with_config(&profile(
         "x",
         "modelgates",
         &s.uri(),
@@ -368,7 +369,7 @@ async fn check_all_with_a_profile_flag_or_no_profiles_is_exit_2() {
     .run()
     .await
     .code(2);
-    Sandbox::new()
+    Home::without_config()
         .apply(Keyctl::new(
             "MODELGATES_MANAGEMENT_KEY",
             &["check", "--all", "--disabled"],

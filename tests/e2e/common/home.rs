@@ -20,6 +20,8 @@ pub struct Home {
     tmp: tempfile::TempDir,
     /// Runs also get a proxy that refuses everything (see [`Home::offline`]).
     offline: bool,
+    /// Runs get KEYCTL_CONFIG (all but [`Home::without_config`]).
+    config_in_env: bool,
 }
 
 impl Home {
@@ -27,7 +29,23 @@ impl Home {
         Home {
             tmp: tempfile::tempdir().unwrap(),
             offline: false,
+            config_in_env: true,
         }
+    }
+
+    /// A home whose runs get no KEYCTL_CONFIG (`-p` runs, or a test that names its own file).
+    pub fn without_config() -> Home {
+        Home {
+            config_in_env: false,
+            ..Home::new()
+        }
+    }
+
+    /// A home whose `config.toml` holds `text`.
+    pub fn with_config(text: &str) -> Home {
+        let h = Home::new();
+        h.config(text);
+        h
     }
 
     /// A home whose runs also get a proxy that refuses everything (loopback goes direct; a
@@ -86,19 +104,22 @@ impl Home {
         p
     }
 
-    /// The environment of a run: this home's config file, state folder, config home and HOME
-    /// (and the refusing proxy when [`Home::offline`]).
+    /// The environment of a run: this home's config file (but for [`Home::without_config`]),
+    /// state folder, config home and HOME (and the refusing proxy when [`Home::offline`]).
     pub fn env(&self) -> Vec<(String, String)> {
         let d = self.s();
-        let mut env = vec![
-            (
+        let mut env = Vec::new();
+        if self.config_in_env {
+            env.push((
                 "KEYCTL_CONFIG".into(),
                 self.config_path().display().to_string(),
-            ),
+            ));
+        }
+        env.extend([
             ("XDG_CONFIG_HOME".into(), format!("{d}/xdg-config")),
             ("XDG_STATE_HOME".into(), format!("{d}/state")),
             ("HOME".into(), d),
-        ];
+        ]);
         if self.offline {
             env.push(("NO_PROXY".into(), String::new()));
             env.push(("no_proxy".into(), String::new()));
@@ -115,6 +136,11 @@ impl Home {
             .into_iter()
             .filter(|(k, _)| k != "KEYCTL_CONFIG")
             .collect()
+    }
+
+    /// `k` with this home's environment ([`Home::env`]).
+    pub fn apply(&self, k: Keyctl) -> Keyctl {
+        self.env().iter().fold(k, |k, (n, v)| k.env(n, v))
     }
 
     /// `keyctl <args>` with no credential ([`Keyctl::bare`]) and this home's files.

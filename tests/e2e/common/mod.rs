@@ -14,11 +14,11 @@ use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
-pub mod config_home;
 pub mod gates_profiles;
 pub mod home;
 pub mod lifecycle;
 pub mod profile_servers;
+pub mod profiles_file;
 pub mod pty;
 pub mod stand_ins;
 
