@@ -14,6 +14,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::common::request_log::paths;
 use crate::common::{Finished, GATES_KEY, Keyctl, Out, Running};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
@@ -64,17 +65,6 @@ fn update(server: &MockServer, extra: &[&str], keys: &[String]) -> Vec<String> {
     a.extend(extra.iter().map(|s| s.to_string()));
     a.extend(keys.iter().cloned());
     a
-}
-
-/// The paths the server saw, in arrival order.
-async fn paths(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.url.path().to_string())
-        .collect()
 }
 
 /// `(key, status)` of each JSON line, in output order.

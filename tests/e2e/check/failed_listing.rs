@@ -4,8 +4,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::gates_profiles::paths;
 use crate::common::home::Home;
+use crate::common::request_log::paths;
 use crate::common::{IONET_KEY, Keyctl, SECRET, server};
 
 /// Found by the attack review of profiles.

@@ -2,7 +2,6 @@
 //! their runs need, and the check that a key-like value is shown nowhere.
 
 use serde_json::{Value, json};
-use wiremock::MockServer;
 
 use crate::common::Out;
 
@@ -30,16 +29,6 @@ pub(crate) fn gkey(hash: &str, name: &str, disabled: bool) -> Value {
 }
 
 pub(crate) const H_ON: &str = "bb00000000000000000000000000000000000000000000000000000000000002";
-
-/// The paths the server saw, in arrival order.
-pub(crate) async fn paths(s: &MockServer) -> Vec<String> {
-    s.received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.url.path().to_string())
-        .collect()
-}
 
 /// Neither output holds `key`, nor any 8-character piece of its random part (after the last
 /// `-` or `_`).

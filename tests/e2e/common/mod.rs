@@ -20,6 +20,9 @@ pub mod lifecycle;
 pub mod profile_servers;
 pub mod profiles_file;
 pub mod pty;
+pub mod request_log;
+
+pub use request_log::seen;
 pub mod stand_ins;
 
 /// The admin credential every test uses; no output may ever contain it.
@@ -593,17 +596,6 @@ pub async fn gates_listing(server: &MockServer, keys: Vec<Value>) {
         })
         .mount(server)
         .await;
-}
-
-/// `METHOD path` of every request the server saw.
-pub async fn seen(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
 }
 
 /// Never matches; keeps the body of the last `POST /api/v1/api_keys` (a Venice create).

@@ -69,18 +69,6 @@ pub(crate) fn venice(server: &MockServer, args: &[&str]) -> Keyctl {
         .args(args)
 }
 
-/// The requests of one method the server received, as paths.
-pub(crate) async fn requests(server: &MockServer, m: &str) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .expect("recording is on")
-        .iter()
-        .filter(|r| r.method.as_str() == m)
-        .map(|r| r.url.path().to_string())
-        .collect()
-}
-
 /// The TSV on stdout: header cells, then each row's cells.
 pub(crate) fn tsv(out: &Out) -> (Vec<String>, Vec<Vec<String>>) {
     let mut lines = out.stdout.lines();

@@ -9,8 +9,9 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::gates_profiles::{ENV, H_ON, KEY, assert_hidden, gkey, paths};
+use crate::common::gates_profiles::{ENV, H_ON, KEY, assert_hidden, gkey};
 use crate::common::home::Home;
+use crate::common::request_log::paths;
 use crate::common::{Out, SECRET, cleared, scan, server};
 
 /// `keyctl <args>` run in the folder `dir` (the [`cleared`] environment, the credential

@@ -1,8 +1,9 @@
 //! Config files refused: values that look like keys (never printed back), duplicate custom
 //! provider ids, an http base URL that looks like a key.
 
-use crate::common::gates_profiles::{ENV, KEY, assert_hidden, paths};
+use crate::common::gates_profiles::{ENV, KEY, assert_hidden};
 use crate::common::home::Home;
+use crate::common::request_log::paths;
 use crate::common::server;
 
 /// Found by the attack review of profiles.

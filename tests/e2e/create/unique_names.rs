@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::request_log::seen_with_query;
 use crate::common::{GATES_KEY, IONET_KEY, Keyctl, Out, VENICE_KEY, no_keys};
 
 /// One provider family as these tests drive it.
@@ -94,20 +95,6 @@ async fn forbid_post(server: &MockServer) {
         .await;
 }
 
-/// Method and path (and query) of every request the server got.
-async fn calls(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
-            let q = r.url.query().map(|q| format!("?{q}")).unwrap_or_default();
-            format!("{} {}{q}", r.method, r.url.path())
-        })
-        .collect()
-}
-
 fn run(f: Fam, server: &MockServer, args: &[&str]) -> Keyctl {
     Keyctl::new(f.env, &["create", "-p", f.id])
         .base(server)
@@ -143,7 +130,7 @@ async fn create_with_a_name_the_account_has_is_refused_naming_the_existing_id() 
         refused(&out, f, f.key);
         out.stderr_has("'ci-pipe' is the name of key");
         // One listing read, and nothing else.
-        assert_eq!(calls(&server).await, [list_call(f)], "{f:?}");
+        assert_eq!(seen_with_query(&server).await, [list_call(f)], "{f:?}");
     }
 }
 
@@ -178,7 +165,7 @@ async fn names_compare_exactly_so_another_case_is_created() {
     out.code(0);
     assert_eq!(out.json_lines()[0]["status"], "created", "{}", out.stdout);
     assert_eq!(
-        calls(&server).await,
+        seen_with_query(&server).await,
         [list_call(GATES), "POST /api/v1/keys".to_string()]
     );
 }
@@ -246,7 +233,7 @@ async fn a_file_of_names_with_one_taken_is_refused_whole() {
         refused(&out, f, f.key);
         out.stderr_has("'ci-b'").stderr_has("checked whole");
         // Neither the name before it nor the one after it was created.
-        assert_eq!(calls(&server).await, [list_call(f)], "{f:?}");
+        assert_eq!(seen_with_query(&server).await, [list_call(f)], "{f:?}");
     }
 }
 
@@ -265,7 +252,7 @@ async fn a_file_giving_one_name_twice_is_refused_before_anything_is_sent() {
         .stderr_has("line 3")
         .stderr_has("'ci-a' is given twice")
         .stderr_has("--allow-duplicate-name");
-    assert!(calls(&server).await.is_empty());
+    assert!(seen_with_query(&server).await.is_empty());
 }
 
 #[tokio::test]
@@ -304,7 +291,7 @@ async fn a_file_giving_one_name_twice_makes_both_with_the_flag() {
     );
     // With the flag the names are not checked: no listing, two creates.
     assert_eq!(
-        calls(&server).await,
+        seen_with_query(&server).await,
         ["POST /api/v1/keys", "POST /api/v1/keys"]
     );
 }
@@ -319,7 +306,7 @@ async fn a_dry_run_with_a_credential_refuses_as_the_real_run_would() {
             .run()
             .await;
         refused(&out, f, f.key);
-        assert_eq!(calls(&server).await, [list_call(f)], "{f:?}");
+        assert_eq!(seen_with_query(&server).await, [list_call(f)], "{f:?}");
     }
     // A free name: the plan, after the one listing read.
     let server = crate::common::server().await;
@@ -330,7 +317,7 @@ async fn a_dry_run_with_a_credential_refuses_as_the_real_run_would() {
         .await;
     out.code(0);
     assert_eq!(out.json_lines()[0]["status"], "dry_run");
-    assert_eq!(calls(&server).await, [list_call(GATES)]);
+    assert_eq!(seen_with_query(&server).await, [list_call(GATES)]);
 }
 
 #[tokio::test]
@@ -351,5 +338,5 @@ async fn a_dry_run_without_a_credential_says_the_names_were_not_checked() {
     out.code(0)
         .stderr_has("MODELGATES_MANAGEMENT_KEY is not set")
         .stderr_has("the names could not be checked");
-    assert!(calls(&server).await.is_empty());
+    assert!(seen_with_query(&server).await.is_empty());
 }

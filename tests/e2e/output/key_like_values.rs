@@ -1,8 +1,9 @@
 //! Flags, variables and key ids that look like keys are refused before anything is sent and
 //! never echoed.
 
-use crate::common::gates_profiles::{ENV, KEY, assert_hidden, gates_profile, paths};
+use crate::common::gates_profiles::{ENV, KEY, assert_hidden, gates_profile};
 use crate::common::home::Home;
+use crate::common::request_log::paths;
 use crate::common::{Keyctl, server};
 
 /// A Venice inference key's secret.

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::request_log::seen_with_query;
 use crate::common::{GATES_KEY, Keyctl, Out, gates_listing, server};
 
 const ENV: &str = "OPENROUTER_MANAGEMENT_KEY";
@@ -34,20 +35,6 @@ fn key(n: usize, name: Option<&str>) -> Value {
         k["name"] = json!(name);
     }
     k
-}
-
-/// `METHOD path?query` of every request the server saw, in order.
-async fn requests(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap_or_default()
-        .iter()
-        .map(|r| match r.url.query() {
-            Some(q) => format!("{} {}?{q}", r.method, r.url.path()),
-            None => format!("{} {}", r.method, r.url.path()),
-        })
-        .collect()
 }
 
 /// `keyctl ARGS -p openrouter --base-url SERVER`.
@@ -81,7 +68,7 @@ async fn list_sends_the_workspace_on_every_page() {
     out.code(0);
     assert_eq!(out.json_lines().len(), 150);
     assert_eq!(
-        requests(&s).await,
+        seen_with_query(&s).await,
         [
             format!("GET /api/v1/keys?offset=0&workspace_id={WS}"),
             format!("GET /api/v1/keys?offset=100&workspace_id={WS}"),
@@ -101,7 +88,7 @@ async fn a_name_is_resolved_in_the_workspaces_listing() {
     assert_eq!(lines[0]["after"]["name"], "ci-2");
     // The listing (disabled keys too) in the workspace; a read of the key by its hash, if any,
     // takes no workspace (the document gives GET /keys/{hash} none).
-    let seen = requests(&s).await;
+    let seen = seen_with_query(&s).await;
     assert_eq!(
         seen[0],
         format!("GET /api/v1/keys?offset=0&include_disabled=true&workspace_id={WS}")
@@ -145,7 +132,7 @@ async fn create_sends_the_workspace_as_a_body_field() {
     .await;
     out.code(0);
     assert_eq!(
-        requests(&s).await,
+        seen_with_query(&s).await,
         [
             // The name is checked free in the same workspace, then the create (no query).
             format!("GET /api/v1/keys?offset=0&include_disabled=true&workspace_id={WS}"),
@@ -171,7 +158,7 @@ async fn a_profiles_workspace_is_sent_and_the_flag_overrides_it() {
     run(&[]).await.code(0);
     run(&["--workspace", WS2]).await.code(0);
     assert_eq!(
-        requests(&s).await,
+        seen_with_query(&s).await,
         [
             format!("GET /api/v1/keys?offset=0&workspace_id={WS}"),
             format!("GET /api/v1/keys?offset=0&workspace_id={WS2}"),
@@ -214,7 +201,7 @@ async fn providers_without_workspaces_refuse_it_and_send_nothing() {
         out.code(2).stderr_has("is not a workspace id");
         assert!(!out.stderr.contains("sk-or-v1-TOPSECRET"), "{}", out.stderr);
     }
-    assert_eq!(requests(&s).await, Vec::<String>::new());
+    assert_eq!(seen_with_query(&s).await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -242,7 +229,7 @@ async fn a_profiles_workspace_is_checked_when_the_file_is_read() {
             .await;
         out.code(2).stderr_has(&format!("{file}{want}"));
     }
-    assert_eq!(requests(&s).await, Vec::<String>::new());
+    assert_eq!(seen_with_query(&s).await, Vec::<String>::new());
 }
 
 #[tokio::test]
@@ -371,7 +358,7 @@ async fn a_name_reference_does_not_match_a_label() {
     let out2 = or(&s, &["get", "prod", "-o", "json"]).await;
     out2.code(0);
     assert_eq!(out2.json_lines()[0]["after"]["id"], format!("{:064x}", 1));
-    let seen = requests(&s).await;
+    let seen = seen_with_query(&s).await;
     assert_eq!(
         seen[0], "GET /api/v1/keys?offset=0&include_disabled=true",
         "{seen:?}"

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::common::request_log::seen;
 use crate::common::{self, GATES_KEY, IONET_KEY, Keyctl, Out, VENICE_KEY, echo};
 
 /// One provider as these tests drive it.
@@ -165,17 +166,6 @@ async fn forbid_writes(server: &MockServer) {
     }
 }
 
-/// `METHOD /path` of every request the server got.
-async fn calls(server: &MockServer) -> Vec<String> {
-    server
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.url.path()))
-        .collect()
-}
-
 /// The read requests of `p.key`, in order.
 fn reads(p: Prov) -> Vec<String> {
     match p.id {
@@ -225,7 +215,7 @@ async fn refused(p: Prov, key: Value, usage: Option<Value>, field: &str, flag: &
         line.get("secret").is_none() && line.get("new_key").is_none(),
         "{line}"
     );
-    assert_eq!(calls(&server).await, reads(p), "{what}");
+    assert_eq!(seen(&server).await, reads(p), "{what}");
     message.to_string()
 }
 
@@ -382,7 +372,7 @@ async fn a_dry_run_shows_the_same_refusal() {
     let line = one_line(&out);
     assert_eq!(line["status"], "failed", "{line}");
     assert_eq!(line["error"]["kind"], "provider", "{line}");
-    assert_eq!(calls(&server).await, reads(MODELGATES));
+    assert_eq!(seen(&server).await, reads(MODELGATES));
 }
 
 // =============================================================================================
@@ -483,7 +473,7 @@ async fn proceeds(p: Prov, key: Value, usage: Option<Value>, flags: &[&str], bod
         "venice" => "PATCH /api/v1/api_keys".to_string(),
         _ => format!("PATCH /api/v1/keys/{GATES_KEY}"),
     });
-    assert_eq!(calls(&server).await, want);
+    assert_eq!(seen(&server).await, want);
 }
 
 #[tokio::test]
@@ -636,7 +626,7 @@ async fn a_successor_expiry_past_9999_is_refused() {
             !out.stderr.contains("+10") && !out.stdout.contains("+10"),
             "{out:?}"
         );
-        assert_eq!(calls(&server).await, reads(p), "{}", p.id);
+        assert_eq!(seen(&server).await, reads(p), "{}", p.id);
     }
 }
 
@@ -649,7 +639,7 @@ async fn an_expires_flag_past_9999_is_exit_2_before_anything_is_sent() {
         .run()
         .await;
     out.code(2).stderr_has("after the year 9999");
-    assert_eq!(calls(&server).await, Vec::<String>::new());
+    assert_eq!(seen(&server).await, Vec::<String>::new());
 }
 
 // =============================================================================================
@@ -875,7 +865,7 @@ async fn a_disabled_old_key_gets_no_successor() {
             assert!(text.contains("nothing was created"), "{text}");
         }
         assert!(line.get("new_key").is_none(), "{line}");
-        assert_eq!(calls(&server).await, reads(p), "{}", p.id);
+        assert_eq!(seen(&server).await, reads(p), "{}", p.id);
     }
 }
 

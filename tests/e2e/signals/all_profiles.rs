@@ -7,8 +7,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::gates_profiles::{ENV, H_ON, gates_profile, gkey, paths};
+use crate::common::gates_profiles::{ENV, H_ON, gates_profile, gkey};
 use crate::common::home::Home;
+use crate::common::request_log::paths;
 use crate::common::{Finished, Out, SECRET, server};
 
 /// `GET /api/v1/key` of a management key (LIFECYCLE.md 3.5).

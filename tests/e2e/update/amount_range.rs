@@ -5,8 +5,9 @@ use serde_json::Value;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::request_log::paths_of;
 use crate::common::server;
-use crate::common::stand_ins::{cell, mg, no_panic, requests, tsv};
+use crate::common::stand_ins::{cell, mg, no_panic, tsv};
 
 /// `remaining` and `usage` of a JSON side are absent, null, or numbers >= 0.
 fn sane_money(side: &Value, what: &str) {
@@ -99,7 +100,7 @@ async fn out_of_range_amounts_never_panic() {
         }
         // The write was applied: exactly one PATCH (the dry run sent nothing).
         assert_eq!(
-            requests(&server, "PATCH").await,
+            paths_of(&server, "PATCH").await,
             ["/api/v1/keys/h"],
             "{limit:.40}"
         );
@@ -121,7 +122,7 @@ async fn relative_limits_on_out_of_range_amounts_are_refused_not_panicking() {
         no_panic(&out, delta);
         assert_ne!(out.code, 0, "{limit} {delta}: {out:?}");
         assert!(
-            requests(&server, "PATCH").await.is_empty(),
+            paths_of(&server, "PATCH").await.is_empty(),
             "{limit} {delta}: a write was sent: {out:?}"
         );
     }

@@ -5,7 +5,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::stand_ins::{gates_key, mg, requests};
+use crate::common::request_log::paths_of;
+use crate::common::stand_ins::{gates_key, mg};
 use crate::common::{Out, forbid_patch, server};
 
 /// Found by the review round of commit d95c7ef.
@@ -21,7 +22,7 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
     )
     .await;
     out.code(0);
-    let mut sent = requests(&server, "PATCH").await;
+    let mut sent = paths_of(&server, "PATCH").await;
     sent.sort();
     assert_eq!(
         sent,
@@ -36,7 +37,7 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
         .run()
         .await;
     out.code(0);
-    let mut sent = requests(&server2, "PATCH").await;
+    let mut sent = paths_of(&server2, "PATCH").await;
     sent.sort();
     assert_eq!(
         sent,
@@ -58,7 +59,7 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
         .await;
     let out = from_file(&server3, &format!("{h2}#tight\n")).await;
     out.code(4).stderr_has(&format!("'{h2}#tight'"));
-    assert!(requests(&server3, "PATCH").await.is_empty(), "{out:?}");
+    assert!(paths_of(&server3, "PATCH").await.is_empty(), "{out:?}");
 }
 
 /// `update --limit 5 --from-file F` with F holding `contents`.

@@ -5,7 +5,8 @@ use serde_json::json;
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::stand_ins::{gates_get, gates_key, mg, requests, venice, venice_get};
+use crate::common::request_log::paths_of;
+use crate::common::stand_ins::{gates_get, gates_key, mg, venice, venice_get};
 use crate::common::{GATES_KEY, VENICE_KEY, fixture, forbid_patch, server};
 
 /// Found by the review round of commit d95c7ef.
@@ -55,7 +56,7 @@ async fn a_key_already_as_asked_is_unchanged_and_not_written() {
         let l = &out.json_lines();
         assert_eq!(l.len(), 1, "{args:?}: {out:?}");
         assert_eq!(l[0]["status"], "unchanged", "{args:?}: {}", l[0]);
-        assert!(requests(&server, "PATCH").await.is_empty(), "{args:?}");
+        assert!(paths_of(&server, "PATCH").await.is_empty(), "{args:?}");
     }
     // +1 is a change: {"limit": 39} is sent once.
     let server = server().await;
@@ -107,6 +108,6 @@ async fn a_venice_key_already_as_asked_is_unchanged_and_not_written() {
         let l = out.json_lines();
         assert_eq!(l.len(), 1, "{args:?}: {out:?}");
         assert_eq!(l[0]["status"], "unchanged", "{args:?}: {}", l[0]);
-        assert!(requests(&server, "PATCH").await.is_empty(), "{args:?}");
+        assert!(paths_of(&server, "PATCH").await.is_empty(), "{args:?}");
     }
 }
