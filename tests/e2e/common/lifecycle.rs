@@ -4,6 +4,7 @@
 //! expiry policy: `now + (expires - created)` in whole seconds, so its expected body holds a
 //! [`lives`] marker that [`same_body`] checks against the run's clock.
 
+use crate::common::stand_ins::{self, With};
 use crate::common::{self, GATES_KEY, IONET_KEY, Keyctl, Out, SECRET, VENICE_KEY, echo};
 use chrono::{DateTime, Duration as ChronoDuration, Timelike, Utc};
 use serde_json::{Value, json};
@@ -78,14 +79,14 @@ pub(crate) const VENICE_KEY_2: &str = "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e";
 
 /// An OpenRouter-style key object: $50 a month, BYOK counted, expiring in 2099.
 pub(crate) fn gates_key(hash: &str, name: &str) -> Value {
-    json!({
-        "hash": hash, "name": name, "label": "sk-or-v1-abc...xyz", "disabled": false,
+    stand_ins::gates_key(hash, name).with(json!({
+        "label": "sk-or-v1-abc...xyz",
         "limit": 50, "limit_remaining": 40, "limit_reset": "monthly",
         "include_byok_in_limit": true, "usage": 10, "usage_daily": 1, "usage_weekly": 3,
         "usage_monthly": 10, "byok_usage": 0, "byok_usage_daily": 0, "byok_usage_weekly": 0,
         "byok_usage_monthly": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": null,
         "expires_at": "2099-12-31T23:59:59Z", "creator_user_id": null, "workspace_id": null
-    })
+    }))
 }
 
 pub(crate) fn gates_created(name: &str) -> Value {

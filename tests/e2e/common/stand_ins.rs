@@ -40,10 +40,37 @@ pub(crate) async fn gates_list(server: &MockServer, keys: Value) {
         .await;
 }
 
-/// A ModelGates key object.
-pub(crate) fn gates_key(hash: &str, name: &str, limit: Value) -> Value {
-    json!({"hash": hash, "name": name, "label": name, "disabled": false, "limit": limit,
-           "limit_remaining": 1, "limit_reset": "daily", "usage": 2})
+/// A ModelGates key object: `hash`, `name`, the name as its label, not disabled. Add or replace
+/// fields with [`With::with`].
+pub fn gates_key(hash: &str, name: &str) -> Value {
+    json!({"hash": hash, "name": name, "label": name, "disabled": false})
+}
+
+/// Adds fields to a JSON object.
+pub trait With {
+    /// `self` with every field of `fields` (an object): a field it has keeps its place and takes
+    /// the new value, a new one goes at the end (serde_json keeps the order).
+    fn with(self, fields: Value) -> Value;
+}
+
+impl With for Value {
+    fn with(mut self, fields: Value) -> Value {
+        let (Some(obj), Value::Object(add)) = (self.as_object_mut(), fields) else {
+            panic!("with: both sides must be JSON objects");
+        };
+        for (k, v) in add {
+            obj.insert(k, v);
+        }
+        self
+    }
+}
+
+/// A ModelGates key object at a `limit`, 1 left of it, 2 used, reset daily.
+pub fn gates_key_at(hash: &str, name: &str, limit: Value) -> Value {
+    gates_key(hash, name).with(
+        json!({"limit": limit, "limit_remaining": 1, "limit_reset": "daily",
+        "usage": 2}),
+    )
 }
 
 /// `GET /api/v1/api_keys/{VENICE_KEY}` answers 200 with `data`.

@@ -6,7 +6,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::stand_ins::{
-    cell, gates_get, gates_key, gates_list, mg, tsv, venice, venice_get,
+    cell, gates_get, gates_key_at, gates_list, mg, tsv, venice, venice_get,
 };
 use crate::common::{GATES_KEY, VENICE_KEY, fixture, server};
 
@@ -110,7 +110,7 @@ const BAD: &str = "bad0000000000000000000000000000000000000000000000000000000000
 
 async fn good_and_bad() -> MockServer {
     let server = server().await;
-    gates_get(&server, GOOD, gates_key(GOOD, "fine", json!(10))).await;
+    gates_get(&server, GOOD, gates_key_at(GOOD, "fine", json!(10))).await;
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/keys/{BAD}")))
         .respond_with(
@@ -167,7 +167,7 @@ async fn a_failed_get_has_no_row() {
 async fn columns_by_header_are_accepted() {
     let cols = "diem,vcu,byok,total,last_used";
     let server = server().await;
-    gates_get(&server, GATES_KEY, gates_key(GATES_KEY, "k", json!(10))).await;
+    gates_get(&server, GATES_KEY, gates_key_at(GATES_KEY, "k", json!(10))).await;
     let out = mg(&server, &["get", GATES_KEY, "--columns", cols])
         .run()
         .await;
@@ -223,7 +223,12 @@ async fn columns_by_header_are_accepted() {
 #[tokio::test]
 async fn a_repeated_column_is_printed_twice() {
     let server = server().await;
-    gates_get(&server, GATES_KEY, gates_key(GATES_KEY, "twice", json!(10))).await;
+    gates_get(
+        &server,
+        GATES_KEY,
+        gates_key_at(GATES_KEY, "twice", json!(10)),
+    )
+    .await;
     let out = mg(&server, &["get", GATES_KEY, "--columns", "name,name"])
         .run()
         .await;

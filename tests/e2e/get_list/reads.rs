@@ -7,6 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::stand_ins::gates_key_at;
 use crate::common::{IONET_KEY, Keyctl, VENICE_KEY, forbid_patch};
 
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
@@ -14,16 +15,12 @@ const MG: &str = "MODELGATES_MANAGEMENT_KEY";
 /// A full ModelGates key hash (64 hex digits): used as is, with no listing read.
 const H1: &str = "7d3c9a41e8b2f0561c4d8e2a9b7f3e10c5a6d4b2e8f1097a3c5e7b9d1f2a4c6e";
 
-fn gates_key(hash: &str, name: &str, limit: serde_json::Value) -> serde_json::Value {
-    json!({"hash": hash, "name": name, "label": name, "disabled": false, "limit": limit,
-           "limit_remaining": 1, "limit_reset": "daily", "usage": 2})
-}
-
 async fn mount_gates_get(server: &MockServer, hash: &str, limit: serde_json::Value) {
     Mock::given(method("GET"))
         .and(path(format!("/api/v1/keys/{hash}")))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"data": gates_key(hash, "k", limit)})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": gates_key_at(hash, "k", limit)})),
         )
         .mount(server)
         .await;
@@ -35,7 +32,7 @@ async fn mount_patch(server: &MockServer, hash: &str, body: serde_json::Value, t
         .and(body_json(body.clone()))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(json!({"data": gates_key(hash, "k", body["limit"].clone())})),
+                .set_body_json(json!({"data": gates_key_at(hash, "k", body["limit"].clone())})),
         )
         .expect(times)
         .mount(server)
@@ -111,7 +108,7 @@ async fn list_reads_every_page() {
     let server = MockServer::start().await;
     for (offset, n) in [(0, 100), (100, 100), (200, 37)] {
         let keys: Vec<_> = (0..n)
-            .map(|i| gates_key(&format!("h{}", offset + i), "n", json!(1)))
+            .map(|i| gates_key_at(&format!("h{}", offset + i), "n", json!(1)))
             .collect();
         Mock::given(method("GET"))
             .and(path("/api/v1/keys"))
@@ -241,7 +238,7 @@ async fn relative_dry_run_reads_and_shows_before_and_after() {
 #[tokio::test]
 async fn match_needs_yes() {
     let server = MockServer::start().await;
-    let keys = json!({"data": [gates_key("a1", "ci-runner-1", json!(1)), gates_key("a2", "ci-runner-2", json!(1)), gates_key("b", "prod", json!(1))]});
+    let keys = json!({"data": [gates_key_at("a1", "ci-runner-1", json!(1)), gates_key_at("a2", "ci-runner-2", json!(1)), gates_key_at("b", "prod", json!(1))]});
     Mock::given(method("GET"))
         .and(path("/api/v1/keys"))
         .respond_with(ResponseTemplate::new(200).set_body_json(keys))

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
+use crate::common::stand_ins::{self, With};
 use crate::common::{self, GATES_KEY, Keyctl, Out};
 
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
@@ -79,10 +80,9 @@ impl Home {
 
 /// A ModelGates key as its API returns it.
 fn gates_key(hash: &str, name: &str) -> Value {
-    json!({"hash": hash, "name": name, "label": name, "disabled": false,
-           "limit": 10, "limit_remaining": 10, "limit_reset": "monthly",
-           "include_byok_in_limit": false, "usage": 0, "created_at": "2026-01-01T00:00:00Z",
-           "updated_at": null, "expires_at": null})
+    stand_ins::gates_key(hash, name).with(json!({"limit": 10, "limit_remaining": 10,
+        "limit_reset": "monthly", "include_byok_in_limit": false, "usage": 0,
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": null, "expires_at": null}))
 }
 
 /// The local user as `id -un` names it, and the host as the kernel has it.

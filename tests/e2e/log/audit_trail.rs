@@ -18,6 +18,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path, query_param};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::common::stand_ins::{self, With};
 use crate::common::{
     self, GATES_KEY, IONET_KEY, Keyctl, Out, Running, SECRET, TestProvider, VENICE_KEY,
     forbid_patch, providers, test_provider,
@@ -197,10 +198,9 @@ fn absent(bytes: &[u8], value: &str, what: &str) {
 // Provider answers and mocks (a key at limit 10 raised by `--limit +40` to 50)
 
 fn gates_key(hash: &str, limit: Value) -> Value {
-    json!({"hash": hash, "name": "ci-runner", "label": "ci-runner", "disabled": false,
-           "limit": limit, "limit_remaining": 10, "limit_reset": "monthly",
-           "include_byok_in_limit": false, "usage": 0, "created_at": "2026-01-01T00:00:00Z",
-           "updated_at": null, "expires_at": null})
+    stand_ins::gates_key(hash, "ci-runner").with(json!({"limit": limit, "limit_remaining": 10,
+        "limit_reset": "monthly", "include_byok_in_limit": false, "usage": 0,
+        "created_at": "2026-01-01T00:00:00Z", "updated_at": null, "expires_at": null}))
 }
 
 fn venice_key(id: &str, usd: Value) -> Value {

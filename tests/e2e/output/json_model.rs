@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
+use crate::common::stand_ins::{self, With};
 use crate::common::{Keyctl, Out, TestProvider, fixture, forbid_patch, providers, server};
 
 /// The `$id` of `schemas/key.schema.json`; `result.schema.json` refers to it as `key.schema.json`
@@ -172,13 +173,13 @@ fn other_key(kind: ProviderKind, i: u32) -> String {
 
 /// An OpenRouter-style key object: limit 40 reset daily, 12.5 used today.
 fn gates_key(hash: &str) -> Value {
-    json!({"hash": hash, "name": "ci-runner", "label": "ci-runner", "disabled": false,
+    stand_ins::gates_key(hash, "ci-runner").with(json!({
            "limit": 40, "limit_remaining": 27.5, "limit_reset": "daily",
            "include_byok_in_limit": true, "usage": 120.25, "usage_daily": 12.5,
            "usage_weekly": 30, "usage_monthly": 80, "byok_usage": 1, "byok_usage_daily": 0.5,
            "byok_usage_weekly": 1, "byok_usage_monthly": 1, "created_at": "2025-08-24T10:30:00Z",
            "updated_at": "2025-08-24T18:00:00+02:00", "expires_at": null,
-           "workspace_id": "ws_0001"})
+           "workspace_id": "ws_0001"}))
 }
 
 /// A Venice key object: $40 and 10 DIEM a month, $12.5 used this month.

@@ -5,7 +5,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::stand_ins::{MG, VENICE, gates_get, gates_key, gates_list, mg, no_panic};
+use crate::common::stand_ins::{MG, VENICE, gates_get, gates_key_at, gates_list, mg, no_panic};
 use crate::common::{GATES_KEY, Keyctl, Out, SECRET, server};
 
 /// A second credential, for Venice, sharing nothing of [`SECRET`] 8 characters long.
@@ -122,14 +122,14 @@ async fn separators_in_a_name_do_not_reveal_the_credential() {
         gates_get(
             &server,
             GATES_KEY,
-            gates_key(GATES_KEY, &hidden_name, json!(10)),
+            gates_key_at(GATES_KEY, &hidden_name, json!(10)),
         )
         .await;
         gates_list(
             &server,
             json!([
-                gates_key(GATES_KEY, &hidden_name, json!(10)),
-                gates_key("h2", &format!("n {hidden_name} m"), json!(5)),
+                gates_key_at(GATES_KEY, &hidden_name, json!(10)),
+                gates_key_at("h2", &format!("n {hidden_name} m"), json!(5)),
             ]),
         )
         .await;
@@ -188,7 +188,7 @@ async fn separators_in_an_error_body_do_not_reveal_the_credential() {
 async fn json_lines_escape_line_separators() {
     let server = server().await;
     let name = "line\u{2028}sep\u{2029}para";
-    gates_get(&server, GATES_KEY, gates_key(GATES_KEY, name, json!(10))).await;
+    gates_get(&server, GATES_KEY, gates_key_at(GATES_KEY, name, json!(10))).await;
     let out = mg(&server, &["get", GATES_KEY, "-o", "json"]).run().await;
     out.code(0);
     assert!(

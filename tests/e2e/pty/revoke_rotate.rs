@@ -10,6 +10,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::pty::{PtyOut, SCRIPT, clean, finish};
+use crate::common::stand_ins::{self, With};
 use crate::common::{self, GATES_KEY, IONET_KEY, SECRET, VENICE_KEY};
 
 const REFUSED: &str = "not confirmed; nothing was deleted";
@@ -103,12 +104,12 @@ async fn on_pty(env: &str, server: &MockServer, args: &[&str], answer: &str) -> 
 }
 
 fn gates_key(hash: &str, name: &str) -> Value {
-    json!({"data": {
-        "hash": hash, "name": name, "label": "sk-or-v1-abc...xyz", "disabled": false,
+    json!({"data": stand_ins::gates_key(hash, name).with(json!({
+        "label": "sk-or-v1-abc...xyz",
         "limit": 50, "limit_remaining": 40, "limit_reset": "monthly",
         "include_byok_in_limit": false, "usage": 10, "usage_daily": 1, "usage_weekly": 3,
         "usage_monthly": 10, "created_at": "2026-01-01T00:00:00Z", "updated_at": null,
-        "expires_at": null}})
+        "expires_at": null}))})
 }
 
 /// A ModelGates server: `GATES_KEY` named `ci-runner` (read), its delete (expected `deletes`

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::common::stand_ins::{self, With};
 use crate::common::{GATES_KEY, IONET_KEY, Keyctl, VENICE_KEY, gates_listing, seen, server};
 
 const ENV: &str = "MODELGATES_MANAGEMENT_KEY";
@@ -17,10 +18,10 @@ const D1: &str = "d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1d1
 const D2: &str = "d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2d2";
 
 fn gates_key(hash: &str, name: &str, limit: Value) -> Value {
-    json!({"hash": hash, "name": name, "label": "sk-or-v1-abc...xyz", "disabled": false,
-           "limit": limit, "limit_remaining": null, "limit_reset": null,
-           "include_byok_in_limit": false, "usage": 1, "created_at": "2026-01-01T00:00:00Z",
-           "expires_at": null})
+    stand_ins::gates_key(hash, name).with(json!({"label": "sk-or-v1-abc...xyz",
+        "limit": limit, "limit_remaining": null, "limit_reset": null,
+        "include_byok_in_limit": false, "usage": 1, "created_at": "2026-01-01T00:00:00Z",
+        "expires_at": null}))
 }
 
 /// The account of most tests: two ci agents whose ids share 7 characters, prod, and two keys

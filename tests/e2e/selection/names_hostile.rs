@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
+use crate::common::stand_ins::{self, With};
 use crate::common::{Keyctl, Out, VENICE_KEY, gates_listing, seen, server};
 
 const GATES: &str = "MODELGATES_MANAGEMENT_KEY";
@@ -21,10 +22,10 @@ const RETIRED: &str = "0b7c9d4e-1f2a-4b3c-8d5e-6f7a8b9c0d1e";
 const NEW_ID: &str = "7d1f0c2a-5b3e-4c8d-9e6f-0a1b2c3d4e5f";
 
 fn gates_key(hash: &str, name: &str) -> Value {
-    json!({"hash": hash, "name": name, "label": "sk-or-v1-abc...xyz", "disabled": false,
-           "limit": 100, "limit_remaining": null, "limit_reset": null,
-           "include_byok_in_limit": false, "usage": 1, "created_at": "2026-01-01T00:00:00Z",
-           "expires_at": null})
+    stand_ins::gates_key(hash, name).with(json!({"label": "sk-or-v1-abc...xyz",
+        "limit": 100, "limit_remaining": null, "limit_reset": null,
+        "include_byok_in_limit": false, "usage": 1, "created_at": "2026-01-01T00:00:00Z",
+        "expires_at": null}))
 }
 
 async fn bodies(server: &MockServer, verb: &str) -> Vec<Value> {

@@ -6,7 +6,7 @@ use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::request_log::paths_of;
-use crate::common::stand_ins::{gates_key, mg};
+use crate::common::stand_ins::{gates_key_at, mg};
 use crate::common::{Out, forbid_patch, server};
 
 /// Found by the review round of commit d95c7ef.
@@ -52,7 +52,7 @@ async fn comments_after_ids_in_a_key_file_are_stripped() {
         .and(query_param("offset", "0"))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(json!({"data": [gates_key(&h2, "k", json!(5))]})),
+                .set_body_json(json!({"data": [gates_key_at(&h2, "k", json!(5))]})),
         )
         .expect(1)
         .mount(&server3)
@@ -88,7 +88,7 @@ async fn server_with_patches(hs: &[&str]) -> MockServer {
             .and(path(format!("/api/v1/keys/{h}")))
             .respond_with(
                 ResponseTemplate::new(200)
-                    .set_body_json(json!({"data": gates_key(h, "k", json!(5))})),
+                    .set_body_json(json!({"data": gates_key_at(h, "k", json!(5))})),
             )
             .mount(&server)
             .await;

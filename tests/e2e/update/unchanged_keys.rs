@@ -6,7 +6,7 @@ use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
 use crate::common::request_log::paths_of;
-use crate::common::stand_ins::{gates_get, gates_key, mg, venice, venice_get};
+use crate::common::stand_ins::{gates_get, gates_key_at, mg, venice, venice_get};
 use crate::common::{GATES_KEY, VENICE_KEY, fixture, forbid_patch, server};
 
 /// Found by the review round of commit d95c7ef.
@@ -47,7 +47,7 @@ async fn a_key_already_as_asked_is_unchanged_and_not_written() {
     ] {
         let server = server().await;
         forbid_patch(&server).await;
-        gates_get(&server, GATES_KEY, gates_key(GATES_KEY, "k", json!(38))).await;
+        gates_get(&server, GATES_KEY, gates_key_at(GATES_KEY, "k", json!(38))).await;
         let out = mg(&server, &["update", GATES_KEY, "-o", "json"])
             .args(args)
             .run()
@@ -60,13 +60,13 @@ async fn a_key_already_as_asked_is_unchanged_and_not_written() {
     }
     // +1 is a change: {"limit": 39} is sent once.
     let server = server().await;
-    gates_get(&server, GATES_KEY, gates_key(GATES_KEY, "k", json!(38))).await;
+    gates_get(&server, GATES_KEY, gates_key_at(GATES_KEY, "k", json!(38))).await;
     Mock::given(method("PATCH"))
         .and(path(format!("/api/v1/keys/{GATES_KEY}")))
         .and(body_json(json!({"limit": 39})))
         .respond_with(
             ResponseTemplate::new(200)
-                .set_body_json(json!({"data": gates_key(GATES_KEY, "k", json!(39))})),
+                .set_body_json(json!({"data": gates_key_at(GATES_KEY, "k", json!(39))})),
         )
         .expect(1)
         .mount(&server)
