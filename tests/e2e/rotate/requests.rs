@@ -31,19 +31,19 @@ async fn check_rotated(p: Prov, server: &MockServer, out: &Out, action: &str) ->
     not_on_stderr(out, secret_of(p));
     let line = one_line(out);
     assert_eq!(line["status"], "rotated", "{p:?}: {line}");
-    assert_eq!(line["key"], p.key, "{line}");
-    assert_eq!(line["secret"], secret_of(p), "{line}");
-    assert_eq!(line["new_key"], new_id(p), "{line}");
-    assert_eq!(line["after"]["id"], new_id(p), "{line}");
-    assert_eq!(line["before"]["id"], p.key, "{line}");
+    assert_eq!(line["key"], p.key, "{p:?}: {line}");
+    assert_eq!(line["secret"], secret_of(p), "{p:?}: {line}");
+    assert_eq!(line["new_key"], new_id(p), "{p:?}: {line}");
+    assert_eq!(line["after"]["id"], new_id(p), "{p:?}: {line}");
+    assert_eq!(line["before"]["id"], p.key, "{p:?}: {line}");
     let got = line["old_key"]["action"].as_str().unwrap_or_default();
     assert!(got.starts_with(action), "{p:?}: old_key {line}");
-    assert_eq!(line["old_key"]["done"], true, "{line}");
+    assert_eq!(line["old_key"]["done"], true, "{p:?}: {line}");
     // The secret is in the JSON once, and not in `after.raw`.
     assert_eq!(
         out.stdout.matches(secret_of(p)).count(),
         1,
-        "{}",
+        "{p:?}: {}",
         out.stdout
     );
     let mut want = reads(p);
@@ -53,34 +53,20 @@ async fn check_rotated(p: Prov, server: &MockServer, out: &Out, action: &str) ->
     line
 }
 
+/// The providers whose old key is disabled (ModelGates, novapai, OpenRouter): one run each,
+/// each failure naming its provider (was one test per provider).
 #[tokio::test]
-async fn rotate_modelgates_creates_the_successor_then_disables_the_old_key() {
-    let (server, out) = rotate_default(MODELGATES, "ci-runner", &[]).await;
-    check_rotated(MODELGATES, &server, &out, "disabled").await;
-    assert_eq!(
-        bodies(&server, MODELGATES, "PATCH").await,
-        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
-    );
-}
-
-#[tokio::test]
-async fn rotate_novapai_creates_the_successor_then_disables_the_old_key() {
-    let (server, out) = rotate_default(NOVAPAI, "ci-runner", &[]).await;
-    check_rotated(NOVAPAI, &server, &out, "disabled").await;
-    assert_eq!(
-        bodies(&server, NOVAPAI, "PATCH").await,
-        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
-    );
-}
-
-#[tokio::test]
-async fn rotate_openrouter_creates_the_successor_then_disables_the_old_key() {
-    let (server, out) = rotate_default(OPENROUTER, "ci-runner", &[]).await;
-    check_rotated(OPENROUTER, &server, &out, "disabled").await;
-    assert_eq!(
-        bodies(&server, OPENROUTER, "PATCH").await,
-        [json!({"disabled": true, "name": rotated_out("ci-runner")})]
-    );
+async fn rotate_creates_the_successor_then_disables_the_old_key() {
+    for p in [MODELGATES, NOVAPAI, OPENROUTER] {
+        eprintln!("rotate on {p:?}");
+        let (server, out) = rotate_default(p, "ci-runner", &[]).await;
+        check_rotated(p, &server, &out, "disabled").await;
+        assert_eq!(
+            bodies(&server, p, "PATCH").await,
+            [json!({"disabled": true, "name": rotated_out("ci-runner")})],
+            "{p:?}"
+        );
+    }
 }
 
 #[tokio::test]
