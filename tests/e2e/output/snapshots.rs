@@ -1,8 +1,10 @@
 //! Whole-run snapshots (exit code, stdout, stderr; server address filtered) of the main outputs.
 //!
-//! Each snapshot is one real run of the binary against wiremock, rendered by [`render`] with
-//! everything that varies between runs replaced by a placeholder: the server address
-//! (`[SERVER]`), request timings (`[N] ms`) and instants computed from the clock (`[NOW+30d]`).
+//! Each snapshot is one real run of the binary against wiremock, rendered by [`render`]; insta's
+//! [`filters`] replace what varies between runs by a placeholder: the server address
+//! (`[SERVER]`), the version, request timings (`[N] ms`), the time and run id of JSON lines;
+//! instants computed from the clock (`[NOW+30d]`) are replaced by [`replace_instants`], which
+//! keeps fixed dates (no pattern tells them apart).
 //! The `.snap` files in `snapshots/` are committed; review a change with
 //! `INSTA_UPDATE=always cargo test --test e2e snapshots` and `git diff`. With `CI` set insta
 //! writes nothing and fails on any difference.
@@ -17,91 +19,47 @@ use crate::common::{GATES_KEY, Keyctl, Out, VENICE_KEY, fixture, forbid_patch};
 const VENICE: &str = "VENICE_ADMIN_KEY";
 const MG: &str = "MODELGATES_MANAGEMENT_KEY";
 
-/// The exit code, stdout and stderr of one run, with the variable parts replaced.
-fn render(out: &Out, server: Option<&MockServer>) -> String {
-    let mut s = format!(
+/// The exit code, stdout and stderr of one run (the parts that vary are replaced by
+/// [`filters`] when the snapshot is compared).
+fn render(out: &Out) -> String {
+    format!(
         "exit code: {}\n----- stdout -----\n{}\n----- stderr -----\n{}\n",
         out.code,
         out.stdout.trim_end(),
         out.stderr.trim_end()
-    );
-    if let Some(server) = server {
-        s = s.replace(&server.uri(), "[SERVER]");
-    }
-    // Any other loopback address (a second server, a port in an error message).
-    s = replace_port_after(&s, "http://127.0.0.1:", "[SERVER]");
-    // The version in `user-agent`, so a release does not change every snapshot.
-    s = s.replace(
-        &format!("keyctl/{}", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+/// insta's settings with a filter for each part of a run that varies: any loopback address
+/// (the server's, a second server's, a port in an error message), the version in
+/// `user-agent` (so a release does not change every snapshot), `-v` timings ("< 200 in 3 ms",
+/// "< timeout after 1001 ms"), and the time and run id of each JSON line. Bind it for a test's
+/// scope: `let _filters = filters().bind_to_scope();`.
+fn filters() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"http://127\.0\.0\.1:[0-9]+", "[SERVER]");
+    s.add_filter(
+        &regex_escape(&format!("keyctl/{}", env!("CARGO_PKG_VERSION"))),
         "keyctl/[VERSION]",
     );
-    // `-v` timings: "< 200 in 3 ms", "< timeout after 1001 ms".
-    for prefix in [" in ", " after "] {
-        s = replace_number_between(&s, prefix, " ms", "[N]");
-    }
-    // JSON lines: the time of each line and the run id.
-    for field in ["\"time\":\"", "\"run\":\""] {
-        s = replace_string_after(&s, field, "[VARIES]");
-    }
+    s.add_filter(r"( in | after )[0-9]+ ms", "${1}[N] ms");
+    s.add_filter(r#""(time|run)":"[^"]*"#, r#""$1":"[VARIES]"#);
     s
 }
 
-/// Replaces the string that follows `prefix` (up to the next `"`) with `with`.
-fn replace_string_after(s: &str, prefix: &str, with: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find(prefix) {
-        let after = &rest[i + prefix.len()..];
-        let end = after.find('"').unwrap_or(after.len());
-        out.push_str(&rest[..i + prefix.len()]);
-        out.push_str(with);
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
+/// `text` with every regex metacharacter escaped.
+fn regex_escape(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$#&-~".contains(c);
+            special.then_some('\\').into_iter().chain([c])
+        })
+        .collect()
 }
 
 /// A table as a 100-column terminal shows it.
 fn table() -> [&'static str; 2] {
     ["-o", "table"]
-}
-
-/// Replaces `prefix` followed by one or more digits with `with`.
-fn replace_port_after(s: &str, prefix: &str, with: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find(prefix) {
-        let after = &rest[i + prefix.len()..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        out.push_str(&rest[..i]);
-        if digits > 0 {
-            out.push_str(with);
-        } else {
-            out.push_str(prefix);
-        }
-        rest = &after[digits..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Replaces the digits in `prefix<digits>suffix` with `with`, keeping prefix and suffix.
-fn replace_number_between(s: &str, prefix: &str, suffix: &str, with: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find(prefix) {
-        let after = &rest[i + prefix.len()..];
-        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
-        out.push_str(&rest[..i + prefix.len()]);
-        if digits > 0 && after[digits..].starts_with(suffix) {
-            out.push_str(with);
-            rest = &after[digits..];
-        } else {
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Replaces every RFC 3339 instant in `s` that lies in `lo..=hi` with `label` (for instants
@@ -191,11 +149,12 @@ async fn offline(args: &[&str]) -> String {
         .env("LINES", "50")
         .run()
         .await;
-    render(&out, None)
+    render(&out)
 }
 
 #[tokio::test]
 async fn update_venice_table() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     mount_venice_update(
         &server,
@@ -225,11 +184,12 @@ async fn update_venice_table() {
         ])
         .run()
         .await;
-    insta::assert_snapshot!("update_venice_table", render(&out, Some(&server)));
+    insta::assert_snapshot!("update_venice_table", render(&out));
 }
 
 #[tokio::test]
 async fn update_venice_relative_table() {
+    let _filters = filters().bind_to_scope();
     // A read before the write: changed cells show `before → after`.
     let server = MockServer::start().await;
     mount_venice_get(&server).await;
@@ -248,11 +208,12 @@ async fn update_venice_relative_table() {
         .args(&["--limit", "+25", "--limit-max", "50"])
         .run()
         .await;
-    insta::assert_snapshot!("update_venice_relative_table", render(&out, Some(&server)));
+    insta::assert_snapshot!("update_venice_relative_table", render(&out));
 }
 
 #[tokio::test]
 async fn update_modelgates_table() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     mount_gates_update(&server, fixture("modelgates/update_request.json")).await;
     let out = Keyctl::new(MG, &["update", "-p", "modelgates", GATES_KEY])
@@ -272,11 +233,12 @@ async fn update_modelgates_table() {
         ])
         .run()
         .await;
-    insta::assert_snapshot!("update_modelgates_table", render(&out, Some(&server)));
+    insta::assert_snapshot!("update_modelgates_table", render(&out));
 }
 
 #[tokio::test]
 async fn update_json() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     mount_gates_update(&server, json!({"limit": 75})).await;
     let out = Keyctl::new(MG, &["update", "-p", "modelgates", GATES_KEY])
@@ -284,11 +246,12 @@ async fn update_json() {
         .args(&["--limit", "75", "-o", "json"])
         .run()
         .await;
-    insta::assert_snapshot!("update_json", render(&out, Some(&server)));
+    insta::assert_snapshot!("update_json", render(&out));
 }
 
 #[tokio::test]
 async fn update_verbose() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     mount_gates_update(&server, json!({"limit": 75})).await;
     let out = Keyctl::new(MG, &["update", "-p", "modelgates", GATES_KEY])
@@ -296,11 +259,12 @@ async fn update_verbose() {
         .args(&["--limit", "75", "-v"])
         .run()
         .await;
-    insta::assert_snapshot!("update_verbose", render(&out, Some(&server)));
+    insta::assert_snapshot!("update_verbose", render(&out));
 }
 
 #[tokio::test]
 async fn dry_run_table() {
+    let _filters = filters().bind_to_scope();
     // Venice with one currency: the key is read first, so the output shows the current state.
     let server = MockServer::start().await;
     mount_venice_get(&server).await;
@@ -314,12 +278,13 @@ async fn dry_run_table() {
         .run()
         .await;
     let hi = Utc::now() + Duration::days(30) + Duration::seconds(1);
-    let text = replace_instants(&render(&out, Some(&server)), lo, hi, "[NOW+30d]");
+    let text = replace_instants(&render(&out), lo, hi, "[NOW+30d]");
     insta::assert_snapshot!("dry_run_table", text);
 }
 
 #[tokio::test]
 async fn dry_run_json() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     forbid_patch(&server).await;
     // No credential: nothing is read, so `before` is null and no change has a `from`. Full
@@ -330,11 +295,12 @@ async fn dry_run_json() {
         .args(&["--disable", "--limit", "none", "--dry-run", "-o", "json"])
         .run()
         .await;
-    insta::assert_snapshot!("dry_run_json", render(&out, Some(&server)));
+    insta::assert_snapshot!("dry_run_json", render(&out));
 }
 
 #[tokio::test]
 async fn get_one_key() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     mount_venice_get(&server).await;
     let out = Keyctl::new(VENICE, &["get", "-p", "venice", VENICE_KEY])
@@ -343,11 +309,12 @@ async fn get_one_key() {
         .args(&table())
         .run()
         .await;
-    insta::assert_snapshot!("get_one_key", render(&out, Some(&server)));
+    insta::assert_snapshot!("get_one_key", render(&out));
 }
 
 #[tokio::test]
 async fn list_a_few_keys() {
+    let _filters = filters().bind_to_scope();
     let server = list_server().await;
     let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
         .base(&server)
@@ -355,7 +322,7 @@ async fn list_a_few_keys() {
         .args(&table())
         .run()
         .await;
-    insta::assert_snapshot!("list_a_few_keys", render(&out, Some(&server)));
+    insta::assert_snapshot!("list_a_few_keys", render(&out));
 }
 
 /// Three ModelGates keys (one without a cap, one disabled), for the list snapshots.
@@ -377,6 +344,7 @@ async fn list_server() -> MockServer {
 
 #[tokio::test]
 async fn list_table_at_60_and_200_columns() {
+    let _filters = filters().bind_to_scope();
     let server = list_server().await;
     for cols in ["60", "200"] {
         let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
@@ -397,39 +365,42 @@ async fn list_table_at_60_and_200_columns() {
             GATES_KEY
         };
         assert!(out.stdout.contains(id), "{}", out.stdout);
-        insta::assert_snapshot!(format!("list_table_{cols}"), render(&out, Some(&server)));
+        insta::assert_snapshot!(format!("list_table_{cols}"), render(&out));
     }
 }
 
 #[tokio::test]
 async fn list_tsv_and_columns() {
+    let _filters = filters().bind_to_scope();
     let server = list_server().await;
     let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
         .base(&server)
         .run()
         .await;
-    insta::assert_snapshot!("list_tsv", render(&out, Some(&server)));
+    insta::assert_snapshot!("list_tsv", render(&out));
     let out = Keyctl::new(MG, &["list", "-p", "modelgates", "--include-disabled"])
         .base(&server)
         .args(&["--columns", "id,remaining,name", "--no-headers"])
         .run()
         .await;
-    insta::assert_snapshot!("list_tsv_columns", render(&out, Some(&server)));
+    insta::assert_snapshot!("list_tsv_columns", render(&out));
 }
 
 #[tokio::test]
 async fn get_one_key_json() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     mount_venice_get(&server).await;
     let out = Keyctl::new(VENICE, &["get", "-p", "venice", VENICE_KEY, "-o", "json"])
         .base(&server)
         .run()
         .await;
-    insta::assert_snapshot!("get_one_key_json", render(&out, Some(&server)));
+    insta::assert_snapshot!("get_one_key_json", render(&out));
 }
 
 #[tokio::test]
 async fn not_found_404() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
         .respond_with(
@@ -445,11 +416,12 @@ async fn not_found_404() {
         .args(&["--limit", "1"])
         .run()
         .await;
-    insta::assert_snapshot!("not_found_404", render(&out, Some(&server)));
+    insta::assert_snapshot!("not_found_404", render(&out));
 }
 
 #[tokio::test]
 async fn venice_inference_key_402() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     Mock::given(method("PATCH"))
         .respond_with(ResponseTemplate::new(402).set_body_json(
@@ -465,11 +437,12 @@ async fn venice_inference_key_402() {
         .args(&["--name", "x", "--retries", "0"])
         .run()
         .await;
-    insta::assert_snapshot!("venice_inference_key_402", render(&out, Some(&server)));
+    insta::assert_snapshot!("venice_inference_key_402", render(&out));
 }
 
 #[tokio::test]
 async fn unsupported_flag() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     forbid_patch(&server).await;
     let out = Keyctl::new(VENICE, &["update", "-p", "venice", VENICE_KEY])
@@ -477,48 +450,57 @@ async fn unsupported_flag() {
         .args(&["--models", "llama-3.3-70b"])
         .run()
         .await;
-    insta::assert_snapshot!("unsupported_flag", render(&out, Some(&server)));
+    insta::assert_snapshot!("unsupported_flag", render(&out));
 }
 
 #[tokio::test]
 async fn missing_credential() {
+    let _filters = filters().bind_to_scope();
     let server = MockServer::start().await;
     forbid_patch(&server).await;
     let out = Keyctl::bare(&["update", "-p", "venice", VENICE_KEY, "--limit", "5"])
         .base(&server)
         .run()
         .await;
-    insta::assert_snapshot!("missing_credential", render(&out, Some(&server)));
+    insta::assert_snapshot!("missing_credential", render(&out));
 }
 
 #[tokio::test]
 async fn support_table() {
+    let _filters = filters().bind_to_scope();
     insta::assert_snapshot!("support_table", offline(&["support"]).await);
 }
 
 #[tokio::test]
 async fn help() {
+    let _filters = filters().bind_to_scope();
     insta::assert_snapshot!("help", offline(&["--help"]).await);
 }
 
 #[tokio::test]
 async fn update_help() {
+    let _filters = filters().bind_to_scope();
     insta::assert_snapshot!("update_help", offline(&["update", "--help"]).await);
 }
 
 #[test]
 fn scrubbers() {
-    assert_eq!(
-        replace_port_after(
-            "at http://127.0.0.1:40123/x and http://127.0.0.1:",
-            "http://127.0.0.1:",
-            "[S]"
-        ),
-        "at [S]/x and http://127.0.0.1:"
+    let _filters = filters().bind_to_scope();
+    insta::assert_snapshot!(
+        "at http://127.0.0.1:40123/x and http://127.0.0.1:",
+        @"at [SERVER]/x and http://127.0.0.1:"
     );
-    assert_eq!(
-        replace_number_between("< 200 in 3 ms; in 7 days; in 12 ms", " in ", " ms", "[N]"),
-        "< 200 in [N] ms; in 7 days; in [N] ms"
+    insta::assert_snapshot!(
+        "< 200 in 3 ms; in 7 days; in 12 ms; < timeout after 1001 ms",
+        @"< 200 in [N] ms; in 7 days; in [N] ms; < timeout after [N] ms"
+    );
+    insta::assert_snapshot!(
+        format!("user-agent: keyctl/{}", env!("CARGO_PKG_VERSION")),
+        @"user-agent: keyctl/[VERSION]"
+    );
+    insta::assert_snapshot!(
+        r#"{"time":"2026-01-01T00:00:00Z","run":"r-1","x":"1"}"#,
+        @r#"{"time":"[VARIES]","run":"[VARIES]","x":"1"}"#
     );
     let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
     assert_eq!(
