@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use crate::criteria::{Criteria, UsageOver};
 use crate::cli::CheckArgs;
+use crate::criteria::{Criteria, UsageOver};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::output::{

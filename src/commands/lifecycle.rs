@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::cli::ChangeArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::{self, Key};
 use crate::newkey::NewKey;
 use crate::output::{self, NewSecret, Outcome};
-use crate::cli::ChangeArgs;
 use crate::patch::{LimitArg, Patch};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::request::Request;
