@@ -102,6 +102,11 @@ def family(path):
     return "venice" if path.startswith("/api/v1/api_keys") else "gates"
 
 
+# The id of the key a Venice create makes, and the caps its last create sent.
+VENICE_CREATED_ID = json.loads(CREATED["venice"])["data"]["id"]
+LAST_VENICE_CAPS = [None]
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else every answer stalls 40 ms on a delayed ACK
@@ -133,10 +138,17 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         count("POST")
         n = int(self.headers.get("content-length") or 0)
-        self.rfile.read(n)
+        sent = self.rfile.read(n)
         if DELAY:
             time.sleep(DELAY)
-        self.answer(CREATED[family(self.path)], 201)
+        fam = family(self.path)
+        if fam == "venice":
+            # Kept for the read-back of the key just made (create and rotate read it back).
+            try:
+                LAST_VENICE_CAPS[0] = json.loads(sent or b"{}").get("consumptionLimit")
+            except (ValueError, AttributeError):
+                LAST_VENICE_CAPS[0] = None
+        self.answer(CREATED[fam], 201)
 
     def do_DELETE(self):
         count("DELETE")
@@ -158,6 +170,15 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(page(self.path))
         elif self.path.split("?")[0] == "/api/v1/api_keys":
             self.answer(VENICE_LIST)
+        elif self.path.startswith("/api/v1/api_keys/"):
+            # One Venice key: the stand-in key under the id asked for; the key just created
+            # holds the caps its create sent (what a Venice read-back sees).
+            key_id = self.path.split("?")[0].rsplit("/", 1)[-1]
+            key = json.loads(VENICE)
+            key["data"]["id"] = key_id
+            if key_id == VENICE_CREATED_ID:
+                key["data"]["consumptionLimits"] = LAST_VENICE_CAPS[0] or {}
+            self.answer(json.dumps(key).encode())
         else:
             self.answer(None)
 
