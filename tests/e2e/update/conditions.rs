@@ -381,6 +381,19 @@ async fn venice_reads(server: &MockServer, keys: &[Value]) {
         .await;
 }
 
+/// The two Venice keys the condition tests read: one at 9.5 of its 10 USD with no expiry, one
+/// at 1 of 10 expiring at `soon`.
+async fn venice_pair(server: &MockServer, soon: &str) {
+    venice_reads(
+        server,
+        &[
+            venice_key(VENICE_KEY, "9.5", Value::Null),
+            venice_key(VENICE_2, "1", json!(soon)),
+        ],
+    )
+    .await;
+}
+
 /// Venice: `--if-usage-over` against the USD cap and the period's USD usage, and
 /// `--if-expiring-within` against `expiresAt`; any condition that holds qualifies a key.
 #[tokio::test]
@@ -389,14 +402,7 @@ async fn venice_usage_and_expiry_conditions() {
     let soon = (chrono::Utc::now() + chrono::Duration::days(3))
         .format("%Y-%m-%dT%H:%M:%S%.3fZ")
         .to_string();
-    venice_reads(
-        &server,
-        &[
-            venice_key(VENICE_KEY, "9.5", Value::Null),
-            venice_key(VENICE_2, "1", json!(soon)),
-        ],
-    )
-    .await;
+    venice_pair(&server, &soon).await;
     // Usage only: the first key.
     let out = Keyctl::new(VE, &["update", "-p", "venice", VENICE_KEY, VENICE_2])
         .args(&[
@@ -425,14 +431,7 @@ async fn venice_usage_and_expiry_conditions() {
     );
     // Usage or expiry within 7 days: both keys.
     server.reset().await;
-    venice_reads(
-        &server,
-        &[
-            venice_key(VENICE_KEY, "9.5", Value::Null),
-            venice_key(VENICE_2, "1", json!(soon)),
-        ],
-    )
-    .await;
+    venice_pair(&server, &soon).await;
     let out = Keyctl::new(VE, &["update", "-p", "venice", VENICE_KEY, VENICE_2])
         .args(&["--if-usage-over", "90%", "--if-expiring-within", "7d"])
         .args(&["--limit", "+5", "--yes", "-o", "json"])
@@ -443,14 +442,7 @@ async fn venice_usage_and_expiry_conditions() {
     assert_eq!(writes(&server).await.len(), 2);
     // Expiry only, 1 day: neither (one never expires, one in 3 days).
     server.reset().await;
-    venice_reads(
-        &server,
-        &[
-            venice_key(VENICE_KEY, "9.5", Value::Null),
-            venice_key(VENICE_2, "1", json!(soon)),
-        ],
-    )
-    .await;
+    venice_pair(&server, &soon).await;
     let out = Keyctl::new(VE, &["update", "-p", "venice", VENICE_KEY, VENICE_2])
         .args(&[
             "--if-expiring-within",
