@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         .build()
     {
         Ok(rt) => {
-            let code = keyctl::output::finish(rt.block_on(keyctl::commands::run(cli)));
+            let code = keyctl::output::finish(rt.block_on(keyctl::commands::run(cli)), false);
             // A read of standard input that a signal abandoned may still block its thread:
             // do not wait for it.
             rt.shutdown_background();

@@ -56,14 +56,20 @@ fn paint(text: &str, style: anstyle::Style, on: bool) -> String {
 /// keys matched) but whose stdout could not be written (a full disk: `keyctl list -o json >
 /// keys.json`) says so and exits 1, so a script never trusts a cut-off file. A closed pipe
 /// keeps the code, as with `| head`; a run that already failed, or whose lost record or secret
-/// was already reported, keeps its own.
-pub fn finish(code: i32) -> i32 {
+/// was already reported, keeps its own. `writes`: the run could send changes (then the message
+/// says they stand); called once by a writing command's run and once more for every run (the
+/// second call finds the code already 1 and says nothing).
+pub fn finish(code: i32, writes: bool) -> i32 {
     let done = matches!(code, 0 | 9);
     match state::stdout_error() {
         Some(e) if done && !record_lost() && !secret_undelivered() => {
+            let made = if writes {
+                "; any change this run made stands (`keyctl log` shows what it did)"
+            } else {
+                ""
+            };
             error(&format!(
-                "could not write to stdout ({e}): the output is incomplete; any change this run \
-                 made stands (`keyctl log` shows what it did)"
+                "could not write to stdout ({e}): the output is incomplete{made}"
             ));
             1
         }

@@ -90,7 +90,8 @@ pub async fn run(cli: Cli) -> i32 {
     }
     // The trail itself is opened by the command's `report::Reporter`, which records each
     // result in it.
-    if let (Err(e), true) = (&global.audit, job.writes()) {
+    let writes = job.writes();
+    if let (Err(e), true) = (&global.audit, writes) {
         return exit_code(Err(Error::usage(e.clone())));
     }
     let cancel = Cancel::default();
@@ -127,7 +128,7 @@ pub async fn run(cli: Cli) -> i32 {
     };
     match cancel.signal() {
         Some(sig) => 128 + sig,
-        None => code,
+        None => output::finish(code, writes),
     }
 }
 

@@ -154,6 +154,10 @@ async fn reads_on_a_full_disk_exit_1_and_say_the_output_is_incomplete() {
             "{args:?}: {stderr}"
         );
         assert_eq!(stderr.matches(INCOMPLETE).count(), 1, "said once: {stderr}");
+        assert!(
+            !stderr.contains("change this run made stands"),
+            "a run that sends no change does not speak of changes: {stderr}"
+        );
     }
 }
 
@@ -178,6 +182,10 @@ async fn a_dry_run_plan_on_a_full_disk_exits_1_and_sends_nothing() {
     .await;
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains(INCOMPLETE), "{stderr}");
+    assert!(
+        !stderr.contains("change this run made stands"),
+        "a dry run sends no change: {stderr}"
+    );
     let writes = common::seen(&server)
         .await
         .into_iter()
