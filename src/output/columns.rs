@@ -1,6 +1,6 @@
-//! The columns of tables and TSV (name, header, how important, how a cell is made), the table
-//! fitted to a width (least important columns dropped first, ids never cut), TSV lines and the
-//! `field: value` form of one key.
+//! The columns of key tables and TSV (name, header, how important, how a cell is made), TSV
+//! lines and the `field: value` form of one key; the key table itself (`key_table`, fitted by
+//! `fit`) is re-exported here.
 
 use serde_json::Value;
 

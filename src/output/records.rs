@@ -6,12 +6,10 @@
 //! serialised, and every line masked again as all output is. Long cells wrap in a table, never
 //! cut, so ids can be copied whole.
 
-use comfy_table::{ColumnConstraint, Width};
 use serde_json::Value;
-use unicode_width::UnicodeWidthStr;
 
 pub use super::fit::styled;
-use super::fit::table_width;
+use super::fit::{self, Col, Fitted, Form, IdForm, Role};
 use super::{Format, View, json_line, print_text, terminal_width};
 use crate::text::sanitize;
 
@@ -38,57 +36,66 @@ pub fn print(view: &View, r: &Records) {
             .for_each(|l| print_text(l)),
         Format::Table => {
             if !r.rows.is_empty() {
-                print_text(&fitted(r, terminal_width(), !view.no_headers, view.wide));
+                let ids = IdForm {
+                    wide: view.wide,
+                    known: &[],
+                };
+                print_text(&fitted(r, terminal_width(), !view.no_headers, ids));
             }
         }
     }
 }
 
-/// The table of [`table`], with the cells of an `id` column shortened to each id's shortest
-/// unique prefix (`columns::key_table::short_ids`) when whole ids do not fit `width` and short ones do
-/// (unless `wide`, `--wide`); when neither fits, the blocks of [`table`] with ids whole.
-pub fn fitted(r: &Records, width: Option<usize>, headers: bool, wide: bool) -> String {
-    let at = r.headers.iter().position(|h| *h == "id");
-    let (Some(room), Some(at), false) = (width, at, wide) else {
-        return table(r, width, headers);
-    };
-    let titles: Vec<String> = r.headers.iter().map(|h| h.to_uppercase()).collect();
-    let cells = |r: &Records| -> Vec<Vec<String>> {
-        r.rows
-            .iter()
-            .map(|row| row.iter().map(|c| sanitize(c)).collect())
-            .collect()
-    };
-    if words_fit(&titles, &cells(r), room) {
-        return table(r, width, headers);
-    }
-    let name = r.headers.iter().position(|h| *h == "name");
-    let taken = r
-        .rows
+/// The table of [`table`], with the cells of an `id` column shortened to unique prefixes as a
+/// key table's are (`fit::fit`: when whole ids would cost the table its one-line rows or its
+/// form), unless `ids.wide` (`--wide`).
+pub fn fitted(r: &Records, width: Option<usize>, headers: bool, ids: IdForm<'_>) -> String {
+    let cols: Vec<Col> = r
+        .headers
         .iter()
-        .filter_map(|row| row.get(name?))
-        .map(String::as_str)
+        .enumerate()
+        .map(|(i, h)| Col {
+            header: h.to_uppercase(),
+            cells: r
+                .rows
+                .iter()
+                .map(|row| row.get(i).map_or_else(String::new, |c| sanitize(c)))
+                .collect(),
+            // Nothing is dropped; long cells wrap between words.
+            priority: 100,
+            form: Form::Words,
+            role: match *h {
+                "id" => Role::Ids,
+                "name" => Role::Names,
+                _ => Role::Other,
+            },
+        })
         .collect();
-    let short = super::key_table::short_ids(
-        r.rows
-            .iter()
-            .filter_map(|row| row.get(at))
-            .map(String::as_str),
-        &taken,
-    );
-    let mut brief = r.clone();
-    for row in &mut brief.rows {
-        if let Some(id) = row.get_mut(at)
-            && let Some(p) = short.get(id.as_str())
-        {
-            *id = p.clone();
+    match fit::fit(cols, width, true, ids) {
+        Fitted::Table(cols) => fit::render(&cols, width, headers, false, |_, _, text| {
+            comfy_table::Cell::new(text)
+        }),
+        // Too narrow for the table without breaking an id: blocks, every value whole.
+        Fitted::Narrow => {
+            let cells: Vec<Vec<String>> = r
+                .rows
+                .iter()
+                .map(|row| row.iter().map(|c| sanitize(c)).collect())
+                .collect();
+            fit::blocks(&r.headers, &cells)
         }
     }
-    if words_fit(&titles, &cells(&brief), room) {
-        table(&brief, width, headers)
-    } else {
-        table(r, width, headers)
-    }
+}
+
+/// The table: fitted to `width` when known (long cells wrap between words, nothing is cut;
+/// headers and short cells never wrap; too narrow for a column's longest word, blocks of
+/// `header: value` lines), its cells sanitised, ids whole.
+pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
+    let whole = IdForm {
+        wide: true,
+        known: &[],
+    };
+    fitted(r, width, headers, whole)
 }
 
 /// One JSON value as a line: every string (and name) masked before serialising, characters a
@@ -115,126 +122,11 @@ fn tsv_row(row: &[String]) -> String {
         .join("\t")
 }
 
-/// The table: fitted to `width` when known (long cells wrap, nothing is cut; headers and short
-/// cells never wrap), its cells sanitised.
-pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
-    let cells: Vec<Vec<String>> = r
-        .rows
-        .iter()
-        .map(|row| row.iter().map(|c| sanitize(c)).collect())
-        .collect();
-    let titles: Vec<String> = r.headers.iter().map(|h| h.to_uppercase()).collect();
-    if let Some(room) = width
-        && !words_fit(&titles, &cells, room)
-    {
-        return blocks(&r.headers, &cells);
-    }
-    let mut t = styled(width);
-    if headers {
-        t.set_header(&titles);
-    }
-    for row in &cells {
-        t.add_row(row);
-    }
-    // No word is ever broken (the table fits them: `words_fit`); short cells stay whole too
-    // when there is room for that.
-    let words = longest_words(&titles, &cells);
-    let roomy: Vec<usize> = least_widths(&titles, &cells, width)
-        .into_iter()
-        .zip(&words)
-        .map(|(l, w)| l.max(*w))
-        .collect();
-    let fits = |ws: &[usize]| width.is_none_or(|room| table_width(ws) <= room);
-    let least = if fits(&roomy) { roomy } else { words };
-    t.set_constraints(least.iter().map(|w| {
-        // comfy-table counts the padding (one space each side) in a column's width.
-        let w = u16::try_from(w + 2).unwrap_or(u16::MAX);
-        ColumnConstraint::LowerBoundary(Width::Fixed(w))
-    }));
-    t.to_string()
-}
-
-/// Each column's header or longest word (an id, a URL, a time), whichever is wider: the
-/// least width at which nothing in it is broken.
-fn longest_words(titles: &[String], cells: &[Vec<String>]) -> Vec<usize> {
-    titles
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            let word = cells
-                .iter()
-                .filter_map(|row| row.get(i))
-                .flat_map(|c| c.split_whitespace())
-                .map(UnicodeWidthStr::width)
-                .max()
-                .unwrap_or(0);
-            t.width().max(word)
-        })
-        .collect()
-}
-
-/// Whether a table can be `room` columns wide without breaking a word (borders and padding
-/// counted).
-fn words_fit(titles: &[String], cells: &[Vec<String>], room: usize) -> bool {
-    table_width(&longest_words(titles, cells)) <= room
-}
-
-/// Rows as blocks of `header: value` lines, a blank line between rows: for a terminal too
-/// narrow for the table without breaking an id (every value whole, empty ones left out).
-fn blocks(headers: &[&str], cells: &[Vec<String>]) -> String {
-    let pad = headers.iter().map(|h| h.width()).max().unwrap_or(0);
-    cells
-        .iter()
-        .map(|row| {
-            headers
-                .iter()
-                .zip(row)
-                .filter(|(_, v)| !v.is_empty())
-                .map(|(h, v)| format!("{h}:{} {v}", " ".repeat(pad - h.width())))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .collect::<Vec<_>>()
-        .join("\n\n")
-}
-
-/// The least width of each column: its header's, and as much of its widest cell as fits
-/// `width` for every column alike (so short cells such as a status stay whole, and the long
-/// ones wrap in the room left).
-fn least_widths(titles: &[String], cells: &[Vec<String>], width: Option<usize>) -> Vec<usize> {
-    let widest: Vec<usize> = (0..titles.len())
-        .map(|i| {
-            cells
-                .iter()
-                .filter_map(|row| row.get(i))
-                .map(|c| c.width())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let at = |cap: usize| -> Vec<usize> {
-        titles
-            .iter()
-            .zip(&widest)
-            .map(|(t, w)| t.width().max((*w).min(cap)))
-            .collect()
-    };
-    let Some(room) = width else {
-        return at(0);
-    };
-    let top = widest.iter().copied().max().unwrap_or(0);
-    let fits = |ws: &[usize]| table_width(ws) <= room;
-    (0..=top)
-        .rev()
-        .map(at)
-        .find(|ws| fits(ws))
-        .unwrap_or_else(|| at(0))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use unicode_width::UnicodeWidthStr;
 
     fn records() -> Records {
         Records {
