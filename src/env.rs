@@ -107,6 +107,11 @@ impl Env {
         self.millis("KEYCTL_CREATE_WINDOW_MS")
     }
 
+    /// KEYCTL_SECRET_COMMAND_TIMEOUT_MS (the test suite's shorter `--secret-command` limit).
+    pub fn secret_command_timeout_ms(&self) -> Option<u64> {
+        self.millis("KEYCTL_SECRET_COMMAND_TIMEOUT_MS")
+    }
+
     /// A provider's KEYCTL_<ID>_BASE_URL (`ProviderKind::base_url_env` names it), as set, when
     /// it is UTF-8 and not only white space.
     pub fn base_url(&self, var: &str) -> Option<&str> {

@@ -25,6 +25,7 @@ pub mod request;
 pub mod secret;
 pub mod session;
 pub mod settings;
+pub mod sink;
 pub mod support_table;
 pub mod text;
 pub mod visible;

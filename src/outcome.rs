@@ -94,7 +94,7 @@ impl Outcome {
     pub fn secret(&self) -> Option<&str> {
         match self.new_secret()? {
             NewSecret::Shown(s) => Some(s),
-            NewSecret::File(_) => None,
+            NewSecret::File(_) | NewSecret::Command(_) => None,
         }
     }
 
@@ -127,11 +127,13 @@ impl Outcome {
     }
 }
 
-/// Where a new key's secret went: shown in the result (stdout), or written to a file.
+/// Where a new key's secret went: shown in the result (stdout), written to a file, or handed
+/// to a command on its standard input (its argv).
 #[derive(Debug)]
 pub enum NewSecret {
     Shown(String),
     File(std::path::PathBuf),
+    Command(Vec<String>),
 }
 
 #[derive(Debug)]

@@ -17,6 +17,9 @@ Examples:
   # A ModelGates key for a CI pipeline: $20 a day; the secret goes to a 0600 file
   keyctl create -p modelgates --name ci-deploy --limit 20 --reset daily --secret-file ci.key
 
+  # The secret straight into a GitHub Actions secret (on gh's standard input, no shell)
+  keyctl create -p venice --name ci --limit 5 --secret-command 'gh secret set CI_KEY'
+
   # io.net: keys expire after 180 days unless told otherwise
   keyctl create -p ionet --name batch --limit 100 --models llama-3,qwen --expires never
 
@@ -63,6 +66,17 @@ pub struct CreateArgs {
     /// instead of showing it
     #[arg(long, value_name = "PATH", help_heading = "Keys")]
     pub secret_file: Option<PathBuf>,
+
+    /// Hand the new secret to COMMAND on its standard input instead of showing it: split into
+    /// words as a shell would, run without a shell (e.g. 'gh secret set CI_KEY'); it has 30 s
+    /// and must exit 0, else the secret is shown
+    #[arg(
+        long,
+        value_name = "COMMAND",
+        conflicts_with = "secret_file",
+        help_heading = "Keys"
+    )]
+    pub secret_command: Option<String>,
 
     /// Create the key even if the account already has a key with that name (or the file gives
     /// a name twice); without it such a run is refused before anything is created
@@ -113,6 +127,16 @@ pub struct RotateArgs {
     /// Write the new secret to PATH (one key only), a new file with mode 0600
     #[arg(long, value_name = "PATH", help_heading = "Keys")]
     pub secret_file: Option<PathBuf>,
+
+    /// Hand the new secret to COMMAND on its standard input (one key only), run without a
+    /// shell, as --secret-file's alternative (see create --help)
+    #[arg(
+        long,
+        value_name = "COMMAND",
+        conflicts_with = "secret_file",
+        help_heading = "Keys"
+    )]
+    pub secret_command: Option<String>,
 
     /// Settings for the successor that differ from the old key's (--name: its name; default:
     /// the old key's name)

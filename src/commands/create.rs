@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 
-use super::lifecycle::{self, Made, Pacer, SecretFile};
+use super::lifecycle::{self, Made, Pacer};
 use super::report::Reporter;
 use super::runner::Tally;
 use crate::cli::CreateArgs;
@@ -20,6 +20,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         from_file,
         key_type,
         secret_file,
+        secret_command,
         allow_duplicate_name,
         change,
         dry_run,
@@ -49,13 +50,13 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
             )));
         }
     };
-    super::lifecycle::check_columns(global, secret_file.is_some())?;
-    if secret_file.is_some() && names.len() > 1 {
-        return Err(Error::usage(
-            "--secret-file holds one secret: create one key per run with it, or use -o json for \
-             several (each line has its `secret`)",
-        ));
-    }
+    let sink = lifecycle::sink(
+        "create",
+        secret_file,
+        secret_command.as_deref(),
+        names.len(),
+    )?;
+    super::lifecycle::check_columns(global, sink.is_some())?;
     // Every request is built (and so checked) before anything is sent.
     let mut plans = Vec::with_capacity(names.len());
     for name in names {
@@ -116,7 +117,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     if plans.len() > 1 {
         lifecycle::check_room(&s, plans.len()).await?;
     }
-    let mut file = secret_file.as_deref().map(SecretFile::create).transpose()?;
+    let mut file = lifecycle::ready(global, sink.as_ref())?;
     let mut pacer = Pacer::new(p);
     let mut stop: Option<String> = None;
     for planned in plans {
@@ -124,7 +125,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
         let outcome = if stop.is_some() || cancel.is_cancelled() || !pacer.turn(cancel).await {
             Outcome::NotAttempted
         } else {
-            match lifecycle::create(&s, &planned.req, &mut file).await {
+            match lifecycle::create(&s, &planned.req, &mut file, cancel).await {
                 Made::Key(key, secret, failure) => {
                     let new_shown = crate::text::sanitize(&key.id);
                     let id = key.id.clone();
@@ -413,7 +414,7 @@ async fn read_names(
 fn deliver(
     report: &mut Reporter,
     made: Outcome,
-    failure: Option<lifecycle::FileFailure>,
+    failure: Option<crate::sink::Failure>,
     name: &str,
     new_shown: &str,
     sel: &str,

@@ -1,10 +1,8 @@
 //! What `create`, `revoke` and `rotate` share: the creation flags checked and resolved, the
-//! secret file (new, 0600, never overwritten), pacing of creates to a provider's rate, and one
-//! create sent and read with its secret kept off stderr.
+//! secret's sink (`--secret-file`, `--secret-command`), pacing of creates to a provider's rate,
+//! and one create sent and read with its secret kept off stderr.
 
-use std::fs::File;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -19,6 +17,7 @@ use crate::patch::{LimitArg, Patch};
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::request::Request;
 use crate::session::Session;
+use crate::sink::{Failure, Ready, Sink};
 
 /// The change flags of `create` and `rotate`, resolved: the name (if given) and the settings.
 /// `--disable`/`--enable` and a relative `--limit` have no meaning for a new key.
@@ -50,145 +49,63 @@ pub fn settings(
     Ok((name, change.resolve(now)?))
 }
 
-/// A new file for a secret: created with mode 0600 (owner only), refused if it exists.
-pub struct SecretFile {
-    path: PathBuf,
-    file: Option<File>,
-}
-
-/// Why a secret did not reach its file: said on stderr, and (rotate) in the key's error.
-#[derive(Debug, Clone)]
-pub struct FileFailure(pub String);
-
-impl SecretFile {
-    /// Creates the file now, before any key is made, so a path that cannot take the secret
-    /// stops the run with nothing created.
-    pub fn create(path: &Path) -> Result<SecretFile> {
-        let mut o = std::fs::OpenOptions::new();
-        o.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            o.mode(0o600);
-        }
-        let shown = path.display();
-        let file = o.open(path).map_err(|e| {
-            Error::usage(match e.kind() {
-                std::io::ErrorKind::AlreadyExists => format!(
-                    "--secret-file {shown} already exists; keyctl never overwrites a file that may \
-                     hold a secret: remove it or choose a new path (nothing was created)"
-                ),
-                _ => format!("--secret-file {shown}: cannot create it ({e}); nothing was created"),
-            })
-        })?;
-        Ok(SecretFile {
-            path: path.to_path_buf(),
-            file: Some(file),
-        })
-    }
-
-    /// Writes the secret (and a line break), syncs it to disk, then checks that the file is
-    /// still the one at the path (not removed or replaced while the key was being created):
-    /// only then is the secret delivered. On failure the secret is handed back to be shown on
-    /// stdout instead, with why: it must not be lost.
-    pub fn write(&mut self, secret: &str) -> std::result::Result<NewSecret, FileFailure> {
-        let Some(mut f) = self.file.take() else {
-            return Err(FileFailure("the secret file was already used".into()));
-        };
-        let shown = crate::text::sanitize(&self.path.display().to_string());
-        let written = f
-            .write_all(secret.as_bytes())
-            .and_then(|_| f.write_all(b"\n"))
-            .and_then(|_| f.sync_all());
-        let ours = still_linked(&f, &self.path);
-        match (written, ours) {
-            (Ok(()), Ok(())) => {
-                sync_parent(&self.path);
-                Ok(NewSecret::File(self.path.clone()))
-            }
-            (Err(e), ours) => {
-                // No empty or partial secret file is left to be taken for the secret (and a
-                // file that replaced ours at the path is not ours to remove).
-                if ours.is_ok() {
-                    let _ = std::fs::remove_file(&self.path);
-                }
-                Err(FileFailure(format!(
-                    "cannot write the secret to {shown} ({e})"
-                )))
-            }
-            (Ok(()), Err(why)) => Err(FileFailure(format!(
-                "the secret file {shown} {why} while the key was being created, so the secret \
-                 written to it is not there"
-            ))),
-        }
-    }
-
-    /// Removes the file if no secret was written to it (the create failed), when it is still
-    /// the file keyctl made.
-    pub fn discard_unused(self) {
-        if let Some(f) = &self.file
-            && still_linked(f, &self.path).is_ok()
-        {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// Whether the open file `f` is still the file at `path` (same device and inode, not
-/// unlinked): `Err` says what happened to it.
-fn still_linked(f: &File, path: &Path) -> std::result::Result<(), &'static str> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        let mine = f.metadata().map_err(|_| "could not be checked")?;
-        match std::fs::symlink_metadata(path) {
-            Ok(m) if m.dev() == mine.dev() && m.ino() == mine.ino() && mine.nlink() > 0 => Ok(()),
-            Ok(m) if m.dev() == mine.dev() && m.ino() == mine.ino() => Err("was removed"),
-            Ok(_) => Err("was replaced by another file"),
-            Err(_) => Err("was removed"),
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = f;
-        if path.exists() {
-            Ok(())
-        } else {
-            Err("was removed")
-        }
-    }
-}
-
-/// Syncs the folder holding a new secret file, so its name survives a crash as its content
-/// does (best effort: not every file system can sync a folder).
-fn sync_parent(path: &Path) {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
+/// The sink `--secret-file` or `--secret-command` names (at most one: clap refuses both),
+/// made ready before any key is made (see [`Sink::prepare`]); `keys` is how many keys the run
+/// makes: a sink takes one secret.
+pub fn sink(
+    command: &str,
+    file: Option<PathBuf>,
+    secret_command: Option<&str>,
+    keys: usize,
+) -> Result<Option<Sink>> {
+    let sink = match (file, secret_command) {
+        (Some(path), _) => Sink::File(path),
+        (None, Some(line)) => Sink::Command(crate::sink::split_command(line).map_err(|why| {
+            Error::usage(format!(
+                "--secret-command: {why}; nothing was created (it runs without a shell)"
+            ))
+        })?),
+        (None, None) => return Ok(None),
     };
-    if let Ok(d) = File::open(parent) {
-        let _ = d.sync_all();
+    if keys > 1 {
+        return Err(Error::usage(format!(
+            "{} holds one secret: {command} one key per run with it, or use -o json for several \
+             (each line has its `secret`)",
+            sink.flag()
+        )));
     }
+    Ok(Some(sink))
 }
 
-/// Where a new secret goes: the file when there is one, else stdout. When the file cannot take
-/// it, the secret is to be shown on stdout instead (the run exits non-zero) and the failure is
-/// handed back, for the caller to say: `rotate` then leaves the old key as it is.
-pub fn place_secret(
-    secret: String,
-    file: &mut Option<SecretFile>,
-) -> (NewSecret, Option<FileFailure>) {
-    crate::secret::register_new(&secret);
-    match file {
-        Some(f) => match f.write(&secret) {
-            Ok(placed) => (placed, None),
-            Err(e) => {
-                output::secret_not_delivered();
-                (NewSecret::Shown(secret), Some(e))
-            }
-        },
-        None => (NewSecret::Shown(secret), None),
+/// Readies `sink` (see [`Sink::prepare`]): its command runs without the admin credential
+/// variables of any provider or profile.
+pub fn ready(global: &crate::settings::Global, sink: Option<&Sink>) -> Result<Option<Ready>> {
+    sink.map(|s| s.prepare(s.flag(), &credential_variables(global)))
+        .transpose()
+}
+
+/// Every variable that may hold an admin credential: each provider's own, and each one a
+/// profile or a custom provider names as its source.
+pub fn credential_variables(global: &crate::settings::Global) -> Vec<String> {
+    let mut v: Vec<String> = crate::provider::configured()
+        .iter()
+        .map(|p| p.info().credential_env.to_string())
+        .collect();
+    let sources = global
+        .config
+        .profiles
+        .iter()
+        .map(|p| &p.credential)
+        .chain(global.config.providers.iter().map(|c| &c.credential));
+    for s in sources {
+        if let crate::credential::Source::Env(name) = s {
+            v.push(name.clone());
+        }
     }
+    v.retain(|n| !n.is_empty());
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Spaces creates to a provider's documented rate (Venice: 20 a minute): the n-th create waits
@@ -283,16 +200,16 @@ pub fn dry_run(p: ProviderKind, planned: Planned, notes: Vec<String>) -> Outcome
 }
 
 /// What one create came to: the key and its secret, or the outcome to report instead (the
-/// secret file, if any, is used only when a secret came back).
+/// sink, if any, is used only when a secret came back).
 pub enum Made {
-    /// The new key, where its secret went, and why it did not reach its file (if it did not).
-    Key(Box<Key>, NewSecret, Option<FileFailure>),
+    /// The new key, where its secret went, and why it did not reach its sink (if it did not).
+    Key(Box<Key>, NewSecret, Option<Failure>),
     Not(Outcome),
 }
 
 /// Sends one create and reads the new key and its secret. A failure before an answer is
 /// `unknown` (a key may exist); an answer without a secret fails the key, naming the new id.
-pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretFile>) -> Made {
+pub async fn create(s: &Session, req: &Request, sink: &mut Option<Ready>, cancel: &Cancel) -> Made {
     let p = s.p;
     let body = match s.send(req).await {
         Ok(b) => b,
@@ -335,7 +252,7 @@ pub async fn create(s: &Session, req: &Request, secret_file: &mut Option<SecretF
                         p.info().id
                     ));
                 }
-                let (placed, failure) = place_secret(secret, secret_file);
+                let (placed, failure) = crate::sink::place(secret, sink, cancel).await;
                 Made::Key(Box::new(c.key), placed, failure)
             }
             None => Made::Not(Outcome::Failed(Error::Provider {
@@ -429,7 +346,7 @@ pub fn check_columns(global: &crate::settings::Global, to_file: bool) -> Result<
         {
             Err(Error::usage(
                 "--columns leaves out `secret`, and a new key's secret is shown only once: add \
-                 secret to --columns, or write it to a file with --secret-file",
+                 secret to --columns, or send it elsewhere with --secret-file or --secret-command",
             ))
         }
         _ => Ok(()),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::lifecycle::{self, Made, Pacer, SecretFile};
+use super::lifecycle::{self, Made, Pacer};
 use super::report::Reporter;
 use super::runner::Tally;
 use crate::cli::{KeySelection, OldKeyArg, RotateArgs};
@@ -39,6 +39,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         old,
         yes,
         secret_file,
+        secret_command,
         change,
         dry_run,
     } = args;
@@ -93,13 +94,9 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
              successor is then named after its old key)",
         ));
     }
-    lifecycle::check_columns(global, secret_file.is_some())?;
-    check_secret_before_status(global, secret_file.is_some())?;
-    if secret_file.is_some() && keys.len() > 1 {
-        return Err(Error::usage(
-            "--secret-file holds one secret: rotate one key per run with it, or use -o json",
-        ));
-    }
+    let sink = lifecycle::sink("rotate", secret_file, secret_command.as_deref(), keys.len())?;
+    lifecycle::check_columns(global, sink.is_some())?;
+    check_secret_before_status(global, sink.is_some())?;
     let base = s.base.clone();
     let old = match old {
         Some(o) => o,
@@ -150,9 +147,9 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
             ));
         }
     }
-    let mut file = match (&secret_file, dry_run) {
-        (Some(path), false) => Some(SecretFile::create(path)?),
-        _ => None,
+    let mut file = match dry_run {
+        false => lifecycle::ready(global, sink.as_ref())?,
+        true => None,
     };
     let job = Rotation {
         p,
@@ -268,7 +265,7 @@ impl Rotation<'_> {
         &self,
         key: &str,
         pacer: &mut Pacer,
-        file: &mut Option<SecretFile>,
+        file: &mut Option<crate::sink::Ready>,
         report: &mut Reporter,
         seen: &mut std::collections::HashSet<String>,
         cancel: &Cancel,
@@ -395,11 +392,12 @@ impl Rotation<'_> {
         if !pacer.turn(cancel).await {
             return Outcome::NotAttempted;
         }
-        let (after, secret, failure) = match lifecycle::create(self.s, &planned.req, file).await {
-            Made::Key(k, s, f) => (k, s, f),
-            // Nothing happened to the old key.
-            Made::Not(o) => return o,
-        };
+        let (after, secret, failure) =
+            match lifecycle::create(self.s, &planned.req, file, cancel).await {
+                Made::Key(k, s, f) => (k, s, f),
+                // Nothing happened to the old key.
+                Made::Not(o) => return o,
+            };
         let new_id = after.id.clone();
         // Venice caps are read back after the secret is delivered (the create answer can echo
         // them wrong): the record's state follows its secret on stdout.
@@ -446,13 +444,21 @@ impl Rotation<'_> {
         }
         // The record's part up to the secret (or the file it is in) goes out first.
         let delivered = report.push_secret_first(&r);
-        let in_file = matches!(
-            &r.outcome,
+        // Where the secret went when not to stdout: its file, or its command.
+        let placed = match &r.outcome {
             Outcome::Rotated {
                 secret: NewSecret::File(_),
                 ..
-            }
-        );
+            } => Some(("is in its file", "take the secret from its file")),
+            Outcome::Rotated {
+                secret: NewSecret::Command(_),
+                ..
+            } => Some((
+                "was handed to its command",
+                "the secret is where its command put it",
+            )),
+            _ => None,
+        };
         let held: Option<Error> = match (failure, delivered) {
             (Some(f), true) => Some(undelivered(
                 format!("{}; it is shown on stdout instead", f.0),
@@ -473,19 +479,20 @@ impl Rotation<'_> {
                 lost,
             )),
             // The secret is in its file; the record naming the new key is not out.
-            (None, false) if in_file => Some(undelivered(
-                "its secret is in its file, but the result naming the new key could not be \
-                 written to stdout"
-                    .into(),
-                if step.by_hand.is_empty() {
-                    "take the secret from its file".into()
-                } else {
+            (None, false) if placed.is_some() => {
+                let (went, take) = placed.unwrap_or_default();
+                Some(undelivered(
                     format!(
-                        "take the secret from its file, then finish with `{}`",
-                        step.by_hand
-                    )
-                },
-            )),
+                        "its secret {went}, but the result naming the new key could not be \
+                         written to stdout"
+                    ),
+                    if step.by_hand.is_empty() {
+                        take.into()
+                    } else {
+                        format!("{take}, then finish with `{}`", step.by_hand)
+                    },
+                ))
+            }
             (None, false) => Some(undelivered(
                 "could not write the new secret to stdout, so it is lost".into(),
                 lost,
@@ -601,6 +608,13 @@ impl Rotation<'_> {
             } => format!(
                 "its secret is in {}",
                 crate::text::sanitize(&path.display().to_string())
+            ),
+            Outcome::Rotated {
+                secret: NewSecret::Command(argv),
+                ..
+            } => format!(
+                "its secret was handed to `{}`",
+                crate::text::sanitize(&argv.join(" "))
             ),
             _ => "its secret is on stdout".into(),
         };

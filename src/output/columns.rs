@@ -384,6 +384,13 @@ pub fn created_text(r: &KeyResult, pending: bool) -> Vec<(String, bool)> {
                 ),
                 false,
             )),
+            super::NewSecret::Command(argv) => lines.push((
+                format!(
+                    "  secret: handed to `{}` on its standard input",
+                    sanitize(&argv.join(" "))
+                ),
+                false,
+            )),
         },
         _ => {}
     }
@@ -410,6 +417,7 @@ fn secret_cell(r: &KeyResult) -> String {
         Outcome::Created { secret, .. } | Outcome::Rotated { secret, .. } => match secret {
             super::NewSecret::Shown(s) => s.clone(),
             super::NewSecret::File(p) => format!("file:{}", p.display()),
+            super::NewSecret::Command(argv) => format!("command:{}", argv.join(" ")),
         },
         _ => String::new(),
     }

@@ -152,8 +152,14 @@ fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
             o.insert("error".into(), error_json(e));
         }
     }
-    if let Some(NewSecret::File(path)) = r.outcome.new_secret() {
-        o.insert("secret_file".into(), json!(path.display().to_string()));
+    match r.outcome.new_secret() {
+        Some(NewSecret::File(path)) => {
+            o.insert("secret_file".into(), json!(path.display().to_string()));
+        }
+        Some(NewSecret::Command(argv)) => {
+            o.insert("secret_command".into(), json!(argv));
+        }
+        _ => {}
     }
     Value::Object(o)
 }

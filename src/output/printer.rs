@@ -97,7 +97,8 @@ impl Printer {
         let whole = !matches!(r.outcome, Outcome::Rotated { .. }) && !held;
         // A secret in its file, with TSV columns that cannot be split before the status (no
         // `secret` cell, or `status` first): the record is written whole at the end.
-        if let (NewSecret::File(_), Format::Tsv, false) = (placed, self.view.format, whole)
+        if let (NewSecret::File(_) | NewSecret::Command(_), Format::Tsv, false) =
+            (placed, self.view.format, whole)
             && !columns::secret_before_status(&self.columns())
         {
             return true;
