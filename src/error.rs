@@ -133,6 +133,17 @@ pub enum Error {
         next: String,
     },
 
+    /// A key an earlier run's create made, whose answer was lost, found by name (the create
+    /// journal) and adopted instead of made again: its secret was never received.
+    #[error("{provider}: the key {id} ('{name}') was {why}")]
+    Adopted {
+        provider: &'static str,
+        id: String,
+        name: String,
+        /// `created by an earlier run (...); its secret was never received: rotate it ...`.
+        why: String,
+    },
+
     /// A bug in keyctl.
     #[error("internal error: {0} (this is a bug in keyctl; please report it)")]
     Internal(String),
@@ -142,7 +153,7 @@ impl Error {
     /// The process exit code for this class of failure (CLI.md, "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Internal(_) | Error::Undelivered { .. } => 1,
+            Error::Internal(_) | Error::Undelivered { .. } | Error::Adopted { .. } => 1,
             Error::Usage(_) | Error::Unsupported { .. } => 2,
             Error::Credential(_) | Error::Auth { .. } => 3,
             Error::NotFound { .. } | Error::Unresolved { .. } => 4,
@@ -175,6 +186,7 @@ impl Error {
             | Error::CreateUnknown { cause }
             | Error::OldKey { cause, .. } => cause.kind(),
             Error::Undelivered { .. } => "undelivered",
+            Error::Adopted { .. } => "adopted",
             Error::Internal(_) => "internal",
         }
     }

@@ -14,6 +14,7 @@ pub mod env;
 pub mod error;
 pub mod http;
 pub mod input;
+pub mod journal;
 pub mod key;
 pub mod mask;
 pub mod newkey;

@@ -54,6 +54,13 @@ pub enum Outcome {
         old: String,
         error: Option<Error>,
     },
+    /// A key an earlier run's create made and lost the answer to, found by name (the create
+    /// journal) and taken as this run's instead of made again; `error` says that its secret
+    /// was never received and what to do.
+    Adopted {
+        after: Box<Key>,
+        error: Error,
+    },
     /// The key does not exist (any more): `revoke` of a key already gone.
     NotFound(Error),
     Failed(Error),
@@ -75,6 +82,7 @@ impl Outcome {
             Outcome::Revoked { .. } => "revoked",
             Outcome::Rotated { error: None, .. } => "rotated",
             Outcome::Rotated { .. } => "partial",
+            Outcome::Adopted { .. } => "adopted",
             Outcome::NotFound(_) => "not_found",
             Outcome::Failed(_) => "failed",
             Outcome::Unknown(_) => "unknown",
@@ -85,6 +93,7 @@ impl Outcome {
     pub fn error(&self) -> Option<&Error> {
         match self {
             Outcome::Failed(e) | Outcome::Unknown(e) | Outcome::NotFound(e) => Some(e),
+            Outcome::Adopted { error, .. } => Some(error),
             Outcome::Rotated { error, .. } | Outcome::Created { error, .. } => error.as_ref(),
             _ => None,
         }
@@ -111,6 +120,7 @@ impl Outcome {
         match self {
             Outcome::Updated { after, .. } | Outcome::DryRun { after, .. } => Some(after),
             Outcome::Shown(k) | Outcome::Created { after: k, .. } => Some(k),
+            Outcome::Adopted { after, .. } => Some(after),
             Outcome::Rotated { after, .. } => Some(after),
             Outcome::Unchanged { before, .. } | Outcome::Revoked { before, .. } => {
                 before.as_deref()

@@ -15,10 +15,10 @@ pub(super) fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
         refuse_linked(dir)?;
         create_dir(dir)?;
     }
-    let folder = dir.map(private_dir).transpose()?;
+    let folder = dir.map(|d| private_dir(d, TRAIL)).transpose()?;
     let file = open_append(path)?;
     #[cfg(unix)]
-    make_private(&file, "file", path, 0o600);
+    make_private(&file, TRAIL, "file", path, 0o600);
     // The folder opened above is still the one at its path (not swapped for a link meanwhile).
     if let (Some(dir), Some(folder)) = (dir, folder) {
         same_folder(dir, &folder)?;
@@ -32,9 +32,12 @@ pub(super) fn append(path: &Path, line: &[u8]) -> std::io::Result<()> {
     f.flush()
 }
 
+/// Whose folder and file [`make_private`] warns about: the trail's.
+const TRAIL: &str = "the audit trail's";
+
 /// The longest wait for another run's lock on the trail: the run is single-threaded, so a
 /// wait holds up its signals too.
-pub(super) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+pub(crate) const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The exclusive lock, tried until `wait` has passed (a holder that never lets go, e.g. on a
 /// stuck network file system, costs a warning, not the run).
@@ -64,7 +67,7 @@ fn lock_within(
 /// Tries `free` every 10 ms until it is true (then true) or `wait` has passed (false). The
 /// borrow checker cannot see that a failed `try_write` ends its borrow, so callers probe with
 /// it and then take the lock.
-pub(super) fn wait_for(mut free: impl FnMut() -> bool, wait: std::time::Duration) -> bool {
+pub(crate) fn wait_for(mut free: impl FnMut() -> bool, wait: std::time::Duration) -> bool {
     let until = std::time::Instant::now() + wait;
     loop {
         if free() {
@@ -91,7 +94,7 @@ fn torn(f: &mut File) -> std::io::Result<bool> {
 
 /// Creates the directory and its parents (mode 0700 on Unix; existing ones are left as they
 /// are here: [`private_dir`] sees to the trail's own folder).
-fn create_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_dir(dir: &Path) -> std::io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -116,7 +119,7 @@ fn open_append(path: &Path) -> std::io::Result<File> {
 }
 
 /// The file, if it is a regular file (not a FIFO, a device or a directory).
-pub(super) fn regular(f: File) -> std::io::Result<File> {
+pub(crate) fn regular(f: File) -> std::io::Result<File> {
     if f.metadata()?.is_file() {
         Ok(f)
     } else {
@@ -148,7 +151,7 @@ pub fn is_linked_folder(e: &std::io::Error) -> bool {
 }
 
 /// A [`LinkedFolder`] error when `dir` is a symbolic link (a missing one is not).
-pub(super) fn refuse_linked(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn refuse_linked(dir: &Path) -> std::io::Result<()> {
     match std::fs::symlink_metadata(dir) {
         Ok(m) if m.file_type().is_symlink() => {
             Err(std::io::Error::other(LinkedFolder(dir.to_path_buf())))
@@ -158,9 +161,10 @@ pub(super) fn refuse_linked(dir: &Path) -> std::io::Result<()> {
 }
 
 /// The trail's folder, opened without following a symbolic link (one is a [`LinkedFolder`]
-/// error) and made private (0700) when it is the user's own.
+/// error) and made private (0700) when it is the user's own (`whose`: what a warning calls
+/// it, `the audit trail's`).
 #[cfg(unix)]
-fn private_dir(dir: &Path) -> std::io::Result<File> {
+pub(crate) fn private_dir(dir: &Path, whose: &str) -> std::io::Result<File> {
     use std::os::unix::fs::OpenOptionsExt;
     let opened = std::fs::OpenOptions::new()
         .read(true)
@@ -173,18 +177,18 @@ fn private_dir(dir: &Path) -> std::io::Result<File> {
             return Err(e);
         }
     };
-    make_private(&folder, "folder", dir, 0o700);
+    make_private(&folder, whose, "folder", dir, 0o700);
     Ok(folder)
 }
 
 #[cfg(not(unix))]
-fn private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn private_dir(dir: &Path, _whose: &str) -> std::io::Result<()> {
     refuse_linked(dir)
 }
 
 /// Whether `dir` is still the folder opened as `folder` (and not a link put in its place).
 #[cfg(unix)]
-fn same_folder(dir: &Path, folder: &File) -> std::io::Result<()> {
+pub(crate) fn same_folder(dir: &Path, folder: &File) -> std::io::Result<()> {
     use std::os::unix::fs::MetadataExt;
     refuse_linked(dir)?;
     let (now, opened) = (std::fs::symlink_metadata(dir)?, folder.metadata()?);
@@ -198,7 +202,7 @@ fn same_folder(dir: &Path, folder: &File) -> std::io::Result<()> {
 }
 
 #[cfg(not(unix))]
-fn same_folder(dir: &Path, _folder: &()) -> std::io::Result<()> {
+pub(crate) fn same_folder(dir: &Path, _folder: &()) -> std::io::Result<()> {
     refuse_linked(dir)
 }
 
@@ -209,12 +213,13 @@ fn euid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// Clears the group and other permission bits of the trail's folder or file (`f`, at `path`)
+/// Clears the group and other permission bits of the trail's (`whose`) folder or file (`f`, at
+/// `path`)
 /// when it is the user's own, so it is `private` (0700, 0600); one that belongs to another
 /// user and is open to others, or that cannot be changed, is said once on stderr (even with
 /// -q: nobody else would notice), and the line is written all the same.
 #[cfg(unix)]
-fn make_private(f: &File, what: &str, path: &Path, private: u32) {
+pub(crate) fn make_private(f: &File, whose: &str, what: &str, path: &Path, private: u32) {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let Ok(m) = f.metadata() else { return };
     let mode = m.mode() & 0o7777;
@@ -224,8 +229,8 @@ fn make_private(f: &File, what: &str, path: &Path, private: u32) {
     let shown = crate::text::sanitize(&path.display().to_string());
     if m.uid() != euid() {
         warn_once(&format!(
-            "the audit trail's {what} {shown} is mode {mode:04o} and belongs to another user \
-             (uid {}), so keyctl leaves it so: others can read or change the trail; have its \
+            "{whose} {what} {shown} is mode {mode:04o} and belongs to another user (uid {}), \
+             so keyctl leaves it so: others can read or change it; have its \
              owner run chmod {private:o} on it, or point XDG_STATE_HOME at a folder of yours",
             m.uid()
         ));
@@ -234,7 +239,7 @@ fn make_private(f: &File, what: &str, path: &Path, private: u32) {
     let tight = std::fs::Permissions::from_mode(mode & !0o077);
     if let Err(e) = f.set_permissions(tight) {
         warn_once(&format!(
-            "the audit trail's {what} {shown} is mode {mode:04o} and could not be made \
+            "{whose} {what} {shown} is mode {mode:04o} and could not be made \
              private ({}); run chmod {private:o} on it",
             crate::text::sanitize(&e.to_string())
         ));

@@ -14,7 +14,7 @@
 //! [`Opened::entries`] reads up to that length line by line, each line at most [`MAX_LINE`]
 //! bytes, as often as a caller needs (a table is read twice).
 
-mod file;
+pub(crate) mod file;
 #[cfg(test)]
 mod fixtures;
 mod notes;
@@ -162,6 +162,7 @@ fn is_write(o: &Outcome) -> bool {
         | Outcome::Created { .. }
         | Outcome::Revoked { .. }
         | Outcome::Rotated { .. }
+        | Outcome::Adopted { .. }
         | Outcome::Failed(_)
         | Outcome::Unknown(_)
         | Outcome::NotFound(_) => true,
@@ -175,9 +176,9 @@ fn is_write(o: &Outcome) -> bool {
 /// The id of the key a create or a rotation made.
 fn new_key(o: &Outcome) -> Option<&str> {
     match o {
-        Outcome::Created { after, .. } | Outcome::Rotated { after, .. } => {
-            Some(after.id.as_str()).filter(|id| !id.is_empty())
-        }
+        Outcome::Created { after, .. }
+        | Outcome::Rotated { after, .. }
+        | Outcome::Adopted { after, .. } => Some(after.id.as_str()).filter(|id| !id.is_empty()),
         _ => None,
     }
 }
@@ -188,7 +189,7 @@ fn new_key(o: &Outcome) -> Option<&str> {
 fn key_name(r: &KeyResult) -> Option<String> {
     let views: [Option<&Key>; 2] = match &r.outcome {
         Outcome::Updated { before, after, .. } => [Some(after), before.as_deref()],
-        Outcome::Created { after, .. } => [Some(after), None],
+        Outcome::Created { after, .. } | Outcome::Adopted { after, .. } => [Some(after), None],
         Outcome::Revoked { before, .. } => [before.as_deref(), None],
         Outcome::Rotated { before, after, .. } => [Some(after), Some(before)],
         _ => [None, None],
@@ -209,7 +210,7 @@ fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>, who
     o.insert("profile".into(), json!(head.profile));
     o.insert("provider".into(), json!(r.provider.info().id));
     let key = match &r.outcome {
-        Outcome::Created { .. } => new_key(&r.outcome).unwrap_or(&r.key),
+        Outcome::Created { .. } | Outcome::Adopted { .. } => new_key(&r.outcome).unwrap_or(&r.key),
         _ => &r.key,
     };
     o.insert("key".into(), json!(key));

@@ -36,9 +36,10 @@ pub struct Filter {
 pub const RECORDED_ACTIONS: [&str; 4] = ["update", "create", "revoke", "rotate"];
 
 /// The statuses a line records (`--status`): those of a write's outcome.
-pub const RECORDED_STATUSES: [&str; 8] = [
+pub const RECORDED_STATUSES: [&str; 9] = [
     "updated",
     "created",
+    "adopted",
     "revoked",
     "rotated",
     "partial",

@@ -111,6 +111,11 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     }
     let sel = target.selector(global);
     let s = super::open(global, target, cancel)?;
+    // Keys an earlier run made whose answer was lost are adopted, not made again.
+    let journal = super::adopt::Journalled::open(global, &s, "create", &sel)?;
+    let plans = journal
+        .adopt_planned(&s, plans, &mut report, &mut tally)
+        .await?;
     if !allow_duplicate_name {
         names_free(&s, &plans, from_file.as_deref()).await?;
     }
@@ -122,8 +127,12 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
     let mut stop: Option<String> = None;
     for planned in plans {
         let name = planned.new.name.clone();
+        // The create journal's entry, written before the create is sent.
+        let mut begun = None;
         let outcome = if stop.is_some() || cancel.is_cancelled() || !pacer.turn(cancel).await {
             Outcome::NotAttempted
+        } else if let Err(e) = journal.begin(&name, &[], &mut begun) {
+            Outcome::Failed(e)
         } else {
             match lifecycle::create(&s, &planned.req, &mut file, cancel).await {
                 Made::Key(key, secret, failure) => {
@@ -166,6 +175,7 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                 Made::Not(o) => o,
             }
         };
+        journal.settle(begun, &outcome);
         // A refused credential or a rate limit that outlasted the retries would fail every
         // other create the same way; a secret that could not be delivered would be followed
         // by every later one: the rest are not attempted.
@@ -174,6 +184,9 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                 Some(Error::Auth { .. }) => Some("the provider refused the credential".into()),
                 Some(Error::RateLimited { .. }) => {
                     Some("the provider is still rate limiting after the retries".into())
+                }
+                Some(Error::Usage(_)) => {
+                    Some("the create journal could not be written (see above)".into())
                 }
                 _ if output::secret_undelivered() => Some(
                     "a new key's secret could not be delivered (see above), and every later \

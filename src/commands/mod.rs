@@ -2,6 +2,7 @@
 //! the settings, install the signal handlers, run the command, print its error, and return the
 //! exit code (128 + n after signal n).
 
+mod adopt;
 mod auth;
 mod check;
 mod completions;
@@ -180,13 +181,16 @@ fn log_command(global: &Global, args: crate::cli::LogArgs, profile: Option<Strin
         ..log::filters(action, status, name.as_deref(), tail)?
     };
     let enabled = global.audit.as_ref().is_ok_and(Option::is_some);
-    log::run(
+    let (provider, profile) = (filter.provider.clone(), filter.profile.clone());
+    let code = log::run(
         &global.listing_view(),
         crate::audit::default_path().as_deref(),
         enabled,
         filter,
         global.quiet,
-    )
+    )?;
+    adopt::say_pending(provider.as_deref(), profile.as_deref());
+    Ok(code)
 }
 
 /// The accounts a multi-account command covers: every profile with `--all` (only those of

@@ -151,9 +151,11 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
         false => lifecycle::ready(global, sink.as_ref())?,
         true => None,
     };
+    let journal = super::adopt::Journalled::open(global, &s, "rotate", &sel)?;
     let job = Rotation {
         p,
         s: &s,
+        journal,
         sel,
         old,
         name,
@@ -245,6 +247,9 @@ fn check_secret_before_status(global: &Global, to_file: bool) -> Result<()> {
 struct Rotation<'a> {
     p: ProviderKind,
     s: &'a Session,
+    /// The create journal: each successor's create is journalled, and a successor an earlier
+    /// rotation of the key made and lost the answer to is adopted.
+    journal: super::adopt::Journalled,
     /// The options that name the account in a command to run by hand (`-P NAME`, ...).
     sel: String,
     old: OldKeyArg,
@@ -389,15 +394,33 @@ impl Rotation<'_> {
                 notes,
             };
         }
+        if let Some(adopted) = self
+            .journal
+            .adopt_successor(self.s, key, &planned.new.name)
+            .await
+        {
+            return adopted;
+        }
         if !pacer.turn(cancel).await {
             return Outcome::NotAttempted;
+        }
+        let mut begun = None;
+        if let Err(e) = self
+            .journal
+            .begin(&planned.new.name, &[key.to_string()], &mut begun)
+        {
+            return Outcome::Failed(e);
         }
         let (after, secret, failure) =
             match lifecycle::create(self.s, &planned.req, file, cancel).await {
                 Made::Key(k, s, f) => (k, s, f),
                 // Nothing happened to the old key.
-                Made::Not(o) => return o,
+                Made::Not(o) => {
+                    self.journal.settle(begun, &o);
+                    return o;
+                }
             };
+        self.journal.made(begun);
         let new_id = after.id.clone();
         // Venice caps are read back after the secret is delivered (the create answer can echo
         // them wrong): the record's state follows its secret on stdout.

@@ -40,6 +40,8 @@ pub struct Tally {
     not_found: usize,
     unknown: usize,
     not_attempted: usize,
+    /// `create`, `rotate`: keys an earlier run's lost create made, adopted (the create journal).
+    adopted: usize,
     /// The exit code of the worst failed key so far ([`severity`]).
     worst: Option<i32>,
     /// Some key's write was sent (updated, created, revoked, rotated, or unknown).
@@ -182,6 +184,7 @@ impl Tally {
             }
             Outcome::Unknown(_) => self.unknown += 1,
             Outcome::NotAttempted => self.not_attempted += 1,
+            Outcome::Adopted { .. } => self.adopted += 1,
         }
         self.sent |= matches!(
             o,
@@ -223,6 +226,12 @@ impl Tally {
             }
             if self.not_found > 0 {
                 line.push_str(&format!(", {} not found", self.not_found));
+            }
+            if self.adopted > 0 {
+                line.push_str(&format!(
+                    ", {} adopted (made by an earlier run: no secret)",
+                    self.adopted
+                ));
             }
             line.push_str(&format!(", {} failed", self.failed));
             if self.unknown > 0 {

@@ -114,6 +114,10 @@ fn result_json_raw(r: &KeyResult, verbose: bool) -> Value {
                 o.insert("request".into(), request_json(req));
             }
         }
+        Outcome::Adopted { after, error } => {
+            o.insert("after".into(), after.to_json());
+            o.insert("error".into(), error_json(error));
+        }
         Outcome::Revoked { before, req } => {
             o.insert("before".into(), key_json(before));
             if verbose {
