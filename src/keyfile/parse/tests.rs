@@ -1,0 +1,1 @@
+//! Unit tests of the key file parse: fields, defaults, refusals with their line.

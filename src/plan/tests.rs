@@ -1,0 +1,1 @@
+//! Unit tests of the plan: drift found per field, update vs replace, duplicates.
