@@ -123,9 +123,10 @@ fn status_ansi(o: &Outcome) -> anstyle::AnsiColor {
         | Outcome::Revoked { .. }
         | Outcome::Rotated { error: None, .. } => AnsiColor::Green,
         Outcome::Failed(_) | Outcome::NotFound(_) => AnsiColor::Red,
-        Outcome::Unknown(_) | Outcome::Rotated { .. } | Outcome::Created { .. } => {
-            AnsiColor::Yellow
-        }
+        Outcome::Unknown(_)
+        | Outcome::Rotated { .. }
+        | Outcome::Created { .. }
+        | Outcome::Adopted { .. } => AnsiColor::Yellow,
         Outcome::DryRun { .. } => AnsiColor::Cyan,
         Outcome::Unchanged { .. } | Outcome::NotAttempted => AnsiColor::BrightBlack,
     }
