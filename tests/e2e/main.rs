@@ -10,6 +10,7 @@ mod create;
 mod durations;
 mod get_list;
 mod hostile;
+mod journal;
 mod log;
 mod output;
 mod providers;

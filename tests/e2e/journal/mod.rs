@@ -1,0 +1,5 @@
+//! Recoverable creates (issue 24): the create journal against a stand-in that loses create
+//! answers.
+
+mod lost_answers;
+mod stand_in;
