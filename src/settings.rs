@@ -241,6 +241,16 @@ impl Global {
             Some(pr) => pr.provider.kind(),
             None => self.provider()?,
         };
+        self.target_for(p, profile, cancel).await
+    }
+
+    /// [`Global::target_in`] for a provider named by the caller (a key file's `provider =`).
+    pub async fn target_for(
+        &self,
+        p: ProviderKind,
+        profile: Option<&Profile>,
+        cancel: &Cancel,
+    ) -> Result<Target> {
         let source = self.source(p, profile);
         let owner = crate::credential::Owner {
             provider: &p.to_string(),

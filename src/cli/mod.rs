@@ -3,6 +3,7 @@
 //! `settings.rs`.
 
 mod change;
+mod declared;
 mod keys;
 mod lifecycle;
 mod reports;
@@ -13,6 +14,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 pub use change::ChangeArgs;
+use declared::{EXPORT_EXAMPLES, PLAN_EXAMPLES};
+pub use declared::{ExportArgs, PlanArgs};
 use keys::UPDATE_EXAMPLES;
 pub use keys::{Batch, GetArgs, KeySelection, ListArgs, SortArg, SortField, UpdateArgs};
 use lifecycle::{CREATE_EXAMPLES, NEW_LIMIT, REVOKE_EXAMPLES, ROTATE_EXAMPLES};
@@ -48,7 +51,7 @@ Credentials (never a flag, so they stay out of shell history):
 
 Exit codes: 0 ok, 1 internal, 2 usage (nothing sent), 3 credential, 4 not found,
   5 rejected as invalid, 6 rate limited, 7 provider failure, 8 network/timeout,
-  9 check matched, 128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.",
+  9 check matched, 10 plan found changes, 128+n stopped by signal n (130 SIGINT, 143 SIGTERM, 129 SIGHUP) after reporting.",
         vars.join(", ")
     )
 }
@@ -75,7 +78,7 @@ impl Cli {
             .iter()
             .map(|p| p.info().credential_env);
         for s in crate::credential::set_variables(vars) {
-            crate::secret::register(&s);
+            crate::mask::register(&s);
         }
         let matches = match Cli::command().try_get_matches() {
             Ok(m) => m,
@@ -120,7 +123,7 @@ fn exit_with(e: clap::Error) -> ! {
     ) {
         e.exit();
     }
-    let text = crate::secret::mask(&e.render().to_string()).into_owned();
+    let text = crate::mask::mask(&e.render().to_string()).into_owned();
     let mut err = std::io::stderr().lock();
     let _ = std::io::Write::write_all(&mut err, text.as_bytes());
     std::process::exit(e.exit_code());
@@ -260,6 +263,9 @@ pub enum OutputArg {
     /// Markdown (`keyctl support` only)
     #[value(hide = true)]
     Md,
+    /// TOML (`keyctl export` only)
+    #[value(hide = true)]
+    Toml,
 }
 
 impl OutputArg {
@@ -271,6 +277,9 @@ impl OutputArg {
             OutputArg::Json => Ok(Format::Json),
             OutputArg::Md => Err(crate::error::Error::usage(
                 "-o md (Markdown) is for `keyctl support` only; use -o table, tsv or json",
+            )),
+            OutputArg::Toml => Err(crate::error::Error::usage(
+                "-o toml is for `keyctl export` only; use -o table, tsv or json",
             )),
         }
     }
@@ -435,6 +444,15 @@ pub enum Command {
     /// cron and monitoring)
     #[command(after_help = CHECK_EXAMPLES)]
     Check(CheckArgs),
+
+    /// Print the keys as a key file (TOML, or -o json): export, then plan, is "no changes"
+    #[command(after_help = EXPORT_EXAMPLES)]
+    Export(ExportArgs),
+
+    /// Compare a key file with the keys each profile has: create, update, replace, unchanged,
+    /// unmanaged; exit 10 when there are changes
+    #[command(after_help = PLAN_EXAMPLES)]
+    Plan(PlanArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(after_help = COMPLETIONS_EXAMPLES)]

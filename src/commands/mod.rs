@@ -7,11 +7,13 @@ mod auth;
 mod check;
 mod completions;
 mod create;
+mod export;
 mod get;
 mod keys;
 mod lifecycle;
 mod list;
 mod log;
+mod plan;
 mod providers;
 mod report;
 mod revoke;
@@ -59,6 +61,11 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Log(_) => global.profile.take(),
         _ => None,
     };
+    // `export -o toml|json`: its own formats, not a listing's.
+    let export_format = match &command {
+        Command::Export(_) => global.output.take(),
+        _ => None,
+    };
     let global = match Global::from_args(global, config) {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
@@ -72,11 +79,15 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rotate(args) => Job::Rotate(args),
         Command::Auth(crate::cli::AuthCommand::Status(args)) => Job::Auth(args),
         Command::Check(args) => Job::Check(args),
+        Command::Export(args) => Job::Export(args, export_format),
+        Command::Plan(args) => Job::Plan(args),
         Command::Providers => return exit_code(providers::run(&global)),
         Command::Log(args) => return exit_code(log_command(&global, args, log_profile)),
         Command::Support | Command::Completions(_) | Command::Man => return 0,
     };
-    let all = matches!(&job, Job::Auth(a) if a.all) || matches!(&job, Job::Check(a) if a.all);
+    let all = matches!(&job, Job::Auth(a) if a.all)
+        || matches!(&job, Job::Check(a) if a.all)
+        || matches!(&job, Job::Export(a, _) if a.all);
     if global.view.verbose
         && !all
         && let Some(p) = global.profile()
@@ -110,6 +121,8 @@ pub async fn run(cli: Cli) -> i32 {
         Job::Rotate(args) => rotate::run(&global, *args, &cancel).await,
         Job::Auth(args) => auth::run(&global, args, &cancel).await,
         Job::Check(args) => check::run(&global, args, &cancel).await,
+        Job::Export(args, format) => export::run(&global, args, format, &cancel).await,
+        Job::Plan(args) => plan::run(&global, args, &cancel).await,
     };
     // A signal that arrived while the run was busy in blocking code (an audit lock) is
     // handled now, so the exit code still says the run was stopped.
@@ -143,6 +156,8 @@ enum Job {
     Rotate(Box<crate::cli::RotateArgs>),
     Auth(crate::cli::AuthStatusArgs),
     Check(crate::cli::CheckArgs),
+    Export(crate::cli::ExportArgs, Option<crate::cli::OutputArg>),
+    Plan(crate::cli::PlanArgs),
 }
 
 impl Job {
@@ -154,7 +169,12 @@ impl Job {
             Job::Create(a) => !a.dry_run,
             Job::Revoke(a) => !a.dry_run,
             Job::Rotate(a) => !a.dry_run,
-            Job::Get(_) | Job::List(_) | Job::Auth(_) | Job::Check(_) => false,
+            Job::Get(_)
+            | Job::List(_)
+            | Job::Auth(_)
+            | Job::Check(_)
+            | Job::Export(..)
+            | Job::Plan(_) => false,
         }
     }
 }

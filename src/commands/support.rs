@@ -22,6 +22,7 @@ pub fn run(args: &GlobalArgs) -> Result<i32> {
         OutputArg::Md
     });
     match format {
+        OutputArg::Toml => return OutputArg::Toml.format().map(|_| 2),
         OutputArg::Md => print_text(&support_table::markdown_for(&providers)),
         OutputArg::Table => print_text(&support_table::table_for(&providers, terminal_width())),
         OutputArg::Tsv => support_table::tsv_for(&providers, true)

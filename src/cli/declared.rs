@@ -1,0 +1,40 @@
+//! The arguments of the keys-as-code commands: `export` (the keys read, as a key file) and
+//! `plan` (a key file against the keys read).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+pub(super) const EXPORT_EXAMPLES: &str = "\
+Examples:
+  keyctl export -P prod > keys.toml
+  keyctl export --all --match 'ci-*' > keys.toml
+  keyctl export -p venice -o json | jq '.key[].name'";
+
+pub(super) const PLAN_EXAMPLES: &str = "\
+Examples:
+  keyctl plan -f keys.toml
+  keyctl plan -f keys.toml -o json | jq -c 'select(.action != \"unchanged\")'
+
+  # CI: exit 0 in sync, 10 when there are changes, the read's code when one fails
+  keyctl plan -f keys.toml; test $? -eq 0";
+
+/// Arguments of `keyctl export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Every profile of the config file (only those of -p's provider when it is given)
+    #[arg(long)]
+    pub all: bool,
+
+    /// Only keys whose name matches GLOB
+    #[arg(long = "match", value_name = "GLOB")]
+    pub match_glob: Option<String>,
+}
+
+/// Arguments of `keyctl plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The key file (TOML: [[key]] tables; see docs/keys-as-code.md)
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: PathBuf,
+}

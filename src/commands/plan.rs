@@ -1,0 +1,185 @@
+//! `keyctl plan -f FILE`: the key file against the keys of each scope it names (one listing
+//! read per profile), printed as actions and a summary; exit 0 in sync, [`plan::CHANGES`]
+//! when there is anything to do, a failed read's code when one fails (the other scopes are
+//! still planned and printed).
+
+use chrono::{DateTime, Utc};
+
+use crate::cli::PlanArgs;
+use crate::error::{Error, Result};
+use crate::http::Cancel;
+use crate::key::Key;
+use crate::keyfile::{KeyFile, Scope};
+use crate::output::{self, Format, records::json_text};
+use crate::plan::{self, Action, KeyPlan, Pending, ScopePlan, Summary};
+use crate::provider::ProviderKind;
+use crate::settings::Global;
+use crate::text::sanitize;
+
+pub async fn run(global: &Global, args: PlanArgs, cancel: &Cancel) -> Result<i32> {
+    super::no_columns(global, "keyctl plan")?;
+    let now = Utc::now();
+    // Checked whole before anything is read: a bad file is exit 2 with FILE:LINE.
+    let file = crate::keyfile::load(&args.file, &global.config, now)?;
+    // HOOK (create journal): the pending entries of creates whose answer was lost; a declared
+    // key found by such an entry's name is marked to adopt. Empty until the journal feeds it.
+    let pending: Vec<Pending> = Vec::new();
+    let plans = plan_file(global, &file, &pending, now, cancel).await?;
+    let code = plan::exit_code(&plans);
+    print(global, &plans, code);
+    Ok(code)
+}
+
+/// The plan of every scope the file names, each from one listing read; a scope whose read
+/// fails carries its error and the others are planned. A signal stops it (exit 128 + n).
+pub async fn plan_file(
+    global: &Global,
+    file: &KeyFile,
+    pending: &[Pending],
+    now: DateTime<Utc>,
+    cancel: &Cancel,
+) -> Result<Vec<ScopePlan>> {
+    let mut plans = Vec::new();
+    for (scope, p) in file.scopes() {
+        if cancel.is_cancelled() {
+            return Err(Error::Interrupted {
+                sent: crate::error::Sent::Nothing,
+            });
+        }
+        let keys = match read_scope(global, &scope, p, cancel).await {
+            Err(e @ Error::Interrupted { .. }) => return Err(e),
+            Err(e) => Err(e),
+            Ok(current) => {
+                let declared: Vec<_> = file.in_scope(&scope).collect();
+                plan::diff(&scope, p, &declared, &current, pending, now)
+            }
+        };
+        plans.push(ScopePlan {
+            scope,
+            provider: p,
+            keys,
+        });
+    }
+    Ok(plans)
+}
+
+/// Every key of one scope (disabled ones too), in one listing.
+pub async fn read_scope(
+    global: &Global,
+    scope: &Scope,
+    p: ProviderKind,
+    cancel: &Cancel,
+) -> Result<Vec<Key>> {
+    let profile = scope.profile().and_then(|n| global.config.profile(n));
+    let target = global.target_for(p, profile, cancel).await?;
+    let session = super::open_with(global.wire_for(profile), target, cancel)?;
+    session.list(true).await
+}
+
+fn print(global: &Global, plans: &[ScopePlan], code: i32) {
+    let summary = Summary::of(plans);
+    if global.view.format == Format::Json {
+        let mut out = String::new();
+        for sp in plans {
+            match &sp.keys {
+                Ok(keys) => {
+                    for k in keys {
+                        out.push_str(&json_text(&plan::key_json(&sp.scope, sp.provider, k)));
+                        out.push('\n');
+                    }
+                }
+                Err(e) => {
+                    output::error(&format!("{}: {e}", sp.scope.describe()));
+                    out.push_str(&json_text(&plan::scope_error_json(sp, e)));
+                    out.push('\n');
+                }
+            }
+        }
+        out.push_str(&json_text(&plan::summary_json(&summary, code)));
+        output::print_text(&out);
+        return;
+    }
+    let mut out = String::new();
+    for sp in plans {
+        let head = format!("{} ({})", sp.scope.describe(), sp.provider.info().name);
+        match &sp.keys {
+            Err(e) => {
+                output::error(&format!("{}: {e}", sp.scope.describe()));
+                out.push_str(&format!("{head}: not read\n"));
+            }
+            Ok(keys) => {
+                let s = Summary::of(std::slice::from_ref(sp));
+                out.push_str(&format!("{head}: {}\n", s.text()));
+                for k in keys {
+                    out.push_str(&key_text(sp.provider, k));
+                }
+            }
+        }
+    }
+    out.push_str(&format!("Plan: {}", summary.text()));
+    out.push_str(match code {
+        0 => " (in sync)\n",
+        plan::CHANGES => " (exit 10: changes to apply)\n",
+        _ => "\n",
+    });
+    output::print_text(&out);
+}
+
+/// One key's lines (none for an unchanged key): a sign, its name, the action, then each field
+/// from → to.
+fn key_text(p: ProviderKind, k: &KeyPlan) -> String {
+    let name = k.name.as_deref().map_or("(no name)".into(), sanitize);
+    let id = k
+        .action
+        .id()
+        .map_or(String::new(), |i| format!(" {}", sanitize(i)));
+    let (sign, what) = match &k.action {
+        Action::Unchanged { .. } => return String::new(),
+        Action::Create { .. } => ("+", "create".to_string()),
+        Action::Update { .. } => ("~", "update".to_string()),
+        Action::Replace { fields, .. } => (
+            "-/+",
+            format!(
+                "replace ({} cannot change {} in place; apply --replace rotates the key)",
+                p.info().name,
+                fields.join(", ")
+            ),
+        ),
+        Action::Unmanaged { .. } => ("?", "unmanaged (not in the file)".to_string()),
+        Action::Invalid { error, .. } => ("!", format!("invalid: {error}")),
+    };
+    let adopt = k.adopt.as_ref().map_or(String::new(), |a| {
+        format!(
+            " [created by run {} whose answer was lost: adopt]",
+            sanitize(&a.run)
+        )
+    });
+    let mut out = format!("  {sign} {name}{id}: {what}{adopt}\n");
+    let width = k.drift.iter().map(|d| d.field.len()).max().unwrap_or(0);
+    for d in &k.drift {
+        let from = d.from.as_ref().map_or("?".to_string(), cell);
+        let from = if matches!(k.action, Action::Create { .. }) {
+            String::new()
+        } else {
+            format!("{from} ")
+        };
+        out.push_str(&format!(
+            "      {:width$}  {from}→ {}\n",
+            d.field,
+            cell(&d.to)
+        ));
+    }
+    out
+}
+
+fn cell(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => sanitize(s),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|m| m.as_str().map_or_else(|| m.to_string(), sanitize))
+            .collect::<Vec<_>>()
+            .join(","),
+        other => other.to_string(),
+    }
+}
