@@ -128,3 +128,6 @@ async fn from_file(
     Secret::parse(&text, &source)?
         .ok_or_else(|| Error::Credential(format!("{source} is empty; put the {p} admin key in it")))
 }
+
+#[cfg(test)]
+mod tests;
