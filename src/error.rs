@@ -1,5 +1,5 @@
-//! The one error type of keyctl: every failure class, its exit code (CLI.md) and a message that
-//! says what to do next.
+//! The one error type of keyctl: every failure class, its exit code (docs/reference.md,
+//! "Exit codes") and a message that says what to do next.
 
 use std::time::Duration;
 
@@ -150,7 +150,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit code for this class of failure (CLI.md, "Exit codes").
+    /// The process exit code for this class of failure (docs/reference.md, "Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Internal(_) | Error::Undelivered { .. } | Error::Adopted { .. } => 1,

@@ -25,7 +25,6 @@ pub mod patch;
 pub mod plan;
 pub mod provider;
 pub mod request;
-pub mod secret;
 pub mod session;
 pub mod settings;
 pub mod sink;

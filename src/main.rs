@@ -1,5 +1,5 @@
 //! The keyctl binary: parse the command line, run it on a small tokio runtime, exit with the
-//! code of the first failure (CLI.md, "Exit codes"), or 128 + n after signal n.
+//! code of the first failure (docs/reference.md, "Exit codes"), or 128 + n after signal n.
 
 use std::process::ExitCode;
 

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crate::credential::Secret;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::key::Key;
 use crate::provider::{BaseUrl, ProviderKind};
 use crate::request::{MAX_BODY, Request};
-use crate::secret::Secret;
 
 /// The most bytes of key listings one run reads (over every page): an endless or huge listing
 /// fails (exit 7) instead of growing memory without bound.

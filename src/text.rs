@@ -1,19 +1,19 @@
-//! Text made safe to show: the credential masked (every form of it, see `secret::mask`), then
+//! Text made safe to show: the credential masked (every form of it, see `mask::mask`), then
 //! terminal escape sequences and control characters stripped, then cut. Every string that came
 //! from input or a server passes through one of these before it is printed.
 
 use serde_json::Value;
 
-/// Masks the credential in `s` (every form of it; see `secret::mask`).
+/// Masks the credential in `s` (every form of it; see `mask::mask`).
 pub fn redact(s: &str) -> String {
-    crate::secret::mask(s).into_owned()
+    crate::mask::mask(s).into_owned()
 }
 
 /// Removes terminal escape sequences and control characters (newlines and tabs become spaces).
-/// The credential is masked first, in the text as a terminal would show it (see `secret::mask`),
+/// The credential is masked first, in the text as a terminal would show it (see `mask::mask`),
 /// so stripping escape sequences planted inside it cannot reassemble it.
 pub fn sanitize(s: &str) -> String {
-    crate::visible::strip_controls(&crate::secret::mask(s))
+    crate::visible::strip_controls(&crate::mask::mask(s))
 }
 
 /// Sanitises `s` (credential masked first) and cuts it to at most `max` characters, marking
@@ -31,7 +31,7 @@ pub fn snippet(body: &[u8]) -> String {
     }
     let looks_html = text.starts_with('<');
     let plain = if looks_html {
-        crate::visible::strip_tags(&crate::secret::mask(text))
+        crate::visible::strip_tags(&crate::mask::mask(text))
     } else {
         text.to_string()
     };

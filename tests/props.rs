@@ -2,12 +2,12 @@
 //! response body or error body makes keyctl panic, and text shown from a server never carries
 //! control characters.
 
+use keyctl::credential::Secret;
 use keyctl::http::{classify, server_wait};
 use keyctl::key::Key;
 use keyctl::patch::{Amount, Change, ExpirySpec, LimitArg, ModelList, Name, Patch};
 use keyctl::provider::{BaseUrl, all, display_url, venice};
 use keyctl::request::Response;
-use keyctl::secret::Secret;
 use keyctl::text::{sanitize, snippet};
 use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -194,9 +194,9 @@ proptest! {
     /// Masking any text with any registered secret never panics (char boundaries, escapes).
     #[test]
     fn masking_never_panics(secret in any::<String>(), text in any::<String>()) {
-        keyctl::secret::register_text(&secret);
-        let _ = keyctl::secret::mask(&text);
-        let _ = keyctl::secret::mask(&format!("{text}{secret}\u{1b}[0m{text}"));
+        keyctl::mask::register_text(&secret);
+        let _ = keyctl::mask::mask(&text);
+        let _ = keyctl::mask::mask(&format!("{text}{secret}\u{1b}[0m{text}"));
         let _ = sanitize(&format!("é{secret}{text}"));
     }
 }

@@ -243,7 +243,7 @@ proptest! {
         status in proptest::sample::select(vec![400u16, 401, 403, 404, 422, 429, 500, 502]),
         as_json in any::<bool>(),
     ) {
-        keyctl::secret::register_text(&secret);
+        keyctl::mask::register_text(&secret);
         let mut pieces = pieces;
         if big {
             // Up to ~100 KB of filler.
@@ -271,12 +271,12 @@ proptest! {
             .map(|i| FILLER[*i])
             .filter(|f| !f.chars().any(|c| c.is_control() || keyctl::visible::is_invisible(c)))
             .collect();
-        let masked = keyctl::secret::mask(&clean).into_owned();
+        let masked = keyctl::mask::mask(&clean).into_owned();
         prop_assert_eq!(masked, clean.clone());
         prop_assert_eq!(keyctl::text::sanitize(&clean), clean.clone());
         // A JSON value holding the secret in keys and values, serialised after masking.
         let mut v: Value = json!({raw.clone(): [raw.clone(), {"k": secret.clone()}]});
-        keyctl::secret::mask_json(&mut v);
+        keyctl::mask::mask_json(&mut v);
         assert_no_window(&secret, &v.to_string(), "mask_json");
     }
 }

@@ -236,17 +236,17 @@ fn entry(r: &KeyResult, action: &str, head: &Head, http_status: Option<u16>, who
     o.insert("host".into(), json!(who.host));
     o.insert("argv".into(), json!(who.argv()));
     let mut v = Value::Object(o);
-    crate::secret::mask_json(&mut v);
+    crate::mask::mask_json(&mut v);
     mask_key_like_json(&mut v);
     v
 }
 
 /// Masks every token shaped like a key's secret in the strings of `v` (see
-/// [`crate::secret::mask_key_like`]); key ids are not shaped so.
+/// [`crate::mask::mask_key_like`]); key ids are not shaped so.
 fn mask_key_like_json(v: &mut Value) {
     match v {
         Value::String(s) => {
-            if let std::borrow::Cow::Owned(m) = crate::secret::mask_key_like(s) {
+            if let std::borrow::Cow::Owned(m) = crate::mask::mask_key_like(s) {
                 *s = m;
             }
         }
@@ -414,9 +414,11 @@ mod tests {
         // between registering and recording, the credential is not masked anywhere (not a leak
         // of the trail): try again.
         for attempt in 0..50 {
-            let admin = crate::secret::Secret::parse(cred, "TEST").unwrap().unwrap();
-            crate::secret::register(&admin);
-            crate::secret::register_new(secret);
+            let admin = crate::credential::Secret::parse(cred, "TEST")
+                .unwrap()
+                .unwrap();
+            crate::mask::register(&admin);
+            crate::mask::register_new(secret);
             let mut r = created("audit-new-1", secret);
             r.outcome = match r.outcome {
                 Outcome::Created {
@@ -454,7 +456,7 @@ mod tests {
                 return;
             }
             assert_eq!(
-                crate::secret::mask(cred),
+                crate::mask::mask(cred),
                 cred,
                 "leaked on attempt {attempt}: {text}"
             );

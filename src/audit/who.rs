@@ -83,8 +83,8 @@ impl Who {
 /// copy of it) or starts like a key's secret (also after `--flag=`); else sanitised, with
 /// registered secrets and tokens shaped like a key's secret masked, cut to [`MAX_ARG_CHARS`].
 fn mask_arg(a: &str) -> String {
-    use crate::secret::MASK;
-    if crate::secret::holds_credential(a) {
+    use crate::mask::MASK;
+    if crate::mask::holds_credential(a) {
         return MASK.to_string();
     }
     let clean = crate::text::sanitize(a);
@@ -95,7 +95,7 @@ fn mask_arg(a: &str) -> String {
     let masked = if SECRET_STARTS.iter().any(|p| value.trim().starts_with(p)) {
         MASK.to_string()
     } else {
-        crate::secret::mask_key_like(value).into_owned()
+        crate::mask::mask_key_like(value).into_owned()
     };
     let whole = match flag {
         Some(f) => format!("{f}={masked}"),

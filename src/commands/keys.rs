@@ -5,12 +5,12 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use crate::credential::ReadError;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::key::Key;
 use crate::output;
 use crate::provider::{Api, ProviderKind};
-use crate::secret::ReadError;
 use crate::session::Session;
 use crate::settings::MAX_KEY_FILE;
 use crate::text::sanitize;
@@ -429,7 +429,7 @@ pub fn name_glob(glob: &str) -> Result<globset::GlobMatcher> {
 /// anything is read and masked from then on.
 pub fn name_pattern(flag: &str, glob: &str) -> Result<globset::Glob> {
     if !glob.contains(['*', '?', '[', '{']) && crate::provider::secret_shaped(glob) {
-        crate::secret::register_new(glob.trim());
+        crate::mask::register_new(glob.trim());
         return Err(Error::usage(format!(
             "{flag} is given a key's secret, not a glob of names (e.g. 'ci-*'); nothing was read \
              or sent"

@@ -232,7 +232,7 @@ pub async fn create(s: &Session, req: &Request, sink: &mut Option<Ready>, cancel
     match p.parse_create(&body) {
         Ok(c) => match c.secret {
             // A provider that hands back the admin credential, or a near copy: never shown.
-            Some(secret) if crate::secret::holds_credential(&secret) => {
+            Some(secret) if crate::mask::holds_credential(&secret) => {
                 Made::Not(Outcome::Failed(Error::Provider {
                     provider: p.info().name,
                     status: None,

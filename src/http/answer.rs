@@ -25,7 +25,7 @@ pub fn classify(status: u16, headers: &HeaderMap, now: DateTime<Utc>) -> Class {
             .map(|v| {
                 // A Location is part of the answer: a secret in its query or path is not shown.
                 let v = String::from_utf8_lossy(v.as_bytes());
-                crate::text::sanitize(&crate::secret::scrub_quoted(&v))
+                crate::text::sanitize(&crate::mask::scrub_quoted(&v))
             })
             .unwrap_or_else(|| "(no Location)".into());
         return Class::Redirect { location };

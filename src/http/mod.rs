@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderValue};
 
+use crate::credential::Secret;
 use crate::error::{Error, Result};
 use crate::request::{MAX_BODY, Method, Request, Response};
-use crate::secret::Secret;
 
 pub use answer::{Class, classify, server_wait};
 pub use cancel::Cancel;

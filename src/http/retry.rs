@@ -8,10 +8,10 @@ use reqwest::header::HeaderMap;
 
 use super::answer::{Class, classify};
 use super::{Http, describe, is_parse_error};
+use crate::credential::Secret;
 use crate::error::{Error, Result, Sent, TimeoutKind};
 use crate::output;
 use crate::request::{Method, Request, Response};
-use crate::secret::Secret;
 
 /// What one attempt came to.
 enum Attempt {

@@ -262,8 +262,8 @@ impl Journal {
 /// A name as the journal stores it: masked as the audit trail masks strings (the credential, a
 /// new secret, anything shaped like a key's secret), so no secret pasted as a name is kept.
 pub fn stored_name(name: &str) -> String {
-    let masked = crate::secret::mask(name);
-    crate::secret::mask_key_like(&masked).into_owned()
+    let masked = crate::mask::mask(name);
+    crate::mask::mask_key_like(&masked).into_owned()
 }
 
 /// Whether a create that ended in `e` may have made a key (its entry stays pending): a lost

@@ -428,7 +428,7 @@ pub(crate) mod tests {
         );
         assert_eq!(mask("KEY_aZ3kP9qL"), MASK);
         assert!(holds_credential("x VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7tY y"));
-        // One character short is a near copy (issue 20, finding 7).
+        // One character short is a near copy.
         assert!(holds_credential("VENICE_ADMIN_KEY_aZ3kP9qLmN2xR7t"));
         assert!(!holds_credential("VENICE_INFERENCE_KEY_Qw8eRt5yUi1oPa4s"));
         register_new("VENICE_INFERENCE_KEY_Qw8eRt5yUi1oPa4s");

@@ -55,7 +55,7 @@ pub fn json_line(v: &Value) -> String {
 /// the credential masked before it is serialised (so JSON escaping cannot hide it).
 pub fn result_json(r: &KeyResult, verbose: bool) -> Value {
     let mut v = result_json_raw(r, verbose);
-    crate::secret::mask_json(&mut v);
+    crate::mask::mask_json(&mut v);
     // The new secret after the masking: it is exactly what the provider gave (a key of the same
     // kind as the admin key shares pieces with it), and the one place it is shown.
     if let (Some(s), Some(o)) = (r.outcome.secret(), v.as_object_mut()) {

@@ -102,7 +102,7 @@ pub fn table(r: &Records, width: Option<usize>, headers: bool) -> String {
 /// terminal would not show escaped (as key results are).
 pub fn json_text(v: &Value) -> String {
     let mut v = v.clone();
-    crate::secret::mask_json(&mut v);
+    crate::mask::mask_json(&mut v);
     json_line(&v)
 }
 

@@ -15,7 +15,7 @@ pub fn refuse_secret_id(p: &Info, key: &str) -> Result<()> {
     if !secret_shaped(k) {
         return Ok(());
     }
-    crate::secret::register_new(k);
+    crate::mask::register_new(k);
     Err(Error::usage(format!(
         "{}: a key id starting with a key secret's prefix is the secret, not the id; give the \
          key's id (`keyctl list` shows them); nothing was sent",

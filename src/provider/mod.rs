@@ -444,7 +444,7 @@ mod tests {
 
     #[test]
     fn a_secret_given_as_a_key_id_is_refused_by_every_builder() {
-        let _g = crate::secret::tests::REGISTRY.lock();
+        let _g = crate::mask::tests::REGISTRY.lock();
         let base = BaseUrl::parse("https://x.example").unwrap();
         for k in [
             "sk-or-v1-abc",

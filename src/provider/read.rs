@@ -40,10 +40,10 @@ pub fn take_secret(v: &mut Value, name: &str) -> Option<String> {
 }
 
 /// An answer's body as any part of it may be quoted in a message, whatever its status: every
-/// field that may hold a key's secret (see `secret::is_secret_field`: `key`, `data.value`,
+/// field that may hold a key's secret (see `mask::is_secret_field`: `key`, `data.value`,
 /// `data.apiKey`, …) removed at any depth, and in every string and name left, and in a body
 /// that is not JSON, secret fields written as text and key-shaped tokens masked (see
-/// `secret::scrub_quoted`). The one step every quoted answer goes through; borrowed when
+/// `mask::scrub_quoted`). The one step every quoted answer goes through; borrowed when
 /// nothing had to go.
 pub fn quotable(body: &[u8]) -> Cow<'_, [u8]> {
     match serde_json::from_slice::<Value>(body) {
@@ -54,7 +54,7 @@ pub fn quotable(body: &[u8]) -> Cow<'_, [u8]> {
                 Cow::Borrowed(body)
             }
         }
-        Err(_) => match crate::secret::scrub_quoted(&String::from_utf8_lossy(body)) {
+        Err(_) => match crate::mask::scrub_quoted(&String::from_utf8_lossy(body)) {
             Cow::Owned(t) => Cow::Owned(t.into_bytes()),
             Cow::Borrowed(_) => Cow::Borrowed(body),
         },
@@ -65,14 +65,14 @@ pub fn quotable(body: &[u8]) -> Cow<'_, [u8]> {
 /// scrubbed once more after the snippet's own steps (tags, controls and white space dropped or
 /// collapsed), which join text.
 pub fn quote(body: &[u8]) -> String {
-    crate::secret::scrub_quoted(&crate::text::snippet(&quotable(body))).into_owned()
+    crate::mask::scrub_quoted(&crate::text::snippet(&quotable(body))).into_owned()
 }
 
 /// Removes the secret fields from `v` and scrubs its strings and names; whether anything
 /// changed.
 fn strip_secrets(v: &mut Value) -> bool {
     match v {
-        Value::String(s) => match crate::secret::scrub_quoted(s) {
+        Value::String(s) => match crate::mask::scrub_quoted(s) {
             Cow::Owned(m) => {
                 *s = m;
                 true
@@ -82,14 +82,14 @@ fn strip_secrets(v: &mut Value) -> bool {
         Value::Array(a) => a.iter_mut().fold(false, |ch, x| strip_secrets(x) | ch),
         Value::Object(o) => {
             let before = o.len();
-            o.retain(|k, _| !crate::secret::is_secret_field(k));
+            o.retain(|k, _| !crate::mask::is_secret_field(k));
             let mut changed = o.len() != before;
             if o.keys()
-                .any(|k| matches!(crate::secret::scrub_quoted(k), Cow::Owned(_)))
+                .any(|k| matches!(crate::mask::scrub_quoted(k), Cow::Owned(_)))
             {
                 let renamed: serde_json::Map<String, Value> = std::mem::take(o)
                     .into_iter()
-                    .map(|(k, v)| (crate::secret::scrub_quoted(&k).into_owned(), v))
+                    .map(|(k, v)| (crate::mask::scrub_quoted(&k).into_owned(), v))
                     .collect();
                 *o = renamed;
                 changed = true;
@@ -132,7 +132,7 @@ pub fn error_for(p: &Info, message: Option<String>, resp: &Response) -> Error {
     let mut message = match message {
         // Scrubbed before and after sanitising: stripping controls joins text.
         Some(m) => {
-            crate::secret::scrub_quoted(&crate::text::server_text(&crate::secret::scrub_quoted(&m)))
+            crate::mask::scrub_quoted(&crate::text::server_text(&crate::mask::scrub_quoted(&m)))
                 .into_owned()
         }
         None if resp.too_large => format!(

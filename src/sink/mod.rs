@@ -94,7 +94,7 @@ pub async fn place(
     sink: &mut Option<Ready>,
     cancel: &Cancel,
 ) -> (NewSecret, Option<Failure>) {
-    crate::secret::register_new(&secret);
+    crate::mask::register_new(&secret);
     match sink {
         Some(s) => match s.deliver(&secret, cancel).await {
             Ok(placed) => (placed, None),

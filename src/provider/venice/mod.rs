@@ -274,7 +274,7 @@ pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
             // A key's read carries no secret; a field that may hold one (`apiKey`, `key`, …) is
             // not kept in `raw`, which is printed.
             let mut data = o.clone();
-            data.retain(|k, _| !crate::secret::is_secret_field(k));
+            data.retain(|k, _| !crate::mask::is_secret_field(k));
             Ok(key_view(p, &Value::Object(data)))
         }
         _ => Err(super::read::unexpected_shape(p, "no `data` object", body)),
