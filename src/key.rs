@@ -7,6 +7,9 @@ mod blocked;
 mod change;
 mod read;
 
+#[cfg(test)]
+mod json_form_tests;
+
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
@@ -138,7 +141,7 @@ const AGREED: [&str; 9] = [
 ];
 
 /// The key's fields besides `provider`, `id` and `raw`, in the order of its JSON form.
-pub const FIELDS: [&str; 17] = [
+const FIELDS: [&str; 17] = [
     "name",
     "disabled",
     "blocked",
