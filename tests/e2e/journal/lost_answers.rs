@@ -86,6 +86,7 @@ async fn adopted_on_the_next_run(home: &Home, s: &StandIn) {
     assert_eq!(lines[0]["after"]["name"], "ci");
     assert_eq!(lines[0]["error"]["kind"], "adopted");
     assert!(lines[0].get("secret").is_none());
+    crate::output::json_model::check_line(&lines[0]);
     assert_eq!(s.count("POST"), 1, "exactly one create in all");
     assert_eq!(s.count("GET"), 2, "one listing a run: {:?}", s.paths("GET"));
     assert!(pending(home).is_empty(), "{:?}", pending(home));

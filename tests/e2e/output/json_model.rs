@@ -68,7 +68,7 @@ fn errors(v: &Validator, instance: &Value) -> Vec<String> {
 
 /// Asserts one output line validates against the result schema, and what the schema cannot
 /// say: the key objects belong to the line's provider, `time` is RFC 3339 UTC and recent.
-fn check_line(l: &Value) {
+pub(crate) fn check_line(l: &Value) {
     let provider = l["provider"].as_str().unwrap_or_default();
     // The keys first: their errors are more precise than the line's `oneOf` (key or null).
     for side in ["before", "after"] {

@@ -1,7 +1,7 @@
 //! Output: the JSON model, whole-run snapshots, a stdout that cannot be written, secrets kept out of errors, completions and the man page.
 
 mod id_wrapping;
-mod json_model;
+pub(crate) mod json_model;
 mod key_like_values;
 mod man_page;
 mod masking;
