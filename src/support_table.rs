@@ -184,7 +184,7 @@ fn samples() -> Vec<(&'static str, Patch)> {
 }
 
 /// The body a provider receives for `patch`, without Venice's `id`; None when refused.
-pub fn body_for(p: ProviderKind, patch: &Patch) -> Option<Value> {
+fn body_for(p: ProviderKind, patch: &Patch) -> Option<Value> {
     let base = BaseUrl::parse(p.info().base_url).ok()?;
     let req = p.build_update(&base, p.info().sample_key, patch).ok()?;
     let mut body = req.body?;
@@ -196,7 +196,7 @@ pub fn body_for(p: ProviderKind, patch: &Patch) -> Option<Value> {
 
 /// The create body a provider receives for a key named `TEXT` of `kind` with `settings`; None
 /// when refused.
-pub fn create_body_for(p: ProviderKind, kind: Option<KeyType>, settings: &Patch) -> Option<Value> {
+fn create_body_for(p: ProviderKind, kind: Option<KeyType>, settings: &Patch) -> Option<Value> {
     let base = BaseUrl::parse(p.info().base_url).ok()?;
     let new = NewKey {
         name: "TEXT".into(),
@@ -276,7 +276,7 @@ impl Cell {
 
 /// One of the two tables: `update` or `create`, one row per flag, one cell per provider.
 #[derive(Debug, Clone)]
-pub struct Section {
+struct Section {
     /// The command: `update` or `create`.
     pub command: &'static str,
     pub rows: Vec<(&'static str, Vec<Cell>)>,
@@ -293,7 +293,7 @@ fn fragment(body: &Value) -> String {
 
 /// The two tables, for these providers (one cell each, in this order): what each flag of `update` becomes in the
 /// update body, then what `create` sends (its required fields, then what each flag adds).
-pub fn sections(providers: &[ProviderKind]) -> Vec<Section> {
+fn sections(providers: &[ProviderKind]) -> Vec<Section> {
     let update = samples()
         .into_iter()
         .map(|(flag, patch)| {
