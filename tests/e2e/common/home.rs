@@ -3,17 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{Keyctl, Running};
-
-/// The proxy variables [`Home::offline`] points at a closed port.
-const PROXIES: [&str; 6] = [
-    "HTTPS_PROXY",
-    "https_proxy",
-    "HTTP_PROXY",
-    "http_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];
+use crate::common::{Keyctl, PROXIES, Running};
 
 /// A temporary folder per test: the config file, the state folder, HOME, key files, scripts.
 pub struct Home {

@@ -35,16 +35,20 @@ pub const VENICE_KEY: &str = "e28e82dc-9df2-4b47-b726-d0a222ef2ab5";
 /// How many runs were scanned for the credential (see `scan` test in main.rs).
 pub static SCANNED: AtomicUsize = AtomicUsize::new(0);
 
-/// Cleared in every child besides each provider's credential and base-URL variables: the
-/// provider and output defaults, the test backoff, and proxies (only loopback is used; a test
-/// that wants a proxy sets one).
-const CLEARED_EXTRAS: [&str; 12] = [
+/// Cleared in every child besides each provider's credential and base-URL variables and the
+/// [`PROXIES`]: the provider and output defaults, the test backoff.
+const CLEARED_EXTRAS: [&str; 6] = [
     "KEYCTL_PROVIDER",
     "KEYCTL_PROFILE",
     "KEYCTL_CONFIG",
     "KEYCTL_AUDIT",
     "KEYCTL_OUTPUT",
     "KEYCTL_BACKOFF_MS",
+];
+
+/// The proxy variables, cleared in every child (only loopback is used; a test that wants a
+/// proxy sets one) and pointed at a closed port by `Home::offline`.
+pub const PROXIES: [&str; 6] = [
     "HTTPS_PROXY",
     "https_proxy",
     "HTTP_PROXY",
@@ -55,7 +59,7 @@ const CLEARED_EXTRAS: [&str; 12] = [
 
 /// The variables removed from every child's environment: each provider's `credential_env` and
 /// `base_url_env()` (from the library's table, so a new provider is covered without edits
-/// here), then [`CLEARED_EXTRAS`].
+/// here), then [`CLEARED_EXTRAS`] and [`PROXIES`].
 pub fn cleared() -> &'static [String] {
     static CLEARED: LazyLock<Vec<String>> = LazyLock::new(|| {
         let mut v: Vec<String> = Vec::new();
@@ -63,7 +67,7 @@ pub fn cleared() -> &'static [String] {
             v.push(p.info().credential_env.to_string());
             v.push(p.base_url_env());
         }
-        v.extend(CLEARED_EXTRAS.iter().map(|s| s.to_string()));
+        v.extend(CLEARED_EXTRAS.iter().chain(&PROXIES).map(|s| s.to_string()));
         v
     });
     &CLEARED
@@ -525,11 +529,14 @@ fn cleared_covers_every_provider_and_the_extras() {
         assert!(c.iter().any(|v| v == p.info().credential_env), "{p}");
         assert!(c.iter().any(|v| *v == p.base_url_env()), "{p}");
     }
-    for v in CLEARED_EXTRAS {
+    for v in CLEARED_EXTRAS.iter().chain(&PROXIES) {
         assert!(c.iter().any(|c| c == v), "{v}");
     }
-    // Five providers, two variables each, and the extras.
-    assert_eq!(c.len(), 2 * provider::all().len() + CLEARED_EXTRAS.len());
+    // Five providers, two variables each, the extras and the proxies.
+    assert_eq!(
+        c.len(),
+        2 * provider::all().len() + CLEARED_EXTRAS.len() + PROXIES.len()
+    );
     assert!(c.iter().any(|v| v == "OPENROUTER_MANAGEMENT_KEY"));
     assert!(c.iter().any(|v| v == "KEYCTL_OPENROUTER_BASE_URL"));
 }
