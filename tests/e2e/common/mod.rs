@@ -214,6 +214,10 @@ impl Keyctl {
             for v in cleared() {
                 cmd.env_remove(v);
             }
+            // A state folder of the run's own unless the test gives one (`env` comes after):
+            // no run sees another test's create journal or audit trail, nor the machine's.
+            let state = tempfile::tempdir().expect("state folder");
+            cmd.env("XDG_STATE_HOME", state.path());
             cmd.env("NO_COLOR", "1").env("KEYCTL_BACKOFF_MS", "20");
             cmd.args(&args);
             for (k, v) in &env {
@@ -364,6 +368,8 @@ pub struct Running {
     first_signal: Option<Instant>,
     stdout: Option<JoinHandle<Vec<u8>>>,
     stderr: Option<JoinHandle<Vec<u8>>>,
+    /// The run's own state folder (see [`Keyctl::run`]), removed when it is dropped.
+    _state: tempfile::TempDir,
 }
 
 /// A finished [`Running`]: its output (scanned) and how long it ran after the first signal (or
@@ -391,6 +397,8 @@ impl Running {
         for v in cleared() {
             cmd.env_remove(v);
         }
+        let state = tempfile::tempdir().expect("state folder");
+        cmd.env("XDG_STATE_HOME", state.path());
         cmd.env(credential_env, SECRET)
             .env("NO_COLOR", "1")
             .env("KEYCTL_BACKOFF_MS", "20")
@@ -409,6 +417,7 @@ impl Running {
             first_signal: None,
             stdout: Some(stdout),
             stderr: Some(stderr),
+            _state: state,
         }
     }
 
