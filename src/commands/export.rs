@@ -60,6 +60,7 @@ pub async fn run(
                 *count.entry(n.as_str()).or_default() += 1;
             }
         }
+        let holds = crate::keyfile::Holds::new(p, now);
         let mut unnamed = 0usize;
         for k in &keys {
             let Some(Some(name)) = &k.name else {
@@ -84,7 +85,7 @@ pub async fn run(
                 scope: scope.clone(),
                 provider: p,
                 name: name.clone(),
-                settings: Settings::of_key(p, k, now),
+                settings: Settings::of_key_with(&holds, k),
             });
         }
         if unnamed > 0 && matcher.is_none() {

@@ -18,7 +18,7 @@ use crate::patch::{Amount, Change, ExpirySpec, KeyType, Patch, Privacy, Reset};
 use crate::provider::ProviderKind;
 
 pub use parse::parse;
-pub use probe::updates_in_place;
+pub use probe::{Holds, updates_in_place};
 pub use write::{Document, ExportKey, setting_values, write_json, write_toml};
 
 /// The most bytes of a key file keyctl reads.

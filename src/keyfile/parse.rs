@@ -2,6 +2,7 @@
 //! every value typed and checked, defaults filled in, names unique per scope. Every refusal is
 //! exit 2 as `FILE:LINE: key: message`, and no value that looks like a key is echoed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -118,12 +119,21 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut keys: Vec<DeclaredKey> = Vec::with_capacity(keys_raw.len());
+    let mut checks: Vec<Holds> = Vec::new();
+    let mut names: HashMap<(Scope, String), usize> = HashMap::new();
     for (line, raw) in keys_raw {
-        let key = declared(&doc, line, raw, &defaults, &scoped, config, &dir, now)?;
-        if let Some(first) = keys
-            .iter()
-            .find(|k| k.scope == key.scope && k.name == key.name)
-        {
+        let key = declared(
+            &doc,
+            line,
+            raw,
+            &defaults,
+            &scoped,
+            config,
+            &dir,
+            &mut checks,
+            now,
+        )?;
+        if let Some(first) = names.get(&(key.scope.clone(), key.name.clone())) {
             return Err(doc.fail(
                 line,
                 "name",
@@ -132,10 +142,11 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
                      identity: give each key its own",
                     shown(&key.name),
                     key.scope.describe(),
-                    first.line
+                    first
                 ),
             ));
         }
+        names.insert((key.scope.clone(), key.name.clone()), line);
         if let Some(Sink::File(f)) = &key.sink
             && let Some(first) = keys
                 .iter()
@@ -408,6 +419,7 @@ fn declared(
     scoped: &[(Field<String>, Raw)],
     config: &Config,
     dir: &Path,
+    checks: &mut Vec<Holds>,
     now: DateTime<Utc>,
 ) -> Result<DeclaredKey> {
     let (scope, provider) = match (&raw.profile, &raw.provider) {
@@ -468,16 +480,23 @@ fn declared(
             "missing name: a key's name is its identity (unique per profile)",
         ));
     };
-    let holds = Holds::new(provider, now);
+    let at = match checks.iter().position(|h| h.provider() == provider) {
+        Some(i) => i,
+        None => {
+            checks.push(Holds::new(provider, now));
+            checks.len() - 1
+        }
+    };
+    let holds = &checks[at];
     let mut settings = raw.settings;
     // The key's own fields, then its scope's defaults: each must be one the provider holds.
-    check_all(doc, &holds, &settings)?;
+    check_all(doc, holds, &settings)?;
     let own = scoped
         .iter()
         .find(|(n, _)| n.value == scope_name(&scope))
         .map(|(_, r)| r);
     if let Some(d) = own {
-        check_all(doc, &holds, &d.settings)?;
+        check_all(doc, holds, &d.settings)?;
         fill(&mut settings, &d.settings, |_| true);
     }
     // [defaults] covers every provider: a field one cannot hold is left out for its keys.
@@ -518,7 +537,7 @@ fn check_all(doc: &Doc, holds: &Holds, s: &Settings) -> Result<()> {
 }
 
 /// Fills each field `s` leaves out from `from`, where `take` allows that field.
-fn fill(s: &mut Settings, from: &Settings, take: impl Fn(&str) -> bool) {
+fn fill(s: &mut Settings, from: &Settings, take: impl Fn(&'static str) -> bool) {
     macro_rules! each {
         ($($f:ident => $n:literal),*) => {$(
             if s.$f.is_none() && from.$f.is_some() && take($n) {

@@ -2,6 +2,9 @@
 //! provider's own create and update builders (the ones `keyctl support` tabulates), so the
 //! key file refuses exactly what `create` and `update` refuse, with their words.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::{DeclaredKey, Field, Settings};
@@ -62,11 +65,13 @@ fn only(s: &Settings, name: &str) -> Settings {
     one
 }
 
-/// One provider's builders, for checking declared fields.
+/// One provider's builders, for checking declared fields; each answer is kept by field and
+/// value (a thousand keys with the same limit are checked once).
 pub struct Holds {
     p: ProviderKind,
     base: Option<BaseUrl>,
     now: DateTime<Utc>,
+    seen: RefCell<HashMap<(&'static str, String), Result<(), String>>>,
 }
 
 impl Holds {
@@ -75,13 +80,32 @@ impl Holds {
             p,
             base: BaseUrl::parse(p.info().base_url).ok(),
             now,
+            seen: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// The provider these answers are for.
+    pub fn provider(&self) -> ProviderKind {
+        self.p
     }
 
     /// Whether the provider can hold `s`'s field `name` as written: a create or an update
     /// with it alone is built. Else why not (the builders' own words).
-    pub fn field_of(&self, s: &Settings, name: &str) -> Result<(), String> {
+    pub fn field_of(&self, s: &Settings, name: &'static str) -> Result<(), String> {
         let one = only(s, name);
+        let value = super::setting_values(&one)
+            .into_iter()
+            .map(|(_, v)| v.to_string())
+            .collect::<String>();
+        if let Some(known) = self.seen.borrow().get(&(name, value.clone())) {
+            return known.clone();
+        }
+        let answer = self.field_alone(&one, name);
+        self.seen.borrow_mut().insert((name, value), answer.clone());
+        answer
+    }
+
+    fn field_alone(&self, one: &Settings, name: &str) -> Result<(), String> {
         let patch = one.patch(self.now).map_err(|e| e.to_string())?;
         let Some(base) = &self.base else {
             return Ok(());

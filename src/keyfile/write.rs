@@ -41,6 +41,12 @@ impl Settings {
     /// A key's settings as read, in the file's terms: each field known and readable, and one
     /// its provider holds (`None` for the others). Lines are 0.
     pub fn of_key(p: ProviderKind, key: &Key, now: DateTime<Utc>) -> Settings {
+        Settings::of_key_with(&Holds::new(p, now), key)
+    }
+
+    /// [`Settings::of_key`] with the provider's checks kept across keys.
+    pub fn of_key_with(holds: &Holds, key: &Key) -> Settings {
+        let p = holds.provider();
         let limits = key.limits.clone().flatten();
         let s = Settings {
             limit: cap(&key.limit),
@@ -70,7 +76,6 @@ impl Settings {
                 .and_then(at),
             kind: p.adapter().key_type(key).and_then(at),
         };
-        let holds = Holds::new(p, now);
         let mut kept = Settings::default();
         for (name, _) in set_fields(&s) {
             if holds.field_of(&s, name).is_ok() {

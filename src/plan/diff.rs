@@ -11,7 +11,9 @@ use serde_json::Value;
 use super::{Action, Drift, KeyPlan, Pending};
 use crate::error::{Error, Result};
 use crate::key::Key;
-use crate::keyfile::{DeclaredKey, Field, Scope, Settings, setting_values, updates_in_place};
+use crate::keyfile::{
+    DeclaredKey, Field, Holds, Scope, Settings, setting_values, updates_in_place,
+};
 use crate::newkey::NewKey;
 use crate::patch::{Change, ExpirySpec, Patch};
 use crate::provider::ProviderKind;
@@ -56,6 +58,7 @@ pub fn diff(
             p.info().id
         )));
     }
+    let holds = Holds::new(p, now);
     let mut out = Vec::with_capacity(declared.len() + current.len());
     for d in declared {
         let found = by_name
@@ -69,7 +72,7 @@ pub fn diff(
         });
         let (action, drift) = match found {
             None => create(d, now),
-            Some(k) => existing(p, d, k, now),
+            Some(k) => existing(&holds, d, k, now),
         };
         out.push(KeyPlan {
             name: Some(d.name.clone()),
@@ -79,12 +82,10 @@ pub fn diff(
             adopt,
         });
     }
+    let named: std::collections::HashSet<&str> = declared.iter().map(|d| d.name.as_str()).collect();
     for k in current {
         let name = k.name.clone().flatten();
-        if name
-            .as_deref()
-            .is_some_and(|n| declared.iter().any(|d| d.name == n))
-        {
+        if name.as_deref().is_some_and(|n| named.contains(n)) {
             continue;
         }
         out.push(KeyPlan {
@@ -142,7 +143,7 @@ fn create(d: &DeclaredKey, now: DateTime<Utc>) -> (Action, Vec<Drift>) {
 /// Whether the declared field `name` already holds on the key read (`c`: its settings in the
 /// file's terms). A duration of `expires` holds for any key that expires (it sets the expiry
 /// of a key made or given one; it is not a moment to hold a key to).
-fn holds(name: &str, d: &Settings, c: &Settings) -> bool {
+fn already(name: &str, d: &Settings, c: &Settings) -> bool {
     fn eq<T: PartialEq>(a: &Option<Field<T>>, b: &Option<Field<T>>) -> bool {
         matches!((a, b), (Some(a), Some(b)) if a.value == b.value)
     }
@@ -189,16 +190,17 @@ fn holds(name: &str, d: &Settings, c: &Settings) -> bool {
 
 /// A declared key the provider has: unchanged, an update of the fields it changes in place,
 /// or a replacement when one it cannot change differs.
-fn existing(p: ProviderKind, d: &DeclaredKey, k: &Key, now: DateTime<Utc>) -> (Action, Vec<Drift>) {
+fn existing(holds: &Holds, d: &DeclaredKey, k: &Key, now: DateTime<Utc>) -> (Action, Vec<Drift>) {
+    let p = holds.provider();
     let id = k.id.clone();
-    let cur = Settings::of_key(p, k, now);
+    let cur = Settings::of_key_with(holds, k);
     let to = resolved(&d.settings, now);
     let (from_v, to_v) = (values(&cur), values(&to));
     let mut drift = Vec::new();
     let mut in_place = Settings::default();
     let mut replace: Vec<&'static str> = Vec::new();
     for (field, _) in d.settings.fields() {
-        if holds(field, &d.settings, &cur) {
+        if already(field, &d.settings, &cur) {
             continue;
         }
         let Some(to_value) = to_v.get(field).cloned() else {

@@ -1,1 +1,172 @@
-//! Unit tests of the plan: drift found per field, update vs replace, duplicates.
+//! Unit tests of the plan: drift found per field, update vs replace, create, unmanaged, a
+//! name two keys share, and the exit code.
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use rust_decimal::Decimal;
+
+use super::{Action, CHANGES, ScopePlan, diff, exit_code};
+use crate::config::Config;
+use crate::error::Error;
+use crate::key::Key;
+use crate::keyfile::{KeyFile, Scope, parse};
+use crate::patch::{Change, Reset};
+use crate::provider::ProviderKind;
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 8, 0, 0, 0).unwrap()
+}
+
+fn file(text: &str) -> KeyFile {
+    parse(text, Path::new("k.toml"), &Config::default(), now()).unwrap()
+}
+
+/// A ModelGates key as its listing reads: 50 a day, no expiry, enabled.
+fn gates(name: &str, id: &str) -> Key {
+    Key {
+        provider: "modelgates",
+        id: id.into(),
+        name: Some(Some(name.into())),
+        disabled: Some(Some(false)),
+        limit: Some(Some(Decimal::new(50, 0))),
+        reset: Some(Some(Reset::Daily)),
+        expires: Some(None),
+        include_byok_in_limit: Some(Some(false)),
+        ..Key::default()
+    }
+}
+
+fn plan(text: &str, p: ProviderKind, current: &[Key]) -> crate::error::Result<Vec<super::KeyPlan>> {
+    let f = file(text);
+    let scope = Scope::Provider(p.info().id.into());
+    let declared: Vec<_> = f.in_scope(&scope).collect();
+    diff(&scope, p, &declared, current, &[], now())
+}
+
+const MG: &str = "[[key]]\nprovider = \"modelgates\"\nname = \"ci\"\n";
+
+#[test]
+fn a_key_as_declared_is_unchanged_amounts_compared_by_value() {
+    let text = format!("{MG}limit = 50.00\nreset = \"daily\"\nexpires = \"never\"\n");
+    let out = plan(&text, ProviderKind::ModelGates, &[gates("ci", "h1")]).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].action, Action::Unchanged { id: "h1".into() });
+    assert!(out[0].drift.is_empty());
+}
+
+#[test]
+fn a_field_changed_in_place_is_an_update_of_that_field_alone() {
+    let text = format!("{MG}limit = 75\nreset = \"daily\"\n");
+    let out = plan(&text, ProviderKind::ModelGates, &[gates("ci", "h1")]).unwrap();
+    let Action::Update { id, patch } = &out[0].action else {
+        panic!("{:?}", out[0].action)
+    };
+    assert_eq!(id, "h1");
+    assert!(matches!(&patch.limit, Change::Set(a) if a.to_string() == "75"));
+    assert_eq!(patch.touched(), vec!["limit"]);
+    assert_eq!(out[0].drift.len(), 1);
+    assert_eq!(out[0].drift[0].field, "limit");
+    assert_eq!(out[0].drift[0].from, Some(serde_json::json!(50)));
+    assert_eq!(out[0].drift[0].to, serde_json::json!(75));
+}
+
+#[test]
+fn an_expiry_the_openrouter_style_providers_cannot_change_is_a_replace() {
+    let text = format!("{MG}expires = \"2027-06-01T00:00:00Z\"\nlimit = 80\n");
+    let out = plan(&text, ProviderKind::ModelGates, &[gates("ci", "h1")]).unwrap();
+    let Action::Replace {
+        id, fields, new, ..
+    } = &out[0].action
+    else {
+        panic!("{:?}", out[0].action)
+    };
+    assert_eq!(id, "h1");
+    assert_eq!(fields, &vec!["expires"]);
+    assert_eq!(new.name, "ci");
+    assert!(matches!(&new.settings.limit, Change::Set(a) if a.to_string() == "80"));
+    assert_eq!(
+        out[0].drift.iter().map(|d| d.field).collect::<Vec<_>>(),
+        vec!["limit", "expires"]
+    );
+}
+
+#[test]
+fn a_missing_key_is_a_create_and_an_undeclared_one_unmanaged() {
+    let text = format!("{MG}limit = 5\ndisabled = true\n");
+    let out = plan(&text, ProviderKind::ModelGates, &[gates("other", "h2")]).unwrap();
+    let Action::Create { new, then, sink } = &out[0].action else {
+        panic!("{:?}", out[0].action)
+    };
+    assert_eq!(new.name, "ci");
+    assert_eq!(new.settings.disabled, None);
+    assert_eq!(then.disabled, Some(true));
+    assert_eq!(sink, &None);
+    assert_eq!(out[1].action, Action::Unmanaged { id: "h2".into() });
+    assert_eq!(out[1].name.as_deref(), Some("other"));
+}
+
+#[test]
+fn a_declared_name_two_keys_share_is_refused_for_the_scope() {
+    let e = plan(
+        MG,
+        ProviderKind::ModelGates,
+        &[gates("ci", "h1"), gates("ci", "h2")],
+    )
+    .unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        e.to_string()
+            .contains("more than one key named 'ci' (h1, h2)"),
+        "{e}"
+    );
+    // A name two unmanaged keys share is nobody's business.
+    plan(
+        MG,
+        ProviderKind::ModelGates,
+        &[gates("x", "h1"), gates("x", "h2")],
+    )
+    .unwrap();
+}
+
+#[test]
+fn models_are_compared_as_a_set_and_a_duration_holds_for_a_key_that_expires() {
+    let key = Key {
+        provider: "ionet",
+        id: "u1".into(),
+        name: Some(Some("bot".into())),
+        models: Some(Some(vec!["b".into(), "a".into()])),
+        expires: Some(Some("2027-01-01T00:00:00Z".into())),
+        ..Key::default()
+    };
+    let text = "[[key]]\nprovider = \"ionet\"\nname = \"bot\"\nmodels = [\"a\", \"b\"]\nexpires = \"30d\"\n";
+    let out = plan(text, ProviderKind::Ionet, &[key.clone()]).unwrap();
+    assert_eq!(out[0].action, Action::Unchanged { id: "u1".into() });
+    // io.net changes its expiry in place.
+    let text = "[[key]]\nprovider = \"ionet\"\nname = \"bot\"\nexpires = \"never\"\n";
+    let out = plan(text, ProviderKind::Ionet, &[key]).unwrap();
+    assert!(
+        matches!(&out[0].action, Action::Update { patch, .. } if patch.expires == Change::Clear)
+    );
+}
+
+#[test]
+fn the_exit_code_is_a_failure_then_changes_then_zero() {
+    let scope = Scope::Provider("modelgates".into());
+    let p = ProviderKind::ModelGates;
+    let ok = |keys| ScopePlan {
+        scope: scope.clone(),
+        provider: p,
+        keys: Ok(keys),
+    };
+    let same = plan(&format!("{MG}limit = 50\n"), p, &[gates("ci", "h1")]).unwrap();
+    let more = plan(&format!("{MG}limit = 51\n"), p, &[gates("ci", "h1")]).unwrap();
+    assert_eq!(exit_code(&[ok(same.clone())]), 0);
+    assert_eq!(exit_code(&[ok(same.clone()), ok(more.clone())]), CHANGES);
+    let failed = ScopePlan {
+        scope: scope.clone(),
+        provider: p,
+        keys: Err(Error::Credential("no credential".into())),
+    };
+    assert_eq!(exit_code(&[ok(more), failed]), 3);
+}
