@@ -65,13 +65,16 @@ fn only(s: &Settings, name: &str) -> Settings {
     one
 }
 
+/// Whether a provider holds a field's value, else why not.
+type Answer = Result<(), String>;
+
 /// One provider's builders, for checking declared fields; each answer is kept by field and
 /// value (a thousand keys with the same limit are checked once).
 pub struct Holds {
     p: ProviderKind,
     base: Option<BaseUrl>,
     now: DateTime<Utc>,
-    seen: RefCell<HashMap<(&'static str, String), Result<(), String>>>,
+    seen: RefCell<HashMap<(&'static str, String), Answer>>,
 }
 
 impl Holds {

@@ -140,7 +140,7 @@ fn models_are_compared_as_a_set_and_a_duration_holds_for_a_key_that_expires() {
         ..Key::default()
     };
     let text = "[[key]]\nprovider = \"ionet\"\nname = \"bot\"\nmodels = [\"a\", \"b\"]\nexpires = \"30d\"\n";
-    let out = plan(text, ProviderKind::Ionet, &[key.clone()]).unwrap();
+    let out = plan(text, ProviderKind::Ionet, std::slice::from_ref(&key)).unwrap();
     assert_eq!(out[0].action, Action::Unchanged { id: "u1".into() });
     // io.net changes its expiry in place.
     let text = "[[key]]\nprovider = \"ionet\"\nname = \"bot\"\nexpires = \"never\"\n";

@@ -61,10 +61,7 @@ secret_file = "secrets/bot.key"
     assert_eq!(limit.value.as_ref().unwrap().to_string(), "12.50");
     assert_eq!(limit.line, 13);
     assert_eq!(a.settings.reset.as_ref().unwrap().value, Reset::Monthly);
-    assert_eq!(
-        a.settings.include_byok_in_limit.as_ref().unwrap().value,
-        true
-    );
+    assert!(a.settings.include_byok_in_limit.as_ref().unwrap().value);
     assert!(a.settings.privacy.is_none());
     assert!(matches!(
         a.settings.expires.as_ref().unwrap().value,
