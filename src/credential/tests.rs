@@ -1,5 +1,6 @@
 //! Unit tests of the credential module's readers: which variables are masked, whether a
-//! source is present, and what `read` gives for a variable, a file and an empty file.
+//! source is present, and what `read` gives for a variable, a file, an empty file and a
+//! credential command (its key, its failure with the end of its standard error).
 
 use std::path::Path;
 use std::sync::Mutex;
@@ -16,7 +17,7 @@ fn record(s: &Secret) {
 const MASKING: Masking = Masking {
     register: record,
     shown: |s, _| s.to_string(),
-    looks_like_key: |_| false,
+    looks_like_key: |w| w.starts_with("sk-"),
 };
 
 const OWNER: Owner<'static> = Owner {
@@ -163,4 +164,66 @@ async fn read_on_thread_gives_the_whole_file() {
         .await
         .unwrap();
     assert!(matches!(r, Err(ReadError::TooLarge)));
+}
+
+fn command(script: &str) -> Source {
+    Source::Command(vec!["sh".into(), "-c".into(), script.into()])
+}
+
+async fn run(script: &str) -> crate::error::Result<Option<Secret>> {
+    read(
+        OWNER,
+        None,
+        &command(script),
+        std::future::pending(),
+        MASKING,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_credential_command_gives_its_trimmed_output_registered_for_masking() {
+    let got = run("printf ' sk-from-command-9z \\n'; echo noise >&2")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.expose(), "sk-from-command-9z");
+    assert!(
+        REGISTERED
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|s| s == "sk-from-command-9z")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_credential_command_shows_its_exit_status_and_standard_error() {
+    let e = run("echo first line >&2; echo token sk-leak1 rejected >&2; exit 4")
+        .await
+        .unwrap_err();
+    assert_eq!(e.exit_code(), 3);
+    let text = e.to_string();
+    assert!(
+        text.contains("failed (exit status 4): first line token **** rejected"),
+        "{text}"
+    );
+    // The key-like word in its standard error is hidden (the command line is the caller's).
+    assert!(text.ends_with(": first line token **** rejected"), "{text}");
+    let e = run("echo the vault is locked >&2").await.unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("printed nothing (exit status 0); its standard error: the vault is locked"),
+        "{e}"
+    );
+    let e = read(
+        OWNER,
+        None,
+        &Source::Command(Vec::new()),
+        std::future::pending(),
+        MASKING,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("is empty"), "{e}");
 }
