@@ -302,20 +302,30 @@ fn merge(into: &mut Settings, one: &Settings) {
 }
 
 /// The successor that replaces `k`: the declared settings over the old key's (as `rotate`
-/// builds one), then `disabled = true` when declared.
+/// builds one), then `disabled = true` when declared, or when the old key is disabled and the
+/// file does not say.
 fn successor(
     p: ProviderKind,
     d: &DeclaredKey,
     k: &Key,
     now: DateTime<Utc>,
 ) -> Result<(NewKey, Patch)> {
-    let (declared, then) = d.new_key(now)?;
+    let (declared, mut then) = d.new_key(now)?;
     let base = crate::provider::BaseUrl::parse(p.info().base_url)?;
     let builds = |n: &NewKey| p.build_create(&base, n).is_ok();
     let kind = declared.kind.or_else(|| p.adapter().key_type(k));
+    // A successor is created enabled; a disabled key's (declared so, or left as it is) is
+    // disabled right after, by `then`.
+    let mut old = k.clone();
+    if old.disabled == Some(Some(true)) {
+        old.disabled = Some(Some(false));
+        if d.settings.disabled.is_none() {
+            then.disabled = Some(true);
+        }
+    }
     let new = NewKey::successor(
         p.info().name,
-        k,
+        &old,
         d.name.clone(),
         kind,
         &declared.settings,

@@ -7,6 +7,7 @@ mod check;
 mod common;
 mod config;
 mod create;
+mod declared;
 mod durations;
 mod get_list;
 mod hostile;
