@@ -555,6 +555,9 @@ impl Patch {
 }
 
 #[cfg(test)]
+mod touched_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;
