@@ -141,6 +141,9 @@ fn no_workspace_unless_supported(i: &Info, base: &BaseUrl) -> Result<()> {
 }
 
 #[cfg(test)]
+mod create_expiry_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::patch::KeyType;
