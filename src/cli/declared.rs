@@ -1,5 +1,5 @@
-//! The arguments of the keys-as-code commands: `export` (the keys read, as a key file) and
-//! `plan` (a key file against the keys read).
+//! The arguments of the keys-as-code commands: `export` (the keys read, as a key file), `plan`
+//! (a key file against the keys read) and `apply` (the plan, made so).
 
 use std::path::PathBuf;
 
@@ -19,6 +19,15 @@ Examples:
   # CI: exit 0 in sync, 10 when there are changes, the read's code when one fails
   keyctl plan -f keys.toml; test $? -eq 0";
 
+pub(super) const APPLY_EXAMPLES: &str = "\
+Examples:
+  keyctl apply -f keys.toml                     # shows the plan, asks y/N
+  keyctl apply -f keys.toml --yes               # CI, cron: no question
+  keyctl apply -f keys.toml --replace --prune --yes -o json
+
+  # exit 0 when everything planned was done, 10 when replacements were left (no --replace),
+  # the worst failure's code otherwise";
+
 /// Arguments of `keyctl export`.
 #[derive(Debug, Args)]
 pub struct ExportArgs {
@@ -37,4 +46,25 @@ pub struct PlanArgs {
     /// The key file (TOML: [[key]] tables; see docs/keys-as-code.md)
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: PathBuf,
+}
+
+/// Arguments of `keyctl apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The key file (TOML: [[key]] tables; see docs/keys-as-code.md)
+    #[arg(short = 'f', long = "file", value_name = "PATH")]
+    pub file: PathBuf,
+
+    /// Also revoke the keys a profile has that the file does not declare (deleted for good)
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Also replace keys that differ in a field their provider cannot change in place: a
+    /// successor is created (its secret delivered), then the old key retired as rotate does
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Do not ask (needed without a terminal)
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }

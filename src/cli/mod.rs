@@ -14,8 +14,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 pub use change::ChangeArgs;
-use declared::{EXPORT_EXAMPLES, PLAN_EXAMPLES};
-pub use declared::{ExportArgs, PlanArgs};
+use declared::{APPLY_EXAMPLES, EXPORT_EXAMPLES, PLAN_EXAMPLES};
+pub use declared::{ApplyArgs, ExportArgs, PlanArgs};
 use keys::UPDATE_EXAMPLES;
 pub use keys::{Batch, GetArgs, KeySelection, ListArgs, SortArg, SortField, UpdateArgs};
 use lifecycle::{CREATE_EXAMPLES, NEW_LIMIT, REVOKE_EXAMPLES, ROTATE_EXAMPLES};
@@ -453,6 +453,11 @@ pub enum Command {
     /// unmanaged; exit 10 when there are changes
     #[command(after_help = PLAN_EXAMPLES)]
     Plan(PlanArgs),
+
+    /// Make the keys as a key file declares them: the plan, shown and confirmed, then creates,
+    /// updates, replacements (--replace) and revokes of undeclared keys (--prune)
+    #[command(after_help = APPLY_EXAMPLES)]
+    Apply(ApplyArgs),
 
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish)
     #[command(after_help = COMPLETIONS_EXAMPLES)]

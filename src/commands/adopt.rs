@@ -39,6 +39,17 @@ impl Journalled {
         })
     }
 
+    /// The journal for `command`'s creates on `account` (apply: one per profile of its key
+    /// file), as [`Journalled::open`].
+    pub fn for_account(account: Account, command: &'static str, sel: &str) -> Result<Journalled> {
+        Ok(Journalled {
+            journal: Journal::open()?,
+            account,
+            command,
+            sel: sel.to_string(),
+        })
+    }
+
     /// Writes the entry of a create of `name` before it is sent (`others`: keys holding the
     /// name already, rotate's old key); stores it in `begun` for [`Journalled::settle`].
     pub fn begin(&self, name: &str, others: &[String], begun: &mut Option<Entry>) -> Result<()> {

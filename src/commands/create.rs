@@ -424,7 +424,7 @@ async fn read_names(
 /// Delivers a new key's secret before the key is counted or recorded: its record is written
 /// through `report` now (the key's `push` then finishes it), and a secret that reached
 /// neither its file nor stdout (or only stdout, instead of its file) is the key's error.
-fn deliver(
+pub(super) fn deliver(
     report: &mut Reporter,
     made: Outcome,
     failure: Option<crate::sink::Failure>,

@@ -3,6 +3,7 @@
 //! exit code (128 + n after signal n).
 
 mod adopt;
+mod apply;
 mod auth;
 mod check;
 mod completions;
@@ -81,6 +82,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Check(args) => Job::Check(args),
         Command::Export(args) => Job::Export(args, export_format),
         Command::Plan(args) => Job::Plan(args),
+        Command::Apply(args) => Job::Apply(args),
         Command::Providers => return exit_code(providers::run(&global)),
         Command::Log(args) => return exit_code(log_command(&global, args, log_profile)),
         Command::Support | Command::Completions(_) | Command::Man => return 0,
@@ -123,6 +125,7 @@ pub async fn run(cli: Cli) -> i32 {
         Job::Check(args) => check::run(&global, args, &cancel).await,
         Job::Export(args, format) => export::run(&global, args, format, &cancel).await,
         Job::Plan(args) => plan::run(&global, args, &cancel).await,
+        Job::Apply(args) => apply::run(&global, args, &cancel).await,
     };
     // A signal that arrived while the run was busy in blocking code (an audit lock) is
     // handled now, so the exit code still says the run was stopped.
@@ -158,6 +161,7 @@ enum Job {
     Check(crate::cli::CheckArgs),
     Export(crate::cli::ExportArgs, Option<crate::cli::OutputArg>),
     Plan(crate::cli::PlanArgs),
+    Apply(crate::cli::ApplyArgs),
 }
 
 impl Job {
@@ -169,6 +173,7 @@ impl Job {
             Job::Create(a) => !a.dry_run,
             Job::Revoke(a) => !a.dry_run,
             Job::Rotate(a) => !a.dry_run,
+            Job::Apply(_) => true,
             Job::Get(_)
             | Job::List(_)
             | Job::Auth(_)

@@ -40,6 +40,16 @@ impl Reporter {
         r
     }
 
+    /// [`Reporter::writing`] for the account of `profile` (apply writes to several profiles in
+    /// one run: each trail line names the profile of its key).
+    pub fn writing_as(global: &Global, mode: Mode, profile: Option<String>) -> Reporter {
+        let mut r = Reporter::new(&global.view, mode);
+        if let Ok(Some(path)) = &global.audit {
+            r.trail = Some(Trail::new(path.clone(), profile));
+        }
+        r
+    }
+
     /// One result, as it ended: its new secret delivered first (unless its command already
     /// did, [`Reporter::push_secret_first`]), then recorded in the trail, then the rest of it
     /// printed (its error on stderr, its record).

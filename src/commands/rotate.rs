@@ -211,7 +211,7 @@ pub async fn run(global: &Global, args: RotateArgs, cancel: &Cancel) -> Result<i
 /// An id as ids compare: invisible characters, controls and white space removed, percent-escapes
 /// decoded, lower case, and a UUID in one spelling whatever way it was written (hyphens,
 /// braces, `urn:uuid:`, case: `uuid`'s own parser).
-fn same_id_form(id: &str) -> String {
+pub(super) fn same_id_form(id: &str) -> String {
     let decoded = percent_encoding::percent_decode_str(id).decode_utf8_lossy();
     let visible: String = decoded
         .chars()
@@ -244,7 +244,7 @@ fn check_secret_before_status(global: &Global, to_file: bool) -> Result<()> {
 }
 
 /// Everything one key's rotation needs.
-struct Rotation<'a> {
+pub(super) struct Rotation<'a> {
     p: ProviderKind,
     s: &'a Session,
     /// The create journal: each successor's create is journalled, and a successor an earlier
@@ -262,11 +262,36 @@ struct Rotation<'a> {
     verbose: bool,
 }
 
-impl Rotation<'_> {
+impl<'a> Rotation<'a> {
+    /// `apply --replace` of one key: its successor named `name` (the declared name) with the
+    /// settings `over` (the declared ones over the old key's), then the old key's default step
+    /// (as `rotate` without `--old`).
+    pub(super) fn for_apply(
+        s: &'a Session,
+        journal: super::adopt::Journalled,
+        sel: String,
+        name: String,
+        over: Patch,
+        now: DateTime<Utc>,
+    ) -> Rotation<'a> {
+        Rotation {
+            p: s.p,
+            s,
+            journal,
+            sel,
+            old: default_old(s.p, &s.base, now),
+            name: Some(name),
+            over,
+            now,
+            dry_run: false,
+            verbose: false,
+        }
+    }
+
     /// One key's rotation. When the successor's secret goes to stdout, the part of the record
     /// that holds it is written through `report` before the old key is touched (the next
     /// `push` finishes it): the old key's step is sent only once the secret was delivered.
-    async fn one(
+    pub(super) async fn one(
         &self,
         key: &str,
         pacer: &mut Pacer,

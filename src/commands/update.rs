@@ -322,6 +322,27 @@ impl Plan {
     }
 }
 
+/// `apply`'s update of the key `key` to `patch` (the declared fields that differ): the same
+/// write as `update`'s, the key read first (from the session's listing when it holds it) for
+/// the provider's merge (Venice currencies) and the changes shown.
+pub(super) async fn write_declared(s: Arc<Session>, key: &str, patch: Patch) -> Outcome {
+    let p = s.p;
+    let plan = Plan {
+        p,
+        base: s.base.clone(),
+        session: Some(s),
+        merge: p.adapter().needs_current(&patch, false),
+        read_first: true,
+        touched: patch.touched(),
+        patch,
+        relative: None,
+        dry_run: false,
+        conditions: None,
+        now: Utc::now(),
+    };
+    one_key(&plan, key).await
+}
+
 /// Reads (when needed), builds and sends (unless dry run) the change for one key.
 async fn one_key(plan: &Plan, key: &str) -> Outcome {
     let session = plan.session.as_deref();

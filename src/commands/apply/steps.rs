@@ -1,0 +1,579 @@
+//! One scope of an apply, key by key in the plan's order: each action made (create, update,
+//! replace, adopt, prune) through the write path its own command uses, its result recorded in
+//! the audit trail (with the scope's profile) and printed, and a signal or a refused
+//! credential stopping new writes.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::{Read, Scoped, Totals};
+use crate::cli::ApplyArgs;
+use crate::error::Error;
+use crate::http::Cancel;
+use crate::journal::Verdict;
+use crate::keyfile::{KeyFile, Sink};
+use crate::newkey::NewKey;
+use crate::outcome::{KeyResult, Mode, Outcome};
+use crate::output::{self, Format};
+use crate::patch::Patch;
+use crate::plan::{Action, KeyPlan};
+use crate::settings::Global;
+use crate::text::sanitize;
+
+use super::super::adopt::Journalled;
+use super::super::lifecycle::{self, Made, Pacer};
+use super::super::report::Reporter;
+use super::super::rotate::Rotation;
+
+/// The results of one scope, one reporter per kind of write (the audit trail's action and
+/// the printed record follow it), all finished when the scope is.
+struct Reports<'g> {
+    global: &'g Global,
+    profile: Option<String>,
+    by_mode: Vec<(Mode, Reporter)>,
+}
+
+impl Reports<'_> {
+    fn get(&mut self, mode: Mode) -> &mut Reporter {
+        let i = match self.by_mode.iter().position(|(m, _)| *m == mode) {
+            Some(i) => i,
+            None => {
+                self.by_mode.push((
+                    mode,
+                    Reporter::writing_as(self.global, mode, self.profile.clone()),
+                ));
+                self.by_mode.len() - 1
+            }
+        };
+        &mut self.by_mode[i].1
+    }
+
+    fn finish(self) {
+        for (_, r) in self.by_mode {
+            r.finish();
+        }
+    }
+}
+
+/// Everything one scope's writes share.
+struct Ctx<'a> {
+    global: &'a Global,
+    args: &'a ApplyArgs,
+    read: &'a Read,
+    /// The options naming the account in a command to run by hand (`-P prod`).
+    sel: String,
+    now: DateTime<Utc>,
+}
+
+/// Applies one scope's plan; a scope that could not be read fails each of its declared keys
+/// with the read's error (the other scopes are applied all the same).
+pub(super) async fn apply_scope(
+    global: &Global,
+    args: &ApplyArgs,
+    file: &KeyFile,
+    sc: Scoped,
+    totals: &mut Totals,
+    now: DateTime<Utc>,
+    cancel: &Cancel,
+) {
+    let mut reports = Reports {
+        global,
+        profile: sc.scope.profile().map(str::to_string),
+        by_mode: Vec::new(),
+    };
+    let read = match sc.read {
+        Ok(r) => r,
+        Err(e) => {
+            output::error(&format!("{}: {e}", sc.scope.describe()));
+            for k in file.in_scope(&sc.scope) {
+                let outcome = Outcome::Failed(e.clone());
+                totals.count(&outcome);
+                reports.get(Mode::Update).push(KeyResult {
+                    provider: sc.p,
+                    key: k.name.clone(),
+                    outcome,
+                });
+            }
+            reports.finish();
+            return;
+        }
+    };
+    let ctx = Ctx {
+        global,
+        args,
+        read: &read,
+        sel: selector(&sc.scope, sc.p),
+        now,
+    };
+    let journal = match Journalled::for_account(read.account.clone(), "apply", &ctx.sel) {
+        Ok(j) => Some(j),
+        Err(e) => {
+            // No create is sent without its entry: the creates of this scope fail with it.
+            output::warn(&e.to_string());
+            None
+        }
+    };
+    // Entries of creates this plan acts on are closed: an adopted key is reported now, and a
+    // name the listing does not have is created anew (with an entry of its own).
+    if let Ok(j) = crate::journal::Journal::open()
+        && let Err(e) = j.close_found(&read.found)
+    {
+        output::warn(&e.to_string());
+    }
+    let mut pacer = Pacer::new(sc.p);
+    let mut stop: Option<String> = None;
+    let mut notices_said = false;
+    for k in &read.keys {
+        let writes = matches!(
+            k.action,
+            Action::Create { .. } | Action::Update { .. } | Action::Replace { .. }
+        ) || (args.prune && matches!(k.action, Action::Unmanaged { .. }));
+        let (mode, outcome) = if writes && (cancel.is_cancelled() || stop.is_some()) {
+            (mode_of(&k.action), Outcome::NotAttempted)
+        } else {
+            one(
+                &ctx,
+                k,
+                journal.as_ref(),
+                &mut pacer,
+                &mut reports,
+                &mut notices_said,
+                cancel,
+            )
+            .await
+        };
+        if stop.is_none() {
+            stop = match outcome.error() {
+                Some(Error::Auth { .. }) => Some("the provider refused the credential"),
+                Some(Error::RateLimited { .. }) => {
+                    Some("the provider is still rate limiting after the retries")
+                }
+                _ if output::secret_undelivered() => Some(
+                    "a new key's secret could not be delivered (see above), and every later \
+                     secret would be lost the same way",
+                ),
+                _ => None,
+            }
+            .map(|why| {
+                output::error(&format!(
+                    "{}: stopped writing keys: {why} (-o json lists every key with its status)",
+                    sc.scope.describe()
+                ));
+                why.to_string()
+            });
+        }
+        if matches!(k.action, Action::Replace { .. }) && !args.replace {
+            totals.left += 1;
+        }
+        totals.count(&outcome);
+        // A key as declared is in the plan shown; only JSON has a line for each.
+        if ctx.global.view.format != Format::Json
+            && matches!(k.action, Action::Unchanged { .. })
+            && k.adopt.is_none()
+        {
+            continue;
+        }
+        let key = outcome
+            .key()
+            .map(|n| n.id.clone())
+            .filter(|id| !id.is_empty())
+            .or_else(|| k.action.id().map(str::to_string))
+            .or_else(|| k.name.clone())
+            .unwrap_or_default();
+        let key = match (&k.action, &outcome) {
+            // rotate's lines name the old key.
+            (Action::Replace { id, .. }, _) => id.clone(),
+            _ => key,
+        };
+        reports.get(mode).push(KeyResult {
+            provider: sc.p,
+            key,
+            outcome,
+        });
+    }
+    reports.finish();
+}
+
+fn mode_of(a: &Action) -> Mode {
+    match a {
+        Action::Create { .. } => Mode::Create,
+        Action::Replace { .. } => Mode::Rotate,
+        Action::Unmanaged { .. } => Mode::Revoke,
+        _ => Mode::Update,
+    }
+}
+
+/// One key's action made: its result and the kind of write it is reported as.
+async fn one(
+    ctx: &Ctx<'_>,
+    k: &KeyPlan,
+    journal: Option<&Journalled>,
+    pacer: &mut Pacer,
+    reports: &mut Reports<'_>,
+    notices_said: &mut bool,
+    cancel: &Cancel,
+) -> (Mode, Outcome) {
+    let s = &ctx.read.session;
+    let before = |id: &str| ctx.read.listed.get(id).cloned().map(Box::new);
+    if k.adopt.is_some()
+        && let Some(id) = k.action.id()
+    {
+        let outcome = match &k.action {
+            Action::Update { id, patch } => {
+                super::super::update::write_declared(s.clone(), id, patch.clone()).await
+            }
+            _ => Outcome::Unchanged {
+                before: before(id),
+                reason: "as declared".into(),
+            },
+        };
+        return (Mode::Create, adopted(ctx, id, outcome));
+    }
+    match &k.action {
+        Action::Create { new, then, sink } => {
+            if !*notices_said {
+                *notices_said = true;
+                for n in s.p.adapter().create_notices(new, ctx.now) {
+                    output::warn(&n);
+                }
+            }
+            let Some(journal) = journal else {
+                return (
+                    Mode::Create,
+                    Outcome::Failed(Error::usage(
+                        "the create journal cannot be written (see above); nothing was created",
+                    )),
+                );
+            };
+            let r = reports.get(Mode::Create);
+            let outcome = create(ctx, k, new, then, sink.as_ref(), journal, pacer, r, cancel).await;
+            (Mode::Create, outcome)
+        }
+        Action::Update { id, patch } => (
+            Mode::Update,
+            super::super::update::write_declared(s.clone(), id, patch.clone()).await,
+        ),
+        Action::Unchanged { id } => (
+            Mode::Update,
+            Outcome::Unchanged {
+                before: before(id),
+                reason: "as declared".into(),
+            },
+        ),
+        Action::Replace {
+            id,
+            fields,
+            new,
+            then,
+            sink,
+        } if ctx.args.replace => {
+            let Ok(journal) = Journalled::for_account(ctx.read.account.clone(), "apply", &ctx.sel)
+            else {
+                return (
+                    Mode::Rotate,
+                    Outcome::Failed(Error::usage(
+                        "the create journal cannot be written (see above); nothing was created",
+                    )),
+                );
+            };
+            let _ = fields;
+            let r = reports.get(Mode::Rotate);
+            let outcome = replace(
+                ctx,
+                k,
+                id,
+                new,
+                then,
+                sink.as_ref(),
+                journal,
+                pacer,
+                r,
+                cancel,
+            )
+            .await;
+            (Mode::Rotate, outcome)
+        }
+        Action::Replace { id, fields, .. } => (
+            Mode::Rotate,
+            Outcome::Unchanged {
+                before: before(id),
+                reason: format!(
+                    "not replaced: {} cannot change {} in place, and apply rotates the key only \
+                     with --replace",
+                    s.p.info().name,
+                    fields.join(", ")
+                ),
+            },
+        ),
+        Action::Unmanaged { id } if ctx.args.prune => (Mode::Revoke, revoke(ctx, id).await),
+        Action::Unmanaged { id } => (
+            Mode::Revoke,
+            Outcome::Unchanged {
+                before: before(id),
+                reason: "not in the key file: left alone (apply --prune revokes it)".into(),
+            },
+        ),
+        Action::Invalid { error, .. } => (Mode::Update, Outcome::Failed(error.clone())),
+    }
+}
+
+/// A key an earlier run's lost create made (found by name in the listing), reported adopted:
+/// its state after the write made for it (none when it was as declared), and that its secret
+/// was never received.
+fn adopted(ctx: &Ctx<'_>, id: &str, done: Outcome) -> Outcome {
+    let s = &ctx.read.session;
+    let after = match done {
+        Outcome::Updated { after, .. } => after,
+        Outcome::Unchanged {
+            before: Some(b), ..
+        } => b,
+        Outcome::Unchanged { before: None, .. } => Box::new(s.p.unread(id)),
+        other => return other,
+    };
+    let shown = sanitize(id);
+    let rotate = format!("keyctl rotate {} {shown}", ctx.sel);
+    let why = ctx
+        .read
+        .found
+        .iter()
+        .find_map(|r| match &r.verdict {
+            Verdict::Adopted(k) if k.id == id => {
+                Some(crate::journal::adopted_message(&r.entry, &rotate))
+            }
+            _ => None,
+        })
+        .unwrap_or_else(|| {
+            format!(
+                "created by an earlier run whose answer was lost; its secret was never \
+                 received: rotate it to get one (`{rotate}`)"
+            )
+        });
+    Outcome::Adopted {
+        error: Error::Adopted {
+            provider: s.p.info().name,
+            id: shown,
+            name: sanitize(&after.name.clone().flatten().unwrap_or_default()),
+            why,
+        },
+        after,
+    }
+}
+
+/// The sink a key declares, made ready before its key is made (a sink that cannot take the
+/// secret fails the key with nothing sent).
+fn ready(
+    ctx: &Ctx<'_>,
+    k: &KeyPlan,
+    sink: Option<&Sink>,
+) -> Result<Option<crate::sink::Ready>, Error> {
+    let Some(sink) = sink else { return Ok(None) };
+    let label = format!(
+        "{}:{}: {}",
+        sanitize(&ctx.args.file.display().to_string()),
+        k.line.unwrap_or_default(),
+        match sink {
+            Sink::File(_) => "secret_file",
+            Sink::Command(_) => "secret_command",
+        }
+    );
+    let sink = match sink {
+        Sink::File(path) => crate::sink::Sink::File(path.clone()),
+        Sink::Command(argv) => crate::sink::Sink::Command(argv.clone()),
+    };
+    sink.prepare(&label, &lifecycle::credential_variables(ctx.global))
+        .map(Some)
+}
+
+/// The options that name a scope's account in a command to run by hand (`-P prod`).
+fn selector(scope: &crate::keyfile::Scope, p: crate::provider::ProviderKind) -> String {
+    match scope {
+        crate::keyfile::Scope::Profile(n) => format!("-P {}", sanitize(n)),
+        crate::keyfile::Scope::Provider(_) => format!("-p {}", p.info().id),
+    }
+}
+
+/// A create as `create` makes one: paced, journalled, its secret to its sink (or stdout once)
+/// before it is recorded, a Venice key's caps read back; then `then` (`disabled = true`).
+#[allow(clippy::too_many_arguments)]
+async fn create(
+    ctx: &Ctx<'_>,
+    k: &KeyPlan,
+    new: &NewKey,
+    then: &Patch,
+    sink: Option<&Sink>,
+    journal: &Journalled,
+    pacer: &mut Pacer,
+    report: &mut Reporter,
+    cancel: &Cancel,
+) -> Outcome {
+    let s = &ctx.read.session;
+    let p = s.p;
+    let planned = match lifecycle::plan(p, &s.base, new.clone()) {
+        Ok(x) => x,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let mut file = match ready(ctx, k, sink) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let name = planned.new.name.clone();
+    let mut begun = None;
+    let outcome = if !pacer.turn(cancel).await {
+        Outcome::NotAttempted
+    } else if let Err(e) = journal.begin(&name, &[], &mut begun) {
+        Outcome::Failed(e)
+    } else {
+        match lifecycle::create(s, &planned.req, &mut file, cancel).await {
+            Made::Key(key, secret, failure) => {
+                let new_shown = sanitize(&key.id);
+                let id = key.id.clone();
+                let check = super::super::create::reads_back(p, &planned.req, &id);
+                if check {
+                    report.hold_state();
+                }
+                let sent = planned.req.body.clone().unwrap_or_default();
+                let made = Outcome::Created {
+                    after: key,
+                    secret,
+                    req: Box::new(planned.req),
+                    error: None,
+                };
+                let mut outcome = super::super::create::deliver(
+                    report, made, failure, &name, &new_shown, &ctx.sel, p,
+                );
+                if check && let Outcome::Created { after, .. } = &mut outcome {
+                    use super::super::create::ReadBack;
+                    match super::super::create::read_back(s, &sent, &id).await {
+                        ReadBack::Same(k) => *after = k,
+                        ReadBack::Differs(k, what) => {
+                            output::warn(&super::super::create::differs_warning(
+                                p, &new_shown, &what, &ctx.sel, &sent, &k,
+                            ));
+                            *after = k;
+                        }
+                        ReadBack::Failed(e) => output::warn(&format!(
+                            "{p}: the new key {new_shown} is made, but it could not be read back \
+                             to check its caps ({e}): check them with `keyctl get {} {new_shown}`",
+                            ctx.sel
+                        )),
+                    }
+                }
+                outcome
+            }
+            Made::Not(o) => o,
+        }
+    };
+    journal.settle(begun, &outcome);
+    if let Some(f) = file {
+        f.discard_unused();
+    }
+    then_step(ctx, outcome, then).await
+}
+
+/// After a key was made (created, or a successor): `then` sent to it (a key is created
+/// enabled: `disabled = true` follows); its failure is the key's error, the key stays made.
+async fn then_step(ctx: &Ctx<'_>, mut outcome: Outcome, then: &Patch) -> Outcome {
+    if then.is_empty() {
+        return outcome;
+    }
+    let (id, error) = match &mut outcome {
+        Outcome::Created {
+            after, error: None, ..
+        }
+        | Outcome::Rotated {
+            after, error: None, ..
+        } if !after.id.is_empty() => (after.id.clone(), None::<Error>),
+        _ => return outcome,
+    };
+    let _ = error;
+    let done =
+        super::super::update::write_declared(ctx.read.session.clone(), &id, then.clone()).await;
+    match (done, &mut outcome) {
+        (Outcome::Updated { after: a, .. }, Outcome::Created { after, .. })
+        | (Outcome::Updated { after: a, .. }, Outcome::Rotated { after, .. }) => *after = a,
+        (Outcome::Unchanged { .. }, _) => {}
+        (other, Outcome::Created { error, .. }) | (other, Outcome::Rotated { error, .. }) => {
+            let cause = other
+                .error()
+                .map_or_else(|| "the update was not sent".to_string(), |e| e.to_string());
+            *error = Some(Error::Provider {
+                provider: ctx.read.session.p.info().name,
+                status: None,
+                message: format!(
+                    "the key {} was made, but the change that follows its create ({}) failed: \
+                     {cause}; run `keyctl apply` again, or `keyctl update {} {} ...`",
+                    sanitize(&id),
+                    then.touched().join(", "),
+                    ctx.sel,
+                    sanitize(&id)
+                ),
+            });
+        }
+        _ => {}
+    }
+    outcome
+}
+
+/// `--replace`: the key rotated as `rotate` does (successor made with the declared settings
+/// and its secret delivered, then the old key's default step), then `then`.
+#[allow(clippy::too_many_arguments)]
+async fn replace(
+    ctx: &Ctx<'_>,
+    k: &KeyPlan,
+    id: &str,
+    new: &NewKey,
+    then: &Patch,
+    sink: Option<&Sink>,
+    journal: Journalled,
+    pacer: &mut Pacer,
+    report: &mut Reporter,
+    cancel: &Cancel,
+) -> Outcome {
+    let s: &Arc<crate::session::Session> = &ctx.read.session;
+    let mut file = match ready(ctx, k, sink) {
+        Ok(f) => f,
+        Err(e) => return Outcome::Failed(e),
+    };
+    let rotation = Rotation::for_apply(
+        s,
+        journal,
+        ctx.sel.clone(),
+        new.name.clone(),
+        new.settings.clone(),
+        ctx.now,
+    );
+    let mut seen = std::collections::HashSet::from([super::super::rotate::same_id_form(id)]);
+    let outcome = rotation
+        .one(id, pacer, &mut file, report, &mut seen, cancel)
+        .await;
+    if let Some(f) = file {
+        f.discard_unused();
+    }
+    then_step(ctx, outcome, then).await
+}
+
+/// `--prune`: an undeclared key revoked, as `revoke` sends it.
+async fn revoke(ctx: &Ctx<'_>, id: &str) -> Outcome {
+    let s = &ctx.read.session;
+    let p = s.p;
+    let before = ctx.read.listed.get(id).cloned();
+    if let Some(b) = &before {
+        crate::audit::note_name(id, b);
+    }
+    let req = match p.build_delete(&s.base, id) {
+        Ok(r) => r,
+        Err(e) => return Outcome::Failed(e),
+    };
+    match s.send(&req).await {
+        Ok(body) => match p.adapter().parse_delete(p.info(), &body) {
+            Ok(()) => Outcome::Revoked {
+                before: before.map(Box::new),
+                req: Box::new(req),
+            },
+            Err(e) => Outcome::Failed(e),
+        },
+        Err(e @ Error::NotFound { .. }) => Outcome::NotFound(e),
+        Err(e) => super::super::runner::outcome_of(e),
+    }
+}
