@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::cli::PlanArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
+use crate::journal::{Account, Journal, Reconciled};
 use crate::key::Key;
 use crate::keyfile::{KeyFile, Scope};
 use crate::output::{self, Format, records::json_text};
@@ -21,17 +22,18 @@ pub async fn run(global: &Global, args: PlanArgs, cancel: &Cancel) -> Result<i32
     let now = Utc::now();
     // Checked whole before anything is read: a bad file is exit 2 with FILE:LINE.
     let file = crate::keyfile::load(&args.file, &global.config, now)?;
-    // HOOK (create journal): the pending entries of creates whose answer was lost; a declared
-    // key found by such an entry's name is marked to adopt. Empty until the journal feeds it.
-    let pending: Vec<Pending> = Vec::new();
-    let plans = plan_file(global, &file, &pending, now, cancel).await?;
+    let plans = plan_file(global, &file, &[], now, cancel).await?;
     let code = plan::exit_code(&plans);
     print(global, &plans, code);
     Ok(code)
 }
 
 /// The plan of every scope the file names, each from one listing read; a scope whose read
-/// fails carries its error and the others are planned. A signal stops it (exit 128 + n).
+/// fails carries its error and the others are planned. Each scope's pending entries in the
+/// create journal are reconciled with its listing (`ScopePlan::journal`, read only: nothing is
+/// closed): a declared key a lost create made is marked to adopt, a name two keys answer to
+/// is exit 2 for that key. `pending`: entries to match besides the journal's (tests). A signal
+/// stops it (exit 128 + n).
 pub async fn plan_file(
     global: &Global,
     file: &KeyFile,
@@ -39,6 +41,7 @@ pub async fn plan_file(
     now: DateTime<Utc>,
     cancel: &Cancel,
 ) -> Result<Vec<ScopePlan>> {
+    let journal = open_journal();
     let mut plans = Vec::new();
     for (scope, p) in file.scopes() {
         if cancel.is_cancelled() {
@@ -46,21 +49,58 @@ pub async fn plan_file(
                 sent: crate::error::Sent::Nothing,
             });
         }
-        let keys = match read_scope(global, &scope, p, cancel).await {
+        let mut found = Vec::new();
+        let keys = match read_account(global, &scope, p, cancel).await {
             Err(e @ Error::Interrupted { .. }) => return Err(e),
             Err(e) => Err(e),
-            Ok(current) => {
+            Ok((account, current)) => {
+                found = journalled(journal.as_ref(), &account, &current);
                 let declared: Vec<_> = file.in_scope(&scope).collect();
-                plan::diff(&scope, p, &declared, &current, pending, now)
+                let given: Vec<Pending> = pending
+                    .iter()
+                    .filter(|e| e.scope == scope)
+                    .cloned()
+                    .collect();
+                if given.is_empty() {
+                    plan::diff_journalled(&scope, p, &declared, &current, &found, now)
+                } else {
+                    plan::diff(&scope, p, &declared, &current, &given, now)
+                }
             }
         };
         plans.push(ScopePlan {
             scope,
             provider: p,
             keys,
+            journal: found,
         });
     }
     Ok(plans)
+}
+
+/// The create journal, or None when there is no state folder (then no create was journalled
+/// either).
+fn open_journal() -> Option<Journal> {
+    Journal::open().ok()
+}
+
+/// The journal's pending entries of `account` with what its listing says of each; a journal
+/// that cannot be read is said as a warning and the plan goes on without it (a key a lost
+/// create made is still found by its name, only not marked to adopt).
+fn journalled(journal: Option<&Journal>, account: &Account, listing: &[Key]) -> Vec<Reconciled> {
+    let Some(journal) = journal else {
+        return Vec::new();
+    };
+    match journal.pending(account) {
+        Ok(pending) if pending.is_empty() => Vec::new(),
+        Ok(pending) => crate::journal::reconcile(&pending, listing),
+        Err(e) => {
+            output::warn(&format!(
+                "{e} (planned without it: a key a lost create made is not marked to adopt)"
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// Every key of one scope (disabled ones too), in one listing.
@@ -70,10 +110,21 @@ pub async fn read_scope(
     p: ProviderKind,
     cancel: &Cancel,
 ) -> Result<Vec<Key>> {
+    Ok(read_account(global, scope, p, cancel).await?.1)
+}
+
+/// The journal's account of one scope and its keys (disabled ones too), in one listing.
+pub async fn read_account(
+    global: &Global,
+    scope: &Scope,
+    p: ProviderKind,
+    cancel: &Cancel,
+) -> Result<(Account, Vec<Key>)> {
     let profile = scope.profile().and_then(|n| global.config.profile(n));
     let target = global.target_for(p, profile, cancel).await?;
     let session = super::open_with(global.wire_for(profile), target, cancel)?;
-    session.list(true).await
+    let account = Account::new(scope.profile(), p, &session.base);
+    Ok((account, session.list(true).await?))
 }
 
 fn print(global: &Global, plans: &[ScopePlan], code: i32) {
@@ -111,7 +162,7 @@ fn print(global: &Global, plans: &[ScopePlan], code: i32) {
                 let s = Summary::of(std::slice::from_ref(sp));
                 out.push_str(&format!("{head}: {}\n", s.text()));
                 for k in keys {
-                    out.push_str(&key_text(sp.provider, k));
+                    out.push_str(&key_text(&sp.scope, sp.provider, k));
                 }
             }
         }
@@ -126,14 +177,15 @@ fn print(global: &Global, plans: &[ScopePlan], code: i32) {
 }
 
 /// One key's lines (none for an unchanged key): a sign, its name, the action, then each field
-/// from → to.
-fn key_text(p: ProviderKind, k: &KeyPlan) -> String {
+/// from → to. A key to adopt says so, with the command that gives it a secret.
+fn key_text(scope: &Scope, p: ProviderKind, k: &KeyPlan) -> String {
     let name = k.name.as_deref().map_or("(no name)".into(), sanitize);
     let id = k
         .action
         .id()
         .map_or(String::new(), |i| format!(" {}", sanitize(i)));
     let (sign, what) = match &k.action {
+        Action::Unchanged { .. } if k.adopt.is_some() => ("&", "adopt".to_string()),
         Action::Unchanged { .. } => return String::new(),
         Action::Create { .. } => ("+", "create".to_string()),
         Action::Update { .. } => ("~", "update".to_string()),
@@ -149,10 +201,8 @@ fn key_text(p: ProviderKind, k: &KeyPlan) -> String {
         Action::Invalid { error, .. } => ("!", format!("invalid: {error}")),
     };
     let adopt = k.adopt.as_ref().map_or(String::new(), |a| {
-        format!(
-            " [created by run {} whose answer was lost: adopt]",
-            sanitize(&a.run)
-        )
+        let rotate = format!("keyctl rotate {} {}", scope.selector(p), id.trim());
+        format!(" ({})", plan::adopt_message(a, &rotate))
     });
     let mut out = format!("  {sign} {name}{id}: {what}{adopt}\n");
     let width = k.drift.iter().map(|d| d.field.len()).max().unwrap_or(0);

@@ -67,6 +67,15 @@ impl Scope {
         }
     }
 
+    /// The options that name the scope's account in a command to run by hand: `-P prod`,
+    /// `-p venice` (`p`: its provider).
+    pub fn selector(&self, p: ProviderKind) -> String {
+        match self {
+            Scope::Profile(n) => format!("-P {}", crate::text::sanitize(n)),
+            Scope::Provider(_) => format!("-p {}", p.info().id),
+        }
+    }
+
     /// The profile's name, when the scope is one.
     pub fn profile(&self) -> Option<&str> {
         match self {

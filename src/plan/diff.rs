@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{Action, Drift, KeyPlan, Pending};
 use crate::error::{Error, Result};
+use crate::journal::{self, Reconciled, Verdict};
 use crate::key::Key;
 use crate::keyfile::{
     DeclaredKey, Field, Holds, Scope, Settings, setting_values, updates_in_place,
@@ -31,6 +32,66 @@ pub fn diff(
     pending: &[Pending],
     now: DateTime<Utc>,
 ) -> Result<Vec<KeyPlan>> {
+    plan_scope(scope, p, declared, current, pending, &[], now)
+}
+
+/// [`diff`] with the create journal's pending entries of the scope's account and what its
+/// listing says of each (`journal::reconcile`): a declared key whose lost create made it is
+/// marked to adopt (never planned as a second create); a declared name the journal's entry
+/// finds on two or more keys is exit 2 for that key, each id named, never guessed between
+/// (the other keys are planned); an entry whose create was not made changes nothing.
+pub fn diff_journalled(
+    scope: &Scope,
+    p: ProviderKind,
+    declared: &[&DeclaredKey],
+    current: &[Key],
+    found: &[Reconciled],
+    now: DateTime<Utc>,
+) -> Result<Vec<KeyPlan>> {
+    let mut pending = Vec::new();
+    let mut ambiguous = Vec::new();
+    for r in found {
+        match &r.verdict {
+            Verdict::Adopted(k) => {
+                if let Some(name) = k.name.clone().flatten() {
+                    pending.push(Pending {
+                        scope: scope.clone(),
+                        name,
+                        run: r.entry.run.clone(),
+                    });
+                }
+            }
+            Verdict::Ambiguous(ids) => ambiguous.push((
+                r.entry.name.clone(),
+                journal::ambiguous_message(&r.entry, ids),
+            )),
+            Verdict::NotMade => {}
+        }
+    }
+    plan_scope(scope, p, declared, current, &pending, &ambiguous, now)
+}
+
+/// `ambiguous`: (the journal's stored name, the message) of each entry two or more keys
+/// answer to.
+fn plan_scope(
+    scope: &Scope,
+    p: ProviderKind,
+    declared: &[&DeclaredKey],
+    current: &[Key],
+    pending: &[Pending],
+    ambiguous: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<Vec<KeyPlan>> {
+    let ambiguous_for = |d: &DeclaredKey| -> Option<&str> {
+        if ambiguous.is_empty() {
+            return None;
+        }
+        let stored = journal::stored_name(&d.name);
+        ambiguous
+            .iter()
+            .find(|(n, _)| *n == stored)
+            .map(|(_, m)| m.as_str())
+    };
     let mut by_name: HashMap<&str, Vec<&Key>> = HashMap::with_capacity(current.len());
     for k in current {
         if let Some(Some(n)) = &k.name {
@@ -39,6 +100,7 @@ pub fn diff(
     }
     let shared: Vec<String> = declared
         .iter()
+        .filter(|d| ambiguous_for(d).is_none())
         .filter_map(|d| {
             let keys = by_name.get(d.name.as_str())?;
             (keys.len() > 1).then(|| {
@@ -61,6 +123,19 @@ pub fn diff(
     let holds = Holds::new(p, now);
     let mut out = Vec::with_capacity(declared.len() + current.len());
     for d in declared {
+        if let Some(message) = ambiguous_for(d) {
+            out.push(KeyPlan {
+                name: Some(d.name.clone()),
+                line: Some(d.line),
+                action: Action::Invalid {
+                    id: None,
+                    error: Error::usage(format!("{}: {message}", scope.describe())),
+                },
+                drift: Vec::new(),
+                adopt: None,
+            });
+            continue;
+        }
         let found = by_name
             .get(d.name.as_str())
             .and_then(|v| v.first().copied());

@@ -35,7 +35,7 @@ pub fn key_json(scope: &Scope, p: ProviderKind, k: &KeyPlan) -> Value {
     let mut o = Map::new();
     scope_fields(&mut o, scope, p);
     o.insert("name".into(), json!(k.name));
-    o.insert("action".into(), json!(k.action.word()));
+    o.insert("action".into(), json!(k.word()));
     o.insert("id".into(), json!(k.action.id()));
     o.insert("line".into(), json!(k.line));
     o.insert(
@@ -56,7 +56,10 @@ pub fn key_json(scope: &Scope, p: ProviderKind, k: &KeyPlan) -> Value {
         _ => {}
     }
     if let Some(a) = &k.adopt {
-        o.insert("adopt".into(), json!({ "run": a.run }));
+        let id = k.action.id().unwrap_or_default();
+        let rotate = format!("keyctl rotate {} {id}", scope.selector(p));
+        let message = super::adopt_message(a, &rotate);
+        o.insert("adopt".into(), json!({ "run": a.run, "message": message }));
     }
     Value::Object(o)
 }

@@ -15,7 +15,7 @@ use crate::newkey::NewKey;
 use crate::patch::Patch;
 use crate::provider::ProviderKind;
 
-pub use diff::diff;
+pub use diff::{diff, diff_journalled};
 pub use json::{key_json, scope_error_json, summary_json};
 
 /// `keyctl plan`'s exit code when the plan has changes to make (every scope read), as
@@ -102,7 +102,8 @@ impl Action {
 
 /// A create an earlier run started and never heard back from (the create journal's pending
 /// entry): when the plan finds a key of that name, the key is that create's, to adopt, not to
-/// make again. The journal fills these; the plan only matches them.
+/// make again. [`diff_journalled`] fills these from the journal's verdicts (`name`: the
+/// adopted key's name at the provider); the plan only matches them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub scope: Scope,
@@ -128,6 +129,26 @@ pub struct KeyPlan {
     pub adopt: Option<Pending>,
 }
 
+impl KeyPlan {
+    /// The word the plan shows for this key and its JSON's `action`: the action's, but
+    /// `adopt` for a key an earlier run's lost create made that is otherwise as declared.
+    pub fn word(&self) -> &'static str {
+        match (&self.action, &self.adopt) {
+            (Action::Unchanged { .. }, Some(_)) => "adopt",
+            (a, _) => a.word(),
+        }
+    }
+}
+
+/// The line a plan shows for a key to adopt (`rotate`: the command that gives it a secret).
+pub fn adopt_message(a: &Pending, rotate: &str) -> String {
+    format!(
+        "created by an earlier run ({}) whose answer was lost; its secret was never received: \
+         rotate it to get one (`{rotate}`)",
+        crate::text::sanitize(&a.run)
+    )
+}
+
 /// One scope's plan (a profile, or a provider with its own credential): its keys', or why its
 /// listing could not be read (the other scopes are planned all the same).
 #[derive(Debug)]
@@ -135,6 +156,10 @@ pub struct ScopePlan {
     pub scope: Scope,
     pub provider: ProviderKind,
     pub keys: Result<Vec<KeyPlan>, Error>,
+    /// The create journal's pending entries of the scope's account, each with what its
+    /// listing says (empty when it was not read). A plan only reads them; apply closes them
+    /// (`Journal::close_found`) once it has acted on the keys they name.
+    pub journal: Vec<crate::journal::Reconciled>,
 }
 
 /// The counts of a plan.
@@ -164,6 +189,8 @@ impl Summary {
                     s.adopt += 1;
                 }
                 match k.action {
+                    // Counted once, as the key to adopt it is.
+                    Action::Unchanged { .. } if k.adopt.is_some() => {}
                     Action::Create { .. } => s.create += 1,
                     Action::Update { .. } => s.update += 1,
                     Action::Unchanged { .. } => s.unchanged += 1,

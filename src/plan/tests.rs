@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{TimeZone, Utc};
 use rust_decimal::Decimal;
 
-use super::{Action, CHANGES, ScopePlan, diff, exit_code};
+use super::{Action, CHANGES, ScopePlan, Summary, diff, diff_journalled, exit_code};
 use crate::config::Config;
 use crate::error::Error;
 use crate::key::Key;
@@ -158,6 +158,7 @@ fn the_exit_code_is_a_failure_then_changes_then_zero() {
         scope: scope.clone(),
         provider: p,
         keys: Ok(keys),
+        journal: Vec::new(),
     };
     let same = plan(&format!("{MG}limit = 50\n"), p, &[gates("ci", "h1")]).unwrap();
     let more = plan(&format!("{MG}limit = 51\n"), p, &[gates("ci", "h1")]).unwrap();
@@ -167,6 +168,90 @@ fn the_exit_code_is_a_failure_then_changes_then_zero() {
         scope: scope.clone(),
         provider: p,
         keys: Err(Error::Credential("no credential".into())),
+        journal: Vec::new(),
     };
     assert_eq!(exit_code(&[ok(more), failed]), 3);
+}
+
+/// A pending journal entry of a create of `name` by run `run`.
+fn entry(name: &str, run: &str) -> crate::journal::Entry {
+    crate::journal::Entry {
+        entry: format!("e-{name}"),
+        time: "2026-12-08T00:00:00.000Z".into(),
+        run: run.into(),
+        command: "create".into(),
+        account: crate::journal::Account {
+            profile: None,
+            provider: "modelgates".into(),
+            base: "https://modelgates.example".into(),
+        },
+        name: crate::journal::stored_name(name),
+        others: Vec::new(),
+    }
+}
+
+fn journalled(text: &str, current: &[Key], pending: &[crate::journal::Entry]) -> ScopePlan {
+    let f = file(text);
+    let p = ProviderKind::ModelGates;
+    let scope = Scope::Provider("modelgates".into());
+    let declared: Vec<_> = f.in_scope(&scope).collect();
+    let found = crate::journal::reconcile(pending, current);
+    let keys = diff_journalled(&scope, p, &declared, current, &found, now());
+    ScopePlan {
+        scope,
+        provider: p,
+        keys,
+        journal: found,
+    }
+}
+
+#[test]
+fn a_key_a_lost_create_made_is_adopted_never_created_again() {
+    let text = format!("{MG}limit = 50\n");
+    let sp = journalled(&text, &[gates("ci", "h1")], &[entry("ci", "run-1")]);
+    let keys = sp.keys.as_ref().unwrap();
+    assert_eq!(keys[0].action, Action::Unchanged { id: "h1".into() });
+    assert_eq!(keys[0].word(), "adopt");
+    assert_eq!(
+        keys[0].adopt.as_ref().map(|a| a.run.as_str()),
+        Some("run-1")
+    );
+    let s = Summary::of(std::slice::from_ref(&sp));
+    assert_eq!((s.adopt, s.unchanged, s.create), (1, 0, 0));
+    assert_eq!(exit_code(&[sp]), CHANGES);
+    // Drift besides: an update of the adopted key.
+    let text = format!("{MG}limit = 60\n");
+    let sp = journalled(&text, &[gates("ci", "h1")], &[entry("ci", "run-1")]);
+    let keys = sp.keys.unwrap();
+    assert_eq!(keys[0].word(), "update");
+    assert!(keys[0].adopt.is_some());
+    // The create was not made: a create, nothing to adopt.
+    let sp = journalled(MG, &[], &[entry("ci", "run-1")]);
+    let keys = sp.keys.unwrap();
+    assert_eq!(keys[0].word(), "create");
+    assert!(keys[0].adopt.is_none());
+    assert_eq!(sp.journal.len(), 1);
+}
+
+#[test]
+fn a_journal_name_two_keys_answer_to_is_exit_2_for_that_key_alone() {
+    let text = format!("{MG}\n[[key]]\nprovider = \"modelgates\"\nname = \"other\"\nlimit = 50\n");
+    let current = [gates("ci", "h1"), gates("ci", "h2"), gates("other", "h3")];
+    let sp = journalled(&text, &current, &[entry("ci", "run-1")]);
+    let keys = sp.keys.as_ref().unwrap();
+    let Action::Invalid { id, error } = &keys[0].action else {
+        panic!("{:?}", keys[0].action)
+    };
+    assert_eq!(id, &None);
+    assert_eq!(error.exit_code(), 2);
+    let m = error.to_string();
+    assert!(m.contains("2 keys have it now (h1, h2)"), "{m}");
+    assert!(m.contains("does not guess"), "{m}");
+    assert_eq!(keys[1].action, Action::Unchanged { id: "h3".into() });
+    assert_eq!(
+        keys.len(),
+        2,
+        "the keys named ci are the declared key's, not unmanaged"
+    );
+    assert_eq!(exit_code(&[sp]), 2);
 }

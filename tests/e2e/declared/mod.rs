@@ -2,6 +2,10 @@
 //! plan is "no changes", a field's drift is found from → to, a bad key file is exit 2 at its
 //! line with nothing read, and the plan's exit codes.
 
+mod apply;
+mod plan_adopts;
+pub(crate) mod schema;
+
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -124,6 +128,7 @@ async fn each_drift_is_shown_from_to_and_exits_10() {
     assert_eq!(lines[3]["summary"]["replace"], 1);
     assert_eq!(lines[3]["summary"]["create"], 1);
     assert_eq!(lines[3]["exit_code"], 10);
+    schema::check_plan(&lines, 10);
     // A plan sends nothing.
     assert_eq!(requests(&s).await, vec!["GET /api/v1/keys"]);
     let text = Keyctl::new(MG_ENV, &["plan", "-f", file.to_str().unwrap()])
