@@ -2,6 +2,7 @@
 //! plan is "no changes", a field's drift is found from → to, a bad key file is exit 2 at its
 //! line with nothing read, and the plan's exit codes.
 
+mod apply;
 mod plan_adopts;
 pub(crate) mod schema;
 
