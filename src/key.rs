@@ -7,8 +7,6 @@ mod blocked;
 mod change;
 mod read;
 
-#[cfg(test)]
-mod json_form_tests;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};

@@ -117,7 +117,7 @@ fn layers_hold() {
     }
     assert_eq!(
         deps("text"),
-        BTreeSet::from(["secret".into(), "visible".into()])
+        BTreeSet::from(["mask".into(), "visible".into()])
     );
     assert!(!deps("output").contains("http"), "output imports http");
     // The key model is pure data over the normalized change: no provider, no I/O, no printing.

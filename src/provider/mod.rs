@@ -144,6 +144,9 @@ fn no_workspace_unless_supported(i: &Info, base: &BaseUrl) -> Result<()> {
 mod create_expiry_tests;
 
 #[cfg(test)]
+mod key_json_form_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::patch::KeyType;

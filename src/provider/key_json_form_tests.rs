@@ -1,4 +1,4 @@
-//! Unit tests of a key's JSON form and of merging two reads, on keys read from provider JSON
+//! Unit tests of the key model's JSON form and of merging two reads, on keys read from provider JSON
 //! through the adapters: every field under its name, `limits` as an object, a setting the
 //! reads disagree about made not known (its shown value cut to 40 characters), and
 //! `complete_from` filling what an update's answer leaves out.
