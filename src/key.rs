@@ -7,7 +7,6 @@ mod blocked;
 mod change;
 mod read;
 
-
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
