@@ -4,6 +4,7 @@
 
 mod apply;
 mod plan_adopts;
+mod round_trip;
 pub(crate) mod schema;
 
 use serde_json::{Value, json};
