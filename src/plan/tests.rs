@@ -1,5 +1,6 @@
 //! Unit tests of the plan: drift found per field, update vs replace, create, unmanaged, a
-//! name two keys share, and the exit code.
+//! name two keys share, a lost create's key to adopt (and a journal name two keys answer to),
+//! and the exit code.
 
 use std::path::Path;
 
