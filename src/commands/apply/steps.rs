@@ -123,7 +123,7 @@ pub(super) async fn apply_scope(
     }
     let mut pacer = Pacer::new(sc.p);
     let mut stop: Option<String> = None;
-    let mut notices_said = false;
+    let mut notices_said = std::collections::HashSet::new();
     for k in &read.keys {
         let writes = matches!(
             k.action,
@@ -211,7 +211,7 @@ async fn one(
     journal: Option<&Journalled>,
     pacer: &mut Pacer,
     reports: &mut Reports<'_>,
-    notices_said: &mut bool,
+    notices_said: &mut std::collections::HashSet<String>,
     cancel: &Cancel,
 ) -> (Mode, Outcome) {
     let s = &ctx.read.session;
@@ -232,9 +232,17 @@ async fn one(
     }
     match &k.action {
         Action::Create { new, then, sink } => {
-            if !*notices_said {
-                *notices_said = true;
-                for n in s.p.adapter().create_notices(new, ctx.now) {
+            // Each key's own notices (io.net's 180-day default expiry when it leaves `expires`
+            // out), said once per key and text, in the key file's words.
+            for n in s.p.adapter().create_notices(new, ctx.now) {
+                let n = format!(
+                    "{}:{}: {}: {}",
+                    sanitize(&ctx.args.file.display().to_string()),
+                    k.line.unwrap_or_default(),
+                    k.name.as_deref().map_or(String::new(), sanitize),
+                    in_key_file_words(&n)
+                );
+                if notices_said.insert(n.clone()) {
                     output::warn(&n);
                 }
             }
@@ -316,6 +324,20 @@ async fn one(
         ),
         Action::Invalid { error, .. } => (Mode::Update, Outcome::Failed(error.clone())),
     }
+}
+
+/// A create notice (written for `create`'s flags) in the key file's words: `--expires never`
+/// is `expires = "never"` there, `--reset monthly` is `reset = "monthly"`.
+fn in_key_file_words(notice: &str) -> String {
+    notice
+        .replace(
+            "pass --expires never for one that does not expire, or --expires WHEN",
+            "declare expires = \"never\" for one that does not expire, or expires = WHEN",
+        )
+        .replace(
+            "unless --reset monthly or never is given",
+            "unless reset = \"monthly\" or \"never\" is declared",
+        )
 }
 
 /// A key an earlier run's lost create made (found by name in the listing), reported adopted:

@@ -8,7 +8,6 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use super::{H1, H2, MG_ENV, gates, requests};
-use crate::common::Keyctl;
 use crate::common::home::Home;
 
 const NEW_HASH: &str = "c100000000000000000000000000000000000000000000000000000000000009";

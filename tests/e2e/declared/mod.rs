@@ -3,6 +3,7 @@
 //! line with nothing read, and the plan's exit codes.
 
 mod apply;
+mod apply_providers;
 mod plan_adopts;
 mod round_trip;
 pub(crate) mod schema;
