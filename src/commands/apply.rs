@@ -335,7 +335,13 @@ impl Totals {
     pub fn count(&mut self, o: &Outcome) {
         self.tally.total += 1;
         self.tally.count(o);
-        *self.statuses.entry(o.status()).or_default() += 1;
+        // A key made whose secret was not delivered, or whose follow-up (`disabled = true`)
+        // failed, is not as declared: the summary does not count it with the clean creates.
+        let status = match o {
+            Outcome::Created { error: Some(_), .. } => "created with an error (see above)",
+            _ => o.status(),
+        };
+        *self.statuses.entry(status).or_default() += 1;
     }
 
     /// Prints the summary on stderr and gives the exit code: the worst failure's, else

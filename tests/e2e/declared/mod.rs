@@ -4,6 +4,7 @@
 
 mod apply;
 mod apply_providers;
+mod apply_sinks;
 mod plan_adopts;
 mod round_trip;
 pub(crate) mod schema;
