@@ -481,3 +481,15 @@ mod tests {
         );
     }
 }
+#[cfg(test)]
+mod base_url_tests;
+
+#[cfg(test)]
+mod caps_flags_tests;
+
+#[cfg(test)]
+mod no_setting_read_tests;
+
+#[cfg(test)]
+mod quotable_tests;
+
