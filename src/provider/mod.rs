@@ -147,6 +147,18 @@ mod create_expiry_tests;
 mod key_json_form_tests;
 
 #[cfg(test)]
+mod base_url_tests;
+
+#[cfg(test)]
+mod caps_flags_tests;
+
+#[cfg(test)]
+mod no_setting_read_tests;
+
+#[cfg(test)]
+mod quotable_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::patch::KeyType;
@@ -481,15 +493,3 @@ mod tests {
         );
     }
 }
-#[cfg(test)]
-mod base_url_tests;
-
-#[cfg(test)]
-mod caps_flags_tests;
-
-#[cfg(test)]
-mod no_setting_read_tests;
-
-#[cfg(test)]
-mod quotable_tests;
-
