@@ -5,6 +5,7 @@
 mod apply;
 mod apply_profiles;
 mod apply_providers;
+mod apply_signals;
 mod apply_sinks;
 mod plan_adopts;
 mod round_trip;
