@@ -222,6 +222,32 @@ printf '%s' "$CRON_OUT" > "$TMP/cron_out.txt"
 echo "$CRON_LINES" > "$TMP/cron_audit.txt"
 hyperfine -N --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/cron.json" -n cron-1000 "$CRON" >/dev/null
 
+# 12. keys as code: `keyctl plan` over 1,000 declared keys across two profiles (two stand-ins of
+# 500 ModelGates keys each: 5 pages of 100 and the empty last page), every 100th key declared
+# with another limit (10 updates, exit 10): one listing read per profile and nothing else, counted
+# by each server for one run (counts reset first), then timed (-i: exit 10 is the plan's answer).
+P12A=$(free_port); start_server "$P12A" 0 500; U12A="http://127.0.0.1:$P12A"
+P12B=$(free_port); start_server "$P12B" 0 500; U12B="http://127.0.0.1:$P12B"
+for prof in plan-a:"$U12A" plan-b:"$U12B"; do
+  printf '\n[profiles.%s]\nprovider = "modelgates"\nbase_url = "%s"\ncredential_env = "MODELGATES_MANAGEMENT_KEY"\n' \
+    "${prof%%:*}" "${prof#*:}" >> "$XDG_CONFIG_HOME/keyctl/config.toml"
+done
+python3 - "$TMP/keys1000.toml" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    for prof in ("plan-a", "plan-b"):
+        for i in range(500):
+            f.write(f'[[key]]\nprofile = "{prof}"\nname = "ci-agent-{i:05d}"\n'
+                    f'limit = {75 if i % 100 == 7 else 50}\nreset = "daily"\nexpires = "never"\n'
+                    'disabled = false\ninclude_byok_in_limit = false\n\n')
+PY
+PLAN="$BIN plan -f $TMP/keys1000.toml -o json"
+for u in "$U12A" "$U12B"; do curl -s "$u/__counts?reset=1" >/dev/null; done
+PLAN_CODE=0; $PLAN > "$TMP/plan_out.jsonl" 2> "$TMP/plan_err.txt" || PLAN_CODE=$?
+echo "$PLAN_CODE" > "$TMP/plan_code.txt"
+curl -s "$U12A/__counts" > "$TMP/plan_counts_a.json"; curl -s "$U12B/__counts" > "$TMP/plan_counts_b.json"
+hyperfine -N -i --warmup "$WARM" --runs "$RUNS" --export-json "$TMP/plan.json" -n plan-1000 "$PLAN" >/dev/null
+
 AUDIT_LINES="$AUDIT_LINES" python3 - "$TMP" "$OUT" "$NKEYS" "$CONC" "$RSS_ONE" "$RSS_MANY" "$RSS_CURL" "$SIZE" "$QUICK" "$RUNS" "$STORE_N" <<'PY'
 import json, os, platform, statistics, subprocess, sys, datetime
 tmp, out, nkeys, conc, rss_one, rss_many, rss_curl, size, quick, runs, store_n = sys.argv[1:]
@@ -383,6 +409,24 @@ L.append("| median ms (min–max) | listing GETs | PATCHes | other requests | au
 L.append("|---|---|---|---|---|---|---|")
 L.append(f"| {ms(cr):.1f} ({spread(cr)}) | {gets} | {patches} | {sum(others.values())} | {audit} | "
          f"{'none (exit 0)' if said == 'exit 0' else '`' + ' / '.join(said.splitlines()[-2:]) + '`'} | {'PASS' if ok else 'FAIL'} |")
+L.append("\n## 12. Keys as code: plan over 1,000 declared keys across two profiles (local server, ModelGates)\n")
+L.append("`keyctl plan -f keys.toml -o json` with 1,000 `[[key]]` tables, 500 in each of two profiles whose "
+         "stand-ins hold 500 keys each (5 pages of 100 and the empty last page): every key declared as it is "
+         "(limit, reset, expiry, disabled, BYOK) but every 100th, declared with another limit (10 updates, "
+         "exit 10). Requests counted by each server for one run; time: hyperfine `-N`, median. Target: one "
+         "listing per profile (6 GETs each), nothing else sent, under 1 s.\n")
+pc = int(open(f"{tmp}/plan_code.txt").read().strip())
+ca, cb = (json.load(open(f"{tmp}/plan_counts_{x}.json")) for x in "ab")
+plines = [json.loads(l) for l in open(f"{tmp}/plan_out.jsonl") if l.strip()]
+psum = plines[-1].get("summary", {}) if plines else {}
+pr = load("plan")["plan-1000"]
+pothers = sum(n for c in (ca, cb) for m, n in c.items() if m != "GET")
+pok = (ca.get("GET") == 6 and cb.get("GET") == 6 and pothers == 0 and pc == 10
+       and psum.get("update") == 10 and psum.get("unchanged") == 990 and pr["median"] < 1)
+L.append("| median ms (min–max) | listing GETs (profile a / b) | other requests | exit | plan | verdict |")
+L.append("|---|---|---|---|---|---|")
+L.append(f"| {ms(pr):.1f} ({spread(pr)}) | {ca.get('GET', 0)} / {cb.get('GET', 0)} | {pothers} | {pc} | "
+         f"{psum.get('update', '?')} to update, {psum.get('unchanged', '?')} unchanged | {'PASS' if pok else 'FAIL'} |")
 open(out, "w").write("\n".join(L) + "\n")
 print("\n".join(L))
 PY
