@@ -3,6 +3,7 @@
 //! line with nothing read, and the plan's exit codes.
 
 mod apply;
+mod apply_confirm;
 mod apply_profiles;
 mod apply_providers;
 mod apply_signals;
