@@ -51,8 +51,11 @@ impl Criteria {
 /// whole, as on a name cut to Venice's 64 characters) and it is disabled or has an expiry, the
 /// state `rotate` gave it. A key only named so, still enabled with no expiry, is not.
 pub fn rotated_out(k: &Key) -> bool {
-    let named = known(&k.name).is_some_and(|n| crate::newkey::is_rotated_out(n));
-    named && (k.disabled == Some(Some(true)) || known(&k.expires).is_some())
+    let named = k
+        .name
+        .value()
+        .is_some_and(|n| crate::newkey::is_rotated_out(n));
+    named && (k.disabled == Known::Value(true) || k.expires.value().is_some())
 }
 
 /// Why the key matches (empty: it does not), one reason per criterion that matches, in the
@@ -82,7 +85,7 @@ pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
     if let Some(u) = &c.usage_over {
         out.extend(usage_over(k, u));
     }
-    if c.disabled && k.disabled == Some(Some(true)) {
+    if c.disabled && k.disabled == Known::Value(true) {
         out.push("disabled".into());
     }
     if let Some(under) = c.remaining_under {
@@ -102,9 +105,11 @@ pub fn reasons(c: &Criteria, k: &Key, now: DateTime<Utc>) -> Vec<String> {
 /// remaining that is not known (no figure, and limit or usage unknown).
 fn remaining_under(k: &Key, under: Decimal) -> Option<String> {
     let left = match &k.remaining {
-        Some(Some(r)) => *r,
-        Some(None) => return None,
-        None => crate::key::remaining_or(None, &k.limit, &k.usage)??,
+        Known::Value(r) => *r,
+        Known::Null => return None,
+        Known::Unknown => {
+            crate::key::remaining_or(Known::Unknown, &k.limit, &k.usage).into_value()?
+        }
     };
     let unit = k.unit.word();
     (left < under).then(|| {
@@ -118,13 +123,13 @@ fn remaining_under(k: &Key, under: Decimal) -> Option<String> {
 
 /// The usage reason, when the key's usage is at or over `u`.
 fn usage_over(k: &Key, u: &UsageOver) -> Option<String> {
-    let usage = *known(&k.usage)?;
+    let usage = *k.usage.value()?;
     let unit = k.unit.word();
     match *u {
         UsageOver::Amount(a) => {
             (usage >= a).then(|| format!("usage {} ≥ {} {unit}", usage.normalize(), a.normalize()))
         }
-        UsageOver::Percent(p) => percent_reason(usage, *known(&k.limit)?, p, unit),
+        UsageOver::Percent(p) => percent_reason(usage, *k.limit.value()?, p, unit),
     }
 }
 
@@ -164,11 +169,6 @@ fn at_least_percent(usage: Decimal, limit: Decimal, p: Decimal) -> bool {
 /// `usage` as a percent of `limit`; None when the quotient does not fit a decimal.
 fn percent_of(usage: Decimal, limit: Decimal) -> Option<Decimal> {
     usage.checked_div(limit)?.checked_mul(Decimal::ONE_HUNDRED)
-}
-
-/// The value of a field known to have one.
-fn known<T>(k: &Known<T>) -> Option<&T> {
-    k.as_ref()?.as_ref()
 }
 
 #[cfg(test)]
@@ -218,7 +218,7 @@ mod tests {
     }
 
     pub(super) fn val(s: &str) -> Known<Decimal> {
-        Some(Some(d(s)))
+        Known::Value(d(s))
     }
 
     #[test]
@@ -226,8 +226,8 @@ mod tests {
         let c = Criteria::default();
         assert!(c.is_empty());
         let mut k = spent(val("50"), val("50"), Unit::Usd);
-        k.disabled = Some(Some(true));
-        k.expires = Some(Some("2020-01-01T00:00:00Z".into()));
+        k.disabled = Known::Value(true);
+        k.expires = Known::Value("2020-01-01T00:00:00Z".into());
         assert!(reasons(&c, &k, now()).is_empty());
         assert!(!over("1").is_empty());
         assert!(!expiring_in(days(1)).is_empty());
@@ -315,7 +315,7 @@ mod tests {
             reasons(&over("1000%"), &zero, now()),
             ["limit 0 credits: fully spent (usage 0 credits)"]
         );
-        let none = spent(val("1000"), Some(None), Unit::Usd);
+        let none = spent(val("1000"), Known::Null, Unit::Usd);
         assert!(reasons(&over("0%"), &none, now()).is_empty());
         // An amount needs no limit.
         assert_eq!(
@@ -326,24 +326,35 @@ mod tests {
 
     #[test]
     fn amounts_are_inclusive_and_in_the_key_unit() {
-        let k = spent(val("40.2"), None, Unit::Usd);
+        let k = spent(val("40.2"), Known::Unknown, Unit::Usd);
         assert_eq!(reasons(&over("40"), &k, now()), ["usage 40.2 ≥ 40 USD"]);
         assert_eq!(
             reasons(&over("40.20"), &k, now()),
             ["usage 40.2 ≥ 40.2 USD"]
         );
         assert!(reasons(&over("40.21"), &k, now()).is_empty());
-        let k = spent(val("7"), None, Unit::Credits);
+        let k = spent(val("7"), Known::Unknown, Unit::Credits);
         assert_eq!(reasons(&over("7"), &k, now()), ["usage 7 ≥ 7 credits"]);
     }
 
     #[test]
     fn unknown_usage_or_limit_never_matches() {
-        for (u, l) in [(None, val("10")), (Some(None), val("10")), (val("5"), None)] {
+        for (u, l) in [
+            (Known::Unknown, val("10")),
+            (Known::Null, val("10")),
+            (val("5"), Known::Unknown),
+        ] {
             let k = spent(u, l, Unit::Usd);
             assert!(reasons(&over("1%"), &k, now()).is_empty(), "{u:?} {l:?}");
         }
-        assert!(reasons(&over("0"), &spent(None, None, Unit::Usd), now()).is_empty());
+        assert!(
+            reasons(
+                &over("0"),
+                &spent(Known::Unknown, Known::Unknown, Unit::Usd),
+                now()
+            )
+            .is_empty()
+        );
     }
 
     #[test]
@@ -353,10 +364,10 @@ mod tests {
             ..Criteria::default()
         };
         for (state, want) in [
-            (None, false),
-            (Some(None), false),
-            (Some(Some(false)), false),
-            (Some(Some(true)), true),
+            (Known::Unknown, false),
+            (Known::Null, false),
+            (Known::Value(false), false),
+            (Known::Value(true), true),
         ] {
             let mut k = Key::unread("openrouter", "h", Unit::Usd);
             k.disabled = state;
@@ -438,12 +449,12 @@ mod tests {
         assert!(reasons(&over("96%"), &k, now()).is_empty());
         // Only a DIEM cap: no USD limit, so no percent matches.
         let mut diem_only = k.clone();
-        diem_only.limit = Some(None);
-        diem_only.limits = Some(Some(Limits {
-            usd: Some(None),
+        diem_only.limit = Known::Null;
+        diem_only.limits = Known::Value(Limits {
+            usd: Known::Null,
             diem: val("1"),
-            vcu: Some(None),
-        }));
+            vcu: Known::Null,
+        });
         assert!(reasons(&over("1%"), &diem_only, now()).is_empty());
         assert!(reasons(&expiring_in(Duration::MAX), &k, now()).is_empty());
     }
@@ -451,8 +462,8 @@ mod tests {
     #[test]
     fn every_criterion_together() {
         let mut k = spent(val("45"), val("50"), Unit::Usd);
-        k.disabled = Some(Some(true));
-        k.expires = Some(Some("2026-11-23T05:00:00Z".into()));
+        k.disabled = Known::Value(true);
+        k.expires = Known::Value("2026-11-23T05:00:00Z".into());
         let c = Criteria {
             expiring_within: Some(Duration::from_secs(6 * 3600)),
             usage_over: Some(UsageOver::Percent(d("80"))),
@@ -490,10 +501,14 @@ mod tests {
         assert_eq!(reasons(&c("0.01"), &k, now()), ["remaining 0 < 0.01 USD"]);
         assert!(reasons(&c("0"), &k, now()).is_empty());
         // No cap, or not known: never.
-        let mut none = spent(val("1000"), Some(None), Unit::Usd);
-        none.remaining = Some(None);
+        let mut none = spent(val("1000"), Known::Null, Unit::Usd);
+        none.remaining = Known::Null;
         assert!(reasons(&c("1000000"), &none, now()).is_empty());
-        for (u, l) in [(None, val("10")), (val("5"), None), (Some(None), val("1"))] {
+        for (u, l) in [
+            (Known::Unknown, val("10")),
+            (val("5"), Known::Unknown),
+            (Known::Null, val("1")),
+        ] {
             assert!(reasons(&c("100"), &spent(u, l, Unit::Usd), now()).is_empty());
         }
     }
@@ -502,23 +517,23 @@ mod tests {
     fn rotated_out_needs_the_suffix_and_the_state_rotate_gave() {
         let key = |name: &str, disabled: Known<bool>, expires: Known<String>| {
             let mut k = Key::unread("modelgates", "h", Unit::Usd);
-            k.name = Some(Some(name.into()));
+            k.name = Known::Value(name.into());
             k.disabled = disabled;
             k.expires = expires;
             k
         };
         let named = "ci (rotated out 2026-11-23)";
-        let at = Some(Some("2026-11-24T00:00:00Z".to_string()));
-        assert!(rotated_out(&key(named, Some(Some(true)), Some(None))));
-        assert!(rotated_out(&key(named, None, at.clone())));
+        let at = Known::Value("2026-11-24T00:00:00Z".to_string());
+        assert!(rotated_out(&key(named, Known::Value(true), Known::Null)));
+        assert!(rotated_out(&key(named, Known::Unknown, at.clone())));
         // Named so but still enabled with no expiry: a key in use.
-        assert!(!rotated_out(&key(named, Some(Some(false)), Some(None))));
-        assert!(!rotated_out(&key(named, None, None)));
+        assert!(!rotated_out(&key(named, Known::Value(false), Known::Null)));
+        assert!(!rotated_out(&key(named, Known::Unknown, Known::Unknown)));
         // Retired state without the name.
-        assert!(!rotated_out(&key("ci", Some(Some(true)), at.clone())));
+        assert!(!rotated_out(&key("ci", Known::Value(true), at.clone())));
         assert!(!rotated_out(&key(
             "ci (rotated 2026-11-23)",
-            Some(Some(true)),
+            Known::Value(true),
             at
         )));
         // The Venice cut: the old name is cut, the suffix kept whole.
@@ -529,34 +544,34 @@ mod tests {
         );
         assert!(rotated_out(&key(
             &cut,
-            None,
-            Some(Some("2026-11-24".into()))
+            Known::Unknown,
+            Known::Value("2026-11-24".into())
         )));
     }
 
     #[test]
     fn a_wide_table_of_inputs_never_panics() {
         let amounts = [
-            None,
-            Some(None),
+            Known::Unknown,
+            Known::Null,
             val("0"),
             val("0.0000000000000000000000000001"),
             val("1"),
             val("79228162514264337593543950335"),
-            Some(Some(Decimal::MAX)),
-            Some(Some(Decimal::MIN)),
+            Known::Value(Decimal::MAX),
+            Known::Value(Decimal::MIN),
         ];
         let expiries = [
-            None,
-            Some(None),
-            Some(Some("never".to_string())),
-            Some(Some("".to_string())),
-            Some(Some("+275760-09-13T00:00:00Z".to_string())),
-            Some(Some("0000-01-01T00:00:00Z".to_string())),
-            Some(Some("9999-12-31T23:59:59.999999999Z".to_string())),
-            Some(Some("2026-11-23T00:00:00-23:59".to_string())),
-            Some(Some("2026-02-30".to_string())),
-            Some(Some("\u{0}\u{ffff}é".to_string())),
+            Known::Unknown,
+            Known::Null,
+            Known::Value("never".to_string()),
+            Known::Value("".to_string()),
+            Known::Value("+275760-09-13T00:00:00Z".to_string()),
+            Known::Value("0000-01-01T00:00:00Z".to_string()),
+            Known::Value("9999-12-31T23:59:59.999999999Z".to_string()),
+            Known::Value("2026-11-23T00:00:00-23:59".to_string()),
+            Known::Value("2026-02-30".to_string()),
+            Known::Value("\u{0}\u{ffff}é".to_string()),
         ];
         let usage_over = [
             None,
@@ -583,7 +598,7 @@ mod tests {
                             for at in &nows {
                                 let mut k = spent(*u, *l, Unit::Usd);
                                 k.expires = e.clone();
-                                k.disabled = Some(Some(true));
+                                k.disabled = Known::Value(true);
                                 let c = Criteria {
                                     expiring_within: *w,
                                     usage_over: *o,

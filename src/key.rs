@@ -19,9 +19,80 @@ pub use read::{
     text_field, time_field, utc,
 };
 
-/// A field that may not be known: `None` = not known (absent from the JSON), `Some(None)` =
-/// known to be empty (`null`: no cap, no expiry, all models, ...), `Some(Some(v))` = a value.
-pub type Known<T> = Option<Option<T>>;
+/// A field of a key as the provider's answer tells it: one of the three states its JSON form
+/// has (`schemas/key.schema.json`: absent, `null`, a value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Known<T> {
+    /// Not known: the answer leaves the field out, shows it as something keyctl cannot read,
+    /// or two reads disagree about it. Absent from the JSON form.
+    #[default]
+    Unknown,
+    /// Known to be none: no cap, no expiry, every model, no name, no such setting on this
+    /// provider. `null` in the JSON form.
+    Null,
+    /// Known to be this value.
+    Value(T),
+}
+
+impl<T> Known<T> {
+    /// `Value(v)` for `Some(v)`, `Null` for `None` (a reader's `None` that means "none").
+    pub fn or_null(v: Option<T>) -> Known<T> {
+        v.map_or(Known::Null, Known::Value)
+    }
+
+    /// `Value(v)` for `Some(v)`, `Unknown` for `None` (a reader's `None` that means "could
+    /// not tell").
+    pub fn or_unknown(v: Option<T>) -> Known<T> {
+        v.map_or(Known::Unknown, Known::Value)
+    }
+
+    /// Whether the field is known (`Null` or a value).
+    pub fn is_known(&self) -> bool {
+        !matches!(self, Known::Unknown)
+    }
+
+    /// The same, with `Null` taken as `Unknown` (an answer whose `null` does not say "none").
+    pub fn without_null(self) -> Known<T> {
+        match self {
+            Known::Null => Known::Unknown,
+            k => k,
+        }
+    }
+
+    /// The value, when there is one (neither `Unknown` nor `Null`).
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Known::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value, when there is one, by value.
+    pub fn into_value(self) -> Option<T> {
+        match self {
+            Known::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The value mapped by `f`, in the same state.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Known<U> {
+        match self {
+            Known::Unknown => Known::Unknown,
+            Known::Null => Known::Null,
+            Known::Value(v) => Known::Value(f(v)),
+        }
+    }
+
+    /// The value mapped by `f`, which may not tell (`None`: `Unknown`).
+    pub fn and_then<U>(self, f: impl FnOnce(T) -> Option<U>) -> Known<U> {
+        match self {
+            Known::Unknown => Known::Unknown,
+            Known::Null => Known::Null,
+            Known::Value(v) => Known::or_unknown(f(v)),
+        }
+    }
+}
 
 /// The unit of `limit`, `usage`, `remaining` and `usage_total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,9 +134,9 @@ impl Default for Limits {
     /// No cap in any currency.
     fn default() -> Limits {
         Limits {
-            usd: Some(None),
-            diem: Some(None),
-            vcu: Some(None),
+            usd: Known::Null,
+            diem: Known::Null,
+            vcu: Known::Null,
         }
     }
 }
@@ -159,7 +230,11 @@ const FIELDS: [&str; 17] = [
 ];
 
 fn known_json<T>(k: &Known<T>, f: impl Fn(&T) -> Value) -> Option<Value> {
-    k.as_ref().map(|v| v.as_ref().map_or(Value::Null, f))
+    match k {
+        Known::Unknown => None,
+        Known::Null => Some(Value::Null),
+        Known::Value(v) => Some(f(v)),
+    }
 }
 
 fn money(d: &Decimal) -> Value {
@@ -228,13 +303,13 @@ impl Key {
             "include_byok_in_limit" => known_json(&self.include_byok_in_limit, |b| json!(b)),
             "limits.usd" | "limits.diem" | "limits.vcu" => {
                 // Not a setting of this provider (`limits` is null): nothing to show.
-                let l = self.limits.as_ref()?.as_ref()?;
+                let l = self.limits.value()?;
                 let v = match name {
-                    "limits.usd" => l.usd,
-                    "limits.diem" => l.diem,
-                    _ => l.vcu,
+                    "limits.usd" => &l.usd,
+                    "limits.diem" => &l.diem,
+                    _ => &l.vcu,
                 };
-                v.map(|v| v.as_ref().map_or(Value::Null, money))
+                known_json(v, money)
             }
             _ => None,
         }
@@ -261,22 +336,22 @@ impl Key {
     /// Makes the setting `field` (one of [`AGREED`]) not known.
     fn forget(&mut self, field: &str) {
         match field {
-            "disabled" => self.disabled = None,
+            "disabled" => self.disabled = Known::Unknown,
             // Whether the key is blocked follows its cap: not known either.
             "limit" => {
-                self.limit = None;
+                self.limit = Known::Unknown;
                 self.set_blocked(Blocking::default());
             }
             "limits" => {
-                self.limits = None;
+                self.limits = Known::Unknown;
                 self.set_blocked(Blocking::default());
             }
-            "reset" => self.reset = None,
-            "expires" => self.expires = None,
-            "created" => self.created = None,
-            "models" => self.models = None,
-            "privacy" => self.privacy = None,
-            "include_byok_in_limit" => self.include_byok_in_limit = None,
+            "reset" => self.reset = Known::Unknown,
+            "expires" => self.expires = Known::Unknown,
+            "created" => self.created = Known::Unknown,
+            "models" => self.models = Known::Unknown,
+            "privacy" => self.privacy = Known::Unknown,
+            "include_byok_in_limit" => self.include_byok_in_limit = Known::Unknown,
             _ => {}
         }
     }
@@ -342,7 +417,7 @@ impl Key {
     /// answer wins where it says something).
     pub fn complete_from(&mut self, other: &Key) {
         fn fill<T: Clone>(a: &mut Known<T>, b: &Known<T>) {
-            if a.is_none() {
+            if !a.is_known() {
                 a.clone_from(b);
             }
         }
@@ -430,9 +505,41 @@ mod tests {
     }
 
     #[test]
+    fn known_helpers_keep_the_three_states_apart() {
+        let states = [Known::Unknown, Known::Null, Known::Value(2)];
+        assert_eq!(Known::<i32>::default(), Known::Unknown);
+        assert_eq!(states.map(|k| k.is_known()), [false, true, true]);
+        assert_eq!(states.map(|k| k.value().copied()), [None, None, Some(2)]);
+        assert_eq!(states.map(Known::into_value), [None, None, Some(2)]);
+        assert_eq!(
+            states.map(Known::without_null),
+            [Known::Unknown, Known::Unknown, Known::Value(2)]
+        );
+        assert_eq!(
+            states.map(|k| k.map(|v| v * 10)),
+            [Known::Unknown, Known::Null, Known::Value(20)]
+        );
+        let half = |v: i32| (v % 2 == 0).then_some(v / 2);
+        assert_eq!(
+            states.map(|k| k.and_then(half)),
+            [Known::Unknown, Known::Null, Known::Value(1)]
+        );
+        assert_eq!(Known::Value(3).and_then(half), Known::Unknown);
+        assert_eq!(Known::or_null(Some(1)), Known::Value(1));
+        assert_eq!(Known::<i32>::or_null(None), Known::Null);
+        assert_eq!(Known::or_unknown(Some(1)), Known::Value(1));
+        assert_eq!(Known::<i32>::or_unknown(None), Known::Unknown);
+        // The JSON form: absent, null, the value.
+        assert_eq!(
+            states.map(|k| known_json(&k, |v| json!(v))),
+            [None, Some(Value::Null), Some(json!(2))]
+        );
+    }
+
+    #[test]
     fn unknown_is_absent_and_none_is_null() {
         let mut k = Key::unread("ionet", "k1", Unit::Credits);
-        k.limit = Some(None);
+        k.limit = Known::Null;
         let j = k.to_json();
         assert_eq!(j["limit"], Value::Null);
         assert!(j.get("name").is_none());
@@ -444,17 +551,17 @@ mod tests {
     fn fill_from_takes_only_what_is_not_known() {
         let mut a = Key::unread("ionet", "k", Unit::Credits);
         // (A figure, not a setting: two reads a moment apart may differ.)
-        a.usage = Some(Some(d("5")));
+        a.usage = Known::Value(d("5"));
         a.raw = json!({"status": "succeeded"});
         let mut b = Key::unread("ionet", "k", Unit::Credits);
-        b.usage = Some(Some(d("9")));
-        b.name = Some(Some("ci".into()));
-        b.models = Some(None);
+        b.usage = Known::Value(d("9"));
+        b.name = Known::Value("ci".into());
+        b.models = Known::Null;
         b.raw = json!({"status": "other", "id": "k"});
         a.fill_from(&b);
-        assert_eq!(a.usage, Some(Some(d("5"))));
-        assert_eq!(a.name, Some(Some("ci".into())));
-        assert_eq!(a.models, Some(None));
+        assert_eq!(a.usage, Known::Value(d("5")));
+        assert_eq!(a.name, Known::Value("ci".into()));
+        assert_eq!(a.models, Known::Null);
         assert_eq!(a.raw, json!({"status": "succeeded", "id": "k"}));
         let mut empty = Key::unread("ionet", "k", Unit::Credits);
         empty.fill_from(&b);
@@ -467,14 +574,14 @@ mod tests {
         let read = |limit| {
             let mut k = Key::unread("ionet", "k", Unit::Credits);
             k.limit = limit;
-            k.reset = Some(Some(Reset::Weekly));
+            k.reset = Known::Value(Reset::Weekly);
             k
         };
-        let mut a = read(Some(None));
-        let mut b = read(Some(Some(d("100"))));
-        b.models = Some(None);
+        let mut a = read(Known::Null);
+        let mut b = read(Known::Value(d("100")));
+        b.models = Known::Null;
         a.fill_from(&b);
-        assert_eq!(a.limit, None);
+        assert_eq!(a.limit, Known::Unknown);
         assert_eq!(
             a.conflict("limit"),
             Some(
@@ -483,33 +590,33 @@ mod tests {
             )
         );
         // What they agree on, or only one knows, is filled as before.
-        assert_eq!(a.reset, Some(Some(Reset::Weekly)));
-        assert_eq!(a.models, Some(None));
+        assert_eq!(a.reset, Known::Value(Reset::Weekly));
+        assert_eq!(a.models, Known::Null);
         assert_eq!(a.conflicts.len(), 1);
         // 1000 against 100, too; 100 against 100.0 is agreement.
-        let mut a = read(Some(Some(d("1000"))));
+        let mut a = read(Known::Value(d("1000")));
         a.fill_from(&b);
-        assert_eq!(a.limit, None);
+        assert_eq!(a.limit, Known::Unknown);
         assert!(a.conflict("limit").is_some_and(|w| w.contains("1000")));
-        let mut a = read(Some(Some(d("100.0"))));
+        let mut a = read(Known::Value(d("100.0")));
         a.fill_from(&b);
-        assert_eq!(a.limit, Some(Some(d("100"))));
+        assert_eq!(a.limit, Known::Value(d("100")));
         assert!(a.conflicts.is_empty());
         // A value one read shows as unreadable is not filled from the other.
-        let mut a = read(None);
+        let mut a = read(Known::Unknown);
         a.unreadable("limit", "the usage read shows credit_limit as -1".into());
         a.fill_from(&b);
-        assert_eq!(a.limit, None);
+        assert_eq!(a.limit, Known::Unknown);
         assert_eq!(
             a.conflict("limit"),
             Some("the usage read shows credit_limit as -1")
         );
         // ... nor does the other's unreadable value give way to this one's.
-        let mut odd = read(None);
+        let mut odd = read(Known::Unknown);
         odd.unreadable("limit", "the key list shows credit_limit as -1".into());
-        let mut a = read(Some(Some(d("100"))));
+        let mut a = read(Known::Value(d("100")));
         a.fill_from(&odd);
-        assert_eq!(a.limit, None);
+        assert_eq!(a.limit, Known::Unknown);
         assert!(
             a.conflict("limit").is_some_and(
                 |w| w.contains("100 in the key's own read") && w.contains("credit_limit as -1")
@@ -522,7 +629,7 @@ mod tests {
             limit: Change::Set("7".parse::<Amount>().unwrap()),
             ..Default::default()
         });
-        assert_eq!(after.limit, Some(Some(d("7"))));
+        assert_eq!(after.limit, Known::Value(d("7")));
         assert!(after.conflicts.is_empty());
     }
 }

@@ -12,7 +12,7 @@ mod names;
 use chrono::{DateTime, Utc};
 
 use crate::error::{Error, Result};
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::patch::{Amount, Change, KeyType, Patch, Privacy, Reset};
 
 pub use caps::{CURRENCIES, Cap, caps};
@@ -54,7 +54,7 @@ impl NewKey {
         let carries = Carries::of(builds, now);
         // A successor is created enabled: from a disabled old key it would allow what the old
         // key does not.
-        if carries.disabled && old.disabled == Some(Some(true)) {
+        if carries.disabled && old.disabled == Known::Value(true) {
             return Err(Error::usage(format!(
                 "the old key is disabled: its successor would be created enabled, allowing what \
                  the old key does not, so nothing was created and the old key was left as it \
@@ -65,7 +65,7 @@ impl NewKey {
             )));
         }
         let inherited = inherit(provider, &carries, old, over, now)?;
-        if carries.disabled && old.disabled != Some(Some(false)) {
+        if carries.disabled && old.disabled != Known::Value(false) {
             return Err(Error::Provider {
                 provider,
                 status: None,
@@ -236,16 +236,17 @@ fn inherit(
             }
         }
     } else if carries.limit && over.limit.is_keep() {
-        s.limit = match old.limit.map(|l| l.map(Amount::new)) {
-            Some(Some(Some(a))) => Change::Set(a),
-            Some(None) => Change::Clear,
+        s.limit = match old.limit.and_then(Amount::new) {
+            Known::Value(a) => Change::Set(a),
+            Known::Null => Change::Clear,
             _ => return Err(refuse("limit", "--limit N (or --limit none)")),
         };
     }
     if carries.reset && over.reset.is_none() {
         s.reset = match old.reset {
-            Some(r) => r,
-            None => return Err(refuse("reset", "--reset")),
+            Known::Value(r) => Some(r),
+            Known::Null => None,
+            Known::Unknown => return Err(refuse("reset", "--reset")),
         };
     }
     if carries.expires && over.expires.is_keep() {
@@ -253,17 +254,18 @@ fn inherit(
     }
     if carries.models && over.models.is_keep() {
         // Every provider's default is every model: only a real allow-list is sent.
-        // (`models_of` reads an empty list as every model: `Some(None)`.)
+        // (`models_of` reads an empty list as every model: `Known::Null`.)
         s.models = match &old.models {
-            Some(Some(m)) => Change::Set(m.clone()),
-            Some(None) => Change::Keep,
-            None => return Err(refuse("models", "--models LIST (or --models all)")),
+            Known::Value(m) => Change::Set(m.clone()),
+            Known::Null => Change::Keep,
+            Known::Unknown => return Err(refuse("models", "--models LIST (or --models all)")),
         };
     }
     if carries.byok && over.include_byok_in_limit.is_none() {
         s.include_byok_in_limit = match old.include_byok_in_limit {
-            Some(b) => b,
-            None => {
+            Known::Value(b) => Some(b),
+            Known::Null => None,
+            Known::Unknown => {
                 return Err(refuse(
                     "include_byok_in_limit",
                     "--include-byok-in-limit true|false",
@@ -274,12 +276,12 @@ fn inherit(
     if carries.privacy && over.privacy.is_none() {
         let flag = "--privacy all|private-text|private-only";
         s.privacy = match &old.privacy {
-            Some(Some(w)) => match <Privacy as clap::ValueEnum>::from_str(w, true) {
+            Known::Value(w) => match <Privacy as clap::ValueEnum>::from_str(w, true) {
                 Ok(p) => Some(p),
                 Err(_) => return Err(refuse("privacy", flag)),
             },
-            Some(None) => None,
-            None => return Err(refuse("privacy", flag)),
+            Known::Null => None,
+            Known::Unknown => return Err(refuse("privacy", flag)),
         };
     }
     Ok(s)
@@ -345,9 +347,9 @@ mod tests {
     fn empty_settings_are_copied_as_empty() {
         // No cap, no expiry, every model: known to be none, so the successor has none either.
         let ionet = Key {
-            limit: Some(None),
-            expires: Some(None),
-            models: Some(None),
+            limit: Known::Null,
+            expires: Known::Null,
+            models: Known::Null,
             ..old(Family::Ionet)
         };
         let s = successor(Family::Ionet, &ionet, &Patch::default()).unwrap();
@@ -403,7 +405,7 @@ mod tests {
             cases.push((
                 f,
                 Key {
-                    limit: None,
+                    limit: Known::Unknown,
                     ..old(f)
                 },
                 "limit",
@@ -415,7 +417,7 @@ mod tests {
             cases.push((
                 f,
                 Key {
-                    expires: None,
+                    expires: Known::Unknown,
                     ..old(f)
                 },
                 "expires",
@@ -425,7 +427,7 @@ mod tests {
             cases.push((
                 f,
                 Key {
-                    expires: Some(Some("soon".into())),
+                    expires: Known::Value("soon".into()),
                     ..old(f)
                 },
                 "expires",
@@ -435,7 +437,7 @@ mod tests {
             cases.push((
                 f,
                 Key {
-                    reset: None,
+                    reset: Known::Unknown,
                     ..old(f)
                 },
                 "reset",
@@ -446,7 +448,7 @@ mod tests {
         cases.push((
             g,
             Key {
-                include_byok_in_limit: None,
+                include_byok_in_limit: Known::Unknown,
                 ..old(g)
             },
             "include_byok_in_limit",
@@ -459,7 +461,7 @@ mod tests {
         cases.push((
             i,
             Key {
-                models: None,
+                models: Known::Unknown,
                 ..old(i)
             },
             "models",
@@ -473,7 +475,7 @@ mod tests {
             privacy: Some(Privacy::PrivateText),
             ..Patch::default()
         };
-        for privacy in [None, Some(Some("secret-only".to_string()))] {
+        for privacy in [Known::Unknown, Known::Value("secret-only".to_string())] {
             cases.push((
                 v,
                 Key { privacy, ..old(v) },
@@ -568,14 +570,14 @@ mod tests {
     #[test]
     fn what_was_read_is_named_under_the_providers_own_field() {
         let key = Key {
-            limit: None,
+            limit: Known::Unknown,
             raw: json!({"limit": -5}),
             ..old(Family::OpenRouter)
         };
         let e = successor(Family::OpenRouter, &key, &Patch::default()).unwrap_err();
         assert!(e.to_string().contains("limit is a number (-5)"), "{e}");
         let key = Key {
-            limit: None,
+            limit: Known::Unknown,
             raw: json!({}),
             ..old(Family::Ionet)
         };
@@ -602,8 +604,8 @@ mod tests {
         }
         // An OpenRouter-style create carries no models or privacy: those are not asked for.
         let key = Key {
-            models: None,
-            privacy: None,
+            models: Known::Unknown,
+            privacy: Known::Unknown,
             ..old(Family::OpenRouter)
         };
         assert!(successor(Family::OpenRouter, &key, &Patch::default()).is_ok());
@@ -612,7 +614,7 @@ mod tests {
     #[test]
     fn a_disabled_old_key_gets_no_successor() {
         let key = Key {
-            disabled: Some(Some(true)),
+            disabled: Known::Value(true),
             ..old(Family::OpenRouter)
         };
         let e = successor(Family::OpenRouter, &key, &Patch::default()).unwrap_err();
@@ -626,7 +628,7 @@ mod tests {
         );
         // Even with every setting unreadable: no flag makes a disabled key's successor right.
         let key = Key {
-            disabled: Some(Some(true)),
+            disabled: Known::Value(true),
             ..Key::unread("x", "k", Unit::Usd)
         };
         let e = successor(Family::OpenRouter, &key, &Patch::default()).unwrap_err();
@@ -636,13 +638,17 @@ mod tests {
     #[test]
     fn an_unreadable_enabled_state_gets_no_successor() {
         for (disabled, raw, shown) in [
-            (None, json!({}), "the key as read does not have it"),
             (
-                None,
+                Known::Unknown,
+                json!({}),
+                "the key as read does not have it",
+            ),
+            (
+                Known::Unknown,
                 json!({"disabled": "no"}),
                 "disabled is a string (\"no\")",
             ),
-            (Some(None), json!({"disabled": null}), "disabled is null"),
+            (Known::Null, json!({"disabled": null}), "disabled is null"),
         ] {
             let key = Key {
                 disabled,
@@ -665,7 +671,7 @@ mod tests {
         // Providers without an enabled state (their create refuses one) are not asked.
         for f in [Family::Ionet, Family::Venice] {
             let key = Key {
-                disabled: Some(None),
+                disabled: Known::Null,
                 ..old(f)
             };
             assert!(successor(f, &key, &Patch::default()).is_ok(), "{f:?}");
@@ -677,7 +683,7 @@ mod tests {
         let why = "the provider's answers disagree: limit is null in the key's own read and \
                    100 in its entry in the key list";
         let key = Key {
-            limit: None,
+            limit: Known::Unknown,
             conflicts: vec![("limit", why.to_string())],
             raw: json!({"credit_limit": null}),
             ..old(Family::Ionet)

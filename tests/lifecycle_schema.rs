@@ -3,6 +3,7 @@
 //! providers reject, and accept every create body and delete request keyctl builds.
 
 use chrono::{TimeZone, Utc};
+use keyctl::key::Known;
 use keyctl::newkey::NewKey;
 use keyctl::patch::{Amount, Change, KeyType, Patch, Privacy, Reset};
 use keyctl::provider::{BaseUrl, ProviderKind, all};
@@ -244,7 +245,7 @@ fn keyctl_reads_the_documented_create_responses() {
         );
         // io.net's example expiry is naive ("2026-08-20T00:00:00"): read as UTC.
         if p == ProviderKind::Ionet {
-            assert_eq!(c.key.expires, Some(Some("2026-08-20T00:00:00Z".into())));
+            assert_eq!(c.key.expires, Known::Value("2026-08-20T00:00:00Z".into()));
         }
     }
 }
@@ -831,7 +832,7 @@ fn the_published_key_examples_read_without_the_label_as_a_name() {
             json!({ "data": [item.clone()] }).to_string().as_bytes(),
         )
         .unwrap();
-    assert_eq!(page.keys[0].name, Some(Some("My Production Key".into())));
+    assert_eq!(page.keys[0].name, Known::Value("My Production Key".into()));
     assert_eq!(page.keys[0].raw["label"], "sk-or-v1-0e6...1c96");
     // Without a name, the key has none: the label is not taken for one.
     let mut nameless = item;
@@ -843,10 +844,10 @@ fn the_published_key_examples_read_without_the_label_as_a_name() {
             json!({ "data": [nameless] }).to_string().as_bytes(),
         )
         .unwrap();
-    assert_eq!(page.keys[0].name, None);
+    assert_eq!(page.keys[0].name, Known::Unknown);
     let created = doc["paths"]["/keys"]["post"]["responses"]["201"]["content"]["application/json"]
         ["example"]
         .to_string();
     let made = p.parse_create(created.as_bytes()).unwrap();
-    assert_eq!(made.key.name, Some(Some("My New API Key".into())));
+    assert_eq!(made.key.name, Known::Value("My New API Key".into()));
 }

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use keyctl::error::Error;
-use keyctl::key::Key;
+use keyctl::key::{Key, Known};
 use keyctl::output::{self, KeyResult, Outcome};
 use keyctl::provider::{BaseUrl, ProviderKind, all};
 use keyctl::request::Response;
@@ -158,10 +158,10 @@ fn outputs_for(p: ProviderKind, status: u16, body: &str, secret: &str) -> Vec<St
     let view = Key {
         provider: p.info().id,
         id: format!("id-{body}"),
-        name: Some(Some(body.to_string())),
-        expires: Some(Some(secret.to_string())),
-        models: Some(Some(vec![body.to_string(), secret.to_string()])),
-        privacy: Some(Some(secret.to_string())),
+        name: Known::Value(body.to_string()),
+        expires: Known::Value(secret.to_string()),
+        models: Known::Value(vec![body.to_string(), secret.to_string()]),
+        privacy: Known::Value(secret.to_string()),
         raw: json!({"echo": body, "secret": secret}),
         ..Default::default()
     };

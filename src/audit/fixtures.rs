@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{Entries, Filter, open};
-use crate::key::{FieldChange, Key, Unit};
+use crate::key::{FieldChange, Key, Known, Unit};
 use crate::output::{KeyResult, NewSecret, Outcome};
 use crate::provider::ProviderKind;
 use crate::request::{AuthScheme, Request};
@@ -36,7 +36,7 @@ pub(super) fn req() -> Box<Request> {
 
 pub(super) fn updated(key: &str) -> KeyResult {
     let mut after = Key::unread("venice", key, Unit::Usd);
-    after.limit = Some(Some(Decimal::new(50, 0)));
+    after.limit = Known::Value(Decimal::new(50, 0));
     KeyResult {
         provider: ProviderKind::Venice,
         key: key.into(),
@@ -55,8 +55,8 @@ pub(super) fn updated(key: &str) -> KeyResult {
 
 pub(super) fn created(id: &str, secret: &str) -> KeyResult {
     let mut after = Key::unread("openrouter", id, Unit::Usd);
-    after.name = Some(Some("ci-runner".into()));
-    after.limit = Some(Some(Decimal::new(25, 0)));
+    after.name = Known::Value("ci-runner".into());
+    after.limit = Known::Value(Decimal::new(25, 0));
     KeyResult {
         provider: ProviderKind::OpenRouter,
         key: id.into(),

@@ -197,7 +197,7 @@ fn key_name(r: &KeyResult) -> Option<String> {
     views
         .into_iter()
         .flatten()
-        .find_map(|k| k.name.clone().flatten().filter(|n| !n.is_empty()))
+        .find_map(|k| k.name.value().cloned().filter(|n| !n.is_empty()))
         .or_else(|| noted_name(&r.key))
 }
 
@@ -277,6 +277,7 @@ mod tests {
     use super::*;
     use crate::audit::fixtures::{created, lines, read, req, updated};
     use crate::error::Error;
+    use crate::key::Known;
     use crate::key::Unit;
     use crate::output::NewSecret;
     use crate::provider::ProviderKind;
@@ -427,7 +428,7 @@ mod tests {
                     req,
                     error,
                 } => {
-                    after.name = Some(Some(format!("named {cred}")));
+                    after.name = Known::Value(format!("named {cred}"));
                     Outcome::Created {
                         after,
                         secret,
@@ -487,7 +488,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let t = Trail::new(dir.path().join("a.jsonl"), None);
         let mut read = Key::unread("venice", "audit-rev-1", Unit::Usd);
-        read.name = Some(Some("ci-deploy".into()));
+        read.name = Known::Value("ci-deploy".into());
         note_name("audit-rev-1", &read);
         let failed = KeyResult {
             provider: ProviderKind::Venice,

@@ -34,7 +34,7 @@ static NAMES: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
 /// it): [`Trail::record`] uses it when the outcome carries no view of the key (a delete that
 /// failed, or found the key gone).
 pub fn note_name(key: &str, k: &Key) {
-    if let Some(name) = k.name.clone().flatten().filter(|n| !n.is_empty()) {
+    if let Some(name) = k.name.value().cloned().filter(|n| !n.is_empty()) {
         let mut m = NAMES.lock().unwrap_or_else(|e| e.into_inner());
         m.insert(key.to_string(), name);
     }

@@ -221,7 +221,7 @@ impl Journalled {
             error: Error::Adopted {
                 provider: s.p.info().name,
                 id: crate::text::sanitize(&k.id),
-                name: crate::text::sanitize(&k.name.clone().flatten().unwrap_or_default()),
+                name: crate::text::sanitize(&k.name.value().cloned().unwrap_or_default()),
                 why,
             },
         }

@@ -134,7 +134,7 @@ async fn read_scope(
         .filter_map(|r| match &r.verdict {
             Verdict::Adopted(k) => Some(Pending {
                 scope: scope.clone(),
-                name: k.name.clone().flatten().unwrap_or_default(),
+                name: k.name.value().cloned().unwrap_or_default(),
                 run: r.entry.run.clone(),
             }),
             _ => None,

@@ -204,7 +204,7 @@ impl Names {
     }
 
     fn keeps(&self, k: &crate::key::Key) -> bool {
-        let name = k.name.clone().flatten();
+        let name = k.name.value().cloned();
         let name = name.as_deref();
         self.only
             .as_ref()

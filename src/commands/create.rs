@@ -10,6 +10,7 @@ use super::runner::Tally;
 use crate::cli::CreateArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
+use crate::key::Known;
 use crate::newkey::NewKey;
 use crate::outcome::{KeyResult, Mode, Outcome};
 use crate::output;
@@ -323,7 +324,7 @@ async fn names_free(
     let listing = s.listing().await?;
     let mut taken: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
     for k in listing {
-        if let Some(Some(n)) = &k.name {
+        if let Known::Value(n) = &k.name {
             taken.entry(n.as_str()).or_default().push(k.id.as_str());
         }
     }

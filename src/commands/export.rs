@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use crate::cli::{ExportArgs, OutputArg};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
+use crate::key::Known;
 use crate::keyfile::{ExportKey, Scope, Settings};
 use crate::output;
 use crate::settings::Global;
@@ -56,14 +57,14 @@ pub async fn run(
         };
         let mut count: HashMap<&str, usize> = HashMap::new();
         for k in &keys {
-            if let Some(Some(n)) = &k.name {
+            if let Known::Value(n) = &k.name {
                 *count.entry(n.as_str()).or_default() += 1;
             }
         }
         let holds = crate::keyfile::Holds::new(p, now);
         let mut unnamed = 0usize;
         for k in &keys {
-            let Some(Some(name)) = &k.name else {
+            let Known::Value(name) = &k.name else {
                 unnamed += 1;
                 continue;
             };

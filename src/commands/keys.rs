@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::credential::ReadError;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::output;
 use crate::provider::{Api, ProviderKind};
 use crate::session::Session;
@@ -185,7 +185,7 @@ impl<'a> Index<'a> {
             if !k.id.is_empty() {
                 folded.push((k.id.to_ascii_lowercase(), i));
             }
-            if let Some(Some(n)) = &k.name {
+            if let Known::Value(n) = &k.name {
                 names.entry(n.as_str()).or_default().push(k);
             }
         }
@@ -343,9 +343,8 @@ fn candidates(keys: &[&Key]) -> String {
             "\n  {}  {}",
             sanitize(&k.id),
             k.name
-                .clone()
-                .flatten()
-                .map(|n| sanitize(&n))
+                .value()
+                .map(|n| sanitize(n))
                 .unwrap_or_else(|| "(no name)".into())
         ));
     }
@@ -362,7 +361,7 @@ fn nearest(listing: &[Key], text: &str) -> Vec<String> {
     let within = (t.chars().count() / 3).max(2);
     let mut scored: Vec<(usize, String)> = listing
         .iter()
-        .filter_map(|k| k.name.clone().flatten())
+        .filter_map(|k| k.name.value().cloned())
         .filter_map(|n| {
             let d = strsim::levenshtein(&t, &n.to_lowercase());
             (d <= within).then_some((d, n))
@@ -442,7 +441,7 @@ pub fn name_pattern(flag: &str, glob: &str) -> Result<globset::Glob> {
 fn select_from(listing: &[Key], m: &globset::GlobMatcher) -> Vec<String> {
     listing
         .iter()
-        .filter(|k| k.name.clone().flatten().is_some_and(|n| m.is_match(n)))
+        .filter(|k| k.name.value().is_some_and(|n| m.is_match(n)))
         .map(|k| k.id.clone())
         .filter(|id| !id.is_empty())
         .collect()
@@ -574,7 +573,7 @@ mod tests {
 
     fn key(id: &str, name: &str) -> Key {
         let mut k = ProviderKind::ModelGates.unread(id);
-        k.name = Some(Some(name.to_string()));
+        k.name = Known::Value(name.to_string());
         k
     }
 

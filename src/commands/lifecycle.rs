@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use crate::cli::ChangeArgs;
 use crate::error::{Error, Result};
 use crate::http::Cancel;
-use crate::key::{self, Key};
+use crate::key::{self, Key, Known};
 use crate::newkey::NewKey;
 use crate::output::{self, NewSecret, Outcome};
 use crate::patch::{LimitArg, Patch};
@@ -321,7 +321,7 @@ pub async fn check_room(s: &Session, adding: usize) -> Result<()> {
         .listing()
         .await?
         .iter()
-        .filter(|k| k.disabled != Some(Some(true)))
+        .filter(|k| k.disabled != Known::Value(true))
         .count();
     if have + adding > max {
         return Err(Error::usage(format!(

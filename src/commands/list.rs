@@ -9,7 +9,7 @@ use super::report::Reporter;
 use crate::cli::{ListArgs, SortArg, SortField};
 use crate::error::Result;
 use crate::http::Cancel;
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::outcome::{KeyResult, Mode, Outcome};
 use crate::output;
 use crate::settings::Global;
@@ -31,7 +31,7 @@ pub async fn run(global: &Global, args: ListArgs, cancel: &Cancel) -> Result<i32
     let mut keys = s.list(include_disabled).await?;
     let read: Vec<String> = keys.iter().map(|k| k.id.clone()).collect();
     if let (Some(m), Some(glob)) = (&matcher, &match_glob) {
-        keys.retain(|k| k.name.clone().flatten().is_some_and(|n| m.is_match(n)));
+        keys.retain(|k| k.name.value().is_some_and(|n| m.is_match(n)));
         if keys.is_empty() {
             output::warn(&format!(
                 "no {p} key has a name matching '{}' (names are case-sensitive; `keyctl list -p \
@@ -69,9 +69,9 @@ enum SortValue {
 }
 
 fn sort_value(k: &Key, field: SortField) -> Option<SortValue> {
-    let number = |v: &Option<Option<Decimal>>| v.flatten().map(SortValue::Number);
-    let time = |v: &Option<Option<String>>| {
-        let s = v.as_ref()?.as_ref()?;
+    let number = |v: &Known<Decimal>| v.value().copied().map(SortValue::Number);
+    let time = |v: &Known<String>| {
+        let s = v.value()?;
         Some(
             chrono::DateTime::parse_from_rfc3339(s.trim())
                 .map(|t| SortValue::Time(t.with_timezone(&chrono::Utc)))
@@ -79,7 +79,7 @@ fn sort_value(k: &Key, field: SortField) -> Option<SortValue> {
         )
     };
     match field {
-        SortField::Name => k.name.clone().flatten().map(SortValue::Text),
+        SortField::Name => k.name.value().cloned().map(SortValue::Text),
         SortField::Limit => number(&k.limit),
         SortField::Usage => number(&k.usage),
         SortField::Remaining => number(&k.remaining),
@@ -92,7 +92,7 @@ fn sort_value(k: &Key, field: SortField) -> Option<SortValue> {
 /// Sorts by the field, ascending or descending; keys without a value last either way; ties by
 /// name, then id (both ascending).
 fn sort_keys(keys: &mut [Key], order: SortArg) {
-    let name = |k: &Key| k.name.clone().flatten();
+    let name = |k: &Key| k.name.value().cloned();
     keys.sort_by_cached_key(|k| {
         (
             Keyed(sort_value(k, order.field), order.descending),
@@ -156,9 +156,9 @@ mod tests {
 
     fn key(id: &str, name: Option<&str>, limit: Option<i64>, created: Option<&str>) -> Key {
         let mut k = Key::unread("modelgates", id, Unit::Usd);
-        k.name = Some(name.map(str::to_string));
-        k.limit = Some(limit.map(Decimal::from));
-        k.created = Some(created.map(str::to_string));
+        k.name = Known::or_null(name.map(str::to_string));
+        k.limit = Known::or_null(limit.map(Decimal::from));
+        k.created = Known::or_null(created.map(str::to_string));
         k
     }
 

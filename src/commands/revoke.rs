@@ -10,7 +10,7 @@ use super::runner::{KeyJob, Runner, Tally, outcome_of};
 use crate::cli::{Batch, KeySelection, RevokeArgs};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::outcome::{Mode, Outcome};
 use crate::output;
 use crate::provider::ProviderKind;
@@ -163,7 +163,7 @@ async fn confirm(
 /// `ID "name"  (limit 50, usage 3, last used 2026-11-20T…)` for the question.
 fn describe(k: &Key) -> String {
     let mut s = crate::text::sanitize(&k.id);
-    if let Some(Some(n)) = &k.name {
+    if let Known::Value(n) = &k.name {
         s.push_str(&format!(" \"{}\"", crate::text::sanitize(n)));
     }
     let facts = facts(k);

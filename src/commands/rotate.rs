@@ -310,7 +310,7 @@ impl<'a> Rotation<'a> {
         // A read that did not find the key's settings (io.net: a key its list of active keys
         // lacks) cannot be copied: a successor without them could use every model, or expire
         // on the provider's default.
-        if before.name.is_none() {
+        if !before.name.is_known() {
             return Outcome::Failed(Error::Provider {
                 provider: p.info().name,
                 status: None,
@@ -331,7 +331,7 @@ impl<'a> Rotation<'a> {
         let name = self
             .name
             .clone()
-            .unwrap_or_else(|| newkey::successor_name(before.name.clone().flatten().as_deref()));
+            .unwrap_or_else(|| newkey::successor_name(before.name.value().map(String::as_str)));
         // A retired key's successor takes the name without ` (rotated out DATE)`: a name
         // another key has now (most often the retired key's own successor) is not given twice.
         if self.name.is_none()

@@ -14,7 +14,7 @@ use crate::cli::UpdateArgs;
 use crate::criteria::{Criteria, UsageOver};
 use crate::error::{Error, Result};
 use crate::http::{Cancel, Http};
-use crate::key::{self, Key};
+use crate::key::{self, Key, Known};
 use crate::outcome::{KeyResult, Mode, Outcome};
 use crate::output;
 use crate::patch::{Amount, Change, Patch, Relative, RelativeOutcome};
@@ -285,11 +285,11 @@ impl Plan {
         if let (Some(rel), Some(before)) = (&self.relative, before) {
             let delta = crate::patch::signed(rel.delta);
             let current = match &before.limit {
-                Some(Some(a)) => *a,
+                Known::Value(a) => *a,
                 // No cap: a relative change has nothing to add to (a bulk `+N` over keys of
                 // which some are uncapped must not fail on those).
-                Some(None) => return Err(Ok(format!("no cap: {delta} leaves it unlimited"))),
-                None => {
+                Known::Null => return Err(Ok(format!("no cap: {delta} leaves it unlimited"))),
+                Known::Unknown => {
                     return Err(Err(Error::Provider {
                         provider: self.p.info().name,
                         status: None,
@@ -442,7 +442,7 @@ async fn one_key(plan: &Plan, key: &str) -> Outcome {
 fn judge(c: &Criteria, k: &Key, now: DateTime<Utc>) -> std::result::Result<Vec<String>, String> {
     let met = crate::criteria::reasons(c, k, now);
     if !met.is_empty() {
-        if k.disabled == Some(Some(true)) {
+        if k.disabled == Known::Value(true) {
             return Err(format!(
                 "condition met ({}) but the key is disabled: conditions leave it out, as keyctl \
                  check does; nothing sent",
@@ -503,11 +503,6 @@ fn unknown_field(field: &str, flag: &str) -> Unmet {
     ))
 }
 
-/// A known value of a field (`None`: not known, or null where a value is needed).
-fn value<T>(v: &crate::key::Known<T>) -> Option<&T> {
-    v.as_ref()?.as_ref()
-}
-
 fn unit_word(k: &Key) -> &'static str {
     match k.unit {
         crate::key::Unit::Usd => "USD",
@@ -517,7 +512,7 @@ fn unit_word(k: &Key) -> &'static str {
 
 fn usage_unmet(k: &Key, u: &UsageOver) -> Unmet {
     let unit = unit_word(k);
-    let Some(usage) = value(&k.usage).map(|d| d.normalize()) else {
+    let Some(usage) = k.usage.value().map(|d| d.normalize()) else {
         return unknown_field("usage", "--if-usage-over");
     };
     match *u {
@@ -525,7 +520,7 @@ fn usage_unmet(k: &Key, u: &UsageOver) -> Unmet {
             let a = a.normalize();
             // `--if-usage-over 90` over a $50 limit: an amount above the cap that reads as a
             // percent, most likely meant as one.
-            let hint = match value(&k.limit) {
+            let hint = match k.limit.value() {
                 Some(l) if a > *l && a <= Decimal::ONE_HUNDRED => format!(
                     " (an amount, above the key's {} {unit} limit: for a share of the limit \
                      write {a}%)",
@@ -536,11 +531,11 @@ fn usage_unmet(k: &Key, u: &UsageOver) -> Unmet {
             Unmet::No(format!("usage {usage} {unit} is under {a}{hint}"))
         }
         UsageOver::Percent(p) => match &k.limit {
-            None => unknown_field("limit", "--if-usage-over"),
-            Some(None) => Unmet::No(format!(
+            Known::Unknown => unknown_field("limit", "--if-usage-over"),
+            Known::Null => Unmet::No(format!(
                 "no cap: usage {usage} {unit} is no share of a limit"
             )),
-            Some(Some(l)) => {
+            Known::Value(l) => {
                 let share = usage
                     .checked_div(*l)
                     .and_then(|x| x.checked_mul(Decimal::ONE_HUNDRED))
@@ -561,17 +556,17 @@ fn usage_unmet(k: &Key, u: &UsageOver) -> Unmet {
 }
 
 fn remaining_unmet(k: &Key, under: Decimal) -> Unmet {
-    let left = match &k.remaining {
-        Some(r) => Some(*r),
-        None => crate::key::remaining_or(None, &k.limit, &k.usage),
+    let left = match k.remaining {
+        Known::Unknown => crate::key::remaining_or(Known::Unknown, &k.limit, &k.usage),
+        known => known,
     };
     match left {
-        None => unknown_field(
+        Known::Unknown => unknown_field(
             "remaining amount (nor its limit and usage)",
             "--if-remaining-under",
         ),
-        Some(None) => Unmet::No("no cap: nothing runs out".into()),
-        Some(Some(r)) => Unmet::No(format!(
+        Known::Null => Unmet::No("no cap: nothing runs out".into()),
+        Known::Value(r) => Unmet::No(format!(
             "remaining {} {} is not under {}",
             r.normalize(),
             unit_word(k),
@@ -583,9 +578,9 @@ fn remaining_unmet(k: &Key, under: Decimal) -> Unmet {
 fn expiry_unmet(k: &Key, within: std::time::Duration, now: DateTime<Utc>) -> Unmet {
     let flag = "--if-expiring-within";
     match &k.expires {
-        None => unknown_field("expiry", flag),
-        Some(None) => Unmet::No("the key never expires".into()),
-        Some(Some(s)) => match crate::criteria::expiry_of(s) {
+        Known::Unknown => unknown_field("expiry", flag),
+        Known::Null => Unmet::No("the key never expires".into()),
+        Known::Value(s) => match crate::criteria::expiry_of(s) {
             None => Unmet::Unknown(format!(
                 "the key's expiry '{}' is not a time keyctl reads, so {flag} cannot be checked",
                 crate::text::truncate(&crate::text::sanitize(s), 40)
@@ -627,10 +622,10 @@ mod tests {
         Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap()
     }
 
-    fn key(usage: Option<&str>, limit: Option<Option<&str>>) -> Key {
+    fn key(usage: Option<&str>, limit: Known<&str>) -> Key {
         let mut k = Key::unread("modelgates", "h", Unit::Usd);
-        k.usage = usage.map(|u| Some(u.parse().unwrap()));
-        k.limit = limit.map(|l| l.map(|l| l.parse().unwrap()));
+        k.usage = Known::or_unknown(usage.map(|u| u.parse().unwrap()));
+        k.limit = limit.map(|l| l.parse().unwrap());
         k
     }
 
@@ -643,7 +638,7 @@ mod tests {
 
     #[test]
     fn a_key_that_meets_a_condition_gets_check_s_reasons() {
-        let k = key(Some("95"), Some(Some("100")));
+        let k = key(Some("95"), Known::Value("100"));
         assert_eq!(
             judge(&usage_over("90%"), &k, now()),
             Ok(vec!["usage 95% of limit (95 of 100 USD)".to_string()])
@@ -652,7 +647,7 @@ mod tests {
 
     #[test]
     fn a_key_that_does_not_says_why_per_condition() {
-        let k = key(Some("12.50"), Some(Some("100")));
+        let k = key(Some("12.50"), Known::Value("100"));
         assert_eq!(
             judge(&usage_over("90%"), &k, now()).unwrap_err(),
             "condition not met: usage 12.5 of 100 USD (12.5%) is under 90%"
@@ -667,8 +662,8 @@ mod tests {
             blocked: true,
             ..Criteria::default()
         };
-        let mut k = key(Some("10"), Some(Some("100")));
-        k.expires = Some(Some("2026-12-23T00:00:00Z".into()));
+        let mut k = key(Some("10"), Known::Value("100"));
+        k.expires = Known::Value("2026-12-23T00:00:00Z".into());
         k.blocked = Some(false);
         assert_eq!(
             judge(&c, &k, now()).unwrap_err(),
@@ -680,8 +675,8 @@ mod tests {
     #[test]
     fn a_state_not_known_is_named_and_never_a_write() {
         for (k, field) in [
-            (key(None, Some(Some("100"))), "usage"),
-            (key(Some("95"), None), "limit"),
+            (key(None, Known::Value("100")), "usage"),
+            (key(Some("95"), Known::Unknown), "limit"),
         ] {
             let e = judge(&usage_over("90%"), &k, now()).unwrap_err();
             assert!(
@@ -695,10 +690,10 @@ mod tests {
             blocked: true,
             ..Criteria::default()
         };
-        let e = judge(&blocked, &key(None, None), now()).unwrap_err();
+        let e = judge(&blocked, &key(None, Known::Unknown), now()).unwrap_err();
         assert!(e.contains("blocked state is not known"), "{e}");
-        let mut k = key(None, None);
-        k.expires = Some(Some("soon".into()));
+        let mut k = key(None, Known::Unknown);
+        k.expires = Known::Value("soon".into());
         let within = Criteria {
             expiring_within: Some(std::time::Duration::from_secs(60)),
             ..Criteria::default()
@@ -712,13 +707,13 @@ mod tests {
 
     #[test]
     fn keys_check_leaves_out_are_left_out() {
-        let mut k = key(Some("95"), Some(Some("100")));
-        k.disabled = Some(Some(true));
+        let mut k = key(Some("95"), Known::Value("100"));
+        k.disabled = Known::Value(true);
         let e = judge(&usage_over("90%"), &k, now()).unwrap_err();
         assert!(e.contains("the key is disabled"), "{e}");
-        let mut k = key(Some("95"), Some(Some("100")));
-        k.name = Some(Some("ci (rotated out 2026-11-01)".into()));
-        k.expires = Some(Some("2026-11-02T00:00:00Z".into()));
+        let mut k = key(Some("95"), Known::Value("100"));
+        k.name = Known::Value("ci (rotated out 2026-11-01)".into());
+        k.expires = Known::Value("2026-11-02T00:00:00Z".into());
         let e = judge(&usage_over("90%"), &k, now()).unwrap_err();
         assert!(e.contains("rotate retired this key"), "{e}");
     }

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, TimeDelta, Utc};
 
-use super::known;
 use crate::key::Key;
 
 /// A key's `expires` as a moment: RFC 3339 (any offset), the zone-less forms adapters may pass
@@ -34,7 +33,7 @@ pub fn expiry_of(s: &str) -> Option<DateTime<Utc>> {
 /// The expiry reason, when the key expires at or before `now + within`. A window too large
 /// for the calendar reaches every expiry.
 pub(super) fn expiring(k: &Key, within: Duration, now: DateTime<Utc>) -> Option<String> {
-    let at = expiry_of(known(&k.expires)?)?;
+    let at = expiry_of(k.expires.value()?)?;
     let horizon = TimeDelta::from_std(within)
         .ok()
         .and_then(|d| now.checked_add_signed(d));
@@ -72,40 +71,41 @@ mod tests {
     use super::*;
     use crate::criteria::reasons;
     use crate::criteria::tests::{days, expiring_in, key_expiring, now};
+    use crate::key::Known;
 
     #[test]
     fn expiring_within_a_window_and_expired_keys() {
         let c = expiring_in(days(7));
-        let k = key_expiring(Some(Some("2026-11-26T00:00:00Z".into())));
+        let k = key_expiring(Known::Value("2026-11-26T00:00:00Z".into()));
         assert_eq!(
             reasons(&c, &k, now()),
             ["expires in 3 days (2026-11-26T00:00:00Z)"]
         );
-        let k = key_expiring(Some(Some("2026-11-21T00:00:00Z".into())));
+        let k = key_expiring(Known::Value("2026-11-21T00:00:00Z".into()));
         assert_eq!(
             reasons(&c, &k, now()),
             ["expired 2 days ago (2026-11-21T00:00:00Z)"]
         );
-        let k = key_expiring(Some(Some("2026-12-15T00:00:00Z".into())));
+        let k = key_expiring(Known::Value("2026-12-15T00:00:00Z".into()));
         assert!(reasons(&c, &k, now()).is_empty());
     }
 
     #[test]
     fn the_expiry_edge_is_inclusive() {
         let c = expiring_in(days(7));
-        let edge = key_expiring(Some(Some("2026-11-30T00:00:00Z".into())));
+        let edge = key_expiring(Known::Value("2026-11-30T00:00:00Z".into()));
         assert_eq!(
             reasons(&c, &edge, now()),
             ["expires in 7 days (2026-11-30T00:00:00Z)"]
         );
-        let past = key_expiring(Some(Some("2026-11-30T00:00:00.001Z".into())));
+        let past = key_expiring(Known::Value("2026-11-30T00:00:00.001Z".into()));
         assert!(reasons(&c, &past, now()).is_empty());
-        let at_now = key_expiring(Some(Some("2026-11-23T00:00:00Z".into())));
+        let at_now = key_expiring(Known::Value("2026-11-23T00:00:00Z".into()));
         assert_eq!(
             reasons(&expiring_in(Duration::ZERO), &at_now, now()),
             ["expires now (2026-11-23T00:00:00Z)"]
         );
-        let soon = key_expiring(Some(Some("2026-11-23T00:00:30Z".into())));
+        let soon = key_expiring(Known::Value("2026-11-23T00:00:30Z".into()));
         assert!(reasons(&expiring_in(Duration::ZERO), &soon, now()).is_empty());
         assert_eq!(
             reasons(&expiring_in(Duration::from_secs(30)), &soon, now()),
@@ -117,13 +117,13 @@ mod tests {
     fn never_expiring_unknown_and_unparseable_never_match() {
         let c = expiring_in(Duration::MAX);
         for e in [
-            None,
-            Some(None),
-            Some(Some("never".to_string())),
-            Some(Some(String::new())),
-            Some(Some("soon".to_string())),
-            Some(Some("2026-13-01".to_string())),
-            Some(Some("31/12/2026".to_string())),
+            Known::Unknown,
+            Known::Null,
+            Known::Value("never".to_string()),
+            Known::Value(String::new()),
+            Known::Value("soon".to_string()),
+            Known::Value("2026-13-01".to_string()),
+            Known::Value("31/12/2026".to_string()),
         ] {
             assert!(
                 reasons(&c, &key_expiring(e.clone()), now()).is_empty(),
@@ -158,7 +158,7 @@ mod tests {
         assert_eq!(at(" 2026-08-20 ").as_deref(), Some("2026-08-20T00:00:00Z"));
         assert_eq!(at("never"), None);
         // A window past the end of the calendar reaches every dated expiry.
-        let far = key_expiring(Some(Some("9999-12-31T23:59:59Z".into())));
+        let far = key_expiring(Known::Value("9999-12-31T23:59:59Z".into()));
         assert_eq!(reasons(&expiring_in(Duration::MAX), &far, now()).len(), 1);
     }
 

@@ -1,7 +1,7 @@
 //! Entries and keys for the journal's unit tests.
 
 use super::{Account, Entry};
-use crate::key::Key;
+use crate::key::{Key, Known};
 
 /// A pending entry `id` of a ModelGates account without a profile, for the name `name`.
 pub fn entry(id: &str, name: &str) -> Entry {
@@ -23,6 +23,6 @@ pub fn entry(id: &str, name: &str) -> Entry {
 /// A ModelGates key `id` named `name`.
 pub fn key(id: &str, name: &str) -> Key {
     let mut k = Key::unread("modelgates", id, crate::key::Unit::Usd);
-    k.name = Some(Some(name.to_string()));
+    k.name = Known::Value(name.to_string());
     k
 }

@@ -301,12 +301,7 @@ pub fn reconcile(pending: &[Entry], listing: &[Key]) -> Vec<Reconciled> {
         .map(|entry| {
             let with_name: Vec<&Key> = listing
                 .iter()
-                .filter(|k| {
-                    k.name
-                        .clone()
-                        .flatten()
-                        .is_some_and(|n| stored_name(&n) == entry.name)
-                })
+                .filter(|k| k.name.value().is_some_and(|n| stored_name(n) == entry.name))
                 .filter(|k| !entry.others.iter().any(|o| same_id(o, &k.id)))
                 .collect();
             let verdict = match with_name.as_slice() {

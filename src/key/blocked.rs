@@ -40,14 +40,14 @@ impl Blocking {
 /// limit is raised or the cycle resets. No cap: not blocked. Usage or cap not known: not known.
 pub fn blocked_by_usage(limit: &Known<Decimal>, usage: &Known<Decimal>, unit: Unit) -> Blocking {
     match (limit, usage) {
-        (Some(None), _) => Blocking::no(),
-        (Some(Some(l)), Some(Some(u))) if u >= l => Blocking::because(format!(
+        (Known::Null, _) => Blocking::no(),
+        (Known::Value(l), Known::Value(u)) if u >= l => Blocking::because(format!(
             "usage {} of {} {}",
             u.normalize(),
             l.normalize(),
             unit.word()
         )),
-        (Some(Some(_)), Some(Some(_))) => Blocking::no(),
+        (Known::Value(_), Known::Value(_)) => Blocking::no(),
         _ => Blocking::default(),
     }
 }
@@ -57,7 +57,7 @@ pub fn blocked_by_usage(limit: &Known<Decimal>, usage: &Known<Decimal>, unit: Un
 /// key). No cap (`limit` null): not blocked. `limit_remaining` absent, `null` with a cap, or not
 /// a number: not known. `disabled` plays no part.
 pub fn blocked_by_remaining(data: &Value, limit: &Known<Decimal>, unit: Unit) -> Blocking {
-    if *limit == Some(None) {
+    if *limit == Known::Null {
         return Blocking::no();
     }
     let figure = match data.get("limit_remaining") {
@@ -67,7 +67,7 @@ pub fn blocked_by_remaining(data: &Value, limit: &Known<Decimal>, unit: Unit) ->
     };
     match figure {
         Some(r) if r <= Decimal::ZERO => Blocking::because(match limit {
-            Some(Some(l)) => format!(
+            Known::Value(l) => format!(
                 "limit_remaining {} of the {} {} limit",
                 r.normalize(),
                 l.normalize(),
@@ -89,9 +89,9 @@ pub fn blocked_by_remaining(data: &Value, limit: &Known<Decimal>, unit: Unit) ->
 /// cap: Venice reports no VCU usage for the period), unless another currency already blocks.
 pub fn blocked_by_currency(limits: &Known<Limits>, data: &Value) -> Blocking {
     let l = match limits {
-        None => return Blocking::default(),
-        Some(None) => return Blocking::no(),
-        Some(Some(l)) => l,
+        Known::Unknown => return Blocking::default(),
+        Known::Null => return Blocking::no(),
+        Known::Value(l) => l,
     };
     let usage = data
         .get("currentPeriodUsage")
@@ -105,8 +105,8 @@ pub fn blocked_by_currency(limits: &Known<Limits>, data: &Value) -> Blocking {
         ("vcu", &l.vcu, "VCU"),
     ] {
         match (cap, money_field(usage, cur)) {
-            (Some(None), _) => {}
-            (Some(Some(c)), Some(Some(u))) => {
+            (Known::Null, _) => {}
+            (Known::Value(c), Known::Value(u)) => {
                 if u >= *c {
                     over.push(format!(
                         "usage {} of {} {word}",
@@ -140,7 +140,7 @@ mod tests {
 
     #[test]
     fn blocked_by_usage_is_usage_at_or_over_the_cap() {
-        let v = |s: &str| Some(Some(d(s)));
+        let v = |s: &str| Known::Value(d(s));
         let b = |l: Known<Decimal>, u: Known<Decimal>| blocked_by_usage(&l, &u, Unit::Credits);
         assert_eq!(
             b(v("100"), v("100")),
@@ -153,10 +153,14 @@ mod tests {
         assert_eq!(b(v("0"), v("0")).state, Some(true));
         assert_eq!(b(v("100"), v("99.99")), Blocking::no());
         // No cap: never blocked, whatever the usage (known or not).
-        assert_eq!(b(Some(None), v("1000")).state, Some(false));
-        assert_eq!(b(Some(None), None).state, Some(false));
+        assert_eq!(b(Known::Null, v("1000")).state, Some(false));
+        assert_eq!(b(Known::Null, Known::Unknown).state, Some(false));
         // Usage or cap not known.
-        for (l, u) in [(v("10"), None), (v("10"), Some(None)), (None, v("10"))] {
+        for (l, u) in [
+            (v("10"), Known::Unknown),
+            (v("10"), Known::Null),
+            (Known::Unknown, v("10")),
+        ] {
             assert_eq!(b(l, u), Blocking::default(), "{l:?} {u:?}");
         }
     }
@@ -164,7 +168,7 @@ mod tests {
     #[test]
     fn blocked_by_remaining_takes_the_providers_figure_only() {
         let b = |data: Value, limit: Known<Decimal>| blocked_by_remaining(&data, &limit, Unit::Usd);
-        let cap = Some(Some(d("10")));
+        let cap = Known::Value(d("10"));
         assert_eq!(
             b(json!({"limit_remaining": 0}), cap),
             Blocking {
@@ -178,12 +182,17 @@ mod tests {
             Some("limit_remaining -0.5 of the 10 USD limit")
         );
         assert_eq!(
-            b(json!({"limit_remaining": "0"}), None).why.as_deref(),
+            b(json!({"limit_remaining": "0"}), Known::Unknown)
+                .why
+                .as_deref(),
             Some("limit_remaining 0 USD")
         );
         assert_eq!(b(json!({"limit_remaining": 0.01}), cap), Blocking::no());
         // No cap: not blocked, even with a figure of 0.
-        assert_eq!(b(json!({"limit_remaining": 0}), Some(None)), Blocking::no());
+        assert_eq!(
+            b(json!({"limit_remaining": 0}), Known::Null),
+            Blocking::no()
+        );
         // Usage at the cap but no figure: keyctl's limit - usage does not decide it.
         for data in [
             json!({"usage": 10}),
@@ -198,11 +207,11 @@ mod tests {
     #[test]
     fn blocked_by_currency_needs_the_period_usage_of_a_capped_currency() {
         let caps = |usd: Known<Decimal>, diem: Known<Decimal>, vcu: Known<Decimal>| {
-            Some(Some(Limits { usd, diem, vcu }))
+            Known::Value(Limits { usd, diem, vcu })
         };
-        let v = |s: &str| Some(Some(d(s)));
+        let v = |s: &str| Known::Value(d(s));
         let b = |l: &Known<Limits>, data: Value| blocked_by_currency(l, &data);
-        let usd_diem = caps(v("10"), v("1"), Some(None));
+        let usd_diem = caps(v("10"), v("1"), Known::Null);
         let at = |usd: &str, diem: &str| json!({"currentPeriodUsage": {"usd": usd, "diem": diem}});
         assert_eq!(b(&usd_diem, at("9.99", "0.5")), Blocking::no());
         assert_eq!(
@@ -219,18 +228,24 @@ mod tests {
         let usd_over = json!({"currentPeriodUsage": {"usd": "10"}});
         assert_eq!(b(&usd_diem, usd_over).state, Some(true));
         // Venice reports no VCU usage for the period: a VCU cap is not known.
-        let vcu = caps(Some(None), Some(None), v("30"));
+        let vcu = caps(Known::Null, Known::Null, v("30"));
         assert_eq!(b(&vcu, at("100", "100")), Blocking::default());
         // Only the trailing seven days: not the limit's period.
         let week = json!({"usage": {"trailingSevenDays": {"usd": "50"}}});
         assert_eq!(b(&usd_diem, week), Blocking::default());
         // No cap in any currency (or a `null` consumptionLimits): not blocked.
-        assert_eq!(b(&Some(Some(Limits::default())), json!({})), Blocking::no());
-        assert_eq!(b(&Some(None), json!({})), Blocking::no());
-        // Caps not known.
-        assert_eq!(b(&None, at("1", "1")), Blocking::default());
         assert_eq!(
-            b(&caps(None, Some(None), Some(None)), at("1", "1")),
+            b(&Known::Value(Limits::default()), json!({})),
+            Blocking::no()
+        );
+        assert_eq!(b(&Known::Null, json!({})), Blocking::no());
+        // Caps not known.
+        assert_eq!(b(&Known::Unknown, at("1", "1")), Blocking::default());
+        assert_eq!(
+            b(
+                &caps(Known::Unknown, Known::Null, Known::Null),
+                at("1", "1")
+            ),
             Blocking::default()
         );
     }
@@ -240,19 +255,19 @@ mod tests {
         let mut k = Key::unread("ionet", "k", Unit::Credits);
         assert!(k.to_json().get("blocked").is_none());
         k.set_blocked(blocked_by_usage(
-            &Some(Some(d("5"))),
-            &Some(Some(d("5"))),
+            &Known::Value(d("5")),
+            &Known::Value(d("5")),
             Unit::Credits,
         ));
         assert_eq!(k.to_json()["blocked"], json!(true));
         // A cap the two io.net reads disagree about: blocked is not known either.
         let mut entry = k.clone();
-        k.limit = Some(Some(d("5")));
-        entry.limit = Some(Some(d("50")));
+        k.limit = Known::Value(d("5"));
+        entry.limit = Known::Value(d("50"));
         k.fill_from(&entry);
         assert_eq!(
             (k.limit, k.blocked, k.blocked_why.as_deref()),
-            (None, None, None)
+            (Known::Unknown, None, None)
         );
         // Filled from the other read when this one does not tell.
         let mut a = Key::unread("ionet", "k", Unit::Credits);
@@ -265,7 +280,7 @@ mod tests {
         };
         assert_eq!(entry.apply(&raise).blocked, None);
         let mut gates = Key::unread("modelgates", "h", Unit::Usd);
-        gates.limits = Some(None);
+        gates.limits = Known::Null;
         gates.blocked = Some(true);
         let clear = Patch {
             limit: Change::Clear,

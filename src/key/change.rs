@@ -50,77 +50,77 @@ impl Key {
         fn set<T: Clone>(c: &Change<T>) -> Option<Known<T>> {
             match c {
                 Change::Keep => None,
-                Change::Clear => Some(Some(None)),
-                Change::Set(v) => Some(Some(Some(v.clone()))),
+                Change::Clear => Some(Known::Null),
+                Change::Set(v) => Some(Known::Value(v.clone())),
             }
         }
         let limit_changed = !patch.limit.is_keep();
         if let Some(l) = set(&patch.limit) {
-            k.limit = l.map(|o| o.map(|a| a.value()));
+            k.limit = l.map(|a| a.value());
         }
         if let Some(n) = &patch.name {
-            k.name = Some(Some(n.clone()));
+            k.name = Known::Value(n.clone());
         }
         if let Some(d) = patch.disabled {
-            k.disabled = Some(Some(d));
+            k.disabled = Known::Value(d);
         }
         if let Some(r) = patch.reset {
             // Another period counts other spend, which the state before does not tell.
-            if k.reset != Some(Some(r)) {
-                k.usage = None;
-                k.remaining = None;
+            if k.reset != Known::Value(r) {
+                k.usage = Known::Unknown;
+                k.remaining = Known::Unknown;
             }
-            k.reset = Some(Some(r));
+            k.reset = Known::Value(r);
         }
         if let Some(e) = set(&patch.expires) {
-            k.expires = e.map(|o| o.map(|at| rfc3339(&at)));
+            k.expires = e.map(|at| rfc3339(&at));
         }
         if let Some(m) = set(&patch.models) {
             k.models = m;
         }
         if let Some(b) = patch.include_byok_in_limit {
-            k.include_byok_in_limit = Some(Some(b));
+            k.include_byok_in_limit = Known::Value(b);
         }
         if let Some(p) = patch.privacy {
-            k.privacy = Some(Some(p.as_str().to_string()));
+            k.privacy = Known::Value(p.as_str().to_string());
         }
         let currencies = [&patch.limit, &patch.limit_diem, &patch.limit_vcu];
         // Per-currency caps: a key that has them, or a change that sets DIEM or VCU (Venice).
-        let per_currency = matches!(k.limits, Some(Some(_)))
+        let per_currency = matches!(k.limits, Known::Value(_))
             || !patch.limit_diem.is_keep()
             || !patch.limit_vcu.is_keep();
         if per_currency && currencies.iter().any(|c| !c.is_keep()) {
             // Not read: the currencies the change leaves alone stay not known.
-            let mut l = k.limits.clone().flatten().unwrap_or(Limits {
-                usd: None,
-                diem: None,
-                vcu: None,
+            let mut l = k.limits.clone().into_value().unwrap_or(Limits {
+                usd: Known::Unknown,
+                diem: Known::Unknown,
+                vcu: Known::Unknown,
             });
             let amount = |c: &Change<crate::patch::Amount>, old: Known<Decimal>| match c {
                 Change::Keep => old,
-                Change::Clear => Some(None),
-                Change::Set(a) => Some(Some(a.value())),
+                Change::Clear => Known::Null,
+                Change::Set(a) => Known::Value(a.value()),
             };
             l.usd = amount(&patch.limit, l.usd);
             l.diem = amount(&patch.limit_diem, l.diem);
             l.vcu = amount(&patch.limit_vcu, l.vcu);
-            k.limits = Some(Some(l));
+            k.limits = Known::Value(l);
         }
         if limit_changed || patch.reset.is_some() {
             k.remaining = match (&k.limit, &k.usage) {
-                (Some(None), _) => Some(None),
-                (Some(Some(l)), Some(Some(u))) => remaining(*l, *u).map(Some),
-                _ => None,
+                (Known::Null, _) => Known::Null,
+                (Known::Value(l), Known::Value(u)) => Known::or_unknown(remaining(*l, *u)),
+                _ => Known::Unknown,
             };
         }
         if currencies.iter().any(|c| !c.is_keep()) || patch.reset.is_some() {
             // The provider decides again after a new cap or period; only a key left with no
             // cap at all is known not to be blocked.
-            let uncapped = k.limit == Some(None)
+            let uncapped = k.limit == Known::Null
                 && match &k.limits {
-                    Some(None) => true,
-                    Some(Some(l)) => [l.usd, l.diem, l.vcu].iter().all(|c| *c == Some(None)),
-                    None => false,
+                    Known::Null => true,
+                    Known::Value(l) => [l.usd, l.diem, l.vcu].iter().all(|c| *c == Known::Null),
+                    Known::Unknown => false,
                 };
             k.set_blocked(if uncapped {
                 Blocking::no()
@@ -175,18 +175,18 @@ mod tests {
     #[test]
     fn apply_sets_what_the_patch_sets_and_remaining_follows_the_limit() {
         let mut before = Key::unread("modelgates", "h", Unit::Usd);
-        before.limit = Some(Some(d("100")));
-        before.usage = Some(Some(d("25.5")));
-        before.remaining = Some(Some(d("74.5")));
-        before.name = Some(Some("ci".into()));
+        before.limit = Known::Value(d("100"));
+        before.usage = Known::Value(d("25.5"));
+        before.remaining = Known::Value(d("74.5"));
+        before.name = Known::Value("ci".into());
         let patch = Patch {
             limit: Change::Set("125".parse::<Amount>().unwrap()),
             disabled: Some(true),
             ..Default::default()
         };
         let after = before.apply(&patch);
-        assert_eq!(after.limit, Some(Some(d("125"))));
-        assert_eq!(after.remaining, Some(Some(d("99.5"))));
+        assert_eq!(after.limit, Known::Value(d("125")));
+        assert_eq!(after.remaining, Known::Value(d("99.5")));
         assert_eq!(after.name, before.name);
         let touched = patch.touched();
         let c = changes(Some(&before), &after, &touched);
@@ -204,33 +204,36 @@ mod tests {
     #[test]
     fn a_new_reset_period_makes_usage_unknown() {
         let mut before = Key::unread("modelgates", "h", Unit::Usd);
-        before.limit = Some(Some(d("100")));
-        before.usage = Some(Some(d("97.5")));
-        before.reset = Some(Some(Reset::Daily));
+        before.limit = Known::Value(d("100"));
+        before.usage = Known::Value(d("97.5"));
+        before.reset = Known::Value(Reset::Daily);
         let weekly = Patch {
             reset: Some(Reset::Weekly),
             limit: Change::Set("125".parse::<Amount>().unwrap()),
             ..Default::default()
         };
         let after = before.apply(&weekly);
-        assert_eq!((after.usage, after.remaining), (None, None));
+        assert_eq!(
+            (after.usage, after.remaining),
+            (Known::Unknown, Known::Unknown)
+        );
         // The same period: usage stays, remaining follows the limit.
         let daily = Patch {
             reset: Some(Reset::Daily),
             limit: Change::Set("125".parse::<Amount>().unwrap()),
             ..Default::default()
         };
-        assert_eq!(before.apply(&daily).remaining, Some(Some(d("27.5"))));
+        assert_eq!(before.apply(&daily).remaining, Known::Value(d("27.5")));
     }
 
     #[test]
     fn venice_currencies_apply_into_limits() {
         let mut before = Key::unread("venice", "v", Unit::Usd);
-        before.limits = Some(Some(Limits {
-            usd: Some(Some(d("50"))),
-            diem: Some(Some(d("10"))),
-            vcu: Some(None),
-        }));
+        before.limits = Known::Value(Limits {
+            usd: Known::Value(d("50")),
+            diem: Known::Value(d("10")),
+            vcu: Known::Null,
+        });
         let patch = Patch {
             limit_diem: Change::Clear,
             ..Default::default()
@@ -255,25 +258,25 @@ mod tests {
         assert_eq!(after.to_json()["limits"], json!({"diem": 5}));
         assert_eq!(after.field("limits.diem"), Some(json!(5)));
         assert_eq!(after.field("limits.usd"), None);
-        assert_eq!(after.limit, None);
+        assert_eq!(after.limit, Known::Unknown);
         // --limit alone on an unread key: the limit, and no per-currency object.
         let usd = Patch {
             limit: Change::Set("7".parse::<Amount>().unwrap()),
             ..Default::default()
         };
         let after = unread.apply(&usd);
-        assert_eq!(after.limit, Some(Some(d("7"))));
-        assert_eq!(after.limits, None);
+        assert_eq!(after.limit, Known::Value(d("7")));
+        assert_eq!(after.limits, Known::Unknown);
         // A key read with its caps: --limit also moves limits.usd.
         let mut read = unread.clone();
-        read.limits = Some(Some(Limits::default()));
+        read.limits = Known::Value(Limits::default());
         let after = read.apply(&usd);
         assert_eq!(after.field("limits.usd"), Some(json!(7)));
         assert_eq!(after.field("limits.vcu"), Some(Value::Null));
         // A provider without per-currency caps keeps `limits: null`.
         let mut gates = Key::unread("modelgates", "h", Unit::Usd);
-        gates.limits = Some(None);
-        assert_eq!(gates.apply(&usd).limits, Some(None));
+        gates.limits = Known::Null;
+        assert_eq!(gates.apply(&usd).limits, Known::Null);
         assert_eq!(gates.apply(&usd).field("limits.diem"), None);
         // Removing the cap: remaining is null whatever the usage.
         let clear = Patch {
@@ -281,10 +284,10 @@ mod tests {
             ..Default::default()
         };
         let mut capped = gates.clone();
-        capped.limit = Some(Some(d("10")));
-        capped.remaining = Some(Some(d("4")));
-        assert_eq!(capped.apply(&clear).remaining, Some(None));
-        assert_eq!(capped.apply(&clear).limit, Some(None));
+        capped.limit = Known::Value(d("10"));
+        capped.remaining = Known::Value(d("4"));
+        assert_eq!(capped.apply(&clear).remaining, Known::Null);
+        assert_eq!(capped.apply(&clear).limit, Known::Null);
     }
 
     #[test]
@@ -313,17 +316,17 @@ mod tests {
     #[test]
     fn numbers_compare_as_decimals() {
         let mut a = Key::unread("x", "k", Unit::Usd);
-        a.limit = Some(Some(d("50.0")));
+        a.limit = Known::Value(d("50.0"));
         let mut b = a.clone();
-        b.limit = Some(Some(d("50")));
+        b.limit = Known::Value(d("50"));
         assert!(changes(Some(&a), &b, &["limit"]).is_empty());
-        b.limit = Some(Some(d("51")));
+        b.limit = Known::Value(d("51"));
         assert_eq!(changes(Some(&a), &b, &["limit"]).len(), 1);
         assert!(changes(Some(&a), &b, &["name"]).is_empty());
         // Only the fields touched are listed (and remaining only along with the limit).
-        a.remaining = Some(Some(d("1")));
-        b.remaining = Some(Some(d("3")));
-        b.name = Some(Some("other".into()));
+        a.remaining = Known::Value(d("1"));
+        b.remaining = Known::Value(d("3"));
+        b.name = Known::Value("other".into());
         let c = changes(Some(&a), &b, &["name"]);
         assert_eq!(c.iter().map(|c| c.field).collect::<Vec<_>>(), ["name"]);
         let c = changes(Some(&a), &b, &["limit"]);

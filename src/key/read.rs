@@ -25,18 +25,18 @@ pub fn remaining_or(
     usage: &Known<Decimal>,
 ) -> Known<Decimal> {
     match (limit, figure) {
-        (Some(None), _) => Some(None),
+        (Known::Null, _) => Known::Null,
         // A provider's negative figure (spent past the cap) is 0 left, as limit - usage is.
-        (_, Some(Some(r))) => Some(Some(if r.is_sign_negative() {
+        (_, Known::Value(r)) => Known::Value(if r.is_sign_negative() {
             Decimal::ZERO
         } else {
             r
-        })),
-        (Some(Some(l)), _) => match usage {
-            Some(Some(u)) => remaining(*l, *u).map(Some),
-            _ => None,
+        }),
+        (Known::Value(l), _) => match usage {
+            Known::Value(u) => Known::or_unknown(remaining(*l, *u)),
+            _ => Known::Unknown,
         },
-        _ => None,
+        _ => Known::Unknown,
     }
 }
 
@@ -44,13 +44,16 @@ pub fn remaining_or(
 /// sends "10.2424"), >= 0, without trailing zeros; `null` is known to be empty; absent, out of
 /// range, negative or anything else is not known.
 pub fn money_field(v: &Value, name: &str) -> Known<Decimal> {
-    let d = match v.get(name)? {
-        Value::Null => return Some(None),
-        Value::Number(n) => decimal_of_number(n)?,
-        Value::String(s) => decimal_of_str(s)?,
-        _ => return None,
+    let d = match v.get(name) {
+        Some(Value::Null) => return Known::Null,
+        Some(Value::Number(n)) => decimal_of_number(n),
+        Some(Value::String(s)) => decimal_of_str(s),
+        _ => None,
     };
-    (!d.is_sign_negative() || d.is_zero()).then(|| Some(d.normalize()))
+    Known::or_unknown(
+        d.filter(|d| !d.is_sign_negative() || d.is_zero())
+            .map(|d| d.normalize()),
+    )
 }
 
 /// A provider's own figure of what is left (`limit_remaining`, `remaining_credit`): as
@@ -58,39 +61,40 @@ pub fn money_field(v: &Value, name: &str) -> Known<Decimal> {
 /// [`remaining_or`] shows as 0 left (not a figure to drop for `limit - usage`, which can say
 /// there is money left on a key the provider has stopped).
 pub fn figure_field(v: &Value, name: &str) -> Known<Decimal> {
-    match v.get(name)? {
-        Value::Null => Some(None),
-        Value::Number(n) => decimal_of_number(n).map(|d| Some(d.normalize())),
-        Value::String(s) => decimal_of_str(s).map(|d| Some(d.normalize())),
+    let d = match v.get(name) {
+        Some(Value::Null) => return Known::Null,
+        Some(Value::Number(n)) => decimal_of_number(n),
+        Some(Value::String(s)) => decimal_of_str(s),
         _ => None,
-    }
+    };
+    Known::or_unknown(d.map(|d| d.normalize()))
 }
 
 /// A string field; `null` known to be empty.
 pub fn text_field(v: &Value, name: &str) -> Known<String> {
-    match v.get(name)? {
-        Value::Null => Some(None),
-        Value::String(s) => Some(Some(s.clone())),
-        _ => None,
+    match v.get(name) {
+        Some(Value::Null) => Known::Null,
+        Some(Value::String(s)) => Known::Value(s.clone()),
+        _ => Known::Unknown,
     }
 }
 
 pub fn bool_field(v: &Value, name: &str) -> Known<bool> {
-    match v.get(name)? {
-        Value::Null => Some(None),
-        Value::Bool(b) => Some(Some(*b)),
-        _ => None,
+    match v.get(name) {
+        Some(Value::Null) => Known::Null,
+        Some(Value::Bool(b)) => Known::Value(*b),
+        _ => Known::Unknown,
     }
 }
 
 /// A timestamp field as RFC 3339 UTC (`Z`); `null` (or `""`) known to be none. A value that is
 /// not a timestamp is not known (it stays in `raw`).
 pub fn time_field(v: &Value, name: &str) -> Known<String> {
-    match v.get(name)? {
-        Value::Null => Some(None),
-        Value::String(s) if s.is_empty() => Some(None),
-        Value::String(s) => utc(s).map(Some),
-        _ => None,
+    match v.get(name) {
+        Some(Value::Null) => Known::Null,
+        Some(Value::String(s)) if s.is_empty() => Known::Null,
+        Some(Value::String(s)) => Known::or_unknown(utc(s)),
+        _ => Known::Unknown,
     }
 }
 
@@ -121,16 +125,16 @@ pub fn reset_word(s: &str) -> Option<Reset> {
 
 /// A model allow-list where `[]` or `null` means every model.
 pub fn models_of(v: &Value, name: &str) -> Known<Vec<String>> {
-    match v.get(name)? {
-        Value::Null => Some(None),
-        Value::Array(a) if a.is_empty() => Some(None),
+    match v.get(name) {
+        Some(Value::Null) => Known::Null,
+        Some(Value::Array(a)) if a.is_empty() => Known::Null,
         // A list with anything but names in it is not understood: not known (it stays in raw).
-        Value::Array(a) => a
-            .iter()
-            .map(|m| m.as_str().map(str::to_string))
-            .collect::<Option<Vec<_>>>()
-            .map(Some),
-        _ => None,
+        Some(Value::Array(a)) => Known::or_unknown(
+            a.iter()
+                .map(|m| m.as_str().map(str::to_string))
+                .collect::<Option<Vec<_>>>(),
+        ),
+        _ => Known::Unknown,
     }
 }
 
@@ -147,33 +151,33 @@ mod tests {
     fn readers() {
         let v = json!({"a": "10.2424", "b": 1e3, "c": null, "d": "x", "t": "2025-08-24T12:30:00+02:00",
                        "n": "2025-08-24T10:30:00", "bad": "soon", "m": [], "m2": ["x"]});
-        assert_eq!(money_field(&v, "a"), Some(Some(d("10.2424"))));
-        assert_eq!(money_field(&v, "b"), Some(Some(d("1000"))));
-        assert_eq!(money_field(&v, "c"), Some(None));
-        assert_eq!(money_field(&v, "d"), None);
-        assert_eq!(money_field(&v, "zz"), None);
+        assert_eq!(money_field(&v, "a"), Known::Value(d("10.2424")));
+        assert_eq!(money_field(&v, "b"), Known::Value(d("1000")));
+        assert_eq!(money_field(&v, "c"), Known::Null);
+        assert_eq!(money_field(&v, "d"), Known::Unknown);
+        assert_eq!(money_field(&v, "zz"), Known::Unknown);
         assert_eq!(
             time_field(&v, "t"),
-            Some(Some("2025-08-24T10:30:00Z".into()))
+            Known::Value("2025-08-24T10:30:00Z".into())
         );
         assert_eq!(
             time_field(&v, "n"),
-            Some(Some("2025-08-24T10:30:00Z".into()))
+            Known::Value("2025-08-24T10:30:00Z".into())
         );
-        assert_eq!(time_field(&v, "bad"), None);
-        assert_eq!(models_of(&v, "m"), Some(None));
-        assert_eq!(models_of(&v, "m2"), Some(Some(vec!["x".into()])));
+        assert_eq!(time_field(&v, "bad"), Known::Unknown);
+        assert_eq!(models_of(&v, "m"), Known::Null);
+        assert_eq!(models_of(&v, "m2"), Known::Value(vec!["x".into()]));
         let w = json!({"s": null, "b": true, "f": false, "n": null, "e": "", "m": null, "x": 3});
-        assert_eq!(text_field(&w, "s"), Some(None));
-        assert_eq!(text_field(&w, "x"), None);
-        assert_eq!(bool_field(&w, "b"), Some(Some(true)));
-        assert_eq!(bool_field(&w, "f"), Some(Some(false)));
-        assert_eq!(bool_field(&w, "n"), Some(None));
-        assert_eq!(bool_field(&w, "x"), None);
-        assert_eq!(time_field(&w, "e"), Some(None));
-        assert_eq!(time_field(&w, "n"), Some(None));
-        assert_eq!(models_of(&w, "m"), Some(None));
-        assert_eq!(models_of(&w, "x"), None);
+        assert_eq!(text_field(&w, "s"), Known::Null);
+        assert_eq!(text_field(&w, "x"), Known::Unknown);
+        assert_eq!(bool_field(&w, "b"), Known::Value(true));
+        assert_eq!(bool_field(&w, "f"), Known::Value(false));
+        assert_eq!(bool_field(&w, "n"), Known::Null);
+        assert_eq!(bool_field(&w, "x"), Known::Unknown);
+        assert_eq!(time_field(&w, "e"), Known::Null);
+        assert_eq!(time_field(&w, "n"), Known::Null);
+        assert_eq!(models_of(&w, "m"), Known::Null);
+        assert_eq!(models_of(&w, "x"), Known::Unknown);
         assert_eq!(reset_word("8h"), Some(Reset::EightHours));
         assert_eq!(reset_word("weekly"), Some(Reset::Weekly));
         assert_eq!(reset_word(" Week "), Some(Reset::Weekly));
@@ -193,31 +197,31 @@ mod tests {
         assert_eq!(remaining(d("10"), d("12")), Some(Decimal::ZERO));
         // Out of range: not known, never a panic.
         assert_eq!(remaining(Decimal::MAX, d("-1")), None);
-        assert_eq!(money_field(&json!({"u": -0.5}), "u"), None);
+        assert_eq!(money_field(&json!({"u": -0.5}), "u"), Known::Unknown);
         assert_eq!(
             money_field(&json!({"u": "9.50"}), "u"),
-            Some(Some(d("9.5")))
+            Known::Value(d("9.5"))
         );
-        // Odd values are not known (`None`), never "none" (`Some(None)`): a successor or an
-        // update answer built on them is refused, not given no cap.
+        // Odd values are not known (`Known::Unknown`), never "none" (`Known::Null`): a
+        // successor or an update answer built on them is refused, not given no cap.
         for odd in ["1e400", "\"abc\"", "-5", "true", "{}", "[]"] {
             let v: Value = serde_json::from_str(&format!(r#"{{"limit": {odd}}}"#)).unwrap();
-            assert_eq!(money_field(&v, "limit"), None, "{odd}");
+            assert_eq!(money_field(&v, "limit"), Known::Unknown, "{odd}");
         }
         let v = json!({"m3": ["a", 1]});
-        assert_eq!(models_of(&v, "m3"), None);
-        let cap = Some(Some(d("10")));
+        assert_eq!(models_of(&v, "m3"), Known::Unknown);
+        let cap = Known::Value(d("10"));
         assert_eq!(
-            remaining_or(Some(Some(d("-2.5"))), &cap, &None),
-            Some(Some(Decimal::ZERO))
+            remaining_or(Known::Value(d("-2.5")), &cap, &Known::Unknown),
+            Known::Value(Decimal::ZERO)
         );
         assert_eq!(
-            remaining_or(None, &cap, &Some(Some(d("4")))),
-            Some(Some(d("6")))
+            remaining_or(Known::Unknown, &cap, &Known::Value(d("4"))),
+            Known::Value(d("6"))
         );
         assert_eq!(
-            remaining_or(Some(Some(d("3"))), &Some(None), &None),
-            Some(None)
+            remaining_or(Known::Value(d("3")), &Known::Null, &Known::Unknown),
+            Known::Null
         );
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 use super::probe::{Holds, set_fields};
 use super::{Field, Scope, Settings};
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::patch::{Amount, ExpirySpec, Privacy};
 use crate::provider::ProviderKind;
 
@@ -29,11 +29,11 @@ fn at<T>(value: T) -> Option<Field<T>> {
     Some(Field { value, line: 0 })
 }
 
-fn cap(k: &Option<Option<Decimal>>) -> Option<Field<Option<Amount>>> {
+fn cap(k: &Known<Decimal>) -> Option<Field<Option<Amount>>> {
     match k {
-        None => None,
-        Some(None) => at(None),
-        Some(Some(d)) => Amount::new(*d).and_then(|a| at(Some(a))),
+        Known::Unknown => None,
+        Known::Null => at(None),
+        Known::Value(d) => Amount::new(*d).and_then(|a| at(Some(a))),
     }
 }
 
@@ -47,32 +47,31 @@ impl Settings {
     /// [`Settings::of_key`] with the provider's checks kept across keys.
     pub fn of_key_with(holds: &Holds, key: &Key) -> Settings {
         let p = holds.provider();
-        let limits = key.limits.clone().flatten();
+        let limits = key.limits.clone().into_value();
         let s = Settings {
             limit: cap(&key.limit),
             limit_diem: limits.as_ref().and_then(|l| cap(&l.diem)),
             limit_vcu: limits.as_ref().and_then(|l| cap(&l.vcu)),
-            reset: key.reset.flatten().and_then(at),
+            reset: key.reset.into_value().and_then(at),
             expires: match &key.expires {
-                None => None,
-                Some(None) => at(ExpirySpec::Never),
-                Some(Some(t)) => chrono::DateTime::parse_from_rfc3339(t.trim())
+                Known::Unknown => None,
+                Known::Null => at(ExpirySpec::Never),
+                Known::Value(t) => chrono::DateTime::parse_from_rfc3339(t.trim())
                     .ok()
                     .and_then(|d| at(ExpirySpec::At(d.with_timezone(&Utc)))),
             },
             models: match &key.models {
-                None => None,
-                Some(None) => at(None),
-                Some(Some(m)) if m.is_empty() => at(None),
-                Some(Some(m)) => at(Some(m.clone())),
+                Known::Unknown => None,
+                Known::Null => at(None),
+                Known::Value(m) if m.is_empty() => at(None),
+                Known::Value(m) => at(Some(m.clone())),
             },
-            disabled: key.disabled.flatten().and_then(at),
-            include_byok_in_limit: key.include_byok_in_limit.flatten().and_then(at),
+            disabled: key.disabled.into_value().and_then(at),
+            include_byok_in_limit: key.include_byok_in_limit.into_value().and_then(at),
             privacy: key
                 .privacy
-                .clone()
-                .flatten()
-                .and_then(|s| Privacy::from_str(&s, true).ok())
+                .value()
+                .and_then(|s| Privacy::from_str(s, true).ok())
                 .and_then(at),
             kind: p.adapter().key_type(key).and_then(at),
         };

@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Utc};
 
 use super::{as_read, unreadable};
 use crate::error::{Error, Result};
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::patch::Change;
 
 /// The successor's expiry, by the old key's expiry policy (see [`NewKey::successor`](super::NewKey::successor)); one
@@ -17,9 +17,9 @@ pub(super) fn expiry(
 ) -> Result<Change<DateTime<Utc>>> {
     let flag = "--expires WHEN (a date, a duration such as 90d, or never)";
     let at = match &old.expires {
-        Some(Some(at)) => at,
-        Some(None) => return Ok(Change::Clear),
-        None => {
+        Known::Value(at) => at,
+        Known::Null => return Ok(Change::Clear),
+        Known::Unknown => {
             return Err(unreadable(
                 provider,
                 old,
@@ -55,16 +55,16 @@ pub(super) fn expiry(
         ),
     };
     let created = match &old.created {
-        Some(Some(c)) => match DateTime::parse_from_rfc3339(c) {
+        Known::Value(c) => match DateTime::parse_from_rfc3339(c) {
             Ok(t) => Some(t.with_timezone(&Utc)),
             Err(_) => {
                 let what = format!("'{}' is not a timestamp", crate::text::truncate(c, 40));
                 return Err(unread_creation(&what));
             }
         },
-        Some(None) => None,
-        None if shown.is_none() && old.conflict("created").is_none() => None,
-        None => return Err(unread_creation(&as_read(old, "created"))),
+        Known::Null => None,
+        Known::Unknown if shown.is_none() && old.conflict("created").is_none() => None,
+        Known::Unknown => return Err(unread_creation(&as_read(old, "created"))),
     };
     let lifetime = created
         .map(|c| at - c)
@@ -111,7 +111,7 @@ pub(super) fn expiry(
 
 #[cfg(test)]
 mod tests {
-    use crate::key::Key;
+    use crate::key::{Key, Known};
     use crate::newkey::fixtures::*;
     use crate::patch::{Change, Patch};
     use serde_json::json;
@@ -119,8 +119,8 @@ mod tests {
     #[test]
     fn a_key_that_lives_a_set_time_passes_that_time_on() {
         let key = Key {
-            created: Some(Some("2026-08-25T12:00:00Z".into())),
-            expires: Some(Some("2026-11-23T12:00:00Z".into())),
+            created: Known::Value("2026-08-25T12:00:00Z".into()),
+            expires: Known::Value("2026-11-23T12:00:00Z".into()),
             ..old(Family::Ionet)
         };
         // 90 days, from now; even though the old key ends right now.
@@ -132,8 +132,8 @@ mod tests {
     fn an_expiry_past_the_year_9999_is_refused() {
         // Made in 1970, ends in 9999: the same life again from 2026 ends in the year 10056.
         let key = Key {
-            created: Some(Some("1970-01-01T00:00:00Z".into())),
-            expires: Some(Some("9999-12-31T23:59:59Z".into())),
+            created: Known::Value("1970-01-01T00:00:00Z".into()),
+            expires: Known::Value("9999-12-31T23:59:59Z".into()),
             ..old(Family::Venice)
         };
         let e = successor(Family::Venice, &key, &Patch::default()).unwrap_err();
@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn an_expired_old_key_needs_an_expiry() {
         let key = Key {
-            expires: Some(Some("2026-01-01T00:00:00Z".into())),
+            expires: Known::Value("2026-01-01T00:00:00Z".into()),
             ..old(Family::Ionet)
         };
         let e = successor(Family::Ionet, &key, &Patch::default()).unwrap_err();
@@ -172,7 +172,7 @@ mod tests {
         let expiring = |created, raw| Key {
             created,
             raw,
-            expires: Some(Some("2027-01-01T00:00:00Z".into())),
+            expires: Known::Value("2027-01-01T00:00:00Z".into()),
             ..old(Family::Ionet)
         };
         for (raw, shown) in [
@@ -180,7 +180,12 @@ mod tests {
             (json!({"createdAt": 5}), "createdAt is a number (5)"),
             (json!({"created_at": {}}), "created_at is an object"),
         ] {
-            let e = successor(Family::Ionet, &expiring(None, raw), &Patch::default()).unwrap_err();
+            let e = successor(
+                Family::Ionet,
+                &expiring(Known::Unknown, raw),
+                &Patch::default(),
+            )
+            .unwrap_err();
             assert_eq!((e.exit_code(), e.kind()), (7, "provider"), "{e}");
             let m = e.to_string();
             assert!(
@@ -194,7 +199,7 @@ mod tests {
             expires: Change::Clear,
             ..Patch::default()
         };
-        let odd = expiring(None, json!({"created_at": "yesterday"}));
+        let odd = expiring(Known::Unknown, json!({"created_at": "yesterday"}));
         assert_eq!(
             successor(Family::Ionet, &odd, &over).unwrap().expires,
             Change::Clear
@@ -205,19 +210,24 @@ mod tests {
             json!({"created_at": null}),
             json!({"createdAt": ""}),
         ] {
-            let s = successor(Family::Ionet, &expiring(None, raw), &Patch::default()).unwrap();
+            let s = successor(
+                Family::Ionet,
+                &expiring(Known::Unknown, raw),
+                &Patch::default(),
+            )
+            .unwrap();
             assert_eq!(s.expires, at("2027-01-01T00:00:00Z"));
         }
         let s = successor(
             Family::Ionet,
-            &expiring(Some(None), json!({"created_at": null})),
+            &expiring(Known::Null, json!({"created_at": null})),
             &Patch::default(),
         )
         .unwrap();
         assert_eq!(s.expires, at("2027-01-01T00:00:00Z"));
         // A key without an expiry does not need it.
         let never = Key {
-            expires: Some(None),
+            expires: Known::Null,
             raw: json!({"created_at": "yesterday"}),
             ..old(Family::Ionet)
         };

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::NewKey;
 use crate::error::Result;
-use crate::key::{Key, Limits, Unit};
+use crate::key::{Key, Known, Limits, Unit};
 use crate::patch::{Amount, Change, Patch, Reset};
 
 pub(super) fn now() -> DateTime<Utc> {
@@ -58,33 +58,33 @@ pub(super) fn builds(f: Family) -> impl Fn(&NewKey) -> bool {
 /// models, BYOK and privacy; the settings it does not have are known to be none.
 pub(super) fn old(f: Family) -> Key {
     let base = Key {
-        limit: Some(Some(d("50"))),
-        reset: Some(Some(Reset::Monthly)),
-        expires: Some(Some("2027-01-01T00:00:00Z".into())),
-        models: Some(None),
-        privacy: Some(None),
-        include_byok_in_limit: Some(None),
-        limits: Some(None),
-        disabled: Some(None),
+        limit: Known::Value(d("50")),
+        reset: Known::Value(Reset::Monthly),
+        expires: Known::Value("2027-01-01T00:00:00Z".into()),
+        models: Known::Null,
+        privacy: Known::Null,
+        include_byok_in_limit: Known::Null,
+        limits: Known::Null,
+        disabled: Known::Null,
         ..Key::unread("x", "k", Unit::Usd)
     };
     match f {
         Family::OpenRouter => Key {
-            include_byok_in_limit: Some(Some(true)),
-            disabled: Some(Some(false)),
+            include_byok_in_limit: Known::Value(true),
+            disabled: Known::Value(false),
             ..base
         },
         Family::Ionet => Key {
-            models: Some(Some(vec!["llama-3".into(), "qwen".into()])),
+            models: Known::Value(vec!["llama-3".into(), "qwen".into()]),
             ..base
         },
         Family::Venice => Key {
-            privacy: Some(Some("private-only".into())),
-            limits: Some(Some(Limits {
-                usd: Some(Some(d("50"))),
-                diem: Some(None),
-                vcu: Some(Some(d("2"))),
-            })),
+            privacy: Known::Value("private-only".into()),
+            limits: Known::Value(Limits {
+                usd: Known::Value(d("50")),
+                diem: Known::Null,
+                vcu: Known::Value(d("2")),
+            }),
             raw: json!({"consumptionLimits": {"usd": 50, "diem": null, "vcu": 2}}),
             ..base
         },

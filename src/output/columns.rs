@@ -426,10 +426,11 @@ fn secret_cell(r: &KeyResult) -> String {
 /// A key as `get` and `list` show it, for the tests of the tables and cells.
 #[cfg(test)]
 pub(super) fn shown(id: &str, name: &str) -> KeyResult {
+    use crate::key::Known;
     let mut k = crate::key::Key::unread("modelgates", id, crate::key::Unit::Usd);
-    k.name = Some(Some(name.into()));
-    k.limit = Some(None);
-    k.created = Some(Some("2025-08-24T10:30:00Z".into()));
+    k.name = Known::Value(name.into());
+    k.limit = Known::Null;
+    k.created = Known::Value("2025-08-24T10:30:00Z".into());
     KeyResult {
         provider: crate::provider::ProviderKind::ModelGates,
         key: id.into(),

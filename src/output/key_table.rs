@@ -145,6 +145,7 @@ fn status_colour(o: &Outcome) -> Color {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::Known;
     use crate::outcome::Mode;
     use crate::output::Format;
     use crate::output::columns::{defaults, shown};
@@ -179,10 +180,10 @@ mod tests {
             .map(|i| {
                 let mut r = shown(&format!("{i}f01d52606dc8f0a8303a7b5cc3fa0710"), "ci-runner");
                 if let Outcome::Shown(k) = &mut r.outcome {
-                    k.remaining = Some(Some(rust_decimal::Decimal::new(725, 2)));
-                    k.usage = Some(Some(rust_decimal::Decimal::new(275, 2)));
-                    k.reset = Some(Some(crate::patch::Reset::Monthly));
-                    k.disabled = Some(Some(i == 2));
+                    k.remaining = Known::Value(rust_decimal::Decimal::new(725, 2));
+                    k.usage = Known::Value(rust_decimal::Decimal::new(275, 2));
+                    k.reset = Known::Value(crate::patch::Reset::Monthly);
+                    k.disabled = Known::Value(i == 2);
                 }
                 r
             })
@@ -211,7 +212,7 @@ mod tests {
             "生产推理网关 production inference gateway (nightly batch)",
         );
         if let Outcome::Shown(k) = &mut r.outcome {
-            k.limit = Some(Some(rust_decimal::Decimal::new(5, 0)));
+            k.limit = Known::Value(rust_decimal::Decimal::new(5, 0));
         }
         let cols = defaults(Mode::List, Format::Table);
         let whole = IdForm {
@@ -258,9 +259,9 @@ mod tests {
             long,
         );
         if let Outcome::Shown(k) = &mut r.outcome {
-            k.limit = Some(Some(rust_decimal::Decimal::new(40, 0)));
-            k.usage = Some(Some(rust_decimal::Decimal::new(125, 1)));
-            k.remaining = Some(Some(rust_decimal::Decimal::new(275, 1)));
+            k.limit = Known::Value(rust_decimal::Decimal::new(40, 0));
+            k.usage = Known::Value(rust_decimal::Decimal::new(125, 1));
+            k.remaining = Known::Value(rust_decimal::Decimal::new(275, 1));
         }
         let cols = defaults(Mode::List, Format::Table);
         let t = table(&cols, &[r], Some(150), true, true, false);
@@ -278,12 +279,12 @@ mod tests {
                     format!("{i}f01d52606dc8f0a8303a7b5cc3fa07109c2e346cec7c0a16b40de462992ce9");
                 let mut r = shown(&id, &format!("ci-agent-{i:02}"));
                 if let Outcome::Shown(k) = &mut r.outcome {
-                    k.limit = Some(Some(rust_decimal::Decimal::new(25, 0)));
-                    k.usage = Some(Some(rust_decimal::Decimal::new(275, 2)));
-                    k.remaining = Some(Some(rust_decimal::Decimal::new(2225, 2)));
-                    k.reset = Some(Some(crate::patch::Reset::Monthly));
-                    k.expires = Some(Some("2027-01-01T00:00:00Z".into()));
-                    k.disabled = Some(Some(false));
+                    k.limit = Known::Value(rust_decimal::Decimal::new(25, 0));
+                    k.usage = Known::Value(rust_decimal::Decimal::new(275, 2));
+                    k.remaining = Known::Value(rust_decimal::Decimal::new(2225, 2));
+                    k.reset = Known::Value(crate::patch::Reset::Monthly);
+                    k.expires = Known::Value("2027-01-01T00:00:00Z".into());
+                    k.disabled = Known::Value(false);
                 }
                 r
             })

@@ -66,7 +66,7 @@ fn heading(r: &KeyResult) -> String {
         o => o.key(),
     };
     let name = shown
-        .and_then(|k| k.name.clone().flatten())
+        .and_then(|k| k.name.value().cloned())
         .map(|n| format!(" \"{}\"", sanitize(&n)))
         .unwrap_or_default();
     if r.key.is_empty() {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::{Action, Drift, KeyPlan, Pending};
 use crate::error::{Error, Result};
 use crate::journal::{self, Reconciled, Verdict};
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::keyfile::{
     DeclaredKey, Field, Holds, Scope, Settings, setting_values, updates_in_place,
 };
@@ -53,7 +53,7 @@ pub fn diff_journalled(
     for r in found {
         match &r.verdict {
             Verdict::Adopted(k) => {
-                if let Some(name) = k.name.clone().flatten() {
+                if let Some(name) = k.name.value().cloned() {
                     pending.push(Pending {
                         scope: scope.clone(),
                         name,
@@ -94,7 +94,7 @@ fn plan_scope(
     };
     let mut by_name: HashMap<&str, Vec<&Key>> = HashMap::with_capacity(current.len());
     for k in current {
-        if let Some(Some(n)) = &k.name {
+        if let Known::Value(n) = &k.name {
             by_name.entry(n.as_str()).or_default().push(k);
         }
     }
@@ -159,7 +159,7 @@ fn plan_scope(
     }
     let named: std::collections::HashSet<&str> = declared.iter().map(|d| d.name.as_str()).collect();
     for k in current {
-        let name = k.name.clone().flatten();
+        let name = k.name.value().cloned();
         if name.as_deref().is_some_and(|n| named.contains(n)) {
             continue;
         }
@@ -392,8 +392,8 @@ fn successor(
     // A successor is created enabled; a disabled key's (declared so, or left as it is) is
     // disabled right after, by `then`.
     let mut old = k.clone();
-    if old.disabled == Some(Some(true)) {
-        old.disabled = Some(Some(false));
+    if old.disabled == Known::Value(true) {
+        old.disabled = Known::Value(false);
         if d.settings.disabled.is_none() {
             then.disabled = Some(true);
         }

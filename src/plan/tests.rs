@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use super::{Action, CHANGES, ScopePlan, Summary, diff, diff_journalled, exit_code};
 use crate::config::Config;
 use crate::error::Error;
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::keyfile::{KeyFile, Scope, parse};
 use crate::patch::{Change, Reset};
 use crate::provider::ProviderKind;
@@ -28,12 +28,12 @@ fn gates(name: &str, id: &str) -> Key {
     Key {
         provider: "modelgates",
         id: id.into(),
-        name: Some(Some(name.into())),
-        disabled: Some(Some(false)),
-        limit: Some(Some(Decimal::new(50, 0))),
-        reset: Some(Some(Reset::Daily)),
-        expires: Some(None),
-        include_byok_in_limit: Some(Some(false)),
+        name: Known::Value(name.into()),
+        disabled: Known::Value(false),
+        limit: Known::Value(Decimal::new(50, 0)),
+        reset: Known::Value(Reset::Daily),
+        expires: Known::Null,
+        include_byok_in_limit: Known::Value(false),
         ..Key::default()
     }
 }
@@ -135,9 +135,9 @@ fn models_are_compared_as_a_set_and_a_duration_holds_for_a_key_that_expires() {
     let key = Key {
         provider: "ionet",
         id: "u1".into(),
-        name: Some(Some("bot".into())),
-        models: Some(Some(vec!["b".into(), "a".into()])),
-        expires: Some(Some("2027-01-01T00:00:00Z".into())),
+        name: Known::Value("bot".into()),
+        models: Known::Value(vec!["b".into(), "a".into()]),
+        expires: Known::Value("2027-01-01T00:00:00Z".into()),
         ..Key::default()
     };
     let text = "[[key]]\nprovider = \"ionet\"\nname = \"bot\"\nmodels = [\"a\", \"b\"]\nexpires = \"30d\"\n";

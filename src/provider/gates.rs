@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Adapter, BaseUrl, Info};
 use crate::error::Result;
-use crate::key::{self, Key};
+use crate::key::{self, Key, Known};
 use crate::newkey::NewKey;
 use crate::patch::{Change, Patch, Reset, rfc3339};
 use crate::request::Request;
@@ -259,7 +259,7 @@ pub fn created_without(p: &Info, what: &str) -> crate::error::Error {
 pub fn unreadable_cap(v: &Value, name: &str) -> Option<String> {
     match v.get(name)? {
         Value::Null => None,
-        _ if key::money_field(v, name).is_some() => None,
+        _ if key::money_field(v, name).is_known() => None,
         other => Some(format!(
             "{name} is {}, not a number >= 0 or null",
             crate::text::describe(other)
@@ -290,28 +290,25 @@ pub const PAGE: usize = 100;
 pub fn key_view(p: &Info, data: &Value) -> Key {
     use key::{bool_field, figure_field, money_field, text_field, time_field};
     let reset = match data.get("limit_reset") {
-        Some(Value::Null) => Some(Some(Reset::Never)),
-        Some(Value::String(s)) => key::reset_word(s).map(Some),
-        _ => None,
+        Some(Value::Null) => Known::Value(Reset::Never),
+        Some(Value::String(s)) => Known::or_unknown(key::reset_word(s)),
+        _ => Known::Unknown,
     };
     let usage_total = money_field(data, "usage");
     let usage = match reset {
-        Some(Some(Reset::Daily)) => money_field(data, "usage_daily"),
-        Some(Some(Reset::Weekly)) => money_field(data, "usage_weekly"),
-        Some(Some(Reset::Monthly)) => money_field(data, "usage_monthly"),
-        Some(Some(Reset::Never)) => usage_total,
-        _ => None,
+        Known::Value(Reset::Daily) => money_field(data, "usage_daily"),
+        Known::Value(Reset::Weekly) => money_field(data, "usage_weekly"),
+        Known::Value(Reset::Monthly) => money_field(data, "usage_monthly"),
+        Known::Value(Reset::Never) => usage_total,
+        _ => Known::Unknown,
     };
     let limit = money_field(data, "limit");
     let remaining = key::remaining_or(figure_field(data, "limit_remaining"), &limit, &usage);
-    let text = |n: &str| match text_field(data, n) {
-        Some(Some(s)) => Some(Some(s)),
-        _ => None,
-    };
+    let text = |n: &str| text_field(data, n).without_null();
     let blocking = key::blocked_by_remaining(data, &limit, p.unit);
     Key {
         provider: p.id,
-        id: text("hash").flatten().unwrap_or_default(),
+        id: text("hash").into_value().unwrap_or_default(),
         // Only `name`: `label` can be the masked secret (`sk-or-v1-0e6...1c96` in OpenRouter's
         // list example), so it is never shown as the name (it stays in `raw`).
         name: text("name"),
@@ -320,7 +317,7 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         blocked_why: blocking.why,
         limit,
         unit: p.unit,
-        limits: Some(None),
+        limits: Known::Null,
         reset,
         usage,
         remaining,
@@ -328,9 +325,9 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
         expires: time_field(data, "expires_at"),
         created: time_field(data, "created_at"),
         updated: time_field(data, "updated_at"),
-        last_used: None,
-        models: Some(None),
-        privacy: Some(None),
+        last_used: Known::Unknown,
+        models: Known::Null,
+        privacy: Known::Null,
         include_byok_in_limit: bool_field(data, "include_byok_in_limit"),
         raw: data.clone(),
         conflicts: Vec::new(),
@@ -606,9 +603,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v.id, "h");
-        assert_eq!(v.limit, Some(None));
-        assert_eq!(v.reset, Some(Some(Reset::Never)));
-        assert_eq!(v.remaining, Some(None));
+        assert_eq!(v.limit, Known::Null);
+        assert_eq!(v.reset, Known::Value(Reset::Never));
+        assert_eq!(v.remaining, Known::Null);
         assert_eq!(
             parse_update(mg(), br#"{"nodata":1}"#)
                 .unwrap_err()
@@ -628,7 +625,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(page.entries, 2);
-        assert_eq!(page.keys[0].name, Some(Some("x".into())));
+        assert_eq!(page.keys[0].name, Known::Value("x".into()));
         assert_eq!(page.keys[1].id, "b");
         assert_eq!(error_message(&json!({"error":{"code":"x"}})), None);
     }

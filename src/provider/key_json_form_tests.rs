@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::patch::{Change, Patch};
 use crate::provider::ProviderKind;
 
@@ -75,7 +75,7 @@ fn a_disagreement_on_expiry_is_not_known_and_named_with_both_values() {
     let mut own = full_openrouter();
     let listed = openrouter(json!({"hash": "h1", "expires_at": "2031-01-01T00:00:00Z"}));
     own.fill_from(&listed);
-    assert_eq!(own.expires, None);
+    assert_eq!(own.expires, Known::Unknown);
     assert!(own.to_json().get("expires").is_none());
     assert_eq!(
         own.conflict("expires"),
@@ -98,7 +98,7 @@ fn a_value_shown_in_a_disagreement_is_cut_to_40_characters() {
     let why = |mine: &str| {
         let mut own = full_openrouter().apply(&models(&[mine]));
         own.fill_from(&listed);
-        assert_eq!(own.models, None);
+        assert_eq!(own.models, Known::Unknown);
         own.conflict("models").unwrap().to_string()
     };
     // 40 characters with the JSON's brackets and quotes: shown whole.

@@ -28,7 +28,7 @@ pub use registry::{Api, CustomRow, Info, ProviderKind, all, configured, find, re
 pub use url::{BaseUrl, Workspace, display_url};
 
 use crate::error::{Error, Result};
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::newkey::NewKey;
 use crate::patch::Patch;
 use crate::request::{Request, Response};
@@ -94,10 +94,10 @@ impl ProviderKind {
                 }
             };
             hide(&mut c.key.id);
-            if let Some(Some(n)) = &mut c.key.name {
+            if let Known::Value(n) = &mut c.key.name {
                 hide(n);
             }
-            if let Some(Some(m)) = &mut c.key.models {
+            if let Known::Value(m) = &mut c.key.models {
                 m.iter_mut().for_each(hide);
             }
         }
@@ -210,14 +210,14 @@ mod tests {
         let v = gates
             .parse_get("h", br#"{"data": {"hash": "h", "name": "n"}}"#)
             .unwrap();
-        assert_eq!(v.name, Some(Some("n".into())));
+        assert_eq!(v.name, Known::Value("n".into()));
         let v = venice
             .parse_get(
                 "k",
                 br#"{"data": {"id": "k", "description": "d"}, "success": true}"#,
             )
             .unwrap();
-        assert_eq!(v.name, Some(Some("d".into())));
+        assert_eq!(v.name, Known::Value("d".into()));
         let page = venice
             .adapter()
             .parse_list(venice.info(), br#"{"data": [{"id": "a"}, {"id": "b"}, 3]}"#)

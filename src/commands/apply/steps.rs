@@ -375,7 +375,7 @@ fn adopted(ctx: &Ctx<'_>, id: &str, done: Outcome) -> Outcome {
         error: Error::Adopted {
             provider: s.p.info().name,
             id: shown,
-            name: sanitize(&after.name.clone().flatten().unwrap_or_default()),
+            name: sanitize(&after.name.value().cloned().unwrap_or_default()),
             why,
         },
         after,

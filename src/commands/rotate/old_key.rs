@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::{DEFAULT_GRACE, same_id_form};
 use crate::cli::OldKeyArg;
 use crate::error::{Error, Result};
-use crate::key::Key;
+use crate::key::{Key, Known};
 use crate::newkey;
 use crate::outcome::Outcome;
 use crate::output;
@@ -80,7 +80,7 @@ pub(super) fn old_step(
     // The old key's new name, when it is known.
     let rename = before.map(|k| {
         newkey::rotated_out_name(
-            k.name.clone().flatten().as_deref(),
+            k.name.value().map(String::as_str),
             now.date_naive(),
             name_cap(p),
         )
@@ -136,7 +136,7 @@ pub(super) fn old_step(
             let at = chrono::DurationRound::duration_trunc(at, chrono::Duration::seconds(1))
                 .unwrap_or(at);
             let current = before
-                .and_then(|k| k.expires.clone().flatten())
+                .and_then(|k| k.expires.value().cloned())
                 .and_then(|e| DateTime::parse_from_rfc3339(&e).ok())
                 .map(|e| e.with_timezone(&Utc));
             if let Some(c) = current.filter(|c| *c <= at) {
@@ -233,7 +233,7 @@ pub(super) fn name_kept(
     if step.renamed.is_some() || is_delete {
         return None;
     }
-    let name = before.name.clone().flatten()?;
+    let name = before.name.value().cloned()?;
     let new_name = newkey::rotated_out_name(Some(&name), now.date_naive(), name_cap(p));
     let shown = crate::text::sanitize(key);
     Some(format!(
@@ -249,7 +249,7 @@ pub(super) fn name_kept(
 /// another key of the account has `name`, the successor's name, already (exit 2 for this key,
 /// nothing created). A listing that cannot be read is said, and the rotation goes on.
 pub(super) async fn name_held(s: &Session, key: &str, before: &Key, name: &str) -> Option<Outcome> {
-    let old = before.name.clone().flatten()?;
+    let old = before.name.value().cloned()?;
     if !newkey::is_rotated_out(&old) {
         return None;
     }
@@ -268,7 +268,7 @@ pub(super) async fn name_held(s: &Session, key: &str, before: &Key, name: &str) 
     let me = same_id_form(key);
     let other = all
         .iter()
-        .find(|k| k.name.clone().flatten().as_deref() == Some(name) && same_id_form(&k.id) != me)?;
+        .find(|k| k.name.value().map(String::as_str) == Some(name) && same_id_form(&k.id) != me)?;
     Some(Outcome::Failed(Error::usage(format!(
         "{}: the old key is one rotate retired ('{}'); its successor would be named '{}', the \
          name of key {} already, so nothing was created and the old key was left as it is. \
@@ -296,15 +296,15 @@ fn shell_word(s: &str) -> String {
 /// or another expiry (more than a second off), or none.
 pub(super) fn not_as_asked(p: ProviderKind, k: &Key, expect: &Expect) -> Option<Error> {
     let what = match expect {
-        Expect::Disabled if k.disabled == Some(Some(false)) => "still enabled".to_string(),
+        Expect::Disabled if k.disabled == Known::Value(false) => "still enabled".to_string(),
         Expect::ExpiresAt(at) => match &k.expires {
-            Some(Some(e))
+            Known::Value(e)
                 if DateTime::parse_from_rfc3339(e)
                     .is_ok_and(|t| (t.with_timezone(&Utc) - *at).num_seconds().abs() > 1) =>
             {
                 format!("set to expire at {}", crate::text::sanitize(e))
             }
-            Some(None) => "set to never expire".into(),
+            Known::Null => "set to never expire".into(),
             _ => return None,
         },
         _ => return None,

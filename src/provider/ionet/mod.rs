@@ -7,7 +7,7 @@ mod body;
 
 use super::{Adapter, BaseUrl, Info};
 use crate::error::{Error, Result};
-use crate::key::{self, Key};
+use crate::key::{self, Key, Known};
 use crate::newkey::NewKey;
 use crate::patch::{Change, Patch};
 use crate::request::Request;
@@ -51,12 +51,12 @@ impl Adapter for Ionet {
             &check_key(key).unwrap_or_else(|_| key.to_string()),
             p.unit,
         );
-        k.name = key::text_field(sent, "description").filter(|n| n.is_some());
-        k.limit = key::money_field(sent, "credit_limit").filter(|l| l.is_some());
+        k.name = key::text_field(sent, "description").without_null();
+        k.limit = key::money_field(sent, "credit_limit").without_null();
         k.reset = reset_of(sent);
         k.expires = match sent.get("expires_at") {
-            Some(Value::String(s)) if s == "never" => Some(None),
-            _ => key::time_field(sent, "expires_at").filter(|e| e.is_some()),
+            Some(Value::String(s)) if s == "never" => Known::Null,
+            _ => key::time_field(sent, "expires_at").without_null(),
         };
         k.models = key::models_of(sent, "allowed_models");
         k.raw = v;
@@ -243,9 +243,9 @@ impl Adapter for Ionet {
 
 /// `credit_refresh_cycle` in the flag's words.
 fn reset_of(d: &Value) -> key::Known<crate::patch::Reset> {
-    match d.get("credit_refresh_cycle")? {
-        Value::String(s) => key::reset_word(s).map(Some),
-        _ => None,
+    match d.get("credit_refresh_cycle") {
+        Some(Value::String(s)) => Known::or_unknown(key::reset_word(s)),
+        _ => Known::Unknown,
     }
 }
 
@@ -261,26 +261,26 @@ fn list_view(p: &Info, d: &Value) -> Key {
             _ => String::new(),
         },
         name: key::text_field(d, "description"),
-        disabled: Some(None),
+        disabled: Known::Null,
         blocked: blocking.state,
         blocked_why: blocking.why,
         remaining: key::remaining_or(key::figure_field(d, "remaining_credit"), &limit, &usage),
         limit,
         unit: p.unit,
-        limits: Some(None),
+        limits: Known::Null,
         reset: reset_of(d),
         usage,
-        usage_total: None,
+        usage_total: Known::Unknown,
         expires: match d.get("expires_at") {
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("never") => Some(None),
+            Some(Value::String(s)) if s.eq_ignore_ascii_case("never") => Known::Null,
             _ => key::time_field(d, "expires_at"),
         },
         created: key::time_field(d, "created_at"),
-        updated: None,
-        last_used: None,
+        updated: Known::Unknown,
+        last_used: Known::Unknown,
         models: key::models_of(d, "allowed_models"),
-        privacy: Some(None),
-        include_byok_in_limit: Some(None),
+        privacy: Known::Null,
+        include_byok_in_limit: Known::Null,
         raw: d.clone(),
         conflicts: Vec::new(),
     };
@@ -395,7 +395,7 @@ mod tests {
         }
         // io.net's documented answer: what was sent.
         let k = parse_update(KEY, &sent, br#"{"status":"succeeded"}"#).unwrap();
-        assert_eq!(k.limit, Some(Some(75.into())));
+        assert_eq!(k.limit, Known::Value(75.into()));
         // A cap not sent may be anything.
         let name = json!({"description": "n"});
         assert!(parse_update(KEY, &name, br#"{"status":"succeeded","credit_limit":"x"}"#).is_ok());
@@ -453,10 +453,10 @@ mod tests {
         let want = Key {
             provider: "ionet",
             id: KEY.into(),
-            limit: Some(Some(20.into())),
-            usage: Some(Some(5.into())),
-            remaining: Some(Some(15.into())),
-            reset: Some(Some(Reset::Daily)),
+            limit: Known::Value(20.into()),
+            usage: Known::Value(5.into()),
+            remaining: Known::Value(15.into()),
+            reset: Known::Value(Reset::Daily),
             unit: crate::key::Unit::Credits,
             blocked: Some(false),
             raw: usage.clone(),
@@ -474,11 +474,11 @@ mod tests {
         assert_eq!(page.entries, 2);
         let l = page.keys;
         assert_eq!(l.len(), 1);
-        assert_eq!(l[0].remaining, Some(Some(6.into())));
-        assert_eq!(l[0].usage, Some(Some(4.into())));
-        assert_eq!(l[0].models, Some(None));
-        assert_eq!(l[0].expires, Some(None));
-        assert_eq!(l[0].disabled, Some(None));
+        assert_eq!(l[0].remaining, Known::Value(6.into()));
+        assert_eq!(l[0].usage, Known::Value(4.into()));
+        assert_eq!(l[0].models, Known::Null);
+        assert_eq!(l[0].expires, Known::Null);
+        assert_eq!(l[0].disabled, Known::Null);
         assert!(Ionet.parse_list(p(), br#"{"data":{}}"#).is_err());
     }
 
@@ -514,13 +514,13 @@ mod tests {
                 .parse_get(p(), KEY, body.to_string().as_bytes())
                 .unwrap();
             k.fill_from(&list[0]);
-            assert_eq!(k.limit, None, "{usage}");
+            assert_eq!(k.limit, Known::Unknown, "{usage}");
             assert!(
                 k.conflict("limit").is_some_and(|w| w.contains(shown)),
                 "{usage}: {:?}",
                 k.conflicts
             );
-            assert_eq!(k.reset, Some(Some(Reset::Weekly)));
+            assert_eq!(k.reset, Known::Value(Reset::Weekly));
         }
         // Agreeing (100 and 100.0), or the usage read without the field: the list's value.
         for body in [
@@ -531,7 +531,7 @@ mod tests {
                 .parse_get(p(), KEY, body.to_string().as_bytes())
                 .unwrap();
             k.fill_from(&list[0]);
-            assert_eq!(k.limit, Some(Some(100.into())), "{body}");
+            assert_eq!(k.limit, Known::Value(100.into()), "{body}");
             assert!(k.conflicts.is_empty(), "{body}");
         }
         // A cycle the list shows oddly is not covered by the usage read's.
@@ -542,7 +542,7 @@ mod tests {
             )
             .unwrap()
             .keys;
-        assert_eq!(odd[0].reset, None);
+        assert_eq!(odd[0].reset, Known::Unknown);
         assert!(
             odd[0]
                 .conflict("reset")

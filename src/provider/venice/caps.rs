@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::name;
 use crate::error::{Error, Result};
-use crate::key::{self, Key};
+use crate::key::{self, Key, Known};
 use crate::patch::{Change, Patch};
 
 /// Fills the currencies `patch` leaves out with the key's current values (read in `before` by
@@ -68,21 +68,21 @@ pub fn caps_flags(body: &Value, read: Option<&Key>) -> String {
     {
         let value = match sent.and_then(|c| c.get(name)) {
             None => match read.map(|k| match &k.limits {
-                Some(Some(l)) => match *name {
+                Known::Value(l) => match *name {
                     "usd" => l.usd,
                     "diem" => l.diem,
                     _ => l.vcu,
                 },
-                Some(None) => Some(None),
-                None => None,
+                Known::Null => Known::Null,
+                Known::Unknown => Known::Unknown,
             }) {
                 // Read back as no cap, or not read back: nothing to clear.
-                None | Some(Some(None)) => continue,
+                None | Some(Known::Null) => continue,
                 Some(_) => "none".to_string(),
             },
             Some(Value::Null) => "none".to_string(),
             Some(v) => match key::money_field(&json!({ "v": v }), "v") {
-                Some(Some(d)) => d.normalize().to_string(),
+                Known::Value(d) => d.normalize().to_string(),
                 _ => continue,
             },
         };
@@ -97,29 +97,28 @@ pub fn caps_flags(body: &Value, read: Option<&Key>) -> String {
 /// cannot be read differs in every currency (`read back not readable`).
 pub fn caps_differ(body: &Value, read: &Key) -> Vec<String> {
     let sent = body.get("consumptionLimit");
-    let word =
-        |d: &Option<Decimal>| d.map_or_else(|| "none".to_string(), |d| d.normalize().to_string());
     let mut out = Vec::new();
     for name in crate::newkey::CURRENCIES {
-        let want: Option<Option<Decimal>> = match sent.and_then(|c| c.get(name)) {
-            None | Some(Value::Null) => Some(None),
+        let want: Known<Decimal> = match sent.and_then(|c| c.get(name)) {
+            None | Some(Value::Null) => Known::Null,
             Some(v) => key::money_field(&json!({ "v": v }), "v"),
         };
-        let got: Option<Option<Decimal>> = match &read.limits {
-            Some(Some(l)) => match name {
+        let got: Known<Decimal> = match &read.limits {
+            Known::Value(l) => match name {
                 "usd" => l.usd,
                 "diem" => l.diem,
                 _ => l.vcu,
             },
-            Some(None) => Some(None),
-            None => None,
+            Known::Null => Known::Null,
+            Known::Unknown => Known::Unknown,
         };
-        if want.is_some() && want == got {
+        if want.is_known() && want == got {
             continue;
         }
-        let shown = |v: &Option<Option<Decimal>>| match v {
-            Some(d) => word(d),
-            None => "not readable".into(),
+        let shown = |v: &Known<Decimal>| match v {
+            Known::Value(d) => d.normalize().to_string(),
+            Known::Null => "none".to_string(),
+            Known::Unknown => "not readable".to_string(),
         };
         out.push(format!(
             "{name}: sent {}, read back {}",
@@ -170,7 +169,7 @@ mod tests {
     fn both_spellings_of_the_caps_must_agree() {
         let both = json!({"id": KEY, "consumptionLimits": {}, "consumptionLimit": {"usd": 50}});
         let k = key_view(info(), &both);
-        assert_eq!((&k.limits, &k.limit), (&None, &None));
+        assert_eq!((&k.limits, &k.limit), (&Known::Unknown, &Known::Unknown));
         // `update` keeping the other currencies refuses them as `rotate` does (one reading).
         let mut p = Patch {
             limit_diem: Change::Set("5".parse().unwrap()),
@@ -186,7 +185,7 @@ mod tests {
             json!({"consumptionLimits": {"usd": 50}}),
         ] {
             let k = key_view(info(), &data);
-            assert_eq!(k.limit, Some(Some(50.into())), "{data}");
+            assert_eq!(k.limit, Known::Value(50.into()), "{data}");
         }
     }
 

@@ -10,7 +10,7 @@ mod caps;
 
 use super::{Adapter, BaseUrl, Info};
 use crate::error::{Error, Result};
-use crate::key::{self, Key};
+use crate::key::{self, Key, Known};
 use crate::newkey::NewKey;
 use crate::patch::{Change, KeyType, Patch};
 use crate::request::{Request, Response};
@@ -285,53 +285,56 @@ pub fn parse_key(p: &Info, body: &[u8]) -> Result<Key> {
 /// is `currentPeriodUsage.usd` (a numeric string, present only when the key has a limit).
 pub fn key_view(p: &Info, data: &Value) -> Key {
     let read = |consumption: &Value| match consumption {
-        Value::Null => Some(Some(key::Limits::default())),
+        Value::Null => Known::Value(key::Limits::default()),
         l @ Value::Object(_) => {
             // A currency the object leaves out has no cap set (each is optional in Venice's
             // published document, and `vcu` is deprecated): `null`, as `update` and `rotate`
             // read it. One present that is not a cap (>= 0 or null) is not known.
             let cur = |n: &str| match l.get(n) {
-                None => Some(None),
+                None => Known::Null,
                 Some(_) => key::money_field(l, n),
             };
-            Some(Some(key::Limits {
+            Known::Value(key::Limits {
                 usd: cur("usd"),
                 diem: cur("diem"),
                 vcu: cur("vcu"),
-            }))
+            })
         }
-        _ => None,
+        _ => Known::Unknown,
     };
     // Both spellings in one answer must say the same: caps that disagree are not known (as
     // `newkey::caps` refuses them), not one spelling's silently.
     let limits = match (data.get("consumptionLimits"), data.get("consumptionLimit")) {
-        (Some(a), Some(b)) => Some(read(a)).filter(|x| *x == read(b)).flatten(),
+        (Some(a), Some(b)) => match read(a) {
+            same if same == read(b) => same,
+            _ => Known::Unknown,
+        },
         (Some(one), None) | (None, Some(one)) => read(one),
-        (None, None) => None,
+        (None, None) => Known::Unknown,
     };
     let limit = match &limits {
-        Some(Some(l)) => l.usd,
-        Some(None) => Some(None),
-        None => None,
+        Known::Value(l) => l.usd,
+        Known::Null => Known::Null,
+        Known::Unknown => Known::Unknown,
     };
     let usage = match data.get("currentPeriodUsage") {
         Some(u @ Value::Object(_)) => key::money_field(u, "usd"),
-        _ => None,
+        _ => Known::Unknown,
     };
     let reset = match data.get("limitPeriod") {
-        Some(Value::String(s)) => key::reset_word(s).map(Some),
-        _ => None,
+        Some(Value::String(s)) => Known::or_unknown(key::reset_word(s)),
+        _ => Known::Unknown,
     };
     let privacy = match data.get("modelPrivacy") {
         Some(Value::String(s)) => match s.as_str() {
-            "ALL" => Some(Some("all".to_string())),
-            "PRIVATE_TEXT" => Some(Some("private-text".to_string())),
-            "PRIVATE_ONLY" => Some(Some("private-only".to_string())),
-            _ => None,
+            "ALL" => Known::Value("all".to_string()),
+            "PRIVATE_TEXT" => Known::Value("private-text".to_string()),
+            "PRIVATE_ONLY" => Known::Value("private-only".to_string()),
+            _ => Known::Unknown,
         },
         // Every Venice key has one of the three: `null`, another word or another type is not
         // known (not "no setting", which a successor would turn into Venice's default, ALL).
-        _ => None,
+        _ => Known::Unknown,
     };
     let blocking = key::blocked_by_currency(&limits, data);
     Key {
@@ -341,23 +344,23 @@ pub fn key_view(p: &Info, data: &Value) -> Key {
             _ => String::new(),
         },
         name: key::text_field(data, "description"),
-        disabled: Some(None),
+        disabled: Known::Null,
         blocked: blocking.state,
         blocked_why: blocking.why,
-        remaining: key::remaining_or(None, &limit, &usage),
+        remaining: key::remaining_or(Known::Unknown, &limit, &usage),
         limit,
         unit: p.unit,
         limits,
         reset,
         usage,
-        usage_total: None,
+        usage_total: Known::Unknown,
         expires: key::time_field(data, "expiresAt"),
         created: key::time_field(data, "createdAt"),
-        updated: None,
+        updated: Known::Unknown,
         last_used: key::time_field(data, "lastUsedAt"),
-        models: Some(None),
+        models: Known::Null,
         privacy,
-        include_byok_in_limit: Some(None),
+        include_byok_in_limit: Known::Null,
         raw: data.clone(),
         conflicts: Vec::new(),
     }
@@ -465,10 +468,10 @@ mod tests {
     fn privacy_other_than_the_three_words_is_not_known() {
         for odd in [json!(null), json!("SECRET"), json!(1)] {
             let k = key_view(info(), &json!({"id": "k", "modelPrivacy": odd}));
-            assert_eq!(k.privacy, None, "{odd}");
+            assert_eq!(k.privacy, Known::Unknown, "{odd}");
         }
         let k = key_view(info(), &json!({"id": "k", "modelPrivacy": "PRIVATE_TEXT"}));
-        assert_eq!(k.privacy, Some(Some("private-text".into())));
+        assert_eq!(k.privacy, Known::Value("private-text".into()));
     }
 
     fn answer(status: u16, body: Value) -> Error {
@@ -558,16 +561,16 @@ mod tests {
     #[test]
     fn success_and_errors() {
         let v = parse_update(br#"{"data":{"id":"k","description":"d","consumptionLimits":{"usd":50},"limitPeriod":"MONTH","expiresAt":null},"success":true}"#).unwrap();
-        assert_eq!(v.limit, Some(Some(50.into())));
+        assert_eq!(v.limit, Known::Value(50.into()));
         // Currencies the answer leaves out have no cap set (optional in Venice's document).
         assert_eq!(
             v.to_json()["limits"],
             json!({"usd": 50, "diem": null, "vcu": null})
         );
-        assert_eq!(v.reset, Some(Some(Reset::Monthly)));
-        assert_eq!(v.expires, Some(None));
+        assert_eq!(v.reset, Known::Value(Reset::Monthly));
+        assert_eq!(v.expires, Known::Null);
         // No currentPeriodUsage: usage and remaining are not known.
-        assert_eq!((v.usage, v.remaining), (None, None));
+        assert_eq!((v.usage, v.remaining), (Known::Unknown, Known::Unknown));
         let v = parse_update(br#"{"data":{"id":"k","consumptionLimits":{"usd":50},"currentPeriodUsage":{"usd":"12.25","diem":"1"},"limitPeriod":"EPOCH","modelPrivacy":"PRIVATE_ONLY","lastUsedAt":"2025-01-02T03:04:05.000Z"},"success":true}"#).unwrap();
         let j = v.to_json();
         assert_eq!(j["usage"], json!(12.25));
