@@ -129,6 +129,11 @@ pub(super) async fn apply_scope(
             k.action,
             Action::Create { .. } | Action::Update { .. } | Action::Replace { .. }
         ) || (args.prune && matches!(k.action, Action::Unmanaged { .. }));
+        // A secret an earlier profile lost (stdout cannot take one) would be lost here too:
+        // this profile's writes are not started either.
+        if stop.is_none() && writes && output::secret_undelivered() {
+            stop = Some(stopping(&sc.scope, LOST));
+        }
         let (mode, outcome) = if writes && (cancel.is_cancelled() || stop.is_some()) {
             (mode_of(&k.action), Outcome::NotAttempted)
         } else {
@@ -149,19 +154,10 @@ pub(super) async fn apply_scope(
                 Some(Error::RateLimited { .. }) => {
                     Some("the provider is still rate limiting after the retries")
                 }
-                _ if output::secret_undelivered() => Some(
-                    "a new key's secret could not be delivered (see above), and every later \
-                     secret would be lost the same way",
-                ),
+                _ if output::secret_undelivered() => Some(LOST),
                 _ => None,
             }
-            .map(|why| {
-                output::error(&format!(
-                    "{}: stopped writing keys: {why} (-o json lists every key with its status)",
-                    sc.scope.describe()
-                ));
-                why.to_string()
-            });
+            .map(|why| stopping(&sc.scope, why));
         }
         if matches!(k.action, Action::Replace { .. }) && !args.replace {
             totals.left += 1;
@@ -193,6 +189,19 @@ pub(super) async fn apply_scope(
         });
     }
     reports.finish();
+}
+
+/// Why the writes stop once a new key's secret reached neither its sink nor stdout.
+const LOST: &str = "a new key's secret could not be delivered (see above), and every later \
+                    secret would be lost the same way";
+
+/// Says that `scope`'s writes stop, and why; the reason kept.
+fn stopping(scope: &crate::keyfile::Scope, why: &str) -> String {
+    output::error(&format!(
+        "{}: stopped writing keys: {why} (-o json lists every key with its status)",
+        scope.describe()
+    ));
+    why.to_string()
 }
 
 fn mode_of(a: &Action) -> Mode {

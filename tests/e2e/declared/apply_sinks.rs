@@ -267,3 +267,63 @@ async fn a_create_whose_disabled_follow_up_fails_is_not_a_clean_success() {
         )]
     );
 }
+
+#[tokio::test]
+async fn a_secret_lost_in_one_profile_stops_the_creates_of_the_next() {
+    let a = gates(200).await;
+    let b = gates(200).await;
+    let home = Home::with_config(&format!(
+        "[profiles.a]\nprovider = \"modelgates\"\nbase_url = \"{}\"\ncredential_env = \"{ENV}\"\n\n\
+         [profiles.b]\nprovider = \"modelgates\"\nbase_url = \"{}\"\ncredential_env = \"{ENV}\"\n",
+        a.uri(),
+        b.uri()
+    ));
+    // No sink: each secret goes to stdout, which cannot take it (/dev/full).
+    let file = home.write(
+        "keys.toml",
+        "[[key]]\nprofile = \"a\"\nname = \"ci\"\nlimit = 5\n\n\
+         [[key]]\nprofile = \"b\"\nname = \"ci\"\nlimit = 5\n",
+    );
+    let env = home.env();
+    let f = file.to_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_keyctl"));
+        for v in crate::common::cleared() {
+            cmd.env_remove(v);
+        }
+        cmd.args(["apply", "-f", &f, "--yes"])
+            .envs(env)
+            .env(ENV, SECRET)
+            .stdin(std::process::Stdio::null())
+            .stdout(full)
+            .output()
+            .expect("runs")
+    })
+    .await
+    .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("could not write the new secret"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("APPLYPIPED"), "{stderr}");
+    assert_eq!(
+        writes(&a).await,
+        vec![format!(
+            "POST /api/v1/keys {}",
+            json!({"name": "ci", "limit": 5})
+        )]
+    );
+    // Profile b's key would lose its secret the same way: not created.
+    assert_eq!(writes(&b).await, Vec::<String>::new(), "{stderr}");
+    assert!(
+        stderr
+            .contains("profile b: stopped writing keys: a new key's secret could not be delivered"),
+        "{stderr}"
+    );
+}
