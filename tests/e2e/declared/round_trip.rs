@@ -49,6 +49,7 @@ async fn venice_listing(s: &MockServer) {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"id": V1, "description": "bot", "apiKeyType": "INFERENCE",
              "consumptionLimits": {"usd": 25, "diem": 3.5, "vcu": null},
+             "limitPeriod": "MONTH", "modelPrivacy": "PRIVATE_ONLY",
              "expiresAt": "2027-06-30T23:59:59.000Z", "createdAt": "2026-11-23T10:00:00Z",
              "last6Chars": "abc123"},
             {"id": V2, "description": "admin-tool", "apiKeyType": "ADMIN",
@@ -133,13 +134,14 @@ async fn export_then_plan_is_no_changes_on_every_provider() {
         gates_listing(&s, gates_family()).await;
         assert_eq!(round_trip(id, var, &s).await, gates_export(id), "{id}");
     }
-    // Venice: caps per currency (usd as limit, diem, vcu), the key type, no reset.
+    // Venice: caps per currency (usd as limit, diem, vcu), the period, privacy, the key type.
     let s = server().await;
     venice_listing(&s).await;
     assert_eq!(
         round_trip("venice", "VENICE_ADMIN_KEY", &s).await,
         "[[key]]\nprovider = \"venice\"\nname = \"bot\"\nlimit = 25\nlimit_diem = 3.5\n\
-         limit_vcu = \"none\"\nexpires = \"2027-06-30T23:59:59Z\"\ntype = \"inference\"\n\n\
+         limit_vcu = \"none\"\nreset = \"monthly\"\nexpires = \"2027-06-30T23:59:59Z\"\n\
+         privacy = \"private-only\"\ntype = \"inference\"\n\n\
          [[key]]\nprovider = \"venice\"\nname = \"admin-tool\"\nlimit = \"none\"\n\
          limit_diem = \"none\"\nlimit_vcu = 40\nexpires = \"never\"\ntype = \"admin\"\n"
     );
