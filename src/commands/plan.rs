@@ -1,7 +1,8 @@
 //! `keyctl plan -f FILE`: the key file against the keys of each scope it names (one listing
 //! read per profile), printed as actions and a summary; exit 0 in sync, [`plan::CHANGES`]
 //! when there is anything to do, a failed read's code when one fails (the other scopes are
-//! still planned and printed).
+//! still planned and printed). The create journal's pending entries of each scope are read
+//! (never closed): a key an earlier run's lost create made is planned as `adopt`.
 
 use chrono::{DateTime, Utc};
 
