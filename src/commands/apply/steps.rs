@@ -225,7 +225,11 @@ async fn one(
 ) -> (Mode, Outcome) {
     let s = &ctx.read.session;
     let before = |id: &str| ctx.read.listed.get(id).cloned().map(Box::new);
+    // An adopted key to be replaced is rotated with --replace (the successor's secret is the
+    // one its lost create never gave); else it is reported adopted.
+    let rotated = ctx.args.replace && matches!(k.action, Action::Replace { .. });
     if k.adopt.is_some()
+        && !rotated
         && let Some(id) = k.action.id()
     {
         let outcome = match &k.action {

@@ -302,3 +302,98 @@ async fn venices_500_key_cap_is_refused_before_anything_is_sent() {
     assert!(!home.path().join("two.key").exists());
     assert_eq!(out.stdout, "");
 }
+
+#[tokio::test]
+async fn an_adopted_key_to_be_replaced_is_rotated_with_replace() {
+    let s = server().await;
+    let made = gates_key(H1, "ci").with(json!({"limit": null, "limit_reset": null,
+        "include_byok_in_limit": false, "expires_at": null}));
+    // The create's own listing is empty; its POST answers 500 (a key may have been made: the
+    // journal entry stays), and from then on the listing holds the key it made.
+    Mock::given(method("GET"))
+        .and(path("/api/v1/keys"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&s)
+        .await;
+    gates_listing(&s, vec![made.clone()]).await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/keys"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/keys"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "data": gates_key(H_NEW, "ci").with(json!({"expires_at": "2027-01-01T00:00:00Z"})),
+            "key": NEW_SECRET})))
+        .mount(&s)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(move |r: &wiremock::Request| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or_default();
+            ResponseTemplate::new(200).set_body_json(json!({"data": made.clone().with(body)}))
+        })
+        .mount(&s)
+        .await;
+    let home = Home::without_config();
+    home.keyctl_with(ENV, &["create", "-p", "modelgates", "--name", "ci"])
+        .base(&s)
+        .run()
+        .await
+        .code(7);
+    // Declared with an expiry ModelGates cannot set in place: a replacement, of a key
+    // adopted.
+    let file = home.write(
+        "keys.toml",
+        "[[key]]\nprovider = \"modelgates\"\nname = \"ci\"\nexpires = \"2027-01-01\"\n\
+         secret_file = \"ci.key\"\n",
+    );
+    let f = file.to_str().unwrap();
+    let plan = home
+        .keyctl_with(ENV, &["plan", "-f", f, "-o", "json"])
+        .base(&s)
+        .run()
+        .await;
+    let lines = plan.json_lines();
+    assert_eq!(lines[0]["action"], "replace", "{}", plan.stdout);
+    assert!(lines[0]["adopt"].is_object(), "{}", plan.stdout);
+    let out = home
+        .keyctl_with(ENV, &["apply", "-f", f, "--yes", "--replace", "-o", "json"])
+        .base(&s)
+        .run()
+        .await;
+    out.code(0);
+    let lines = out.json_lines();
+    assert_eq!(lines.len(), 1, "{}", out.stdout);
+    assert_eq!(lines[0]["status"], "rotated", "{}", lines[0]);
+    assert_eq!(lines[0]["key"], H1);
+    assert_eq!(lines[0]["new_key"], H_NEW);
+    crate::output::json_model::check_line(&lines[0]);
+    let writes: Vec<String> = sent(&s)
+        .await
+        .into_iter()
+        .filter(|r| !r.starts_with("GET"))
+        .collect();
+    assert_eq!(writes.len(), 3, "{writes:?}");
+    assert_eq!(
+        writes[1],
+        format!(
+            "POST /api/v1/keys {}",
+            json!({"name": "ci", "limit": null, "limit_reset": null,
+                "include_byok_in_limit": false, "expires_at": "2027-01-01T00:00:00Z"})
+        )
+    );
+    assert!(
+        writes[2].starts_with(&format!("PATCH /api/v1/keys/{H1} ")),
+        "{writes:?}"
+    );
+    // Its secret is the successor's, in its file: the one the lost create never gave.
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("ci.key")).unwrap(),
+        format!("{NEW_SECRET}\n")
+    );
+}
