@@ -2,7 +2,8 @@
 //! refused does not stop the other (its keys applied, every key in exactly one status, the
 //! failure's exit code); `--replace` rotates a key as `rotate` does (the successor made with
 //! the declared settings and its secret delivered, then the old key's default step); Venice's
-//! 500-key cap refused before anything is sent.
+//! 500-key cap refused before anything is sent; a key a lost create made, to be replaced, rotated
+//! with `--replace` (not left adopted).
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
