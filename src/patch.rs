@@ -558,6 +558,9 @@ impl Patch {
 mod touched_tests;
 
 #[cfg(test)]
+mod decimal_length_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;

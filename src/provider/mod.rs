@@ -159,6 +159,9 @@ mod no_setting_read_tests;
 mod quotable_tests;
 
 #[cfg(test)]
+mod read_agreement_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::patch::KeyType;
