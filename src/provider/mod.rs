@@ -162,6 +162,9 @@ mod quotable_tests;
 mod read_agreement_tests;
 
 #[cfg(test)]
+mod single_cap_apply_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::patch::KeyType;
