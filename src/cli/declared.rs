@@ -46,6 +46,11 @@ pub struct PlanArgs {
     /// The key file (TOML: [[key]] tables; see docs/keys-as-code.md)
     #[arg(short = 'f', long = "file", value_name = "PATH")]
     pub file: PathBuf,
+
+    /// `-o` as given (text unless `-o json`; table and tsv are refused), set by the command
+    /// dispatch.
+    #[arg(skip)]
+    pub output: Option<super::OutputArg>,
 }
 
 /// Arguments of `keyctl apply`.

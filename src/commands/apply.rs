@@ -31,7 +31,7 @@ pub async fn run(global: &Global, args: ApplyArgs, cancel: &Cancel) -> Result<i3
     super::no_columns(global, "keyctl apply")?;
     let now = Utc::now();
     // Checked whole before anything is read: a bad file is exit 2 with FILE:LINE.
-    let file = crate::keyfile::load(&args.file, &global.config, now)?;
+    let file = crate::keyfile::load_selected(&args.file, global, now)?;
     if !args.yes && !crate::env::interactive() {
         return Err(Error::usage(
             "keyctl apply changes keys and there is no terminal to ask on: add --yes (`keyctl \
@@ -39,6 +39,16 @@ pub async fn run(global: &Global, args: ApplyArgs, cancel: &Cancel) -> Result<i3
         ));
     }
     let scopes = read_scopes(global, &file, now, cancel).await?;
+    // Every sink of a key to create or replace can take its secret, or nothing is sent.
+    crate::keyfile::check_sinks(
+        &file,
+        scopes
+            .iter()
+            .filter_map(|s| s.read.as_ref().ok())
+            .flat_map(|r| &r.keys)
+            .filter(|k| matches!(k.action, Action::Create { .. } | Action::Replace { .. }))
+            .filter_map(|k| k.line),
+    )?;
     let todo = work(&scopes, &args);
     let shown = show(&scopes, &args);
     if !args.yes && todo > 0 {

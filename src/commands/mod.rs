@@ -67,6 +67,11 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Export(_) => global.output.take(),
         _ => None,
     };
+    // `plan -o table|tsv` is refused, not taken as text: `plan` sees the flag as given.
+    let plan_output = match &command {
+        Command::Plan(_) => global.output,
+        _ => None,
+    };
     let global = match Global::from_args(global, config) {
         Ok(g) => g,
         Err(e) => return exit_code(Err(e)),
@@ -81,7 +86,10 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Auth(crate::cli::AuthCommand::Status(args)) => Job::Auth(args),
         Command::Check(args) => Job::Check(args),
         Command::Export(args) => Job::Export(args, export_format),
-        Command::Plan(args) => Job::Plan(args),
+        Command::Plan(mut args) => {
+            args.output = plan_output;
+            Job::Plan(args)
+        }
         Command::Apply(args) => Job::Apply(args),
         Command::Providers => return exit_code(providers::run(&global)),
         Command::Log(args) => return exit_code(log_command(&global, args, log_profile)),

@@ -6,12 +6,12 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::PlanArgs;
+use crate::cli::{OutputArg, PlanArgs};
 use crate::error::{Error, Result};
 use crate::http::Cancel;
 use crate::journal::{Account, Journal, Reconciled};
 use crate::key::Key;
-use crate::keyfile::{KeyFile, Scope};
+use crate::keyfile::{KeyFile, Scope, Sink};
 use crate::output::{self, Format, records::json_text};
 use crate::plan::{self, Action, KeyPlan, Pending, ScopePlan, Summary};
 use crate::provider::ProviderKind;
@@ -20,13 +20,43 @@ use crate::text::sanitize;
 
 pub async fn run(global: &Global, args: PlanArgs, cancel: &Cancel) -> Result<i32> {
     super::no_columns(global, "keyctl plan")?;
+    if let Some(o @ (OutputArg::Table | OutputArg::Tsv)) = args.output {
+        return Err(Error::usage(format!(
+            "-o {}: keyctl plan prints its plan as text (the default) or as JSON Lines (-o json)",
+            if o == OutputArg::Table {
+                "table"
+            } else {
+                "tsv"
+            }
+        )));
+    }
     let now = Utc::now();
     // Checked whole before anything is read: a bad file is exit 2 with FILE:LINE.
-    let file = crate::keyfile::load(&args.file, &global.config, now)?;
+    let file = crate::keyfile::load_selected(&args.file, global, now)?;
     let plans = plan_file(global, &file, &[], now, cancel).await?;
-    let code = plan::exit_code(&plans);
+    let sinks = check_sinks(&file, &plans);
+    let mut code = plan::exit_code(&plans);
+    if sinks.is_err() && (code == 0 || code == plan::CHANGES) {
+        code = 2;
+    }
     print(global, &plans, code);
+    if let Err(e) = sinks {
+        output::error(&e.to_string());
+    }
     Ok(code)
+}
+
+/// The sink of every key the plans create or replace, checked (nothing created or run): each
+/// one that cannot take its secret is exit 2 at `FILE:LINE`. `apply` calls it before it sends
+/// anything.
+pub fn check_sinks(file: &KeyFile, plans: &[ScopePlan]) -> Result<()> {
+    let lines = plans
+        .iter()
+        .filter_map(|sp| sp.keys.as_ref().ok())
+        .flatten()
+        .filter(|k| matches!(k.action, Action::Create { .. } | Action::Replace { .. }))
+        .filter_map(|k| k.line);
+    crate::keyfile::check_sinks(file, lines)
 }
 
 /// The plan of every scope the file names, each from one listing read; a scope whose read
@@ -151,19 +181,25 @@ fn print(global: &Global, plans: &[ScopePlan], code: i32) {
         output::print_text(&out);
         return;
     }
+    let ids = Ids::of(global, plans);
     let mut out = String::new();
     for sp in plans {
         let head = format!("{} ({})", sp.scope.describe(), sp.provider.info().name);
         match &sp.keys {
             Err(e) => {
                 output::error(&format!("{}: {e}", sp.scope.describe()));
-                out.push_str(&format!("{head}: not read\n"));
+                let why = if e.exit_code() == 2 {
+                    "not planned (see the error above)"
+                } else {
+                    "not read"
+                };
+                out.push_str(&format!("{head}: {why}\n"));
             }
             Ok(keys) => {
                 let s = Summary::of(std::slice::from_ref(sp));
                 out.push_str(&format!("{head}: {}\n", s.text()));
                 for k in keys {
-                    out.push_str(&key_text(&sp.scope, sp.provider, k));
+                    out.push_str(&key_text(&sp.scope, sp.provider, k, &ids));
                 }
             }
         }
@@ -179,12 +215,12 @@ fn print(global: &Global, plans: &[ScopePlan], code: i32) {
 
 /// One key's lines (none for an unchanged key): a sign, its name, the action, then each field
 /// from → to. A key to adopt says so, with the command that gives it a secret.
-fn key_text(scope: &Scope, p: ProviderKind, k: &KeyPlan) -> String {
+fn key_text(scope: &Scope, p: ProviderKind, k: &KeyPlan, ids: &Ids) -> String {
     let name = k.name.as_deref().map_or("(no name)".into(), sanitize);
     let id = k
         .action
         .id()
-        .map_or(String::new(), |i| format!(" {}", sanitize(i)));
+        .map_or(String::new(), |i| format!(" {}", sanitize(ids.shown(i))));
     let (sign, what) = match &k.action {
         Action::Unchanged { .. } if k.adopt.is_some() => ("&", "adopt".to_string()),
         Action::Unchanged { .. } => return String::new(),
@@ -202,11 +238,22 @@ fn key_text(scope: &Scope, p: ProviderKind, k: &KeyPlan) -> String {
         Action::Invalid { error, .. } => ("!", format!("invalid: {error}")),
     };
     let adopt = k.adopt.as_ref().map_or(String::new(), |a| {
-        let rotate = format!("keyctl rotate {} {}", scope.selector(p), id.trim());
+        let whole = k.action.id().map_or(String::new(), sanitize);
+        let rotate = format!("keyctl rotate {} {whole}", scope.selector(p));
         format!(" ({})", plan::adopt_message(a, &rotate))
     });
     let mut out = format!("  {sign} {name}{id}: {what}{adopt}\n");
-    let width = k.drift.iter().map(|d| d.field.len()).max().unwrap_or(0);
+    let sink = match &k.action {
+        Action::Create { sink, .. } | Action::Replace { sink, .. } => Some(destination(sink)),
+        _ => None,
+    };
+    let width = k
+        .drift
+        .iter()
+        .map(|d| d.field.len())
+        .chain(sink.as_ref().map(|_| "secret".len()))
+        .max()
+        .unwrap_or(0);
     for d in &k.drift {
         let from = d.from.as_ref().map_or("?".to_string(), cell);
         let from = if matches!(k.action, Action::Create { .. }) {
@@ -220,7 +267,70 @@ fn key_text(scope: &Scope, p: ProviderKind, k: &KeyPlan) -> String {
             cell(&d.to)
         ));
     }
+    if let Some(to) = sink {
+        out.push_str(&format!("      {:width$}  → {to}\n", "secret"));
+    }
     out
+}
+
+/// Where a new key's secret goes, as the plan shows it: the file as the key file resolves it,
+/// the command's program, or stdout.
+fn destination(sink: &Option<Sink>) -> String {
+    match sink {
+        None => "stdout".into(),
+        Some(Sink::File(f)) => sanitize(&f.display().to_string()),
+        Some(Sink::Command(argv)) => format!(
+            "command {}",
+            argv.first().map_or(String::new(), |p| sanitize(p))
+        ),
+    }
+}
+
+/// How ids are shown: whole, or (on a terminal too narrow for a key's line with its whole id,
+/// without --wide) each one's shortest unique prefix, as the key tables do.
+struct Ids {
+    short: std::collections::HashMap<String, String>,
+}
+
+impl Ids {
+    fn of(global: &Global, plans: &[ScopePlan]) -> Ids {
+        let mut short = std::collections::HashMap::new();
+        let Some(width) = output::terminal_width() else {
+            return Ids { short };
+        };
+        if global.view.wide {
+            return Ids { short };
+        }
+        let keys: Vec<&KeyPlan> = plans
+            .iter()
+            .filter_map(|sp| sp.keys.as_ref().ok())
+            .flatten()
+            .collect();
+        // `  ~ NAME ID: update`: the longest such line with whole ids.
+        let longest = keys
+            .iter()
+            .filter_map(|k| {
+                let id = k.action.id()?.chars().count();
+                let name = k.name.as_deref().map_or(9, |n| n.chars().count());
+                Some(4 + name + 1 + id + 2 + k.word().len())
+            })
+            .max()
+            .unwrap_or(0);
+        if longest <= width {
+            return Ids { short };
+        }
+        let names: std::collections::HashSet<&str> =
+            keys.iter().filter_map(|k| k.name.as_deref()).collect();
+        let all = keys.iter().filter_map(|k| k.action.id());
+        for (id, s) in crate::output::columns::short_ids(all, &names) {
+            short.insert(id.to_string(), s);
+        }
+        Ids { short }
+    }
+
+    fn shown<'a>(&'a self, id: &'a str) -> &'a str {
+        self.short.get(id).map_or(id, String::as_str)
+    }
 }
 
 fn cell(v: &serde_json::Value) -> String {

@@ -6,6 +6,7 @@
 
 mod parse;
 mod probe;
+mod sinks;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use crate::provider::ProviderKind;
 
 pub use parse::parse;
 pub use probe::{Holds, updates_in_place};
+pub use sinks::{check_sinks, same_file};
 pub use write::{Document, ExportKey, setting_values, write_json, write_toml};
 
 /// The most bytes of a key file keyctl reads.
@@ -132,6 +134,9 @@ pub struct DeclaredKey {
     pub name: String,
     pub settings: Settings,
     pub sink: Option<Sink>,
+    /// The line of its `secret_file` / `secret_command` (a defaults table's for an inherited
+    /// command), when it names one.
+    pub sink_line: Option<usize>,
 }
 
 fn amount(c: &Option<Field<Option<Amount>>>) -> Change<Amount> {
@@ -216,6 +221,60 @@ impl KeyFile {
 pub fn load(path: &Path, config: &crate::config::Config, now: DateTime<Utc>) -> Result<KeyFile> {
     let text = read(path)?;
     parse(&text, path, config, now)
+}
+
+/// [`load`] for a run of `plan` or `apply`: only the keys `-P NAME` (that profile's) or `-p ID`
+/// / KEYCTL_PROVIDER (that provider's, in profiles or not) select are kept; `--base-url`,
+/// `--api-key-file` and `--workspace` name one account, so they are refused unless the keys
+/// kept are in one profile or provider. Exit 2, nothing read from a provider.
+pub fn load_selected(
+    path: &Path,
+    global: &crate::settings::Global,
+    now: DateTime<Utc>,
+) -> Result<KeyFile> {
+    let mut file = load(path, &global.config, now)?;
+    let shown = crate::text::sanitize(&path.display().to_string());
+    if let Some(name) = global.profile_flag() {
+        file.keys.retain(|k| k.scope.profile() == Some(name));
+        if file.keys.is_empty() {
+            return Err(Error::usage(format!(
+                "-P {}: no key of {shown} is in that profile (-P keeps only its keys); drop -P                  to plan every key of the file",
+                crate::text::sanitize(name)
+            )));
+        }
+    }
+    if let Some(id) = global.provider_name() {
+        let Some(p) = crate::provider::find(id) else {
+            return Err(Error::usage(format!(
+                "no provider '{}'",
+                crate::text::truncate(id, 40)
+            )));
+        };
+        file.keys.retain(|k| k.provider == p);
+        if file.keys.is_empty() {
+            return Err(Error::usage(format!(
+                "-p {}: no key of {shown} is at that provider (-p / KEYCTL_PROVIDER keeps only                  its keys); drop it to plan every key of the file",
+                p.info().id
+            )));
+        }
+    }
+    let scopes = file.scopes();
+    let one_account = [
+        ("--base-url", global.base_url.is_some()),
+        ("--api-key-file", global.api_key_file.is_some()),
+        ("--workspace", global.workspace.is_some()),
+    ];
+    if scopes.len() > 1
+        && let Some((flag, _)) = one_account.iter().find(|(_, given)| *given)
+    {
+        let names: Vec<String> = scopes.iter().map(|(s, _)| s.describe()).collect();
+        return Err(Error::usage(format!(
+            "{flag} names one account, and the keys of {shown} are in {} ({}): it would apply              to every one of them. Give each profile its own in the config file instead, or              keep one with -P NAME / -p ID; nothing was read or sent",
+            names.len(),
+            names.join(", ")
+        )));
+    }
+    Ok(file)
 }
 
 fn read(path: &Path) -> Result<String> {

@@ -26,6 +26,8 @@ struct Doc<'a> {
     /// The offset of each line break, in order: a span's line is found by a binary search
     /// (counting breaks from the start for every field made a 1,000-key file quadratic).
     breaks: Vec<usize>,
+    /// Every refusal found so far: the whole file is checked, then all are reported.
+    errors: std::cell::RefCell<Vec<Error>>,
 }
 
 impl<'a> Doc<'a> {
@@ -35,7 +37,12 @@ impl<'a> Doc<'a> {
             .enumerate()
             .filter_map(|(i, b)| (b == b'\n').then_some(i))
             .collect();
-        Doc { path, text, breaks }
+        Doc {
+            path,
+            text,
+            breaks,
+            errors: std::cell::RefCell::new(Vec::new()),
+        }
     }
 
     /// The 1-based line of byte offset `at`.
@@ -46,6 +53,32 @@ impl<'a> Doc<'a> {
 
     fn fail(&self, line: usize, key: &str, msg: impl std::fmt::Display) -> Error {
         Error::usage(format!("{}:{line}: {key}: {msg}", self.path.display()))
+    }
+
+    /// Keeps a refusal to report with the others once the whole file is read.
+    fn keep(&self, e: Error) {
+        self.errors.borrow_mut().push(e);
+    }
+
+    /// Every refusal kept, as one error (each on its own `error:` line), or none.
+    fn finish(&self) -> Result<()> {
+        let mut errors = self.errors.take();
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            n => {
+                let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                Err(Error::usage(format!(
+                    "{}\nerror: {n} errors in {}; nothing was read or sent",
+                    lines.join("\nerror: "),
+                    self.path.display()
+                )))
+            }
+        }
+    }
+
+    fn at(&self, at: &std::ops::Range<usize>, key: &str, msg: impl std::fmt::Display) -> Error {
+        self.fail(self.line(at.start), key, msg)
     }
 
     fn err<T>(
@@ -70,7 +103,8 @@ struct Raw {
 }
 
 /// Parses and checks a key file's text (`path` for messages and relative `secret_file`s)
-/// against the config file's profiles.
+/// against the config file's profiles. Every refusal in the file is reported (each at its
+/// line), not only the first.
 pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Result<KeyFile> {
     let doc = Doc::new(path, text);
     let top = DeTable::parse(text).map_err(|e| {
@@ -89,18 +123,21 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
         match k.get_ref().as_ref() {
             "key" => {
                 let Some(items) = v.get_ref().as_array() else {
-                    return doc.err(&k.span(), "key", "write each key as a [[key]] table");
+                    doc.keep(doc.at(&k.span(), "key", "write each key as a [[key]] table"));
+                    continue;
                 };
                 for item in items.iter() {
                     let Some(t) = item.get_ref().as_table() else {
-                        return doc.err(&item.span(), "key", "write each key as a [[key]] table");
+                        doc.keep(doc.at(&item.span(), "key", "write each key as a [[key]] table"));
+                        continue;
                     };
-                    keys_raw.push((doc.line(item.span().start), table(&doc, t, Role::Key)?));
+                    keys_raw.push((doc.line(item.span().start), table(&doc, t, Role::Key)));
                 }
             }
             "defaults" => {
                 let Some(t) = v.get_ref().as_table() else {
-                    return doc.err(&k.span(), "defaults", "write [defaults] as a table");
+                    doc.keep(doc.at(&k.span(), "defaults", "write [defaults] as a table"));
+                    continue;
                 };
                 let mut own = DeTable::new();
                 for (dk, dv) in t.iter() {
@@ -110,28 +147,27 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
                             value: dk.get_ref().to_string(),
                             line,
                         };
-                        scoped.push((name, table(&doc, sub, Role::Defaults)?));
+                        scoped.push((name, table(&doc, sub, Role::Defaults)));
                     } else {
                         own.insert(dk.clone(), dv.clone());
                     }
                 }
-                defaults = table(&doc, &own, Role::Defaults)?;
+                defaults = table(&doc, &own, Role::Defaults);
             }
-            other => {
-                return doc.err(
-                    &k.span(),
-                    &shown(other),
-                    "unknown key; the file's keys are [[key]] tables and [defaults]",
-                );
-            }
+            other => doc.keep(doc.at(
+                &k.span(),
+                &shown(other),
+                "unknown key; the file's keys are [[key]] tables and [defaults]",
+            )),
         }
     }
     let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut keys: Vec<DeclaredKey> = Vec::with_capacity(keys_raw.len());
     let mut checks: Vec<Holds> = Vec::new();
     let mut names: HashMap<(Scope, String), usize> = HashMap::new();
+    let mut files: HashMap<PathBuf, usize> = HashMap::new();
     for (line, raw) in keys_raw {
-        let key = declared(
+        let Some(key) = declared(
             &doc,
             line,
             raw,
@@ -141,9 +177,11 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
             &dir,
             &mut checks,
             now,
-        )?;
+        ) else {
+            continue;
+        };
         if let Some(first) = names.get(&(key.scope.clone(), key.name.clone())) {
-            return Err(doc.fail(
+            doc.keep(doc.fail(
                 line,
                 "name",
                 format!(
@@ -154,30 +192,32 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
                     first
                 ),
             ));
+            continue;
         }
         names.insert((key.scope.clone(), key.name.clone()), line);
-        if let Some(Sink::File(f)) = &key.sink
-            && let Some(first) = keys
-                .iter()
-                .find(|k| matches!(&k.sink, Some(Sink::File(g)) if g == f))
-        {
-            return Err(doc.fail(
-                line,
-                "secret_file",
-                format!(
-                    "{} is also the secret_file of the key at line {}; a secret file is never \
-                     overwritten: give each key its own",
-                    f.display(),
-                    first.line
-                ),
-            ));
+        if let Some(Sink::File(f)) = &key.sink {
+            let same = super::sinks::same_file(f);
+            if let Some(first) = files.get(&same) {
+                doc.keep(doc.fail(
+                    key.sink_line.unwrap_or(line),
+                    "secret_file",
+                    format!(
+                        "{} is also the secret_file of the key at line {first} (the same file \
+                         however it is written); a secret file is never overwritten: give each \
+                         key its own",
+                        crate::text::sanitize(&f.display().to_string()),
+                    ),
+                ));
+                continue;
+            }
+            files.insert(same, line);
         }
         keys.push(key);
     }
     // Defaults for a scope no key uses are most likely a misspelt scope.
     for (name, _) in &scoped {
         if !keys.iter().any(|k| scope_name(&k.scope) == name.value) {
-            return Err(doc.fail(
+            doc.keep(doc.fail(
                 name.line,
                 &format!("defaults.{}", shown(&name.value)),
                 "no [[key]] is in this profile or provider; name one a key uses (profile = \
@@ -185,6 +225,7 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
             ));
         }
     }
+    doc.finish()?;
     Ok(KeyFile {
         path: path.to_path_buf(),
         keys,
@@ -210,10 +251,35 @@ enum Role {
     Defaults,
 }
 
-/// Reads one table's fields, each typed; an unknown key is refused.
-fn table(doc: &Doc, t: &DeTable, role: Role) -> Result<Raw> {
+/// Reads one table's fields, each typed; an unknown key or a bad value is refused (kept in
+/// `doc`, the field left out) and the others read.
+fn table(doc: &Doc, t: &DeTable, role: Role) -> Raw {
     let mut raw = Raw::default();
     for (k, v) in t.iter() {
+        if let Err(e) = field(doc, &mut raw, k, v, role) {
+            doc.keep(e);
+        }
+    }
+    if raw.secret_file.is_some() && raw.secret_command.is_some() {
+        let line = raw.secret_command.as_ref().map_or(0, |f| f.line);
+        doc.keep(doc.fail(
+            line,
+            "secret_command",
+            "give secret_file or secret_command, not both",
+        ));
+    }
+    raw
+}
+
+/// Reads one field of a table into `raw`.
+fn field(
+    doc: &Doc,
+    raw: &mut Raw,
+    k: &Spanned<std::borrow::Cow<'_, str>>,
+    v: &Value,
+    role: Role,
+) -> Result<()> {
+    {
         let key = k.get_ref().as_ref();
         let line = doc.line(k.span().start);
         let s = &mut raw.settings;
@@ -281,15 +347,7 @@ fn table(doc: &Doc, t: &DeTable, role: Role) -> Result<Raw> {
             }
         }
     }
-    if raw.secret_file.is_some() && raw.secret_command.is_some() {
-        let line = raw.secret_command.as_ref().map_or(0, |f| f.line);
-        return Err(doc.fail(
-            line,
-            "secret_command",
-            "give secret_file or secret_command, not both",
-        ));
-    }
-    Ok(raw)
+    Ok(())
 }
 
 fn text(doc: &Doc, key: &str, v: &Value) -> Result<String> {
@@ -418,7 +476,7 @@ fn command(doc: &Doc, key: &str, v: &Value) -> Result<Vec<String>> {
 }
 
 /// A `[[key]]` with its scope resolved, defaults filled in, and every field checked against
-/// its provider.
+/// its provider; `None` when it is refused (each refusal kept in `doc`).
 #[allow(clippy::too_many_arguments)]
 fn declared(
     doc: &Doc,
@@ -430,24 +488,26 @@ fn declared(
     dir: &Path,
     checks: &mut Vec<Holds>,
     now: DateTime<Utc>,
-) -> Result<DeclaredKey> {
+) -> Option<DeclaredKey> {
     let (scope, provider) = match (&raw.profile, &raw.provider) {
         (Some(_), Some(p)) => {
-            return Err(doc.fail(p.line, "provider", "give profile or provider, not both"));
+            doc.keep(doc.fail(p.line, "provider", "give profile or provider, not both"));
+            return None;
         }
         (None, None) => {
-            return Err(doc.fail(
+            doc.keep(doc.fail(
                 line,
                 "[[key]]",
                 "say where the key lives: profile = \"NAME\" (a profile of the config file) or \
                  provider = \"ID\"",
             ));
+            return None;
         }
         (Some(p), None) => match config.profile(&p.value) {
             Some(pr) => (Scope::Profile(pr.name.clone()), pr.provider.kind()),
             None => {
                 let names: Vec<&str> = config.profiles.iter().map(|p| p.name.as_str()).collect();
-                return Err(doc.fail(
+                doc.keep(doc.fail(
                     p.line,
                     "profile",
                     format!(
@@ -461,6 +521,7 @@ fn declared(
                         }
                     ),
                 ));
+                return None;
             }
         },
         (None, Some(p)) => match crate::provider::find(&p.value) {
@@ -470,7 +531,7 @@ fn declared(
                     .iter()
                     .map(|k| k.info().id)
                     .collect();
-                return Err(doc.fail(
+                doc.keep(doc.fail(
                     p.line,
                     "provider",
                     format!(
@@ -479,15 +540,17 @@ fn declared(
                         ids.join(", ")
                     ),
                 ));
+                return None;
             }
         },
     };
     let Some(name) = raw.name else {
-        return Err(doc.fail(
+        doc.keep(doc.fail(
             line,
             "[[key]]",
             "missing name: a key's name is its identity (unique per profile)",
         ));
+        return None;
     };
     let at = match checks.iter().position(|h| h.provider() == provider) {
         Some(i) => i,
@@ -499,26 +562,29 @@ fn declared(
     let holds = &checks[at];
     let mut settings = raw.settings;
     // The key's own fields, then its scope's defaults: each must be one the provider holds.
-    check_all(doc, holds, &settings)?;
+    check_all(doc, holds, &settings);
     let own = scoped
         .iter()
         .find(|(n, _)| n.value == scope_name(&scope))
         .map(|(_, r)| r);
     if let Some(d) = own {
-        check_all(doc, holds, &d.settings)?;
+        check_all(doc, holds, &d.settings);
         fill(&mut settings, &d.settings, |_| true);
     }
     // [defaults] covers every provider: a field one cannot hold is left out for its keys.
     fill(&mut settings, &defaults.settings, |f| {
         holds.field_of(&defaults.settings, f).is_ok()
     });
-    let sink = match (raw.secret_file, raw.secret_command) {
-        (Some(f), _) => Some(Sink::File(dir.join(f.value))),
-        (None, Some(c)) => Some(Sink::Command(c.value)),
-        (None, None) => own
+    let (sink, sink_line) = match (raw.secret_file, raw.secret_command) {
+        (Some(f), _) => (Some(Sink::File(dir.join(f.value))), Some(f.line)),
+        (None, Some(c)) => (Some(Sink::Command(program_in(dir, c.value))), Some(c.line)),
+        (None, None) => match own
             .and_then(|d| d.secret_command.clone())
             .or_else(|| defaults.secret_command.clone())
-            .map(|c| Sink::Command(c.value)),
+        {
+            Some(c) => (Some(Sink::Command(program_in(dir, c.value))), Some(c.line)),
+            None => (None, None),
+        },
     };
     let key = DeclaredKey {
         line,
@@ -527,22 +593,37 @@ fn declared(
         name: name.value,
         settings,
         sink,
+        sink_line,
     };
     if let Err(why) = holds.key(&key) {
-        return Err(doc.fail(line, "[[key]]", why));
+        doc.keep(doc.fail(line, "[[key]]", why));
+        return None;
     }
-    Ok(key)
+    Some(key)
 }
 
-/// Each field set in `s`, checked against the provider: the first it cannot hold is exit 2 at
-/// its line.
-fn check_all(doc: &Doc, holds: &Holds, s: &Settings) -> Result<()> {
+/// A `secret_command` with its program resolved as the file means it: a relative path with a
+/// `/` (`./store.sh`, `bin/store`) against the key file's folder, as `secret_file` is (not
+/// against the folder keyctl runs in: cron's is not the file's); a bare name stays one, found on
+/// PATH when the command is run.
+fn program_in(dir: &Path, mut argv: Vec<String>) -> Vec<String> {
+    if let Some(prog) = argv.first_mut()
+        && prog.contains('/')
+        && Path::new(prog.as_str()).is_relative()
+    {
+        *prog = dir.join(prog.as_str()).to_string_lossy().into_owned();
+    }
+    argv
+}
+
+/// Each field set in `s`, checked against the provider: each it cannot hold is kept as a
+/// refusal at its line.
+fn check_all(doc: &Doc, holds: &Holds, s: &Settings) {
     for (name, line) in probe::set_fields(s) {
         if let Err(why) = holds.field_of(s, name) {
-            return Err(doc.fail(line, name, why));
+            doc.keep(doc.fail(line, name, why));
         }
     }
-    Ok(())
 }
 
 /// Fills each field `s` leaves out from `from`, where `take` allows that field.

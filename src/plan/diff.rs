@@ -111,13 +111,11 @@ fn plan_scope(
         .collect();
     if !shared.is_empty() {
         return Err(Error::usage(format!(
-            "{}: {} has more than one key named {}; a name is a key's identity, so none of \
-             this scope was planned: rename or revoke all but one (`keyctl update -p {} ID \
-             --name NEW`)",
-            scope.describe(),
+            "{} has more than one key named {}; a name is a key's identity, so none of this \
+             scope was planned: rename or revoke all but one (`keyctl update {} ID --name NEW`)",
             p.info().name,
             shared.join("; "),
-            p.info().id
+            scope.selector(p)
         )));
     }
     let holds = Holds::new(p, now);

@@ -92,7 +92,7 @@ pub fn summary_json(s: &Summary, exit_code: i32) -> Value {
             "unmanaged": s.unmanaged,
             "adopt": s.adopt,
             "invalid": s.invalid,
-            "failed_scopes": s.failed,
+            "failed_scopes": s.failed + s.unplanned,
         },
         "changes": s.has_changes(),
         "exit_code": exit_code,

@@ -174,15 +174,25 @@ pub struct Summary {
     pub adopt: usize,
     /// Scopes whose listing could not be read.
     pub failed: usize,
+    /// Scopes read but not planned: their listing cannot be matched by name (two keys share a
+    /// declared name).
+    pub unplanned: usize,
 }
 
 impl Summary {
     pub fn of(plans: &[ScopePlan]) -> Summary {
         let mut s = Summary::default();
         for p in plans {
-            let Ok(keys) = &p.keys else {
-                s.failed += 1;
-                continue;
+            let keys = match &p.keys {
+                Ok(keys) => keys,
+                Err(e) if e.exit_code() == 2 => {
+                    s.unplanned += 1;
+                    continue;
+                }
+                Err(_) => {
+                    s.failed += 1;
+                    continue;
+                }
             };
             for k in keys {
                 if k.adopt.is_some() {
@@ -228,6 +238,13 @@ impl Summary {
                 "{} profile{} not read",
                 self.failed,
                 if self.failed == 1 { "" } else { "s" }
+            ));
+        }
+        if self.unplanned > 0 {
+            parts.push(format!(
+                "{} profile{} not planned",
+                self.unplanned,
+                if self.unplanned == 1 { "" } else { "s" }
             ));
         }
         parts.join(", ")
