@@ -148,6 +148,17 @@ impl Journalled {
                 _ => None,
             })
             .collect();
+        // Another run creating one of the names now, or one lost so recently that the listing
+        // may not show its key yet: refused before anything is sent.
+        let mut held: Vec<String> = Vec::new();
+        for name in &stored {
+            if let Some(e) = self.journal.held(&self.account, name) {
+                held.push(e.to_string());
+            }
+        }
+        if !held.is_empty() {
+            return Err(Error::usage(format!("{}: {}", s.p, held.join("; "))));
+        }
         if !ambiguous.is_empty() {
             return Err(Error::usage(format!(
                 "{}: {}. Nothing was created",

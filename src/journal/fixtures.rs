@@ -17,6 +17,8 @@ pub fn entry(id: &str, name: &str) -> Entry {
         },
         name: name.to_string(),
         others: Vec::new(),
+        process: None,
+        secret_files: Vec::new(),
     }
 }
 

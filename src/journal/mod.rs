@@ -9,9 +9,40 @@
 //! audit trail's folder): one JSON document of the pending entries, replaced whole under a lock
 //! (`journal.lock` beside it), so concurrent runs lose no entry and a crash leaves a whole
 //! file; folder 0700, files 0600, no symbolic link followed. An entry holds no secret and no
-//! credential: the account (profile, provider, base URL), the name (masked as the audit trail
-//! masks strings: a name shaped like a secret is stored as `****`, and compared so), the
-//! command, the run id, the time and the keys that held the name before.
+//! credential: the account (profile, provider, base URL), the name, the command, the run id,
+//! the time, the process that sent it, the secret files made ready for it and the keys that
+//! held the name before.
+//!
+//! # Names: stored exact, compared exact
+//!
+//! An entry matches only the exact name it was made for. Names are not secrets (the provider
+//! lists them to anyone with the admin credential), so the name is stored as given, even one
+//! shaped like a key (`svc-v1-worker-pool-00001`, `sk-prod-2026-eu-west-batch`): masking such
+//! names made different names one `****` that matched each other. A name that holds the admin
+//! credential (or a near copy of it) or a secret this run received is refused by
+//! [`Journal::begin`] (exit 2, nothing sent): it would put the secret into the provider's
+//! listing too. Names are shown as keyctl shows every text (`text::sanitize`: the credential
+//! and this run's secrets masked), so `keyctl log` prints a command that can be run as is.
+//!
+//! # Runs in flight, lost creates, lagging listings
+//!
+//! An entry records the process that began it (host, pid, start time: [`process`]). Another
+//! run's entry whose process still runs is a create **in flight**, not a lost one: it is not
+//! reconciled ([`Journal::pending`] leaves it out), and [`Journal::begin`] of the same name on
+//! the same account refuses (exit 2: two runs would make two keys). An entry whose process is
+//! gone is **lost** and reconciled with the listing. A listing read soon after a lost create
+//! may not show the key yet: an entry younger than [`SETTLE`] that the listing says was not
+//! made is not closed, and [`Journal::begin`] of its name refuses until it is older (run again
+//! after that time: the key is then adopted if it was made, or made). An entry of another host
+//! (a shared home folder), whose process cannot be checked, counts as in flight while younger
+//! than [`SETTLE`].
+//!
+//! # Secret files a killed run left
+//!
+//! A `secret_file` is created empty before its key is made; a run killed during the create
+//! leaves it empty. The entry records the file ([`leftover`]), and when a later run closes the
+//! entry (the key adopted, or found not made) the file is removed if it is still that same
+//! empty file, so the path can take the next secret.
 //!
 //! # The API (for `create`, `rotate`, `plan` and `apply`)
 //!
@@ -38,6 +69,8 @@
 //! `apply` keys are identified by name), so every create is journalled; an entry cannot be
 //! matched by anything else.
 
+mod leftover;
+mod process;
 mod store;
 
 #[cfg(test)]
@@ -52,7 +85,14 @@ use crate::error::{Error, Result, Sent, TimeoutKind};
 use crate::key::Key;
 use crate::provider::{BaseUrl, ProviderKind};
 
+pub use leftover::{FileId, done as secret_file_done, made_ready as secret_file_ready};
+pub use process::Process;
 pub use store::MAX_JOURNAL;
+
+/// How long after its create a lost entry's listing may still lag: a "not made" verdict of a
+/// younger entry does not close it, and another run's entry of another host counts as in
+/// flight until then.
+pub const SETTLE: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
 
 /// The account an entry is of: a create's entry is only ever matched against this account's
 /// keys.
@@ -94,12 +134,64 @@ pub struct Entry {
     pub command: String,
     #[serde(flatten)]
     pub account: Account,
-    /// The new key's name, masked ([`stored_name`]).
+    /// The new key's name, exact ([`stored_name`]).
     pub name: String,
     /// The ids of the keys that held the name before the create (rotate: the old key): none
     /// of them is the key it made.
     #[serde(default)]
     pub others: Vec<String>,
+    /// The process that began it (absent in entries of an earlier keyctl).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
+    /// The secret files made ready (empty) for the key before the create was sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_files: Vec<FileId>,
+}
+
+/// Where an entry stands, for a run other than its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Its run still runs (or, of another host, it is younger than [`SETTLE`]).
+    InFlight,
+    /// Its run is gone, and it is younger than [`SETTLE`]: the listing may lag.
+    Settling,
+    /// Its run is gone, and it is older.
+    Lost,
+}
+
+impl Entry {
+    /// Where the entry stands at `now` (an entry of this run is never in flight for it).
+    pub fn standing(&self, now: chrono::DateTime<Utc>) -> Standing {
+        let young = chrono::DateTime::parse_from_rfc3339(&self.time)
+            .map(|t| now.signed_duration_since(t) < SETTLE)
+            .unwrap_or(false);
+        let own = self.run == crate::output::run_id();
+        match process::alive(self.process.as_ref()) {
+            process::Alive::Yes if !own => Standing::InFlight,
+            process::Alive::Unknown if young && !own && self.process.is_some() => {
+                Standing::InFlight
+            }
+            _ if young => Standing::Settling,
+            _ => Standing::Lost,
+        }
+    }
+
+    /// Who began it, for messages: `create RUN (pid N on HOST)`.
+    fn who(&self) -> String {
+        let mut s = format!(
+            "{} {}",
+            crate::text::sanitize(&self.command),
+            crate::text::sanitize(&self.run)
+        );
+        if let Some(p) = &self.process {
+            s.push_str(&format!(
+                ", pid {} on {}",
+                p.pid,
+                crate::text::sanitize(&p.host)
+            ));
+        }
+        s
+    }
 }
 
 /// What the listing says of one pending entry.
@@ -169,6 +261,14 @@ impl Journal {
         command: &str,
         others: &[String],
     ) -> Result<Entry> {
+        if crate::mask::holds_credential(name) || crate::mask::mask(name) != name {
+            return Err(Error::usage(format!(
+                "the name '{}' holds the admin credential or a new key's secret: a key's name is \
+                 listed by the provider and written to the journal, so keyctl does not send it; \
+                 choose another name (nothing was created)",
+                crate::text::sanitize(name)
+            )));
+        }
         let entry = Entry {
             entry: random_id(),
             time: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -177,16 +277,55 @@ impl Journal {
             account: account.clone(),
             name: stored_name(name),
             others: others.to_vec(),
+            process: Some(process::this()),
+            secret_files: leftover::ready(),
         };
         let e = entry.clone();
-        store::change(&self.path, move |v| v.push(e)).map_err(|e| {
+        let now = Utc::now();
+        let held = store::change(&self.path, move |v| {
+            let held = v
+                .iter()
+                .find(|o| {
+                    o.account == e.account
+                        && o.name == e.name
+                        && o.run != e.run
+                        && o.standing(now) != Standing::Lost
+                })
+                .cloned();
+            if held.is_none() {
+                v.push(e);
+            }
+            held
+        })
+        .map_err(|e| {
             self.error(
                 "write",
                 &e,
                 "the create was not sent (a create whose answer is lost could not be recovered)",
             )
         })?;
-        Ok(entry)
+        match held {
+            Some(other) => Err(held_message(&other, now)),
+            None => Ok(entry),
+        }
+    }
+
+    /// The entry of another run that holds `name` on `account` now (in flight, or lost so
+    /// recently that the listing may not show its key yet), as the error [`Journal::begin`]
+    /// would give: a create of the name must not be sent. None when the journal cannot be read
+    /// (begin says so).
+    pub fn held(&self, account: &Account, name: &str) -> Option<Error> {
+        let now = Utc::now();
+        let all = self.all().ok()?;
+        let run = crate::output::run_id();
+        all.iter()
+            .find(|o| {
+                &o.account == account
+                    && o.name == name
+                    && o.run != run
+                    && o.standing(now) != Standing::Lost
+            })
+            .map(|o| held_message(o, now))
     }
 
     /// After the create's answer: closes the entry, unless the create ended in an error after
@@ -206,25 +345,43 @@ impl Journal {
         .map_err(|e| self.error("update", &e, "its entries stay pending"))
     }
 
-    /// Closes the entries [`reconcile`] found adopted or not made (ambiguous ones stay).
+    /// Closes the entries [`reconcile`] found adopted, or not made when older than [`SETTLE`]
+    /// (a younger one's listing may lag: it stays, and a create of its name is refused until
+    /// then); ambiguous ones stay. The empty secret files the closed entries' runs left are
+    /// removed.
     pub fn close_found(&self, found: &[Reconciled]) -> Result<()> {
-        let ids: Vec<&str> = found
+        let now = Utc::now();
+        let closed: Vec<&Entry> = found
             .iter()
-            .filter(|r| !matches!(r.verdict, Verdict::Ambiguous(_)))
-            .map(|r| r.entry.entry.as_str())
+            .filter(|r| match r.verdict {
+                Verdict::Adopted(_) => true,
+                Verdict::NotMade => r.entry.standing(now) == Standing::Lost,
+                Verdict::Ambiguous(_) => false,
+            })
+            .map(|r| &r.entry)
             .collect();
-        if ids.is_empty() {
+        if closed.is_empty() {
             return Ok(());
         }
-        self.close(&ids)
+        let ids: Vec<&str> = closed.iter().map(|e| e.entry.as_str()).collect();
+        self.close(&ids)?;
+        let files: Vec<FileId> = closed
+            .iter()
+            .filter(|e| e.run != crate::output::run_id())
+            .flat_map(|e| e.secret_files.iter().cloned())
+            .collect();
+        leftover::remove_empty(&files);
+        Ok(())
     }
 
-    /// The pending entries of `account`, oldest first.
+    /// The pending entries of `account` to reconcile, oldest first: all but those of other
+    /// runs still in flight (their creates are not lost; a create of their name is refused).
     pub fn pending(&self, account: &Account) -> Result<Vec<Entry>> {
+        let now = Utc::now();
         Ok(self
             .all()?
             .into_iter()
-            .filter(|e| &e.account == account)
+            .filter(|e| &e.account == account && e.standing(now) != Standing::InFlight)
             .collect())
     }
 
@@ -259,11 +416,39 @@ impl Journal {
     }
 }
 
-/// A name as the journal stores it: masked as the audit trail masks strings (the credential, a
-/// new secret, anything shaped like a key's secret), so no secret pasted as a name is kept.
+/// A name as the journal stores and compares it: exact (see the module docs; a name holding
+/// the credential or a new secret is refused by [`Journal::begin`]).
 pub fn stored_name(name: &str) -> String {
-    let masked = crate::mask::mask(name);
-    crate::mask::mask_key_like(&masked).into_owned()
+    name.to_string()
+}
+
+/// The refusal of a create of `other`'s name while `other` holds it (exit 2, nothing sent).
+fn held_message(other: &Entry, now: chrono::DateTime<Utc>) -> Error {
+    let name = crate::text::sanitize(&other.name);
+    match other.standing(now) {
+        Standing::InFlight => Error::usage(format!(
+            "another run ({}, since {}) is creating '{name}' on this account now; two runs \
+             would make two keys: wait until it ends, then run again (its key is then adopted \
+             or made); nothing was created",
+            other.who(),
+            crate::text::sanitize(&other.time)
+        )),
+        _ => {
+            let after = chrono::DateTime::parse_from_rfc3339(&other.time)
+                .map(|t| {
+                    (t.with_timezone(&Utc) + SETTLE).to_rfc3339_opts(SecondsFormat::Secs, true)
+                })
+                .unwrap_or_else(|_| "a few minutes".into());
+            Error::usage(format!(
+                "an earlier run ({}, at {}) lost the answer to its create of '{name}', and the \
+                 account's listing does not show the key yet (a listing can lag behind a \
+                 create): run again after {after}, when the key is adopted if it was made, or \
+                 made if not; nothing was created",
+                other.who(),
+                crate::text::sanitize(&other.time)
+            ))
+        }
+    }
 }
 
 /// Whether a create that ended in `e` may have made a key (its entry stays pending): a lost
@@ -293,15 +478,14 @@ pub fn may_have_made(e: &Error) -> bool {
 }
 
 /// What the account's `listing` says of each `pending` entry (of that account): the keys with
-/// its name, but those that held the name before ([`Entry::others`]), compared masked as the
-/// name is stored.
+/// its exact name, but those that held the name before ([`Entry::others`]).
 pub fn reconcile(pending: &[Entry], listing: &[Key]) -> Vec<Reconciled> {
     pending
         .iter()
         .map(|entry| {
             let with_name: Vec<&Key> = listing
                 .iter()
-                .filter(|k| k.name.value().is_some_and(|n| stored_name(n) == entry.name))
+                .filter(|k| k.name.value().is_some_and(|n| *n == entry.name))
                 .filter(|k| !entry.others.iter().any(|o| same_id(o, &k.id)))
                 .collect();
             let verdict = match with_name.as_slice() {
@@ -380,6 +564,16 @@ pub fn pending_lines(entries: &[Entry]) -> Vec<String> {
             None => format!("-p {}", crate::text::sanitize(&e.account.provider)),
         };
         let name = crate::text::sanitize(&e.name);
+        if e.standing(Utc::now()) == Standing::InFlight {
+            lines.push(format!(
+                "  {} {sel} '{name}' ({}, {}): being created now by a run still going; its \
+                 outcome is known when it ends",
+                crate::text::sanitize(&e.time),
+                e.who(),
+                crate::text::sanitize(&e.account.base),
+            ));
+            continue;
+        }
         lines.push(format!(
             "  {} {sel} '{name}' ({} {}, {}): run `keyctl create {sel} --name '{name}'` again \
              to adopt the key if it was made (or create it if not), or look for it with \
@@ -427,15 +621,87 @@ mod tests {
         assert!(matches!(&found[0].verdict, Verdict::Adopted(k) if k.id == "new"));
     }
 
+    /// Issue 24, F1: names shaped like secrets were stored as `****` and matched each other.
     #[test]
-    fn a_name_shaped_like_a_secret_is_stored_masked_and_still_matched() {
-        let name = "sk-or-v1-0123456789abcdefABCDEF0123456789";
-        let stored = stored_name(name);
-        assert!(!stored.contains("0123456789abcdef"), "{stored}");
-        let mut e = entry("e1", "x");
-        e.name = stored;
-        let found = reconcile(&[e], &[key("k1", name)]);
-        assert!(matches!(&found[0].verdict, Verdict::Adopted(_)));
+    fn an_entry_matches_only_the_exact_name_it_was_made_for() {
+        for (made, listed) in [
+            ("svc-v1-worker-pool-00002", "svc-v1-worker-pool-00001"),
+            ("sk-prod-2026-eu-west-batch", "sk-prod-2026-eu-west-batcH"),
+        ] {
+            assert_eq!(stored_name(made), made);
+            let mut e = entry("e1", "x");
+            e.name = stored_name(made);
+            let found = reconcile(&[e.clone()], &[key("k1", listed)]);
+            assert_eq!(found[0].verdict, Verdict::NotMade, "{made}");
+            let found = reconcile(&[e], &[key("k1", listed), key("k2", made)]);
+            assert!(matches!(&found[0].verdict, Verdict::Adopted(k) if k.id == "k2"));
+        }
+    }
+
+    /// Issue 24, F4b and F8b: another run's entry still in flight, or lost so recently that the
+    /// listing may lag, holds its name; a lost older one does not.
+    #[test]
+    fn begin_refuses_a_name_another_run_holds_and_not_one_a_gone_run_lost_long_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(dir.path().join("journal.json"));
+        let a = entry("x", "x").account;
+        let mut other = entry("o1", "ci");
+        other.run = "another-run".into();
+        other.time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
+        // Its process runs (this one, under another run id): in flight.
+        other.process = Some(process::this());
+        store::change(j.path(), |v| v.push(other.clone())).unwrap();
+        let e = j.begin(&a, "ci", "create", &[]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(
+            e.to_string()
+                .contains("another run (create another-run, pid"),
+            "{e}"
+        );
+        assert!(
+            j.pending(&a).unwrap().is_empty(),
+            "in flight: not reconciled"
+        );
+        assert!(
+            j.begin(&a, "ci-2", "create", &[]).is_ok(),
+            "another name is free"
+        );
+        // Its process is gone, lost a moment ago: the listing may lag.
+        store::change(j.path(), |v| v.iter_mut().for_each(|o| o.process = None)).unwrap();
+        let e = j.begin(&a, "ci", "create", &[]).unwrap_err();
+        assert!(e.to_string().contains("does not show the key yet"), "{e}");
+        let found = reconcile(&j.pending(&a).unwrap(), &[]);
+        j.close_found(&found).unwrap();
+        assert_eq!(j.all().unwrap().len(), 2, "a young not-made entry stays");
+        // Lost long ago: closed as not made, and the name is free.
+        store::change(j.path(), |v| {
+            v.iter_mut()
+                .for_each(|o| o.time = "2026-01-01T00:00:00.000Z".into())
+        })
+        .unwrap();
+        let found = reconcile(&j.pending(&a).unwrap(), &[]);
+        j.close_found(&found).unwrap();
+        assert!(j.all().unwrap().iter().all(|o| o.name != "ci"));
+        assert!(j.begin(&a, "ci", "create", &[]).is_ok());
+    }
+
+    #[test]
+    fn a_name_holding_the_credential_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::at(dir.path().join("journal.json"));
+        let secret = "sk-mg-v1-JOURNALtestsecret0123456789abcdefXYZ";
+        crate::mask::register_text(secret);
+        let e = j
+            .begin(
+                &entry("x", "x").account,
+                &format!("ci-{secret}"),
+                "create",
+                &[],
+            )
+            .unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(!e.to_string().contains("JOURNALtestsecret"), "{e}");
+        assert!(j.all().unwrap().is_empty());
     }
 
     #[test]
@@ -465,7 +731,13 @@ mod tests {
         let mut other = a.clone();
         other.profile = Some("elsewhere".into());
         assert!(j.pending(&other).unwrap().is_empty());
-        let found = reconcile(&left, &[]);
+        // Not made, and older than the listing's lag: closed.
+        store::change(j.path(), |v| {
+            v.iter_mut()
+                .for_each(|o| o.time = "2026-01-01T00:00:00.000Z".into())
+        })
+        .unwrap();
+        let found = reconcile(&j.pending(&a).unwrap(), &[]);
         j.close_found(&found).unwrap();
         assert!(j.all().unwrap().is_empty());
     }

@@ -188,6 +188,8 @@ fn entry(name: &str, run: &str) -> crate::journal::Entry {
         },
         name: crate::journal::stored_name(name),
         others: Vec::new(),
+        process: None,
+        secret_files: Vec::new(),
     }
 }
 

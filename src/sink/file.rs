@@ -1,5 +1,7 @@
 //! The file sink: a new file for a secret, created empty with mode 0600 before the key is made
-//! (never overwritten), written, synced and checked to be still the one at its path.
+//! (never overwritten), written, synced and checked to be still the one at its path. The create
+//! journal records it while it is empty (`journal::secret_file_ready`), so the empty file a
+//! killed run leaves is removed by the run that closes that run's entry.
 
 use std::fs::File;
 use std::io::Write;
@@ -38,6 +40,9 @@ impl SecretFile {
                 _ => format!("{label} {shown}: cannot create it ({e}); nothing was created"),
             })
         })?;
+        // The create's journal entry records it: an empty one a killed run leaves is removed
+        // when a later run closes that entry.
+        crate::journal::secret_file_ready(path, &file);
         Ok(SecretFile {
             path: path.to_path_buf(),
             file: Some(file),
@@ -52,6 +57,7 @@ impl SecretFile {
         let Some(mut f) = self.file.take() else {
             return Err(Failure("the secret file was already used".into()));
         };
+        crate::journal::secret_file_done(&self.path);
         let shown = crate::text::sanitize(&self.path.display().to_string());
         let written = f
             .write_all(secret.as_bytes())
@@ -81,6 +87,7 @@ impl SecretFile {
     /// Removes the file if no secret was written to it (the create failed), when it is still
     /// the file keyctl made.
     pub fn discard_unused(self) {
+        crate::journal::secret_file_done(&self.path);
         if let Some(f) = &self.file
             && still_linked(f, &self.path).is_ok()
         {
