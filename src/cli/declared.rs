@@ -6,20 +6,35 @@ use std::path::PathBuf;
 use clap::Args;
 
 pub(super) const EXPORT_EXAMPLES: &str = "\
+Output: -o toml (the default) or -o json (one document: {\"key\": [...]}); table and tsv are
+refused: export prints a key file.
+
 Examples:
   keyctl export -P prod > keys.toml
   keyctl export --all --match 'ci-*' > keys.toml
   keyctl export -p venice -o json | jq '.key[].name'";
 
 pub(super) const PLAN_EXAMPLES: &str = "\
+Scope: -P NAME plans only the file's keys of profile NAME, -p ID (or KEYCTL_PROVIDER) only those
+at provider ID; without them, every key of the file. --base-url, --api-key-file and --workspace
+name one account: refused when the keys planned are in more than one profile or provider (give
+each profile its own in the config file). Output: text, or -o json (JSON Lines); -o table and
+-o tsv are refused. --wide shows whole ids (else, on a narrow terminal, shortest unique prefixes).
+
 Examples:
   keyctl plan -f keys.toml
-  keyctl plan -f keys.toml -o json | jq -c 'select(.action != \"unchanged\")'
+  keyctl plan -f keys.toml -P prod
+  keyctl plan -f keys.toml -o json | jq -c 'select(.action // \"\" | IN(\"\", \"unchanged\", \"error\") | not)'
 
-  # CI: exit 0 in sync, 10 when there are changes, the read's code when one fails
-  keyctl plan -f keys.toml; test $? -eq 0";
+  # CI, on a pull request: exit 0 in sync, 10 changes to apply (both pass); 2 a wrong key file,
+  # an invalid key or a secret destination that cannot take a secret, 3/8 credential/network
+  # (fail)
+  keyctl plan -f keys.toml || [ $? -eq 10 ]";
 
 pub(super) const APPLY_EXAMPLES: &str = "\
+Scope: -P NAME applies only the file's keys of profile NAME, -p ID (or KEYCTL_PROVIDER) only those
+at provider ID; without them, every key of the file.
+
 Examples:
   keyctl apply -f keys.toml                     # shows the plan, asks y/N
   keyctl apply -f keys.toml --yes               # CI, cron: no question

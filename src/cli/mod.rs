@@ -144,7 +144,8 @@ const LONG_VERSION: &str = concat!(
 /// each command's help lists them after its own, under Output, Network and Credentials.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// How results are shown: table (a terminal), tsv (a pipe), json (JSON Lines)
+    /// How results are shown: table (a terminal), tsv (a pipe), json (JSON Lines); export: toml
+    /// (its default) or json; plan: text (its default) or json
     ///
     /// Default: table when stdout is a terminal, tsv otherwise; or set KEYCTL_OUTPUT.
     #[arg(

@@ -124,7 +124,10 @@ async fn read_scope(
     cancel: &Cancel,
 ) -> Result<Read> {
     let profile = scope.profile().and_then(|n| global.config.profile(n));
-    let target = global.target_for(p, profile, cancel).await?;
+    let target = global
+        .target_for(p, profile, cancel)
+        .await
+        .map_err(|e| super::plan::in_file_terms(e, scope, p, global))?;
     let session = Arc::new(super::open_with(global.wire_for(profile), target, cancel)?);
     let account = Account::new(scope.profile(), p, &session.base);
     let listing = session.listing().await?;

@@ -35,6 +35,24 @@ pub async fn run(
         .as_deref()
         .map(super::keys::name_glob)
         .transpose()?;
+    if !args.all && global.profile().is_none() && global.provider_name().is_none() {
+        let names: Vec<&str> = global
+            .config
+            .profiles
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        let profiles = if names.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", sanitize(&names.join(", ")))
+        };
+        return Err(Error::usage(format!(
+            "keyctl export reads one account or every profile: give -P NAME (a profile of the \
+             config file{profiles}), --all (every profile), or -p ID (a provider, with its \
+             credential variable)"
+        )));
+    }
     let now = chrono::Utc::now();
     let mut out: Vec<ExportKey> = Vec::new();
     let mut codes = Vec::new();

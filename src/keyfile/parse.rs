@@ -63,6 +63,15 @@ impl<'a> Doc<'a> {
     /// Every refusal kept, as one error (each on its own `error:` line), or none.
     fn finish(&self) -> Result<()> {
         let mut errors = self.errors.take();
+        // In the file's order (a key's fields are read, then checked against its provider).
+        let prefix = format!("{}:", self.path.display());
+        errors.sort_by_key(|e| {
+            let msg = e.to_string();
+            msg.strip_prefix(&prefix)
+                .and_then(|rest| rest.split(':').next())
+                .and_then(|n| n.parse::<usize>().ok())
+                .unwrap_or(0)
+        });
         match errors.len() {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
@@ -560,6 +569,7 @@ fn declared(
         }
     };
     let holds = &checks[at];
+    let refused_before = doc.errors.borrow().len();
     let mut settings = raw.settings;
     // The key's own fields, then its scope's defaults: each must be one the provider holds.
     check_all(doc, holds, &settings);
@@ -595,6 +605,10 @@ fn declared(
         sink,
         sink_line,
     };
+    // A field already refused is not said again as the whole key's refusal.
+    if doc.errors.borrow().len() > refused_before {
+        return None;
+    }
     if let Err(why) = holds.key(&key) {
         doc.keep(doc.fail(line, "[[key]]", why));
         return None;

@@ -109,7 +109,9 @@ impl Holds {
     }
 
     fn field_alone(&self, one: &Settings, name: &str) -> Result<(), String> {
-        let patch = one.patch(self.now).map_err(|e| e.to_string())?;
+        let patch = one
+            .patch(self.now)
+            .map_err(|e| in_file_terms(&e.to_string()))?;
         let Some(base) = &self.base else {
             return Ok(());
         };
@@ -139,9 +141,11 @@ impl Holds {
         };
         match (update, create) {
             (Ok(()), _) => Ok(()),
-            (Err(Some(e)), _) | (Err(None), Err(Some(e))) => {
-                Err(format!("{} cannot hold it ({e})", self.p.info().name))
-            }
+            (Err(Some(e)), _) | (Err(None), Err(Some(e))) => Err(format!(
+                "{} cannot hold it ({})",
+                self.p.info().name,
+                in_file_terms(&e.to_string())
+            )),
             (Err(None), _) => Err(format!("{} cannot hold it", self.p.info().name)),
         }
     }
@@ -154,11 +158,60 @@ impl Holds {
         };
         let (mut new, _) = key.new_key(self.now).map_err(|e| e.to_string())?;
         new.settings.expires = Change::Keep;
-        self.p
-            .build_create(base, &new)
-            .map(|_| ())
-            .map_err(|e| format!("{} cannot create this key: {e}", self.p.info().name))
+        self.p.build_create(base, &new).map(|_| ()).map_err(|e| {
+            format!(
+                "{} cannot create this key: {}",
+                self.p.info().name,
+                in_file_terms(&e.to_string())
+            )
+        })
     }
+}
+
+/// A builder's refusal in the key file's words: the flags it names (`--limit-diem`,
+/// `--disable/--enable`) as the fields a key file writes (`limit_diem`, `disabled`).
+pub fn in_file_terms(msg: &str) -> String {
+    const FLAGS: [(&str, &str); 13] = [
+        ("--disable/--enable", "disabled"),
+        ("--include-byok-in-limit", "include_byok_in_limit"),
+        ("--limit-diem", "limit_diem"),
+        ("--limit-vcu", "limit_vcu"),
+        ("--limit", "limit"),
+        ("--expires", "expires"),
+        ("--reset", "reset"),
+        ("--models", "models"),
+        ("--privacy", "privacy"),
+        ("--name", "name"),
+        ("--type", "type"),
+        ("--disable", "disabled = true"),
+        ("--enable", "disabled = false"),
+    ];
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    'scan: while !rest.is_empty() {
+        if rest.starts_with("--") {
+            for (flag, field) in FLAGS {
+                let Some(after) = rest.strip_prefix(flag) else {
+                    continue;
+                };
+                if after
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '-'))
+                {
+                    out.push_str(field);
+                    rest = after;
+                    continue 'scan;
+                }
+            }
+        }
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.push(c);
+        }
+        rest = chars.as_str();
+    }
+    out.replace("it supports ", "its keys' fields are ")
 }
 
 /// Whether `patch` is one the provider changes in place (its update is built).
@@ -167,4 +220,23 @@ pub fn updates_in_place(p: ProviderKind, patch: &Patch) -> bool {
         return false;
     };
     p.build_update(&base, p.info().sample_key, patch).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_file_terms;
+
+    #[test]
+    fn a_refusal_names_the_file_fields_not_the_flags() {
+        assert_eq!(
+            in_file_terms(
+                "ModelGates does not support --models: it supports --limit, --reset, --name, \
+                 --disable/--enable and --include-byok-in-limit"
+            ),
+            "ModelGates does not support models: its keys' fields are limit, reset, name, \
+             disabled and include_byok_in_limit"
+        );
+        assert_eq!(in_file_terms("--limit-diem …"), "limit_diem …");
+        assert_eq!(in_file_terms("--limits"), "--limits");
+    }
 }
