@@ -14,12 +14,12 @@ use chrono::{DateTime, Utc};
 use crate::cli::ApplyArgs;
 use crate::error::{Error, Result, Sent};
 use crate::http::Cancel;
-use crate::journal::{self, Account, Journal, Reconciled, Verdict};
+use crate::journal::{self, Account, Journal, Reconciled};
 use crate::key::Key;
 use crate::keyfile::{KeyFile, Scope};
 use crate::outcome::Outcome;
 use crate::output;
-use crate::plan::{self, Action, KeyPlan, Pending, Summary};
+use crate::plan::{self, Action, KeyPlan, Summary};
 use crate::provider::ProviderKind;
 use crate::session::Session;
 use crate::settings::Global;
@@ -99,13 +99,16 @@ async fn read_scopes(
 ) -> Result<Vec<Scoped>> {
     let journal = Journal::open().ok();
     let mut out = Vec::new();
-    for (scope, p) in file.scopes() {
+    // Each scope's account resolved once, as `plan` does; two scopes naming one account are
+    // exit 2 with nothing sent.
+    for r in plan::accounts::resolve(global, file, cancel).await? {
+        let (scope, p) = (r.scope.clone(), r.p);
         if cancel.is_cancelled() {
             return Err(Error::Interrupted {
                 sent: Sent::Nothing,
             });
         }
-        let read = match read_scope(global, file, &scope, p, journal.as_ref(), now, cancel).await {
+        let read = match read_scope(global, file, r, journal.as_ref(), now, cancel).await {
             Err(e @ Error::Interrupted { .. }) => return Err(e),
             r => r,
         };
@@ -117,17 +120,15 @@ async fn read_scopes(
 async fn read_scope(
     global: &Global,
     file: &KeyFile,
-    scope: &Scope,
-    p: ProviderKind,
+    resolved: plan::accounts::Resolved,
     journal: Option<&Journal>,
     now: DateTime<Utc>,
     cancel: &Cancel,
 ) -> Result<Read> {
+    let plan::accounts::Resolved { scope, p, target } = resolved;
+    let scope = &scope;
     let profile = scope.profile().and_then(|n| global.config.profile(n));
-    let target = global
-        .target_for(p, profile, cancel)
-        .await
-        .map_err(|e| super::plan::in_file_terms(e, scope, p, global))?;
+    let target = target.map_err(|e| super::plan::in_file_terms(e, scope, p, global))?;
     let session = Arc::new(super::open_with(global.wire_for(profile), target, cancel)?);
     let account = Account::new(scope.profile(), p, &session.base);
     let listing = session.listing().await?;
@@ -142,19 +143,10 @@ async fn read_scope(
             Vec::new()
         }
     };
-    let pending: Vec<Pending> = found
-        .iter()
-        .filter_map(|r| match &r.verdict {
-            Verdict::Adopted(k) => Some(Pending {
-                scope: scope.clone(),
-                name: k.name.value().cloned().unwrap_or_default(),
-                run: r.entry.run.clone(),
-            }),
-            _ => None,
-        })
-        .collect();
     let declared: Vec<_> = file.in_scope(scope).collect();
-    let keys = plan::diff(scope, p, &declared, listing, &pending, now)?;
+    // The very plan `keyctl plan` makes of the same state (a journal entry two keys answer to
+    // is `invalid` for that key, exit 2, nothing sent for it).
+    let keys = plan::diff_journalled(scope, p, &declared, listing, &found, now)?;
     let listed = listing.iter().map(|k| (k.id.clone(), k.clone())).collect();
     Ok(Read {
         session: session.clone(),

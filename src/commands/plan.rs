@@ -74,14 +74,16 @@ pub async fn plan_file(
 ) -> Result<Vec<ScopePlan>> {
     let journal = open_journal();
     let mut plans = Vec::new();
-    for (scope, p) in file.scopes() {
+    // Each scope's account resolved once; two scopes naming one account are exit 2.
+    for r in plan::accounts::resolve(global, file, cancel).await? {
+        let (scope, p) = (r.scope, r.p);
         if cancel.is_cancelled() {
             return Err(Error::Interrupted {
                 sent: crate::error::Sent::Nothing,
             });
         }
         let mut found = Vec::new();
-        let keys = match read_account(global, &scope, p, cancel).await {
+        let keys = match read_resolved(global, &scope, p, r.target, cancel).await {
             Err(e @ Error::Interrupted { .. }) => return Err(e),
             Err(e) => Err(e),
             Ok((account, current)) => {
@@ -152,10 +154,20 @@ pub async fn read_account(
     cancel: &Cancel,
 ) -> Result<(Account, Vec<Key>)> {
     let profile = scope.profile().and_then(|n| global.config.profile(n));
-    let target = global
-        .target_for(p, profile, cancel)
-        .await
-        .map_err(|e| in_file_terms(e, scope, p, global))?;
+    let target = global.target_for(p, profile, cancel).await;
+    read_resolved(global, scope, p, target, cancel).await
+}
+
+/// [`read_account`] with the scope's account already resolved ([`plan::accounts::resolve`]).
+pub async fn read_resolved(
+    global: &Global,
+    scope: &Scope,
+    p: ProviderKind,
+    target: Result<crate::settings::Target>,
+    cancel: &Cancel,
+) -> Result<(Account, Vec<Key>)> {
+    let profile = scope.profile().and_then(|n| global.config.profile(n));
+    let target = target.map_err(|e| in_file_terms(e, scope, p, global))?;
     let session = super::open_with(global.wire_for(profile), target, cancel)?;
     let account = Account::new(scope.profile(), p, &session.base);
     Ok((account, session.list(true).await?))

@@ -4,6 +4,7 @@
 //! [`Sink`] for its secret). Pure: reading the listings and printing are the command's. The
 //! field-by-field comparison is in `diff`, the JSON form in `json`.
 
+pub mod accounts;
 mod diff;
 mod json;
 

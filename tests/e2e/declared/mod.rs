@@ -3,6 +3,7 @@
 //! line with nothing read, and the plan's exit codes.
 
 mod apply;
+mod apply_agrees_with_plan;
 mod apply_confirm;
 mod apply_profiles;
 mod apply_providers;
@@ -11,6 +12,7 @@ mod apply_sinks;
 mod plan_adopts;
 mod round_trip;
 pub(crate) mod schema;
+mod shared_accounts;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
