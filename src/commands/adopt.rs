@@ -148,6 +148,13 @@ impl Journalled {
                 _ => None,
             })
             .collect();
+        if !ambiguous.is_empty() {
+            return Err(Error::usage(format!(
+                "{}: {}. Nothing was created",
+                s.p,
+                ambiguous.join("; ")
+            )));
+        }
         // Another run creating one of the names now, or one lost so recently that the listing
         // may not show its key yet: refused before anything is sent.
         let mut held: Vec<String> = Vec::new();
@@ -158,13 +165,6 @@ impl Journalled {
         }
         if !held.is_empty() {
             return Err(Error::usage(format!("{}: {}", s.p, held.join("; "))));
-        }
-        if !ambiguous.is_empty() {
-            return Err(Error::usage(format!(
-                "{}: {}. Nothing was created",
-                s.p,
-                ambiguous.join("; ")
-            )));
         }
         let mut used: Vec<&str> = Vec::new();
         let mut results = Vec::with_capacity(names.len());

@@ -21,6 +21,13 @@ pub enum Lose {
     Late(Duration),
     /// Answers 201 with the new key and its secret at once.
     Not,
+    /// Makes no key and answers 500.
+    NotMade,
+    /// Makes the key but keeps it out of the listing (a listing that lags), and drops the
+    /// connection.
+    Hidden,
+    /// Makes no key and never answers (the connection is held open for a minute).
+    Hang,
 }
 
 /// The new secret the stand-in makes; it must appear in no journal.
@@ -32,6 +39,10 @@ struct State {
     seen: Vec<(String, String, String)>,
     /// The keys the listing shows.
     keys: Vec<Value>,
+    /// Keys made and not yet listed ([`Lose::Hidden`]).
+    hidden: Vec<Value>,
+    /// What is done with the next create.
+    lose: Option<Lose>,
 }
 
 pub struct StandIn {
@@ -48,6 +59,7 @@ impl StandIn {
         let addr = listener.local_addr().expect("addr");
         let state = Arc::new(Mutex::new(State {
             keys,
+            lose: Some(lose),
             ..State::default()
         }));
         let stop: Arc<AtomicBool> = Arc::default();
@@ -58,7 +70,7 @@ impl StandIn {
                 match listener.accept() {
                     Ok((sock, _)) => {
                         let state = state2.clone();
-                        std::thread::spawn(move || serve(sock, &state, lose));
+                        std::thread::spawn(move || serve(sock, &state));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -75,6 +87,37 @@ impl StandIn {
     pub fn count(&self, method: &str) -> usize {
         let s = self.state.lock().unwrap();
         s.seen.iter().filter(|(m, _, _)| m == method).count()
+    }
+
+    /// What the stand-in does with the creates from now on.
+    pub fn set_lose(&self, lose: Lose) {
+        self.state.lock().unwrap().lose = Some(lose);
+    }
+
+    /// The listing shows the keys [`Lose::Hidden`] kept out of it from now on.
+    pub fn reveal(&self) {
+        let mut s = self.state.lock().unwrap();
+        let hidden = std::mem::take(&mut s.hidden);
+        s.keys.extend(hidden);
+    }
+
+    /// The names of the keys the listing shows.
+    pub fn names(&self) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.keys
+            .iter()
+            .map(|k| k["name"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// The bodies of the requests of `method`.
+    pub fn bodies(&self, method: &str) -> Vec<String> {
+        let s = self.state.lock().unwrap();
+        s.seen
+            .iter()
+            .filter(|(m, _, _)| m == method)
+            .map(|(_, _, b)| b.clone())
+            .collect()
     }
 
     /// Adds a key to the listing.
@@ -113,7 +156,7 @@ pub fn made_hash(n: usize) -> String {
     format!("{n:02}{}", "ab".repeat(31))
 }
 
-fn serve(mut sock: TcpStream, state: &Mutex<State>, lose: Lose) {
+fn serve(mut sock: TcpStream, state: &Mutex<State>) {
     let _ = sock.set_nonblocking(false);
     let _ = sock.set_read_timeout(Some(Duration::from_secs(5)));
     let Some((method, target, body)) = read_request(&mut sock) else {
@@ -134,14 +177,29 @@ fn serve(mut sock: TcpStream, state: &Mutex<State>, lose: Lose) {
                 .ok()
                 .and_then(|b| b["name"].as_str().map(str::to_string))
                 .unwrap_or_default();
+            let lose = state.lock().unwrap().lose.unwrap_or(Lose::Not);
+            if matches!(lose, Lose::NotMade | Lose::Hang) {
+                if lose == Lose::Hang {
+                    std::thread::sleep(Duration::from_secs(60));
+                    return;
+                }
+                answer(&mut sock, 500, &json!({"error": {"message": "internal"}}));
+                let _ = sock.shutdown(Shutdown::Both);
+                return;
+            }
             let key = {
                 let mut s = state.lock().unwrap();
                 let n = s.seen.iter().filter(|(m, _, _)| m == "POST").count();
                 let key = gates_key(&made_hash(n), &name);
-                s.keys.push(key.clone());
+                if lose == Lose::Hidden {
+                    s.hidden.push(key.clone());
+                } else {
+                    s.keys.push(key.clone());
+                }
                 key
             };
             match lose {
+                Lose::NotMade | Lose::Hang | Lose::Hidden => {}
                 Lose::Drop => {}
                 Lose::BadGateway => answer(&mut sock, 502, &json!({"error": "bad gateway"})),
                 Lose::Late(after) => {
