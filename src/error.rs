@@ -109,6 +109,15 @@ pub enum Error {
     )]
     CreateUnknown { cause: Box<Error> },
 
+    /// apply's create reached the wire and no usable answer came: its journal entry stays, and
+    /// the next plan or apply adopts the key by name.
+    #[error(
+        "{cause}; a key may have been created: the next plan or apply finds it by name and \
+         adopts it (its secret was never received: rotate it then to get one); do not create it \
+         by hand, that could make a second key"
+    )]
+    ApplyCreateUnknown { cause: Box<Error> },
+
     /// `rotate` created the successor, but the step on the old key failed.
     #[error(
         "the new key {new}, but the old key {old} could not be {step}: {cause}. The old key \
@@ -164,6 +173,7 @@ impl Error {
             Error::Interrupted { .. } => 130,
             Error::Unknown { cause }
             | Error::CreateUnknown { cause }
+            | Error::ApplyCreateUnknown { cause }
             | Error::OldKey { cause, .. } => cause.exit_code(),
         }
     }
@@ -184,6 +194,7 @@ impl Error {
             Error::Interrupted { .. } => "interrupted",
             Error::Unknown { cause }
             | Error::CreateUnknown { cause }
+            | Error::ApplyCreateUnknown { cause }
             | Error::OldKey { cause, .. } => cause.kind(),
             Error::Undelivered { .. } => "undelivered",
             Error::Adopted { .. } => "adopted",
@@ -200,6 +211,7 @@ impl Error {
             Error::Provider { status, .. } => *status,
             Error::Unknown { cause }
             | Error::CreateUnknown { cause }
+            | Error::ApplyCreateUnknown { cause }
             | Error::OldKey { cause, .. } => cause.http_status(),
             _ => None,
         }
@@ -212,7 +224,9 @@ impl Error {
             Error::Network { sent, .. } => *sent,
             Error::Timeout { which, .. } => *which == TimeoutKind::Request,
             Error::Interrupted { sent } => *sent == Sent::NoAnswer,
-            Error::Unknown { .. } | Error::CreateUnknown { .. } => true,
+            Error::Unknown { .. }
+            | Error::CreateUnknown { .. }
+            | Error::ApplyCreateUnknown { .. } => true,
             _ => false,
         }
     }

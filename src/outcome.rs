@@ -166,4 +166,7 @@ pub enum Mode {
     Revoke,
     /// `rotate`: each old key, its successor and the successor's secret.
     Rotate,
+    /// `apply`: every kind of write in one table (a new key's secret lines at once, as
+    /// `create` prints them, and its row in the table).
+    Apply,
 }

@@ -151,6 +151,8 @@ fn action(mode: Mode) -> Option<&'static str> {
         Mode::Create => Some("create"),
         Mode::Revoke => Some("revoke"),
         Mode::Rotate => Some("rotate"),
+        // apply records each key as the write it is (`Reporter::account`).
+        Mode::Apply => Some("apply"),
         Mode::Get | Mode::List => None,
     }
 }

@@ -25,7 +25,9 @@ use crate::session::Session;
 use crate::settings::Global;
 use crate::text::sanitize;
 
+use super::report::Reporter;
 use super::runner::Tally;
+use crate::outcome::Mode;
 
 pub async fn run(global: &Global, args: ApplyArgs, cancel: &Cancel) -> Result<i32> {
     super::no_columns(global, "keyctl apply")?;
@@ -64,9 +66,23 @@ pub async fn run(global: &Global, args: ApplyArgs, cancel: &Cancel) -> Result<i3
         ));
     }
     let mut totals = Totals::default();
+    // One result table for every scope and kind of write (each key recorded in the trail as
+    // the write it is, with its profile).
+    let mut report = Reporter::writing_as(global, Mode::Apply, None);
     for sc in scopes {
-        steps::apply_scope(global, &args, &file, sc, &mut totals, now, cancel).await;
+        steps::apply_scope(
+            global,
+            &args,
+            &file,
+            sc,
+            &mut totals,
+            &mut report,
+            now,
+            cancel,
+        )
+        .await;
     }
+    report.finish();
     Ok(totals.finish(cancel))
 }
 
@@ -157,18 +173,34 @@ async fn read_scope(
     })
 }
 
+/// The date in the name of an (unmanaged) listed key that `rotate` retired, as `check` and
+/// `rotate` recognise one (`NAME (rotated out DATE)`, disabled or set to expire): `--prune`
+/// leaves it (rotate's grace), and `keyctl revoke` removes it.
+pub(super) fn rotated_out_on(read: &Read, id: &str) -> Option<String> {
+    let k = read.listed.get(id)?;
+    if !crate::criteria::rotated_out(k) {
+        return None;
+    }
+    let name = k.name.value()?;
+    let (base, _) = crate::newkey::without_rotated_out(name);
+    let date = name[base.len()..]
+        .trim_start_matches(" (rotated out ")
+        .trim_end_matches(')');
+    Some(sanitize(date))
+}
+
 /// How many writes the plan asks of this run (adoptions close a journal entry: counted too).
 fn work(scopes: &[Scoped], args: &ApplyArgs) -> usize {
     scopes
         .iter()
         .filter_map(|s| s.read.as_ref().ok())
-        .flat_map(|r| &r.keys)
-        .filter(|k| {
+        .flat_map(|r| r.keys.iter().map(move |k| (r, k)))
+        .filter(|(r, k)| {
             k.adopt.is_some()
                 || match &k.action {
                     Action::Create { .. } | Action::Update { .. } => true,
                     Action::Replace { .. } => args.replace,
-                    Action::Unmanaged { .. } => args.prune,
+                    Action::Unmanaged { id } => args.prune && rotated_out_on(r, id).is_none(),
                     Action::Unchanged { .. } | Action::Invalid { .. } => false,
                 }
         })
@@ -191,7 +223,7 @@ fn show(scopes: &[Scoped], args: &ApplyArgs) -> String {
                 add(&mut sum, &s);
                 out.push_str(&format!("{head}: {}\n", s.text()));
                 for k in &r.keys {
-                    out.push_str(&key_text(sc.p, k));
+                    out.push_str(&key_text(sc.p, k, r, args));
                 }
             }
         }
@@ -200,19 +232,35 @@ fn show(scopes: &[Scoped], args: &ApplyArgs) -> String {
     if sum.replace > 0 && !args.replace {
         out.push_str(" (replacements need --replace: left as they are)");
     }
-    if sum.unmanaged > 0 {
-        out.push_str(if args.prune {
-            " (--prune: the unmanaged keys are revoked)"
+    let kept = scopes
+        .iter()
+        .filter_map(|s| s.read.as_ref().ok())
+        .flat_map(|r| r.keys.iter().map(move |k| (r, k)))
+        .filter(|(r, k)| match &k.action {
+            Action::Unmanaged { id } => rotated_out_on(r, id).is_some(),
+            _ => false,
+        })
+        .count();
+    let revoked = sum.unmanaged.saturating_sub(kept);
+    if revoked > 0 {
+        out.push_str(&if args.prune {
+            format!(" (--prune: {revoked} to revoke)")
         } else {
-            " (unmanaged keys are left alone; --prune revokes them)"
+            " (unmanaged keys are left alone; --prune revokes them)".to_string()
         });
+    }
+    if kept > 0 {
+        out.push_str(&format!(
+            " ({kept} rotated out: kept, --prune leaves keys rotate retired)"
+        ));
     }
     out
 }
 
 /// One key's lines of the plan (none for a key as declared): a sign, its name and id, the
-/// action, each field from → to.
-fn key_text(p: ProviderKind, k: &KeyPlan) -> String {
+/// action, each field from → to. With `--prune` an unmanaged key reads as the revoke it is,
+/// or as kept when `rotate` retired it.
+fn key_text(p: ProviderKind, k: &KeyPlan, r: &Read, args: &ApplyArgs) -> String {
     let name = k.name.as_deref().map_or("(no name)".into(), sanitize);
     let id = k
         .action
@@ -236,7 +284,11 @@ fn key_text(p: ProviderKind, k: &KeyPlan) -> String {
                 fields.join(", ")
             ),
         ),
-        Action::Unmanaged { .. } => ("?", "unmanaged (not in the file)".to_string()),
+        Action::Unmanaged { id } => match rotated_out_on(r, id) {
+            Some(date) => ("=", format!("kept: rotated out {date} (not in the file)")),
+            None if args.prune => ("-", "revoke (not in the file; --prune)".to_string()),
+            None => ("?", "unmanaged (not in the file)".to_string()),
+        },
         Action::Invalid { error, .. } => ("!", format!("invalid: {error}")),
     };
     let mut out = format!("  {sign} {name}{id}: {what}\n");
@@ -375,6 +427,9 @@ impl Totals {
                  its status)",
                 super::signal_name(sig)
             ));
+        } else if self.left > 0 {
+            // Changes remain (exit 10): said even with -q, as cron mails output, not codes.
+            output::warn_even_if_quiet(&line);
         } else {
             output::diag(&line);
         }

@@ -13,6 +13,8 @@ pub struct Reporter {
     trail: Option<Trail>,
     /// A failure to write the trail was said (once a run).
     warned: bool,
+    /// apply: the profile the trail is of ([`Reporter::account`]).
+    profile: Option<Option<String>>,
 }
 
 impl Reporter {
@@ -23,6 +25,7 @@ impl Reporter {
             mode,
             trail: None,
             warned: false,
+            profile: None,
         }
     }
 
@@ -48,6 +51,25 @@ impl Reporter {
             r.trail = Some(Trail::new(path.clone(), profile));
         }
         r
+    }
+
+    /// apply: the results from now on are of `profile`'s account, recorded in the trail as
+    /// `mode`'s writes, their JSON lines carrying `labels` (profile, declared name, line).
+    pub fn account(
+        &mut self,
+        global: &Global,
+        mode: Mode,
+        profile: Option<String>,
+        labels: serde_json::Map<String, serde_json::Value>,
+    ) {
+        self.mode = mode;
+        if let Ok(Some(path)) = &global.audit
+            && self.profile.as_ref() != Some(&profile)
+        {
+            self.trail = Some(Trail::new(path.clone(), profile.clone()));
+            self.profile = Some(profile);
+        }
+        self.printer.label(labels);
     }
 
     /// One result, as it ended: its new secret delivered first (unless its command already

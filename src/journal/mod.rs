@@ -473,6 +473,7 @@ pub fn may_have_made(e: &Error) -> bool {
         Error::Provider { .. }
         | Error::Unknown { .. }
         | Error::CreateUnknown { .. }
+        | Error::ApplyCreateUnknown { .. }
         | Error::Internal(_) => true,
     }
 }

@@ -196,12 +196,53 @@ pub fn defaults(mode: Mode, format: Format) -> Vec<&'static Column> {
             "last_used",
             "expires",
         ],
+        // One table for every kind of write: a rotation's secret cell before its status (as
+        // rotate's), and the secret's lines, not a cell, in a table.
+        Mode::Apply => {
+            let mut v = vec!["id", "old_id", "name", "secret", "status", "changes"];
+            v.extend([
+                "disabled",
+                "limit",
+                "unit",
+                "limits.diem",
+                "limits.vcu",
+                "reset",
+                "expires",
+                "models",
+                "privacy",
+                "include_byok_in_limit",
+            ]);
+            if format == Format::Table {
+                v.retain(|n| *n != "secret");
+            }
+            v
+        }
     };
     if format == Format::Table {
         names.retain(|n| *n != "unit");
     }
-    named(&names)
+    let mut cols = named(&names);
+    if mode == Mode::Apply {
+        for c in &mut cols {
+            if c.name == "changes" {
+                *c = &APPLY_CHANGES;
+            }
+        }
+    }
+    cols
 }
+
+/// apply's `changes` cell: the changes made, or why a key was left as it is (`not in the key
+/// file`, `kept: rotated out DATE`, a replacement left for `--replace`).
+static APPLY_CHANGES: Column = Column {
+    name: "changes",
+    header: "CHANGES",
+    priority: 85,
+    cell: |r| match &r.outcome {
+        Outcome::Unchanged { reason, .. } => sanitize(reason),
+        _ => changes_cell(r),
+    },
+};
 
 /// A field's value as a cell: numbers with their digits, lists joined with `,`, and `null` as
 /// the word for what it means there (`none` for no cap, `never`, `all` models), or empty where

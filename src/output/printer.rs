@@ -30,6 +30,9 @@ pub struct Printer {
     /// The next new key's state is read back after its secret is delivered (Venice caps): its
     /// record is written up to the secret first, and its state after ([`Printer::hold_state`]).
     held: bool,
+    /// Fields the next results' JSON lines carry after `provider` (apply: `profile`, the
+    /// declared `name` and its `line`), set by [`Printer::label`].
+    labels: Map<String, Value>,
 }
 
 /// The part of a rotation's record written after the old key's step.
@@ -61,7 +64,34 @@ impl Printer {
             open: None,
             known: Vec::new(),
             held: false,
+            labels: Map::new(),
         }
+    }
+
+    /// Fields every JSON line from now on carries after `provider` (apply: the key's
+    /// `profile`, declared `name` and file `line`), until the next call.
+    pub fn label(&mut self, labels: Map<String, Value>) {
+        self.labels = labels;
+    }
+
+    /// A result's JSON line, with the labels set by [`Printer::label`].
+    fn json(&self, r: &KeyResult) -> Value {
+        let v = result_json(r, self.view.verbose);
+        if self.labels.is_empty() {
+            return v;
+        }
+        let Value::Object(o) = v else { return v };
+        let mut out = Map::new();
+        for (k, x) in o {
+            let provider = k == "provider";
+            out.insert(k, x);
+            if provider {
+                for (l, y) in &self.labels {
+                    out.insert(l.clone(), y.clone());
+                }
+            }
+        }
+        Value::Object(out)
     }
 
     /// The next new key's state (its `after`) is to be read back once its secret is delivered
@@ -106,7 +136,7 @@ impl Printer {
         self.open = Some(Rest::Nothing);
         match self.view.format {
             Format::Json => {
-                let mut v = result_json(r, self.view.verbose);
+                let mut v = self.json(r);
                 if whole {
                     return write_secret_lines(&[(json_line(&v), true)], false, holds);
                 }
@@ -160,6 +190,11 @@ impl Printer {
                     self.open = Some(Rest::Table { fields: held });
                 }
                 let mut lines = columns::created_text(r, !whole);
+                if self.mode == Mode::Apply {
+                    // apply: the secret's lines now, the key's row in the table at the end.
+                    self.open = Some(Rest::Nothing);
+                    return write_secret_lines(&apply_secret_lines(r, lines), false, holds);
+                }
                 if held {
                     // The fields follow the secret, once read back.
                     let fields = columns::fields_text(r).lines().count();
@@ -176,7 +211,7 @@ impl Printer {
     fn finish_open(&mut self, rest: Rest, r: &KeyResult) {
         let ok = match rest {
             Rest::Json { after } => {
-                let full = result_json(r, self.view.verbose);
+                let full = self.json(r);
                 let mut tail = Map::new();
                 for f in STEP_FIELDS.iter().chain(after.then_some(&"after")) {
                     if let Some(v) = full.get(f) {
@@ -241,20 +276,29 @@ impl Printer {
         self.held = false;
         if let Some(rest) = self.open.take() {
             self.finish_open(rest, &r);
+            if self.mode == Mode::Apply && self.view.format == Format::Table && !quiet() {
+                self.rows.push(r);
+            }
             return;
         }
         let failed = state::stdout_failures();
+        let r_made_key = r.outcome.new_secret().is_some();
         self.write(r);
         // A record of a new key or a rotation that did not reach stdout: the run says so and
         // exits non-zero (an update's or a read's goes on quietly, as with `| head`).
-        if matches!(self.mode, Mode::Create | Mode::Rotate) && state::stdout_failures() != failed {
+        let new_key = matches!(self.mode, Mode::Create | Mode::Rotate)
+            || (self.mode == Mode::Apply && r_made_key);
+        if new_key && state::stdout_failures() != failed {
             state::record_not_written();
         }
     }
 
     /// Writes one result in the view's format (a table's rows are kept for the end).
     fn write(&mut self, r: KeyResult) {
-        if let Outcome::Unchanged { reason, .. } = &r.outcome {
+        // apply's row says why (its `changes` cell).
+        if let Outcome::Unchanged { reason, .. } = &r.outcome
+            && self.mode != Mode::Apply
+        {
             diag(&format!(
                 "{} key {}: unchanged: {reason}",
                 r.provider,
@@ -269,7 +313,7 @@ impl Printer {
             // Masked value by value before serialising (`result_json`): masking the line
             // would cut into numbers and break the JSON.
             Format::Json => {
-                write_line(&json_line(&result_json(&r, self.view.verbose)));
+                write_line(&json_line(&self.json(&r)));
             }
             // A key `get` could not read has no row (its error is on stderr, and in the exit
             // code): a row of empty cells would read as a key with nothing known.
@@ -295,6 +339,20 @@ impl Printer {
             Format::Table => match &r.outcome {
                 Outcome::DryRun { .. } => {
                     write_out(&plan_text(&r, self.view.verbose));
+                }
+                // apply: a new key's secret lines at once, its row in the table.
+                Outcome::Created { .. } | Outcome::Rotated { .. } if self.mode == Mode::Apply => {
+                    let lines = apply_secret_lines(&r, columns::created_text(&r, false));
+                    write_out(
+                        &lines
+                            .into_iter()
+                            .map(|(l, _)| l)
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
+                    if !quiet() {
+                        self.rows.push(r);
+                    }
                 }
                 // A new key is shown at once, in full, with its secret (never in a cell that
                 // a narrow terminal would wrap).
@@ -349,6 +407,31 @@ impl Printer {
             },
         ));
     }
+}
+
+/// apply's lines for a new key (its fields are its row in the table): a heading naming it,
+/// then `create`'s secret lines (the secret alone on its line, or where it went).
+fn apply_secret_lines(r: &KeyResult, created: Vec<(String, bool)>) -> Vec<(String, bool)> {
+    let fields = columns::fields_text(r).lines().count();
+    let (id, name) = r.outcome.key().map_or((String::new(), String::new()), |k| {
+        (
+            sanitize(&k.id),
+            k.name
+                .value()
+                .map_or(String::new(), |n| format!(" ({})", sanitize(n))),
+        )
+    });
+    let heading = match &r.outcome {
+        Outcome::Rotated { .. } => format!(
+            "{} key {} replaced by {id}{name}:",
+            r.provider,
+            sanitize(&r.key)
+        ),
+        _ => format!("{} key {id}{name} created:", r.provider),
+    };
+    std::iter::once((heading, false))
+        .chain(created.into_iter().skip(1 + fields))
+        .collect()
 }
 
 /// An error about one key, naming the provider once: `ModelGates key K: not found ...`.

@@ -14,7 +14,7 @@ use crate::http::Cancel;
 use crate::journal::Verdict;
 use crate::keyfile::{KeyFile, Sink};
 use crate::newkey::NewKey;
-use crate::outcome::{KeyResult, Mode, Outcome};
+use crate::outcome::{KeyResult, Mode, NewSecret, Outcome};
 use crate::output::{self, Format};
 use crate::patch::Patch;
 use crate::plan::{Action, KeyPlan};
@@ -25,36 +25,6 @@ use super::super::adopt::Journalled;
 use super::super::lifecycle::{self, Made, Pacer};
 use super::super::report::Reporter;
 use super::super::rotate::Rotation;
-
-/// The results of one scope, one reporter per kind of write (the audit trail's action and
-/// the printed record follow it), all finished when the scope is.
-struct Reports<'g> {
-    global: &'g Global,
-    profile: Option<String>,
-    by_mode: Vec<(Mode, Reporter)>,
-}
-
-impl Reports<'_> {
-    fn get(&mut self, mode: Mode) -> &mut Reporter {
-        let i = match self.by_mode.iter().position(|(m, _)| *m == mode) {
-            Some(i) => i,
-            None => {
-                self.by_mode.push((
-                    mode,
-                    Reporter::writing_as(self.global, mode, self.profile.clone()),
-                ));
-                self.by_mode.len() - 1
-            }
-        };
-        &mut self.by_mode[i].1
-    }
-
-    fn finish(self) {
-        for (_, r) in self.by_mode {
-            r.finish();
-        }
-    }
-}
 
 /// Everything one scope's writes share.
 struct Ctx<'a> {
@@ -68,20 +38,18 @@ struct Ctx<'a> {
 
 /// Applies one scope's plan; a scope that could not be read fails each of its declared keys
 /// with the read's error (the other scopes are applied all the same).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn apply_scope(
     global: &Global,
     args: &ApplyArgs,
     file: &KeyFile,
     sc: Scoped,
     totals: &mut Totals,
+    report: &mut Reporter,
     now: DateTime<Utc>,
     cancel: &Cancel,
 ) {
-    let mut reports = Reports {
-        global,
-        profile: sc.scope.profile().map(str::to_string),
-        by_mode: Vec::new(),
-    };
+    let profile = sc.scope.profile().map(str::to_string);
     let read = match sc.read {
         Ok(r) => r,
         Err(e) => {
@@ -89,13 +57,14 @@ pub(super) async fn apply_scope(
             for k in file.in_scope(&sc.scope) {
                 let outcome = Outcome::Failed(e.clone());
                 totals.count(&outcome);
-                reports.get(Mode::Update).push(KeyResult {
+                let labels = labels(profile.as_deref(), Some(&k.name), Some(k.line));
+                report.account(global, Mode::Update, profile.clone(), labels);
+                report.push(KeyResult {
                     provider: sc.p,
                     key: k.name.clone(),
                     outcome,
                 });
             }
-            reports.finish();
             return;
         }
     };
@@ -134,20 +103,34 @@ pub(super) async fn apply_scope(
         if stop.is_none() && writes && output::secret_undelivered() {
             stop = Some(stopping(&sc.scope, LOST));
         }
-        let (mode, outcome) = if writes && (cancel.is_cancelled() || stop.is_some()) {
-            (mode_of(&k.action), Outcome::NotAttempted)
+        let rotated = args.replace && matches!(k.action, Action::Replace { .. });
+        let mode = if k.adopt.is_some() && !rotated {
+            Mode::Create
+        } else {
+            mode_of(&k.action)
+        };
+        let declared = k.line.and(k.name.as_deref());
+        report.account(
+            global,
+            mode,
+            profile.clone(),
+            labels(profile.as_deref(), declared, k.line),
+        );
+        let outcome = if writes && (cancel.is_cancelled() || stop.is_some()) {
+            Outcome::NotAttempted
         } else {
             one(
                 &ctx,
                 k,
                 journal.as_ref(),
                 &mut pacer,
-                &mut reports,
+                report,
                 &mut notices_said,
                 cancel,
             )
             .await
         };
+        secret_on_stdout(&ctx, k, &outcome);
         if stop.is_none() {
             stop = match outcome.error() {
                 Some(Error::Auth { .. }) => Some("the provider refused the credential"),
@@ -182,13 +165,53 @@ pub(super) async fn apply_scope(
             (Action::Replace { id, .. }, _) => id.clone(),
             _ => key,
         };
-        reports.get(mode).push(KeyResult {
+        report.push(KeyResult {
             provider: sc.p,
             key,
             outcome,
         });
     }
-    reports.finish();
+}
+
+/// The fields apply's JSON lines carry after `provider`: the key's `profile` (none for a
+/// `provider = ...` key), its declared `name` and the `line` of its `[[key]]`.
+fn labels(
+    profile: Option<&str>,
+    name: Option<&str>,
+    line: Option<usize>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    if let Some(p) = profile {
+        m.insert("profile".into(), p.into());
+    }
+    if let Some(n) = name {
+        m.insert("name".into(), n.into());
+    }
+    if let Some(l) = line {
+        m.insert("line".into(), l.into());
+    }
+    m
+}
+
+/// A new key whose declared key names no sink: its secret is on stdout only, said on stderr
+/// even with -q (a cron job mails stdout to MAILTO: the secret is in that mail).
+fn secret_on_stdout(ctx: &Ctx<'_>, k: &KeyPlan, outcome: &Outcome) {
+    let declares_sink = match &k.action {
+        Action::Create { sink, .. } | Action::Replace { sink, .. } => sink.is_some(),
+        _ => true,
+    };
+    if declares_sink || !matches!(outcome.new_secret(), Some(NewSecret::Shown(_))) {
+        return;
+    }
+    let id = outcome.key().map_or(String::new(), |key| sanitize(&key.id));
+    output::warn_even_if_quiet(&format!(
+        "{}:{}: {}: the new key {id}'s secret is on stdout only (the key declares no \
+         secret_file or secret_command): store it now, it cannot be shown again; run from cron, \
+         it is in the mail cron sends",
+        sanitize(&ctx.args.file.display().to_string()),
+        k.line.unwrap_or_default(),
+        k.name.as_deref().map_or(String::new(), sanitize),
+    ));
 }
 
 /// Why the writes stop once a new key's secret reached neither its sink nor stdout.
@@ -204,6 +227,7 @@ fn stopping(scope: &crate::keyfile::Scope, why: &str) -> String {
     why.to_string()
 }
 
+/// The kind of write a key's action is reported (and recorded in the trail) as.
 fn mode_of(a: &Action) -> Mode {
     match a {
         Action::Create { .. } => Mode::Create,
@@ -213,16 +237,16 @@ fn mode_of(a: &Action) -> Mode {
     }
 }
 
-/// One key's action made: its result and the kind of write it is reported as.
+/// One key's action made: its result (reported as the kind of write [`super::mode_of`] says).
 async fn one(
     ctx: &Ctx<'_>,
     k: &KeyPlan,
     journal: Option<&Journalled>,
     pacer: &mut Pacer,
-    reports: &mut Reports<'_>,
+    report: &mut Reporter,
     notices_said: &mut std::collections::HashSet<String>,
     cancel: &Cancel,
-) -> (Mode, Outcome) {
+) -> Outcome {
     let s = &ctx.read.session;
     let before = |id: &str| ctx.read.listed.get(id).cloned().map(Box::new);
     // An adopted key to be replaced is rotated with --replace (the successor's secret is the
@@ -241,8 +265,13 @@ async fn one(
                 reason: "as declared".into(),
             },
         };
-        return (Mode::Create, adopted(ctx, id, outcome));
+        return adopted(ctx, id, outcome);
     }
+    let no_journal = || {
+        Outcome::Failed(Error::usage(
+            "the create journal cannot be written (see above); nothing was created",
+        ))
+    };
     match &k.action {
         Action::Create { new, then, sink } => {
             // Each key's own notices (io.net's 180-day default expiry when it leaves `expires`
@@ -260,47 +289,40 @@ async fn one(
                 }
             }
             let Some(journal) = journal else {
-                return (
-                    Mode::Create,
-                    Outcome::Failed(Error::usage(
-                        "the create journal cannot be written (see above); nothing was created",
-                    )),
-                );
+                return no_journal();
             };
-            let r = reports.get(Mode::Create);
-            let outcome = create(ctx, k, new, then, sink.as_ref(), journal, pacer, r, cancel).await;
-            (Mode::Create, outcome)
+            create(
+                ctx,
+                k,
+                new,
+                then,
+                sink.as_ref(),
+                journal,
+                pacer,
+                report,
+                cancel,
+            )
+            .await
         }
-        Action::Update { id, patch } => (
-            Mode::Update,
-            super::super::update::write_declared(s.clone(), id, patch.clone()).await,
-        ),
-        Action::Unchanged { id } => (
-            Mode::Update,
-            Outcome::Unchanged {
-                before: before(id),
-                reason: "as declared".into(),
-            },
-        ),
+        Action::Update { id, patch } => {
+            super::super::update::write_declared(s.clone(), id, patch.clone()).await
+        }
+        Action::Unchanged { id } => Outcome::Unchanged {
+            before: before(id),
+            reason: "as declared".into(),
+        },
         Action::Replace {
             id,
-            fields,
             new,
             then,
             sink,
+            ..
         } if ctx.args.replace => {
             let Ok(journal) = Journalled::for_account(ctx.read.account.clone(), "apply", &ctx.sel)
             else {
-                return (
-                    Mode::Rotate,
-                    Outcome::Failed(Error::usage(
-                        "the create journal cannot be written (see above); nothing was created",
-                    )),
-                );
+                return no_journal();
             };
-            let _ = fields;
-            let r = reports.get(Mode::Rotate);
-            let outcome = replace(
+            replace(
                 ctx,
                 k,
                 id,
@@ -309,33 +331,33 @@ async fn one(
                 sink.as_ref(),
                 journal,
                 pacer,
-                r,
+                report,
                 cancel,
             )
-            .await;
-            (Mode::Rotate, outcome)
+            .await
         }
-        Action::Replace { id, fields, .. } => (
-            Mode::Rotate,
-            Outcome::Unchanged {
+        Action::Replace { id, fields, .. } => Outcome::Unchanged {
+            before: before(id),
+            reason: format!(
+                "not replaced: {} cannot change {} in place, and apply rotates the key only with \
+                 --replace",
+                s.p.info().name,
+                fields.join(", ")
+            ),
+        },
+        Action::Unmanaged { id } => match super::rotated_out_on(ctx.read, id) {
+            // rotate's grace: --prune never revokes a key rotate retired.
+            Some(date) => Outcome::Unchanged {
                 before: before(id),
-                reason: format!(
-                    "not replaced: {} cannot change {} in place, and apply rotates the key only \
-                     with --replace",
-                    s.p.info().name,
-                    fields.join(", ")
-                ),
+                reason: format!("kept: rotated out {date} (--prune leaves keys rotate retired)"),
             },
-        ),
-        Action::Unmanaged { id } if ctx.args.prune => (Mode::Revoke, revoke(ctx, id).await),
-        Action::Unmanaged { id } => (
-            Mode::Revoke,
-            Outcome::Unchanged {
+            None if ctx.args.prune => revoke(ctx, id).await,
+            None => Outcome::Unchanged {
                 before: before(id),
-                reason: "not in the key file: left alone (apply --prune revokes it)".into(),
+                reason: "not in the key file (apply --prune revokes it)".into(),
             },
-        ),
-        Action::Invalid { error, .. } => (Mode::Update, Outcome::Failed(error.clone())),
+        },
+        Action::Invalid { error, .. } => Outcome::Failed(error.clone()),
     }
 }
 
@@ -503,6 +525,13 @@ async fn create(
     if let Some(f) = file {
         f.discard_unused();
     }
+    // The entry stays: the next plan or apply adopts the key (no check by hand needed).
+    let outcome = match outcome {
+        Outcome::Unknown(Error::CreateUnknown { cause }) => {
+            Outcome::Unknown(Error::ApplyCreateUnknown { cause })
+        }
+        o => o,
+    };
     then_step(ctx, outcome, then).await
 }
 

@@ -5,6 +5,7 @@
 mod apply;
 mod apply_agrees_with_plan;
 mod apply_confirm;
+mod apply_output;
 mod apply_profiles;
 mod apply_providers;
 mod apply_signals;
