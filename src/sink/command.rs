@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 use super::Failure;
 use crate::error::{Error, Result};
@@ -71,11 +71,13 @@ impl SecretCommand {
         shown(&self.argv)
     }
 
-    /// Runs the command with `secret` and a line break on its standard input (then closed),
-    /// its output passed to stderr line by line (masked), for at most [`time_limit`]. Delivered
-    /// only when it exits 0 having taken the whole line; a failure, a time-out, a signal (the
-    /// command is stopped) or a program that cannot be started hands the secret back, with
-    /// why, to be shown on stdout instead.
+    /// Runs the command with `secret` and a line break on its standard input (a pipe holding
+    /// the line, then closed), its output passed to stderr line by line (masked), for at most
+    /// [`time_limit`]. Delivered only when it exits 0 and the pipe holds nothing unread
+    /// afterwards (keyctl keeps a read end of its own to ask: a command that exits 0 without
+    /// reading its standard input, or reading only part of it, did not take the secret); a
+    /// failure, a time-out, a signal (the command is stopped), an unread secret or a program
+    /// that cannot be started hands the secret back, with why, to be shown on stdout instead.
     pub async fn deliver(
         &mut self,
         secret: &str,
@@ -90,11 +92,16 @@ impl SecretCommand {
                 "{what} was not run: a signal came before it could start"
             )));
         }
+        // The line is in the pipe, its write end closed, before the command starts: it reads
+        // the line, then the end of its input. keyctl keeps the read end `left` to see
+        // afterwards what it did not read.
+        let (left, stdin) = fill(secret)
+            .map_err(|e| Failure(format!("{what} was not run: no pipe for the secret ({e})")))?;
         let mut cmd = tokio::process::Command::new(&self.program);
         #[cfg(unix)]
         cmd.arg0(&self.argv[0]);
         cmd.args(&self.argv[1..])
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
@@ -120,16 +127,11 @@ impl SecretCommand {
                 .take()
                 .map(|e| tokio::spawn(pass(e, name.clone()))),
         ];
-        let stdin = child.stdin.take();
         let limit = time_limit();
         let end = {
-            let ran = async {
-                let (status, fed) = tokio::join!(child.wait(), feed(stdin, secret));
-                (status, fed)
-            };
             tokio::select! {
-                r = tokio::time::timeout(limit, ran) => match r {
-                    Ok((status, fed)) => End::Exited(status, fed),
+                r = tokio::time::timeout(limit, child.wait()) => match r {
+                    Ok(status) => End::Exited(status),
                     Err(_) => End::TimedOut,
                 },
                 () = cancel.cancelled() => End::Signalled,
@@ -149,17 +151,20 @@ impl SecretCommand {
             }
         }
         match end {
-            End::Exited(Ok(st), Ok(())) if st.success() => {
-                Ok(NewSecret::Command(self.argv.clone()))
-            }
-            End::Exited(Ok(st), fed) => Err(Failure(match (st.code(), fed) {
-                (Some(0), Err(e)) => format!(
-                    "{what} exited without reading the secret from its standard input ({e})"
-                ),
-                (Some(c), _) => format!("{what} failed (exit status {c})"),
-                (None, _) => format!("{what} was killed by a signal"),
+            End::Exited(Ok(st)) if st.success() => match unread(&left) {
+                Ok(0) => Ok(NewSecret::Command(self.argv.clone())),
+                Ok(_) => Err(Failure(format!(
+                    "{what} exited 0 without reading the secret from its standard input"
+                ))),
+                Err(e) => Err(Failure(format!(
+                    "{what} exited 0, but whether it read the secret cannot be told ({e})"
+                ))),
+            },
+            End::Exited(Ok(st)) => Err(Failure(match st.code() {
+                Some(c) => format!("{what} failed (exit status {c})"),
+                None => format!("{what} was killed by a signal"),
             })),
-            End::Exited(Err(e), _) => Err(Failure(format!("{what}: {e}"))),
+            End::Exited(Err(e)) => Err(Failure(format!("{what}: {e}"))),
             End::TimedOut => Err(Failure(format!(
                 "{what} did not finish within {} s and was stopped",
                 limit.as_secs_f32()
@@ -171,24 +176,50 @@ impl SecretCommand {
 
 /// How a secret command's run ended.
 enum End {
-    /// It exited; whether the secret was written to it whole.
-    Exited(
-        std::io::Result<std::process::ExitStatus>,
-        std::io::Result<()>,
-    ),
+    /// It exited.
+    Exited(std::io::Result<std::process::ExitStatus>),
     TimedOut,
     Signalled,
 }
 
-/// Writes the secret and a line break to the command's standard input, then closes it.
-async fn feed(stdin: Option<tokio::process::ChildStdin>, secret: &str) -> std::io::Result<()> {
-    let Some(mut w) = stdin else {
-        return Err(std::io::Error::other("no standard input"));
-    };
-    w.write_all(secret.as_bytes()).await?;
-    w.write_all(b"\n").await?;
-    w.flush().await?;
-    w.shutdown().await
+/// A pipe holding the secret and a line break, its write end closed: a read end for keyctl
+/// ([`unread`]) and one for the command's standard input. A secret longer than a pipe holds
+/// at once is refused (no secret is near that long).
+fn fill(secret: &str) -> std::io::Result<(std::io::PipeReader, Stdio)> {
+    use std::io::Write;
+    let (reader, mut writer) = std::io::pipe()?;
+    let line = [secret.as_bytes(), b"\n"].concat();
+    // Written before the command runs: it must fit in the pipe's buffer (64 KiB on Linux, at
+    // least 4 KiB anywhere), or the write would wait for a reader that is not there yet.
+    if line.len() > 4096 {
+        return Err(std::io::Error::other(
+            "the secret is longer than 4095 bytes",
+        ));
+    }
+    writer.write_all(&line)?;
+    drop(writer);
+    let theirs = reader.try_clone()?;
+    Ok((reader, Stdio::from(theirs)))
+}
+
+/// How many bytes the pipe still holds: what the command left unread of its standard input.
+#[cfg(unix)]
+fn unread(r: &std::io::PipeReader) -> std::io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD stores the count of bytes waiting in the pipe into the c_int it is
+    // given; the fd is open (owned by `r`) for the whole call.
+    let rc = unsafe { libc::ioctl(r.as_raw_fd(), libc::FIONREAD, &mut n) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+/// Not known off Unix: a command that exits 0 is taken at its word.
+#[cfg(not(unix))]
+fn unread(_: &std::io::PipeReader) -> std::io::Result<usize> {
+    Ok(0)
 }
 
 /// Passes a pipe of the command to stderr, line by line, each masked and stripped of control

@@ -3,6 +3,7 @@
 
 mod requests;
 mod secret_command;
+mod secret_command_unread;
 mod secret_shown;
 mod unique_names;
 mod venice_read_back;
