@@ -145,7 +145,10 @@ async fn read_scope(
     let scope = &scope;
     let profile = scope.profile().and_then(|n| global.config.profile(n));
     let target = target.map_err(|e| super::plan::in_file_terms(e, scope, p, global))?;
-    let session = Arc::new(super::open_with(global.wire_for(profile), target, cancel)?);
+    let session = Arc::new(
+        super::open_with(global.wire_for(profile), target, cancel)
+            .map_err(|e| super::plan::in_file_terms(e, scope, p, global))?,
+    );
     let account = Account::new(scope.profile(), p, &session.base);
     let listing = session.listing().await?;
     let found = match journal.map(|j| j.pending(&account)) {

@@ -168,7 +168,8 @@ pub async fn read_resolved(
 ) -> Result<(Account, Vec<Key>)> {
     let profile = scope.profile().and_then(|n| global.config.profile(n));
     let target = target.map_err(|e| in_file_terms(e, scope, p, global))?;
-    let session = super::open_with(global.wire_for(profile), target, cancel)?;
+    let session = super::open_with(global.wire_for(profile), target, cancel)
+        .map_err(|e| in_file_terms(e, scope, p, global))?;
     let account = Account::new(scope.profile(), p, &session.base);
     Ok((account, session.list(true).await?))
 }

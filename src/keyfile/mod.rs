@@ -238,7 +238,8 @@ pub fn load_selected(
         file.keys.retain(|k| k.scope.profile() == Some(name));
         if file.keys.is_empty() {
             return Err(Error::usage(format!(
-                "-P {}: no key of {shown} is in that profile (-P keeps only its keys); drop -P                  to plan every key of the file",
+                "-P {}: no key of {shown} is in that profile (-P keeps only its keys); drop -P \
+                 to plan every key of the file",
                 crate::text::sanitize(name)
             )));
         }
@@ -253,7 +254,8 @@ pub fn load_selected(
         file.keys.retain(|k| k.provider == p);
         if file.keys.is_empty() {
             return Err(Error::usage(format!(
-                "-p {}: no key of {shown} is at that provider (-p / KEYCTL_PROVIDER keeps only                  its keys); drop it to plan every key of the file",
+                "-p {}: no key of {shown} is at that provider (-p / KEYCTL_PROVIDER keeps only \
+                 its keys); drop it to plan every key of the file",
                 p.info().id
             )));
         }
@@ -269,7 +271,9 @@ pub fn load_selected(
     {
         let names: Vec<String> = scopes.iter().map(|(s, _)| s.describe()).collect();
         return Err(Error::usage(format!(
-            "{flag} names one account, and the keys of {shown} are in {} ({}): it would apply              to every one of them. Give each profile its own in the config file instead, or              keep one with -P NAME / -p ID; nothing was read or sent",
+            "{flag} names one account, and the keys of {shown} are in {} ({}): it would apply \
+             to every one of them. Give each profile its own in the config file instead, or \
+             keep one with -P NAME / -p ID; nothing was read or sent",
             names.len(),
             names.join(", ")
         )));

@@ -175,6 +175,13 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
     let mut checks: Vec<Holds> = Vec::new();
     let mut names: HashMap<(Scope, String), usize> = HashMap::new();
     let mut files: HashMap<PathBuf, usize> = HashMap::new();
+    // The scopes the keys name as written (a key refused still names one: its scope's
+    // defaults are not then said to be unused).
+    let written: Vec<String> = keys_raw
+        .iter()
+        .flat_map(|(_, r)| [&r.profile, &r.provider])
+        .filter_map(|f| f.as_ref().map(|f| f.value.clone()))
+        .collect();
     for (line, raw) in keys_raw {
         let Some(key) = declared(
             &doc,
@@ -225,7 +232,9 @@ pub fn parse(text: &str, path: &Path, config: &Config, now: DateTime<Utc>) -> Re
     }
     // Defaults for a scope no key uses are most likely a misspelt scope.
     for (name, _) in &scoped {
-        if !keys.iter().any(|k| scope_name(&k.scope) == name.value) {
+        if !keys.iter().any(|k| scope_name(&k.scope) == name.value)
+            && !written.contains(&name.value)
+        {
             doc.keep(doc.fail(
                 name.line,
                 &format!("defaults.{}", shown(&name.value)),
@@ -625,7 +634,19 @@ fn program_in(dir: &Path, mut argv: Vec<String>) -> Vec<String> {
         && prog.contains('/')
         && Path::new(prog.as_str()).is_relative()
     {
-        *prog = dir.join(prog.as_str()).to_string_lossy().into_owned();
+        let joined: PathBuf = dir
+            .join(prog.as_str())
+            .components()
+            .filter(|c| *c != std::path::Component::CurDir)
+            .collect();
+        // Still a path (`./store.sh` next to a key file given as `keys.toml`), never a bare name
+        // looked up on PATH.
+        let joined = joined.to_string_lossy().into_owned();
+        *prog = if joined.contains('/') {
+            joined
+        } else {
+            format!("./{joined}")
+        };
     }
     argv
 }

@@ -181,3 +181,42 @@ fn a_syntax_error_names_its_line_without_long_quoted_values() {
     assert!(e.starts_with("/srv/keys.toml:3:"), "{e}");
     assert!(!e.contains("0123456789abcdef"), "{e}");
 }
+
+#[test]
+fn a_relative_secret_command_program_is_the_key_files_folders() {
+    let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let at = |dir: &str, v: &[&str]| super::program_in(std::path::Path::new(dir), argv(v));
+    assert_eq!(at("", &["./s.sh"]), argv(&["./s.sh"]));
+    assert_eq!(at("/etc/k", &["./s.sh", "x"]), argv(&["/etc/k/s.sh", "x"]));
+    assert_eq!(at("conf", &["bin/s"]), argv(&["conf/bin/s"]));
+    assert_eq!(at("/etc/k", &["gh", "secret"]), argv(&["gh", "secret"]));
+    assert_eq!(at("/etc/k", &["/usr/bin/s"]), argv(&["/usr/bin/s"]));
+}
+
+#[test]
+fn every_error_in_the_file_is_reported_in_its_order() {
+    let e = refusal(
+        "[[key]]\nprovider = \"modelgates\"\nname = \"a\"\nmodels = [\"m\"]\nlimt = 5\n\n\
+         [[key]]\nprovider = \"modelgates\"\nname = \"b\"\nreset = \"hourly\"\n",
+    );
+    let lines: Vec<&str> = e.lines().collect();
+    assert_eq!(lines.len(), 4, "{e}");
+    assert!(
+        lines[0].contains(":4: models: ModelGates cannot hold it"),
+        "{e}"
+    );
+    assert!(
+        lines[0].contains("its keys' fields are limit, reset"),
+        "{e}"
+    );
+    assert!(!lines[0].contains("--"), "{e}");
+    assert!(
+        lines[1].starts_with("error: ") && lines[1].contains(":5: limt:"),
+        "{e}"
+    );
+    assert!(lines[2].contains(":10: reset:"), "{e}");
+    assert!(
+        lines[3].ends_with("3 errors in /srv/keys.toml; nothing was read or sent"),
+        "{e}"
+    );
+}

@@ -13,6 +13,8 @@ mod apply_sinks;
 mod plan_adopts;
 mod round_trip;
 pub(crate) mod schema;
+mod sink_checks;
+mod file_flags_and_words;
 mod shared_accounts;
 
 use serde_json::{Value, json};
