@@ -1,7 +1,8 @@
 //! `keyctl export [-P NAME | --all] [--match GLOB] [-o toml|json]`: the keys of one account or
 //! of every profile as a key file (`keyfile::write_toml`), so that export then plan is "no
-//! changes". A key without a name, or one whose name another key shares, cannot be declared:
-//! it is left out with a warning.
+//! changes". A key without a name, one whose name another key shares, or one whose name holds
+//! a piece of the admin credential (it would be written masked) cannot be declared: it is left
+//! out with a warning.
 
 use std::collections::HashMap;
 
@@ -87,6 +88,18 @@ pub async fn run(
                 continue;
             };
             if matcher.as_ref().is_some_and(|m| !m.is_match(name)) {
+                continue;
+            }
+            if crate::mask::mask(name) != name.as_str() {
+                // Written masked, the name would match no key: a plan would create a key
+                // under the masked name and `apply --prune` would revoke this one.
+                output::warn(&format!(
+                    "{}: key {} left out: its name holds a piece of the admin credential, \
+                     which keyctl never writes out (rename it: keyctl update {} ID --name NEW)",
+                    scope.describe(),
+                    sanitize(&k.id),
+                    scope.selector(p),
+                ));
                 continue;
             }
             if count.get(name.as_str()).copied().unwrap_or(0) > 1 {

@@ -10,6 +10,7 @@ mod apply_profiles;
 mod apply_providers;
 mod apply_signals;
 mod apply_sinks;
+mod export_names;
 mod plan_adopts;
 mod round_trip;
 pub(crate) mod schema;
