@@ -190,8 +190,8 @@ pub async fn run(global: &Global, args: CreateArgs, cancel: &Cancel) -> Result<i
                     Some("the create journal could not be written (see above)".into())
                 }
                 _ if output::secret_undelivered() => Some(
-                    "a new key's secret could not be delivered (see above), and every later \
-                     secret would be lost the same way"
+                    "a new key's secret did not reach where it was to go (see above), and \
+                     every later secret could miss it the same way"
                         .into(),
                 ),
                 _ => None,

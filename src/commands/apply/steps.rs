@@ -215,8 +215,8 @@ fn secret_on_stdout(ctx: &Ctx<'_>, k: &KeyPlan, outcome: &Outcome) {
 }
 
 /// Why the writes stop once a new key's secret reached neither its sink nor stdout.
-const LOST: &str = "a new key's secret could not be delivered (see above), and every later \
-                    secret would be lost the same way";
+const LOST: &str = "a new key's secret did not reach where it was to go (see above), and every \
+                    later secret could miss it the same way";
 
 /// Says that `scope`'s writes stop, and why; the reason kept.
 fn stopping(scope: &crate::keyfile::Scope, why: &str) -> String {

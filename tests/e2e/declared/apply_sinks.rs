@@ -322,8 +322,9 @@ async fn a_secret_lost_in_one_profile_stops_the_creates_of_the_next() {
     // Profile b's key would lose its secret the same way: not created.
     assert_eq!(writes(&b).await, Vec::<String>::new(), "{stderr}");
     assert!(
-        stderr
-            .contains("profile b: stopped writing keys: a new key's secret could not be delivered"),
+        stderr.contains(
+            "profile b: stopped writing keys: a new key's secret did not reach where it was to go"
+        ),
         "{stderr}"
     );
 }
