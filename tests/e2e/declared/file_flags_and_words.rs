@@ -232,3 +232,37 @@ async fn a_narrow_terminal_gets_short_ids_and_wide_whole_ones() {
             .stdout_has(&format!("  ? ci-b {N2}: unmanaged (not in the file)\n"));
     }
 }
+
+#[tokio::test]
+async fn every_error_of_a_key_file_is_reported_at_its_line_with_nothing_read() {
+    let s = server().await;
+    let home = Home::new();
+    let file = home.write(
+        "keys.toml",
+        "[[key]]\nprovider = \"modelgates\"\nname = \"a\"\nmodels = [\"m\"]\n\n\
+         [[key]]\nprovider = \"modelgates\"\nname = \"b\"\nlimt = 5\n\n\
+         [[key]]\nprovider = \"modelgates\"\nname = \"c\"\nreset = \"hourly\"\n",
+    );
+    let d = home.s();
+    let out = home
+        .keyctl_with_no_config(ENV, &["plan", "-f", file.to_str().unwrap()])
+        .base(&s)
+        .run()
+        .await;
+    out.code(2);
+    assert_eq!(
+        out.stderr,
+        format!(
+            "error: {d}/keys.toml:4: models: ModelGates cannot hold it (ModelGates does not \
+             support models: keys have no model allow-list here; its keys' fields are limit, \
+             reset, name, disabled and include_byok_in_limit)\n\
+             error: {d}/keys.toml:9: limt: unknown field; a key's fields are profile (or \
+             provider), name, limit, limit_diem, limit_vcu, reset, expires, models, disabled, \
+             include_byok_in_limit, privacy, type, secret_file, secret_command\n\
+             error: {d}/keys.toml:14: reset: 'hourly' is not one of 8h, daily, weekly, monthly, \
+             never\n\
+             error: 3 errors in {d}/keys.toml; nothing was read or sent\n"
+        )
+    );
+    assert!(requests(&s).await.is_empty());
+}
