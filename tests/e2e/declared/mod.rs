@@ -11,12 +11,12 @@ mod apply_providers;
 mod apply_signals;
 mod apply_sinks;
 mod export_names;
+mod file_flags_and_words;
 mod plan_adopts;
 mod round_trip;
 pub(crate) mod schema;
-mod sink_checks;
-mod file_flags_and_words;
 mod shared_accounts;
+mod sink_checks;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
