@@ -4,54 +4,10 @@
 //! without --replace = exit 10 with nothing sent, a lost create adopted with no second POST.
 
 use serde_json::{Value, json};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::MockServer;
 
-use super::{H1, H2, MG_ENV, gates, requests};
+use super::{H1, H2, MG_ENV, NEW_HASH, NEW_SECRET, gates, requests, writes};
 use crate::common::home::Home;
-
-const NEW_HASH: &str = "c100000000000000000000000000000000000000000000000000000000000009";
-const NEW_SECRET: &str = "sk-mg-v1-APPLYSECRET-9f8e7d6c5b4a39281706";
-
-/// The stand-in's writes: PATCH answered with the key as asked, POST with a new key and its
-/// secret, DELETE with success.
-async fn writes(s: &MockServer) {
-    Mock::given(method("PATCH"))
-        .respond_with(|req: &wiremock::Request| {
-            let body: Value = serde_json::from_slice(&req.body).unwrap_or_default();
-            let hash = req
-                .url
-                .path()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let mut k = json!({"hash": hash, "name": "ci-a", "label": "ci-a", "disabled": false,
-                "limit": 100, "limit_reset": "monthly", "include_byok_in_limit": true,
-                "usage": 0, "created_at": "2026-01-01T00:00:00Z", "updated_at": null,
-                "expires_at": "2027-03-01T12:00:00.000Z"});
-            for (f, v) in body.as_object().cloned().unwrap_or_default() {
-                k[f] = v;
-            }
-            ResponseTemplate::new(200).set_body_json(json!({"data": k}))
-        })
-        .mount(s)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/api/v1/keys"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "data": {"hash": NEW_HASH, "name": "ci-new", "label": "ci-new", "disabled": false,
-                "limit": 5, "limit_remaining": 5, "limit_reset": null,
-                "include_byok_in_limit": false, "usage": 0,
-                "created_at": "2026-11-23T10:00:00Z", "updated_at": null, "expires_at": null},
-            "key": NEW_SECRET})))
-        .mount(s)
-        .await;
-    Mock::given(method("DELETE"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"deleted": true})))
-        .mount(s)
-        .await;
-}
 
 /// Each write's `METHOD /path body`.
 async fn bodies(s: &MockServer) -> Vec<String> {
